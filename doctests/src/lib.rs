@@ -1,0 +1,1 @@
+//! Book snippets as doc tests.
