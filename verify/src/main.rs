@@ -1,1 +1,82 @@
-fn main() {}
+//! `cargo verify`: the handbook's runner.
+//!
+//! One module per subcommand under `cmd/`; errors bubble up with context to `main`,
+//! which prints them in one place.
+
+mod app;
+mod cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Check your exercises of The P2P Handbook, step by step.
+///
+/// With no command: your progress in every exercise and what to do next.
+#[derive(Parser, Debug)]
+#[command(name = "cargo verify", version, after_help = AFTER_HELP)]
+struct Cli {
+    /// Work on the reference solutions (solutions/) instead of the exercises.
+    #[arg(long, global = true)]
+    solutions: bool,
+
+    /// Time limit for running one exercise's checks, in seconds (building is not
+    /// limited).
+    #[arg(long, global = true, env = "VERIFY_TIMEOUT", default_value_t = 60, value_name = "SECS")]
+    timeout: u64,
+
+    /// The handbook's folder (default: found from the current folder upwards).
+    #[arg(long, global = true, env = "VERIFY_ROOT", value_name = "DIR")]
+    root: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+const AFTER_HELP: &str = "Examples:
+  cargo verify                     progress of every exercise
+  cargo verify check identity      check one exercise (or: 01-identity)
+  cargo verify watch               re-check on every save
+  cargo verify hint                the next hint for the current exercise";
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Show every exercise as a table, or as JSON for scripts and dashboards.
+    List(cmd::list::Args),
+    /// Build and run one exercise's checks, step by step.
+    Check(cmd::check::Args),
+    /// Re-check the current exercise whenever you save a file under its src/.
+    Watch(cmd::watch::Args),
+    /// Show the next hint, from least to most revealing.
+    Hint(cmd::hint::Args),
+    /// Restore an exercise to its pristine state, after backing up your version.
+    Reset(cmd::reset::Args),
+    /// Show the reference solution (once the exercise is done, or with --force).
+    Solution(cmd::solution::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    verify::process::install_interrupt_handler();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("{} {error:#}", verify::style::red("error:"));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let app = app::App::new(cli.root.as_deref(), cli.solutions, cli.timeout)?;
+    match cli.command {
+        None => cmd::overview::run(&app),
+        Some(Command::List(args)) => cmd::list::run(&app, args),
+        Some(Command::Check(args)) => cmd::check::run(&app, args),
+        Some(Command::Watch(args)) => cmd::watch::run(&app, args),
+        Some(Command::Hint(args)) => cmd::hint::run(&app, args),
+        Some(Command::Reset(args)) => cmd::reset::run(&app, args),
+        Some(Command::Solution(args)) => cmd::solution::run(&app, args),
+    }
+}

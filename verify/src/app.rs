@@ -1,0 +1,162 @@
+//! What every subcommand shares: the workspace, the mode, the cache, and the one
+//! function that decides where an exercise stands.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde::Serialize;
+use verify::checks::{self, Options, Report};
+use verify::pristine::{self, Git};
+use verify::progress::{self, Entry, Store};
+use verify::{Exercise, Mode, Workspace, steps, style};
+
+pub struct App {
+    pub ws: Workspace,
+    pub mode: Mode,
+    pub timeout: Duration,
+    pub store: Store,
+    pub git: Git,
+}
+
+/// Where an exercise stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Done,
+    InProgress,
+    NotStarted,
+    /// Edited since its last check, and not re-checked (or no git to tell).
+    NotChecked,
+}
+
+impl State {
+    pub fn label(self) -> &'static str {
+        match self {
+            State::Done => "done",
+            State::InProgress => "in progress",
+            State::NotStarted => "not started",
+            State::NotChecked => "not checked",
+        }
+    }
+}
+
+pub struct Status<'a> {
+    pub exercise: &'a Exercise,
+    pub steps_total: usize,
+    pub steps_passed: usize,
+    pub state: State,
+}
+
+impl App {
+    pub fn new(root: Option<&Path>, solutions: bool, timeout: u64) -> anyhow::Result<App> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let ws = Workspace::discover(&cwd, root)?;
+        let mode = if solutions { Mode::Solutions } else { Mode::Exercises };
+        Ok(App {
+            store: Store::new(&ws, mode),
+            git: Git::new(&ws.root),
+            timeout: Duration::from_secs(timeout.max(1)),
+            ws,
+            mode,
+        })
+    }
+
+    /// The cached entries, saying (once) if the cache had to be thrown away.
+    pub fn cache(&self) -> std::collections::BTreeMap<String, Entry> {
+        self.store.load(&mut |warning| eprintln!("{} {warning}", style::yellow("note:")))
+    }
+
+    /// Where `exercise` stands. The cache answers when the sources are unchanged;
+    /// otherwise git tells whether the exercise is untouched (then it is not started,
+    /// without building anything: every pristine exercise fails, and the project's
+    /// tests prove it); otherwise, with `recheck`, the checks run now.
+    pub fn status<'a>(
+        &self,
+        exercise: &'a Exercise,
+        cache: &std::collections::BTreeMap<String, Entry>,
+        recheck: bool,
+    ) -> anyhow::Result<Status<'a>> {
+        let steps_total = steps::scan(&exercise.checks_dir())
+            .with_context(|| format!("cannot read the checks of {}", exercise.name))?
+            .len();
+        let hash = progress::fingerprint(&self.ws, exercise, self.mode);
+        let status = |passed: usize| Status {
+            exercise,
+            steps_total,
+            steps_passed: passed,
+            state: if steps_total > 0 && passed >= steps_total {
+                State::Done
+            } else if passed > 0 {
+                State::InProgress
+            } else {
+                State::NotStarted
+            },
+        };
+        if let Some(entry) = cache.get(&exercise.name).filter(|e| e.hash == hash) {
+            return Ok(status(entry.passed.len()));
+        }
+        if self.mode == Mode::Exercises && self.git.state(exercise.crate_dir(self.mode)) == pristine::State::Pristine {
+            let entry = Entry { hash, pristine: true, passed: Vec::new(), steps_total };
+            self.store.put(&exercise.name, entry).ok();
+            return Ok(status(0));
+        }
+        if !recheck {
+            return Ok(Status { state: State::NotChecked, ..status(0) });
+        }
+        eprintln!("{}", style::dim(&format!("Checking {} (changed since its last check)…", exercise.name)));
+        let report = self.check(exercise)?;
+        Ok(status(report.passed().len()))
+    }
+
+    /// Builds and runs the checks of `exercise`, and records the result.
+    pub fn check(&self, exercise: &Exercise) -> anyhow::Result<Report> {
+        let hash = progress::fingerprint(&self.ws, exercise, self.mode);
+        let options = Options { mode: self.mode, timeout: self.timeout, color: style::enabled() };
+        let report = checks::check(&self.ws, exercise, options)?;
+        let steps_total = steps::scan(&exercise.checks_dir()).map(|s| s.len()).unwrap_or(0);
+        let passed = report.passed().iter().map(|s| s.function.clone()).collect();
+        let entry = Entry { hash, pristine: false, passed, steps_total };
+        if let Err(e) = self.store.put(&exercise.name, entry) {
+            eprintln!("{} could not save progress ({e}); your results are still shown", style::yellow("note:"));
+        }
+        Ok(report)
+    }
+
+    /// The exercise to work on now: the first one not done.
+    pub fn current<'a>(&'a self, cache: &std::collections::BTreeMap<String, Entry>) -> anyhow::Result<Option<&'a Exercise>> {
+        for exercise in &self.ws.exercises {
+            if self.status(exercise, cache, false)?.state != State::Done {
+                return Ok(Some(exercise));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The exercise named, or the current one.
+    pub fn pick(&self, name: Option<&str>) -> anyhow::Result<Option<&Exercise>> {
+        match name {
+            Some(name) => Ok(Some(self.ws.find(name)?)),
+            None => self.current(&self.cache()),
+        }
+    }
+
+    /// Warns when the learner edited an exercise's checks (the spec).
+    pub fn warn_edited_checks(&self, exercise: &Exercise) {
+        if self.git.state(&exercise.checks_dir()) == pristine::State::Modified {
+            eprintln!(
+                "{} the checks in {}/ differ from the pristine ones. They are the spec: an \
+                 edited check proves nothing. `git restore --source={} {}` puts them back.",
+                style::yellow("warning:"),
+                self.ws.rel(&exercise.checks_dir()).display(),
+                self.git.rev().unwrap_or("HEAD"),
+                self.ws.rel(&exercise.checks_dir()).display(),
+            );
+        }
+    }
+
+    /// The path relative to the root, for messages.
+    pub fn rel(&self, path: &Path) -> String {
+        self.ws.rel(path).display().to_string()
+    }
+}

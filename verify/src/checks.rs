@@ -1,0 +1,235 @@
+//! Building and running one exercise's checks.
+//!
+//! Two phases, so each gets the treatment it needs:
+//! 1. Build: `cargo test --no-run` with JSON messages, so compiler errors can be shown
+//!    on their own (no progress noise) and the test binary's path is known. A build
+//!    has no time limit: a cold build may legitimately take minutes.
+//! 2. Run: the test binary itself, in its own process group, under the time limit.
+//!    If it hangs, the steps that never reported are named; if it crashes (a stack
+//!    overflow aborts the whole process), the unreported steps are run again one by
+//!    one, so the crash is pinned on the step that causes it.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::exercise::Exercise;
+use crate::libtest::{self, Outcome};
+use crate::process::{self, Ending};
+use crate::steps::{self, Step};
+use crate::workspace::{Mode, Workspace};
+
+/// How one step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    Passed,
+    Failed(String),
+    /// The step never reported: it hung or crashed the test process.
+    Unfinished(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct StepResult {
+    pub step: Step,
+    pub outcome: StepOutcome,
+}
+
+/// What checking an exercise found.
+#[derive(Debug)]
+pub enum Report {
+    /// The crate (or its checks) did not compile.
+    BuildFailed {
+        /// The compiler's error messages, rendered as rustc shows them.
+        errors: Vec<String>,
+        /// Cargo's own output, for failures that are not compiler errors.
+        cargo: String,
+    },
+    /// The checks ran.
+    Ran { steps: Vec<StepResult>, elapsed: Duration },
+}
+
+impl Report {
+    pub fn passed(&self) -> Vec<&Step> {
+        match self {
+            Report::BuildFailed { .. } => Vec::new(),
+            Report::Ran { steps, .. } => steps
+                .iter()
+                .filter(|r| r.outcome == StepOutcome::Passed)
+                .map(|r| &r.step)
+                .collect(),
+        }
+    }
+
+    /// True when every step passed.
+    pub fn done(&self) -> bool {
+        matches!(self, Report::Ran { steps, .. } if !steps.is_empty()
+            && steps.iter().all(|r| r.outcome == StepOutcome::Passed))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("could not start cargo ({0}); is Rust installed (rustup.rs)?")]
+    Cargo(std::io::Error),
+    #[error("could not read the checks of {0}: {1}")]
+    Steps(String, std::io::Error),
+    #[error("could not run the checks: {0}")]
+    Run(std::io::Error),
+    #[error("cargo built the checks but named no test binary for `{0}`")]
+    NoBinary(String),
+}
+
+/// Settings for a check.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    pub mode: Mode,
+    /// The time limit for running the checks (not for building them).
+    pub timeout: Duration,
+    /// Ask cargo for coloured diagnostics.
+    pub color: bool,
+}
+
+/// Builds and runs `exercise`'s checks.
+pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Report, CheckError> {
+    let steps = steps::scan(&exercise.checks_dir())
+        .map_err(|e| CheckError::Steps(exercise.name.clone(), e))?;
+    let binary = match build(ws, exercise, options)? {
+        Ok(binary) => binary,
+        Err(report) => return Ok(report),
+    };
+    let started = Instant::now();
+    let dir = exercise.crate_dir(options.mode).to_path_buf();
+    let output = run_binary(&binary, &dir, &[], Some(options.timeout))?;
+    let mut outcomes = libtest::parse(&output.stdout);
+    let mut unfinished_reason = None;
+    match output.ending {
+        Ending::TimedOut(limit) => {
+            unfinished_reason = Some(format!(
+                "did not finish within {} s and was stopped: an endless loop, a deadlock, or \
+                 waiting for a message that never comes? (the limit is --timeout)",
+                limit.as_secs()
+            ));
+        }
+        Ending::Exited(status) => {
+            let missing: Vec<&Step> =
+                steps.iter().filter(|s| !outcomes.keys().any(|n| s.matches(n))).collect();
+            if !missing.is_empty() {
+                // The process died before every step reported: find out which step
+                // kills it by running each missing one alone.
+                let crash = describe_exit(status, &output.stderr);
+                for step in missing {
+                    let remaining = options.timeout.saturating_sub(started.elapsed());
+                    let alone = run_binary(&binary, &dir, &[&step.function], Some(remaining.max(Duration::from_secs(1))))?;
+                    let mut one = libtest::parse(&alone.stdout);
+                    let outcome = one.keys().find(|n| step.matches(n)).cloned().and_then(|n| one.remove(&n));
+                    match (outcome, alone.ending) {
+                        (Some(outcome), _) => {
+                            outcomes.insert(step.function.clone(), outcome);
+                        }
+                        (None, Ending::Exited(status)) => {
+                            outcomes.insert(
+                                step.function.clone(),
+                                Outcome::Failed(describe_exit(status, &alone.stderr)),
+                            );
+                        }
+                        (None, Ending::TimedOut(_)) => {
+                            unfinished_reason.get_or_insert_with(|| crash.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let results = steps
+        .into_iter()
+        .map(|step| {
+            let outcome = match outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
+                Some(Outcome::Passed) => StepOutcome::Passed,
+                Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
+                Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
+                None => StepOutcome::Unfinished(
+                    unfinished_reason.clone().unwrap_or_else(|| "did not run".into()),
+                ),
+            };
+            StepResult { step, outcome }
+        })
+        .collect();
+    Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
+}
+
+/// Compiles the checks. `Ok(Ok(path))` is the test binary; `Ok(Err(report))` a
+/// build failure to show the learner.
+fn build(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Result<PathBuf, Report>, CheckError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(&ws.root)
+        .args(["test", "--no-run", "--package"])
+        .arg(exercise.package(options.mode))
+        .args(["--test", &exercise.test_target])
+        .arg(if options.color {
+            "--message-format=json-diagnostic-rendered-ansi"
+        } else {
+            "--message-format=json"
+        });
+    let output = process::run(command, None).map_err(CheckError::Cargo)?;
+    let mut errors = Vec::new();
+    let mut binary = None;
+    for line in output.stdout.lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        match message["reason"].as_str() {
+            Some("compiler-message") if message["message"]["level"] == "error" => {
+                if let Some(rendered) = message["message"]["rendered"].as_str() {
+                    errors.push(rendered.trim_end().to_string());
+                }
+            }
+            Some("compiler-artifact")
+                if message["target"]["name"] == exercise.test_target.as_str()
+                    && message["target"]["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "test")) =>
+            {
+                binary = message["executable"].as_str().map(PathBuf::from);
+            }
+            _ => {}
+        }
+    }
+    let success = matches!(output.ending, Ending::Exited(status) if status.success());
+    match (success, binary) {
+        (true, Some(binary)) => Ok(Ok(binary)),
+        (true, None) => Err(CheckError::NoBinary(exercise.test_target.clone())),
+        (false, _) => Ok(Err(Report::BuildFailed { errors, cargo: output.stderr })),
+    }
+}
+
+fn run_binary(
+    binary: &PathBuf,
+    dir: &PathBuf,
+    filter: &[&str],
+    limit: Option<Duration>,
+) -> Result<process::Output, CheckError> {
+    let mut command = Command::new(binary);
+    command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
+    if std::env::var_os("RUST_BACKTRACE").is_none() {
+        command.env("RUST_BACKTRACE", "0");
+    }
+    process::run(command, limit).map_err(CheckError::Run)
+}
+
+/// Says how a test process ended when it did not report every step.
+fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
+    let tail: Vec<&str> = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect();
+    let detail = if tail.is_empty() { String::new() } else { format!(":\n{}", tail.join("\n")) };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let what = match signal {
+                6 => "aborted (SIGABRT: a stack overflow from endless recursion, or a panic while panicking)",
+                9 => "was killed (SIGKILL: out of memory?)",
+                11 => "crashed (SIGSEGV)",
+                _ => "was stopped by a signal",
+            };
+            return format!("the test process {what}{detail}");
+        }
+    }
+    format!("the test process exited early with {status} (does the code call std::process::exit?){detail}")
+}

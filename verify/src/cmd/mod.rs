@@ -1,0 +1,9 @@
+//! One module per subcommand.
+
+pub mod check;
+pub mod hint;
+pub mod list;
+pub mod overview;
+pub mod reset;
+pub mod solution;
+pub mod watch;

@@ -1,0 +1,169 @@
+//! Reading the output of Rust's test harness (libtest).
+//!
+//! The stable, human format is what we have (the JSON format needs a nightly
+//! compiler). Its shape is steady: one `test NAME ... ok|FAILED|ignored` line per
+//! test, then one `---- NAME stdout ----` section per failure holding the panic.
+
+use std::collections::BTreeMap;
+
+/// The outcome of one test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    /// Failed, with the message cut to what a learner needs.
+    Failed(String),
+    Ignored,
+}
+
+/// Every test the harness reported, by name.
+pub fn parse(stdout: &str) -> BTreeMap<String, Outcome> {
+    let mut outcomes = BTreeMap::new();
+    for line in stdout.lines() {
+        let Some(rest) = line.strip_prefix("test ") else { continue };
+        let Some((name, result)) = rest.rsplit_once(" ... ") else { continue };
+        let outcome = match result.trim() {
+            "ok" => Outcome::Passed,
+            "FAILED" => Outcome::Failed(String::new()),
+            r if r.starts_with("ignored") => Outcome::Ignored,
+            _ => continue,
+        };
+        outcomes.insert(name.trim().to_string(), outcome);
+    }
+    for (name, text) in failure_sections(stdout) {
+        if let Some(Outcome::Failed(message)) = outcomes.get_mut(&name) {
+            *message = tidy(&text);
+        }
+    }
+    outcomes
+}
+
+/// The `---- NAME stdout ----` sections: what each failing test printed.
+fn failure_sections(stdout: &str) -> Vec<(String, String)> {
+    let mut sections = Vec::new();
+    let mut current: Option<(String, String)> = None;
+    for line in stdout.lines() {
+        if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
+            sections.extend(current.take());
+            current = Some((name.to_string(), String::new()));
+        } else if line == "failures:" || line.starts_with("test result: ") {
+            sections.extend(current.take());
+        } else if let Some((_, text)) = current.as_mut() {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    sections.extend(current);
+    sections
+}
+
+/// Turns a raw panic report into a message for a learner:
+///
+/// ```text
+/// thread 'checks::step_2' panicked at src/lib.rs:40:5:
+/// not yet implemented: sign the message
+/// note: run with `RUST_BACKTRACE=1` ...
+/// ```
+/// becomes
+/// ```text
+/// not yet implemented: sign the message
+///   at src/lib.rs:40:5
+/// ```
+pub fn tidy(raw: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut location: Option<String> = None;
+    for line in raw.lines() {
+        if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("thread '") {
+            if let Some((_, at)) = rest.split_once("' panicked at ") {
+                let at = at.trim_end_matches(':').trim();
+                if location.is_none() {
+                    location = Some(at.to_string());
+                }
+                continue;
+            }
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    while lines.first().is_some_and(|l| l.is_empty()) {
+        lines.remove(0);
+    }
+    while lines.last().is_some_and(|l| l.is_empty()) {
+        lines.pop();
+    }
+    if let Some(first) = lines.first_mut() {
+        if first == "not yet implemented" || first.starts_with("not yet implemented: ") {
+            *first = first.replacen("not yet implemented", "still a todo!() stub", 1);
+        }
+    }
+    if let Some(at) = location {
+        lines.push(format!("  at {at}"));
+    }
+    lines.join("\n")
+}
+
+/// At most `max` lines of `text`, saying how many were left out.
+pub fn cut(text: &str, max: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max {
+        return text.to_string();
+    }
+    let mut out = lines[..max].join("\n");
+    out.push_str(&format!("\n… {} more lines", lines.len() - max));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OUTPUT: &str = "
+running 3 tests
+test checks::step_1_keys ... ok
+test checks::step_3_seal ... ignored, slow
+test checks::step_2_sign ... FAILED
+
+failures:
+
+---- checks::step_2_sign stdout ----
+
+thread 'checks::step_2_sign' panicked at exercises/01-identity/src/lib.rs:40:5:
+not yet implemented: sign the message
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    checks::step_2_sign
+
+test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
+";
+
+    #[test]
+    fn reads_outcomes_and_tidies_panics() {
+        let outcomes = parse(OUTPUT);
+        assert_eq!(outcomes["checks::step_1_keys"], Outcome::Passed);
+        assert_eq!(outcomes["checks::step_3_seal"], Outcome::Ignored);
+        assert_eq!(
+            outcomes["checks::step_2_sign"],
+            Outcome::Failed(
+                "still a todo!() stub: sign the message\n  at exercises/01-identity/src/lib.rs:40:5".into()
+            )
+        );
+    }
+
+    #[test]
+    fn keeps_assertion_details() {
+        let raw = "thread 't' panicked at tests/checks/mod.rs:9:5:\nassertion `left == right` failed: ids differ\n  left: 1\n right: 2\n";
+        assert_eq!(
+            tidy(raw),
+            "assertion `left == right` failed: ids differ\n  left: 1\n right: 2\n  at tests/checks/mod.rs:9:5"
+        );
+    }
+
+    #[test]
+    fn cuts_long_messages() {
+        assert_eq!(cut("a\nb\nc", 2), "a\nb\n… 1 more lines");
+        assert_eq!(cut("a\nb", 2), "a\nb");
+    }
+}
