@@ -75,8 +75,9 @@ pub fn tidy(raw: &str) -> String {
         if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") {
             continue;
         }
+        // `thread 'name' panicked at …`, or in recent Rust versions `thread 'name' (id) panicked at …`.
         if let Some(rest) = line.strip_prefix("thread '") {
-            if let Some((_, at)) = rest.split_once("' panicked at ") {
+            if let Some((_, at)) = rest.split_once(" panicked at ") {
                 let at = at.trim_end_matches(':').trim();
                 if location.is_none() {
                     location = Some(at.to_string());
@@ -154,7 +155,7 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
 
     #[test]
     fn keeps_assertion_details() {
-        let raw = "thread 't' panicked at tests/checks/mod.rs:9:5:\nassertion `left == right` failed: ids differ\n  left: 1\n right: 2\n";
+        let raw = "thread 't' (4242) panicked at tests/checks/mod.rs:9:5:\nassertion `left == right` failed: ids differ\n  left: 1\n right: 2\n";
         assert_eq!(
             tidy(raw),
             "assertion `left == right` failed: ids differ\n  left: 1\n right: 2\n  at tests/checks/mod.rs:9:5"

@@ -1,0 +1,206 @@
+//! A sandbox for the runner's tests: a copy of the handbook in a temporary folder,
+//! made a git repository (the pristine state), with a tiny `fixture` exercise whose
+//! source each test rewrites to play a learner: stuck, half done, done, hanging,
+//! crashing, not compiling.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+
+/// The handbook this test binary belongs to.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// One target folder for every runner test: dependencies compile once. (Not the
+/// workspace's own target/: the outer `cargo test` holds its lock while tests run.)
+pub fn shared_target() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify-target")
+}
+
+/// A `verify` command for the handbook at `root`, with a quiet, colourless output.
+pub fn verify_at(root: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("verify").unwrap();
+    cmd.current_dir(root)
+        .env("CARGO_TARGET_DIR", shared_target())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("NO_COLOR", "1")
+        .env_remove("VERIFY_TIMEOUT")
+        .env_remove("VERIFY_ROOT")
+        .env_remove("VERIFY_STATE_DIR")
+        .env_remove("VERIFY_PRISTINE_REV")
+        .env_remove("RUST_BACKTRACE");
+    cmd
+}
+
+pub struct Sandbox {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+pub const PRISTINE: &str = r#"//! A tiny exercise for the runner's own tests.
+
+/// Adds two numbers.
+pub fn add(a: u32, b: u32) -> u32 {
+    todo!("add a and b")
+}
+
+/// Greets someone by name.
+pub fn greet(name: &str) -> String {
+    todo!()
+}
+"#;
+
+pub const SOLVED: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + b }
+pub fn greet(name: &str) -> String { format!("Hello, {name}!") }
+"#;
+
+pub const HALF: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + b }
+pub fn greet(name: &str) -> String { todo!() }
+"#;
+
+pub const HANG: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + b }
+pub fn greet(name: &str) -> String { loop { std::thread::sleep(std::time::Duration::from_millis(50)); } }
+"#;
+
+pub const CRASH: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + b }
+#[allow(unconditional_recursion)]
+pub fn greet(name: &str) -> String { let mut s = greet(name); s.push('!'); s }
+"#;
+
+pub const BROKEN: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + "one" }
+pub fn greet(name: &str) -> String { todo!() }
+"#;
+
+const CHECKS: &str = r#"use crate::{reference, subject};
+
+/// Add two numbers.
+#[test]
+fn step_1_add() {
+    assert_eq!(subject::add(2, 3), 5, "2 + 3 should be 5");
+}
+
+/// Greet by name, as the reference does.
+#[test]
+fn step_2_greet() {
+    assert_eq!(subject::greet("Ada"), reference::greet("Ada"), "the greeting differs from the reference");
+}
+"#;
+
+fn fixture_manifest(name: &str, dev: &str) -> String {
+    format!(
+        r#"[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[package.metadata.handbook]
+title = "Fixture"
+chapter = "introduction.md"
+minutes = 1
+summary = "A tiny exercise the runner's tests use."
+edit = ["src/lib.rs"]
+hints = ["first hint", "second hint", "third hint"]
+
+[dev-dependencies]
+{dev}
+"#
+    )
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::Builder::new().prefix("verify-sandbox").tempdir().unwrap();
+        let root = dir.path().join("handbook");
+        copy_tree(&repo_root(), &root);
+        let _ = std::fs::remove_dir_all(root.join("exercises/01-identity")); // TEMP
+        let ex = root.join("exercises/99-fixture");
+        let sol = root.join("solutions/99-fixture");
+        write(&ex.join("Cargo.toml"), &fixture_manifest("fixture", r#"fixture-solution = { path = "../../solutions/99-fixture" }"#));
+        write(&ex.join("src/lib.rs"), PRISTINE);
+        write(&ex.join("tests/fixture.rs"), "use fixture as subject;\nuse fixture_solution as reference;\nmod checks;\n");
+        write(&ex.join("tests/checks/mod.rs"), CHECKS);
+        write(&sol.join("Cargo.toml"), &fixture_manifest("fixture-solution", "").replace("[package.metadata.handbook]", "[package.metadata.unused]"));
+        write(&sol.join("src/lib.rs"), SOLVED);
+        write(
+            &sol.join("tests/fixture.rs"),
+            "use fixture_solution as subject;\nuse fixture_solution as reference;\n#[path = \"../../../exercises/99-fixture/tests/checks/mod.rs\"]\nmod checks;\n",
+        );
+        git(&root, &["init", "-q", "-b", "main"]);
+        git(&root, &["add", "-A"]);
+        git(&root, &["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", "pristine"]);
+        Sandbox { _dir: dir, root }
+    }
+
+    /// A `verify` command in the sandbox. Each sandbox has its own target folder:
+    /// cargo names a workspace crate's build output by its path relative to the
+    /// workspace, so sandboxes sharing one would overwrite each other's fixture
+    /// (which has no dependencies, so building it alone costs a second).
+    pub fn verify(&self) -> Command {
+        let mut cmd = verify_at(&self.root);
+        cmd.env("CARGO_TARGET_DIR", self.target());
+        cmd
+    }
+
+    pub fn target(&self) -> PathBuf {
+        self.root.join("target")
+    }
+
+    pub fn exercise(&self) -> PathBuf {
+        self.root.join("exercises/99-fixture")
+    }
+
+    /// Plays the learner: replaces the fixture's source.
+    pub fn write_lib(&self, source: &str) {
+        write(&self.exercise().join("src/lib.rs"), source);
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root.join(rel)).unwrap()
+    }
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let status = StdCommand::new("git").arg("-C").arg(root).args(args).status().unwrap();
+    assert!(status.success(), "git {args:?} failed");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if [".git", "target", ".verify", "book-html"].iter().any(|n| name == *n) {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Standard output of a finished command, as text.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

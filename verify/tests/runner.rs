@@ -1,0 +1,266 @@
+//! The runner, end to end, on a sandbox copy of the handbook with a tiny exercise.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn pristine_exercise_fails_every_step_with_a_readable_message() {
+    let sb = Sandbox::new();
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("✗ 1. Add two numbers."), "{text}");
+    assert!(text.contains("still a todo!() stub: add a and b"), "{text}");
+    assert!(text.contains("at exercises/99-fixture/src/lib.rs:5:5"), "{text}");
+    assert!(text.contains("0 of 2 steps pass"), "{text}");
+    assert!(!text.contains("RUST_BACKTRACE"), "noise must be cut: {text}");
+}
+
+#[test]
+fn solved_exercise_passes_and_the_overview_remembers_it() {
+    let sb = Sandbox::new();
+    sb.write_lib(SOLVED);
+    // Accepts the folder name as well as the short name.
+    let out = sb.verify().args(["check", "99-fixture"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert!(stdout(&out).contains("fixture is done: all 2 steps pass"), "{}", stdout(&out));
+
+    let out = sb.verify().args(["list", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("list --json prints JSON");
+    let items = list.as_array().expect("a JSON list");
+    assert!(items.len() >= 2, "every exercise is listed: {list}");
+    for item in items {
+        for field in ["name", "chapter", "steps_total", "steps_passed", "state"] {
+            assert!(item.get(field).is_some(), "{field} missing in {item}");
+        }
+    }
+    let fixture = items.iter().find(|i| i["name"] == "fixture").unwrap();
+    assert_eq!(fixture["state"], "done");
+    assert_eq!(fixture["steps_passed"], 2);
+    assert_eq!(fixture["steps_total"], 2);
+
+    let out = sb.verify().output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("2/2"), "{}", stdout(&out));
+    assert!(!stderr(&out).contains("Checking fixture"), "unchanged: answered from the cache");
+}
+
+#[test]
+fn reference_solutions_pass_with_the_solutions_flag() {
+    let sb = Sandbox::new();
+    let out = sb.verify().args(["--solutions", "check", "fixture"]).output().unwrap();
+    assert!(out.status.success(), "{}", stdout(&out));
+    // And checking the solutions never marks the learner's exercise done.
+    let out = sb.verify().args(["list", "--json"]).output().unwrap();
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixture = list.as_array().unwrap().iter().find(|i| i["name"] == "fixture").unwrap().clone();
+    assert_eq!(fixture["state"], "not_started");
+}
+
+#[test]
+fn progress_within_an_exercise_is_shown_step_by_step() {
+    let sb = Sandbox::new();
+    sb.write_lib(HALF);
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text.contains("✓ 1. Add two numbers."), "{text}");
+    assert!(text.contains("✗ 2. Greet by name"), "{text}");
+    assert!(text.contains("1 of 2 steps pass"), "{text}");
+}
+
+#[test]
+fn a_hanging_check_is_stopped_with_a_clear_message_and_no_stray_process() {
+    let sb = Sandbox::new();
+    sb.write_lib(HANG);
+    // Build first, so the time measured below is the run, not the compile.
+    sb.verify().args(["check", "fixture", "--timeout", "1"]).output().unwrap();
+    let started = Instant::now();
+    let out = sb.verify().args(["check", "fixture", "--timeout", "2"]).output().unwrap();
+    let took = started.elapsed();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("✓ 1. Add two numbers."), "{text}");
+    assert!(text.contains("did not finish within 2 s"), "{text}");
+    assert!(took < Duration::from_secs(30), "the limit was not enforced: {took:?}");
+    // The test binary lives in this sandbox's target/debug/deps/ as fixture-<hash>.
+    let binary = format!("{}/debug/deps/fixture-", sb.target().display());
+    let ps = std::process::Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    let stray: Vec<String> = stdout(&ps)
+        .lines()
+        .filter(|l| l.contains(&binary))
+        .map(String::from)
+        .collect();
+    assert!(stray.is_empty(), "test processes left running: {stray:?}");
+}
+
+#[test]
+fn a_crash_is_pinned_on_the_step_that_causes_it() {
+    let sb = Sandbox::new();
+    sb.write_lib(CRASH);
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("✓ 1. Add two numbers."), "the other steps still count: {text}");
+    assert!(text.contains("✗ 2. Greet by name"), "{text}");
+    assert!(text.contains("overflow") || text.contains("aborted"), "the crash is explained: {text}");
+}
+
+#[test]
+fn a_compile_error_is_shown_as_the_compiler_says_it() {
+    let sb = Sandbox::new();
+    sb.write_lib(BROKEN);
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("does not compile"), "{text}");
+    assert!(text.contains("error[E0277]"), "the rustc error itself: {text}");
+    assert!(text.contains("src/lib.rs:2"), "with its location: {text}");
+    assert!(!text.contains("Compiling"), "cargo's progress noise is left out: {text}");
+}
+
+#[test]
+fn reset_backs_up_the_learners_version_first() {
+    let sb = Sandbox::new();
+    sb.write_lib(SOLVED);
+    write(&sb.exercise().join("src/extra.rs"), "// my notes\n");
+    let out = sb.verify().args(["reset", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert_eq!(sb.read("exercises/99-fixture/src/lib.rs"), PRISTINE, "the exercise is pristine again");
+    assert!(!sb.exercise().join("src/extra.rs").exists(), "added files are removed");
+    let backup = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Saved your version of fixture to "))
+        .expect("reset says where the backup is")
+        .trim()
+        .to_string();
+    assert!(backup.starts_with(".verify/backups/99-fixture-"), "{backup}");
+    assert_eq!(sb.read(&format!("{backup}/src/lib.rs")), SOLVED, "the learner's version is kept");
+    assert_eq!(sb.read(&format!("{backup}/src/extra.rs")), "// my notes\n");
+}
+
+#[test]
+fn a_corrupt_progress_cache_is_ignored_and_rebuilt() {
+    let sb = Sandbox::new();
+    write(&sb.root.join(".verify/progress.json"), "{\"version\": 1, \"exercises\": {\"fix");
+    let out = sb.verify().args(["list", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unreadable"), "{}", stderr(&out));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("still prints JSON");
+    let rebuilt: serde_json::Value = serde_json::from_str(&sb.read(".verify/progress.json")).expect("rewritten whole");
+    assert_eq!(rebuilt["version"], 1);
+}
+
+#[test]
+fn hints_come_one_at_a_time() {
+    let sb = Sandbox::new();
+    let first = stdout(&sb.verify().args(["hint", "fixture"]).output().unwrap());
+    assert!(first.contains("first hint") && !first.contains("second hint"), "{first}");
+    let second = stdout(&sb.verify().args(["hint", "fixture"]).output().unwrap());
+    assert!(second.contains("second hint") && !second.contains("third hint"), "{second}");
+    sb.verify().args(["hint", "fixture"]).assert().success();
+    let last = stdout(&sb.verify().args(["hint", "fixture"]).output().unwrap());
+    assert!(last.contains("third hint") && last.contains("last hint"), "{last}");
+}
+
+#[test]
+fn the_solution_opens_only_once_done_unless_forced() {
+    let sb = Sandbox::new();
+    let out = sb.verify().args(["solution", "fixture"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("opens once fixture is done"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("Hello"), "nothing revealed");
+    let out = sb.verify().args(["solution", "fixture", "--force"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("format!(\"Hello, {name}!\")"), "{}", stdout(&out));
+}
+
+#[test]
+fn edited_checks_are_warned_about() {
+    let sb = Sandbox::new();
+    let checks = sb.exercise().join("tests/checks/mod.rs");
+    let edited = std::fs::read_to_string(&checks).unwrap().replace("5, \"2 + 3", "subject::add(2, 3), \"2 + 3");
+    write(&checks, &edited);
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(stderr(&out).contains("warning: the checks in exercises/99-fixture/tests/ differ"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unknown_exercise_is_a_clear_error() {
+    let sb = Sandbox::new();
+    let out = sb.verify().args(["check", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("there is no exercise called `nope`"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("fixture"), "and it lists the real ones");
+}
+
+#[test]
+fn the_overview_shows_untouched_exercises_without_building_and_says_what_next() {
+    let sb = Sandbox::new();
+    let out = sb.verify().output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("your progress"), "{text}");
+    assert!(text.contains("Next:"), "{text}");
+    assert!(!stderr(&out).contains("Checking"), "pristine exercises are not built: {}", stderr(&out));
+    // Once edited, the overview re-checks the exercise.
+    sb.write_lib(HALF);
+    let out = sb.verify().output().unwrap();
+    assert!(stderr(&out).contains("Checking fixture"), "{}", stderr(&out));
+    assert!(stdout(&out).contains("1/2"), "{}", stdout(&out));
+}
+
+#[test]
+fn watch_rechecks_on_save_and_moves_on_when_done() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::mpsc;
+
+    let sb = Sandbox::new();
+    // Warm the build so the first check is quick.
+    sb.verify().args(["check", "fixture"]).output().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+        .current_dir(&sb.root)
+        .env("CARGO_TARGET_DIR", sb.target())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("NO_COLOR", "1")
+        .args(["watch", "fixture"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+                let found = line.contains(needle);
+                seen.push(line);
+                if found {
+                    return;
+                }
+            }
+        }
+        panic!("never saw {needle:?}; output:\n{}", seen.join("\n"));
+    };
+    wait_for("Watching exercises/99-fixture/src");
+    sb.write_lib(SOLVED);
+    wait_for("fixture is done");
+    child.stdin.as_mut().unwrap().write_all(b"q\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "watch did not quit on q");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
