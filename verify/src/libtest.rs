@@ -95,7 +95,7 @@ pub fn tidy(raw: &str) -> String {
     }
     if let Some(first) = lines.first_mut() {
         if first == "not yet implemented" || first.starts_with("not yet implemented: ") {
-            *first = first.replacen("not yet implemented", "still a todo!() stub", 1);
+            *first = first.replacen("not yet implemented", "not written yet (this function still calls todo!)", 1);
         }
     }
     if let Some(at) = location {
@@ -148,7 +148,7 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
         assert_eq!(
             outcomes["checks::step_2_sign"],
             Outcome::Failed(
-                "still a todo!() stub: sign the message\n  at exercises/01-identity/src/lib.rs:40:5".into()
+                "not written yet (this function still calls todo!): sign the message\n  at exercises/01-identity/src/lib.rs:40:5".into()
             )
         );
     }

@@ -13,7 +13,7 @@ fn pristine_exercise_fails_every_step_with_a_readable_message() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("✗ 1. Add two numbers."), "{text}");
-    assert!(text.contains("still a todo!() stub: add a and b"), "{text}");
+    assert!(text.contains("not written yet (this function still calls todo!): add a and b"), "{text}");
     assert!(text.contains("at exercises/99-fixture/src/lib.rs:5:5"), "{text}");
     assert!(text.contains("0 of 2 steps pass"), "{text}");
     assert!(!text.contains("RUST_BACKTRACE"), "noise must be cut: {text}");
@@ -119,7 +119,7 @@ fn a_compile_error_is_shown_as_the_compiler_says_it() {
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("does not compile"), "{text}");
     assert!(text.contains("error[E0277]"), "the rustc error itself: {text}");
-    assert!(text.contains("src/lib.rs:2"), "with its location: {text}");
+    assert!(text.contains("src/lib.rs:1"), "with its location: {text}");
     assert!(!text.contains("Compiling"), "cargo's progress noise is left out: {text}");
 }
 

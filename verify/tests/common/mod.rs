@@ -1,7 +1,9 @@
 //! A sandbox for the runner's tests: a copy of the handbook in a temporary folder,
 //! made a git repository (the pristine state), with a tiny `fixture` exercise whose
 //! source each test rewrites to play a learner: stuck, half done, done, hanging,
-//! crashing, not compiling.
+//! crashing, not compiling. The fixture's sources that contain stubs are kept as
+//! data files in `tests/fixture/` (they are written into the sandbox, never compiled
+//! as part of this crate).
 
 #![allow(dead_code)]
 
@@ -41,28 +43,14 @@ pub struct Sandbox {
     pub root: PathBuf,
 }
 
-pub const PRISTINE: &str = r#"//! A tiny exercise for the runner's own tests.
-
-/// Adds two numbers.
-pub fn add(a: u32, b: u32) -> u32 {
-    todo!("add a and b")
-}
-
-/// Greets someone by name.
-pub fn greet(name: &str) -> String {
-    todo!()
-}
-"#;
+pub const PRISTINE: &str = include_str!("../fixture/pristine.rs.txt");
 
 pub const SOLVED: &str = r#"
 pub fn add(a: u32, b: u32) -> u32 { a + b }
 pub fn greet(name: &str) -> String { format!("Hello, {name}!") }
 "#;
 
-pub const HALF: &str = r#"
-pub fn add(a: u32, b: u32) -> u32 { a + b }
-pub fn greet(name: &str) -> String { todo!() }
-"#;
+pub const HALF: &str = include_str!("../fixture/half.rs.txt");
 
 pub const HANG: &str = r#"
 pub fn add(a: u32, b: u32) -> u32 { a + b }
@@ -75,10 +63,7 @@ pub fn add(a: u32, b: u32) -> u32 { a + b }
 pub fn greet(name: &str) -> String { let mut s = greet(name); s.push('!'); s }
 "#;
 
-pub const BROKEN: &str = r#"
-pub fn add(a: u32, b: u32) -> u32 { a + "one" }
-pub fn greet(name: &str) -> String { todo!() }
-"#;
+pub const BROKEN: &str = include_str!("../fixture/broken.rs.txt");
 
 const CHECKS: &str = r#"use crate::{reference, subject};
 
