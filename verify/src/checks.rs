@@ -208,9 +208,10 @@ fn run_binary(
 ) -> Result<process::Output, CheckError> {
     let mut command = Command::new(binary);
     command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
-    if std::env::var_os("RUST_BACKTRACE").is_none() {
-        command.env("RUST_BACKTRACE", "0");
-    }
+    // The runner shows each failure's message and location; a backtrace (from a
+    // RUST_BACKTRACE=1 many people keep in their shell) would bury them. For one,
+    // run the test with `cargo test -p NAME` directly.
+    command.env("RUST_BACKTRACE", "0");
     process::run(command, limit).map_err(CheckError::Run)
 }
 

@@ -40,6 +40,13 @@ pub fn install_interrupt_handler() {
     });
 }
 
+/// Stops every running child group and exits at once: for a user who asked to quit
+/// while a build or a check is still running.
+pub fn quit(code: i32) -> ! {
+    kill_all();
+    std::process::exit(code);
+}
+
 fn kill_all() {
     let pids: Vec<u32> = RUNNING.lock().map(|r| r.clone()).unwrap_or_default();
     for pid in pids {

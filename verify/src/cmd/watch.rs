@@ -18,11 +18,10 @@ pub struct Args {
     name: Option<String>,
 }
 
-/// What wakes the watcher up.
+/// What wakes the watcher up. (Quitting does not wait for the loop: see `spawn_keys`.)
 enum Event {
     Saved,
     Hint,
-    Quit,
 }
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
@@ -56,7 +55,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
                 println!("\n{} Next: {} — read book/{}.", style::green("On to the next exercise."), next.name, next.meta.chapter);
                 println!("{}", style::dim("Press Enter to start it, or q + Enter to quit."));
                 match rx.recv() {
-                    Ok(Event::Quit) | Err(_) => return Ok(ExitCode::SUCCESS),
+                    Err(_) => return Ok(ExitCode::SUCCESS),
                     _ => continue,
                 }
             }
@@ -74,7 +73,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
                         hints.set_seen(&current.name, (seen + 1).min(current.meta.hints.len()))?;
                     }
                 }
-                Ok(Event::Quit) | Err(_) => return Ok(ExitCode::SUCCESS),
+                Err(_) => return Ok(ExitCode::SUCCESS),
             }
         }
         // Drain saves that arrived during the check: one re-check covers them.
@@ -91,7 +90,9 @@ fn spawn_keys(tx: mpsc::Sender<Event>) {
         let mut line = String::new();
         while std::io::stdin().read_line(&mut line).is_ok_and(|n| n > 0) {
             let event = match line.trim() {
-                "q" | "quit" => Event::Quit,
+                // Quit at once, even in the middle of a build: nothing is written
+                // while checking, so there is nothing to finish first.
+                "q" | "quit" => verify::process::quit(0),
                 "h" | "hint" => Event::Hint,
                 _ => Event::Saved,
             };

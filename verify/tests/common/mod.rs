@@ -107,7 +107,6 @@ impl Sandbox {
         let dir = tempfile::Builder::new().prefix("verify-sandbox").tempdir().unwrap();
         let root = dir.path().join("handbook");
         copy_tree(&repo_root(), &root);
-        let _ = std::fs::remove_dir_all(root.join("exercises/01-identity")); // TEMP
         let ex = root.join("exercises/99-fixture");
         let sol = root.join("solutions/99-fixture");
         write(&ex.join("Cargo.toml"), &fixture_manifest("fixture", r#"fixture-solution = { path = "../../solutions/99-fixture" }"#));

@@ -1,0 +1,94 @@
+//! Sealing a message so that only one peer can read it.
+//!
+//! The sender knows only the recipient's public key (its peer id carries it). It
+//! makes a fresh, single-use X25519 keypair, agrees a shared secret with the
+//! recipient's key (Diffie–Hellman), turns that secret into an encryption key with
+//! HKDF-SHA256, and encrypts with ChaCha20-Poly1305, an AEAD: decryption fails
+//! loudly if a single bit was changed. The single-use public key travels in front
+//! of the ciphertext so that the recipient can compute the same secret:
+//!
+//! ```text
+//! sealed = ephemeral X25519 public key (32) ‖ ciphertext (len of message) ‖ tag (16)
+//! key    = HKDF-SHA256(salt: none, secret: X25519(ephemeral, recipient),
+//!                      info: "p2p-handbook seal v1" ‖ ephemeral public ‖ recipient Ed25519 public)
+//! nonce  = 12 zero bytes (safe: every key is used for exactly one message)
+//! ```
+//!
+//! The recipient's Ed25519 key doubles as an X25519 key: both curves are the same
+//! group in different coordinates (RFC 7748 §4.1), so the Edwards point converts to a
+//! Montgomery point and the signing scalar works for Diffie–Hellman. libsodium's
+//! `crypto_sign_ed25519_pk_to_curve25519` does the same. A sealed message is
+//! anonymous: nothing in it says who sent it. Sign the plaintext as well if the
+//! recipient must know the author.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::ChaCha20Poly1305;
+use hkdf::Hkdf;
+use sha2::Sha256;
+
+use crate::keys::{Keypair, PublicKey};
+
+/// The label that ties derived keys to this one use (domain separation).
+const INFO: &[u8] = b"p2p-handbook seal v1";
+/// Ephemeral public key in front, Poly1305 tag at the end.
+const OVERHEAD: usize = 32 + 16;
+
+/// Why a sealed message could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// Too short to hold the ephemeral key and the tag (48 bytes at least).
+    #[error("a sealed message has at least 48 bytes, this has {len}")]
+    TooShort {
+        /// How many bytes there were.
+        len: usize,
+    },
+    /// Not sealed to this key, or changed on the way: the tag did not verify.
+    #[error("the message was not sealed to this key, or was changed on the way")]
+    Rejected,
+}
+
+/// Encrypts `plaintext` so that only the holder of `recipient`'s secret key can
+/// read it. Every call uses a fresh ephemeral key, so sealing the same message
+/// twice gives two unrelated outputs.
+pub fn seal(recipient: &PublicKey, plaintext: &[u8]) -> Vec<u8> {
+    let mut ephemeral = [0u8; 32];
+    getrandom::fill(&mut ephemeral).expect("the operating system's random number generator failed");
+    let ephemeral = x25519_dalek::StaticSecret::from(ephemeral);
+    let ephemeral_public = x25519_dalek::PublicKey::from(&ephemeral);
+    let shared = ephemeral.diffie_hellman(&recipient.x25519_public());
+    let cipher = cipher(shared.as_bytes(), ephemeral_public.as_bytes(), recipient);
+    let ciphertext = cipher
+        .encrypt(&Default::default(), plaintext)
+        .expect("ChaCha20-Poly1305 encrypts any message shorter than 256 GiB");
+    let mut sealed = Vec::with_capacity(OVERHEAD + plaintext.len());
+    sealed.extend_from_slice(ephemeral_public.as_bytes());
+    sealed.extend_from_slice(&ciphertext);
+    sealed
+}
+
+/// Decrypts a message [`seal`]ed to `keypair`'s public key.
+pub fn open(keypair: &Keypair, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
+    if sealed.len() < OVERHEAD {
+        return Err(OpenError::TooShort { len: sealed.len() });
+    }
+    let (ephemeral_public, ciphertext) = sealed.split_at(32);
+    let ephemeral_public: [u8; 32] = ephemeral_public.try_into().expect("split at 32");
+    let shared = keypair.x25519_secret().diffie_hellman(&x25519_dalek::PublicKey::from(ephemeral_public));
+    // A small-order ephemeral key would make the shared secret a known constant:
+    // whoever chose it could have produced this message without any secret.
+    if !shared.was_contributory() {
+        return Err(OpenError::Rejected);
+    }
+    let cipher = cipher(shared.as_bytes(), &ephemeral_public, &keypair.public());
+    cipher.decrypt(&Default::default(), ciphertext).map_err(|_| OpenError::Rejected)
+}
+
+/// The AEAD keyed for one message: HKDF-SHA256 over the shared secret, bound to both
+/// public keys so a sealed message cannot be replayed under another key pair.
+fn cipher(shared: &[u8; 32], ephemeral_public: &[u8; 32], recipient: &PublicKey) -> ChaCha20Poly1305 {
+    let hkdf = Hkdf::<Sha256>::new(None, shared);
+    let mut key = [0u8; 32];
+    hkdf.expand_multi_info(&[INFO, ephemeral_public, &recipient.to_bytes()], &mut key)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    ChaCha20Poly1305::new(&key.into())
+}
