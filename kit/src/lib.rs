@@ -1,1 +1,21 @@
-//! The kit (being written).
+//! The kit: what every exercise of The P2P Handbook builds on.
+//!
+//! - [`node`]: the sans-IO [`Node`] trait — protocol logic as callbacks that take a
+//!   message or a timer and ask a [`Context`] to send messages and set timers.
+//! - [`sim`]: a deterministic network simulator that runs many nodes with latency,
+//!   jitter, loss, partitions and crashes, and reports messages per operation and
+//!   latency percentiles.
+//! - [`net`]: a tokio driver that runs the same node over real TCP sockets.
+//! - [`stats`]: the percentiles and the report.
+
+pub mod net;
+pub mod node;
+pub mod sim;
+pub mod stats;
+
+pub use node::{Context, Message, Node, NodeId, NodeRng};
+pub use sim::{ClientMessage, Link, Sim, SimConfig};
+pub use stats::{Report, Summary};
+
+/// The `rand` crate, for [`Context::rng`]: `use kit::rand::RngExt;`.
+pub use rand;
