@@ -15,4 +15,35 @@ macro_rules! chapter {
     };
 }
 
+// Every page of book/SUMMARY.md, so a Rust snippet added to any page is compiled.
+chapter!(Introduction, "../../book/introduction.md");
+chapter!(WhyP2p, "../../book/why-p2p.md");
+chapter!(WhyRust, "../../book/why-rust.md");
+chapter!(Basics, "../../book/basics.md");
+chapter!(Goal, "../../book/goal.md");
+chapter!(Cap, "../../book/cap.md");
+chapter!(Roles, "../../book/roles.md");
 chapter!(Identity, "../../book/identity.md");
+chapter!(Discovery, "../../book/discovery.md");
+chapter!(DiscoveryMdns, "../../book/discovery/mdns.md");
+chapter!(DiscoveryRendezvous, "../../book/discovery/rendezvous.md");
+chapter!(DiscoveryDht, "../../book/discovery/dht.md");
+chapter!(DiscoveryNat, "../../book/discovery/nat.md");
+chapter!(Topology, "../../book/topology.md");
+chapter!(Streams, "../../book/streams.md");
+chapter!(Protocol, "../../book/protocol.md");
+chapter!(ContentRouting, "../../book/content-routing.md");
+chapter!(ContentRoutingGossip, "../../book/content-routing/gossip.md");
+chapter!(ContentRoutingSecureGossip, "../../book/content-routing/secure-gossip.md");
+chapter!(DataStructures, "../../book/data-structures.md");
+chapter!(DataStructuresLog, "../../book/data-structures/log.md");
+chapter!(DataStructuresAntiEntropy, "../../book/data-structures/anti-entropy.md");
+chapter!(DataStructuresMerkleDag, "../../book/data-structures/merkle-dag.md");
+chapter!(DataStructuresCrdt, "../../book/data-structures/crdt.md");
+chapter!(Survey, "../../book/survey.md");
+chapter!(Capstone, "../../book/capstone.md");
+chapter!(Instructors, "../../book/instructors.md");
+chapter!(InstructorsSchedule, "../../book/instructors/schedule.md");
+chapter!(InstructorsRoom, "../../book/instructors/room.md");
+chapter!(Glossary, "../../book/glossary.md");
+chapter!(References, "../../book/references.md");
