@@ -1,0 +1,26 @@
+//! Checking a log without trusting whoever sent it.
+
+use crate::entry::{Entry, Hash, LogError};
+
+/// Checks a whole log of `author`, from entry 1: every entry is by `author`, is
+/// signed, has the next sequence number, and links to the hash of the one before.
+pub fn verify_log(author: &[u8; 32], entries: &[Entry]) -> Result<(), LogError> {
+    // TODO (step 4): a whole log is a suffix after nothing
+    todo!()
+}
+
+/// Checks entries that continue a log from a point already trusted: `after` is the
+/// sequence number and hash of the last entry the reader holds (`None`: from the
+/// start). This is what a peer does when it receives "everything after 41".
+pub fn verify_suffix(author: &[u8; 32], after: Option<(u64, Hash)>, entries: &[Entry]) -> Result<(), LogError> {
+    // TODO (step 4): per entry: author, then seq (Gap), then previous (BrokenChain), then the signature
+    todo!()
+}
+
+/// Whether `a` and `b` prove that their author forked the log: both validly signed
+/// by the same author, with the same sequence number, yet different. The pair is
+/// the proof; anyone can check it.
+pub fn find_fork(a: &Entry, b: &Entry) -> bool {
+    // TODO (step 6)
+    todo!()
+}

@@ -1,0 +1,56 @@
+//! Appending as the author: the only party who can extend the log.
+
+use ed25519_dalek::{Signer, SigningKey};
+
+use crate::entry::{Entry, Hash, LogError, MAX_PAYLOAD};
+
+/// The author's end of a log: it remembers the last sequence number and hash, so
+/// each new entry continues the chain.
+pub struct Writer {
+    key: SigningKey,
+    seq: u64,
+    last: Hash,
+}
+
+impl Writer {
+    /// A writer for a new, empty log, signing with the Ed25519 secret key `secret`.
+    pub fn new(secret: [u8; 32]) -> Writer {
+        Writer { key: SigningKey::from_bytes(&secret), seq: 0, last: [0; 32] }
+    }
+
+    /// A writer that continues a log whose last entry is `last` (after a restart).
+    /// Fails with `WrongAuthor` if `last` was not written with this key.
+    pub fn resume(secret: [u8; 32], last: &Entry) -> Result<Writer, LogError> {
+        let mut writer = Writer::new(secret);
+        if last.author != writer.author() {
+            return Err(LogError::WrongAuthor { seq: last.seq });
+        }
+        writer.seq = last.seq;
+        writer.last = last.hash();
+        Ok(writer)
+    }
+
+    /// The author's public key: the log's identity.
+    pub fn author(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
+    /// Signs and returns the next entry. Entries are deterministic: the same key and
+    /// payloads always give the same bytes (Ed25519 signatures are deterministic).
+    pub fn append(&mut self, payload: &[u8]) -> Result<Entry, LogError> {
+        if payload.len() > MAX_PAYLOAD {
+            return Err(LogError::PayloadTooLarge { len: payload.len() });
+        }
+        let mut entry = Entry {
+            author: self.author(),
+            seq: self.seq + 1,
+            previous: self.last,
+            payload: payload.to_vec(),
+            signature: [0; 64],
+        };
+        entry.signature = self.key.sign(&entry.signed_bytes()).to_bytes();
+        self.seq = entry.seq;
+        self.last = entry.hash();
+        Ok(entry)
+    }
+}
