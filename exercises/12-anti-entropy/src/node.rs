@@ -1,0 +1,145 @@
+//! The anti-entropy protocol as a sans-IO node.
+//!
+//! Every `interval`, a node sends its frontier to one random peer ("here is what I
+//! have"). A node that receives a frontier answers with the entries the sender lacks
+//! (at most `batch` at a time), and, if the sender is ahead somewhere, with its own
+//! frontier so that the sender answers in turn. Receiving is verifying: an entry that
+//! does not continue its author's log exactly is never stored, and a peer that sends
+//! one is no longer listened to. Nothing needs to be acknowledged or retried: a lost
+//! message is repaired by the next round.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use append_log_solution::{Entry, LogError};
+use kit::rand::RngExt;
+use kit::{Context, Node, NodeId};
+use serde::{Deserialize, Serialize};
+
+use crate::replica::{Frontier, Replica};
+
+/// What nodes and clients send.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Msg {
+    /// Client: append `text` to the node's own log.
+    Post { text: String },
+    /// The entry is stored: it has sequence number `seq` in the node's log.
+    PostOk { seq: u64 },
+    /// Client: what do you hold?
+    Read,
+    /// The answer to `Read`.
+    ReadOk {
+        /// [`Replica::digest`]: equal digests mean equal logs.
+        digest: [u8; 32],
+        /// How many entries, over all logs.
+        entries: u64,
+        /// Peers caught sending invalid entries.
+        bad_peers: Vec<NodeId>,
+        /// How many entries this node has sent to peers so far.
+        entries_sent: u64,
+    },
+    /// A frontier: for each author, the highest sequence number held.
+    Have { frontier: Vec<([u8; 32], u64)> },
+    /// Entries, each as its bytes (`Entry::to_bytes`).
+    Entries { entries: Vec<Vec<u8>> },
+}
+
+/// The node's only timer: time to sync with a random peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    Sync,
+}
+
+/// A replica on the network.
+pub struct ReplicaNode {
+    replica: Replica,
+    interval: Duration,
+    batch: usize,
+    bad_peers: BTreeSet<NodeId>,
+    entries_sent: u64,
+}
+
+impl ReplicaNode {
+    /// A node writing its own log with `secret`, syncing every `interval`, sending at
+    /// most `batch` entries per message.
+    pub fn new(secret: [u8; 32], interval: Duration, batch: usize) -> ReplicaNode {
+        ReplicaNode { replica: Replica::new(secret), interval, batch, bad_peers: BTreeSet::new(), entries_sent: 0 }
+    }
+
+    fn send_frontier(&self, ctx: &mut Context<Msg, Timer>, to: NodeId) {
+        ctx.send(to, Msg::Have { frontier: self.replica.frontier().into_iter().collect() });
+    }
+
+    fn on_have(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, theirs: Frontier) {
+
+        // TODO (step 5): send what they lack (at most `batch`), and your frontier if they are ahead anywhere
+
+        todo!()
+
+    }
+
+    fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
+
+        // TODO (step 5): decode, receive, observe new entries; mark a lying peer (step 7); ask again after a full batch
+
+        todo!()
+
+    }
+}
+
+/// The name under which the simulator tracks an entry's spread.
+pub fn key(entry: &Entry) -> String {
+    format!("{}:{}", hex_prefix(&entry.author), entry.seq)
+}
+
+fn hex_prefix(author: &[u8; 32]) -> String {
+    author[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Node for ReplicaNode {
+    type Message = Msg;
+    type Timer = Timer;
+
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+
+        // TODO (step 5): set the first Sync timer
+
+        todo!()
+
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+        if self.bad_peers.contains(&from) {
+            return;
+        }
+        match message {
+            Msg::Post { text } => match self.replica.post(text.as_bytes()) {
+                Ok(entry) => {
+                    ctx.observe(key(&entry));
+                    ctx.send(from, Msg::PostOk { seq: entry.seq });
+                }
+                Err(_) => {} // over the payload limit: no acknowledgement
+            },
+            Msg::Read => {
+                let reply = Msg::ReadOk {
+                    digest: self.replica.digest(),
+                    entries: self.replica.logs().values().map(|l| l.len() as u64).sum(),
+                    bad_peers: self.bad_peers.iter().cloned().collect(),
+                    entries_sent: self.entries_sent,
+                };
+                ctx.send(from, reply);
+            }
+            Msg::Have { frontier } => self.on_have(ctx, from, frontier.into_iter().collect()),
+            Msg::Entries { entries } => self.on_entries(ctx, from, entries),
+            Msg::PostOk { .. } | Msg::ReadOk { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
+
+        // TODO (step 5): send your frontier to a random peer that is not a bad peer, then set the timer again
+
+        todo!()
+
+    }
+}
