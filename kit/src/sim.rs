@@ -299,6 +299,13 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         self.tracked.push((key.into(), self.now));
     }
 
+    /// Like [`Sim::track`], with the clock started at `start` instead of now: for
+    /// measuring from a moment already past, such as when a client's operation was
+    /// acknowledged (Maelstrom measures broadcast latency from there).
+    pub fn track_from(&mut self, key: impl Into<String>, start: Duration) {
+        self.tracked.push((key.into(), start));
+    }
+
     /// Which nodes have observed `key`, and when each first did.
     pub fn observers(&self, key: &str) -> Vec<(NodeId, Duration)> {
         self.observed
