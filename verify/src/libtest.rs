@@ -76,15 +76,14 @@ pub fn tidy(raw: &str) -> String {
             continue;
         }
         // `thread 'name' panicked at …`, or in recent Rust versions `thread 'name' (id) panicked at …`.
-        if let Some(rest) = line.strip_prefix("thread '") {
-            if let Some((_, at)) = rest.split_once(" panicked at ") {
+        if let Some(rest) = line.strip_prefix("thread '")
+            && let Some((_, at)) = rest.split_once(" panicked at ") {
                 let at = at.trim_end_matches(':').trim();
                 if location.is_none() {
                     location = Some(at.to_string());
                 }
                 continue;
             }
-        }
         lines.push(line.trim_end().to_string());
     }
     while lines.first().is_some_and(|l| l.is_empty()) {
@@ -93,11 +92,10 @@ pub fn tidy(raw: &str) -> String {
     while lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
     }
-    if let Some(first) = lines.first_mut() {
-        if first == "not yet implemented" || first.starts_with("not yet implemented: ") {
+    if let Some(first) = lines.first_mut()
+        && (first == "not yet implemented" || first.starts_with("not yet implemented: ")) {
             *first = first.replacen("not yet implemented", "not written yet (this function still calls todo!)", 1);
         }
-    }
     if let Some(at) = location {
         lines.push(format!("  at {at}"));
     }

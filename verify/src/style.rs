@@ -37,7 +37,7 @@ pub fn dim(text: &str) -> String {
 
 /// A progress bar of `width` cells, e.g. `[####......]`.
 pub fn bar(done: usize, total: usize, width: usize) -> String {
-    let filled = if total == 0 { 0 } else { done * width / total };
+    let filled = (done * width).checked_div(total).unwrap_or(0);
     let cells = format!("{}{}", "#".repeat(filled), ".".repeat(width - filled));
     if done == total && total > 0 { green(&cells) } else { cells }
 }

@@ -61,10 +61,10 @@ fn run(label: &str, loss: f64) {
         }
         sim.run_for(Duration::from_secs(1));
         for m in sim.take_client_messages() {
-            if let Msg::ReadOk { entries_sent, .. } = m.message {
-                if answered.insert(m.from) {
-                    sent += entries_sent;
-                }
+            if let Msg::ReadOk { entries_sent, .. } = m.message
+                && answered.insert(m.from)
+            {
+                sent += entries_sent;
             }
         }
     }
