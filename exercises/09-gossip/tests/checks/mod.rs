@@ -1,0 +1,187 @@
+//! The gossip exercise's checks, in the order to make them pass: one node, many
+//! nodes, partitions, then the Gossip Glomers efficiency targets.
+//!
+//! Everything runs in the kit's simulator, so every run is reproducible from its seed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use kit::rand::{RngExt, SeedableRng};
+use kit::{NodeId, NodeRng, Report, Sim, SimConfig};
+
+use crate::subject::{BroadcastNode, Msg, Timer};
+#[allow(unused_imports)]
+use crate::reference;
+
+const MS: Duration = Duration::from_millis(1);
+const SEC: Duration = Duration::from_secs(1);
+
+type Net = Sim<Msg, Timer>;
+
+fn network(n: usize, config: SimConfig) -> (Net, Vec<NodeId>) {
+    let mut sim = Sim::new(config);
+    let ids: Vec<NodeId> = (0..n).map(|_| sim.add_node(BroadcastNode::new())).collect();
+    // Maelstrom's suggestion: a grid. Nodes may ignore it.
+    let side = (n as f64).sqrt().ceil() as usize;
+    let topology: BTreeMap<NodeId, Vec<NodeId>> = (0..n)
+        .map(|i| {
+            let (r, c) = (i / side, i % side);
+            let mut near = Vec::new();
+            if c > 0 { near.push(ids[i - 1].clone()) }
+            if c + 1 < side && i + 1 < n { near.push(ids[i + 1].clone()) }
+            if r > 0 { near.push(ids[i - side].clone()) }
+            if i + side < n { near.push(ids[i + side].clone()) }
+            (ids[i].clone(), near)
+        })
+        .collect();
+    for id in &ids {
+        sim.client_send(&NodeId::client(0), id, Msg::Topology { topology: topology.clone() });
+    }
+    sim.run_for(SEC);
+    let oks = sim.take_client_messages().into_iter().filter(|m| m.message == Msg::TopologyOk).count();
+    assert_eq!(oks, n, "every node answers Topology with TopologyOk");
+    (sim, ids)
+}
+
+/// Each node's answer to Read, after `settle` of quiet; every node must answer.
+fn reads(sim: &mut Net, ids: &[NodeId]) -> BTreeMap<NodeId, Vec<u64>> {
+    sim.take_client_messages();
+    let mut answers = BTreeMap::new();
+    for _ in 0..10 {
+        for id in ids.iter().filter(|id| !answers.contains_key(*id)) {
+            sim.client_send(&NodeId::client(0), id, Msg::Read);
+        }
+        sim.run_for(SEC);
+        for m in sim.take_client_messages() {
+            if let Msg::ReadOk { messages } = m.message {
+                answers.entry(m.from).or_insert(messages);
+            }
+        }
+    }
+    assert_eq!(answers.len(), ids.len(), "every node answers Read with ReadOk");
+    answers
+}
+
+fn assert_everyone_has(answers: &BTreeMap<NodeId, Vec<u64>>, values: &BTreeSet<u64>) {
+    for (node, messages) in answers {
+        assert!(messages.windows(2).all(|w| w[0] < w[1]), "{node} answered {messages:?}: values in ascending order, each once");
+        let have: BTreeSet<u64> = messages.iter().copied().collect();
+        let missing: Vec<&u64> = values.difference(&have).collect();
+        let extra: Vec<&u64> = have.difference(values).collect();
+        assert!(missing.is_empty(), "{node} is missing {} values, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+        assert!(extra.is_empty(), "{node} reports values nobody broadcast: {extra:?}");
+    }
+}
+
+/// One node answers Topology, Broadcast and Read
+#[test]
+fn step_1_single_node() {
+    let (mut sim, ids) = network(1, SimConfig::default());
+    for value in [5, 3, 5, 9] {
+        sim.client_send(&NodeId::client(1), &ids[0], Msg::Broadcast { message: value });
+    }
+    sim.run_for(SEC);
+    let acks = sim.take_client_messages().into_iter().filter(|m| m.message == Msg::BroadcastOk).count();
+    assert_eq!(acks, 4, "every Broadcast is answered with BroadcastOk, even a repeated value");
+    assert_eq!(reads(&mut sim, &ids)[&ids[0]], vec![3, 5, 9], "Read answers every value, ascending, once each");
+}
+
+/// Five nodes: every value reaches every node, once
+#[test]
+fn step_2_many_nodes() {
+    let config = SimConfig { seed: 2, latency: 20 * MS, jitter: 30 * MS, ..SimConfig::default() };
+    let (mut sim, ids) = network(5, config);
+    let mut rng = NodeRng::seed_from_u64(2);
+    let mut values = BTreeSet::new();
+    for value in 0..50u64 {
+        let to = &ids[rng.random_range(0..ids.len())];
+        sim.client_send(&NodeId::client(1), to, Msg::Broadcast { message: value * 7 });
+        values.insert(value * 7);
+        sim.run_for(7 * MS);
+    }
+    sim.run_for(5 * SEC);
+    assert_everyone_has(&reads(&mut sim, &ids), &values);
+}
+
+/// Values broadcast during a partition reach every node once it heals
+#[test]
+fn step_3_partitions() {
+    let config = SimConfig { seed: 3, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() };
+    let (mut sim, ids) = network(5, config);
+    let mut values = BTreeSet::new();
+    // Cut the network three ways, one of them around the smallest id.
+    sim.partition(&[&ids[..1], &ids[1..3], &ids[3..]]);
+    for value in 0..30u64 {
+        sim.client_send(&NodeId::client(1), &ids[value as usize % ids.len()], Msg::Broadcast { message: value });
+        values.insert(value);
+        sim.run_for(20 * MS);
+    }
+    sim.run_for(2 * SEC);
+    let during = reads(&mut sim, &ids);
+    assert!(during.values().any(|m| m.len() < values.len()), "the partition kept some values from some nodes");
+    sim.heal();
+    sim.run_for(10 * SEC);
+    assert_everyone_has(&reads(&mut sim, &ids), &values);
+}
+
+/// Gossip Glomers' 3d/3e workload: 25 nodes, 100 ms links, 100 ops/s for 20 s, half
+/// broadcasts and half reads. Latency runs from each broadcast's acknowledgement until
+/// the last node has the value.
+fn glomers_run(seed: u64) -> Report {
+    let config = SimConfig { seed, latency: 100 * MS, jitter: Duration::ZERO, ..SimConfig::default() };
+    let (mut sim, ids) = network(25, config);
+    let mut rng = NodeRng::seed_from_u64(seed);
+    let mut values = BTreeSet::new();
+    let mut client_of: BTreeMap<NodeId, u64> = BTreeMap::new();
+    let start_ops = sim.report().client_ops;
+    for op in 0..2000usize {
+        let client = NodeId::client(op + 10);
+        let to = &ids[rng.random_range(0..ids.len())];
+        if op % 2 == 0 {
+            let value = op as u64;
+            client_of.insert(client.clone(), value);
+            values.insert(value);
+            sim.client_send(&client, to, Msg::Broadcast { message: value });
+        } else {
+            sim.client_send(&client, to, Msg::Read);
+        }
+        sim.run_for(10 * MS);
+        for m in sim.take_client_messages() {
+            if let (Msg::BroadcastOk, Some(value)) = (&m.message, client_of.remove(&m.to)) {
+                sim.track_from(value.to_string(), m.at);
+            }
+        }
+    }
+    sim.run_for(5 * SEC);
+    for m in sim.take_client_messages() {
+        if let (Msg::BroadcastOk, Some(value)) = (&m.message, client_of.remove(&m.to)) {
+            sim.track_from(value.to_string(), m.at);
+        }
+    }
+    assert!(client_of.is_empty(), "{} broadcasts were never acknowledged", client_of.len());
+    let mut report = sim.report();
+    report.client_ops -= start_ops;
+    assert_eq!(report.incomplete, 0, "{} values never reached every node (did you call ctx.observe when a node learns a value?)", report.incomplete);
+    assert_everyone_has(&reads(&mut sim, &ids), &values);
+    report
+}
+
+/// Gossip Glomers 3d: under 30 messages per operation, median latency under 400 ms, max under 600 ms
+#[test]
+fn step_4_glomers_3d() {
+    let report = glomers_run(4);
+    assert!(
+        report.messages_per_op() < 30.0 && report.latency.median < 400 * MS && report.latency.max < 600 * MS,
+        "3d targets: < 30 messages/op, median < 400 ms, max < 600 ms; measured {report}"
+    );
+}
+
+/// Gossip Glomers 3e: under 20 messages per operation, median latency under 1 s, max under 2 s
+#[test]
+fn step_5_glomers_3e() {
+    let report = glomers_run(5);
+    assert!(
+        report.messages_per_op() < 20.0 && report.latency.median < SEC && report.latency.max < 2 * SEC,
+        "3e targets: < 20 messages/op, median < 1 s, max < 2 s; measured {report}"
+    );
+}
