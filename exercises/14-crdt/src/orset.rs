@@ -1,0 +1,69 @@
+//! An observed-remove set: a concurrent add wins over a remove.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ReplicaId;
+
+/// A unique tag for one add: the replica that added and that replica's counter.
+pub type Tag = (ReplicaId, u64);
+
+/// A set in which each add of an element carries a fresh unique tag, and a remove
+/// deletes only the tags it has *observed*. An add that happened concurrently with a
+/// remove has a tag the remove did not see, so the element stays: add wins.
+///
+/// Removed tags are kept as tombstones, so the state grows with every add; the
+/// "optimised" OR-Set of Bieniusa et al. (2012) replaces them with version vectors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrSet<T: Ord> {
+    /// For each element, the tags of its adds.
+    adds: BTreeMap<T, BTreeSet<Tag>>,
+    /// Tags that have been removed.
+    removed: BTreeSet<Tag>,
+    /// The last counter used by each replica, so tags stay unique after merges.
+    clock: BTreeMap<ReplicaId, u64>,
+}
+
+impl<T: Ord> Default for OrSet<T> {
+    fn default() -> Self {
+        OrSet { adds: BTreeMap::new(), removed: BTreeSet::new(), clock: BTreeMap::new() }
+    }
+}
+
+impl<T: Ord + Clone> OrSet<T> {
+    /// An empty set.
+    pub fn new() -> OrSet<T> {
+        OrSet::default()
+    }
+
+    /// Adds `value` on behalf of `replica`, with a fresh tag, and returns the tag.
+    pub fn add(&mut self, replica: ReplicaId, value: T) -> Tag {
+        // TODO (step 4): bump the replica's counter in `clock`; the tag is (replica, counter)
+        todo!()
+    }
+
+    /// Removes `value`: every tag of it this replica has seen becomes a tombstone.
+    pub fn remove(&mut self, value: &T) {
+        // TODO (step 4): every tag of the value becomes a tombstone
+        todo!()
+    }
+
+    /// Whether `value` has an add that was not removed.
+    pub fn contains(&self, value: &T) -> bool {
+        // TODO (step 4): some tag not removed
+        todo!()
+    }
+
+    /// The elements, in order.
+    pub fn elements(&self) -> BTreeSet<T> {
+        // TODO (step 4)
+        todo!()
+    }
+
+    /// Takes in every add and remove `other` has seen.
+    pub fn merge(&mut self, other: &OrSet<T>) {
+        // TODO (step 4): union of tags and tombstones, maximum of each clock entry
+        todo!()
+    }
+}

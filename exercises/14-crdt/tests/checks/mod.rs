@@ -1,0 +1,378 @@
+//! The CRDT exercise's checks, in the order to make them pass: each type's behaviour,
+//! the merge laws as properties, agreement with the reference on random histories,
+//! convergence over a lossy, partitioned network, and collaborative text.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use kit::rand::{RngExt, SeedableRng};
+use kit::{Context, Node, NodeId, NodeRng, Sim, SimConfig};
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::subject::{GCounter, LwwRegister, OrSet, PnCounter, Rga};
+use crate::{reference, subject};
+
+fn merged<T: Clone>(a: &T, b: &T, merge: impl Fn(&mut T, &T)) -> T {
+    let mut out = a.clone();
+    merge(&mut out, b);
+    out
+}
+
+/// G-Counter: each replica counts its own increments; merge keeps every replica's maximum
+#[test]
+fn step_1_g_counter() {
+    let mut a = GCounter::new();
+    let mut b = GCounter::new();
+    assert_eq!(a.value(), 0);
+    a.increment(1, 2);
+    a.increment(1, 1);
+    b.increment(2, 5);
+    assert_eq!((a.value(), b.value()), (3, 5));
+    let ab = merged(&a, &b, GCounter::merge);
+    assert_eq!(ab.value(), 8, "merging keeps both replicas' increments");
+    assert_eq!(merged(&ab, &a, GCounter::merge).value(), 8, "merging what is already known adds nothing");
+    b.merge(&a);
+    b.increment(1, 4); // replica 2's copy, counting on behalf of replica 1 after a merge
+    a.increment(1, 1);
+    assert_eq!(merged(&a, &b, GCounter::merge).value(), 12, "per replica, the larger count wins: 7 for replica 1, 5 for replica 2");
+}
+
+/// PN-Counter: increments and decrements, merged like two G-Counters
+#[test]
+fn step_2_pn_counter() {
+    let mut a = PnCounter::new();
+    let mut b = PnCounter::new();
+    a.increment(1, 10);
+    a.decrement(1, 3);
+    b.decrement(2, 9);
+    assert_eq!((a.value(), b.value()), (7, -9));
+    let ab = merged(&a, &b, PnCounter::merge);
+    assert_eq!(ab.value(), -2);
+    assert_eq!(ab, merged(&b, &a, PnCounter::merge), "the order of a merge does not matter");
+}
+
+/// LWW-Register: the later write wins; equal timestamps go to the larger replica id
+#[test]
+fn step_3_lww_register() {
+    let mut a: LwwRegister<String> = LwwRegister::new();
+    assert_eq!(a.get(), None);
+    a.set("tea".into(), 5, 1);
+    a.set("coffee".into(), 3, 1);
+    assert_eq!(a.get().map(String::as_str), Some("tea"), "an older write does not replace a newer one");
+    let mut b: LwwRegister<String> = LwwRegister::new();
+    b.set("water".into(), 5, 2);
+    assert_eq!(merged(&a, &b, LwwRegister::merge).get().map(String::as_str), Some("water"), "equal timestamps: replica 2 beats replica 1");
+    assert_eq!(merged(&b, &a, LwwRegister::merge).get().map(String::as_str), Some("water"), "on both replicas");
+    let mut c: LwwRegister<String> = LwwRegister::new();
+    c.set("juice".into(), 6, 0);
+    assert_eq!(merged(&merged(&a, &b, LwwRegister::merge), &c, LwwRegister::merge).get().map(String::as_str), Some("juice"));
+}
+
+/// OR-Set: add and remove, and a concurrent add wins over a remove
+#[test]
+fn step_4_or_set() {
+    let mut a: OrSet<String> = OrSet::new();
+    a.add(1, "milk".into());
+    a.add(1, "eggs".into());
+    a.remove(&"milk".to_string());
+    assert_eq!(a.elements(), BTreeSet::from(["eggs".to_string()]));
+    assert!(!a.contains(&"milk".to_string()));
+    a.add(1, "milk".into());
+    assert!(a.contains(&"milk".to_string()), "an element can be added again after a remove");
+
+    // Replica 2 learns the list, then removes eggs while replica 1, concurrently, adds
+    // eggs again. The add has a tag the remove never saw: eggs stays.
+    let mut b = a.clone();
+    b.remove(&"eggs".to_string());
+    a.add(1, "eggs".into());
+    let ab = merged(&a, &b, OrSet::merge);
+    assert!(ab.contains(&"eggs".to_string()), "add wins over a concurrent remove");
+    assert_eq!(ab.elements(), merged(&b, &a, OrSet::merge).elements());
+    // A remove that saw every add does remove.
+    let mut c = ab.clone();
+    c.remove(&"eggs".to_string());
+    assert!(!merged(&ab, &c, OrSet::merge).contains(&"eggs".to_string()), "a remove that observed every add wins");
+    // Tags stay unique after a merge: replica 2 adding after learning replica 1's tags.
+    let mut d: OrSet<String> = OrSet::new();
+    d.merge(&ab);
+    let tag = d.add(1, "bread".into());
+    let tag_again = ab.clone().add(1, "bread".into());
+    assert_eq!(tag, tag_again, "the same replica's next tag is the same on any copy that saw the same adds");
+}
+
+// ---- Random states for the property checks ----
+
+#[derive(Clone, Debug)]
+enum Op {
+    Inc(u64, u64),
+    Dec(u64, u64),
+    Set(u64, u64),
+    Add(u64, u8),
+    Remove(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u64..4, 1u64..5).prop_map(|(r, n)| Op::Inc(r, n)),
+        (0u64..4, 1u64..5).prop_map(|(r, n)| Op::Dec(r, n)),
+        (0u64..4, 0u64..1000).prop_map(|(r, v)| Op::Set(r, v)),
+        (0u64..4, 0u8..8).prop_map(|(r, v)| Op::Add(r, v)),
+        (0u8..8).prop_map(Op::Remove),
+    ]
+}
+
+/// A replica of each type after applying `ops` as replica `me` (ops name other
+/// replicas only for counters, which count on their behalf).
+#[derive(Clone, Debug, PartialEq)]
+struct State {
+    g: GCounter,
+    pn: PnCounter,
+    lww: LwwRegister<u64>,
+    set: OrSet<u8>,
+}
+
+fn state(me: u64, ops: &[Op]) -> State {
+    let mut s = State { g: GCounter::new(), pn: PnCounter::new(), lww: LwwRegister::new(), set: OrSet::new() };
+    for (i, op) in ops.iter().enumerate() {
+        match *op {
+            Op::Inc(_, n) => {
+                s.g.increment(me, n);
+                s.pn.increment(me, n);
+            }
+            Op::Dec(_, n) => s.pn.decrement(me, n),
+            // Timestamps are unique per replica: (position, replica).
+            Op::Set(_, v) => s.lww.set(v, i as u64, me),
+            Op::Add(_, v) => {
+                s.set.add(me, v);
+            }
+            Op::Remove(v) => s.set.remove(&v),
+        }
+    }
+    s
+}
+
+fn merge_state(a: &State, b: &State) -> State {
+    let mut out = a.clone();
+    out.g.merge(&b.g);
+    out.pn.merge(&b.pn);
+    out.lww.merge(&b.lww);
+    out.set.merge(&b.set);
+    out
+}
+
+fn values(s: &State) -> (u64, i64, Option<u64>, BTreeSet<u8>) {
+    (s.g.value(), s.pn.value(), s.lww.get().copied(), s.set.elements())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Merge is commutative, associative and idempotent, for every type
+    #[test]
+    fn step_5_merge_laws(a in proptest::collection::vec(op(), 0..12), b in proptest::collection::vec(op(), 0..12), c in proptest::collection::vec(op(), 0..12)) {
+        let (a, b, c) = (state(1, &a), state(2, &b), state(3, &c));
+        prop_assert_eq!(values(&merge_state(&a, &b)), values(&merge_state(&b, &a)), "commutative: a ⊔ b = b ⊔ a");
+        prop_assert_eq!(
+            values(&merge_state(&merge_state(&a, &b), &c)),
+            values(&merge_state(&a, &merge_state(&b, &c))),
+            "associative: (a ⊔ b) ⊔ c = a ⊔ (b ⊔ c)"
+        );
+        prop_assert_eq!(values(&merge_state(&a, &a)), values(&a), "idempotent: a ⊔ a = a");
+        let ab = merge_state(&a, &b);
+        prop_assert_eq!(values(&merge_state(&ab, &a)), values(&ab), "merging what is already known changes nothing");
+    }
+
+    /// Random histories on three replicas, merged in random orders: your values equal the reference's
+    #[test]
+    fn step_6_matches_the_reference(histories in proptest::collection::vec(proptest::collection::vec(op(), 0..10), 3), order in Just(()).prop_perturb(|_, mut rng| { let mut v = vec![0usize, 1, 2]; for i in (1..3).rev() { v.swap(i, rng.random_range(0..=i)); } v })) {
+        let mine: Vec<State> = histories.iter().enumerate().map(|(i, h)| state(i as u64, h)).collect();
+        let mut merged_mine = mine[order[0]].clone();
+        for &i in &order[1..] {
+            merged_mine = merge_state(&merged_mine, &mine[i]);
+        }
+        // The same with the reference types.
+        let mut g = reference::GCounter::new();
+        let mut pn = reference::PnCounter::new();
+        let mut lww: reference::LwwRegister<u64> = reference::LwwRegister::new();
+        let mut set: reference::OrSet<u8> = reference::OrSet::new();
+        for &r in &order {
+            let (mut rg, mut rpn, mut rlww, mut rset) = (reference::GCounter::new(), reference::PnCounter::new(), reference::LwwRegister::new(), reference::OrSet::new());
+            for (i, op) in histories[r].iter().enumerate() {
+                match *op {
+                    Op::Inc(_, n) => { rg.increment(r as u64, n); rpn.increment(r as u64, n); }
+                    Op::Dec(_, n) => rpn.decrement(r as u64, n),
+                    Op::Set(_, v) => rlww.set(v, i as u64, r as u64),
+                    Op::Add(_, v) => { rset.add(r as u64, v); }
+                    Op::Remove(v) => rset.remove(&v),
+                }
+            }
+            g.merge(&rg);
+            pn.merge(&rpn);
+            lww.merge(&rlww);
+            set.merge(&rset);
+        }
+        prop_assert_eq!(values(&merged_mine), (g.value(), pn.value(), lww.get().copied(), set.elements()));
+    }
+}
+
+// ---- Convergence over the network ----
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum Msg {
+    Like,
+    Tag(String),
+    Untag(String),
+    Ok,
+    Read,
+    ReadOk { likes: u64, tags: BTreeSet<String> },
+    State { likes: GCounter, tags: OrSet<String> },
+}
+
+/// A replica that gossips its whole state to a random peer every 100 ms.
+struct Replica {
+    me: u64,
+    likes: GCounter,
+    tags: OrSet<String>,
+}
+
+impl Node for Replica {
+    type Message = Msg;
+    type Timer = ();
+
+    fn on_start(&mut self, ctx: &mut Context<Msg, ()>) {
+        ctx.set_timer(Duration::from_millis(100), ());
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
+        match message {
+            Msg::Like => {
+                self.likes.increment(self.me, 1);
+                ctx.send(from, Msg::Ok);
+            }
+            Msg::Tag(t) => {
+                self.tags.add(self.me, t);
+                ctx.send(from, Msg::Ok);
+            }
+            Msg::Untag(t) => {
+                self.tags.remove(&t);
+                ctx.send(from, Msg::Ok);
+            }
+            Msg::Read => ctx.send(from, Msg::ReadOk { likes: self.likes.value(), tags: self.tags.elements() }),
+            Msg::State { likes, tags } => {
+                self.likes.merge(&likes);
+                self.tags.merge(&tags);
+            }
+            Msg::Ok | Msg::ReadOk { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Msg, ()>, _: ()) {
+        let peers = ctx.peers().to_vec();
+        let peer = peers[ctx.rng().random_range(0..peers.len())].clone();
+        ctx.send(peer, Msg::State { likes: self.likes.clone(), tags: self.tags.clone() });
+        ctx.set_timer(Duration::from_millis(100), ());
+    }
+}
+
+/// Six replicas gossiping state through 20% loss and a partition agree once it heals
+#[test]
+fn step_7_convergence() {
+    let config = SimConfig { seed: 7, latency: Duration::from_millis(30), jitter: Duration::from_millis(30), loss: 0.2, trace: false };
+    let mut sim: Sim<Msg, ()> = Sim::new(config);
+    let ids: Vec<NodeId> =
+        (0..6).map(|i| sim.add_node(Replica { me: i, likes: GCounter::new(), tags: OrSet::new() })).collect();
+    let client = NodeId::client(0);
+    let mut rng = NodeRng::seed_from_u64(7);
+    sim.partition(&[&ids[..3], &ids[3..]]);
+    for k in 0..120 {
+        let to = &ids[rng.random_range(0..ids.len())];
+        let message = match k % 4 {
+            0 | 1 => Msg::Like,
+            2 => Msg::Tag(format!("t{}", rng.random_range(0..6))),
+            _ => Msg::Untag(format!("t{}", rng.random_range(0..6))),
+        };
+        sim.client_send(&client, to, message);
+        sim.run_for(Duration::from_millis(25));
+    }
+    sim.run_for(Duration::from_secs(1));
+    let acked_likes = sim.take_client_messages().iter().filter(|m| matches!(m.message, Msg::Ok)).count();
+    assert!(acked_likes > 0);
+    sim.heal();
+    sim.run_for(Duration::from_secs(15));
+    let mut answers = std::collections::BTreeMap::new();
+    for _ in 0..10 {
+        for id in ids.iter().filter(|id| !answers.contains_key(*id)) {
+            sim.client_send(&client, id, Msg::Read);
+        }
+        sim.run_for(Duration::from_secs(1));
+        for m in sim.take_client_messages() {
+            if let Msg::ReadOk { likes, tags } = m.message {
+                answers.entry(m.from).or_insert((likes, tags));
+            }
+        }
+    }
+    assert_eq!(answers.len(), 6, "every replica answers Read");
+    let first = answers.values().next().cloned().unwrap();
+    for (id, answer) in &answers {
+        assert_eq!(answer, &first, "{id} disagrees after the partition healed");
+    }
+    assert!(first.0 > 0, "likes were counted");
+}
+
+/// Text (RGA): concurrent edits converge to the same text, in the same order as the reference
+#[test]
+fn step_8_collaborative_text() {
+    let mut a = Rga::new();
+    for (i, ch) in "helo".chars().enumerate() {
+        a.insert(1, i, ch);
+    }
+    assert_eq!(a.text(), "helo");
+    let mut b = a.clone();
+    a.insert(1, 3, 'l');
+    b.insert(2, 4, '!');
+    b.delete(0);
+    b.insert(2, 0, 'H');
+    let ab = merged(&a, &b, Rga::merge);
+    assert_eq!(ab.text(), "Hello!", "both edits survive the merge");
+    assert_eq!(ab.text(), merged(&b, &a, Rga::merge).text(), "and the order of the merge does not matter");
+
+    // Two replicas type at the same place at the same time: every replica puts the
+    // same one first, the reference's order.
+    let mut rng = NodeRng::seed_from_u64(8);
+    for round in 0..40 {
+        let mut base_mine = Rga::new();
+        let mut base_theirs = reference::Rga::new();
+        for (i, ch) in "abc".chars().enumerate() {
+            base_mine.insert(9, i, ch);
+            base_theirs.insert(9, i, ch);
+        }
+        let mut copies_mine = vec![base_mine.clone(), base_mine.clone(), base_mine];
+        let mut copies_theirs = vec![base_theirs.clone(), base_theirs.clone(), base_theirs];
+        for step in 0..6 {
+            let r = rng.random_range(0..3usize);
+            let len = copies_mine[r].text().chars().count();
+            if len > 0 && rng.random_bool(0.3) {
+                let at = rng.random_range(0..len);
+                copies_mine[r].delete(at);
+                copies_theirs[r].delete(at);
+            } else {
+                let at = rng.random_range(0..=len);
+                let ch = (b'a' + ((round + step) % 26) as u8) as char;
+                copies_mine[r].insert(r as u64, at, ch);
+                copies_theirs[r].insert(r as u64, at, ch);
+            }
+        }
+        let mut mine = copies_mine[2].clone();
+        mine.merge(&copies_mine[0]);
+        mine.merge(&copies_mine[1]);
+        let mut other_order = copies_mine[0].clone();
+        other_order.merge(&copies_mine[1]);
+        other_order.merge(&copies_mine[2]);
+        let mut theirs = copies_theirs[0].clone();
+        theirs.merge(&copies_theirs[1]);
+        theirs.merge(&copies_theirs[2]);
+        assert_eq!(mine.text(), other_order.text(), "round {round}: two merge orders gave two texts");
+        assert_eq!(mine.text(), theirs.text(), "round {round}: your text differs from the reference's");
+    }
+}
