@@ -89,7 +89,7 @@ impl Rga {
             children.entry(c.after).or_default().push(*id);
         }
         let mut out = Vec::with_capacity(self.chars.len());
-        let mut stack: Vec<RgaId> = children.get(&None).map(|c| c.clone()).unwrap_or_default();
+        let mut stack: Vec<RgaId> = children.get(&None).cloned().unwrap_or_default();
         // `children` lists ids in ascending order; popping from the end visits the
         // largest first.
         while let Some(id) = stack.pop() {
