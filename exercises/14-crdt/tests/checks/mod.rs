@@ -346,8 +346,8 @@ fn step_8_collaborative_text() {
             base_mine.insert(9, i, ch);
             base_theirs.insert(9, i, ch);
         }
-        let mut copies_mine = vec![base_mine.clone(), base_mine.clone(), base_mine];
-        let mut copies_theirs = vec![base_theirs.clone(), base_theirs.clone(), base_theirs];
+        let mut copies_mine = [base_mine.clone(), base_mine.clone(), base_mine];
+        let mut copies_theirs = [base_theirs.clone(), base_theirs.clone(), base_theirs];
         for step in 0..6 {
             let r = rng.random_range(0..3usize);
             let len = copies_mine[r].text().chars().count();
