@@ -1,0 +1,182 @@
+//! The Merkle DAG exercise's checks, in the order to make them pass: the encodings, the
+//! CID (against published CIDs), the DAG-CBOR node, building and reading a DAG, then
+//! syncing it with a peer.
+
+use proptest::prelude::*;
+use rand::RngExt;
+use rand::SeedableRng;
+
+use crate::subject::{BlockStore, Cid, CidError, DAG_CBOR, DagError, RAW, base32, build, node, read, sync, varint};
+use crate::reference;
+
+/// The unsigned varints of the multiformats spec round-trip, and bad ones are refused
+#[test]
+fn step_1_varint() {
+    // Examples from https://github.com/multiformats/unsigned-varint
+    for (value, bytes) in [(0u64, &[0x00][..]), (1, &[0x01]), (127, &[0x7f]), (128, &[0x80, 0x01]), (255, &[0xff, 0x01]), (300, &[0xac, 0x02]), (16384, &[0x80, 0x80, 0x01])] {
+        assert_eq!(varint::encode(value), bytes, "encode({value})");
+        assert_eq!(varint::decode(bytes), Ok((value, bytes.len())), "decode({bytes:02x?})");
+    }
+    assert_eq!(varint::decode(&[0xac, 0x02, 0xff]), Ok((300, 2)), "decode reads one varint and says how many bytes it took");
+    assert!(varint::decode(&[0x80]).is_err(), "a varint cut short");
+    assert!(varint::decode(&[]).is_err(), "no bytes at all");
+    assert!(varint::decode(&[0x81, 0x00]).is_err(), "1 encoded in two bytes is not minimal");
+}
+
+/// Base32, lower case and unpadded, matches RFC 4648's test vectors
+#[test]
+fn step_2_base32() {
+    // RFC 4648 §10, lower case, without the padding.
+    for (plain, encoded) in [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi")] {
+        assert_eq!(base32::encode(plain.as_bytes()), encoded, "encode({plain:?})");
+        assert_eq!(base32::decode(encoded).as_deref(), Some(plain.as_bytes()), "decode({encoded:?})");
+    }
+    assert_eq!(base32::decode("MZXW6"), None, "upper case is not this alphabet");
+    assert_eq!(base32::decode("mzx1"), None, "1 is not in the alphabet");
+    assert_eq!(base32::decode("m"), None, "one character cannot encode a byte");
+}
+
+/// CIDs of raw bytes equal the ones IPFS publishes, byte for byte
+#[test]
+fn step_3_cid() {
+    // From the multiformats rust-cid README and tests (see shared/vectors/README.md).
+    let foo = Cid::of(RAW, b"foo");
+    assert_eq!(foo.to_string(), "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy");
+    assert_eq!(Cid::of(RAW, b"beep boop").to_string(), "bafkreieq5jui4j25lacwomsqgjeswwl3y5zcdrresptwgmfylxo2depppq");
+    let bytes = foo.to_bytes();
+    assert_eq!(bytes[..4], [0x01, 0x55, 0x12, 0x20], "version 1, raw, sha2-256, 32 bytes");
+    assert_eq!(bytes.len(), 36);
+    assert_eq!(Cid::from_bytes(&bytes), Ok(foo));
+    assert!(foo.matches(b"foo") && !foo.matches(b"fo0"), "matches() checks the digest");
+    assert_eq!(Cid::of(DAG_CBOR, b"foo").codec(), DAG_CBOR);
+    assert_ne!(Cid::of(DAG_CBOR, b"foo"), foo, "the same bytes under another codec are another CID");
+}
+
+/// CIDs parse back from text, and each kind of malformed CID gets its error
+#[test]
+fn step_4_parse_cid() {
+    let text = "bafkreieq5jui4j25lacwomsqgjeswwl3y5zcdrresptwgmfylxo2depppq";
+    let cid: Cid = text.parse().expect("a published CID parses");
+    assert_eq!((cid.to_string().as_str(), cid.codec()), (text, RAW));
+    assert_eq!("zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA".parse::<Cid>(), Err(CidError::Multibase('z')), "base58 (z) is not supported");
+    assert_eq!("bafkrei!!".parse::<Cid>(), Err(CidError::Base32));
+    let with = |bytes: &[u8]| format!("b{}", base32::encode(bytes)).parse::<Cid>();
+    let mut v0 = cid.to_bytes();
+    v0[0] = 0x00;
+    assert_eq!(with(&v0), Err(CidError::Version(0)));
+    let mut dag_pb = cid.to_bytes();
+    dag_pb[1] = 0x70;
+    assert_eq!(with(&dag_pb), Err(CidError::Codec(0x70)), "dag-pb (0x70) is not supported here");
+    let mut sha512 = cid.to_bytes();
+    sha512[2] = 0x13;
+    assert_eq!(with(&sha512), Err(CidError::Hash { code: 0x13, len: 32 }));
+    assert_eq!(with(&cid.to_bytes()[..35]), Err(CidError::Length), "a digest cut short");
+    assert_eq!(with(&[cid.to_bytes(), vec![0]].concat()), Err(CidError::Length), "a byte left over");
+}
+
+/// Interior nodes are canonical DAG-CBOR, byte-equal to the reference's
+#[test]
+fn step_5_dag_cbor_node() {
+    let (a, b) = (Cid::of(RAW, b"foo"), Cid::of(RAW, b"beep boop"));
+    let bytes = node::encode(&[a], 3);
+    // a2, "Size" → 3, "Links" → [tag 42, bytes(00 ‖ cid)]
+    let mut expected = vec![0xa2, 0x64, b'S', b'i', b'z', b'e', 0x03, 0x65, b'L', b'i', b'n', b'k', b's', 0x81, 0xd8, 0x2a, 0x58, 0x25, 0x00];
+    expected.extend(a.to_bytes());
+    assert_eq!(hex::encode(&bytes), hex::encode(&expected), "map with Size before Links (shorter key first), link as tag 42 over 00 ‖ CID");
+    assert_eq!(node::decode(&bytes), Ok((vec![a], 3)));
+    let big = node::encode(&[a, b], 262_144);
+    let theirs = reference::node::encode(&[a.to_string().parse().unwrap(), b.to_string().parse().unwrap()], 262_144);
+    assert_eq!(hex::encode(&big), hex::encode(&theirs), "a two-link node with a 4-byte size differs from the reference's");
+    assert!(node::decode(&big[..big.len() - 1]).is_err(), "a node cut short");
+    let mut long_size = bytes.clone();
+    long_size.splice(6..7, [0x18, 0x03]);
+    assert!(node::decode(&long_size).is_err(), "3 written in two bytes is not canonical DAG-CBOR");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Chunked into a balanced DAG and read back, any file is unchanged, under the reference's root CID
+    #[test]
+    fn step_6_build_and_read(data in proptest::collection::vec(any::<u8>(), 0..3000), chunk in 1usize..200, links in 2usize..6) {
+        let mut store = BlockStore::new();
+        let root = build(&data, chunk, links, &mut store);
+        prop_assert_eq!(read(&root, &store), Ok(data.clone()));
+        let mut theirs = reference::BlockStore::new();
+        let their_root = reference::build(&data, chunk, links, &mut theirs);
+        prop_assert_eq!(root.to_string(), their_root.to_string(), "your root CID differs from the reference's");
+        prop_assert_eq!(store.len(), theirs.len(), "a different number of blocks");
+    }
+}
+
+/// Reading checks every block: a tampered or missing block is an error, never wrong data
+#[test]
+fn step_7_verify() {
+    let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let mut store = BlockStore::new();
+    let root = build(&data, 100, 4, &mut store);
+    assert_eq!(store.len(), 10 + 3 + 1, "10 leaves, 3 nodes above them, 1 root");
+    assert_eq!(root.codec(), DAG_CBOR);
+    let leaf = Cid::of(RAW, &data[300..400]);
+    assert!(store.has(&leaf), "the fourth chunk is stored under its own CID");
+    let mut tampered = store.clone();
+    tampered.tamper(&leaf, b"not the fourth chunk".to_vec());
+    assert!(matches!(read(&root, &tampered), Err(DagError::Corrupt { cid, .. }) if cid == leaf), "a block whose bytes do not match its CID");
+    let mut missing = BlockStore::new();
+    missing.insert_verified(root, store.get(&root).unwrap().to_vec()).unwrap();
+    assert!(matches!(read(&root, &missing), Err(DagError::Missing(_))));
+    assert!(missing.insert_verified(leaf, b"wrong".to_vec()).is_err(), "insert_verified refuses bytes that do not match");
+    assert_eq!(read(&Cid::of(RAW, b""), &{ let mut s = BlockStore::new(); build(b"", 10, 2, &mut s); s }), Ok(Vec::new()), "the empty file is one empty leaf");
+}
+
+/// The network, as the sync sees it: ask the peer (here, the reference's store) for a
+/// block by CID; blocks travel as bytes and CIDs as text.
+fn fetch_from(store: &reference::BlockStore) -> impl FnMut(&Cid) -> Option<Vec<u8>> + '_ {
+    move |cid: &Cid| store.get(&cid.to_string().parse().unwrap()).map(<[u8]>::to_vec)
+}
+
+/// Sync fetches only what is missing: a 1% change costs one leaf and its path to the root
+#[test]
+fn step_8_sync() {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+    let mut data = vec![0u8; 100 * 1024];
+    rng.fill(&mut data[..]);
+    // The peer: the reference's store. Over the "network", blocks travel as bytes.
+    let mut theirs = reference::BlockStore::new();
+    let their_root = reference::build(&data, 1024, 8, &mut theirs);
+    let root: Cid = their_root.to_string().parse().unwrap();
+    let mut mine = BlockStore::new();
+    let first = sync(&root, fetch_from(&theirs), &mut mine).expect("sync from the reference");
+    assert_eq!(first.blocks, theirs.len(), "the first sync fetches every block");
+    assert_eq!(read(&root, &mine), Ok(data.clone()));
+    assert_eq!(sync(&root, fetch_from(&theirs), &mut mine).unwrap().blocks, 0, "syncing again fetches nothing");
+
+    // Change 1% of the file, in one chunk: 100 leaves, fan-out 8 (levels of 13, 2, 1).
+    for byte in &mut data[50 * 1024..50 * 1024 + 1024] {
+        *byte ^= 0xff;
+    }
+    let new_root: Cid = reference::build(&data, 1024, 8, &mut theirs).to_string().parse().unwrap();
+    let second = sync(&new_root, fetch_from(&theirs), &mut mine).expect("sync the change");
+    assert_eq!(second.blocks, 4, "one leaf, one node above it, one above that, and the root");
+    assert!(second.bytes < 1024 + 3 * 400, "{} bytes for a 1 KiB change", second.bytes);
+    assert_eq!(read(&new_root, &mine), Ok(data.clone()));
+
+    // A peer that lies: wrong bytes for one block. Nothing of the new DAG is stored.
+    let mut other = data.clone();
+    other[0] ^= 1;
+    let liar_root: Cid = reference::build(&other, 1024, 8, &mut theirs).to_string().parse().unwrap();
+    let before = mine.len();
+    let lying = |cid: &Cid| {
+        let real = theirs.get(&cid.to_string().parse().unwrap()).map(<[u8]>::to_vec);
+        if cid.codec() == RAW { Some(b"forged".to_vec()) } else { real }
+    };
+    assert!(matches!(sync(&liar_root, lying, &mut mine), Err(DagError::Corrupt { .. })), "a block that does not match its CID fails the sync");
+    assert_eq!(mine.len(), before, "a failed sync stores nothing");
+
+    // And the reverse: the reference syncs a DAG you built.
+    let mut my_store = BlockStore::new();
+    let my_root = build(b"built by the learner, read by the reference", 8, 3, &mut my_store);
+    let mut their_copy = reference::BlockStore::new();
+    reference::sync(&my_root.to_string().parse().unwrap(), |c: &reference::Cid| my_store.get(&c.to_string().parse().unwrap()).map(<[u8]>::to_vec), &mut their_copy)
+        .expect("the reference syncs your DAG");
+}

@@ -1,0 +1,149 @@
+//! Content identifiers (CIDs), version 1, as IPFS writes them
+//! ([spec](https://github.com/multiformats/cid)).
+//!
+//! A CID says what the data is and what it hashes to, each part self-describing:
+//!
+//! ```text
+//! binary: varint(1) ‖ varint(codec) ‖ varint(0x12) ‖ varint(32) ‖ 32-byte SHA-256 digest
+//!         version     raw = 0x55,     multihash:     digest
+//!                     dag-cbor = 0x71 sha2-256       length
+//! text:   "b" ‖ base32(binary)        ("b" is the multibase prefix of base32)
+//! ```
+//!
+//! So the CID of the raw bytes `foo` is `bafkrei…`: `b` for base32, then the encoding of
+//! `01 55 12 20`, which every raw SHA-256 CIDv1 shares.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sha2::{Digest, Sha256};
+
+use crate::{base32, varint};
+
+/// The multicodec of raw bytes (a leaf: a chunk of a file).
+pub const RAW: u64 = 0x55;
+/// The multicodec of DAG-CBOR (an interior node with links).
+pub const DAG_CBOR: u64 = 0x71;
+/// The multihash code of SHA-256.
+pub const SHA2_256: u64 = 0x12;
+
+/// A CIDv1 with a SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cid {
+    codec: u64,
+    digest: [u8; 32],
+}
+
+/// Why bytes or text are not a CID this crate understands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CidError {
+    /// The text does not start with `b` (base32); other multibases are not supported.
+    #[error("unsupported multibase prefix {0:?} (only 'b', base32, is supported)")]
+    Multibase(char),
+    /// The text after the prefix is not lower-case base32.
+    #[error("not base32")]
+    Base32,
+    /// A varint is malformed or cut short.
+    #[error("malformed varint")]
+    Varint,
+    /// Not CIDv1.
+    #[error("unsupported CID version {0}")]
+    Version(u64),
+    /// A codec other than raw or dag-cbor.
+    #[error("unsupported codec 0x{0:x}")]
+    Codec(u64),
+    /// A hash other than SHA-256, or a digest that is not 32 bytes.
+    #[error("unsupported multihash 0x{code:x} with a {len}-byte digest")]
+    Hash {
+        /// The multihash code.
+        code: u64,
+        /// The digest length it announced.
+        len: u64,
+    },
+    /// Bytes missing or left over after the digest.
+    #[error("a CID of the wrong length")]
+    Length,
+}
+
+impl Cid {
+    /// The CID of `data` encoded with `codec`: SHA-256 of the bytes.
+    pub fn of(codec: u64, data: &[u8]) -> Cid {
+        Cid { codec, digest: Sha256::digest(data).into() }
+    }
+
+    /// The codec: [`RAW`] or [`DAG_CBOR`].
+    pub fn codec(&self) -> u64 {
+        self.codec
+    }
+
+    /// The SHA-256 digest.
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
+    /// Whether `data` is the content this CID names.
+    pub fn matches(&self, data: &[u8]) -> bool {
+        <[u8; 32]>::from(Sha256::digest(data)) == self.digest
+    }
+
+    /// The binary form (see the module documentation).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = varint::encode(1);
+        bytes.extend(varint::encode(self.codec));
+        bytes.extend(varint::encode(SHA2_256));
+        bytes.extend(varint::encode(32));
+        bytes.extend_from_slice(&self.digest);
+        bytes
+    }
+
+    /// Reads the binary form, exactly: nothing may be left over.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Cid, CidError> {
+        let mut at = 0;
+        let mut next = || -> Result<u64, CidError> {
+            let (value, used) = varint::decode(&bytes[at..]).map_err(|_| CidError::Varint)?;
+            at += used;
+            Ok(value)
+        };
+        let version = next()?;
+        if version != 1 {
+            return Err(CidError::Version(version));
+        }
+        let codec = next()?;
+        if codec != RAW && codec != DAG_CBOR {
+            return Err(CidError::Codec(codec));
+        }
+        let (code, len) = (next()?, next()?);
+        if code != SHA2_256 || len != 32 {
+            return Err(CidError::Hash { code, len });
+        }
+        let digest: [u8; 32] = bytes.get(at..).and_then(|d| d.try_into().ok()).ok_or(CidError::Length)?;
+        Ok(Cid { codec, digest })
+    }
+}
+
+impl fmt::Display for Cid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b{}", base32::encode(&self.to_bytes()))
+    }
+}
+
+impl fmt::Debug for Cid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Cid({self})")
+    }
+}
+
+impl FromStr for Cid {
+    type Err = CidError;
+
+    fn from_str(text: &str) -> Result<Cid, CidError> {
+        let mut chars = text.chars();
+        match chars.next() {
+            Some('b') => {}
+            Some(other) => return Err(CidError::Multibase(other)),
+            None => return Err(CidError::Length),
+        }
+        let bytes = base32::decode(chars.as_str()).ok_or(CidError::Base32)?;
+        Cid::from_bytes(&bytes)
+    }
+}

@@ -1,0 +1,129 @@
+//! Chunking a file into a balanced Merkle DAG, and reading it back.
+//!
+//! The file is cut into chunks of `chunk_size` bytes; each chunk is a raw block (a
+//! leaf). Leaves are grouped, in order, into DAG-CBOR nodes of at most `max_links`
+//! children, those nodes into nodes again, until one node remains: the root. Each level
+//! has at most `max_links` times fewer blocks than the one below, so a gigabyte in
+//! 256 KiB chunks with 174 links per node (Kubo's defaults) is two levels above the
+//! leaves. A file of one chunk is just that leaf.
+
+use std::collections::HashMap;
+
+use crate::cid::{Cid, DAG_CBOR, RAW};
+use crate::node;
+
+/// Why a DAG could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DagError {
+    /// A block the DAG links to is not in the store.
+    #[error("block {0} is missing")]
+    Missing(Cid),
+    /// A block's bytes do not hash to its CID, or do not decode.
+    #[error("block {cid} is corrupt: {reason}")]
+    Corrupt {
+        /// The block.
+        cid: Cid,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Blocks by CID. Storing checks nothing; [`BlockStore::put`] computes the CID, and
+/// [`BlockStore::insert_verified`] is for blocks that came from elsewhere.
+#[derive(Clone, Debug, Default)]
+pub struct BlockStore {
+    blocks: HashMap<Cid, Vec<u8>>,
+}
+
+impl BlockStore {
+    /// An empty store.
+    pub fn new() -> BlockStore {
+        BlockStore::default()
+    }
+
+    /// Stores `bytes` under the CID they hash to with `codec`, and returns it.
+    pub fn put(&mut self, codec: u64, bytes: Vec<u8>) -> Cid {
+        let cid = Cid::of(codec, &bytes);
+        self.blocks.insert(cid, bytes);
+        cid
+    }
+
+    /// Stores bytes received for `cid`, if they are what `cid` names.
+    pub fn insert_verified(&mut self, cid: Cid, bytes: Vec<u8>) -> Result<(), DagError> {
+        if !cid.matches(&bytes) {
+            return Err(DagError::Corrupt { cid, reason: "its bytes do not hash to its CID".into() });
+        }
+        self.blocks.insert(cid, bytes);
+        Ok(())
+    }
+
+    /// The block named `cid`.
+    pub fn get(&self, cid: &Cid) -> Option<&[u8]> {
+        self.blocks.get(cid).map(Vec::as_slice)
+    }
+
+    /// Whether the store holds `cid`.
+    pub fn has(&self, cid: &Cid) -> bool {
+        self.blocks.contains_key(cid)
+    }
+
+    /// How many blocks.
+    pub fn len(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+    }
+
+    /// Replaces a block's bytes without any check (for tests of corruption).
+    pub fn tamper(&mut self, cid: &Cid, bytes: Vec<u8>) {
+        self.blocks.insert(*cid, bytes);
+    }
+}
+
+/// Chunks `data` into a balanced DAG in `store` and returns the root's CID.
+///
+/// # Panics
+/// If `chunk_size` is 0 or `max_links` is under 2.
+pub fn build(data: &[u8], chunk_size: usize, max_links: usize, store: &mut BlockStore) -> Cid {
+    assert!(chunk_size > 0 && max_links >= 2, "chunk_size must be positive and max_links at least 2");
+    // (cid, bytes of file data below it) for the current level.
+    let mut level: Vec<(Cid, u64)> = if data.is_empty() {
+        vec![(store.put(RAW, Vec::new()), 0)]
+    } else {
+        data.chunks(chunk_size).map(|chunk| (store.put(RAW, chunk.to_vec()), chunk.len() as u64)).collect()
+    };
+    while level.len() > 1 {
+        level = level
+            .chunks(max_links)
+            .map(|group| {
+                let links: Vec<Cid> = group.iter().map(|(cid, _)| *cid).collect();
+                let size = group.iter().map(|(_, size)| size).sum();
+                (store.put(DAG_CBOR, node::encode(&links, size)), size)
+            })
+            .collect();
+    }
+    level[0].0
+}
+
+/// Reads the file below `root` back, checking every block against its CID.
+pub fn read(root: &Cid, store: &BlockStore) -> Result<Vec<u8>, DagError> {
+    let mut out = Vec::new();
+    let mut stack = vec![*root];
+    while let Some(cid) = stack.pop() {
+        let bytes = store.get(&cid).ok_or(DagError::Missing(cid))?;
+        if !cid.matches(bytes) {
+            return Err(DagError::Corrupt { cid, reason: "its bytes do not hash to its CID".into() });
+        }
+        if cid.codec() == RAW {
+            out.extend_from_slice(bytes);
+        } else {
+            let (links, _) = node::decode(bytes).map_err(|e| DagError::Corrupt { cid, reason: e.to_string() })?;
+            // Depth first, left to right: push the children in reverse.
+            stack.extend(links.into_iter().rev());
+        }
+    }
+    Ok(out)
+}
