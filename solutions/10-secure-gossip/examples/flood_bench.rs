@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kit::{Context, Node, NodeId, Sim, SimConfig};
 use secure_gossip_solution::identity::Keypair;
-use secure_gossip_solution::{Envelope, Msg, SecureNode, Timer};
+use secure_gossip_solution::{Envelope, Msg, SecureNode};
 
 struct Flooder(u64);
 
@@ -41,25 +41,10 @@ impl Node for Flooder {
     }
 }
 
-struct Honest(SecureNode);
-
-impl Node for Honest {
-    type Message = Msg;
-    type Timer = ();
-    fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
-        let mut inner: Context<Msg, Timer> = Context::new(ctx.me().clone(), ctx.peers().to_vec(), 0);
-        inner.set_now(ctx.now());
-        self.0.on_message(&mut inner, from, message);
-        for (to, message) in inner.take_sent() {
-            ctx.send(to, message);
-        }
-    }
-}
-
 fn main() {
     let mut sim: Sim<Msg, ()> = Sim::new(SimConfig { seed: 8, latency: Duration::from_millis(20), ..SimConfig::default() });
     let ids: Vec<NodeId> =
-        (0..4u8).map(|i| sim.add_node(Honest(SecureNode::new(Keypair::from_secret_bytes([i + 1; 32]))))).collect();
+        (0..4u8).map(|i| sim.add_node(SecureNode::new(Keypair::from_secret_bytes([i + 1; 32])))).collect();
     sim.add_node(Flooder(0));
     for k in 0..10 {
         for id in &ids {

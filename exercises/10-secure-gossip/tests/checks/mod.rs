@@ -181,20 +181,27 @@ fn honest_network(n: u8, sim: &mut Net) -> Vec<NodeId> {
     (0..n).map(|i| sim.add_node(SecureNode::new(keypair(i)))).collect()
 }
 
+/// Publishes one line at every honest node per round, `gap` apart; returns what every
+/// honest node should deliver: (author, seq, payload).
+fn publish_rounds(sim: &mut Net, ids: &[NodeId], rounds: u64, gap: Duration) -> BTreeSet<([u8; 32], u64, Vec<u8>)> {
+    let mut expected = BTreeSet::new();
+    for k in 0..rounds {
+        for (i, id) in ids.iter().enumerate() {
+            let text = format!("line {k} from {id}");
+            sim.client_send(&NodeId::client(0), id, Msg::Publish { text: text.clone() });
+            expected.insert((keypair(i as u8).public().to_bytes(), k + 1, text.into_bytes()));
+        }
+        sim.run_for(gap);
+    }
+    expected
+}
+
 /// Honest nodes: every published message is delivered on every node, exactly once
 #[test]
 fn step_6_honest_network() {
     let mut sim: Net = Sim::new(SimConfig { seed: 6, latency: 20 * MS, jitter: 20 * MS, ..SimConfig::default() });
     let ids = honest_network(5, &mut sim);
-    let mut expected = BTreeSet::new();
-    for k in 0..8 {
-        for (i, id) in ids.iter().enumerate() {
-            let text = format!("line {k} from {id}");
-            sim.client_send(&NodeId::client(0), id, Msg::Publish { text: text.clone() });
-            expected.insert((keypair(i as u8).public().to_bytes(), k as u64 + 1, text.into_bytes()));
-        }
-        sim.run_for(100 * MS);
-    }
+    let expected = publish_rounds(&mut sim, &ids, 8, 100 * MS);
     sim.run_for(2 * SEC);
     let acks = sim.take_client_messages().iter().filter(|m| matches!(m.message, Msg::PublishOk { .. })).count();
     assert_eq!(acks, 40, "every Publish is answered with PublishOk");
@@ -242,15 +249,7 @@ fn step_7_hostile_peer() {
     let mut sim: Net = Sim::new(SimConfig { seed: 7, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
     let ids = honest_network(4, &mut sim);
     sim.add_node(Attacker { heard: Vec::new() });
-    let mut expected = BTreeSet::new();
-    for k in 0..6 {
-        for (i, id) in ids.iter().enumerate() {
-            let text = format!("line {k} from {id}");
-            sim.client_send(&NodeId::client(0), id, Msg::Publish { text: text.clone() });
-            expected.insert((keypair(i as u8).public().to_bytes(), k as u64 + 1, text.into_bytes()));
-        }
-        sim.run_for(200 * MS);
-    }
+    let expected = publish_rounds(&mut sim, &ids, 6, 200 * MS);
     sim.run_for(3 * SEC);
     let reads = read_all(&mut sim, &ids);
     assert_delivered(&reads, &expected);
@@ -269,15 +268,15 @@ struct Flooder {
 
 impl Node for Flooder {
     type Message = Msg;
-    type Timer = ();
+    type Timer = Timer;
 
-    fn on_start(&mut self, ctx: &mut Context<Msg, ()>) {
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
         ctx.set_timer(10 * MS, ());
     }
 
-    fn on_message(&mut self, _: &mut Context<Msg, ()>, _: NodeId, _: Msg) {}
+    fn on_message(&mut self, _: &mut Context<Msg, Timer>, _: NodeId, _: Msg) {}
 
-    fn on_timer(&mut self, ctx: &mut Context<Msg, ()>, _: ()) {
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, _: Timer) {
         if self.next >= 3000 {
             return;
         }
@@ -299,35 +298,12 @@ impl Node for Flooder {
 /// Under a flood of valid messages from fresh keys, honest messages still arrive and memory stays bounded
 #[test]
 fn step_8_flood() {
-    // The flooder needs a timer and SecureNode has none, so this network's timer type
-    // is `()` and the honest nodes run behind a small adapter (`Honest`, below).
-    let mut sim: Sim<Msg, ()> = Sim::new(SimConfig { seed: 8, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
-    let ids: Vec<NodeId> = (0..4).map(|i| sim.add_node(Honest(SecureNode::new(keypair(i))))).collect();
+    let mut sim: Net = Sim::new(SimConfig { seed: 8, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
+    let ids = honest_network(4, &mut sim);
     sim.add_node(Flooder { next: 0 });
-    let mut expected = BTreeSet::new();
-    for k in 0..10 {
-        for (i, id) in ids.iter().enumerate() {
-            let text = format!("line {k} from {id}");
-            sim.client_send(&NodeId::client(0), id, Msg::Publish { text: text.clone() });
-            expected.insert((keypair(i as u8).public().to_bytes(), k as u64 + 1, text.into_bytes()));
-        }
-        sim.run_for(200 * MS);
-    }
+    let expected = publish_rounds(&mut sim, &ids, 10, 200 * MS);
     sim.run_for(3 * SEC);
-    sim.take_client_messages();
-    for id in &ids {
-        sim.client_send(&NodeId::client(0), id, Msg::Read);
-    }
-    sim.run_for(SEC);
-    let reads: Vec<Read> = sim
-        .take_client_messages()
-        .into_iter()
-        .filter_map(|m| match m.message {
-            Msg::ReadOk { delivered, rejected, tracked_authors } => Some(Read { delivered, rejected, tracked_authors }),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(reads.len(), ids.len());
+    let reads = read_all(&mut sim, &ids);
     let honest_authors: BTreeSet<[u8; 32]> = (0..4).map(|i| keypair(i).public().to_bytes()).collect();
     for (i, read) in reads.iter().enumerate() {
         let honest: Vec<_> = read.delivered.iter().filter(|(a, _, _)| honest_authors.contains(a)).cloned().collect();
@@ -336,22 +312,5 @@ fn step_8_flood() {
         let spam = read.delivered.len() - expected.len();
         assert!(spam < 1000, "honest node {i} delivered {spam} of the flooder's 3000 messages: limit how fast a neighbour may introduce new authors");
         assert!(read.rejected.get(&Reject::RateLimited).copied().unwrap_or(0) > 0, "honest node {i} never rate-limited the flood");
-    }
-}
-
-// Runs a `SecureNode` where the simulation's timer type is `()`.
-struct Honest(SecureNode);
-
-impl Node for Honest {
-    type Message = Msg;
-    type Timer = ();
-
-    fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
-        let mut inner: Context<Msg, Timer> = Context::new(ctx.me().clone(), ctx.peers().to_vec(), 0);
-        inner.set_now(ctx.now());
-        self.0.on_message(&mut inner, from, message);
-        for (to, message) in inner.take_sent() {
-            ctx.send(to, message);
-        }
     }
 }
