@@ -1,0 +1,187 @@
+//! The basics exercise's checks, in the order to make them pass: echo, relay chat,
+//! JSON chat. Every check talks over real TCP on 127.0.0.1, and your server is tested
+//! with the reference client and the reverse.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::timeout;
+
+use crate::{reference, subject};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// Starts `serve` on an ephemeral loopback port; returns where it listens.
+async fn start<F, Fut>(serve: F) -> SocketAddr
+where
+    F: FnOnce(TcpListener) -> Fut,
+    Fut: Future<Output = std::io::Result<()>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind on loopback");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener));
+    addr
+}
+
+/// A raw client: writes bytes, reads lines.
+struct Raw {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+}
+
+impl Raw {
+    async fn connect(addr: SocketAddr) -> Raw {
+        let (read, writer) = TcpStream::connect(addr).await.expect("connect").into_split();
+        Raw { reader: BufReader::new(read), writer }
+    }
+
+    async fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).await.expect("write");
+    }
+
+    /// The next line, or None if none arrives within `wait` (or the connection closed).
+    async fn line_within(&mut self, wait: Duration) -> Option<String> {
+        let mut line = String::new();
+        match timeout(wait, self.reader.read_line(&mut line)).await {
+            Ok(Ok(n)) if n > 0 => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+            _ => None,
+        }
+    }
+
+    async fn line(&mut self) -> String {
+        self.line_within(WAIT).await.expect("a line within 5 s")
+    }
+}
+
+/// Echo: every line comes back, to each of several clients, even when sent in pieces
+#[tokio::test]
+async fn step_1_echo_server() {
+    let addr = start(subject::echo::serve).await;
+    let mut a = Raw::connect(addr).await;
+    let mut b = Raw::connect(addr).await;
+    a.send("hello\n").await;
+    b.send("world\nsecond line\n").await;
+    assert_eq!(a.line().await, "hello");
+    assert_eq!(b.line().await, "world");
+    assert_eq!(b.line().await, "second line", "two lines in one write are two lines");
+    // One line in three writes: TCP is a byte stream, not a message stream.
+    a.send("pie").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    a.send("ces of a ").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    a.send("line\n").await;
+    assert_eq!(a.line().await, "pieces of a line");
+}
+
+/// Your echo client works with the reference server, and the reference client with yours
+#[tokio::test]
+async fn step_2_echo_client() {
+    let theirs = start(reference::echo::serve).await;
+    assert_eq!(timeout(WAIT, subject::echo::ask(theirs, "ping")).await.expect("in time").expect("ask"), "ping");
+    let mine = start(subject::echo::serve).await;
+    assert_eq!(timeout(WAIT, reference::echo::ask(mine, "pong")).await.expect("in time").expect("ask"), "pong");
+}
+
+/// Chat: a line goes to every other client, never back to its sender
+#[tokio::test]
+async fn step_3_chat_relay() {
+    let addr = start(subject::chat::serve).await;
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        clients.push(Raw::connect(addr).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    clients[0].send("hi from 0\n").await;
+    assert_eq!(clients[1].line().await, "hi from 0");
+    assert_eq!(clients[2].line().await, "hi from 0");
+    clients[2].send("and from 2\n").await;
+    assert_eq!(clients[0].line().await, "and from 2");
+    assert_eq!(clients[1].line().await, "and from 2");
+    assert_eq!(clients[2].line_within(Duration::from_millis(300)).await, None, "a client's own line must not come back to it");
+}
+
+/// Chat: a client that leaves mid-line, or sends a 100 KiB line, costs the others nothing
+#[tokio::test]
+async fn step_4_chat_survives_bad_clients() {
+    let addr = start(subject::chat::serve).await;
+    let mut a = Raw::connect(addr).await;
+    let mut b = Raw::connect(addr).await;
+    let mut leaver = Raw::connect(addr).await;
+    let mut hog = Raw::connect(addr).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    leaver.send("half a li").await;
+    drop(leaver);
+    hog.writer.write_all(&vec![b'x'; 100 * 1024]).await.ok();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    a.send("still here?\n").await;
+    assert_eq!(b.line().await, "still here?", "the others keep chatting");
+    assert_eq!(b.line_within(Duration::from_millis(300)).await, None, "the unfinished line is never relayed");
+    // The server still accepts new clients.
+    let mut c = Raw::connect(addr).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    b.send("welcome\n").await;
+    assert_eq!(c.line().await, "welcome");
+    assert_eq!(a.line().await, "welcome");
+}
+
+/// JSON chat: messages with nicknames are relayed as JSON to everyone else
+#[tokio::test]
+async fn step_5_json_chat() {
+    let addr = start(subject::json::serve).await;
+    let mut a = Raw::connect(addr).await;
+    let mut b = Raw::connect(addr).await;
+    let mut c = Raw::connect(addr).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    a.send("{\"nick\": \"alice\",   \"text\": \"hello, room\"}\n").await;
+    for client in [&mut b, &mut c] {
+        let line = client.line().await;
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
+        assert_eq!(value, serde_json::json!({"nick": "alice", "text": "hello, room"}));
+    }
+    assert_eq!(a.line_within(Duration::from_millis(300)).await, None, "not back to the sender");
+}
+
+/// JSON chat: invalid JSON gets an error to its sender only, and the server keeps serving
+#[tokio::test]
+async fn step_6_json_errors() {
+    let addr = start(subject::json::serve).await;
+    let mut a = Raw::connect(addr).await;
+    let mut b = Raw::connect(addr).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for bad in ["this is not json\n", "{\"nick\": \"alice\"}\n", "{\"nick\": 7, \"text\": \"x\"}\n"] {
+        a.send(bad).await;
+        let reply = a.line().await;
+        let value: serde_json::Value = serde_json::from_str(&reply).unwrap_or_else(|e| panic!("the reply to {bad:?} is not JSON: {e}"));
+        assert!(value.get("error").and_then(|e| e.as_str()).is_some(), "the reply to {bad:?} must be {{\"error\": \"...\"}}, was {reply}");
+    }
+    assert_eq!(b.line_within(Duration::from_millis(300)).await, None, "nothing invalid reaches the others");
+    a.send("{\"nick\":\"alice\",\"text\":\"sorry\"}\n").await;
+    assert!(b.line().await.contains("sorry"), "the same connection keeps working after an error");
+}
+
+/// Your chat client and server interoperate with the reference ones
+#[tokio::test]
+async fn step_7_chat_client() {
+    let theirs = start(reference::json::serve).await;
+    let mut alice = subject::ChatClient::connect(theirs, "alice").await.expect("connect");
+    let mut bob = reference::ChatClient::connect(theirs, "bob").await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    alice.send("hi bob").await.expect("send");
+    let got = timeout(WAIT, bob.recv()).await.expect("in time").expect("recv");
+    assert_eq!((got.nick.as_str(), got.text.as_str()), ("alice", "hi bob"));
+    bob.send("hi alice").await.expect("send");
+    let got = timeout(WAIT, alice.recv()).await.expect("in time").expect("recv");
+    assert_eq!((got.nick.as_str(), got.text.as_str()), ("bob", "hi alice"));
+
+    let mine = start(subject::json::serve).await;
+    let mut carol = reference::ChatClient::connect(mine, "carol").await.expect("connect");
+    let mut dave = reference::ChatClient::connect(mine, "dave").await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    carol.send("on your server").await.expect("send");
+    let got = timeout(WAIT, dave.recv()).await.expect("in time").expect("recv");
+    assert_eq!(got.text, "on your server");
+}

@@ -1,0 +1,46 @@
+//! Reading lines with a length limit.
+//!
+//! TCP delivers a byte stream, not messages: one `write` may arrive in pieces, or merged
+//! with the next. A newline after each message frames it. `read_line` alone would
+//! buffer a line of any length, so a peer could exhaust memory by never sending a
+//! newline; this reads at most [`crate::MAX_LINE`] bytes before giving up.
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+
+use crate::MAX_LINE;
+
+/// What reading one line gave.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// A complete line, without its `\n` (and without a `\r` before it).
+    Text(String),
+    /// The connection closed. A last line without a newline is dropped: the peer left
+    /// in the middle of it.
+    Closed,
+    /// A line over the limit, or not UTF-8.
+    Invalid(&'static str),
+}
+
+/// Reads the next line from `reader`, collecting it in `buf`.
+///
+/// Cancel-safe: the bytes of a line are kept in `buf` until the line is complete, so
+/// a `tokio::select!` that drops this future halfway loses nothing; call it again with
+/// the same `buf`. `buf` is empty again after each line returned.
+pub async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<Line> {
+    let room = (MAX_LINE + 1).saturating_sub(buf.len()) as u64;
+    reader.take(room).read_until(b'\n', buf).await?;
+    if buf.last() != Some(&b'\n') {
+        // No newline: either the limit was reached, or the stream ended (perhaps in the
+        // middle of a line, which is dropped).
+        return Ok(if buf.len() > MAX_LINE { Line::Invalid("a line over 64 KiB") } else { Line::Closed });
+    }
+    let mut line = std::mem::take(buf);
+    line.pop();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(match String::from_utf8(line) {
+        Ok(text) => Line::Text(text),
+        Err(_) => Line::Invalid("a line that is not UTF-8"),
+    })
+}
