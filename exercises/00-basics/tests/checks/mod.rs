@@ -57,6 +57,30 @@ impl Raw {
     }
 }
 
+/// Waits until the relay server has every client in its room: client 0 sends `probe`
+/// until each other client has received it, then the extra copies are drained. (A
+/// connection is accepted a moment after `connect` returns; a line sent before that
+/// would not reach it.)
+async fn all_in_the_room(clients: &mut [Raw], probe: &str) {
+    let mut arrived = vec![false; clients.len()];
+    arrived[0] = true;
+    for _ in 0..50 {
+        clients[0].send(probe).await;
+        for (i, client) in clients.iter_mut().enumerate().skip(1) {
+            if !arrived[i] && client.line_within(Duration::from_millis(100)).await.is_some() {
+                arrived[i] = true;
+            }
+        }
+        if arrived.iter().all(|a| *a) {
+            break;
+        }
+    }
+    assert!(arrived.iter().all(|a| *a), "the server never relayed a line to every client");
+    for client in clients.iter_mut() {
+        while client.line_within(Duration::from_millis(100)).await.is_some() {}
+    }
+}
+
 /// Echo: every line comes back, to each of several clients, even when sent in pieces
 #[tokio::test]
 async fn step_1_echo_server() {
@@ -94,7 +118,7 @@ async fn step_3_chat_relay() {
     for _ in 0..3 {
         clients.push(Raw::connect(addr).await);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    all_in_the_room(&mut clients, "probe\n").await;
     clients[0].send("hi from 0\n").await;
     assert_eq!(clients[1].line().await, "hi from 0");
     assert_eq!(clients[2].line().await, "hi from 0");
@@ -108,11 +132,11 @@ async fn step_3_chat_relay() {
 #[tokio::test]
 async fn step_4_chat_survives_bad_clients() {
     let addr = start(subject::chat::serve).await;
-    let mut a = Raw::connect(addr).await;
-    let mut b = Raw::connect(addr).await;
+    let mut room = vec![Raw::connect(addr).await, Raw::connect(addr).await];
+    all_in_the_room(&mut room, "probe\n").await;
+    let (mut a, mut b) = (room.remove(0), room.remove(0));
     let mut leaver = Raw::connect(addr).await;
     let mut hog = Raw::connect(addr).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
     leaver.send("half a li").await;
     drop(leaver);
     hog.writer.write_all(&vec![b'x'; 100 * 1024]).await.ok();
@@ -121,21 +145,20 @@ async fn step_4_chat_survives_bad_clients() {
     assert_eq!(b.line().await, "still here?", "the others keep chatting");
     assert_eq!(b.line_within(Duration::from_millis(300)).await, None, "the unfinished line is never relayed");
     // The server still accepts new clients.
-    let mut c = Raw::connect(addr).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    b.send("welcome\n").await;
-    assert_eq!(c.line().await, "welcome");
-    assert_eq!(a.line().await, "welcome");
+    let mut room = vec![b, Raw::connect(addr).await, a];
+    all_in_the_room(&mut room, "probe\n").await;
+    room[0].send("welcome\n").await;
+    assert_eq!(room[1].line().await, "welcome");
+    assert_eq!(room[2].line().await, "welcome");
 }
 
 /// JSON chat: messages with nicknames are relayed as JSON to everyone else
 #[tokio::test]
 async fn step_5_json_chat() {
     let addr = start(subject::json::serve).await;
-    let mut a = Raw::connect(addr).await;
-    let mut b = Raw::connect(addr).await;
-    let mut c = Raw::connect(addr).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut room = vec![Raw::connect(addr).await, Raw::connect(addr).await, Raw::connect(addr).await];
+    all_in_the_room(&mut room, "{\"nick\":\"probe\",\"text\":\"probe\"}\n").await;
+    let (mut a, mut b, mut c) = (room.remove(0), room.remove(0), room.remove(0));
     a.send("{\"nick\": \"alice\",   \"text\": \"hello, room\"}\n").await;
     for client in [&mut b, &mut c] {
         let line = client.line().await;
@@ -149,9 +172,9 @@ async fn step_5_json_chat() {
 #[tokio::test]
 async fn step_6_json_errors() {
     let addr = start(subject::json::serve).await;
-    let mut a = Raw::connect(addr).await;
-    let mut b = Raw::connect(addr).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut room = vec![Raw::connect(addr).await, Raw::connect(addr).await];
+    all_in_the_room(&mut room, "{\"nick\":\"probe\",\"text\":\"probe\"}\n").await;
+    let (mut a, mut b) = (room.remove(0), room.remove(0));
     for bad in ["this is not json\n", "{\"nick\": \"alice\"}\n", "{\"nick\": 7, \"text\": \"x\"}\n"] {
         a.send(bad).await;
         let reply = a.line().await;
@@ -169,9 +192,17 @@ async fn step_7_chat_client() {
     let theirs = start(reference::json::serve).await;
     let mut alice = subject::ChatClient::connect(theirs, "alice").await.expect("connect");
     let mut bob = reference::ChatClient::connect(theirs, "bob").await.expect("connect");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    alice.send("hi bob").await.expect("send");
-    let got = timeout(WAIT, bob.recv()).await.expect("in time").expect("recv");
+    // Until bob is in the room, alice's lines do not reach him: say hi until one does.
+    let mut got = None;
+    for _ in 0..50 {
+        alice.send("hi bob").await.expect("send");
+        if let Ok(message) = timeout(Duration::from_millis(100), bob.recv()).await {
+            got = Some(message.expect("recv"));
+            break;
+        }
+    }
+    let got = got.expect("bob never received alice's message");
+    while timeout(Duration::from_millis(100), bob.recv()).await.is_ok() {}
     assert_eq!((got.nick.as_str(), got.text.as_str()), ("alice", "hi bob"));
     bob.send("hi alice").await.expect("send");
     let got = timeout(WAIT, alice.recv()).await.expect("in time").expect("recv");
@@ -180,8 +211,14 @@ async fn step_7_chat_client() {
     let mine = start(subject::json::serve).await;
     let mut carol = reference::ChatClient::connect(mine, "carol").await.expect("connect");
     let mut dave = reference::ChatClient::connect(mine, "dave").await.expect("connect");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    carol.send("on your server").await.expect("send");
-    let got = timeout(WAIT, dave.recv()).await.expect("in time").expect("recv");
+    let mut got = None;
+    for _ in 0..50 {
+        carol.send("on your server").await.expect("send");
+        if let Ok(message) = timeout(Duration::from_millis(100), dave.recv()).await {
+            got = Some(message.expect("recv"));
+            break;
+        }
+    }
+    let got = got.expect("dave never received carol's message on your server");
     assert_eq!(got.text, "on your server");
 }
