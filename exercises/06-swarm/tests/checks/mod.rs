@@ -1,0 +1,138 @@
+//! The swarm exercise's checks: two nodes, a simultaneous dial, a small full mesh, then
+//! 50 nodes with churn in the kit's simulator.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use kit::rand::{RngExt, SeedableRng};
+use kit::{NodeId, NodeRng, Sim, SimConfig};
+
+use crate::subject::{MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
+
+type Net = Sim<Msg, Timer>;
+
+fn network(n: usize, seed: u64) -> (Net, Vec<NodeId>) {
+    let mut sim = Sim::new(SimConfig { seed, latency: Duration::from_millis(10), jitter: Duration::from_millis(5), ..SimConfig::default() });
+    let ids = (0..n).map(|_| sim.add_node(SwarmNode::new())).collect();
+    (sim, ids)
+}
+
+/// Each live node's neighbours and the Accepts it has sent.
+fn read(sim: &mut Net, ids: &[NodeId]) -> BTreeMap<NodeId, (Vec<NodeId>, u64)> {
+    sim.take_client_messages();
+    let live: Vec<NodeId> = ids.iter().filter(|id| sim.is_alive(id)).cloned().collect();
+    for id in &live {
+        sim.client_send(&NodeId::client(0), id, Msg::Read);
+    }
+    sim.run_for(Duration::from_millis(100));
+    sim.take_client_messages()
+        .into_iter()
+        .filter_map(|m| match m.message {
+            Msg::ReadOk { neighbours, accepts_sent } => Some((m.from, (neighbours, accepts_sent))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Checks the overlay: symmetric, no duplicates, no dead or unknown neighbours, degrees
+/// within bounds, and connected.
+fn assert_healthy(graph: &BTreeMap<NodeId, (Vec<NodeId>, u64)>, min: usize, max: usize) {
+    for (node, (neighbours, _)) in graph {
+        let set: BTreeSet<&NodeId> = neighbours.iter().collect();
+        assert_eq!(set.len(), neighbours.len(), "{node} lists a neighbour twice: {neighbours:?}");
+        assert!(!set.contains(node), "{node} lists itself");
+        for other in neighbours {
+            let back = graph.get(other).unwrap_or_else(|| panic!("{node} lists {other}, which is down or unknown"));
+            assert!(back.0.contains(node), "{node} lists {other} but {other} does not list {node}: one connection per pair, known to both ends");
+        }
+        assert!(
+            (min..=max).contains(&neighbours.len()),
+            "{node} has {} neighbours, outside {min}..={max}",
+            neighbours.len()
+        );
+    }
+    // Connected: everyone is reachable from the first node.
+    let start = graph.keys().next().expect("a node").clone();
+    let mut seen = BTreeSet::from([start.clone()]);
+    let mut stack = vec![start];
+    while let Some(node) = stack.pop() {
+        for next in &graph[&node].0 {
+            if seen.insert(next.clone()) {
+                stack.push(next.clone());
+            }
+        }
+    }
+    assert_eq!(seen.len(), graph.len(), "the overlay is split: only {} of {} nodes are reachable", seen.len(), graph.len());
+}
+
+/// Two nodes become each other's only neighbour
+#[test]
+fn step_1_two_nodes() {
+    let (mut sim, ids) = network(2, 1);
+    sim.run_for(Duration::from_secs(1));
+    let graph = read(&mut sim, &ids);
+    assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()]);
+    assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()]);
+}
+
+/// When both dial at once, exactly one connection is made, and both agree on it
+#[test]
+fn step_2_simultaneous_dial() {
+    // No jitter and equal latency: both Connects cross in flight.
+    let mut sim: Net = Sim::new(SimConfig { seed: 2, latency: Duration::from_millis(50), ..SimConfig::default() });
+    let ids: Vec<NodeId> = (0..2).map(|_| sim.add_node(SwarmNode::new())).collect();
+    sim.run_for(Duration::from_secs(2));
+    let graph = read(&mut sim, &ids);
+    assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()], "n0 is connected to n1");
+    assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()], "n1 is connected to n0");
+    let accepts: u64 = graph.values().map(|(_, a)| a).sum();
+    assert_eq!(accepts, 1, "one connection, so one Accept in all: the dial of the smaller id wins, the other is ignored");
+}
+
+/// A small swarm (up to 8 nodes) is fully connected
+#[test]
+fn step_3_full_mesh() {
+    let (mut sim, ids) = network(6, 3);
+    sim.run_for(Duration::from_secs(3));
+    let graph = read(&mut sim, &ids);
+    assert_healthy(&graph, 5, 5);
+}
+
+/// Fifty nodes: degrees stay within bounds and the overlay is connected
+#[test]
+fn step_4_bounded_degree() {
+    let (mut sim, ids) = network(50, 4);
+    sim.run_for(Duration::from_secs(5));
+    let graph = read(&mut sim, &ids);
+    assert_eq!(graph.len(), 50);
+    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
+    assert_eq!((MIN_DEGREE, MAX_DEGREE), (4, 8));
+}
+
+/// Under churn (nodes crashing and coming back), the overlay repairs itself
+#[test]
+fn step_5_churn() {
+    let (mut sim, ids) = network(50, 5);
+    sim.run_for(Duration::from_secs(3));
+    let mut rng = NodeRng::seed_from_u64(5);
+    let mut down: Vec<NodeId> = Vec::new();
+    for round in 0..10 {
+        // Crash two random live nodes, bring back one that was down.
+        for _ in 0..2 {
+            let live: Vec<&NodeId> = ids.iter().filter(|id| sim.is_alive(id)).collect();
+            let victim = live[rng.random_range(0..live.len())].clone();
+            sim.crash(&victim);
+            down.push(victim);
+        }
+        if round % 2 == 1 {
+            let back = down.remove(0);
+            sim.restart(&back, SwarmNode::new());
+        }
+        sim.run_for(Duration::from_millis(700));
+    }
+    sim.run_for(Duration::from_secs(5));
+    let graph = read(&mut sim, &ids);
+    assert_eq!(graph.len(), ids.iter().filter(|id| sim.is_alive(id)).count());
+    assert!(graph.len() >= 30, "the check keeps most nodes alive: {}", graph.len());
+    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
+}

@@ -1,0 +1,18 @@
+//! A swarm manager as a sans-IO node: which peers to stay connected to.
+//!
+//! Connections here are logical: a `Connect` answered by an `Accept` makes two nodes
+//! neighbours, `Close` ends it, and pings show a neighbour is still alive. The rules
+//! (the chapter is `book/topology.md`):
+//!
+//! - **one connection per pair**: when two nodes dial each other at the same time, the
+//!   dial of the node with the smaller id wins, and both sides know it without talking;
+//! - **bounded degree**: dial until [`MIN_DEGREE`] neighbours, accept up to
+//!   [`MAX_DEGREE`], refuse beyond;
+//! - **repair**: a neighbour silent for [`DEAD_AFTER`] is dropped, and a random known
+//!   peer is dialled to replace it (an unstructured overlay);
+//! - **small swarms are fully connected**: with at most [`FULL_MESH_UP_TO`] nodes, every
+//!   node connects to every other.
+
+pub mod node;
+
+pub use node::{DEAD_AFTER, FULL_MESH_UP_TO, MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, TICK, Timer};

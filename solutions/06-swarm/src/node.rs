@@ -1,0 +1,176 @@
+//! The swarm node.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use kit::rand::RngExt;
+use kit::{Context, Node, NodeId};
+use serde::{Deserialize, Serialize};
+
+/// Dial until a node has this many neighbours.
+pub const MIN_DEGREE: usize = 4;
+/// Accept connections up to this many neighbours, and refuse beyond.
+pub const MAX_DEGREE: usize = 8;
+/// Swarms of at most this many nodes are fully connected.
+pub const FULL_MESH_UP_TO: usize = 8;
+/// How often a node pings its neighbours and tops up its connections.
+pub const TICK: Duration = Duration::from_millis(200);
+/// A neighbour not heard from for this long is dropped, and a dial not answered for
+/// this long is given up.
+pub const DEAD_AFTER: Duration = Duration::from_secs(1);
+
+/// What nodes and clients send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// Client: who are your neighbours?
+    Read,
+    /// Your neighbours (sorted), and how many `Accept`s you have sent so far.
+    ReadOk { neighbours: Vec<NodeId>, accepts_sent: u64 },
+    /// Node: I would like a connection with you.
+    Connect,
+    /// Node: connected (the answer to `Connect`).
+    Accept,
+    /// Node: no (full).
+    Refuse,
+    /// Node: this connection is over (or: I do not know you).
+    Close,
+    /// Node: are you there?
+    Ping,
+    /// Node: yes.
+    Pong,
+}
+
+/// The node's timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Ping, drop the dead, top up.
+    Tick,
+}
+
+/// A node that manages its connections.
+#[derive(Default)]
+pub struct SwarmNode {
+    /// Neighbours, with when each was last heard from.
+    neighbours: BTreeMap<NodeId, Duration>,
+    /// Dials sent and not answered yet, with when.
+    dialing: BTreeMap<NodeId, Duration>,
+    accepts_sent: u64,
+}
+
+impl SwarmNode {
+    /// A node with no connections.
+    pub fn new() -> SwarmNode {
+        SwarmNode::default()
+    }
+
+    /// How many neighbours to dial for, and how many to accept at most.
+    fn bounds(ctx: &Context<Msg, Timer>) -> (usize, usize) {
+        let others = ctx.peers().len();
+        if others < FULL_MESH_UP_TO {
+            (others, others)
+        } else {
+            (MIN_DEGREE, MAX_DEGREE)
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Context<Msg, Timer>, peer: NodeId) {
+        self.dialing.remove(&peer);
+        self.neighbours.insert(peer, ctx.now());
+    }
+
+    /// Dials random known peers until neighbours and pending dials reach the target.
+    fn top_up(&mut self, ctx: &mut Context<Msg, Timer>) {
+        let (target, _) = Self::bounds(ctx);
+        let mut candidates: Vec<NodeId> = ctx
+            .peers()
+            .iter()
+            .filter(|p| !self.neighbours.contains_key(*p) && !self.dialing.contains_key(*p))
+            .cloned()
+            .collect();
+        while self.neighbours.len() + self.dialing.len() < target && !candidates.is_empty() {
+            let pick = candidates.swap_remove(ctx.rng().random_range(0..candidates.len()));
+            self.dialing.insert(pick.clone(), ctx.now());
+            ctx.send(pick, Msg::Connect);
+        }
+    }
+}
+
+impl Node for SwarmNode {
+    type Message = Msg;
+    type Timer = Timer;
+
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+        self.top_up(ctx);
+        ctx.set_timer(TICK, Timer::Tick);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+        let now = ctx.now();
+        if let Some(heard) = self.neighbours.get_mut(&from) {
+            *heard = now;
+        }
+        match message {
+            Msg::Read => {
+                let neighbours = self.neighbours.keys().cloned().collect();
+                ctx.send(from, Msg::ReadOk { neighbours, accepts_sent: self.accepts_sent });
+            }
+            Msg::Connect => {
+                let (_, max) = Self::bounds(ctx);
+                if self.neighbours.contains_key(&from) {
+                    // Our Accept may have been lost: say it again (not a new connection).
+                    ctx.send(from, Msg::Accept);
+                } else if self.dialing.contains_key(&from) && ctx.me() < &from {
+                    // Both dialled at once; the smaller id's dial wins. Ours is that dial:
+                    // the other side will accept it, so this one is ignored.
+                } else if self.neighbours.len() >= max {
+                    ctx.send(from, Msg::Refuse);
+                } else {
+                    self.connect(ctx, from.clone());
+                    self.accepts_sent += 1;
+                    ctx.send(from, Msg::Accept);
+                }
+            }
+            Msg::Accept => {
+                let (_, max) = Self::bounds(ctx);
+                if self.neighbours.contains_key(&from) {
+                    self.dialing.remove(&from);
+                } else if self.neighbours.len() < max {
+                    self.connect(ctx, from);
+                } else {
+                    self.dialing.remove(&from);
+                    ctx.send(from, Msg::Close);
+                }
+            }
+            Msg::Refuse => {
+                self.dialing.remove(&from);
+            }
+            Msg::Close => {
+                self.neighbours.remove(&from);
+                self.dialing.remove(&from);
+            }
+            Msg::Ping => {
+                if self.dialing.contains_key(&from) {
+                    // It accepted our dial and pinged before its Accept arrived.
+                    self.connect(ctx, from.clone());
+                }
+                // A ping from a stranger: it thinks we are connected (we restarted, or
+                // dropped it). Tell it, so both sides agree.
+                let reply = if self.neighbours.contains_key(&from) { Msg::Pong } else { Msg::Close };
+                ctx.send(from, reply);
+            }
+            Msg::Pong | Msg::ReadOk { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Tick: Timer) {
+        let now = ctx.now();
+        self.neighbours.retain(|_, heard| now.saturating_sub(*heard) < DEAD_AFTER);
+        self.dialing.retain(|_, sent| now.saturating_sub(*sent) < DEAD_AFTER);
+        let neighbours: BTreeSet<NodeId> = self.neighbours.keys().cloned().collect();
+        for peer in neighbours {
+            ctx.send(peer, Msg::Ping);
+        }
+        self.top_up(ctx);
+        ctx.set_timer(TICK, Timer::Tick);
+    }
+}
