@@ -173,6 +173,10 @@ pub struct Sim<M, T> {
     /// For each observed key, when each node first observed it.
     observed: HashMap<String, BTreeMap<usize, Duration>>,
     trace: Vec<String>,
+    /// Whether each node's [`Context::peers`] lists every other node.
+    peer_lists: bool,
+    /// Whether some node waits for its `on_start` (saves a scan per event).
+    unstarted: bool,
 }
 
 impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
@@ -196,7 +200,17 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             tracked: Vec::new(),
             observed: HashMap::new(),
             trace: Vec::new(),
+            peer_lists: true,
+            unstarted: false,
         }
+    }
+
+    /// Whether nodes started from now on see every other node in
+    /// [`Context::peers`] (the default), or nothing: a DHT node knows only the
+    /// bootstrap addresses it was given and learns the rest from the network, and
+    /// with 10,000 nodes the lists alone would take 10^8 names.
+    pub fn set_peer_lists(&mut self, on: bool) {
+        self.peer_lists = on;
     }
 
     /// Adds a node, named `n0`, `n1`, … in the order added, and returns its id. It
@@ -214,6 +228,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             incarnation: 0,
             started: false,
         });
+        self.unstarted = true;
         self.index.insert(id.clone(), i);
         id
     }
@@ -275,6 +290,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         slot.node = Box::new(node);
         slot.alive = true;
         slot.started = false;
+        self.unstarted = true;
         self.start_pending();
     }
 
@@ -433,9 +449,12 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
 
     /// Calls `on_start` on every node added or restarted since the last run.
     fn start_pending(&mut self) {
+        if !std::mem::take(&mut self.unstarted) {
+            return;
+        }
         for i in 0..self.nodes.len() {
             if !self.nodes[i].started && self.nodes[i].alive {
-                let peers = self.peers_of(i);
+                let peers = if self.peer_lists { self.peers_of(i) } else { Vec::new() };
                 let seed = self.node_seed(i, self.nodes[i].incarnation);
                 let slot = &mut self.nodes[i];
                 slot.started = true;
