@@ -1,0 +1,464 @@
+//! The DHT node: answers queries, keeps its routing table, and runs lookups for its
+//! clients, as a sans-IO [`kit::Node`] that speaks KRPC bytes.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use kit::rand::RngExt;
+use kit::{Context, Node, NodeId};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::id::Id;
+use crate::krpc::{Body, Contact, KrpcError, Message, Query, Response, transaction_id};
+use crate::lookup::Lookup;
+use crate::table::{Insert, K, RoutingTable};
+
+/// How long a query may go unanswered before its node counts as gone.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(1);
+/// How often the token secret changes. A token stays valid for two periods
+/// (BEP 5: "tokens up to ten minutes old are accepted").
+pub const TOKEN_ROTATION: Duration = Duration::from_secs(5 * 60);
+/// How often a node checks its table: it pings the least recently seen contact of
+/// every bucket that has not been heard from for this long, and drops it if it
+/// does not answer. (BEP 5 calls a node questionable after 15 minutes of silence;
+/// the simulation runs the same policy faster.)
+pub const MAINTENANCE: Duration = Duration::from_secs(30);
+/// How many peers a node stores per info-hash.
+pub const MAX_PEERS_PER_HASH: usize = 100;
+
+/// What travels in the simulator: KRPC bytes between nodes, and the requests and
+/// answers of clients (the checks), which stand for the application using the DHT.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// A bencoded KRPC message.
+    Krpc(Vec<u8>),
+    /// Client → node: find the k nodes closest to `target`.
+    FindClosest { target: Id },
+    /// Node → client: the answer, with the lookup's hops and queries.
+    Closest { target: Id, nodes: Vec<Id>, rounds: u32, queries: u32 },
+    /// Client → node: announce this node as a peer for `info_hash` on `port`.
+    Announce { info_hash: Id, port: u16 },
+    /// Node → client: done; `stored` nodes accepted the announcement.
+    Announced { info_hash: Id, stored: usize },
+    /// Client → node: find the peers of `info_hash`.
+    GetPeers { info_hash: Id },
+    /// Node → client: the peers found.
+    Peers { info_hash: Id, peers: Vec<SocketAddrV4> },
+}
+
+/// What wakes the node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// The query with this transaction id has had [`QUERY_TIMEOUT`].
+    Timeout(Vec<u8>),
+    /// Time to change the token secret.
+    RotateSecret,
+    /// Time to try the bootstrap nodes again.
+    Bootstrap,
+    /// Time to check the oldest contact of each bucket.
+    Maintain,
+}
+
+/// The simulator's stand-in for an IP address: node `n<i>` listens on
+/// `10.a.b.c:6881`, where `a.b.c` is `i` in base 256.
+pub fn addr_of(node: &NodeId) -> SocketAddrV4 {
+    let i: u32 = node.as_str().strip_prefix('n').and_then(|n| n.parse().ok()).unwrap_or(0);
+    let [_, a, b, c] = i.to_be_bytes();
+    SocketAddrV4::new(Ipv4Addr::new(10, a, b, c), 6881)
+}
+
+/// The node listening on `addr`, the inverse of [`addr_of`].
+pub fn node_of(addr: &SocketAddrV4) -> NodeId {
+    let [_, a, b, c] = addr.ip().octets();
+    NodeId::node(u32::from_be_bytes([0, a, b, c]) as usize)
+}
+
+/// Why a query was sent, so the answer (or its absence) goes to the right place.
+#[derive(Clone, Debug)]
+enum Purpose {
+    Bootstrap,
+    Lookup(u32),
+    /// Pinging the least recently seen contact of a full bucket.
+    Evict { bucket: usize },
+    /// Checking whether an old contact is still there.
+    Check,
+    Announce,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    to: NodeId,
+    /// The id we expect to answer, when known (not for bootstrap nodes).
+    id: Option<Id>,
+    purpose: Purpose,
+}
+
+#[derive(Clone, Debug)]
+enum Goal {
+    Join,
+    Refresh,
+    FindClosest { client: NodeId },
+    Announce { client: NodeId, port: u16 },
+    GetPeers { client: NodeId },
+}
+
+#[derive(Clone, Debug)]
+struct Task {
+    lookup: Lookup,
+    goal: Goal,
+    /// Tokens from get_peers answers, for announcing afterwards.
+    tokens: HashMap<Id, Vec<u8>>,
+    /// Peers found by get_peers.
+    values: BTreeSet<SocketAddrV4>,
+}
+
+/// A DHT node.
+#[derive(Debug)]
+pub struct DhtNode {
+    id: Id,
+    bootstrap: Vec<NodeId>,
+    table: RoutingTable,
+    next_t: u16,
+    pending: HashMap<Vec<u8>, Pending>,
+    tasks: HashMap<u32, Task>,
+    next_task: u32,
+    /// For each full bucket whose oldest contact is being pinged: that contact and
+    /// the newcomer waiting for its place.
+    evictions: HashMap<usize, (Contact, Contact)>,
+    peers: HashMap<Id, Vec<SocketAddrV4>>,
+    /// The current token secret and the one before it.
+    secrets: [[u8; 16]; 2],
+    /// When each contact was last heard from.
+    last_seen: HashMap<Id, Duration>,
+}
+
+impl DhtNode {
+    /// A node with id `id` that joins through `bootstrap` (none for the first node).
+    pub fn new(id: Id, bootstrap: Vec<NodeId>) -> DhtNode {
+        DhtNode {
+            id,
+            bootstrap,
+            table: RoutingTable::new(id),
+            next_t: 0,
+            pending: HashMap::new(),
+            tasks: HashMap::new(),
+            next_task: 0,
+            evictions: HashMap::new(),
+            peers: HashMap::new(),
+            secrets: [[0; 16]; 2],
+            last_seen: HashMap::new(),
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+
+    /// The routing table, for inspection.
+    pub fn table(&self) -> &RoutingTable {
+        &self.table
+    }
+
+    /// The peers stored for `info_hash`.
+    pub fn stored_peers(&self, info_hash: &Id) -> &[SocketAddrV4] {
+        self.peers.get(info_hash).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The token for a querier at `addr`: a hash of the current secret and its IP,
+    /// so only the node that asked can use it, and only for a while.
+    pub fn token_for(&self, addr: &SocketAddrV4) -> Vec<u8> {
+        token(&self.secrets[0], addr)
+    }
+
+    fn token_valid(&self, addr: &SocketAddrV4, presented: &[u8]) -> bool {
+        self.secrets.iter().any(|secret| token(secret, addr) == presented)
+    }
+
+    /// Sends a query to `to` and remembers why.
+    fn query(&mut self, ctx: &mut Context<Msg, Timer>, to: NodeId, id: Option<Id>, query: Query, purpose: Purpose) {
+        self.next_t = self.next_t.wrapping_add(1);
+        let t = self.next_t.to_be_bytes().to_vec();
+        let message = Message { t: t.clone(), body: Body::Query(query) };
+        ctx.send(to.clone(), Msg::Krpc(message.encode()));
+        ctx.set_timer(QUERY_TIMEOUT, Timer::Timeout(t.clone()));
+        self.pending.insert(t, Pending { to, id, purpose });
+    }
+
+    fn reply(&self, ctx: &mut Context<Msg, Timer>, to: NodeId, t: Vec<u8>, body: Body) {
+        ctx.send(to, Msg::Krpc(Message { t, body }.encode()));
+    }
+
+    /// Answers a query from `from`, which claims the id in the query.
+    fn handle_query(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, t: Vec<u8>, query: Query) {
+        // TODO (step 6)
+        todo!()
+    }
+
+    fn store(&mut self, info_hash: Id, peer: SocketAddrV4) {
+        let peers = self.peers.entry(info_hash).or_default();
+        if !peers.contains(&peer) {
+            if peers.len() == MAX_PEERS_PER_HASH {
+                peers.remove(0);
+            }
+            peers.push(peer);
+        }
+    }
+
+    /// `contact` is alive: it queried us or answered. Ping before evict: when its
+    /// bucket is full, ping the least recently seen contact; the newcomer gets the
+    /// place only if that ping goes unanswered.
+    fn saw(&mut self, ctx: &mut Context<Msg, Timer>, contact: Contact) {
+        // TODO (step 6: insert it; step 7: ping before evict)
+        todo!()
+    }
+
+    /// The ping of the oldest contact of `bucket` was `answered`, or timed out.
+    /// Answered: the old contact keeps its place (the response already made it the
+    /// most recently seen) and the newcomer is dropped. Timed out: the old contact
+    /// goes, the newcomer takes its place.
+    fn evict_ping_done(&mut self, bucket: usize, answered: bool) {
+        // TODO (step 7)
+        todo!()
+    }
+
+    /// Starts a lookup for `target` on behalf of `goal`.
+    fn start(&mut self, ctx: &mut Context<Msg, Timer>, target: Id, goal: Goal, extra_seeds: &[Contact]) {
+        let mut seeds = self.table.closest(&target, K);
+        seeds.extend_from_slice(extra_seeds);
+        self.next_task += 1;
+        let task = Task { lookup: Lookup::new(target, self.id, &seeds), goal, tokens: HashMap::new(), values: BTreeSet::new() };
+        self.tasks.insert(self.next_task, task);
+        self.advance(ctx, self.next_task);
+    }
+
+    /// Sends the lookup's next queries, or finishes it.
+    fn advance(&mut self, ctx: &mut Context<Msg, Timer>, task_id: u32) {
+        let Some(task) = self.tasks.get_mut(&task_id) else { return };
+        if task.lookup.is_done() {
+            let task = self.tasks.remove(&task_id).expect("present");
+            self.finish(ctx, task);
+            return;
+        }
+        let target = task.lookup.target();
+        let uses_get_peers = matches!(task.goal, Goal::Announce { .. } | Goal::GetPeers { .. });
+        for contact in task.lookup.next_queries() {
+            let query = if uses_get_peers {
+                Query::GetPeers { id: self.id, info_hash: target }
+            } else {
+                Query::FindNode { id: self.id, target }
+            };
+            self.query(ctx, node_of(&contact.addr), Some(contact.id), query, Purpose::Lookup(task_id));
+        }
+    }
+
+    fn finish(&mut self, ctx: &mut Context<Msg, Timer>, task: Task) {
+        let target = task.lookup.target();
+        let closest = task.lookup.closest();
+        // Is this node itself among the k closest to the target?
+        let mine = self.id.distance(&target);
+        let me_among = closest.len() < K || closest.last().is_some_and(|c| c.id.distance(&target) > mine);
+        match task.goal {
+            Goal::Join => {
+                // Refresh every bucket farther than the nearest neighbour found, so
+                // the table holds contacts across the whole id space (Kademlia §2.3).
+                let nearest = closest.first().and_then(|c| self.id.bucket_index(&c.id)).unwrap_or(0);
+                for index in nearest + 1..crate::id::Id::BITS {
+                    if self.table.bucket(index).len() < K {
+                        let target = self.id.random_in_bucket(index, ctx.rng());
+                        self.start(ctx, target, Goal::Refresh, &[]);
+                    }
+                }
+            }
+            Goal::Refresh => {}
+            Goal::FindClosest { client } => {
+                let mut nodes: Vec<Id> = closest.iter().map(|c| c.id).collect();
+                nodes.push(self.id);
+                nodes.sort_by_key(|id| id.distance(&target));
+                nodes.truncate(K);
+                let (rounds, queries) = (task.lookup.rounds(), task.lookup.queries());
+                ctx.send(client, Msg::Closest { target, nodes, rounds, queries });
+            }
+            Goal::Announce { client, port } => {
+                let mut stored = 0;
+                for contact in &closest {
+                    if let Some(token) = task.tokens.get(&contact.id) {
+                        let query = Query::AnnouncePeer { id: self.id, info_hash: target, port, token: token.clone(), implied_port: false };
+                        self.query(ctx, node_of(&contact.addr), Some(contact.id), query, Purpose::Announce);
+                        stored += 1;
+                    }
+                }
+                if me_among {
+                    let own = addr_of(ctx.me());
+                    self.store(target, SocketAddrV4::new(*own.ip(), port));
+                    stored += 1;
+                }
+                ctx.send(client, Msg::Announced { info_hash: target, stored });
+            }
+            Goal::GetPeers { client } => {
+                let mut peers = task.values;
+                peers.extend(self.stored_peers(&target));
+                ctx.send(client, Msg::Peers { info_hash: target, peers: peers.into_iter().collect() });
+            }
+        }
+    }
+
+    fn handle_response(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, pending: Pending, response: Response) {
+        self.saw(ctx, Contact { id: response.id, addr: addr_of(&from) });
+        match pending.purpose {
+            Purpose::Bootstrap => {
+                let seeds = response.nodes.unwrap_or_default();
+                self.start(ctx, self.id, Goal::Join, &seeds);
+            }
+            Purpose::Lookup(task_id) => {
+                let Some(task) = self.tasks.get_mut(&task_id) else { return };
+                if let Some(token) = response.token {
+                    task.tokens.insert(response.id, token);
+                }
+                task.values.extend(response.values.unwrap_or_default());
+                task.lookup.on_response(&response.id, response.nodes.as_deref().unwrap_or_default());
+                self.advance(ctx, task_id);
+            }
+            Purpose::Evict { bucket } => self.evict_ping_done(bucket, true),
+            Purpose::Check | Purpose::Announce => {}
+        }
+    }
+
+    /// Pings the oldest contact of every bucket not heard from lately.
+    fn maintain(&mut self, ctx: &mut Context<Msg, Timer>) {
+        let now = ctx.now();
+        for index in 0..crate::id::Id::BITS {
+            let Some(oldest) = self.table.bucket(index).front().copied() else { continue };
+            let seen = self.last_seen.get(&oldest.id).copied().unwrap_or_default();
+            if now.saturating_sub(seen) >= MAINTENANCE && !self.evictions.contains_key(&index) {
+                self.query(ctx, node_of(&oldest.addr), Some(oldest.id), Query::Ping { id: self.id }, Purpose::Check);
+            }
+        }
+    }
+
+    /// The query `pending` got no answer (or an error).
+    fn handle_failure(&mut self, ctx: &mut Context<Msg, Timer>, pending: Pending) {
+        if let Some(id) = pending.id
+            && !matches!(pending.purpose, Purpose::Evict { .. })
+        {
+            self.table.remove(&id);
+            self.last_seen.remove(&id);
+        }
+        match pending.purpose {
+            Purpose::Bootstrap => ctx.set_timer(Duration::from_secs(5), Timer::Bootstrap),
+            Purpose::Lookup(task_id) => {
+                if let (Some(task), Some(id)) = (self.tasks.get_mut(&task_id), pending.id) {
+                    task.lookup.on_failure(&id);
+                    self.advance(ctx, task_id);
+                }
+            }
+            Purpose::Evict { bucket } => self.evict_ping_done(bucket, false),
+            Purpose::Check => {
+                // A contact is gone: look for others in its range to fill the gap.
+                if let Some(index) = pending.id.and_then(|id| self.id.bucket_index(&id)) {
+                    let target = self.id.random_in_bucket(index, ctx.rng());
+                    self.start(ctx, target, Goal::Refresh, &[]);
+                }
+            }
+            Purpose::Announce => {}
+        }
+    }
+
+    fn send_bootstrap(&mut self, ctx: &mut Context<Msg, Timer>) {
+        for to in self.bootstrap.clone() {
+            self.query(ctx, to, None, Query::FindNode { id: self.id, target: self.id }, Purpose::Bootstrap);
+        }
+    }
+}
+
+fn token(secret: &[u8; 16], addr: &SocketAddrV4) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    hash.update(secret);
+    hash.update(addr.ip().octets());
+    hash.finalize()[..8].to_vec()
+}
+
+impl Node for DhtNode {
+    type Message = Msg;
+    type Timer = Timer;
+
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+        ctx.rng().fill(&mut self.secrets[0]);
+        ctx.rng().fill(&mut self.secrets[1]);
+        ctx.set_timer(TOKEN_ROTATION, Timer::RotateSecret);
+        ctx.set_timer(MAINTENANCE, Timer::Maintain);
+        self.send_bootstrap(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+        match message {
+            Msg::Krpc(bytes) => {
+                let message = match Message::decode(&bytes) {
+                    Ok(message) => message,
+                    Err(error) => {
+                        // BEP 5: 204 for a method we do not know, 203 for anything
+                        // else malformed, with the transaction id if it can be read.
+                        let code = if matches!(error, KrpcError::UnknownMethod(_)) { 204 } else { 203 };
+                        let t = transaction_id(&bytes).unwrap_or_default();
+                        self.reply(ctx, from, t, Body::Error { code, message: error.to_string() });
+                        return;
+                    }
+                };
+                match message.body {
+                    Body::Query(query) => {
+                        let id = match &query {
+                            Query::Ping { id }
+                            | Query::FindNode { id, .. }
+                            | Query::GetPeers { id, .. }
+                            | Query::AnnouncePeer { id, .. } => *id,
+                        };
+                        self.saw(ctx, Contact { id, addr: addr_of(&from) });
+                        self.handle_query(ctx, from, message.t, query);
+                    }
+                    Body::Response(response) => {
+                        // Only an answer to a query we sent, from the node we sent it to.
+                        let expected = self.pending.get(&message.t).is_some_and(|p| {
+                            p.to == from && p.id.is_none_or(|id| id == response.id)
+                        });
+                        if expected {
+                            let pending = self.pending.remove(&message.t).expect("checked");
+                            self.handle_response(ctx, from, pending, response);
+                        }
+                    }
+                    Body::Error { .. } => {
+                        if self.pending.get(&message.t).is_some_and(|p| p.to == from) {
+                            let pending = self.pending.remove(&message.t).expect("checked");
+                            self.handle_failure(ctx, pending);
+                        }
+                    }
+                }
+            }
+            Msg::FindClosest { target } => self.start(ctx, target, Goal::FindClosest { client: from }, &[]),
+            Msg::Announce { info_hash, port } => self.start(ctx, info_hash, Goal::Announce { client: from, port }, &[]),
+            Msg::GetPeers { info_hash } => self.start(ctx, info_hash, Goal::GetPeers { client: from }, &[]),
+            Msg::Closest { .. } | Msg::Announced { .. } | Msg::Peers { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {
+        match timer {
+            Timer::Timeout(t) => {
+                if let Some(pending) = self.pending.remove(&t) {
+                    self.handle_failure(ctx, pending);
+                }
+            }
+            Timer::RotateSecret => {
+                self.secrets[1] = self.secrets[0];
+                ctx.rng().fill(&mut self.secrets[0]);
+                ctx.set_timer(TOKEN_ROTATION, Timer::RotateSecret);
+            }
+            Timer::Bootstrap => self.send_bootstrap(ctx),
+            Timer::Maintain => {
+                self.maintain(ctx);
+                ctx.set_timer(MAINTENANCE, Timer::Maintain);
+            }
+        }
+    }
+}

@@ -1,0 +1,836 @@
+//! The dht exercise's checks, in the order to make them pass: ids, bencode, KRPC
+//! (BEP 5's own examples, byte for byte), the routing table, the lookup, one node's
+//! answers, ping-before-evict, then networks of 1,000 nodes in the kit's simulator,
+//! half of them running the reference solution.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use kit::rand::{RngExt, SeedableRng};
+use kit::{Context, Node, NodeId, NodeRng, Sim, SimConfig};
+
+use crate::reference;
+use crate::subject;
+
+const SEC: Duration = Duration::from_secs(1);
+const K: usize = 8;
+
+/// Whether an error is the one expected.
+type Verdict<E> = fn(&E) -> bool;
+
+fn rng(seed: u64) -> NodeRng {
+    NodeRng::seed_from_u64(seed)
+}
+
+fn rid(rng: &mut NodeRng) -> reference::Id {
+    reference::Id::random(rng)
+}
+
+fn sid(id: reference::Id) -> subject::Id {
+    subject::Id(id.0)
+}
+
+fn addr(i: u8) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, i), 6881)
+}
+
+// ---------------------------------------------------------------------------------
+// Step 1
+
+/// XOR distance and bucket index, on fixed examples and 1,000 random pairs
+#[test]
+fn step_1_xor_distance() {
+    let zero = subject::Id([0; 20]);
+    let mut top = [0; 20];
+    top[0] = 0x80;
+    let mut last = [0; 20];
+    last[19] = 1;
+    assert_eq!(zero.distance(&zero), zero, "the distance from an id to itself is 0");
+    assert_eq!(zero.distance(&subject::Id(top)), subject::Id(top));
+    assert_eq!(zero.bucket_index(&zero), None, "a node is in none of its own buckets");
+    assert_eq!(zero.bucket_index(&subject::Id(top)), Some(159), "the first bit differs: bucket 159, the far half");
+    assert_eq!(zero.bucket_index(&subject::Id(last)), Some(0), "only the last bit differs: bucket 0");
+    let mut r = rng(1);
+    for _ in 0..1000 {
+        let (a, b) = (rid(&mut r), rid(&mut r));
+        let (sa, sb) = (sid(a), sid(b));
+        assert_eq!(sa.distance(&sb).0, a.distance(&b).0, "distance({a}, {b})");
+        assert_eq!(sa.distance(&sb), sb.distance(&sa), "distance is symmetric");
+        assert_eq!(sa.bucket_index(&sb), a.bucket_index(&b), "bucket_index({a}, {b})");
+        let c = rid(&mut r);
+        // The triangle inequality holds for XOR with ^ as the "sum": d(a,c) = d(a,b) ^ d(b,c).
+        let via = sa.distance(&sb).distance(&sb.distance(&sid(c)));
+        assert_eq!(via, sa.distance(&sid(c)), "d(a,b) xor d(b,c) = d(a,c)");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Step 2
+
+fn to_subject(value: &reference::Value) -> subject::Value {
+    match value {
+        reference::Value::Int(n) => subject::Value::Int(*n),
+        reference::Value::Bytes(b) => subject::Value::Bytes(b.clone()),
+        reference::Value::List(items) => subject::Value::List(items.iter().map(to_subject).collect()),
+        reference::Value::Dict(d) => subject::Value::Dict(d.iter().map(|(k, v)| (k.clone(), to_subject(v))).collect()),
+    }
+}
+
+fn random_value(r: &mut NodeRng, depth: usize) -> reference::Value {
+    let len = r.random_range(0..6usize);
+    match r.random_range(0..if depth > 3 { 2 } else { 4 }) {
+        0 => reference::Value::Int(match r.random_range(0..3) {
+            0 => r.random_range(-10..10),
+            1 => r.random(),
+            _ => i64::MIN,
+        }),
+        1 => reference::Value::Bytes((0..r.random_range(0..30)).map(|_| r.random()).collect()),
+        2 => reference::Value::List((0..len).map(|_| random_value(r, depth + 1)).collect()),
+        _ => reference::Value::Dict(
+            (0..len).map(|_| ((0..r.random_range(0..5)).map(|_| r.random_range(b'a'..b'f')).collect(), random_value(r, depth + 1))).collect(),
+        ),
+    }
+}
+
+/// Bencode: examples, 500 random values, malformed input rejected with its error
+///
+/// Bencode (BEP 3): fixed examples, 500 random values against the reference, and
+/// every kind of malformed input rejected with its own error, never a panic
+#[test]
+fn step_2_bencode() {
+    use subject::Value::*;
+    let dict = |pairs: &[(&str, subject::Value)]| {
+        Dict(pairs.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.clone())).collect::<BTreeMap<_, _>>())
+    };
+    let bytes = |s: &str| Bytes(s.as_bytes().to_vec());
+    let examples: Vec<(subject::Value, &str)> = vec![
+        (Int(42), "i42e"),
+        (Int(0), "i0e"),
+        (Int(-3), "i-3e"),
+        (bytes("spam"), "4:spam"),
+        (bytes(""), "0:"),
+        (List(vec![bytes("spam"), bytes("eggs")]), "l4:spam4:eggse"),
+        (dict(&[("cow", bytes("moo")), ("spam", bytes("eggs"))]), "d3:cow3:moo4:spam4:eggse"),
+        (dict(&[("spam", List(vec![bytes("a"), bytes("b")]))]), "d4:spaml1:a1:bee"),
+        (List(vec![]), "le"),
+        (dict(&[]), "de"),
+    ];
+    for (value, text) in &examples {
+        assert_eq!(String::from_utf8_lossy(&subject::bencode::encode(value)), *text, "encode({value:?})");
+        assert_eq!(subject::bencode::decode(text.as_bytes()).as_ref(), Ok(value), "decode({text:?})");
+    }
+    let mut r = rng(2);
+    for _ in 0..500 {
+        let value = random_value(&mut r, 0);
+        let encoded = reference::bencode::encode(&value);
+        assert_eq!(subject::bencode::encode(&to_subject(&value)), encoded, "encode({value:?})");
+        assert_eq!(subject::bencode::decode(&encoded), Ok(to_subject(&value)), "decode({:?})", String::from_utf8_lossy(&encoded));
+    }
+    use subject::BencodeError as E;
+    let deep = format!("{}{}", "l".repeat(40), "e".repeat(40));
+    let bad: Vec<(&[u8], Verdict<E>, &str)> = vec![
+        (b"", |e| matches!(e, E::UnexpectedEnd), "empty input"),
+        (b"i42", |e| matches!(e, E::UnexpectedEnd), "an integer with no end"),
+        (b"5:abc", |e| matches!(e, E::UnexpectedEnd), "a string longer than the input"),
+        (b"l4:spam", |e| matches!(e, E::UnexpectedEnd), "a list with no end"),
+        (b"i-0e", |e| matches!(e, E::InvalidInteger { at: 1 }), "-0"),
+        (b"i03e", |e| matches!(e, E::InvalidInteger { at: 1 }), "a leading zero"),
+        (b"ie", |e| matches!(e, E::InvalidInteger { at: 1 }), "an empty integer"),
+        (b"i1x2e", |e| matches!(e, E::InvalidInteger { at: 1 }), "a letter in an integer"),
+        (b"i9223372036854775808e", |e| matches!(e, E::InvalidInteger { at: 1 }), "an integer beyond i64"),
+        (b"03:abc", |e| matches!(e, E::InvalidInteger { at: 0 }), "a string length with a leading zero"),
+        (b"x", |e| matches!(e, E::UnexpectedByte { at: 0, byte: b'x' }), "an unknown type byte"),
+        (b"di1ei2ee", |e| matches!(e, E::UnexpectedByte { at: 1, byte: b'i' }), "a dictionary key that is not a string"),
+        (b"d4:spam1:a3:cow1:be", |e| matches!(e, E::UnsortedKeys { at: 10 }), "keys out of order"),
+        (b"d3:cow1:a3:cow1:be", |e| matches!(e, E::UnsortedKeys { at: 9 }), "a repeated key"),
+        (b"i1ei2e", |e| matches!(e, E::TrailingBytes { at: 3, extra: 3 }), "two values"),
+        (deep.as_bytes(), |e| matches!(e, E::TooDeep { .. }), "lists nested 40 deep"),
+    ];
+    for (input, ok, what) in bad {
+        match subject::bencode::decode(input) {
+            Err(e) if ok(&e) => {}
+            other => panic!("{what} ({:?}) must be rejected with the right error, got {other:?}", String::from_utf8_lossy(input)),
+        }
+    }
+    // Random bytes: never a panic, and the same verdict as the reference.
+    for _ in 0..3000 {
+        let input: Vec<u8> = (0..r.random_range(0..12)).map(|_| *b"ild0123:e-x".get(r.random_range(0..11)).unwrap()).collect();
+        let (s, e) = (subject::bencode::decode(&input), reference::bencode::decode(&input));
+        assert_eq!(s.is_ok(), e.is_ok(), "decode({:?}): {s:?}, the reference says {e:?}", String::from_utf8_lossy(&input));
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Step 3
+
+/// The example messages of BEP 5, byte for byte (from ../shared/vectors).
+const BEP5: [&str; 7] = [
+    "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe",
+    "d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re",
+    "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe",
+    "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe",
+    "d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re",
+    "d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe",
+    "d1:eli201e23:A Generic Error Ocurrede1:t2:aa1:y1:ee",
+];
+
+fn text_id(s: &str) -> subject::Id {
+    subject::Id(s.as_bytes().try_into().unwrap())
+}
+
+/// KRPC: BEP 5's seven example messages, byte for byte, both ways
+///
+/// KRPC: BEP 5's seven example messages decode and re-encode byte for byte, built
+/// messages encode to them, compact node info round-trips, bad messages are refused
+#[test]
+fn step_3_krpc() {
+    use subject::{Body, Message, Query, Response};
+    let a = text_id("abcdefghij0123456789");
+    let m = text_id("mnopqrstuvwxyz123456");
+    let t = b"aa".to_vec();
+    let values = vec![
+        SocketAddrV4::new(Ipv4Addr::from(*b"axje"), u16::from_be_bytes(*b".u")),
+        SocketAddrV4::new(Ipv4Addr::from(*b"idht"), u16::from_be_bytes(*b"nm")),
+    ];
+    let built = [
+        Body::Query(Query::Ping { id: a }),
+        Body::Response(Response { id: m, nodes: None, values: None, token: None }),
+        Body::Query(Query::FindNode { id: a, target: m }),
+        Body::Query(Query::GetPeers { id: a, info_hash: m }),
+        Body::Response(Response { id: a, nodes: None, values: Some(values), token: Some(b"aoeusnth".to_vec()) }),
+        Body::Query(Query::AnnouncePeer { id: a, info_hash: m, port: 6881, token: b"aoeusnth".to_vec(), implied_port: true }),
+        Body::Error { code: 201, message: "A Generic Error Ocurred".into() },
+    ];
+    for (vector, body) in BEP5.iter().zip(built) {
+        let message = Message { t: t.clone(), body };
+        assert_eq!(String::from_utf8_lossy(&message.encode()), *vector, "encoding {message:?}");
+        let decoded = Message::decode(vector.as_bytes()).unwrap_or_else(|e| panic!("decode {vector}: {e}"));
+        assert_eq!(decoded, message, "decoding {vector}");
+    }
+    // A response with real compact node info, against the reference.
+    let mut r = rng(3);
+    let nodes: Vec<subject::Contact> = (0..K as u8).map(|i| subject::Contact { id: sid(rid(&mut r)), addr: addr(i) }).collect();
+    let response = Message { t: vec![0, 7], body: Body::Response(Response { id: a, nodes: Some(nodes.clone()), values: None, token: Some(b"tk".to_vec()) }) };
+    let bytes = response.encode();
+    let theirs = reference::Message::decode(&bytes).expect("the reference reads your find_node response");
+    let reference::Body::Response(theirs) = theirs.body else { panic!("the reference reads a response") };
+    assert_eq!(theirs.nodes.unwrap().iter().map(|c| (c.id.0, c.addr)).collect::<Vec<_>>(), nodes.iter().map(|c| (c.id.0, c.addr)).collect::<Vec<_>>());
+    assert_eq!(Message::decode(&bytes).unwrap(), response);
+    assert_eq!(subject::krpc::encode_nodes(&nodes).len(), 26 * K, "compact node info is 26 bytes a node");
+    // Refusals.
+    use subject::KrpcError as E;
+    let cases: Vec<(&str, Verdict<E>)> = vec![
+        ("i42e", |e| matches!(e, E::NotADictionary)),
+        ("d1:ad2:id20:abcdefghij0123456789e1:q4:ping", |e| matches!(e, E::Bencode(_))),
+        ("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:y1:qe", |e| matches!(e, E::Missing("t"))),
+        ("d1:ade1:q4:ping1:t2:aa1:y1:qe", |e| matches!(e, E::Missing("id"))),
+        ("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe", |e| matches!(e, E::Invalid("id"))),
+        ("d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:aa1:y1:qe", |e| matches!(e, E::UnknownMethod(m) if m == "vote")),
+        ("d1:t2:aa1:y1:ze", |e| matches!(e, E::UnknownType(_))),
+        // BEP 5's own find_node response example has a placeholder for nodes.
+        ("d1:rd2:id20:0123456789abcdefghij5:nodes9:def456...e1:t2:aa1:y1:re", |e| matches!(e, E::Invalid("nodes"))),
+        ("d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti70000e5:token2:tke1:q13:announce_peer1:t2:aa1:y1:qe", |e| matches!(e, E::Invalid("port"))),
+    ];
+    for (input, ok) in cases {
+        match Message::decode(input.as_bytes()) {
+            Err(e) if ok(&e) => {}
+            other => panic!("decode({input:?}) must fail with the right error, got {other:?}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Step 4
+
+/// An id at distance with highest bit `bucket` from `own`, and `low` in its last byte.
+fn in_bucket(own: subject::Id, bucket: usize, low: u8) -> subject::Id {
+    let mut d = [0u8; 20];
+    d[19 - bucket / 8] |= 1 << (bucket % 8);
+    d[19] |= low;
+    own.distance(&subject::Id(d))
+}
+
+/// Routing table: k-buckets of 8, least recently seen first, closest() exact
+///
+/// Routing table: k-buckets of 8, least recently seen first; a full bucket changes
+/// nothing and names the contact to ping; closest() against brute force
+#[test]
+fn step_4_routing_table() {
+    use subject::{Contact, Insert, RoutingTable};
+    let own = sid(rid(&mut rng(4)));
+    let mut table = RoutingTable::new(own);
+    assert_eq!(table.insert(Contact { id: own, addr: addr(0) }), Insert::Own, "the table never holds its own node");
+    let contacts: Vec<Contact> = (0..9u8).map(|i| Contact { id: in_bucket(own, 100, i + 1), addr: addr(i + 1) }).collect();
+    for c in &contacts[..8] {
+        assert_eq!(table.insert(*c), Insert::Added);
+    }
+    assert_eq!(table.len(), 8);
+    assert_eq!(table.insert(contacts[8]), Insert::Full { least_recently_seen: contacts[0] }, "a full bucket names its least recently seen contact");
+    assert!(!table.contains(&contacts[8].id), "a full bucket does not take the newcomer");
+    assert_eq!(table.insert(contacts[0]), Insert::Updated, "seeing a known contact again");
+    assert_eq!(table.bucket(100).back(), Some(&contacts[0]), "…makes it the most recently seen");
+    assert_eq!(table.insert(contacts[8]), Insert::Full { least_recently_seen: contacts[1] }, "now contacts[1] is the oldest");
+    assert_eq!(table.remove(&contacts[1].id), Some(contacts[1]));
+    assert_eq!(table.remove(&contacts[1].id), None);
+    assert_eq!(table.insert(contacts[8]), Insert::Added, "after the eviction there is room");
+    // Another bucket is independent.
+    assert_eq!(table.insert(Contact { id: in_bucket(own, 3, 0), addr: addr(50) }), Insert::Added);
+    assert_eq!(table.bucket(3).len(), 1);
+    // closest() against brute force, and against the reference table fed the same.
+    let mut r = rng(5);
+    let mut table = RoutingTable::new(own);
+    let mut theirs = reference::RoutingTable::new(reference::Id(own.0));
+    for i in 0..2000u32 {
+        let id = rid(&mut r);
+        let a = SocketAddrV4::new(Ipv4Addr::from(i), 1);
+        table.insert(Contact { id: sid(id), addr: a });
+        theirs.insert(reference::Contact { id, addr: a });
+    }
+    assert_eq!(table.len(), theirs.len(), "the same contacts kept");
+    for _ in 0..100 {
+        let target = rid(&mut r);
+        let mine: Vec<_> = table.closest(&sid(target), K).iter().map(|c| c.id.0).collect();
+        let want: Vec<_> = theirs.closest(&target, K).iter().map(|c| c.id.0).collect();
+        assert_eq!(mine, want, "closest({target}, 8), closest first");
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Step 5
+
+/// Iterative lookup over 2,000 ids: at most α in flight, the true 8 closest
+///
+/// Iterative lookup in a network of 2,000 ids (10% of them dead) where queries are
+/// answered in random order: never more than α in flight, and the answer is the true
+/// 8 closest live nodes
+#[test]
+fn step_5_lookup() {
+    let mut r = rng(6);
+    let n = 2000;
+    let ids: Vec<reference::Id> = (0..n).map(|_| rid(&mut r)).collect();
+    let dead: BTreeSet<usize> = (0..n).filter(|_| r.random_bool(0.1)).collect();
+    let index: BTreeMap<[u8; 20], usize> = ids.iter().enumerate().map(|(i, id)| (id.0, i)).collect();
+    let contact = |i: usize| subject::Contact { id: sid(ids[i]), addr: SocketAddrV4::new(Ipv4Addr::from(i as u32), 1) };
+    // Every node has seen every other, in its own random order: its buckets hold the
+    // first 8 it saw in each range, so it knows its neighbourhood completely and the
+    // rest of the id space sparsely, as a settled Kademlia node does.
+    let tables: Vec<reference::RoutingTable> = (0..n)
+        .map(|i| {
+            let mut t = reference::RoutingTable::new(ids[i]);
+            let mut order: Vec<usize> = (0..n).collect();
+            for k in (1..n).rev() {
+                order.swap(k, r.random_range(0..=k));
+            }
+            // Nodes drop contacts that stop answering: only the querier's own table
+            // (the seeds) still holds dead nodes, and answers name one now and then.
+            for j in order.into_iter().filter(|j| !dead.contains(j)) {
+                t.insert(reference::Contact { id: ids[j], addr: SocketAddrV4::new(Ipv4Addr::from(j as u32), 1) });
+            }
+            t
+        })
+        .collect();
+    let mut exact = 0;
+    for round in 0..40 {
+        let me = loop {
+            let i = r.random_range(0..n);
+            if !dead.contains(&i) {
+                break i;
+            }
+        };
+        let target = rid(&mut r);
+        let mut seed_table = reference::RoutingTable::new(ids[me]);
+        for (j, id) in ids.iter().enumerate() {
+            seed_table.insert(reference::Contact { id: *id, addr: SocketAddrV4::new(Ipv4Addr::from(j as u32), 1) });
+        }
+        let seeds: Vec<subject::Contact> = seed_table.closest(&target, K).iter().map(|c| contact(index[&c.id.0])).collect();
+        let mut lookup = subject::Lookup::new(sid(target), sid(ids[me]), &seeds);
+        let mut in_flight: Vec<usize> = Vec::new();
+        let mut steps = 0;
+        loop {
+            for c in lookup.next_queries() {
+                let i = index[&c.id.0];
+                assert!(i != me, "a lookup never queries its own node");
+                assert!(!in_flight.contains(&i), "{i} queried twice");
+                in_flight.push(i);
+            }
+            assert!(in_flight.len() <= subject::ALPHA, "at most α = 3 queries in flight, found {}", in_flight.len());
+            if in_flight.is_empty() {
+                break;
+            }
+            let i = in_flight.swap_remove(r.random_range(0..in_flight.len()));
+            if dead.contains(&i) {
+                lookup.on_failure(&sid(ids[i]));
+            } else {
+                let mut nodes: Vec<subject::Contact> = tables[i].closest(&target, K).iter().map(|c| contact(index[&c.id.0])).collect();
+                if r.random_bool(0.3) {
+                    let ghost = *dead.iter().nth(r.random_range(0..dead.len())).unwrap();
+                    nodes.push(contact(ghost));
+                }
+                lookup.on_response(&sid(ids[i]), &nodes);
+            }
+            steps += 1;
+            assert!(steps < 500, "the lookup does not end");
+            if lookup.is_done() {
+                break;
+            }
+        }
+        assert!(lookup.is_done(), "lookup {round}: nothing left to ask, so it is done");
+        let mut live: Vec<usize> = (0..n).filter(|i| !dead.contains(i) && *i != me).collect();
+        live.sort_by_key(|&i| ids[i].distance(&target));
+        let want: Vec<[u8; 20]> = live[..K].iter().map(|&i| ids[i].0).collect();
+        let got: Vec<[u8; 20]> = lookup.closest().iter().map(|c| c.id.0).collect();
+        assert_eq!(got.len(), K, "lookup {round} of {target}: 8 nodes");
+        assert!(got.windows(2).all(|w| sid(reference::Id(w[0])).distance(&sid(target)) < sid(reference::Id(w[1])).distance(&sid(target))), "closest first, no repeats");
+        assert!(got.iter().all(|id| !dead.contains(&index[id])), "lookup {round}: only nodes that answered");
+        exact += usize::from(got == want);
+    }
+    // A lookup can miss a node that no queried node happens to know; in a settled
+    // network that is rare.
+    assert!(exact >= 38, "only {exact} of 40 lookups found the true 8 closest live nodes");
+}
+
+// ---------------------------------------------------------------------------------
+// Steps 6 and 7: one node, driven by hand.
+
+type SCtx = Context<subject::Msg, subject::Timer>;
+
+fn krpc(body: reference::Body, t: &[u8]) -> subject::Msg {
+    subject::Msg::Krpc(reference::Message { t: t.to_vec(), body }.encode())
+}
+
+/// What the node sent, decoded by the reference.
+fn sent(ctx: &mut SCtx) -> Vec<(NodeId, reference::Message)> {
+    ctx.take_sent()
+        .into_iter()
+        .filter_map(|(to, m)| match m {
+            subject::Msg::Krpc(bytes) => {
+                Some((to, reference::Message::decode(&bytes).unwrap_or_else(|e| panic!("the node sent a message the reference cannot read: {e}"))))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn the_reply(ctx: &mut SCtx, to: &NodeId, t: &[u8]) -> reference::Body {
+    let replies: Vec<_> = sent(ctx).into_iter().filter(|(dest, m)| dest == to && m.t == t).collect();
+    assert_eq!(replies.len(), 1, "exactly one reply to {to} with t = {t:?}, got {replies:?}");
+    replies.into_iter().next().unwrap().1.body
+}
+
+fn one_node(seed: u64) -> (subject::DhtNode, SCtx, reference::Id) {
+    let own = rid(&mut rng(seed));
+    let mut node = subject::DhtNode::new(sid(own), Vec::new());
+    let mut ctx = SCtx::new(NodeId::node(1), Vec::new(), seed);
+    node.on_start(&mut ctx);
+    ctx.take_sent();
+    (node, ctx, own)
+}
+
+/// One node answers ping, find_node, get_peers and announce_peer, with tokens
+///
+/// One node answers ping, find_node, get_peers (with a token) and announce_peer (only
+/// with a valid token from the same address), and answers garbage with an error
+#[test]
+fn step_6_answers_queries() {
+    use reference::{Body, Query};
+    let (mut node, mut ctx, own) = one_node(7);
+    let mut r = rng(8);
+    let others: Vec<reference::Id> = (0..30).map(|_| rid(&mut r)).collect();
+    let mut known = reference::RoutingTable::new(own);
+    for (i, id) in others.iter().enumerate() {
+        let from = NodeId::node(10 + i);
+        node.on_message(&mut ctx, from.clone(), krpc(Body::Query(Query::Ping { id: *id }), b"p"));
+        known.insert(reference::Contact { id: *id, addr: reference::node::addr_of(&from) });
+        match the_reply(&mut ctx, &from, b"p") {
+            Body::Response(resp) => assert_eq!(resp.id, own, "a ping is answered with the node's own id"),
+            other => panic!("a ping must get a response, got {other:?}"),
+        }
+    }
+    let asker = NodeId::node(10);
+    let target = rid(&mut r);
+    node.on_message(&mut ctx, asker.clone(), krpc(Body::Query(Query::FindNode { id: others[0], target }), b"f"));
+    match the_reply(&mut ctx, &asker, b"f") {
+        Body::Response(resp) => {
+            let got: Vec<_> = resp.nodes.expect("find_node answers with nodes").iter().map(|c| (c.id, c.addr)).collect();
+            let want: Vec<_> = known.closest(&target, K).iter().map(|c| (c.id, c.addr)).collect();
+            assert_eq!(got, want, "find_node returns the 8 closest contacts it knows, with their addresses");
+        }
+        other => panic!("find_node must get a response, got {other:?}"),
+    }
+    // get_peers gives a token; announce_peer with it stores the peer.
+    let info_hash = rid(&mut r);
+    let get_peers = |id| Body::Query(Query::GetPeers { id, info_hash });
+    node.on_message(&mut ctx, asker.clone(), krpc(get_peers(others[0]), b"g1"));
+    let token = match the_reply(&mut ctx, &asker, b"g1") {
+        Body::Response(resp) => {
+            assert!(resp.values.is_none(), "no peers stored yet, so no values");
+            assert!(resp.nodes.is_some(), "get_peers answers with nodes");
+            resp.token.expect("get_peers answers with a token")
+        }
+        other => panic!("get_peers must get a response, got {other:?}"),
+    };
+    let announce = |id, token: &[u8]| Body::Query(Query::AnnouncePeer { id, info_hash, port: 7000, token: token.to_vec(), implied_port: false });
+    node.on_message(&mut ctx, asker.clone(), krpc(announce(others[0], b"forged"), b"a0"));
+    match the_reply(&mut ctx, &asker, b"a0") {
+        Body::Error { code: 203, .. } => {}
+        other => panic!("announce_peer with a made-up token must get error 203, got {other:?}"),
+    }
+    let thief = NodeId::node(11);
+    node.on_message(&mut ctx, thief.clone(), krpc(announce(others[1], &token), b"a1"));
+    match the_reply(&mut ctx, &thief, b"a1") {
+        Body::Error { code: 203, .. } => {}
+        other => panic!("a token given to one address must not work from another (error 203), got {other:?}"),
+    }
+    node.on_message(&mut ctx, asker.clone(), krpc(announce(others[0], &token), b"a2"));
+    match the_reply(&mut ctx, &asker, b"a2") {
+        Body::Response(resp) => assert_eq!(resp.id, own),
+        other => panic!("announce_peer with a valid token must succeed, got {other:?}"),
+    }
+    let other = NodeId::node(12);
+    node.on_message(&mut ctx, other.clone(), krpc(get_peers(others[2]), b"g2"));
+    match the_reply(&mut ctx, &other, b"g2") {
+        Body::Response(resp) => {
+            let peer = SocketAddrV4::new(*reference::node::addr_of(&asker).ip(), 7000);
+            assert_eq!(resp.values, Some(vec![peer]), "get_peers returns the announced peer: the announcer's IP and the port it gave");
+        }
+        other => panic!("get_peers must get a response, got {other:?}"),
+    }
+    // Garbage and unknown methods get errors, not a panic.
+    let stranger = NodeId::node(99);
+    for (bytes, code) in [
+        (b"not bencode at all".to_vec(), 203),
+        (b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:zz1:y1:qe".to_vec(), 204),
+        (b"d1:ade1:q4:ping1:t2:zz1:y1:qe".to_vec(), 203),
+    ] {
+        node.on_message(&mut ctx, stranger.clone(), subject::Msg::Krpc(bytes.clone()));
+        let replies = sent(&mut ctx);
+        match replies.as_slice() {
+            [(to, reference::Message { body: Body::Error { code: c, .. }, .. })] if *to == stranger && *c == code => {}
+            other => panic!("{:?} must get one error {code} reply, got {other:?}", String::from_utf8_lossy(&bytes)),
+        }
+    }
+    assert!(!node.table().contains(&subject::Id(*b"abcdefghij0123456789")), "a malformed query does not add its sender");
+}
+
+/// Ping before evict: a full bucket keeps a live old contact, replaces a dead one
+///
+/// Ping before evict: a full bucket pings its least recently seen contact; if that
+/// answers, it stays and the newcomer is dropped; if the ping times out, the newcomer
+/// takes its place
+#[test]
+fn step_7_ping_before_evict() {
+    use reference::{Body, Query, Response};
+    for old_answers in [true, false] {
+        let (mut node, mut ctx, own) = one_node(9);
+        let own_s = sid(own);
+        let ids: Vec<subject::Id> = (0..9u8).map(|i| in_bucket(own_s, 120, i + 1)).collect();
+        for (i, id) in ids.iter().enumerate() {
+            if i == 8 {
+                ctx.take_timers();
+            }
+            let from = NodeId::node(20 + i);
+            node.on_message(&mut ctx, from.clone(), krpc(Body::Query(Query::Ping { id: reference::Id(id.0) }), b"p"));
+            if i < 8 {
+                the_reply(&mut ctx, &from, b"p");
+            }
+        }
+        // The ninth ping: answered, and the oldest contact is pinged.
+        let messages = sent(&mut ctx);
+        let newcomer = NodeId::node(28);
+        assert!(messages.iter().any(|(to, m)| *to == newcomer && matches!(m.body, Body::Response(_))), "the newcomer's ping is still answered");
+        let pings: Vec<_> = messages.iter().filter(|(_, m)| matches!(m.body, Body::Query(Query::Ping { .. }))).collect();
+        assert_eq!(pings.len(), 1, "a full bucket sends one ping, to its least recently seen contact; sent {messages:?}");
+        let (to, ping) = pings[0];
+        assert_eq!(*to, NodeId::node(20), "the least recently seen contact is the first one");
+        assert!(!node.table().contains(&ids[8]), "the newcomer waits for the ping's outcome");
+        if old_answers {
+            let reply = reference::Message { t: ping.t.clone(), body: Body::Response(Response::id(reference::Id(ids[0].0))) };
+            node.on_message(&mut ctx, to.clone(), subject::Msg::Krpc(reply.encode()));
+            assert!(node.table().contains(&ids[0]), "the old contact answered: it stays");
+            assert!(!node.table().contains(&ids[8]), "the old contact answered: the newcomer is dropped");
+            assert_eq!(node.table().bucket(120).back().map(|c| c.id), Some(ids[0]), "and the old contact is now the most recently seen");
+        } else {
+            // Fire every timer the node set: one of them is the ping's timeout.
+            ctx.set_now(ctx.now() + Duration::from_secs(60));
+            let timers = ctx.take_timers();
+            assert!(!timers.is_empty(), "the ping must have a timeout (set_timer)");
+            for (_, timer) in timers {
+                node.on_timer(&mut ctx, timer);
+            }
+            assert!(!node.table().contains(&ids[0]), "the old contact did not answer: it is evicted");
+            assert!(node.table().contains(&ids[8]), "the old contact did not answer: the newcomer takes its place");
+        }
+        assert_eq!(node.table().bucket(120).len(), 8);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Steps 8 to 10: networks in the simulator, half your nodes and half the reference's.
+
+/// The simulator's timers: yours or the reference's.
+#[derive(Debug)]
+enum Mixed {
+    S(subject::Timer),
+    R(reference::Timer),
+}
+
+fn ref_id(id: subject::Id) -> reference::Id {
+    reference::Id(id.0)
+}
+
+fn msg_to_ref(m: subject::Msg) -> reference::Msg {
+    use subject::Msg as S;
+    match m {
+        S::Krpc(b) => reference::Msg::Krpc(b),
+        S::FindClosest { target } => reference::Msg::FindClosest { target: ref_id(target) },
+        S::Closest { target, nodes, rounds, queries } => {
+            reference::Msg::Closest { target: ref_id(target), nodes: nodes.into_iter().map(ref_id).collect(), rounds, queries }
+        }
+        S::Announce { info_hash, port } => reference::Msg::Announce { info_hash: ref_id(info_hash), port },
+        S::Announced { info_hash, stored } => reference::Msg::Announced { info_hash: ref_id(info_hash), stored },
+        S::GetPeers { info_hash } => reference::Msg::GetPeers { info_hash: ref_id(info_hash) },
+        S::Peers { info_hash, peers } => reference::Msg::Peers { info_hash: ref_id(info_hash), peers },
+    }
+}
+
+fn msg_from_ref(m: reference::Msg) -> subject::Msg {
+    use reference::Msg as R;
+    match m {
+        R::Krpc(b) => subject::Msg::Krpc(b),
+        R::FindClosest { target } => subject::Msg::FindClosest { target: sid(target) },
+        R::Closest { target, nodes, rounds, queries } => {
+            subject::Msg::Closest { target: sid(target), nodes: nodes.into_iter().map(sid).collect(), rounds, queries }
+        }
+        R::Announce { info_hash, port } => subject::Msg::Announce { info_hash: sid(info_hash), port },
+        R::Announced { info_hash, stored } => subject::Msg::Announced { info_hash: sid(info_hash), stored },
+        R::GetPeers { info_hash } => subject::Msg::GetPeers { info_hash: sid(info_hash) },
+        R::Peers { info_hash, peers } => subject::Msg::Peers { info_hash: sid(info_hash), peers },
+    }
+}
+
+/// Runs a node of another message and timer type inside the mixed network.
+struct Wrap<N: Node> {
+    node: N,
+    ctx: Option<Context<N::Message, N::Timer>>,
+    msg_in: fn(reference::Msg) -> N::Message,
+    msg_out: fn(N::Message) -> reference::Msg,
+    timer_in: fn(Mixed) -> Option<N::Timer>,
+    timer_out: fn(N::Timer) -> Mixed,
+}
+
+impl<N: Node> Wrap<N> {
+    fn flush(&mut self, outer: &mut Context<reference::Msg, Mixed>) {
+        let inner = self.ctx.as_mut().expect("started");
+        for (to, m) in inner.take_sent() {
+            outer.send(to, (self.msg_out)(m));
+        }
+        for (after, t) in inner.take_timers() {
+            outer.set_timer(after, (self.timer_out)(t));
+        }
+    }
+}
+
+impl<N: Node> Node for Wrap<N> {
+    type Message = reference::Msg;
+    type Timer = Mixed;
+    fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
+        let seed = ctx.rng().random();
+        let mut inner = Context::new(ctx.me().clone(), ctx.peers().to_vec(), seed);
+        inner.set_now(ctx.now());
+        self.node.on_start(&mut inner);
+        self.ctx = Some(inner);
+        self.flush(ctx);
+    }
+    fn on_message(&mut self, ctx: &mut Context<reference::Msg, Mixed>, from: NodeId, message: reference::Msg) {
+        let inner = self.ctx.as_mut().expect("started");
+        inner.set_now(ctx.now());
+        self.node.on_message(inner, from, (self.msg_in)(message));
+        self.flush(ctx);
+    }
+    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, timer: Mixed) {
+        let Some(timer) = (self.timer_in)(timer) else { return };
+        let inner = self.ctx.as_mut().expect("started");
+        inner.set_now(ctx.now());
+        self.node.on_timer(inner, timer);
+        self.flush(ctx);
+    }
+}
+
+fn yours(id: reference::Id, bootstrap: Vec<NodeId>) -> Wrap<subject::DhtNode> {
+    Wrap {
+        node: subject::DhtNode::new(sid(id), bootstrap),
+        ctx: None,
+        msg_in: msg_from_ref,
+        msg_out: msg_to_ref,
+        timer_in: |t| match t {
+            Mixed::S(t) => Some(t),
+            Mixed::R(_) => None,
+        },
+        timer_out: Mixed::S,
+    }
+}
+
+fn theirs(id: reference::Id, bootstrap: Vec<NodeId>) -> Wrap<reference::DhtNode> {
+    Wrap {
+        node: reference::DhtNode::new(id, bootstrap),
+        ctx: None,
+        msg_in: |m| m,
+        msg_out: |m| m,
+        timer_in: |t| match t {
+            Mixed::R(t) => Some(t),
+            Mixed::S(_) => None,
+        },
+        timer_out: Mixed::R,
+    }
+}
+
+struct Network {
+    sim: Sim<reference::Msg, Mixed>,
+    ids: Vec<reference::Id>,
+    alive: Vec<bool>,
+    rng: NodeRng,
+}
+
+/// `n` nodes joining in waves of 50 through `n0`; even nodes are yours, odd ones the
+/// reference's. Links: 20 ms ± 20 ms.
+fn network(n: usize, seed: u64) -> Network {
+    let config = SimConfig { seed, latency: Duration::from_millis(20), jitter: Duration::from_millis(20), ..SimConfig::default() };
+    let mut sim = Sim::new(config);
+    sim.set_peer_lists(false);
+    let mut r = rng(seed);
+    let ids: Vec<reference::Id> = (0..n).map(|_| rid(&mut r)).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let bootstrap = if i == 0 { vec![] } else { vec![NodeId::node(0)] };
+        if i % 2 == 0 {
+            sim.add_node(yours(*id, bootstrap));
+        } else {
+            sim.add_node(theirs(*id, bootstrap));
+        }
+        if i % 50 == 49 {
+            sim.run_for(SEC);
+        }
+    }
+    sim.run_for(10 * SEC);
+    Network { sim, ids, alive: vec![true; n], rng: r }
+}
+
+struct LookupStats {
+    exact: usize,
+    total: usize,
+    rounds: Vec<u32>,
+    queries: Vec<u32>,
+}
+
+/// `count` lookups of random keys, each from a random live node, checked against the
+/// true 8 closest live nodes.
+fn lookups(net: &mut Network, count: usize) -> LookupStats {
+    let live: Vec<usize> = (0..net.ids.len()).filter(|&i| net.alive[i]).collect();
+    let mut expected = BTreeMap::new();
+    for c in 0..count {
+        let target = rid(&mut net.rng);
+        let from = live[net.rng.random_range(0..live.len())];
+        let mut closest = live.clone();
+        closest.sort_by_key(|&i| net.ids[i].distance(&target));
+        expected.insert(target, closest[..K].iter().map(|&i| net.ids[i]).collect::<Vec<_>>());
+        net.sim.client_send(&NodeId::client(c), &NodeId::node(from), reference::Msg::FindClosest { target });
+    }
+    net.sim.run_for(30 * SEC);
+    let mut stats = LookupStats { exact: 0, total: count, rounds: Vec::new(), queries: Vec::new() };
+    for m in net.sim.take_client_messages() {
+        if let reference::Msg::Closest { target, nodes, rounds, queries } = m.message {
+            if expected.remove(&target).is_some_and(|want| want == nodes) {
+                stats.exact += 1;
+            }
+            stats.rounds.push(rounds);
+            stats.queries.push(queries);
+        }
+    }
+    stats
+}
+
+/// 1,000 nodes, half yours: 99% of lookups find the true 8 closest
+///
+/// 1,000 nodes (half yours, half the reference's) join through one bootstrap node;
+/// 200 lookups of random keys find the true 8 closest nodes for at least 99% of them
+#[test]
+fn step_8_network_of_1000() {
+    let mut net = network(1000, 10);
+    let stats = lookups(&mut net, 200);
+    assert_eq!(stats.rounds.len(), stats.total, "every lookup must be answered (Msg::Closest to the client)");
+    assert!(
+        stats.exact * 100 >= stats.total * 99,
+        "only {} of {} lookups found the true 8 closest nodes (99% needed)",
+        stats.exact,
+        stats.total
+    );
+}
+
+/// After 20% of the nodes leave: 95% of lookups still find the true 8 closest
+///
+/// The same network five minutes after 20% of the nodes leave at once: lookups still
+/// find the true 8 closest live nodes for at least 95% of keys
+#[test]
+fn step_9_churn() {
+    let mut net = network(1000, 11);
+    let n = net.ids.len();
+    for i in 1..n {
+        if net.rng.random_bool(0.2) {
+            net.sim.crash(&NodeId::node(i));
+            net.alive[i] = false;
+        }
+    }
+    // Five minutes for the nodes to notice: each checks its oldest contacts now and then.
+    net.sim.run_for(300 * SEC);
+    let stats = lookups(&mut net, 200);
+    assert_eq!(stats.rounds.len(), stats.total, "every lookup must be answered, even when contacts are dead");
+    assert!(
+        stats.exact * 100 >= stats.total * 95,
+        "only {} of {} lookups found the true 8 closest live nodes after 20% left (95% needed)",
+        stats.exact,
+        stats.total
+    );
+}
+
+/// Announce and get_peers across a network of 300 nodes
+///
+/// Announce and get_peers: 20 nodes announce 20 info-hashes; other nodes, yours and
+/// the reference's, find each announcer's address and port
+#[test]
+fn step_10_announce_and_get_peers() {
+    let mut net = network(300, 12);
+    let n = net.ids.len();
+    let mut announced = Vec::new();
+    for c in 0..20 {
+        let info_hash = rid(&mut net.rng);
+        let from = net.rng.random_range(0..n);
+        let port = 7000 + c as u16;
+        net.sim.client_send(&NodeId::client(c), &NodeId::node(from), reference::Msg::Announce { info_hash, port });
+        announced.push((info_hash, SocketAddrV4::new(*reference::node::addr_of(&NodeId::node(from)).ip(), port)));
+    }
+    net.sim.run_for(20 * SEC);
+    let acks = net.sim.take_client_messages();
+    for (info_hash, _) in &announced {
+        let stored = acks.iter().find_map(|m| match &m.message {
+            reference::Msg::Announced { info_hash: h, stored } if h == info_hash => Some(*stored),
+            _ => None,
+        });
+        match stored {
+            Some(s) if s >= 1 => {}
+            other => panic!("the announce of {info_hash} must be acknowledged (Msg::Announced) with stored ≥ 1, got {other:?}"),
+        }
+    }
+    for (c, (info_hash, peer)) in announced.iter().enumerate() {
+        let from = net.rng.random_range(0..n);
+        net.sim.client_send(&NodeId::client(100 + c), &NodeId::node(from), reference::Msg::GetPeers { info_hash: *info_hash });
+        net.sim.run_for(20 * SEC);
+        let found = net.sim.take_client_messages().into_iter().find_map(|m| match m.message {
+            reference::Msg::Peers { info_hash: h, peers } if h == *info_hash => Some(peers),
+            _ => None,
+        });
+        match found {
+            Some(peers) if peers.contains(peer) => {}
+            other => panic!("get_peers of {info_hash} from n{from} must find {peer}, got {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! KRPC (BEP 5): the DHT's messages, one bencoded dictionary per UDP packet.
+//!
+//! Every message has `t` (a transaction id the reply echoes) and `y`: `q` for a query
+//! (method in `q`, arguments in `a`), `r` for a response (values in `r`), `e` for an
+//! error (`[code, message]` in `e`).
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddrV4};
+
+use crate::bencode::{self, BencodeError, Value};
+use crate::id::Id;
+
+/// A node as the DHT knows it: its id and where it listens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Contact {
+    pub id: Id,
+    pub addr: SocketAddrV4,
+}
+
+/// One KRPC message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The transaction id: chosen by the querier, echoed in the reply.
+    pub t: Vec<u8>,
+    pub body: Body,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    Query(Query),
+    Response(Response),
+    /// 201 generic, 202 server, 203 protocol (a bad token, a malformed packet),
+    /// 204 method unknown.
+    Error { code: i64, message: String },
+}
+
+/// The four queries of BEP 5. `id` is always the querying node's id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Query {
+    Ping { id: Id },
+    FindNode { id: Id, target: Id },
+    GetPeers { id: Id, info_hash: Id },
+    /// `implied_port`: use the port the packet came from instead of `port`.
+    AnnouncePeer { id: Id, info_hash: Id, port: u16, token: Vec<u8>, implied_port: bool },
+}
+
+/// A response. Which fields are present depends on the query it answers (the
+/// querier knows which from the transaction id): `id` always; `nodes` for
+/// find_node and get_peers; `token` and `values` for get_peers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub id: Id,
+    pub nodes: Option<Vec<Contact>>,
+    pub values: Option<Vec<SocketAddrV4>>,
+    pub token: Option<Vec<u8>>,
+}
+
+impl Response {
+    /// A response carrying only the responder's id (ping, announce_peer).
+    pub fn id(id: Id) -> Response {
+        Response { id, nodes: None, values: None, token: None }
+    }
+}
+
+/// Why bytes are not a KRPC message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KrpcError {
+    #[error("not bencoded: {0}")]
+    Bencode(#[from] BencodeError),
+    #[error("a KRPC message is a dictionary")]
+    NotADictionary,
+    #[error("the key `{0}` is missing")]
+    Missing(&'static str),
+    #[error("the key `{0}` has the wrong type or length")]
+    Invalid(&'static str),
+    #[error("unknown message type (y = {0:?})")]
+    UnknownType(String),
+    #[error("unknown method `{0}`")]
+    UnknownMethod(String),
+}
+
+/// Compact node info: 26 bytes per node, the 20-byte id then the IPv4 address and
+/// port in network byte order.
+pub fn encode_nodes(nodes: &[Contact]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(26 * nodes.len());
+    for node in nodes {
+        out.extend_from_slice(&node.id.0);
+        out.extend_from_slice(&encode_addr(&node.addr));
+    }
+    out
+}
+
+/// Reads compact node info; `None` unless the length is a multiple of 26.
+pub fn decode_nodes(bytes: &[u8]) -> Option<Vec<Contact>> {
+    if !bytes.len().is_multiple_of(26) {
+        return None;
+    }
+    bytes
+        .chunks_exact(26)
+        .map(|chunk| Some(Contact { id: Id::from_slice(&chunk[..20])?, addr: decode_addr(&chunk[20..])? }))
+        .collect()
+}
+
+/// Compact peer info: 6 bytes, the IPv4 address then the port, network byte order.
+pub fn encode_addr(addr: &SocketAddrV4) -> [u8; 6] {
+    let [a, b, c, d] = addr.ip().octets();
+    let [p, q] = addr.port().to_be_bytes();
+    [a, b, c, d, p, q]
+}
+
+/// Reads compact peer info; `None` unless exactly 6 bytes.
+pub fn decode_addr(bytes: &[u8]) -> Option<SocketAddrV4> {
+    let &[a, b, c, d, p, q] = bytes else { return None };
+    Some(SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), u16::from_be_bytes([p, q])))
+}
+
+type Dict = BTreeMap<Vec<u8>, Value>;
+
+/// The transaction id of a message that may not otherwise parse (an unknown
+/// method, a missing argument), so an error reply can still carry it.
+pub fn transaction_id(input: &[u8]) -> Option<Vec<u8>> {
+    match bencode::decode(input).ok()? {
+        Value::Dict(top) => match top.get(b"t".as_slice())? {
+            Value::Bytes(t) => Some(t.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn bytes(value: impl Into<Vec<u8>>) -> Value {
+    Value::Bytes(value.into())
+}
+
+impl Message {
+    /// The message's bencoded bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut top = Dict::new();
+        top.insert(b"t".to_vec(), bytes(self.t.clone()));
+        match &self.body {
+            Body::Query(query) => {
+                let mut args = Dict::new();
+                let method: &[u8] = match query {
+                    Query::Ping { id } => {
+                        args.insert(b"id".to_vec(), bytes(id.0));
+                        b"ping"
+                    }
+                    Query::FindNode { id, target } => {
+                        args.insert(b"id".to_vec(), bytes(id.0));
+                        args.insert(b"target".to_vec(), bytes(target.0));
+                        b"find_node"
+                    }
+                    Query::GetPeers { id, info_hash } => {
+                        args.insert(b"id".to_vec(), bytes(id.0));
+                        args.insert(b"info_hash".to_vec(), bytes(info_hash.0));
+                        b"get_peers"
+                    }
+                    Query::AnnouncePeer { id, info_hash, port, token, implied_port } => {
+                        args.insert(b"id".to_vec(), bytes(id.0));
+                        args.insert(b"info_hash".to_vec(), bytes(info_hash.0));
+                        args.insert(b"port".to_vec(), Value::Int(i64::from(*port)));
+                        args.insert(b"token".to_vec(), bytes(token.clone()));
+                        if *implied_port {
+                            args.insert(b"implied_port".to_vec(), Value::Int(1));
+                        }
+                        b"announce_peer"
+                    }
+                };
+                top.insert(b"y".to_vec(), bytes(*b"q"));
+                top.insert(b"q".to_vec(), bytes(method));
+                top.insert(b"a".to_vec(), Value::Dict(args));
+            }
+            Body::Response(response) => {
+                let mut values = Dict::new();
+                values.insert(b"id".to_vec(), bytes(response.id.0));
+                if let Some(nodes) = &response.nodes {
+                    values.insert(b"nodes".to_vec(), bytes(encode_nodes(nodes)));
+                }
+                if let Some(token) = &response.token {
+                    values.insert(b"token".to_vec(), bytes(token.clone()));
+                }
+                if let Some(peers) = &response.values {
+                    let list = peers.iter().map(|p| bytes(encode_addr(p))).collect();
+                    values.insert(b"values".to_vec(), Value::List(list));
+                }
+                top.insert(b"y".to_vec(), bytes(*b"r"));
+                top.insert(b"r".to_vec(), Value::Dict(values));
+            }
+            Body::Error { code, message } => {
+                top.insert(b"y".to_vec(), bytes(*b"e"));
+                top.insert(b"e".to_vec(), Value::List(vec![Value::Int(*code), bytes(message.as_bytes())]));
+            }
+        }
+        bencode::encode(&Value::Dict(top))
+    }
+
+    /// Reads a message. Keys it does not know (such as `v`, the client version) are
+    /// ignored, as BEP 5 asks.
+    pub fn decode(input: &[u8]) -> Result<Message, KrpcError> {
+        let Value::Dict(top) = bencode::decode(input)? else { return Err(KrpcError::NotADictionary) };
+        let t = get_bytes(&top, "t")?.to_vec();
+        let body = match get_bytes(&top, "y")? {
+            b"q" => {
+                let method = get_bytes(&top, "q")?;
+                let args = get_dict(&top, "a")?;
+                let id = get_id(args, "id")?;
+                Body::Query(match method {
+                    b"ping" => Query::Ping { id },
+                    b"find_node" => Query::FindNode { id, target: get_id(args, "target")? },
+                    b"get_peers" => Query::GetPeers { id, info_hash: get_id(args, "info_hash")? },
+                    b"announce_peer" => Query::AnnouncePeer {
+                        id,
+                        info_hash: get_id(args, "info_hash")?,
+                        port: u16::try_from(get_int(args, "port")?).map_err(|_| KrpcError::Invalid("port"))?,
+                        token: get_bytes(args, "token")?.to_vec(),
+                        implied_port: match args.get(b"implied_port".as_slice()) {
+                            None | Some(Value::Int(0)) => false,
+                            Some(Value::Int(1)) => true,
+                            Some(_) => return Err(KrpcError::Invalid("implied_port")),
+                        },
+                    },
+                    other => return Err(KrpcError::UnknownMethod(String::from_utf8_lossy(other).into_owned())),
+                })
+            }
+            b"r" => {
+                let values = get_dict(&top, "r")?;
+                Body::Response(Response {
+                    id: get_id(values, "id")?,
+                    nodes: match values.get(b"nodes".as_slice()) {
+                        None => None,
+                        Some(Value::Bytes(b)) => Some(decode_nodes(b).ok_or(KrpcError::Invalid("nodes"))?),
+                        Some(_) => return Err(KrpcError::Invalid("nodes")),
+                    },
+                    values: match values.get(b"values".as_slice()) {
+                        None => None,
+                        Some(Value::List(items)) => Some(
+                            items
+                                .iter()
+                                .map(|v| match v {
+                                    Value::Bytes(b) => decode_addr(b),
+                                    _ => None,
+                                })
+                                .collect::<Option<Vec<_>>>()
+                                .ok_or(KrpcError::Invalid("values"))?,
+                        ),
+                        Some(_) => return Err(KrpcError::Invalid("values")),
+                    },
+                    token: match values.get(b"token".as_slice()) {
+                        None => None,
+                        Some(Value::Bytes(b)) => Some(b.clone()),
+                        Some(_) => return Err(KrpcError::Invalid("token")),
+                    },
+                })
+            }
+            b"e" => match top.get(b"e".as_slice()) {
+                Some(Value::List(items)) => match items.as_slice() {
+                    [Value::Int(code), Value::Bytes(message)] => {
+                        Body::Error { code: *code, message: String::from_utf8_lossy(message).into_owned() }
+                    }
+                    _ => return Err(KrpcError::Invalid("e")),
+                },
+                Some(_) => return Err(KrpcError::Invalid("e")),
+                None => return Err(KrpcError::Missing("e")),
+            },
+            other => return Err(KrpcError::UnknownType(String::from_utf8_lossy(other).into_owned())),
+        };
+        Ok(Message { t, body })
+    }
+}
+
+fn get<'a>(dict: &'a Dict, key: &'static str) -> Result<&'a Value, KrpcError> {
+    dict.get(key.as_bytes()).ok_or(KrpcError::Missing(key))
+}
+
+fn get_bytes<'a>(dict: &'a Dict, key: &'static str) -> Result<&'a [u8], KrpcError> {
+    match get(dict, key)? {
+        Value::Bytes(b) => Ok(b),
+        _ => Err(KrpcError::Invalid(key)),
+    }
+}
+
+fn get_dict<'a>(dict: &'a Dict, key: &'static str) -> Result<&'a Dict, KrpcError> {
+    match get(dict, key)? {
+        Value::Dict(d) => Ok(d),
+        _ => Err(KrpcError::Invalid(key)),
+    }
+}
+
+fn get_int(dict: &Dict, key: &'static str) -> Result<i64, KrpcError> {
+    match get(dict, key)? {
+        Value::Int(n) => Ok(*n),
+        _ => Err(KrpcError::Invalid(key)),
+    }
+}
+
+fn get_id(dict: &Dict, key: &'static str) -> Result<Id, KrpcError> {
+    Id::from_slice(get_bytes(dict, key)?).ok_or(KrpcError::Invalid(key))
+}
