@@ -1,0 +1,118 @@
+//! The client: one request, one reply, over one connection.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+
+use crate::proto::{ErrorCode, Frame, MAX_FRAME, Registration, Reply, Request, read_frame, to_line};
+
+/// What went wrong talking to the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("connection: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the server refused the request ({code:?}): {message}")]
+    Server { code: ErrorCode, message: String },
+    #[error("the server sent something unexpected: {0}")]
+    Protocol(String),
+    #[error("the server closed the connection")]
+    Closed,
+}
+
+/// A connection to a rendezvous server.
+pub struct Client {
+    reader: BufReader<OwnedReadHalf>,
+    writer: OwnedWriteHalf,
+}
+
+impl Client {
+    /// Connects to the server at `addr`.
+    pub async fn connect(addr: SocketAddr) -> Result<Client, ClientError> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (read, writer) = stream.into_split();
+        Ok(Client { reader: BufReader::new(read), writer })
+    }
+
+    async fn next_reply(&mut self) -> Result<Reply, ClientError> {
+        match read_frame(&mut self.reader, MAX_FRAME).await? {
+            Frame::Line(line) => match serde_json::from_slice::<Reply>(&line) {
+                Ok(Reply::Error { code, message }) => Err(ClientError::Server { code, message }),
+                Ok(reply) => Ok(reply),
+                Err(e) => Err(ClientError::Protocol(format!("{e}: {}", String::from_utf8_lossy(&line)))),
+            },
+            Frame::TooLarge => Err(ClientError::Protocol("a reply longer than the frame limit".into())),
+            Frame::Closed => Err(ClientError::Closed),
+        }
+    }
+
+    async fn request(&mut self, request: &Request) -> Result<Reply, ClientError> {
+        self.writer.write_all(&to_line(request)).await?;
+        self.next_reply().await
+    }
+
+    /// Registers `peer` under `topic` with its `addrs` for `ttl` seconds; returns the
+    /// TTL the server granted.
+    pub async fn register(&mut self, topic: &str, peer: &str, addrs: &[String], ttl: u64) -> Result<u64, ClientError> {
+        let request = Request::Register { topic: topic.into(), peer: peer.into(), addrs: addrs.to_vec(), ttl };
+        match self.request(&request).await? {
+            Reply::Registered { ttl } => Ok(ttl),
+            other => Err(ClientError::Protocol(format!("expected registered, got {other:?}"))),
+        }
+    }
+
+    /// Removes `peer`'s registration under `topic`.
+    pub async fn unregister(&mut self, topic: &str, peer: &str) -> Result<(), ClientError> {
+        match self.request(&Request::Unregister { topic: topic.into(), peer: peer.into() }).await? {
+            Reply::Unregistered => Ok(()),
+            other => Err(ClientError::Protocol(format!("expected unregistered, got {other:?}"))),
+        }
+    }
+
+    /// Up to `limit` registrations under `topic` newer than `cookie`, and the cookie
+    /// for the next call.
+    pub async fn discover(&mut self, topic: &str, cookie: u64, limit: usize) -> Result<(Vec<Registration>, u64), ClientError> {
+        match self.request(&Request::Discover { topic: topic.into(), cookie, limit }).await? {
+            Reply::Peers { peers, cookie } => Ok((peers, cookie)),
+            other => Err(ClientError::Protocol(format!("expected peers, got {other:?}"))),
+        }
+    }
+
+    /// Every registration under `topic`, following the cookie page by page.
+    pub async fn discover_all(&mut self, topic: &str) -> Result<Vec<Registration>, ClientError> {
+        let (mut all, mut cookie) = (Vec::new(), 0);
+        loop {
+            let (page, next) = self.discover(topic, cookie, 100).await?;
+            if page.is_empty() {
+                return Ok(all);
+            }
+            all.extend(page);
+            cookie = next;
+        }
+    }
+
+    /// Turns this connection into a subscription to the arrivals under `topic`.
+    pub async fn subscribe(mut self, topic: &str) -> Result<Subscription, ClientError> {
+        match self.request(&Request::Subscribe { topic: topic.into() }).await? {
+            Reply::Subscribed => Ok(Subscription { client: self }),
+            other => Err(ClientError::Protocol(format!("expected subscribed, got {other:?}"))),
+        }
+    }
+}
+
+/// Arrivals under a topic, as the server pushes them.
+pub struct Subscription {
+    client: Client,
+}
+
+impl Subscription {
+    /// The next registration under the topic.
+    pub async fn next(&mut self) -> Result<Registration, ClientError> {
+        match self.client.next_reply().await? {
+            Reply::Arrived { registration, .. } => Ok(registration),
+            other => Err(ClientError::Protocol(format!("expected arrived, got {other:?}"))),
+        }
+    }
+}

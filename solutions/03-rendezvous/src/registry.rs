@@ -1,0 +1,131 @@
+//! Who is registered under which topic, until when.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use crate::proto::{MAX_LIMIT, MAX_TTL, Registration};
+
+/// The longest topic or peer name, in bytes.
+pub const MAX_NAME: usize = 255;
+/// The most addresses one registration may carry.
+pub const MAX_ADDRS: usize = 16;
+
+/// Why a registration was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    #[error("ttl must be between 1 and {MAX_TTL} seconds, not {0}")]
+    Ttl(u64),
+    #[error("topic and peer must be 1 to {MAX_NAME} bytes long")]
+    Name,
+    #[error("at most {MAX_ADDRS} addresses")]
+    TooManyAddrs,
+    #[error("limit must be between 1 and {MAX_LIMIT}, not {0}")]
+    Limit(usize),
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    peer: String,
+    addrs: Vec<String>,
+    expires: Duration,
+}
+
+/// The registrations, with time passed in explicitly (`now`: time since the server
+/// started), so the logic is tested without waiting.
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// Per topic, registrations by sequence number (the order they were made).
+    topics: HashMap<String, BTreeMap<u64, Entry>>,
+    /// (topic, peer) → its sequence number, to replace a registration.
+    index: HashMap<(String, String), u64>,
+    /// (expiry, sequence number) → (topic, peer): the next to expire first.
+    expiry: BTreeMap<(Duration, u64), (String, String)>,
+    last_seq: u64,
+}
+
+impl Registry {
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// Registers `peer` under `topic` until `now + ttl` seconds, replacing any earlier
+    /// registration of the same peer and topic. Returns the registration as listed.
+    pub fn register(&mut self, topic: &str, peer: &str, addrs: &[String], ttl: u64, now: Duration) -> Result<Registration, RegistryError> {
+        if ttl == 0 || ttl > MAX_TTL {
+            return Err(RegistryError::Ttl(ttl));
+        }
+        let name_ok = |s: &str| !s.is_empty() && s.len() <= MAX_NAME;
+        if !name_ok(topic) || !name_ok(peer) {
+            return Err(RegistryError::Name);
+        }
+        if addrs.len() > MAX_ADDRS {
+            return Err(RegistryError::TooManyAddrs);
+        }
+        self.unregister(topic, peer);
+        self.last_seq += 1;
+        let entry = Entry { peer: peer.to_string(), addrs: addrs.to_vec(), expires: now + Duration::from_secs(ttl) };
+        self.topics.entry(topic.to_string()).or_default().insert(self.last_seq, entry);
+        self.index.insert((topic.to_string(), peer.to_string()), self.last_seq);
+        self.expiry.insert((now + Duration::from_secs(ttl), self.last_seq), (topic.to_string(), peer.to_string()));
+        Ok(Registration { peer: peer.to_string(), addrs: addrs.to_vec(), ttl })
+    }
+
+    /// Removes `peer`'s registration under `topic`; whether there was one.
+    pub fn unregister(&mut self, topic: &str, peer: &str) -> bool {
+        let Some(seq) = self.index.remove(&(topic.to_string(), peer.to_string())) else { return false };
+        if let Some(entries) = self.topics.get_mut(topic) {
+            if let Some(entry) = entries.remove(&seq) {
+                self.expiry.remove(&(entry.expires, seq));
+            }
+            if entries.is_empty() {
+                self.topics.remove(topic);
+            }
+        }
+        true
+    }
+
+    /// Up to `limit` live registrations under `topic` made after `cookie` (0 for all),
+    /// oldest first, and the cookie for the next call: the last one returned, or
+    /// `cookie` itself when there is nothing new.
+    pub fn discover(&mut self, topic: &str, cookie: u64, limit: usize, now: Duration) -> Result<(Vec<Registration>, u64), RegistryError> {
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(RegistryError::Limit(limit));
+        }
+        self.expire(now);
+        let mut next = cookie;
+        let mut found = Vec::new();
+        if let Some(entries) = self.topics.get(topic) {
+            for (&seq, entry) in entries.range(cookie.saturating_add(1)..).take(limit) {
+                let left = entry.expires - now;
+                // Round up: a registration with 0.4 s left is still there.
+                let ttl = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+                found.push(Registration { peer: entry.peer.clone(), addrs: entry.addrs.clone(), ttl });
+                next = seq;
+            }
+        }
+        Ok((found, next))
+    }
+
+    /// Drops every registration whose time is up at `now`; how many.
+    pub fn expire(&mut self, now: Duration) -> usize {
+        let mut count = 0;
+        while let Some(entry) = self.expiry.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let (topic, peer) = entry.remove();
+            self.unregister(&topic, &peer);
+            count += 1;
+        }
+        count
+    }
+
+    /// How many registrations are held (expired ones included until [`Registry::expire`]).
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+}
