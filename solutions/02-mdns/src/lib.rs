@@ -1,0 +1,173 @@
+//! Finding the peers of a topic on the local network with multicast DNS (RFC 6762) and
+//! DNS-based service discovery (RFC 6763), using the `mdns-sd` crate.
+//!
+//! A peer announces one service instance of type [`SERVICE_TYPE`], named after its
+//! peer id, on the port it listens on, with its peer id and topic in the TXT record.
+//! It browses the same type and keeps the instances of its topic that are not itself.
+//!
+//! The network interface is a parameter: the checks use the loopback interface only,
+//! so no multicast leaves the machine; a workshop room uses the LAN.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use mdns_sd::{IfKind, ResolvedService, ServiceDaemon, ServiceEvent, ServiceInfo};
+
+/// The DNS-SD service type of the handbook's peers.
+pub const SERVICE_TYPE: &str = "_p2p-handbook._udp.local.";
+
+/// Which network interfaces mDNS uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Interface {
+    /// The loopback interface (`lo`): peers on this machine only. For tests.
+    Loopback,
+    /// One interface by name, such as `wlan0`.
+    Named(String),
+    /// Every interface: the LAN of a workshop room.
+    All,
+}
+
+/// A peer found on the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// Its peer id.
+    pub peer: String,
+    /// The topic it announced.
+    pub topic: String,
+    /// The port it listens on.
+    pub port: u16,
+    /// Its addresses, sorted.
+    pub addrs: Vec<IpAddr>,
+}
+
+/// What happened on the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A peer of our topic announced itself (reported once per peer).
+    Joined(Peer),
+    /// A peer reported before said goodbye, or its announcement expired.
+    Left(String),
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum MdnsError {
+    #[error("mDNS: {0}")]
+    Daemon(#[from] mdns_sd::Error),
+    #[error("`{0}` cannot be an mDNS name: use 1 to 63 bytes with no dots")]
+    Name(String),
+}
+
+/// An mDNS daemon that uses only `interface`.
+pub fn daemon(interface: &Interface) -> Result<ServiceDaemon, MdnsError> {
+    let daemon = ServiceDaemon::new()?;
+    // The daemon starts on every interface: turn them all off, then on the one asked for.
+    daemon.disable_interface(IfKind::All)?;
+    match interface {
+        Interface::Loopback => daemon.enable_interface(IfKind::Name("lo".into()))?,
+        Interface::Named(name) => daemon.enable_interface(IfKind::Name(name.clone()))?,
+        Interface::All => daemon.enable_interface(IfKind::All)?,
+    }
+    Ok(daemon)
+}
+
+fn check_name(name: &str) -> Result<(), MdnsError> {
+    if name.is_empty() || name.len() > 63 || name.contains('.') {
+        return Err(MdnsError::Name(name.to_string()));
+    }
+    Ok(())
+}
+
+/// The service instance announcing `peer` for `topic` on `port`: named after the peer,
+/// host `<peer>.local.`, TXT `peer=<peer>` and `topic=<topic>`, with the addresses of
+/// whichever interfaces the daemon uses.
+pub fn announcement(peer: &str, topic: &str, port: u16) -> Result<ServiceInfo, MdnsError> {
+    check_name(peer)?;
+    if topic.is_empty() || topic.len() > 200 {
+        return Err(MdnsError::Name(topic.to_string()));
+    }
+    let host = format!("{peer}.local.");
+    let properties = [("peer", peer), ("topic", topic)];
+    let info = ServiceInfo::new(SERVICE_TYPE, peer, &host, "", port, &properties[..])?;
+    Ok(info.enable_addr_auto())
+}
+
+/// The peer a resolved service announces, if it is one of ours: the right type, a
+/// `peer` and a `topic` in its TXT record, and an instance named after its peer.
+pub fn parse(service: &ResolvedService) -> Option<Peer> {
+    if service.ty_domain != SERVICE_TYPE {
+        return None;
+    }
+    let peer = service.txt_properties.get_property_val_str("peer")?.to_string();
+    let topic = service.txt_properties.get_property_val_str("topic")?.to_string();
+    if service.fullname != format!("{peer}.{SERVICE_TYPE}") {
+        return None;
+    }
+    let mut addrs: Vec<IpAddr> = service.addresses.iter().map(|a| a.to_ip_addr()).collect();
+    addrs.sort();
+    Some(Peer { peer, topic, port: service.port, addrs })
+}
+
+/// Announcing one peer and watching for the others of its topic.
+pub struct Discovery {
+    daemon: ServiceDaemon,
+    me: String,
+    topic: String,
+    fullname: String,
+    events: mdns_sd::Receiver<ServiceEvent>,
+    /// Peers reported as joined, by instance full name.
+    known: HashMap<String, String>,
+}
+
+impl Discovery {
+    /// Announces `peer` for `topic` on `port` over `interface`, and starts browsing.
+    pub fn start(interface: &Interface, peer: &str, topic: &str, port: u16) -> Result<Discovery, MdnsError> {
+        let info = announcement(peer, topic, port)?;
+        let fullname = info.get_fullname().to_string();
+        let daemon = daemon(interface)?;
+        daemon.register(info)?;
+        let events = daemon.browse(SERVICE_TYPE)?;
+        Ok(Discovery { daemon, me: peer.to_string(), topic: topic.to_string(), fullname, events, known: HashMap::new() })
+    }
+
+    /// The next event about another peer of our topic, waiting at most `timeout`.
+    /// Our own announcement, other topics and repeated announcements are skipped.
+    pub fn next_event(&mut self, timeout: Duration) -> Option<Event> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let event = self.events.recv_timeout(left).ok()?;
+            if let Some(event) = self.interpret(event) {
+                return Some(event);
+            }
+        }
+    }
+
+    /// What a daemon event means for us, if anything.
+    fn interpret(&mut self, event: ServiceEvent) -> Option<Event> {
+        match event {
+            ServiceEvent::ServiceResolved(service) => {
+                let peer = parse(&service)?;
+                if peer.peer == self.me || peer.topic != self.topic || self.known.contains_key(&service.fullname) {
+                    return None;
+                }
+                self.known.insert(service.fullname.clone(), peer.peer.clone());
+                Some(Event::Joined(peer))
+            }
+            ServiceEvent::ServiceRemoved(_, fullname) => self.known.remove(&fullname).map(Event::Left),
+            _ => None,
+        }
+    }
+
+    /// Says goodbye (so the others notice at once, not when the announcement would
+    /// expire) and stops the daemon.
+    pub fn stop(self) {
+        if let Ok(status) = self.daemon.unregister(&self.fullname) {
+            let _ = status.recv_timeout(Duration::from_secs(2));
+        }
+        if let Ok(status) = self.daemon.shutdown() {
+            let _ = status.recv_timeout(Duration::from_secs(2));
+        }
+    }
+}
