@@ -6,10 +6,13 @@
 //!   jitter, loss, partitions and crashes, and reports messages per operation and
 //!   latency percentiles.
 //! - [`net`]: a tokio driver that runs the same node over real TCP sockets.
+//! - [`nat`]: a packet-level internet with the four classic NAT types, for hole
+//!   punching and relays.
 //! - [`maelstrom`]: runs the same node under Jepsen's Maelstrom (stdin/stdout JSON).
 //! - [`stats`]: the percentiles and the report.
 
 pub mod maelstrom;
+pub mod nat;
 pub mod net;
 pub mod node;
 pub mod sim;

@@ -1,0 +1,44 @@
+//! Getting two peers behind NATs connected: hole punching, assisted by a rendezvous
+//! server that tells each peer where the other appears from, and a relay for the
+//! pairs of NATs that no punching gets through.
+//!
+//! Everything runs on [`kit::nat`]: datagrams, NATs of the four classic types, and
+//! simulated time.
+//!
+//! - [`direct_possible`]: which pairs of NAT types can be punched through.
+//! - [`wire`]: the messages (JSON datagrams).
+//! - [`server`]: the rendezvous server (given).
+//! - [`relay`]: a relay that forwards only between the two peers of a session.
+//! - [`peer`]: a peer that registers, punches, and falls back to the relay.
+//!
+//! This is your crate: the functions marked `TODO` still call `todo!()`. Replace
+//! each with an implementation until `cargo verify check nat` passes: first
+//! [`direct_possible`] (step 1), then the relay (2), then the peer (3–5).
+
+// The stubs leave helpers and imports unused until you write the code that uses
+// them; this keeps the compiler's output to what matters meanwhile.
+#![allow(dead_code, unused_imports, unused_variables, unused_mut, clippy::ptr_arg)]
+
+pub mod peer;
+pub mod relay;
+pub mod server;
+pub mod wire;
+
+pub use kit::nat::NatKind;
+pub use peer::{Connection, Path, Peer};
+pub use relay::Relay;
+pub use server::Server;
+pub use wire::Wire;
+
+/// Whether two peers behind NATs of kinds `a` and `b` can reach each other directly
+/// by punching: each sends to the address the rendezvous server saw the other at,
+/// and accepts the other's packets from wherever they arrive.
+///
+/// It fails only when one side is symmetric (a new, unguessable port for each
+/// destination, so the address the server saw is not the one the other peer will
+/// see) and the other side filters by port (port-restricted or symmetric), so it
+/// only lets in the port it sent to, which is never the port the packets come from.
+pub fn direct_possible(a: NatKind, b: NatKind) -> bool {
+    // TODO (step 1)
+    todo!()
+}

@@ -1,0 +1,66 @@
+//! A relay in the spirit of libp2p's circuit relay v2 and iroh's relays: it forwards
+//! between the two peers of a session, and only once both have asked for it.
+
+use std::collections::HashMap;
+use std::net::SocketAddrV4;
+
+use kit::nat::{Host, HostContext};
+
+use crate::wire::Wire;
+
+/// The most sessions a relay keeps; more joins are refused.
+pub const MAX_SESSIONS: usize = 1024;
+
+#[derive(Clone, Debug)]
+struct Member {
+    peer: String,
+    addr: SocketAddrV4,
+}
+
+#[derive(Clone, Debug)]
+enum Session {
+    /// One peer has joined, asking for `to`.
+    Waiting { first: Member, to: String },
+    /// Both have joined: data flows between them.
+    Ready { a: Member, b: Member },
+}
+
+/// The relay.
+#[derive(Debug, Default)]
+pub struct Relay {
+    sessions: HashMap<u64, Session>,
+    /// Datagrams forwarded so far.
+    pub forwarded: usize,
+    /// Requests refused so far.
+    pub refused: usize,
+}
+
+impl Relay {
+    pub fn new() -> Relay {
+        Relay::default()
+    }
+
+    fn refuse(&mut self, ctx: &mut HostContext, to: SocketAddrV4, session: u64, reason: &str) {
+        self.refused += 1;
+        ctx.send(to, Wire::RelayRefused { session, reason: reason.into() }.encode());
+    }
+
+    /// `peer` at `addr` asks to join `session` with `to`.
+    fn join(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, peer: String, to: String, session: u64) {
+        // TODO (step 2)
+        todo!()
+    }
+
+    /// Data for `session` from `addr`: to the other member, if `addr` is a member.
+    fn data(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, session: u64, data: String) {
+        // TODO (step 2)
+        todo!()
+    }
+}
+
+impl Host for Relay {
+    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
+        // TODO (step 2)
+        todo!()
+    }
+}

@@ -1,0 +1,413 @@
+//! A packet-level internet with NATs, for hole punching and relays.
+//!
+//! The [simulator](crate::sim) names nodes and delivers messages between them; a NAT
+//! is about addresses, so this module has its own small world: [`Host`]s send UDP-like
+//! datagrams (bytes) to socket addresses, and hosts behind a [`Nat`] reach the
+//! internet only through it. Each NAT behaves as one of the four classic types, which
+//! RFC 4787 describes as a *mapping* behaviour (does the NAT reuse one public port
+//! for every destination?) and a *filtering* behaviour (whose packets may come in
+//! through that port?):
+//!
+//! | [`NatKind`] | mapping | filtering |
+//! |---|---|---|
+//! | `FullCone` | endpoint-independent | endpoint-independent: anyone |
+//! | `AddressRestricted` | endpoint-independent | from an IP address the host has sent to |
+//! | `PortRestricted` | endpoint-independent | from an IP address and port the host has sent to |
+//! | `Symmetric` | a new public port per destination | from that destination only |
+//!
+//! Symmetric NATs pick their ports at random, so a peer cannot predict the port it
+//! will be seen from. Mappings do not expire (real ones do after tens of seconds to
+//! minutes of silence; keepalives are a separate concern).
+//!
+//! Time is simulated and every random choice comes from the seed, as in the simulator.
+//!
+//! ```
+//! use std::net::{Ipv4Addr, SocketAddrV4};
+//! use std::time::Duration;
+//! use kit::nat::{Host, HostContext, Internet, NatKind};
+//!
+//! /// Answers every datagram with "pong", to whoever it seems to come from.
+//! struct Echo;
+//! impl Host for Echo {
+//!     fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, _: &[u8]) {
+//!         ctx.send(from, b"pong".to_vec());
+//!     }
+//! }
+//!
+//! /// Sends one "ping" when it starts and remembers who answered.
+//! struct Pinger { to: SocketAddrV4, answered_by: Option<SocketAddrV4> }
+//! impl Host for Pinger {
+//!     fn on_start(&mut self, ctx: &mut HostContext) {
+//!         ctx.send(self.to, b"ping".to_vec());
+//!     }
+//!     fn on_packet(&mut self, _: &mut HostContext, from: SocketAddrV4, _: &[u8]) {
+//!         self.answered_by = Some(from);
+//!     }
+//! }
+//!
+//! let server: SocketAddrV4 = "203.0.113.1:3478".parse().unwrap();
+//! let mut net = Internet::new(1, Duration::from_millis(20));
+//! net.add_public(server, Echo);
+//! let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 7), NatKind::PortRestricted);
+//! let pinger = net.add_behind(nat, "192.168.1.2:5000".parse().unwrap(), Pinger { to: server, answered_by: None });
+//! net.run_for(Duration::from_secs(1));
+//! assert_eq!(net.host::<Pinger>(pinger).unwrap().answered_by, Some(server));
+//! ```
+
+use std::any::Any;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use rand::{RngExt, SeedableRng};
+
+use crate::node::NodeRng;
+
+/// The four classic NAT types. See the [module documentation](self).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NatKind {
+    FullCone,
+    AddressRestricted,
+    PortRestricted,
+    Symmetric,
+}
+
+impl NatKind {
+    /// Every kind, from the most to the least permissive.
+    pub const ALL: [NatKind; 4] = [NatKind::FullCone, NatKind::AddressRestricted, NatKind::PortRestricted, NatKind::Symmetric];
+}
+
+/// A participant: a peer, a server, a relay. Like [`crate::Node`], it is called when
+/// something happens and asks its [`HostContext`] to send datagrams and set timers.
+pub trait Host: Any {
+    /// Called once when the simulation starts (or when the host is added later).
+    fn on_start(&mut self, ctx: &mut HostContext) {
+        let _ = ctx;
+    }
+
+    /// A datagram arrived. `from` is where it seems to come from: after NAT, the
+    /// sender's public address and port, not its private one.
+    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]);
+
+    /// A timer set with [`HostContext::set_timer`] fired, with the tag it was set with.
+    fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
+        let _ = (ctx, tag);
+    }
+}
+
+/// What a host can see and do during a callback.
+pub struct HostContext {
+    now: Duration,
+    local: SocketAddrV4,
+    rng: NodeRng,
+    outbox: Vec<(SocketAddrV4, Vec<u8>)>,
+    timers: Vec<(Duration, u64)>,
+}
+
+impl HostContext {
+    /// A context for a host at `local`, for tests of a single host without an
+    /// [`Internet`].
+    pub fn new(local: SocketAddrV4, seed: u64) -> HostContext {
+        HostContext { now: Duration::ZERO, local, rng: NodeRng::seed_from_u64(seed), outbox: Vec::new(), timers: Vec::new() }
+    }
+
+    /// The simulated time.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// This host's own address: private, if it is behind a NAT.
+    pub fn local_addr(&self) -> SocketAddrV4 {
+        self.local
+    }
+
+    /// Sends `payload` to `to`. It may be translated, filtered or lost on the way.
+    pub fn send(&mut self, to: SocketAddrV4, payload: Vec<u8>) {
+        self.outbox.push((to, payload));
+    }
+
+    /// Asks for `on_timer(tag)` after `after`.
+    pub fn set_timer(&mut self, after: Duration, tag: u64) {
+        self.timers.push((after, tag));
+    }
+
+    /// Random numbers, seeded by the simulation.
+    pub fn rng(&mut self) -> &mut NodeRng {
+        &mut self.rng
+    }
+
+    /// The datagrams sent during the last callbacks (for tests without an [`Internet`]).
+    pub fn take_sent(&mut self) -> Vec<(SocketAddrV4, Vec<u8>)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Sets the time the host sees (for tests without an [`Internet`]).
+    pub fn set_now(&mut self, now: Duration) {
+        self.now = now;
+    }
+}
+
+/// Which host, in the order added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HostId(usize);
+
+/// Which NAT, in the order added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct NatId(usize);
+
+/// One NAT device: a public IP address and its translation state.
+#[derive(Debug)]
+struct Nat {
+    ip: Ipv4Addr,
+    kind: NatKind,
+    /// (inside address, destination for symmetric NATs) → public port.
+    mappings: HashMap<(SocketAddrV4, Option<SocketAddrV4>), u16>,
+    /// Public port → (inside address, the only destination allowed back for symmetric NATs).
+    ports: HashMap<u16, (SocketAddrV4, Option<SocketAddrV4>)>,
+    /// (public port, remote address) pairs the inside host has sent to.
+    sent_to: HashSet<(u16, SocketAddrV4)>,
+    next_port: u16,
+}
+
+/// Counts of what happened to datagrams.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub sent: u64,
+    pub delivered: u64,
+    /// Dropped by a NAT's filter (or for an unmapped port).
+    pub filtered: u64,
+    /// Lost on the wire, or sent to an address where nothing listens.
+    pub lost: u64,
+}
+
+struct Slot {
+    host: Box<dyn Host>,
+    local: SocketAddrV4,
+    nat: Option<usize>,
+    ctx: Option<HostContext>,
+}
+
+enum Event {
+    Datagram { from: SocketAddrV4, to: SocketAddrV4, payload: Vec<u8> },
+    Timer { host: usize, tag: u64 },
+}
+
+/// The internet: public hosts, NATs and the hosts behind them.
+pub struct Internet {
+    now: Duration,
+    latency: Duration,
+    loss: f64,
+    rng: NodeRng,
+    seed: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<(Duration, u64)>>,
+    events: HashMap<u64, Event>,
+    hosts: Vec<Slot>,
+    public: HashMap<SocketAddrV4, usize>,
+    nats: Vec<Nat>,
+    nat_by_ip: HashMap<Ipv4Addr, usize>,
+    /// (NAT, inside address) → host.
+    inside: HashMap<(usize, SocketAddrV4), usize>,
+    counters: Counters,
+}
+
+impl Internet {
+    /// An empty internet whose every hop (host to NAT to host) takes `latency`.
+    pub fn new(seed: u64, latency: Duration) -> Internet {
+        Internet {
+            now: Duration::ZERO,
+            latency,
+            loss: 0.0,
+            rng: NodeRng::seed_from_u64(seed),
+            seed,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            events: HashMap::new(),
+            hosts: Vec::new(),
+            public: HashMap::new(),
+            nats: Vec::new(),
+            nat_by_ip: HashMap::new(),
+            inside: HashMap::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    /// Loses each datagram with probability `loss`.
+    pub fn set_loss(&mut self, loss: f64) {
+        self.loss = loss;
+    }
+
+    /// Adds a host with a public address.
+    pub fn add_public(&mut self, addr: SocketAddrV4, host: impl Host) -> HostId {
+        let id = self.push(host, addr, None);
+        self.public.insert(addr, id);
+        HostId(id)
+    }
+
+    /// Adds a NAT with public IP `ip`.
+    pub fn add_nat(&mut self, ip: Ipv4Addr, kind: NatKind) -> NatId {
+        self.nats.push(Nat {
+            ip,
+            kind,
+            mappings: HashMap::new(),
+            ports: HashMap::new(),
+            sent_to: HashSet::new(),
+            next_port: 40_000,
+        });
+        self.nat_by_ip.insert(ip, self.nats.len() - 1);
+        NatId(self.nats.len() - 1)
+    }
+
+    /// Adds a host at private address `local` behind `nat`.
+    pub fn add_behind(&mut self, nat: NatId, local: SocketAddrV4, host: impl Host) -> HostId {
+        let id = self.push(host, local, Some(nat.0));
+        self.inside.insert((nat.0, local), id);
+        HostId(id)
+    }
+
+    fn push(&mut self, host: impl Host, local: SocketAddrV4, nat: Option<usize>) -> usize {
+        self.hosts.push(Slot { host: Box::new(host), local, nat, ctx: None });
+        self.hosts.len() - 1
+    }
+
+    /// The host `id`, if it is of type `H`.
+    pub fn host<H: Host>(&self, id: HostId) -> Option<&H> {
+        let host: &dyn Any = self.hosts[id.0].host.as_ref();
+        host.downcast_ref::<H>()
+    }
+
+    /// The simulated time.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// What happened to datagrams so far.
+    pub fn counters(&self) -> Counters {
+        self.counters
+    }
+
+    /// Runs everything due within `duration`.
+    pub fn run_for(&mut self, duration: Duration) {
+        let end = self.now + duration;
+        self.start_pending();
+        while let Some(&Reverse((at, seq))) = self.queue.peek() {
+            if at > end {
+                break;
+            }
+            self.queue.pop();
+            self.now = at;
+            match self.events.remove(&seq).expect("every queued event is stored") {
+                Event::Datagram { from, to, payload } => self.arrive(from, to, payload),
+                Event::Timer { host, tag } => self.callback(host, |h, ctx| h.on_timer(ctx, tag)),
+            }
+            self.start_pending();
+        }
+        self.now = end;
+    }
+
+    fn start_pending(&mut self) {
+        for i in 0..self.hosts.len() {
+            if self.hosts[i].ctx.is_none() {
+                let seed = self.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                self.hosts[i].ctx = Some(HostContext::new(self.hosts[i].local, seed));
+                self.callback(i, |h, ctx| h.on_start(ctx));
+            }
+        }
+    }
+
+    fn schedule(&mut self, at: Duration, event: Event) {
+        self.seq += 1;
+        self.events.insert(self.seq, event);
+        self.queue.push(Reverse((at, self.seq)));
+    }
+
+    fn callback(&mut self, i: usize, f: impl FnOnce(&mut dyn Host, &mut HostContext)) {
+        let now = self.now;
+        let slot = &mut self.hosts[i];
+        let mut ctx = slot.ctx.take().expect("started");
+        ctx.now = now;
+        f(slot.host.as_mut(), &mut ctx);
+        let outbox = std::mem::take(&mut ctx.outbox);
+        let timers = std::mem::take(&mut ctx.timers);
+        let (local, nat) = (slot.local, slot.nat);
+        slot.ctx = Some(ctx);
+        for (after, tag) in timers {
+            self.schedule(now + after, Event::Timer { host: i, tag });
+        }
+        for (to, payload) in outbox {
+            self.counters.sent += 1;
+            let from = match nat {
+                Some(n) => self.translate_out(n, local, to),
+                None => local,
+            };
+            if self.loss > 0.0 && self.rng.random_bool(self.loss.min(1.0)) {
+                self.counters.lost += 1;
+                continue;
+            }
+            self.schedule(now + self.latency, Event::Datagram { from, to, payload });
+        }
+    }
+
+    /// The public address a datagram from `local` to `to` leaves `nat` with.
+    fn translate_out(&mut self, n: usize, local: SocketAddrV4, to: SocketAddrV4) -> SocketAddrV4 {
+        let nat = &mut self.nats[n];
+        let key = (local, (nat.kind == NatKind::Symmetric).then_some(to));
+        let port = match nat.mappings.get(&key) {
+            Some(&port) => port,
+            None => {
+                let port = if nat.kind == NatKind::Symmetric {
+                    // Random ports: a symmetric NAT's next port cannot be guessed.
+                    loop {
+                        let port = self.rng.random_range(1024..=u16::MAX);
+                        if !nat.ports.contains_key(&port) {
+                            break port;
+                        }
+                    }
+                } else {
+                    nat.next_port += 1;
+                    nat.next_port
+                };
+                nat.mappings.insert(key, port);
+                nat.ports.insert(port, key);
+                port
+            }
+        };
+        nat.sent_to.insert((port, to));
+        SocketAddrV4::new(nat.ip, port)
+    }
+
+    fn arrive(&mut self, from: SocketAddrV4, to: SocketAddrV4, payload: Vec<u8>) {
+        if let Some(&i) = self.public.get(&to) {
+            self.counters.delivered += 1;
+            self.callback(i, |h, ctx| h.on_packet(ctx, from, &payload));
+            return;
+        }
+        let Some(&n) = self.nat_by_ip.get(to.ip()) else {
+            self.counters.lost += 1;
+            return;
+        };
+        let nat = &self.nats[n];
+        let Some(&(inside, only_from)) = nat.ports.get(&to.port()) else {
+            self.counters.filtered += 1;
+            return;
+        };
+        let allowed = match nat.kind {
+            NatKind::FullCone => true,
+            NatKind::AddressRestricted => nat.sent_to.iter().any(|(p, a)| *p == to.port() && a.ip() == from.ip()),
+            NatKind::PortRestricted => nat.sent_to.contains(&(to.port(), from)),
+            NatKind::Symmetric => only_from == Some(from),
+        };
+        if !allowed {
+            self.counters.filtered += 1;
+            return;
+        }
+        match self.inside.get(&(n, inside)) {
+            Some(&i) => {
+                self.counters.delivered += 1;
+                self.callback(i, |h, ctx| h.on_packet(ctx, from, &payload));
+            }
+            None => self.counters.lost += 1,
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! A peer: register with the server, get introduced, punch, fall back to the relay.
+
+use std::net::SocketAddrV4;
+use std::time::Duration;
+
+use kit::nat::{Host, HostContext};
+
+use crate::wire::Wire;
+
+/// How often a peer acts: resends punches, joins, connects.
+pub const TICK: Duration = Duration::from_millis(200);
+/// How long a peer punches before it falls back to the relay.
+pub const PUNCH_FOR: Duration = Duration::from_secs(2);
+/// How long a dialling peer waits before asking the server again.
+pub const RECONNECT: Duration = Duration::from_secs(1);
+
+/// The timer tag of the tick.
+const TICK_TAG: u64 = 1;
+
+/// How the two peers reach each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Straight to this address: the hole is punched.
+    Direct(SocketAddrV4),
+    /// Through the relay.
+    Relayed,
+}
+
+/// An established connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connection {
+    pub peer: String,
+    pub path: Path,
+}
+
+/// What the server told us about the other peer.
+#[derive(Clone, Debug)]
+struct Session {
+    peer: String,
+    endpoint: SocketAddrV4,
+    id: u64,
+    started: Duration,
+}
+
+/// A peer behind a NAT.
+#[derive(Debug)]
+pub struct Peer {
+    id: String,
+    server: SocketAddrV4,
+    relay: SocketAddrV4,
+    dial: Option<String>,
+    observed: Option<SocketAddrV4>,
+    session: Option<Session>,
+    last_connect: Option<Duration>,
+    relay_joined: bool,
+    connection: Option<Connection>,
+    received: Vec<String>,
+}
+
+impl Peer {
+    /// A peer called `id` that uses `server` and `relay`, and dials `dial` if given.
+    pub fn new(id: &str, server: SocketAddrV4, relay: SocketAddrV4, dial: Option<&str>) -> Peer {
+        Peer {
+            id: id.to_string(),
+            server,
+            relay,
+            dial: dial.map(str::to_string),
+            observed: None,
+            session: None,
+            last_connect: None,
+            relay_joined: false,
+            connection: None,
+            received: Vec::new(),
+        }
+    }
+
+    /// Where the server sees this peer (its public address and port).
+    pub fn observed(&self) -> Option<SocketAddrV4> {
+        self.observed
+    }
+
+    /// The connection, once there is one.
+    pub fn connection(&self) -> Option<&Connection> {
+        self.connection.as_ref()
+    }
+
+    /// The data received from the other peer, in order, without repeats.
+    pub fn received(&self) -> &[String] {
+        &self.received
+    }
+
+    /// What this peer says when a connection opens.
+    pub fn greeting(&self) -> String {
+        format!("hello from {}", self.id)
+    }
+
+    fn ask_server(&mut self, ctx: &mut HostContext) {
+        if let Some(to) = self.dial.clone() {
+            self.last_connect = Some(ctx.now());
+            ctx.send(self.server, Wire::Connect { from: self.id.clone(), to }.encode());
+        }
+    }
+
+    /// The way is open to `path` (a punch got through, or the relay is ready):
+    /// remember it, and say hello over it.
+    fn connected(&mut self, ctx: &mut HostContext, path: Path) {
+        let Some(session) = self.session.clone() else { return };
+        let upgrade = matches!((&self.connection, path), (None, _) | (Some(Connection { path: Path::Relayed, .. }), Path::Direct(_)));
+        if !upgrade {
+            return;
+        }
+        self.connection = Some(Connection { peer: session.peer.clone(), path });
+        self.send_data(ctx, self.greeting());
+    }
+
+    /// Sends `data` to the other peer over the connection.
+    pub fn send_data(&mut self, ctx: &mut HostContext, data: String) {
+        let (Some(connection), Some(session)) = (&self.connection, &self.session) else { return };
+        match connection.path {
+            Path::Direct(addr) => ctx.send(addr, Wire::Data { session: session.id, data }.encode()),
+            Path::Relayed => ctx.send(self.relay, Wire::RelayData { session: session.id, data }.encode()),
+        }
+    }
+
+    fn receive(&mut self, data: String) {
+        if !self.received.contains(&data) {
+            self.received.push(data);
+        }
+    }
+
+    fn punch(&self, ctx: &mut HostContext) {
+        if let Some(session) = &self.session {
+            ctx.send(session.endpoint, Wire::Punch { from: self.id.clone(), session: session.id }.encode());
+        }
+    }
+
+    /// Whether `from` and `session` name the session we are in.
+    fn ours(&self, from: &str, session: u64) -> bool {
+        self.session.as_ref().is_some_and(|s| s.peer == from && s.id == session)
+    }
+}
+
+impl Host for Peer {
+    fn on_start(&mut self, ctx: &mut HostContext) {
+        ctx.send(self.server, Wire::Register { peer: self.id.clone() }.encode());
+        ctx.set_timer(TICK, TICK_TAG);
+    }
+
+    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
+        let Some(message) = Wire::decode(payload) else { return };
+        match message {
+            Wire::Registered { observed } if from == self.server => {
+                let first = self.observed.is_none();
+                self.observed = Some(observed);
+                if first {
+                    self.ask_server(ctx);
+                }
+            }
+            Wire::Introduce { peer, endpoint, session } if from == self.server => {
+                if self.session.as_ref().is_some_and(|s| s.id == session) {
+                    return;
+                }
+                self.session = Some(Session { peer, endpoint, id: session, started: ctx.now() });
+                self.connection = None;
+                self.relay_joined = false;
+                self.punch(ctx);
+            }
+            Wire::Punch { from: peer, session } if self.ours(&peer, session) => {
+                ctx.send(from, Wire::PunchAck { from: self.id.clone(), session }.encode());
+                self.connected(ctx, Path::Direct(from));
+            }
+            Wire::PunchAck { from: peer, session } if self.ours(&peer, session) => {
+                self.connected(ctx, Path::Direct(from));
+            }
+            Wire::Data { session, data } if self.session.as_ref().is_some_and(|s| s.id == session) => {
+                // Data straight from the other peer opens the direct path too: its
+                // punch may have crossed ours, or been the one that was lost.
+                self.connected(ctx, Path::Direct(from));
+                if matches!(&self.connection, Some(Connection { path: Path::Direct(addr), .. }) if *addr == from) {
+                    self.receive(data);
+                }
+            }
+            Wire::RelayReady { session } if from == self.relay && self.session.as_ref().is_some_and(|s| s.id == session) => {
+                self.connected(ctx, Path::Relayed);
+            }
+            Wire::RelayData { session, data } if from == self.relay && self.session.as_ref().is_some_and(|s| s.id == session) => {
+                self.receive(data);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
+        if tag != TICK_TAG {
+            return;
+        }
+        ctx.set_timer(TICK, TICK_TAG);
+        let now = ctx.now();
+        match (&self.session, &self.connection) {
+            (None, _) => {
+                if self.observed.is_none() {
+                    ctx.send(self.server, Wire::Register { peer: self.id.clone() }.encode());
+                } else if self.last_connect.is_some_and(|t| now >= t + RECONNECT) {
+                    self.ask_server(ctx);
+                }
+            }
+            (Some(session), None) if now < session.started + PUNCH_FOR => self.punch(ctx),
+            (Some(session), None) => {
+                // Punching failed: both sides fall back to the relay at about the
+                // same time; keep asking until the relay says ready.
+                self.relay_joined = true;
+                let join = Wire::RelayJoin { from: self.id.clone(), to: session.peer.clone(), session: session.id };
+                ctx.send(self.relay, join.encode());
+            }
+            (Some(_), Some(_)) => {}
+        }
+    }
+}

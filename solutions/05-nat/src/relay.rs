@@ -1,0 +1,101 @@
+//! A relay in the spirit of libp2p's circuit relay v2 and iroh's relays: it forwards
+//! between the two peers of a session, and only once both have asked for it.
+
+use std::collections::HashMap;
+use std::net::SocketAddrV4;
+
+use kit::nat::{Host, HostContext};
+
+use crate::wire::Wire;
+
+/// The most sessions a relay keeps; more joins are refused.
+pub const MAX_SESSIONS: usize = 1024;
+
+#[derive(Clone, Debug)]
+struct Member {
+    peer: String,
+    addr: SocketAddrV4,
+}
+
+#[derive(Clone, Debug)]
+enum Session {
+    /// One peer has joined, asking for `to`.
+    Waiting { first: Member, to: String },
+    /// Both have joined: data flows between them.
+    Ready { a: Member, b: Member },
+}
+
+/// The relay.
+#[derive(Debug, Default)]
+pub struct Relay {
+    sessions: HashMap<u64, Session>,
+    /// Datagrams forwarded so far.
+    pub forwarded: usize,
+    /// Requests refused so far.
+    pub refused: usize,
+}
+
+impl Relay {
+    pub fn new() -> Relay {
+        Relay::default()
+    }
+
+    fn refuse(&mut self, ctx: &mut HostContext, to: SocketAddrV4, session: u64, reason: &str) {
+        self.refused += 1;
+        ctx.send(to, Wire::RelayRefused { session, reason: reason.into() }.encode());
+    }
+
+    /// `peer` at `addr` asks to join `session` with `to`.
+    fn join(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, peer: String, to: String, session: u64) {
+        let me = Member { peer, addr };
+        match self.sessions.get(&session).cloned() {
+            None if self.sessions.len() >= MAX_SESSIONS => self.refuse(ctx, addr, session, "the relay is full"),
+            None => {
+                self.sessions.insert(session, Session::Waiting { first: me, to });
+            }
+            Some(Session::Waiting { first, to: wanted }) => {
+                if first.peer == me.peer && wanted == to {
+                    // The same peer again (a retry, perhaps from a new address).
+                    self.sessions.insert(session, Session::Waiting { first: me, to });
+                } else if wanted == me.peer && first.peer == to {
+                    ctx.send(first.addr, Wire::RelayReady { session }.encode());
+                    ctx.send(me.addr, Wire::RelayReady { session }.encode());
+                    self.sessions.insert(session, Session::Ready { a: first, b: me });
+                } else {
+                    self.refuse(ctx, addr, session, "not a member of this session");
+                }
+            }
+            Some(Session::Ready { a, b }) => {
+                // A retry from a member, from the same address (its RelayReady was
+                // lost): tell it again. A member's name from another address is
+                // someone else claiming it, and a ready session never changes hands.
+                if [&a, &b].iter().any(|m| m.peer == me.peer && m.addr == addr) {
+                    ctx.send(addr, Wire::RelayReady { session }.encode());
+                } else {
+                    self.refuse(ctx, addr, session, "not a member of this session");
+                }
+            }
+        }
+    }
+
+    /// Data for `session` from `addr`: to the other member, if `addr` is a member.
+    fn data(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, session: u64, data: String) {
+        let other = match self.sessions.get(&session) {
+            Some(Session::Ready { a, b }) if a.addr == addr => b.addr,
+            Some(Session::Ready { a, b }) if b.addr == addr => a.addr,
+            _ => return self.refuse(ctx, addr, session, "not a member of a ready session"),
+        };
+        self.forwarded += 1;
+        ctx.send(other, Wire::RelayData { session, data }.encode());
+    }
+}
+
+impl Host for Relay {
+    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
+        match Wire::decode(payload) {
+            Some(Wire::RelayJoin { from: peer, to, session }) => self.join(ctx, from, peer, to, session),
+            Some(Wire::RelayData { session, data }) => self.data(ctx, from, session, data),
+            _ => {}
+        }
+    }
+}
