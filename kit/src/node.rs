@@ -179,6 +179,12 @@ impl<M, T> Context<M, T> {
         std::mem::take(&mut self.outbox)
     }
 
+    /// The keys observed during the last callbacks, taken out of the context. For
+    /// adapters that run a node inside another node's callbacks.
+    pub fn take_observed(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.observed)
+    }
+
     /// The timers set during the last callbacks, taken out of the context.
     pub fn take_timers(&mut self) -> Vec<(Duration, T)> {
         std::mem::take(&mut self.timers)

@@ -1,0 +1,123 @@
+//! The chat node: eager push for speed, anti-entropy for completeness.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anti_entropy_solution::{Frontier, Replica};
+use append_log_solution::{Entry, LogError};
+use kit::rand::RngExt;
+use kit::{Context, Node, NodeId};
+use serde::{Deserialize, Serialize};
+
+use crate::line::{Line, Shown, history};
+
+/// The longest line, in bytes of text.
+pub const MAX_TEXT: usize = 1000;
+
+/// What nodes and clients (the terminal, the checks) send.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Msg {
+    /// Client: say `text` in the room.
+    Say { text: String },
+    /// The line is in the node's log as number `seq`.
+    SayOk { seq: u64 },
+    /// The line was refused (too long).
+    SayError { reason: String },
+    /// Client: what does the room look like from here?
+    History,
+    /// Every line, in order, and a digest of the logs held (equal digests, equal logs).
+    HistoryOk { lines: Vec<Shown>, digest: [u8; 32] },
+    /// Anti-entropy: for each author, the highest sequence number held.
+    Have { frontier: Vec<([u8; 32], u64)> },
+    /// Entries, each as its bytes: pushed when written, or sent to fill a gap.
+    Entries { entries: Vec<Vec<u8>> },
+}
+
+/// Time for a round of anti-entropy with a random peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    Sync,
+}
+
+/// A participant in the room.
+pub struct ChatNode {
+    replica: Replica,
+    nick: String,
+    /// The Lamport clock: the largest clock seen or written.
+    clock: u64,
+    interval: Duration,
+    batch: usize,
+    bad_peers: BTreeSet<NodeId>,
+}
+
+impl ChatNode {
+    /// A node for `nick`, writing with the Ed25519 secret key `secret`, running
+    /// anti-entropy every `interval`.
+    pub fn new(secret: [u8; 32], nick: &str, interval: Duration) -> ChatNode {
+        ChatNode { replica: Replica::new(secret), nick: nick.to_string(), clock: 0, interval, batch: 64, bad_peers: BTreeSet::new() }
+    }
+
+    /// This node's author key.
+    pub fn author(&self) -> [u8; 32] {
+        self.replica.author()
+    }
+
+    /// Writes `text` as the next line: its clock is one more than any seen.
+    fn say(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, text: String) {
+        // TODO (step 2)
+        todo!()
+    }
+
+    fn send_have(&self, ctx: &mut Context<Msg, Timer>, to: NodeId) {
+
+        // TODO (step 3)
+
+        todo!()
+
+    }
+
+    /// A peer's frontier: send what it lacks; if it has what we lack, say so.
+    fn on_have(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, theirs: Frontier) {
+        // TODO (step 3)
+        todo!()
+    }
+
+    /// Entries from a peer: verify and store them, move the clock forward. A gap (a
+    /// push that overtook an earlier line, or a line missed in a partition) asks the
+    /// sender for the rest; anything invalid marks the sender as bad.
+    fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
+        // TODO (step 3–6)
+        todo!()
+    }
+}
+
+/// The name under which the simulator tracks a line's spread.
+pub fn key(entry: &Entry) -> String {
+    let author: String = entry.author[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{author}:{}", entry.seq)
+}
+
+impl Node for ChatNode {
+    type Message = Msg;
+    type Timer = Timer;
+
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+        ctx.set_timer(self.interval, Timer::Sync);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+
+        // TODO (step 2–6)
+
+        todo!()
+
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
+
+        // TODO (step 3)
+
+        todo!()
+
+    }
+}

@@ -1,0 +1,180 @@
+//! The chat node: eager push for speed, anti-entropy for completeness.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anti_entropy_solution::{Frontier, Replica};
+use append_log_solution::{Entry, LogError};
+use kit::rand::RngExt;
+use kit::{Context, Node, NodeId};
+use serde::{Deserialize, Serialize};
+
+use crate::line::{Line, Shown, history};
+
+/// The longest line, in bytes of text.
+pub const MAX_TEXT: usize = 1000;
+
+/// What nodes and clients (the terminal, the checks) send.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Msg {
+    /// Client: say `text` in the room.
+    Say { text: String },
+    /// The line is in the node's log as number `seq`.
+    SayOk { seq: u64 },
+    /// The line was refused (too long).
+    SayError { reason: String },
+    /// Client: what does the room look like from here?
+    History,
+    /// Every line, in order, and a digest of the logs held (equal digests, equal logs).
+    HistoryOk { lines: Vec<Shown>, digest: [u8; 32] },
+    /// Anti-entropy: for each author, the highest sequence number held.
+    Have { frontier: Vec<([u8; 32], u64)> },
+    /// Entries, each as its bytes: pushed when written, or sent to fill a gap.
+    Entries { entries: Vec<Vec<u8>> },
+}
+
+/// Time for a round of anti-entropy with a random peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    Sync,
+}
+
+/// A participant in the room.
+pub struct ChatNode {
+    replica: Replica,
+    nick: String,
+    /// The Lamport clock: the largest clock seen or written.
+    clock: u64,
+    interval: Duration,
+    batch: usize,
+    bad_peers: BTreeSet<NodeId>,
+}
+
+impl ChatNode {
+    /// A node for `nick`, writing with the Ed25519 secret key `secret`, running
+    /// anti-entropy every `interval`.
+    pub fn new(secret: [u8; 32], nick: &str, interval: Duration) -> ChatNode {
+        ChatNode { replica: Replica::new(secret), nick: nick.to_string(), clock: 0, interval, batch: 64, bad_peers: BTreeSet::new() }
+    }
+
+    /// This node's author key.
+    pub fn author(&self) -> [u8; 32] {
+        self.replica.author()
+    }
+
+    /// Writes `text` as the next line: its clock is one more than any seen.
+    fn say(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, text: String) {
+        if text.len() > MAX_TEXT {
+            ctx.send(from, Msg::SayError { reason: format!("a line is at most {MAX_TEXT} bytes") });
+            return;
+        }
+        self.clock += 1;
+        let line = Line { nick: self.nick.clone(), text, clock: self.clock };
+        match self.replica.post(&line.to_payload()) {
+            Ok(entry) => {
+                ctx.observe(key(&entry));
+                let push = Msg::Entries { entries: vec![entry.to_bytes()] };
+                for peer in ctx.peers().to_vec() {
+                    if !self.bad_peers.contains(&peer) {
+                        ctx.send(peer, push.clone());
+                    }
+                }
+                ctx.send(from, Msg::SayOk { seq: entry.seq });
+            }
+            Err(e) => ctx.send(from, Msg::SayError { reason: e.to_string() }),
+        }
+    }
+
+    fn send_have(&self, ctx: &mut Context<Msg, Timer>, to: NodeId) {
+        ctx.send(to, Msg::Have { frontier: self.replica.frontier().into_iter().collect() });
+    }
+
+    /// A peer's frontier: send what it lacks; if it has what we lack, say so.
+    fn on_have(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, theirs: Frontier) {
+        let missing = self.replica.missing_for(&theirs, self.batch);
+        if !missing.is_empty() {
+            ctx.send(from.clone(), Msg::Entries { entries: missing.iter().map(Entry::to_bytes).collect() });
+        }
+        let mine = self.replica.frontier();
+        if theirs.iter().any(|(author, seq)| mine.get(author).copied().unwrap_or(0) < *seq) {
+            self.send_have(ctx, from);
+        }
+    }
+
+    /// Entries from a peer: verify and store them, move the clock forward. A gap (a
+    /// push that overtook an earlier line, or a line missed in a partition) asks the
+    /// sender for the rest; anything invalid marks the sender as bad.
+    fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
+        let mut entries = Vec::with_capacity(raw.len());
+        for bytes in &raw {
+            match Entry::from_bytes(bytes) {
+                Ok(entry) => entries.push(entry),
+                Err(_) => {
+                    self.bad_peers.insert(from);
+                    return;
+                }
+            }
+        }
+        let before = self.replica.frontier();
+        let result = self.replica.receive(&entries);
+        let after = self.replica.frontier();
+        for entry in &entries {
+            let new = before.get(&entry.author).copied().unwrap_or(0) < entry.seq
+                && after.get(&entry.author).copied().unwrap_or(0) >= entry.seq;
+            if new {
+                ctx.observe(key(entry));
+                if let Some(line) = Line::from_payload(&entry.payload) {
+                    self.clock = self.clock.max(line.clock);
+                }
+            }
+        }
+        match result {
+            Ok(_) if raw.len() >= self.batch => self.send_have(ctx, from),
+            Ok(_) => {}
+            Err(LogError::Gap { .. }) => self.send_have(ctx, from),
+            Err(_) => {
+                self.bad_peers.insert(from);
+            }
+        }
+    }
+}
+
+/// The name under which the simulator tracks a line's spread.
+pub fn key(entry: &Entry) -> String {
+    let author: String = entry.author[..4].iter().map(|b| format!("{b:02x}")).collect();
+    format!("{author}:{}", entry.seq)
+}
+
+impl Node for ChatNode {
+    type Message = Msg;
+    type Timer = Timer;
+
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+        ctx.set_timer(self.interval, Timer::Sync);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+        if self.bad_peers.contains(&from) {
+            return;
+        }
+        match message {
+            Msg::Say { text } => self.say(ctx, from, text),
+            Msg::History => {
+                let reply = Msg::HistoryOk { lines: history(self.replica.logs()), digest: self.replica.digest() };
+                ctx.send(from, reply);
+            }
+            Msg::Have { frontier } => self.on_have(ctx, from, frontier.into_iter().collect()),
+            Msg::Entries { entries } => self.on_entries(ctx, from, entries),
+            Msg::SayOk { .. } | Msg::SayError { .. } | Msg::HistoryOk { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
+        let peers: Vec<NodeId> = ctx.peers().iter().filter(|p| !self.bad_peers.contains(*p)).cloned().collect();
+        if !peers.is_empty() {
+            let peer = peers[ctx.rng().random_range(0..peers.len())].clone();
+            self.send_have(ctx, peer);
+        }
+        ctx.set_timer(self.interval, Timer::Sync);
+    }
+}
