@@ -6,11 +6,14 @@
 //!   jitter, loss, partitions and crashes, and reports messages per operation and
 //!   latency percentiles.
 //! - [`net`]: a tokio driver that runs the same node over real TCP sockets.
+//! - [`adapter`]: runs a node inside a network of nodes of another type (the
+//!   learner's and the reference's in one simulation).
 //! - [`nat`]: a packet-level internet with the four classic NAT types, for hole
 //!   punching and relays.
 //! - [`maelstrom`]: runs the same node under Jepsen's Maelstrom (stdin/stdout JSON).
 //! - [`stats`]: the percentiles and the report.
 
+pub mod adapter;
 pub mod maelstrom;
 pub mod nat;
 pub mod net;
@@ -18,6 +21,7 @@ pub mod node;
 pub mod sim;
 pub mod stats;
 
+pub use adapter::Adapter;
 pub use node::{Context, Message, Node, NodeId, NodeRng};
 pub use sim::{ClientMessage, Link, Sim, SimConfig};
 pub use stats::{Report, Summary};

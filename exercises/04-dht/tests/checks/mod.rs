@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Context, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::{Adapter, Context, Node, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -609,80 +609,20 @@ fn msg_from_ref(m: reference::Msg) -> subject::Msg {
     }
 }
 
-/// Runs a node of another message and timer type inside the mixed network.
-struct Wrap<N: Node> {
-    node: N,
-    ctx: Option<Context<N::Message, N::Timer>>,
-    msg_in: fn(reference::Msg) -> N::Message,
-    msg_out: fn(N::Message) -> reference::Msg,
-    timer_in: fn(Mixed) -> Option<N::Timer>,
-    timer_out: fn(N::Timer) -> Mixed,
+fn yours(id: reference::Id, bootstrap: Vec<NodeId>) -> Adapter<subject::DhtNode, reference::Msg, Mixed> {
+    let timer_in = |t| match t {
+        Mixed::S(t) => Some(t),
+        Mixed::R(_) => None,
+    };
+    Adapter::new(subject::DhtNode::new(sid(id), bootstrap), msg_from_ref, msg_to_ref, timer_in, Mixed::S)
 }
 
-impl<N: Node> Wrap<N> {
-    fn flush(&mut self, outer: &mut Context<reference::Msg, Mixed>) {
-        let inner = self.ctx.as_mut().expect("started");
-        for (to, m) in inner.take_sent() {
-            outer.send(to, (self.msg_out)(m));
-        }
-        for (after, t) in inner.take_timers() {
-            outer.set_timer(after, (self.timer_out)(t));
-        }
-    }
-}
-
-impl<N: Node> Node for Wrap<N> {
-    type Message = reference::Msg;
-    type Timer = Mixed;
-    fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
-        let seed = ctx.rng().random();
-        let mut inner = Context::new(ctx.me().clone(), ctx.peers().to_vec(), seed);
-        inner.set_now(ctx.now());
-        self.node.on_start(&mut inner);
-        self.ctx = Some(inner);
-        self.flush(ctx);
-    }
-    fn on_message(&mut self, ctx: &mut Context<reference::Msg, Mixed>, from: NodeId, message: reference::Msg) {
-        let inner = self.ctx.as_mut().expect("started");
-        inner.set_now(ctx.now());
-        self.node.on_message(inner, from, (self.msg_in)(message));
-        self.flush(ctx);
-    }
-    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, timer: Mixed) {
-        let Some(timer) = (self.timer_in)(timer) else { return };
-        let inner = self.ctx.as_mut().expect("started");
-        inner.set_now(ctx.now());
-        self.node.on_timer(inner, timer);
-        self.flush(ctx);
-    }
-}
-
-fn yours(id: reference::Id, bootstrap: Vec<NodeId>) -> Wrap<subject::DhtNode> {
-    Wrap {
-        node: subject::DhtNode::new(sid(id), bootstrap),
-        ctx: None,
-        msg_in: msg_from_ref,
-        msg_out: msg_to_ref,
-        timer_in: |t| match t {
-            Mixed::S(t) => Some(t),
-            Mixed::R(_) => None,
-        },
-        timer_out: Mixed::S,
-    }
-}
-
-fn theirs(id: reference::Id, bootstrap: Vec<NodeId>) -> Wrap<reference::DhtNode> {
-    Wrap {
-        node: reference::DhtNode::new(id, bootstrap),
-        ctx: None,
-        msg_in: |m| m,
-        msg_out: |m| m,
-        timer_in: |t| match t {
-            Mixed::R(t) => Some(t),
-            Mixed::S(_) => None,
-        },
-        timer_out: Mixed::R,
-    }
+fn theirs(id: reference::Id, bootstrap: Vec<NodeId>) -> Adapter<reference::DhtNode, reference::Msg, Mixed> {
+    let timer_in = |t| match t {
+        Mixed::R(t) => Some(t),
+        Mixed::S(_) => None,
+    };
+    Adapter::new(reference::DhtNode::new(id, bootstrap), |m| m, |m| m, timer_in, Mixed::R)
 }
 
 struct Network {

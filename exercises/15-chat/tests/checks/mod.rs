@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Context, Link, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::{Adapter, Context, Link, Node, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -110,83 +110,20 @@ fn from_ref(m: reference::Msg) -> subject::Msg {
     serde_json::from_value(serde_json::to_value(m).unwrap()).unwrap()
 }
 
-/// Runs a node of another type in the room.
-struct Wrap<N: Node> {
-    node: N,
-    ctx: Option<Context<N::Message, N::Timer>>,
-    msg_in: fn(reference::Msg) -> N::Message,
-    msg_out: fn(N::Message) -> reference::Msg,
-    timer_in: fn(Mixed) -> Option<N::Timer>,
-    timer_out: fn(N::Timer) -> Mixed,
+fn yours(i: usize) -> Adapter<subject::ChatNode, reference::Msg, Mixed> {
+    let timer_in = |t| match t {
+        Mixed::S(t) => Some(t),
+        Mixed::R(_) => None,
+    };
+    Adapter::new(subject::ChatNode::new(secret(i), &nick(i), SYNC), from_ref, to_ref, timer_in, Mixed::S)
 }
 
-impl<N: Node> Wrap<N> {
-    fn flush(&mut self, outer: &mut Context<reference::Msg, Mixed>) {
-        let inner = self.ctx.as_mut().expect("started");
-        for (to, m) in inner.take_sent() {
-            outer.send(to, (self.msg_out)(m));
-        }
-        for (after, t) in inner.take_timers() {
-            outer.set_timer(after, (self.timer_out)(t));
-        }
-        for key in inner.take_observed() {
-            outer.observe(key);
-        }
-    }
-}
-
-impl<N: Node> Node for Wrap<N> {
-    type Message = reference::Msg;
-    type Timer = Mixed;
-    fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
-        let seed = ctx.rng().random();
-        let mut inner = Context::new(ctx.me().clone(), ctx.peers().to_vec(), seed);
-        inner.set_now(ctx.now());
-        self.node.on_start(&mut inner);
-        self.ctx = Some(inner);
-        self.flush(ctx);
-    }
-    fn on_message(&mut self, ctx: &mut Context<reference::Msg, Mixed>, from: NodeId, message: reference::Msg) {
-        let inner = self.ctx.as_mut().expect("started");
-        inner.set_now(ctx.now());
-        self.node.on_message(inner, from, (self.msg_in)(message));
-        self.flush(ctx);
-    }
-    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, timer: Mixed) {
-        let Some(timer) = (self.timer_in)(timer) else { return };
-        let inner = self.ctx.as_mut().expect("started");
-        inner.set_now(ctx.now());
-        self.node.on_timer(inner, timer);
-        self.flush(ctx);
-    }
-}
-
-fn yours(i: usize) -> Wrap<subject::ChatNode> {
-    Wrap {
-        node: subject::ChatNode::new(secret(i), &nick(i), SYNC),
-        ctx: None,
-        msg_in: from_ref,
-        msg_out: to_ref,
-        timer_in: |t| match t {
-            Mixed::S(t) => Some(t),
-            Mixed::R(_) => None,
-        },
-        timer_out: Mixed::S,
-    }
-}
-
-fn theirs(i: usize) -> Wrap<reference::ChatNode> {
-    Wrap {
-        node: reference::ChatNode::new(secret(i), &nick(i), SYNC),
-        ctx: None,
-        msg_in: |m| m,
-        msg_out: |m| m,
-        timer_in: |t| match t {
-            Mixed::R(t) => Some(t),
-            Mixed::S(_) => None,
-        },
-        timer_out: Mixed::R,
-    }
+fn theirs(i: usize) -> Adapter<reference::ChatNode, reference::Msg, Mixed> {
+    let timer_in = |t| match t {
+        Mixed::R(t) => Some(t),
+        Mixed::S(_) => None,
+    };
+    Adapter::new(reference::ChatNode::new(secret(i), &nick(i), SYNC), |m| m, |m| m, timer_in, Mixed::R)
 }
 
 /// A room of `n`; `reference_every` > 0 makes every such node the reference's.

@@ -1,0 +1,83 @@
+//! Running a node inside a network of nodes of another type.
+//!
+//! A simulation has one message type and one timer type. To put the learner's nodes
+//! and the reference's in one network (so that each must speak the other's wire
+//! format), wrap each in an [`Adapter`] that converts its messages to the network's
+//! type and back, and its timers into a shared enum.
+
+use std::fmt::Debug;
+
+use crate::node::{Context, Message, Node, NodeId};
+
+/// Runs `N` in a network whose messages are `M` and whose timers are `T`. The inner
+/// node keeps a context of its own (its own random numbers); what it sends, the
+/// timers it sets and the keys it observes are passed on after each callback.
+pub struct Adapter<N: Node, M, T> {
+    node: N,
+    ctx: Option<Context<N::Message, N::Timer>>,
+    msg_in: fn(M) -> N::Message,
+    msg_out: fn(N::Message) -> M,
+    timer_in: fn(T) -> Option<N::Timer>,
+    timer_out: fn(N::Timer) -> T,
+}
+
+impl<N: Node, M, T> Adapter<N, M, T> {
+    /// Wraps `node`. `timer_in` returns `None` for timers that belong to other nodes'
+    /// type (they never reach this node, but the type has to say so).
+    pub fn new(
+        node: N,
+        msg_in: fn(M) -> N::Message,
+        msg_out: fn(N::Message) -> M,
+        timer_in: fn(T) -> Option<N::Timer>,
+        timer_out: fn(N::Timer) -> T,
+    ) -> Adapter<N, M, T> {
+        Adapter { node, ctx: None, msg_in, msg_out, timer_in, timer_out }
+    }
+
+    /// The wrapped node.
+    pub fn inner(&self) -> &N {
+        &self.node
+    }
+
+    fn flush(&mut self, outer: &mut Context<M, T>) {
+        let inner = self.ctx.as_mut().expect("the node has started");
+        for (to, message) in inner.take_sent() {
+            outer.send(to, (self.msg_out)(message));
+        }
+        for (after, timer) in inner.take_timers() {
+            outer.set_timer(after, (self.timer_out)(timer));
+        }
+        for key in inner.take_observed() {
+            outer.observe(key);
+        }
+    }
+}
+
+impl<N: Node, M: Message, T: Debug + Send + 'static> Node for Adapter<N, M, T> {
+    type Message = M;
+    type Timer = T;
+
+    fn on_start(&mut self, ctx: &mut Context<M, T>) {
+        let seed = rand::RngExt::random(ctx.rng());
+        let mut inner = Context::new(ctx.me().clone(), ctx.peers().to_vec(), seed);
+        inner.set_now(ctx.now());
+        self.node.on_start(&mut inner);
+        self.ctx = Some(inner);
+        self.flush(ctx);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<M, T>, from: NodeId, message: M) {
+        let inner = self.ctx.as_mut().expect("the node has started");
+        inner.set_now(ctx.now());
+        self.node.on_message(inner, from, (self.msg_in)(message));
+        self.flush(ctx);
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<M, T>, timer: T) {
+        let Some(timer) = (self.timer_in)(timer) else { return };
+        let inner = self.ctx.as_mut().expect("the node has started");
+        inner.set_now(ctx.now());
+        self.node.on_timer(inner, timer);
+        self.flush(ctx);
+    }
+}
