@@ -79,7 +79,7 @@ fn resolved(name: &str, peer: Option<&str>, topic: Option<&str>, ty: &str) -> md
     if let Some(topic) = topic {
         props.push(("topic", topic));
     }
-    mdns_sd::ServiceInfo::new(ty, name, "h.local.", "127.0.0.1,10.0.0.2", 4002, &props[..]).unwrap().as_resolved_service()
+    mdns_sd::ServiceInfo::new(ty, name, "h.local.", "127.0.0.1,192.0.2.2", 4002, &props[..]).unwrap().as_resolved_service()
 }
 
 /// Reading an announcement: a peer of ours, or something to ignore
@@ -90,7 +90,7 @@ fn step_2_parse() {
     assert_eq!(peer.peer, "peer-b");
     assert_eq!(peer.topic, "chat");
     assert_eq!(peer.port, 4002);
-    assert_eq!(peer.addrs, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), IpAddr::V4(Ipv4Addr::LOCALHOST)], "the addresses, sorted");
+    assert_eq!(peer.addrs, vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2))], "the addresses, sorted");
     assert_eq!(subject::parse(&resolved("peer-b", None, Some("chat"), ty)), None, "no peer in the TXT record");
     assert_eq!(subject::parse(&resolved("peer-b", Some("peer-b"), None, ty)), None, "no topic in the TXT record");
     assert_eq!(subject::parse(&resolved("printer", Some("peer-b"), Some("chat"), ty)), None, "an instance not named after the peer it claims");
