@@ -52,11 +52,14 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             .collect();
         println!("{}", serde_json::to_string_pretty(&items)?);
     } else {
-        println!("  {:<2} {:<15} {:<22} {:>7} {:>5}  state", "#", "exercise", "chapter", "steps", "min");
+        // Columns as wide as their longest entry, so long chapter paths stay aligned.
+        let name_w = statuses.iter().map(|s| s.exercise.name.chars().count()).max().unwrap_or(0).max(8);
+        let chapter_w = statuses.iter().map(|s| s.exercise.meta.chapter.chars().count()).max().unwrap_or(0).max(7);
+        println!("  {:<2} {:<name_w$} {:<chapter_w$} {:>7} {:>5}  state", "#", "exercise", "chapter", "steps", "min");
         for s in &statuses {
             let e = s.exercise;
             println!(
-                "  {:<2} {:<15} {:<22} {:>3}/{:<3} {:>5}  {}",
+                "  {:<2} {:<name_w$} {:<chapter_w$} {:>3}/{:<3} {:>5}  {}",
                 e.dir_name.split('-').next().unwrap_or(""),
                 e.name,
                 e.meta.chapter,
