@@ -67,6 +67,7 @@ use std::time::Duration;
 use rand::{RngExt, SeedableRng};
 
 use crate::node::NodeRng;
+use crate::sim::Scheduled;
 
 /// The four classic NAT types. See the [module documentation](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -169,8 +170,10 @@ struct Nat {
     mappings: HashMap<(SocketAddrV4, Option<SocketAddrV4>), u16>,
     /// Public port → (inside address, the only destination allowed back for symmetric NATs).
     ports: HashMap<u16, (SocketAddrV4, Option<SocketAddrV4>)>,
-    /// (public port, remote address) pairs the inside host has sent to.
-    sent_to: HashSet<(u16, SocketAddrV4)>,
+    /// For each (public port, remote IP) the inside host has sent to, the remote
+    /// ports: the address-restricted filter asks for the key, the port-restricted
+    /// one for a port under it.
+    sent_to: HashMap<(u16, Ipv4Addr), HashSet<u16>>,
     next_port: u16,
 }
 
@@ -205,8 +208,7 @@ pub struct Internet {
     rng: NodeRng,
     seed: u64,
     seq: u64,
-    queue: BinaryHeap<Reverse<(Duration, u64)>>,
-    events: HashMap<u64, Event>,
+    queue: BinaryHeap<Reverse<Scheduled<Event>>>,
     hosts: Vec<Slot>,
     public: HashMap<SocketAddrV4, usize>,
     nats: Vec<Nat>,
@@ -227,7 +229,6 @@ impl Internet {
             seed,
             seq: 0,
             queue: BinaryHeap::new(),
-            events: HashMap::new(),
             hosts: Vec::new(),
             public: HashMap::new(),
             nats: Vec::new(),
@@ -256,7 +257,7 @@ impl Internet {
             kind,
             mappings: HashMap::new(),
             ports: HashMap::new(),
-            sent_to: HashSet::new(),
+            sent_to: HashMap::new(),
             next_port: 40_000,
         });
         self.nat_by_ip.insert(ip, self.nats.len() - 1);
@@ -295,13 +296,10 @@ impl Internet {
     pub fn run_for(&mut self, duration: Duration) {
         let end = self.now + duration;
         self.start_pending();
-        while let Some(&Reverse((at, seq))) = self.queue.peek() {
-            if at > end {
-                break;
-            }
-            self.queue.pop();
+        while self.queue.peek().is_some_and(|Reverse(next)| next.at <= end) {
+            let Some(Reverse(Scheduled { at, event, .. })) = self.queue.pop() else { break };
             self.now = at;
-            match self.events.remove(&seq).expect("every queued event is stored") {
+            match event {
                 Event::Datagram { from, to, payload } => self.arrive(from, to, payload),
                 Event::Timer { host, tag } => self.callback(host, |h, ctx| h.on_timer(ctx, tag)),
             }
@@ -322,8 +320,7 @@ impl Internet {
 
     fn schedule(&mut self, at: Duration, event: Event) {
         self.seq += 1;
-        self.events.insert(self.seq, event);
-        self.queue.push(Reverse((at, self.seq)));
+        self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
     }
 
     fn callback(&mut self, i: usize, f: impl FnOnce(&mut dyn Host, &mut HostContext)) {
@@ -377,7 +374,7 @@ impl Internet {
                 port
             }
         };
-        nat.sent_to.insert((port, to));
+        nat.sent_to.entry((port, *to.ip())).or_default().insert(to.port());
         SocketAddrV4::new(nat.ip, port)
     }
 
@@ -398,8 +395,8 @@ impl Internet {
         };
         let allowed = match nat.kind {
             NatKind::FullCone => true,
-            NatKind::AddressRestricted => nat.sent_to.iter().any(|(p, a)| *p == to.port() && a.ip() == from.ip()),
-            NatKind::PortRestricted => nat.sent_to.contains(&(to.port(), from)),
+            NatKind::AddressRestricted => nat.sent_to.contains_key(&(to.port(), *from.ip())),
+            NatKind::PortRestricted => nat.sent_to.get(&(to.port(), *from.ip())).is_some_and(|ports| ports.contains(&from.port())),
             NatKind::Symmetric => only_from == Some(from),
         };
         if !allowed {

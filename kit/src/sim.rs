@@ -118,25 +118,25 @@ enum Event<M, T> {
 }
 
 /// An event and when it happens. Ordered by time, then by scheduling order, so
-/// simultaneous events always run in the same order.
-struct Scheduled<M, T> {
-    at: Duration,
-    seq: u64,
-    event: Event<M, T>,
+/// simultaneous events always run in the same order. Shared with [`crate::nat`].
+pub(crate) struct Scheduled<E> {
+    pub(crate) at: Duration,
+    pub(crate) seq: u64,
+    pub(crate) event: E,
 }
 
-impl<M, T> PartialEq for Scheduled<M, T> {
+impl<E> PartialEq for Scheduled<E> {
     fn eq(&self, other: &Self) -> bool {
         (self.at, self.seq) == (other.at, other.seq)
     }
 }
-impl<M, T> Eq for Scheduled<M, T> {}
-impl<M, T> PartialOrd for Scheduled<M, T> {
+impl<E> Eq for Scheduled<E> {}
+impl<E> PartialOrd for Scheduled<E> {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<M, T> Ord for Scheduled<M, T> {
+impl<E> Ord for Scheduled<E> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         (self.at, self.seq).cmp(&(other.at, other.seq))
     }
@@ -157,7 +157,7 @@ pub struct Sim<M, T> {
     now: Duration,
     rng: NodeRng,
     seq: u64,
-    queue: BinaryHeap<Reverse<Scheduled<M, T>>>,
+    queue: BinaryHeap<Reverse<Scheduled<Event<M, T>>>>,
     nodes: Vec<Slot<M, T>>,
     index: HashMap<NodeId, usize>,
     links: HashMap<(usize, usize), Link>,
