@@ -207,9 +207,11 @@ impl DhtNode {
         }
     }
 
-    /// `contact` is alive: it queried us or answered. Ping before evict: when its
-    /// bucket is full, ping the least recently seen contact; the newcomer gets the
-    /// place only if that ping goes unanswered.
+    /// `contact` is alive: it queried us or answered. If the table holds it now,
+    /// note when it was seen (`last_seen`, for maintenance; only table members, so
+    /// the map stays as small as the table). Ping before evict: when its bucket is
+    /// full, ping the least recently seen contact; the newcomer gets the place only
+    /// if that ping goes unanswered.
     fn saw(&mut self, ctx: &mut Context<Msg, Timer>, contact: Contact) {
         // TODO (step 6: insert it; step 7: ping before evict)
         todo!()

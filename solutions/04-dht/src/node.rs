@@ -231,19 +231,26 @@ impl DhtNode {
         }
     }
 
-    /// `contact` is alive: it queried us or answered. Ping before evict: when its
-    /// bucket is full, ping the least recently seen contact; the newcomer gets the
-    /// place only if that ping goes unanswered.
+    /// `contact` is alive: it queried us or answered. If the table holds it now,
+    /// note when it was seen (`last_seen`, for maintenance; only table members, so
+    /// the map stays as small as the table). Ping before evict: when its bucket is
+    /// full, ping the least recently seen contact; the newcomer gets the place only
+    /// if that ping goes unanswered.
     fn saw(&mut self, ctx: &mut Context<Msg, Timer>, contact: Contact) {
-        self.last_seen.insert(contact.id, ctx.now());
-        if let Insert::Full { least_recently_seen } = self.table.insert(contact) {
-            let bucket = self.id.bucket_index(&contact.id).expect("not our own id");
-            if self.evictions.contains_key(&bucket) {
-                return; // one ping per bucket at a time; this newcomer is dropped
+        match self.table.insert(contact) {
+            Insert::Added | Insert::Updated => {
+                self.last_seen.insert(contact.id, ctx.now());
             }
-            self.evictions.insert(bucket, (least_recently_seen, contact));
-            let to = node_of(&least_recently_seen.addr);
-            self.query(ctx, to, Some(least_recently_seen.id), Query::Ping { id: self.id }, Purpose::Evict { bucket });
+            Insert::Full { least_recently_seen } => {
+                let bucket = self.id.bucket_index(&contact.id).expect("not our own id");
+                if self.evictions.contains_key(&bucket) {
+                    return; // one ping per bucket at a time; this newcomer is dropped
+                }
+                self.evictions.insert(bucket, (least_recently_seen, contact));
+                let to = node_of(&least_recently_seen.addr);
+                self.query(ctx, to, Some(least_recently_seen.id), Query::Ping { id: self.id }, Purpose::Evict { bucket });
+            }
+            Insert::Own => {}
         }
     }
 
