@@ -3,11 +3,37 @@
 //! A simulation has one message type and one timer type. To put the learner's nodes
 //! and the reference's in one network (so that each must speak the other's wire
 //! format), wrap each in an [`Adapter`] that converts its messages to the network's
-//! type and back, and its timers into a shared enum.
+//! type and back, and its timers into a shared enum: for two kinds of node,
+//! [`Either`].
 
 use std::fmt::Debug;
 
 use crate::node::{Context, Message, Node, NodeId};
+
+/// The timers of a network of two kinds of node: the first kind's or the second's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Either<A, B> {
+    First(A),
+    Second(B),
+}
+
+impl<A, B> Either<A, B> {
+    /// The first kind's timer, if it is one: `timer_in` for the first kind's adapter.
+    pub fn first(self) -> Option<A> {
+        match self {
+            Either::First(a) => Some(a),
+            Either::Second(_) => None,
+        }
+    }
+
+    /// The second kind's timer, if it is one.
+    pub fn second(self) -> Option<B> {
+        match self {
+            Either::First(_) => None,
+            Either::Second(b) => Some(b),
+        }
+    }
+}
 
 /// Runs `N` in a network whose messages are `M` and whose timers are `T`. The inner
 /// node keeps a context of its own (its own random numbers); what it sends, the

@@ -21,7 +21,7 @@ pub mod node;
 pub mod sim;
 pub mod stats;
 
-pub use adapter::Adapter;
+pub use adapter::{Adapter, Either};
 pub use node::{Context, Message, Node, NodeId, NodeRng};
 pub use sim::{ClientMessage, Link, Sim, SimConfig};
 pub use stats::{Report, Summary};

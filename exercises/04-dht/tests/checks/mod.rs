@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Adapter, Context, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::{Adapter, Either, Context, Node, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -568,12 +568,8 @@ fn step_7_ping_before_evict() {
 // ---------------------------------------------------------------------------------
 // Steps 8 to 10: networks in the simulator, half your nodes and half the reference's.
 
-/// The simulator's timers: yours or the reference's.
-#[derive(Debug)]
-enum Mixed {
-    S(subject::Timer),
-    R(reference::Timer),
-}
+/// The simulator's timers: yours (first) or the reference's (second).
+type Mixed = Either<subject::Timer, reference::Timer>;
 
 fn ref_id(id: subject::Id) -> reference::Id {
     reference::Id(id.0)
@@ -610,19 +606,11 @@ fn msg_from_ref(m: reference::Msg) -> subject::Msg {
 }
 
 fn yours(id: reference::Id, bootstrap: Vec<NodeId>) -> Adapter<subject::DhtNode, reference::Msg, Mixed> {
-    let timer_in = |t| match t {
-        Mixed::S(t) => Some(t),
-        Mixed::R(_) => None,
-    };
-    Adapter::new(subject::DhtNode::new(sid(id), bootstrap), msg_from_ref, msg_to_ref, timer_in, Mixed::S)
+    Adapter::new(subject::DhtNode::new(sid(id), bootstrap), msg_from_ref, msg_to_ref, Mixed::first, Mixed::First)
 }
 
 fn theirs(id: reference::Id, bootstrap: Vec<NodeId>) -> Adapter<reference::DhtNode, reference::Msg, Mixed> {
-    let timer_in = |t| match t {
-        Mixed::R(t) => Some(t),
-        Mixed::S(_) => None,
-    };
-    Adapter::new(reference::DhtNode::new(id, bootstrap), |m| m, |m| m, timer_in, Mixed::R)
+    Adapter::new(reference::DhtNode::new(id, bootstrap), |m| m, |m| m, Mixed::second, Mixed::Second)
 }
 
 struct Network {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Adapter, Context, Link, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::{Adapter, Either, Context, Link, Node, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -93,14 +93,10 @@ fn step_2_one_node() {
     }
 }
 
-/// The room's timers, whichever node they belong to.
+/// The room: the reference's messages on the wire, and the timers of whichever
+/// node set them, yours (first) or the reference's (second).
 type Room = Sim<reference::Msg, Mixed>;
-
-#[derive(Debug)]
-enum Mixed {
-    S(subject::Timer),
-    R(reference::Timer),
-}
+type Mixed = Either<subject::Timer, reference::Timer>;
 
 fn to_ref(m: subject::Msg) -> reference::Msg {
     serde_json::from_value(serde_json::to_value(m).unwrap()).unwrap()
@@ -111,19 +107,11 @@ fn from_ref(m: reference::Msg) -> subject::Msg {
 }
 
 fn yours(i: usize) -> Adapter<subject::ChatNode, reference::Msg, Mixed> {
-    let timer_in = |t| match t {
-        Mixed::S(t) => Some(t),
-        Mixed::R(_) => None,
-    };
-    Adapter::new(subject::ChatNode::new(secret(i), &nick(i), SYNC), from_ref, to_ref, timer_in, Mixed::S)
+    Adapter::new(subject::ChatNode::new(secret(i), &nick(i), SYNC), from_ref, to_ref, Mixed::first, Mixed::First)
 }
 
 fn theirs(i: usize) -> Adapter<reference::ChatNode, reference::Msg, Mixed> {
-    let timer_in = |t| match t {
-        Mixed::R(t) => Some(t),
-        Mixed::S(_) => None,
-    };
-    Adapter::new(reference::ChatNode::new(secret(i), &nick(i), SYNC), |m| m, |m| m, timer_in, Mixed::R)
+    Adapter::new(reference::ChatNode::new(secret(i), &nick(i), SYNC), |m| m, |m| m, Mixed::second, Mixed::Second)
 }
 
 /// A room of `n`; `reference_every` > 0 makes every such node the reference's.
@@ -254,7 +242,7 @@ impl Node for Forger {
     type Message = reference::Msg;
     type Timer = Mixed;
     fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
-        ctx.set_timer(SEC, Mixed::R(reference::Timer::Sync));
+        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
     }
     fn on_message(&mut self, _: &mut Context<reference::Msg, Mixed>, _: NodeId, _: reference::Msg) {}
     fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, _: Mixed) {
@@ -266,7 +254,7 @@ impl Node for Forger {
             ctx.send(to.clone(), reference::Msg::Entries { entries: vec![bytes.clone()] });
             ctx.send(to, reference::Msg::Entries { entries: vec![b"garbage".to_vec()] });
         }
-        ctx.set_timer(SEC, Mixed::R(reference::Timer::Sync));
+        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
     }
 }
 
