@@ -259,9 +259,6 @@ impl DhtNode {
     fn finish(&mut self, ctx: &mut Context<Msg, Timer>, task: Task) {
         let target = task.lookup.target();
         let closest = task.lookup.closest();
-        // Is this node itself among the k closest to the target?
-        let mine = self.id.distance(&target);
-        let me_among = closest.len() < K || closest.last().is_some_and(|c| c.id.distance(&target) > mine);
         match task.goal {
             Goal::Join => {
                 // Refresh every bucket farther than the nearest neighbour found, so
@@ -292,7 +289,9 @@ impl DhtNode {
                         stored += 1;
                     }
                 }
-                if me_among {
+                // This node stores too if it is itself among the k closest.
+                let mine = self.id.distance(&target);
+                if closest.len() < K || closest.last().is_some_and(|c| c.id.distance(&target) > mine) {
                     let own = addr_of(ctx.me());
                     self.store(target, SocketAddrV4::new(*own.ip(), port));
                     stored += 1;
