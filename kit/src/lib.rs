@@ -24,7 +24,7 @@ pub mod stats;
 pub use adapter::{Adapter, Either};
 pub use node::{Context, Message, Node, NodeId, NodeRng};
 pub use sim::{ClientMessage, Link, Sim, SimConfig};
-pub use stats::{Report, Summary};
+pub use stats::{Report, Summary, figure};
 
 /// The `rand` crate, for [`Context::rng`]: `use kit::rand::RngExt;`.
 pub use rand;

@@ -107,3 +107,17 @@ mod tests {
         assert_eq!(Summary::of(&[]), Summary::default());
     }
 }
+
+/// Prints one figure of a measuring check, such as messages per operation or a
+/// latency percentile, as a line `figure: LABEL: VALUE` on the check's output.
+///
+/// The runner (`cargo verify check`) collects these lines from every step, passed or
+/// failed, shows them under the step and puts them in `--json`, so a learner sees
+/// what their code measured and a room can compare. Call it before asserting, so a
+/// failing step shows its figures too.
+pub fn figure(label: &str, value: impl fmt::Display) {
+    println!("{FIGURE_PREFIX}{label}: {value}");
+}
+
+/// The start of a figure line; the runner looks for it.
+pub const FIGURE_PREFIX: &str = "figure: ";
