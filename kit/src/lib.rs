@@ -6,6 +6,8 @@
 //!   jitter, loss, partitions and crashes, and reports messages per operation and
 //!   latency percentiles.
 //! - [`net`]: a tokio driver that runs the same node over real TCP sockets.
+//! - [`udp`]: a tokio driver for nodes whose messages are datagrams, over one UDP
+//!   socket.
 //! - [`adapter`]: runs a node inside a network of nodes of another type (the
 //!   learner's and the reference's in one simulation).
 //! - [`nat`]: a packet-level internet with the four classic NAT types, for hole
@@ -20,6 +22,7 @@ pub mod net;
 pub mod node;
 pub mod sim;
 pub mod stats;
+pub mod udp;
 
 pub use adapter::{Adapter, Either};
 pub use node::{Context, Message, Node, NodeId, NodeRng};
