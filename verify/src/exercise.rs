@@ -1,14 +1,16 @@
 //! An exercise and its metadata.
 //!
 //! The metadata has one home: the `[package.metadata.handbook]` table of the
-//! exercise's own `Cargo.toml`. The runner, the hints and the book's exercise box all
-//! read it from there, so they cannot disagree. It is parsed straight from the TOML
+//! exercise's own `Cargo.toml`. The runner and the book's exercise box both read it
+//! from there, so they cannot disagree. The hints are the one exception: they live
+//! outside the learner's crate, in `verify/hints/` (see [`crate::hints`]). It is parsed straight from the TOML
 //! (not through `cargo metadata`, which would cost a cargo process on every command).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::hints::{HintsError, Ladders};
 use crate::workspace::Mode;
 
 /// What the exercise's `Cargo.toml` says about it.
@@ -25,8 +27,6 @@ pub struct Meta {
     pub summary: String,
     /// The files the learner edits, relative to the crate.
     pub edit: Vec<String>,
-    /// Hints, from least to most revealing.
-    pub hints: Vec<String>,
 }
 
 /// One exercise, with where its two crates live.
@@ -45,6 +45,8 @@ pub struct Exercise {
     /// The integration-test target holding the checks (`tests/<target>.rs`).
     pub test_target: String,
     pub meta: Meta,
+    /// The hint ladders, one per step, from `verify/hints/NN-name.toml`.
+    pub hints: Ladders,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +57,10 @@ pub enum ExerciseError {
     Manifest { path: PathBuf, message: String },
     #[error("{path} has no tests/<name>.rs file holding the checks")]
     NoChecks { path: PathBuf },
+    #[error("{path} has more than one tests/*.rs file ({targets}); an exercise keeps all its checks in one test target, so the runner builds and runs exactly what it counts")]
+    ManyTargets { path: PathBuf, targets: String },
+    #[error(transparent)]
+    Hints(#[from] HintsError),
 }
 
 #[derive(Deserialize)]
@@ -119,8 +125,16 @@ pub fn load(root: &Path, dir: &Path) -> Result<Exercise, ExerciseError> {
     let path = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&path)
         .map_err(|source| ExerciseError::Io { path: path.clone(), source })?;
-    let manifest: Manifest = toml::from_str(&text)
-        .map_err(|e| ExerciseError::Manifest { path: path.clone(), message: e.to_string() })?;
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| {
+        let mut message = e.to_string();
+        if message.contains("unknown field `hints`") {
+            message.push_str(&format!(
+                "\nHints are kept out of the learner's crate: move them to {}",
+                crate::hints::path(root, &dir.file_name().unwrap_or_default().to_string_lossy()).display()
+            ));
+        }
+        ExerciseError::Manifest { path: path.clone(), message }
+    })?;
     let meta = manifest
         .package
         .metadata
@@ -128,12 +142,13 @@ pub fn load(root: &Path, dir: &Path) -> Result<Exercise, ExerciseError> {
         .ok_or_else(|| ExerciseError::Manifest {
             path: path.clone(),
             message: "it has no [package.metadata.handbook] table (title, chapter, minutes, \
-                      summary, edit, hints)"
+                      summary, edit; hints live in verify/hints/)"
                 .into(),
         })?;
     let dir_name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let name = short_name(&dir_name).to_string();
     Ok(Exercise {
+        hints: Ladders::load(root, &dir_name)?,
         test_target: test_target(dir)?,
         solution_dir: root.join("solutions").join(&dir_name),
         package: manifest.package.name,
@@ -153,6 +168,8 @@ pub fn short_name(dir_name: &str) -> &str {
 }
 
 /// The one `tests/*.rs` file of the exercise: the test target holding the checks.
+/// More than one is refused: the step list is read from every file under `tests/`,
+/// so a second target would hold steps the runner never builds.
 fn test_target(dir: &Path) -> Result<String, ExerciseError> {
     let tests = dir.join("tests");
     let mut targets: Vec<String> = std::fs::read_dir(&tests)
@@ -162,5 +179,9 @@ fn test_target(dir: &Path) -> Result<String, ExerciseError> {
         .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
         .collect();
     targets.sort();
-    targets.into_iter().next().ok_or_else(|| ExerciseError::NoChecks { path: dir.into() })
+    match targets.len() {
+        0 => Err(ExerciseError::NoChecks { path: dir.into() }),
+        1 => Ok(targets.remove(0)),
+        _ => Err(ExerciseError::ManyTargets { path: dir.into(), targets: targets.join(", ") }),
+    }
 }

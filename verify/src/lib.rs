@@ -9,11 +9,13 @@
 //! metadata, [`steps`] reads the step list out of the checks' source, [`checks`]
 //! builds and runs them (through [`process`], which enforces time limits, and
 //! [`libtest`], which reads the test harness's output), and [`progress`] remembers
-//! the results so an unchanged exercise is never checked twice. [`pristine`] asks git
+//! the results so an unchanged exercise is never checked twice. [`hints`] reads the
+//! hint ladders, which live outside the learner's crate. [`pristine`] asks git
 //! what the exercise looked like before the learner touched it.
 
 pub mod checks;
 pub mod exercise;
+pub mod hints;
 pub mod libtest;
 pub mod pristine;
 pub mod process;

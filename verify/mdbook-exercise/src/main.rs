@@ -102,22 +102,57 @@ fn render(ws: &Workspace, e: &Exercise) -> anyhow::Result<String> {
          <p>{summary}</p>\n<dl>\n\
          <dt>Edit</dt><dd>{files}</dd>\n\
          <dt>Check</dt><dd><code>cargo verify check {name}</code>, or <code>cargo verify watch</code> to re-check on every save</dd>\n\
-         <dt>Stuck?</dt><dd><code>cargo verify hint {name}</code> ({hints} hints, from gentle to revealing)</dd>\n\
+         <dt>Stuck?</dt><dd><code>cargo verify hint {name}</code> gives the next hint for the step you are on ({hints} in all, from gentle to revealing; they are also below each step)</dd>\n\
          <dt>Checks</dt><dd><code>{dir}/tests/</code>, the spec: read them, don't edit them</dd>\n\
-         </dl>\n<p class=\"exercise-steps-title\">Steps</p>\n<ol class=\"exercise-steps\">\n",
+         {kit}</dl>\n<p class=\"exercise-steps-title\">Steps</p>\n<ol class=\"exercise-steps\">\n",
         name = escape(&e.name),
         title = escape(&e.meta.title),
         minutes = e.meta.minutes,
         summary = inline(&e.meta.summary),
         files = files.join(", "),
-        hints = e.meta.hints.len(),
+        hints = e.hints.total(),
         dir = escape(&dir),
+        kit = kit_note(e),
     ));
     for step in &steps {
-        html.push_str(&format!("<li>{}</li>\n", inline(&step.description)));
+        html.push_str(&format!("<li>{}", inline(&step.description)));
+        let ladder = e.hints.step(step.number);
+        if !ladder.is_empty() {
+            // Folded, one rung at a time, so a reader opens only as much as they need.
+            html.push_str("\n<details class=\"exercise-hints\"><summary>Hints</summary>\n<ol>\n");
+            for (i, hint) in ladder.iter().enumerate() {
+                if i == 0 {
+                    html.push_str(&format!("<li>{}</li>\n", inline(hint)));
+                } else {
+                    html.push_str(&format!("<li><details><summary>Next hint</summary>{}</details></li>\n", inline(hint)));
+                }
+            }
+            html.push_str("</ol>\n</details>");
+        }
+        html.push_str("</li>\n");
     }
     html.push_str("</ol>\n</div>\n");
     Ok(html)
+}
+
+/// For an exercise whose node implements `kit::Node`, a pointer to the page that
+/// explains the node API (callbacks, `Context`, clients and peers, what the simulator
+/// measures), relative to the chapter the box sits in.
+fn kit_note(e: &Exercise) -> String {
+    let manifest = std::fs::read_to_string(e.dir.join("Cargo.toml")).unwrap_or_default();
+    let uses_kit = toml::from_str::<toml::Table>(&manifest)
+        .ok()
+        .and_then(|t| t.get("dependencies").and_then(|d| d.as_table()).map(|d| d.contains_key("kit")))
+        .unwrap_or(false);
+    if !uses_kit {
+        return String::new();
+    }
+    let up = "../".repeat(e.meta.chapter.matches('/').count());
+    format!(
+        "<dt>Node API</dt><dd>your node implements <code>kit::Node</code>: \
+         <a href=\"{up}kit.html\">The kit</a> explains the callbacks, the <code>Context</code> \
+         and what the simulator measures</dd>\n"
+    )
 }
 
 fn escape(text: &str) -> String {

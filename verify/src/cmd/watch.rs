@@ -66,12 +66,8 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             match rx.recv() {
                 Ok(Event::Saved) => break,
                 Ok(Event::Hint) => {
-                    let hints = verify::progress::Hints::new(&app.ws);
-                    let seen = hints.seen(&current.name);
-                    if let Some(hint) = current.meta.hints.get(seen.min(current.meta.hints.len().saturating_sub(1))) {
-                        println!("\n{} {hint}", style::bold(&format!("Hint {}:", seen.min(current.meta.hints.len() - 1) + 1)));
-                        hints.set_seen(&current.name, (seen + 1).min(current.meta.hints.len()))?;
-                    }
+                    println!();
+                    super::hint::show(app, current, super::hint::stuck_step(app, current), true)?;
                 }
                 Err(_) => return Ok(ExitCode::SUCCESS),
             }
