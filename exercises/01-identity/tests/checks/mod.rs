@@ -36,6 +36,18 @@ const RFC8032: [(&str, &str, &str, &str); 3] = [
 /// (computed independently of this project's code, with a 10-line Python base58).
 const RFC8032_TEST1_PEER_ID: &str = "12D3KooWQK1wnefoLrcVHbbnf5tLzbopUd3K3bFAoJpA7YJgL5pV";
 
+/// The Ed25519 test vector of the libp2p peer id spec: the 32-byte secret key (the
+/// first half of the 64 data bytes of its `PrivateKey` protobuf
+/// `08 01 12 40 7e08…fce27e`), the public key, and that key's peer id. The spec gives
+/// the two key protobufs; the peer id is the one rust-libp2p's `libp2p-identity`
+/// computes for the key (checked in `interop/tests/peer_id.rs`).
+/// <https://github.com/libp2p/specs/blob/master/peer-ids/peer-ids.md#test-vectors>
+const SPEC_ED25519: (&str, &str, &str) = (
+    "7e0830617c4a7de83925dfb2694556b12936c477a0e1feb2e148ec9da60fee7d",
+    "1ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e",
+    "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq",
+);
+
 fn bytes<const N: usize>(hex_text: &str) -> [u8; N] {
     let mut out = [0u8; N];
     hex::decode_to_slice(hex_text, &mut out).expect("test vectors are valid hex");
@@ -165,6 +177,11 @@ fn step_6_peer_id() {
     assert_eq!(id.public_key(), keypair.public(), "public_key() must give back the key inside the id");
     assert_eq!(keypair.public().peer_id(), id, "Keypair::peer_id and PublicKey::peer_id disagree");
 
+    let (secret, public, spec_id) = SPEC_ED25519;
+    let spec_key = subject::Keypair::from_secret_bytes(bytes(secret));
+    assert_eq!(hex::encode(spec_key.public().to_bytes()), public, "the libp2p peer id spec's Ed25519 key: wrong public key");
+    assert_eq!(spec_key.peer_id().to_string(), spec_id, "the libp2p peer id spec's Ed25519 key: wrong peer id");
+
     for _ in 0..8 {
         let (mine, theirs) = shared_keypair();
         assert_eq!(mine.peer_id().to_string(), theirs.peer_id().to_string(), "your peer id differs from the reference's");
@@ -177,6 +194,8 @@ fn step_6_peer_id() {
 fn step_7_parse_peer_id() {
     let parsed: subject::PeerId = RFC8032_TEST1_PEER_ID.parse().expect("a valid peer id must parse");
     assert_eq!(hex::encode(parsed.public_key().to_bytes()), RFC8032[0].1, "parsed the wrong key");
+    let spec: subject::PeerId = SPEC_ED25519.2.parse().expect("the libp2p peer id spec's Ed25519 id must parse");
+    assert_eq!(hex::encode(spec.public_key().to_bytes()), SPEC_ED25519.1, "parsed the wrong key from the spec's peer id");
     let theirs = reference::Keypair::generate().peer_id().to_string();
     let mine: subject::PeerId = theirs.parse().expect("the reference's peer id must parse");
     assert_eq!(mine.to_string(), theirs, "parsing and printing must give back the same text");

@@ -39,10 +39,14 @@ fn step_2_base32() {
 /// CIDs of raw bytes equal the ones IPFS publishes, byte for byte
 #[test]
 fn step_3_cid() {
-    // From the multiformats rust-cid README and tests (see shared/vectors/README.md).
+    // From the multiformats rust-cid README and tests: https://github.com/multiformats/rust-cid
     let foo = Cid::of(RAW, b"foo");
     assert_eq!(foo.to_string(), "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy");
     assert_eq!(Cid::of(RAW, b"beep boop").to_string(), "bafkreieq5jui4j25lacwomsqgjeswwl3y5zcdrresptwgmfylxo2depppq");
+    // The raw CIDv1 of `hello world` and of no bytes at all, as the multiformats crates
+    // `cid` 0.11 and `multihash` 0.19 compute them (interop/tests/cid.rs checks both).
+    assert_eq!(Cid::of(RAW, b"hello world").to_string(), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e", "the CID of `hello world`");
+    assert_eq!(Cid::of(RAW, b"").to_string(), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "the CID of the empty input");
     let bytes = foo.to_bytes();
     assert_eq!(bytes[..4], [0x01, 0x55, 0x12, 0x20], "version 1, raw, sha2-256, 32 bytes");
     assert_eq!(bytes.len(), 36);
