@@ -20,10 +20,51 @@
 
 use crate::cid::Cid;
 
-/// Why bytes are not a node this crate wrote.
+/// Why bytes are not a node this crate wrote. Every length in the input is checked
+/// against the bytes that remain before it is used, so a hostile length (say
+/// `0xffff_ffff_ffff_ffff`) is an error here, never an overflow or a huge allocation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a DAG node: {0}")]
-pub struct NodeError(pub String);
+pub enum NodeError {
+    /// The input ends inside an item.
+    #[error("not a DAG node: cut short")]
+    Truncated,
+    /// A length or count claims more bytes than the input has left.
+    #[error("not a DAG node: a length of {claimed} with only {remaining} bytes left")]
+    TooLong {
+        /// The length the input claims.
+        claimed: u64,
+        /// The bytes left after its head.
+        remaining: usize,
+    },
+    /// A head of another CBOR major type than the structure needs here.
+    #[error("not a DAG node: expected CBOR major type {expected}, found {found}")]
+    MajorType {
+        /// The major type the structure needs.
+        expected: u8,
+        /// The one the input has.
+        found: u8,
+    },
+    /// An indefinite length or a reserved additional-information value (28–31), which
+    /// DAG-CBOR forbids.
+    #[error("not a DAG node: indefinite or reserved length")]
+    Indefinite,
+    /// Not a map of two pairs.
+    #[error("not a DAG node: expected {0}")]
+    Shape(&'static str),
+    /// A map key other than `Size` then `Links`, the only order DAG-CBOR allows.
+    #[error("not a DAG node: expected the key {0:?}")]
+    Key(&'static str),
+    /// A link that is not tag 42 over `00` and a CID this crate reads.
+    #[error("not a DAG node: bad link: {0}")]
+    Link(String),
+    /// Bytes after the node.
+    #[error("not a DAG node: bytes after the node")]
+    Trailing,
+    /// The same content, encoded differently than [`encode`] would (a long form of a
+    /// small integer, say): DAG-CBOR allows one encoding per value.
+    #[error("not a DAG node: not the canonical DAG-CBOR encoding")]
+    NotCanonical,
+}
 
 /// The DAG-CBOR bytes of a node with `links` and `size` bytes of data below it.
 pub fn encode(links: &[Cid], size: u64) -> Vec<u8> {
@@ -43,36 +84,38 @@ pub fn encode(links: &[Cid], size: u64) -> Vec<u8> {
 }
 
 /// Reads a node written by [`encode`]: its links and size. Anything else is an error,
-/// including a non-canonical encoding of the same content.
+/// including a non-canonical encoding of the same content. The bytes come from peers
+/// nobody trusts, so no input may panic, overflow or make it allocate more than the
+/// input's own length: each [`NodeError`] says what was wrong.
 pub fn decode(bytes: &[u8]) -> Result<(Vec<Cid>, u64), NodeError> {
-    let err = |what: &str| NodeError(what.to_string());
     let mut reader = Reader { bytes, at: 0 };
     if reader.byte()? != 0xa2 {
-        return Err(err("expected a map of two pairs"));
+        return Err(NodeError::Shape("a map of two pairs"));
     }
     reader.expect_text("Size")?;
     let size = reader.head(0)?;
     reader.expect_text("Links")?;
-    let count = reader.head(4)?;
-    let mut links = Vec::new();
+    // Every link takes at least one byte, so a count beyond what is left is a lie.
+    let count = reader.length(4)?;
+    let mut links = Vec::with_capacity(count);
     for _ in 0..count {
         if reader.head(6)? != 42 {
-            return Err(err("a link must be CBOR tag 42"));
+            return Err(NodeError::Link("not CBOR tag 42".into()));
         }
-        let len = reader.head(2)? as usize;
+        let len = reader.length(2)?;
         let body = reader.take(len)?;
-        let (first, cid) = body.split_first().ok_or_else(|| err("an empty link"))?;
+        let (first, cid) = body.split_first().ok_or_else(|| NodeError::Link("empty".into()))?;
         if *first != 0 {
-            return Err(err("a link's bytes must start with 00"));
+            return Err(NodeError::Link("its bytes must start with 00".into()));
         }
-        links.push(Cid::from_bytes(cid).map_err(|e| NodeError(e.to_string()))?);
+        links.push(Cid::from_bytes(cid).map_err(|e| NodeError::Link(e.to_string()))?);
     }
     if reader.at != bytes.len() {
-        return Err(err("bytes after the node"));
+        return Err(NodeError::Trailing);
     }
     // Canonical or nothing: re-encoding must give the same bytes.
     if encode(&links, size) != bytes {
-        return Err(err("not the canonical DAG-CBOR encoding"));
+        return Err(NodeError::NotCanonical);
     }
     Ok((links, size))
 }
@@ -103,20 +146,31 @@ fn text(out: &mut Vec<u8>, s: &str) {
     out.extend(s.as_bytes());
 }
 
+/// A cursor over untrusted bytes. Every method checks what is left before it reads, with
+/// no addition that could overflow: a length off the wire is compared with the bytes
+/// remaining, never added to the position first.
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl Reader<'_> {
+    /// The bytes not read yet.
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
     fn byte(&mut self) -> Result<u8, NodeError> {
-        let b = *self.bytes.get(self.at).ok_or_else(|| NodeError("cut short".into()))?;
+        let b = *self.bytes.get(self.at).ok_or(NodeError::Truncated)?;
         self.at += 1;
         Ok(b)
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8], NodeError> {
-        let slice = self.bytes.get(self.at..self.at + n).ok_or_else(|| NodeError("cut short".into()))?;
+        if n > self.remaining() {
+            return Err(NodeError::Truncated);
+        }
+        let slice = &self.bytes[self.at..self.at + n];
         self.at += n;
         Ok(slice)
     }
@@ -125,22 +179,40 @@ impl Reader<'_> {
     fn head(&mut self, major: u8) -> Result<u64, NodeError> {
         let first = self.byte()?;
         if first >> 5 != major {
-            return Err(NodeError(format!("expected CBOR major type {major}, found {}", first >> 5)));
+            return Err(NodeError::MajorType { expected: major, found: first >> 5 });
         }
         Ok(match first & 31 {
             n @ 0..=23 => u64::from(n),
             24 => u64::from(self.byte()?),
-            25 => u64::from(u16::from_be_bytes(self.take(2)?.try_into().expect("2"))),
-            26 => u64::from(u32::from_be_bytes(self.take(4)?.try_into().expect("4"))),
-            27 => u64::from_be_bytes(self.take(8)?.try_into().expect("8")),
-            _ => return Err(NodeError("indefinite lengths are not DAG-CBOR".into())),
+            25 => u64::from(u16::from_be_bytes(self.array()?)),
+            26 => u64::from(u32::from_be_bytes(self.array()?)),
+            27 => u64::from_be_bytes(self.array()?),
+            _ => return Err(NodeError::Indefinite),
         })
     }
 
-    fn expect_text(&mut self, s: &str) -> Result<(), NodeError> {
-        let len = self.head(3)? as usize;
+    /// A head of major type `major` whose value counts bytes or items still to come: it
+    /// can be no more than what is left, since each takes at least one byte.
+    fn length(&mut self, major: u8) -> Result<usize, NodeError> {
+        let claimed = self.head(major)?;
+        let remaining = self.remaining();
+        match usize::try_from(claimed) {
+            Ok(n) if n <= remaining => Ok(n),
+            _ => Err(NodeError::TooLong { claimed, remaining }),
+        }
+    }
+
+    /// The next `N` bytes, for a fixed-width big-endian integer.
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], NodeError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn expect_text(&mut self, s: &'static str) -> Result<(), NodeError> {
+        let len = self.length(3)?;
         if self.take(len)? != s.as_bytes() {
-            return Err(NodeError(format!("expected the key {s:?}")));
+            return Err(NodeError::Key(s));
         }
         Ok(())
     }

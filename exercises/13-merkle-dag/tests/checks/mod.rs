@@ -95,6 +95,21 @@ fn step_5_dag_cbor_node() {
     let mut long_size = bytes.clone();
     long_size.splice(6..7, [0x18, 0x03]);
     assert!(node::decode(&long_size).is_err(), "3 written in two bytes is not canonical DAG-CBOR");
+    // Hostile lengths from a peer: each must be an error, never a panic, an overflow or a
+    // huge allocation. The first is a map whose key claims 2^64 − 1 bytes of text.
+    for (hex, what) in [
+        ("a27bffffffffffffffff", "a text key of 2^64 − 1 bytes"),
+        ("a2645369 7a6503654c696e6b739bffffffffffffffff", "an array of 2^64 − 1 links"),
+        ("a2645369 7a6503654c696e6b7381d82a5bffffffffffffffff", "a link of 2^64 − 1 bytes"),
+        ("a2645369 7a6503654c696e6b7381d82a5b7fffffffffffffff", "a link of 2^63 − 1 bytes"),
+        ("a2645369 7a651bffffffffffffffff", "a size of 2^64 − 1, then nothing"),
+        ("a27f", "an indefinite-length key"),
+        ("a264", "a key cut short"),
+    ] {
+        let bytes = hex::decode(hex.replace(' ', "")).unwrap();
+        let result = std::panic::catch_unwind(|| node::decode(&bytes));
+        assert!(matches!(result, Ok(Err(_))), "decode must refuse {what} ({hex}) with an error, not {result:?}");
+    }
 }
 
 proptest! {
