@@ -7,15 +7,20 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::lines::{Line, read_line};
 
-/// Serves forever: every line a client sends comes back to it. Each connection runs in
-/// its own task, so a slow client does not hold up the others.
+/// Serves forever: every line a client sends comes back to it, with a newline, however
+/// the bytes were split into writes. Each connection runs on its own, so a slow client
+/// does not hold up the others. A connection ends when its client leaves or sends a
+/// line [`crate::lines::read_line`] refuses; the server keeps accepting. Returns only if
+/// accepting fails.
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
-    // TODO (step 1): accept in a loop; one task per connection; write every line back
+    // TODO (step 1)
     todo!()
 }
 
-/// Connects to the echo server at `addr`, sends `line` and returns what came back.
+/// Connects to the echo server at `addr`, sends `line` and returns what came back
+/// (without its newline). The server closing before answering is an `UnexpectedEof`
+/// error; an answer [`crate::lines::read_line`] refuses is `InvalidData`.
 pub async fn ask(addr: SocketAddr, line: &str) -> std::io::Result<String> {
-    // TODO (step 2): connect, send the line and a newline, read one line back
+    // TODO (step 2): the reference server must understand what you send
     todo!()
 }

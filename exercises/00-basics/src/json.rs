@@ -40,9 +40,12 @@ pub struct ErrorReply {
 }
 
 /// Serves forever: relays every valid message to every other client, answers every
-/// invalid line with an [`ErrorReply`] to its sender.
+/// invalid line (not JSON, a field missing or of the wrong type, a field unknown) with
+/// one [`ErrorReply`] line to its sender, and keeps that connection open. Returns only if
+/// accepting fails.
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
-    // TODO (step 5): like chat::serve, but parse each line as a ChatMessage: relay it re-serialised, or answer an ErrorReply to the sender (step 6)
+    // TODO (step 5): relay what parses as a ChatMessage, re-serialised
+    // TODO (step 6): answer anything else with an ErrorReply, to its sender only
     todo!()
 }
 
@@ -55,22 +58,25 @@ pub struct ChatClient {
 }
 
 impl ChatClient {
-    /// Connects to the chat server at `addr` as `nick`.
+    /// Connects to the chat server at `addr` as `nick`. Nothing is sent yet: the
+    /// nickname goes with every message.
     pub async fn connect(addr: SocketAddr, nick: &str) -> std::io::Result<ChatClient> {
         // TODO (step 7)
         todo!()
     }
 
-    /// Sends `text` as a message from this client's nickname.
+    /// Sends `text` as a message from this client's nickname: one JSON line.
     pub async fn send(&mut self, text: &str) -> std::io::Result<()> {
-        // TODO (step 7): one JSON line
+        // TODO (step 7)
         todo!()
     }
 
     /// Waits for the next message from someone else. An error reply from the server, or
-    /// a line that is not a message, is an `InvalidData` error.
+    /// a line that is not a message, is an `InvalidData` error; the server closing the
+    /// connection is `UnexpectedEof`. Cancel-safe, like [`read_line`]: a timeout around
+    /// it loses no half-read message.
     pub async fn recv(&mut self) -> std::io::Result<ChatMessage> {
-        // TODO (step 7): read a line, parse it as a ChatMessage
+        // TODO (step 7)
         todo!()
     }
 }

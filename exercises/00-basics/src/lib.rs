@@ -2,12 +2,14 @@
 //! a chat server that relays each line to everyone else, and structured JSON messages
 //! with nicknames. The chapter is `book/basics.md`.
 //!
-//! This is your crate: the functions marked `TODO` still call `todo!()`. Replace
-//! each with an implementation until `cargo verify check basics` passes.
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! write until `cargo verify check basics` passes; the steps are the checks'.
 //!
-//! 1. [`echo`]: accept connections, one task each, and send back every line.
-//! 2. [`chat`]: relay each line to every other client through a broadcast channel.
-//! 3. [`json`]: the same relay with JSON messages, refusing what does not parse.
+//! - [`lines`]: read one line with a length limit; every server uses it (step 1).
+//! - [`echo`]: an echo server and its client (steps 1–2).
+//! - [`chat`]: relay each line to every other client, and survive bad clients (steps 3–4).
+//! - [`json`]: the same relay with JSON messages, refusing what does not parse, and a
+//!   client for it (steps 5–7).
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

@@ -23,10 +23,15 @@ pub enum Line {
 
 /// Reads the next line from `reader`, collecting it in `buf`.
 ///
+/// Never holds more than [`crate::MAX_LINE`] bytes of one line (plus its newline): a
+/// line that would need more is [`Line::Invalid`], and so is one that is not UTF-8. The
+/// stream ending, with or without half a line read, is [`Line::Closed`]. An I/O error
+/// from the socket is returned as it is.
+///
 /// Cancel-safe: the bytes of a line are kept in `buf` until the line is complete, so
 /// a `tokio::select!` that drops this future halfway loses nothing; call it again with
 /// the same `buf`. `buf` is empty again after each line returned.
 pub async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, buf: &mut Vec<u8>) -> std::io::Result<Line> {
-    // TODO (step 1): read_until a newline, at most MAX_LINE + 1 bytes in all; see `Line` for what to return
+    // TODO (step 1): every server reads with this; see `Line` for what each outcome returns
     todo!()
 }

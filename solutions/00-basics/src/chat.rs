@@ -1,10 +1,10 @@
 //! A relay chat: every line a client sends goes to every *other* client.
 //!
-//! All connections share one `tokio::sync::broadcast` channel. Each connection's task
-//! reads lines from its client and publishes them, tagged with the connection's number,
-//! and forwards what others published, skipping its own. A client that reads too slowly
-//! falls behind the channel's buffer and loses the oldest lines rather than making the
-//! server buffer without limit.
+//! Each connection waits on two things at once: its own client, and what the other
+//! connections have received. A line is relayed only once it is complete, so a client
+//! that leaves mid-line, or sends a line that never ends, costs the others nothing. A
+//! client that reads too slowly loses the oldest lines rather than making the server
+//! buffer for it without limit.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -15,7 +15,9 @@ use tokio::sync::broadcast;
 
 use crate::lines::{Line, read_line};
 
-/// Serves forever, relaying lines between all connected clients.
+/// Serves forever, relaying each complete line to every connected client except its
+/// sender. A client that leaves, or sends a line over [`crate::MAX_LINE`], is
+/// disconnected and the others carry on. Returns only if accepting fails.
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
     let (hub, _) = broadcast::channel::<(u64, String)>(1024);
     let next_id = Arc::new(AtomicU64::new(0));

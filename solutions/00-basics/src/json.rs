@@ -40,7 +40,9 @@ pub struct ErrorReply {
 }
 
 /// Serves forever: relays every valid message to every other client, answers every
-/// invalid line with an [`ErrorReply`] to its sender.
+/// invalid line (not JSON, a field missing or of the wrong type, a field unknown) with
+/// one [`ErrorReply`] line to its sender, and keeps that connection open. Returns only if
+/// accepting fails.
 pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
     let (hub, _) = broadcast::channel::<(u64, String)>(1024);
     let next_id = Arc::new(AtomicU64::new(0));
@@ -91,13 +93,14 @@ pub struct ChatClient {
 }
 
 impl ChatClient {
-    /// Connects to the chat server at `addr` as `nick`.
+    /// Connects to the chat server at `addr` as `nick`. Nothing is sent yet: the
+    /// nickname goes with every message.
     pub async fn connect(addr: SocketAddr, nick: &str) -> std::io::Result<ChatClient> {
         let (read, writer) = TcpStream::connect(addr).await?.into_split();
         Ok(ChatClient { nick: nick.to_string(), reader: BufReader::new(read), writer, buf: Vec::new() })
     }
 
-    /// Sends `text` as a message from this client's nickname.
+    /// Sends `text` as a message from this client's nickname: one JSON line.
     pub async fn send(&mut self, text: &str) -> std::io::Result<()> {
         let message = ChatMessage { nick: self.nick.clone(), text: text.to_string() };
         let mut line = serde_json::to_vec(&message)?;
@@ -106,7 +109,9 @@ impl ChatClient {
     }
 
     /// Waits for the next message from someone else. An error reply from the server, or
-    /// a line that is not a message, is an `InvalidData` error.
+    /// a line that is not a message, is an `InvalidData` error; the server closing the
+    /// connection is `UnexpectedEof`. Cancel-safe, like [`read_line`]: a timeout around
+    /// it loses no half-read message.
     pub async fn recv(&mut self) -> std::io::Result<ChatMessage> {
         match read_line(&mut self.reader, &mut self.buf).await? {
             Line::Text(text) => serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),

@@ -23,6 +23,11 @@ pub enum Line {
 
 /// Reads the next line from `reader`, collecting it in `buf`.
 ///
+/// Never holds more than [`crate::MAX_LINE`] bytes of one line (plus its newline): a
+/// line that would need more is [`Line::Invalid`], and so is one that is not UTF-8. The
+/// stream ending, with or without half a line read, is [`Line::Closed`]. An I/O error
+/// from the socket is returned as it is.
+///
 /// Cancel-safe: the bytes of a line are kept in `buf` until the line is complete, so
 /// a `tokio::select!` that drops this future halfway loses nothing; call it again with
 /// the same `buf`. `buf` is empty again after each line returned.
