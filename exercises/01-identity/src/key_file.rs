@@ -50,30 +50,29 @@ pub enum KeyFileError {
     },
 }
 
-/// Writes `keypair`'s secret key to a new file at `path`, readable by its owner only.
+/// Writes `keypair`'s secret key to a new file at `path`, readable by its owner only:
+/// the 64 hex digits and a newline, on disk before this returns.
 ///
-/// Fails with [`KeyFileError::Exists`] if the file exists.
+/// Fails with [`KeyFileError::Exists`] if the file exists, leaving it untouched; any
+/// other failure is [`KeyFileError::Io`]. The check for an existing file and the
+/// creation must be one step, or another process could create the file in between.
+/// On Unix the permissions are `0600` from the moment the file exists, not set by a
+/// `chmod` afterwards, which would leave a moment when others can read it.
 pub fn save_key(path: &Path, keypair: &Keypair) -> Result<(), KeyFileError> {
-    // TODO (step 8):
-    // - open with `std::fs::OpenOptions`: write, `create_new` (checks and creates in
-    //   one step, so nothing is ever overwritten), and on Unix `.mode(0o600)` from
-    //   `std::os::unix::fs::OpenOptionsExt` (set when the file is created, not by a
-    //   chmod afterwards, which would leave a moment when others can read it);
-    // - an `AlreadyExists` error becomes `KeyFileError::Exists`, others `Io`;
-    // - write the 64 hex digits and a newline, then `sync_all` so the key is on disk.
+    // TODO (step 8)
     todo!()
 }
 
-/// Reads the keypair saved at `path` by [`save_key`].
+/// Reads the keypair saved at `path` by [`save_key`] (or by the reference's).
 ///
-/// Checks the permissions first (others must have no access), then the content.
+/// Checks the permissions first, before reading a byte of the secret: on Unix, if
+/// group or others have any access at all, it is [`KeyFileError::Permissions`] with
+/// the file's permission bits (`0o644`, say). Then the content: anything that is not
+/// exactly 64 hex digits once the whitespace around it is removed is
+/// [`KeyFileError::Corrupt`], with a reason a person can act on. A missing or
+/// unreadable file is [`KeyFileError::Io`].
 pub fn load_key(path: &Path) -> Result<Keypair, KeyFileError> {
-    // TODO (steps 8 and 9):
-    // - on Unix, read the permission bits (`std::fs::metadata(path)?.permissions()
-    //   .mode() & 0o777`, with `std::os::unix::fs::PermissionsExt`); if group or
-    //   others have any access (`mode & 0o077 != 0`), return `Permissions`;
-    // - read the file; anything that is not (after `trim()`) exactly 64 hex digits
-    //   is `Corrupt`, with a reason a person can act on;
-    // - a missing or unreadable file is `Io`.
+    // TODO (step 8): load what save_key wrote
+    // TODO (step 9): and refuse the exposed and the corrupt, each with its variant
     todo!()
 }

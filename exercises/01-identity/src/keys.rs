@@ -7,11 +7,8 @@
 //! and signing is deterministic, so the same key and message always give the same
 //! signature — which is what lets the checks compare yours with the RFC's vectors.
 //!
-//! The types wrap `ed25519-dalek`'s so the rest of the handbook does not depend on
-//! one library's API. Useful from it: `SigningKey::from_bytes`, `to_bytes`,
-//! `verifying_key`, `sign` (from the `ed25519_dalek::Signer` trait),
-//! `to_scalar_bytes`, and on `VerifyingKey`: `from_bytes`, `to_bytes`, `is_weak`,
-//! `verify_strict`, `to_montgomery`.
+//! The types wrap the `ed25519-dalek` crate's (its documentation is on docs.rs), so
+//! the rest of the handbook does not depend on one library's API.
 
 use std::fmt;
 
@@ -32,10 +29,10 @@ impl Keypair {
     /// A fresh keypair from the operating system's random number generator.
     ///
     /// 32 random bytes are the whole secret: Ed25519 derives everything else from
-    /// them. Reading them from the OS (`getrandom::fill`), not from a seeded
-    /// generator, is what makes the identity unguessable.
+    /// them. Reading them from the OS, not from a seeded generator, is what makes
+    /// the identity unguessable.
     pub fn generate() -> Keypair {
-        // TODO (step 2): fill 32 bytes from the OS and build the keypair from them.
+        // TODO (step 2)
         todo!()
     }
 
@@ -54,14 +51,15 @@ impl Keypair {
 
     /// The public half: what other peers know this peer by.
     pub fn public(&self) -> PublicKey {
-        // TODO (step 1): build a `PublicKey { verifying: … }`.
+        // TODO (step 1)
         todo!()
     }
 
     /// Signs `message`. Anyone holding [`Keypair::public`] can check that this
     /// keypair, and only this keypair, produced the signature for these exact bytes.
+    /// Deterministic (RFC 8032 §5.1.6): the same key and message give the same 64 bytes.
     pub fn sign(&self, message: &[u8]) -> Signature {
-        // TODO (step 3): sign with ed25519-dalek, keep the signature's 64 bytes.
+        // TODO (step 3)
         todo!()
     }
 
@@ -72,9 +70,10 @@ impl Keypair {
 
     /// The X25519 secret for the same key (used by [`crate::seal`]).
     ///
-    /// Ed25519 signs with a scalar: the first half of SHA-512 of the secret key,
-    /// "clamped". `SigningKey::to_scalar_bytes` gives it, and that scalar is also a
-    /// valid X25519 secret (`x25519_dalek::StaticSecret::from`).
+    /// Ed25519 does not sign with the 32 secret bytes themselves but with a scalar
+    /// derived from them (the first half of their SHA-512, "clamped"). That scalar is
+    /// also a valid X25519 secret, and it is the one whose public point is
+    /// [`PublicKey::x25519_public`]: the secret bytes as they are would not be.
     pub(crate) fn x25519_secret(&self) -> x25519_dalek::StaticSecret {
         // TODO (step 10)
         todo!()
@@ -110,9 +109,11 @@ impl PublicKey {
     /// Reads a public key received from someone else, so it is checked: the bytes
     /// must decode to a curve point, and not to one of the eight weak points of
     /// small order (a key anyone could "sign" for, and that would make a sealed
-    /// message's shared secret predictable).
+    /// message's shared secret predictable). Either failure is an
+    /// [`InvalidPublicKey`] whose reason says which.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PublicKey, InvalidPublicKey> {
-        // TODO (step 4 needs it, step 5 checks the errors)
+        // TODO (step 4): step 4 reads a valid key with it
+        // TODO (step 5): and refuses the two kinds of invalid ones
         todo!()
     }
 
@@ -124,11 +125,13 @@ impl PublicKey {
 
     /// Checks that `signature` was made by this key's secret over exactly `message`.
     ///
-    /// Use the strict rules (`verify_strict`: no malleable signatures, no weak keys),
-    /// so a signature has exactly one valid encoding: a peer cannot re-encode someone
+    /// Uses the strict rules (no malleable signatures, no weak keys), so a
+    /// signature has exactly one valid encoding: a peer cannot re-encode someone
     /// else's message into a "different" valid one to slip past duplicate checks.
+    /// Any mismatch, whatever its cause, is the one [`BadSignature`]: a verifier that
+    /// says *why* a forgery failed only helps the forger.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), BadSignature> {
-        // TODO (step 4): `ed25519_dalek::Signature::from_bytes(&signature.0)`, then verify.
+        // TODO (step 4)
         todo!()
     }
 
@@ -139,7 +142,7 @@ impl PublicKey {
 
     /// The same point on the Montgomery curve, as an X25519 public key (used by
     /// [`crate::seal`]). Edwards25519 and Curve25519 are the same group, so this
-    /// is a change of coordinates (`VerifyingKey::to_montgomery`), not a new key.
+    /// is a change of coordinates, not a new key.
     pub(crate) fn x25519_public(&self) -> x25519_dalek::PublicKey {
         // TODO (step 10)
         todo!()

@@ -68,23 +68,25 @@ impl PeerId {
 
     /// The 38 bytes of the id (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
-        // TODO (step 6): PREFIX, then the key's 32 bytes.
+        // TODO (step 6)
         todo!()
     }
 
-    /// Reads the 38 bytes of an id, checking each layer: length, prefix, key.
+    /// Reads the 38 bytes of an id, checking each layer from the outside in and
+    /// reporting the first that is wrong: not 38 bytes is [`PeerIdError::WrongLength`],
+    /// another prefix is [`PeerIdError::NotEd25519`], a key that
+    /// [`PublicKey::from_bytes`] refuses is [`PeerIdError::InvalidKey`]. That order
+    /// tells a user who pasted half an id, or an RSA id, what they actually have.
     pub fn from_bytes(bytes: &[u8]) -> Result<PeerId, PeerIdError> {
-        // TODO (step 7): check the length, then the prefix, then the key, in that
-        // order, and return the matching `PeerIdError` for the first that fails.
-        // (`?` turns an `InvalidPublicKey` into `PeerIdError::InvalidKey`.)
+        // TODO (step 7)
         todo!()
     }
 }
 
-/// The text form: base58btc, e.g. `12D3KooWD3eck…`.
+/// The text form: base58btc of the 38 bytes, e.g. `12D3KooWD3eck…`.
 impl fmt::Display for PeerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO (step 6): `bs58::encode(…).into_string()` of the 38 bytes.
+        // TODO (step 6)
         todo!()
     }
 }
@@ -95,12 +97,14 @@ impl fmt::Debug for PeerId {
     }
 }
 
-/// Parses the text form, so `"12D3KooW…".parse::<PeerId>()` works.
+/// Parses the text form, so `"12D3KooW…".parse::<PeerId>()` works. Text that is
+/// not base58btc is [`PeerIdError::NotBase58`]; the bytes it decodes to are then
+/// checked as [`PeerId::from_bytes`] checks them.
 impl FromStr for PeerId {
     type Err = PeerIdError;
 
     fn from_str(text: &str) -> Result<PeerId, PeerIdError> {
-        // TODO (step 7): `bs58::decode(text).into_vec()`, then `PeerId::from_bytes`.
+        // TODO (step 7)
         todo!()
     }
 }

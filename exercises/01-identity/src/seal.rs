@@ -48,38 +48,33 @@ pub enum OpenError {
 }
 
 /// Encrypts `plaintext` so that only the holder of `recipient`'s secret key can
-/// read it. Every call uses a fresh ephemeral key, so sealing the same message
-/// twice gives two unrelated outputs.
+/// read it: the layout and the key derivation are the module documentation's, byte
+/// for byte, so that the reference can open it, and the output is 48 bytes longer
+/// than the plaintext (the ephemeral key and the tag). Every call uses a fresh ephemeral key, so sealing the
+/// same message twice gives two unrelated outputs.
 pub fn seal(recipient: &PublicKey, plaintext: &[u8]) -> Vec<u8> {
-    // TODO (step 10):
-    // 1. 32 random bytes → `x25519_dalek::StaticSecret::from`, and its public key
-    //    (`x25519_dalek::PublicKey::from(&secret)`);
-    // 2. `diffie_hellman` with `recipient.x25519_public()`;
-    // 3. `cipher(…)` below gives the AEAD; `encrypt(&Default::default(), plaintext)`
-    //    (the nonce is 12 zero bytes);
-    // 4. return the ephemeral public key followed by the ciphertext (which ends with
-    //    the 16-byte tag).
+    // TODO (step 10)
     todo!()
 }
 
-/// Decrypts a message [`seal`]ed to `keypair`'s public key.
+/// Decrypts a message [`seal`]ed to `keypair`'s public key, by this crate or by the
+/// reference, and returns the plaintext.
+///
+/// Fewer than 48 bytes is [`OpenError::TooShort`]. Everything else that
+/// fails is [`OpenError::Rejected`], without saying more: sealed to another key, any
+/// byte changed, or an ephemeral key of small order, whose "shared" secret is the
+/// same for every recipient, so anyone could have made the message.
 pub fn open(keypair: &Keypair, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
-    // TODO (steps 10 and 11):
-    // 1. shorter than OVERHEAD (48 bytes) is `TooShort`;
-    // 2. split off the ephemeral public key, `diffie_hellman` with
-    //    `keypair.x25519_secret()`;
-    // 3. if the shared secret is not `was_contributory()`, the ephemeral key was a
-    //    small-order point and anyone could have made this message: `Rejected`;
-    // 4. `cipher(…).decrypt(…)`; a failed tag check is `Rejected`.
+    // TODO (step 10): open what seal made
+    // TODO (step 11): and refuse the rest
     todo!()
 }
 
 /// The AEAD keyed for one message: HKDF-SHA256 over the shared secret, bound to both
-/// public keys so a sealed message cannot be replayed under another key pair.
+/// public keys (the `key` line of the module documentation) so a sealed message cannot
+/// be replayed under another key pair. [`seal`] and [`open`] both need it, and must
+/// derive the same key.
 fn cipher(shared: &[u8; 32], ephemeral_public: &[u8; 32], recipient: &PublicKey) -> ChaCha20Poly1305 {
-    let hkdf = Hkdf::<Sha256>::new(None, shared);
-    let mut key = [0u8; 32];
-    hkdf.expand_multi_info(&[INFO, ephemeral_public, &recipient.to_bytes()], &mut key)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    ChaCha20Poly1305::new(&key.into())
+    // TODO (step 10)
+    todo!()
 }

@@ -51,9 +51,14 @@ pub enum KeyFileError {
     },
 }
 
-/// Writes `keypair`'s secret key to a new file at `path`, readable by its owner only.
+/// Writes `keypair`'s secret key to a new file at `path`, readable by its owner only:
+/// the 64 hex digits and a newline, on disk before this returns.
 ///
-/// Fails with [`KeyFileError::Exists`] if the file exists.
+/// Fails with [`KeyFileError::Exists`] if the file exists, leaving it untouched; any
+/// other failure is [`KeyFileError::Io`]. The check for an existing file and the
+/// creation must be one step, or another process could create the file in between.
+/// On Unix the permissions are `0600` from the moment the file exists, not set by a
+/// `chmod` afterwards, which would leave a moment when others can read it.
 pub fn save_key(path: &Path, keypair: &Keypair) -> Result<(), KeyFileError> {
     let io = |source| KeyFileError::Io { path: path.to_path_buf(), source };
     let mut options = std::fs::OpenOptions::new();
@@ -77,9 +82,14 @@ pub fn save_key(path: &Path, keypair: &Keypair) -> Result<(), KeyFileError> {
     file.sync_all().map_err(io)
 }
 
-/// Reads the keypair saved at `path` by [`save_key`].
+/// Reads the keypair saved at `path` by [`save_key`] (or by the reference's).
 ///
-/// Checks the permissions first (others must have no access), then the content.
+/// Checks the permissions first, before reading a byte of the secret: on Unix, if
+/// group or others have any access at all, it is [`KeyFileError::Permissions`] with
+/// the file's permission bits (`0o644`, say). Then the content: anything that is not
+/// exactly 64 hex digits once the whitespace around it is removed is
+/// [`KeyFileError::Corrupt`], with a reason a person can act on. A missing or
+/// unreadable file is [`KeyFileError::Io`].
 pub fn load_key(path: &Path) -> Result<Keypair, KeyFileError> {
     let io = |source| KeyFileError::Io { path: path.to_path_buf(), source };
     #[cfg(unix)]

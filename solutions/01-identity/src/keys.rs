@@ -5,7 +5,10 @@
 //! know it by. Ed25519 (RFC 8032) is the common choice in peer-to-peer systems
 //! (libp2p, Secure Scuttlebutt, Hypercore, iroh): keys are 32 bytes, signatures 64,
 //! and signing is deterministic, so the same key and message always give the same
-//! signature — which is what lets us check against the RFC's published vectors.
+//! signature — which is what lets the checks compare yours with the RFC's vectors.
+//!
+//! The types wrap the `ed25519-dalek` crate's (its documentation is on docs.rs), so
+//! the rest of the handbook does not depend on one library's API.
 
 use std::fmt;
 
@@ -26,8 +29,8 @@ impl Keypair {
     /// A fresh keypair from the operating system's random number generator.
     ///
     /// 32 random bytes are the whole secret: Ed25519 derives everything else from
-    /// them. Reading them from the OS (not a seeded generator) is what makes the
-    /// identity unguessable.
+    /// them. Reading them from the OS, not from a seeded generator, is what makes
+    /// the identity unguessable.
     pub fn generate() -> Keypair {
         let mut secret = [0u8; 32];
         getrandom::fill(&mut secret).expect("the operating system's random number generator failed");
@@ -52,6 +55,7 @@ impl Keypair {
 
     /// Signs `message`. Anyone holding [`Keypair::public`] can check that this
     /// keypair, and only this keypair, produced the signature for these exact bytes.
+    /// Deterministic (RFC 8032 §5.1.6): the same key and message give the same 64 bytes.
     pub fn sign(&self, message: &[u8]) -> Signature {
         use ed25519_dalek::Signer;
         Signature(self.signing.sign(message).to_bytes())
@@ -62,8 +66,12 @@ impl Keypair {
         self.public().peer_id()
     }
 
-    /// The X25519 secret scalar for the same key (used by [`crate::seal`]): the
-    /// first half of SHA-512 of the secret key, as Ed25519 uses it to sign.
+    /// The X25519 secret for the same key (used by [`crate::seal`]).
+    ///
+    /// Ed25519 does not sign with the 32 secret bytes themselves but with a scalar
+    /// derived from them (the first half of their SHA-512, "clamped"). That scalar is
+    /// also a valid X25519 secret, and it is the one whose public point is
+    /// [`PublicKey::x25519_public`]: the secret bytes as they are would not be.
     pub(crate) fn x25519_secret(&self) -> x25519_dalek::StaticSecret {
         x25519_dalek::StaticSecret::from(self.signing.to_scalar_bytes())
     }
@@ -98,7 +106,8 @@ impl PublicKey {
     /// Reads a public key received from someone else, so it is checked: the bytes
     /// must decode to a curve point, and not to one of the eight weak points of
     /// small order (a key anyone could "sign" for, and that would make a sealed
-    /// message's shared secret predictable).
+    /// message's shared secret predictable). Either failure is an
+    /// [`InvalidPublicKey`] whose reason says which.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<PublicKey, InvalidPublicKey> {
         let verifying = VerifyingKey::from_bytes(&bytes)
             .map_err(|_| InvalidPublicKey { reason: "the bytes are not a point on the curve" })?;
@@ -118,6 +127,8 @@ impl PublicKey {
     /// Uses the strict rules (no malleable signatures, no weak keys), so a
     /// signature has exactly one valid encoding: a peer cannot re-encode someone
     /// else's message into a "different" valid one to slip past duplicate checks.
+    /// Any mismatch, whatever its cause, is the one [`BadSignature`]: a verifier that
+    /// says *why* a forgery failed only helps the forger.
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), BadSignature> {
         let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
         self.verifying.verify_strict(message, &signature).map_err(|_| BadSignature)

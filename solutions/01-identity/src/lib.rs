@@ -3,12 +3,18 @@
 //! message, a key file that keeps the identity across restarts, and sealed messages
 //! that only one peer can open.
 //!
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! write until `cargo verify check identity` passes; the steps are the checks'.
 //! The modules follow the chapter (`book/identity.md`) in order:
 //!
-//! 1. [`keys`]: generate an Ed25519 keypair, sign and verify.
-//! 2. [`peer_id`]: the libp2p-compatible peer id, `12D3KooW…`.
-//! 3. [`key_file`]: save the secret key with owner-only permissions, load it back.
-//! 4. [`seal`]: encrypt a message to a peer's public key (X25519 + ChaCha20-Poly1305).
+//! - [`keys`]: an Ed25519 keypair from secret bytes and from the OS, sign, verify
+//!   strictly, read public keys carefully (steps 1–5).
+//! - [`peer_id`]: the libp2p-compatible peer id, `12D3KooW…`, printed and parsed
+//!   (steps 6–7).
+//! - [`key_file`]: save the secret key with owner-only permissions, load it back
+//!   (steps 8–9).
+//! - [`seal`]: encrypt a message to a peer's public key (X25519 + HKDF-SHA256 +
+//!   ChaCha20-Poly1305), and refuse anything changed (steps 10–11).
 
 pub mod key_file;
 pub mod keys;

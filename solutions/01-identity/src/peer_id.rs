@@ -74,7 +74,11 @@ impl PeerId {
         bytes
     }
 
-    /// Reads the 38 bytes of an id, checking each layer: length, prefix, key.
+    /// Reads the 38 bytes of an id, checking each layer from the outside in and
+    /// reporting the first that is wrong: not 38 bytes is [`PeerIdError::WrongLength`],
+    /// another prefix is [`PeerIdError::NotEd25519`], a key that
+    /// [`PublicKey::from_bytes`] refuses is [`PeerIdError::InvalidKey`]. That order
+    /// tells a user who pasted half an id, or an RSA id, what they actually have.
     pub fn from_bytes(bytes: &[u8]) -> Result<PeerId, PeerIdError> {
         if bytes.len() != PREFIX.len() + 32 {
             return Err(PeerIdError::WrongLength { len: bytes.len() });
@@ -88,7 +92,7 @@ impl PeerId {
     }
 }
 
-/// The text form: base58btc, e.g. `12D3KooWD3eck…`.
+/// The text form: base58btc of the 38 bytes, e.g. `12D3KooWD3eck…`.
 impl fmt::Display for PeerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&bs58::encode(self.to_bytes()).into_string())
@@ -101,7 +105,9 @@ impl fmt::Debug for PeerId {
     }
 }
 
-/// Parses the text form, so `"12D3KooW…".parse::<PeerId>()` works.
+/// Parses the text form, so `"12D3KooW…".parse::<PeerId>()` works. Text that is
+/// not base58btc is [`PeerIdError::NotBase58`]; the bytes it decodes to are then
+/// checked as [`PeerId::from_bytes`] checks them.
 impl FromStr for PeerId {
     type Err = PeerIdError;
 

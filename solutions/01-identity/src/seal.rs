@@ -48,8 +48,10 @@ pub enum OpenError {
 }
 
 /// Encrypts `plaintext` so that only the holder of `recipient`'s secret key can
-/// read it. Every call uses a fresh ephemeral key, so sealing the same message
-/// twice gives two unrelated outputs.
+/// read it: the layout and the key derivation are the module documentation's, byte
+/// for byte, so that the reference can open it, and the output is 48 bytes longer
+/// than the plaintext (the ephemeral key and the tag). Every call uses a fresh ephemeral key, so sealing the
+/// same message twice gives two unrelated outputs.
 pub fn seal(recipient: &PublicKey, plaintext: &[u8]) -> Vec<u8> {
     let mut ephemeral = [0u8; 32];
     getrandom::fill(&mut ephemeral).expect("the operating system's random number generator failed");
@@ -66,7 +68,13 @@ pub fn seal(recipient: &PublicKey, plaintext: &[u8]) -> Vec<u8> {
     sealed
 }
 
-/// Decrypts a message [`seal`]ed to `keypair`'s public key.
+/// Decrypts a message [`seal`]ed to `keypair`'s public key, by this crate or by the
+/// reference, and returns the plaintext.
+///
+/// Fewer than 48 bytes is [`OpenError::TooShort`]. Everything else that
+/// fails is [`OpenError::Rejected`], without saying more: sealed to another key, any
+/// byte changed, or an ephemeral key of small order, whose "shared" secret is the
+/// same for every recipient, so anyone could have made the message.
 pub fn open(keypair: &Keypair, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
     if sealed.len() < OVERHEAD {
         return Err(OpenError::TooShort { len: sealed.len() });
@@ -84,7 +92,9 @@ pub fn open(keypair: &Keypair, sealed: &[u8]) -> Result<Vec<u8>, OpenError> {
 }
 
 /// The AEAD keyed for one message: HKDF-SHA256 over the shared secret, bound to both
-/// public keys so a sealed message cannot be replayed under another key pair.
+/// public keys (the `key` line of the module documentation) so a sealed message cannot
+/// be replayed under another key pair. [`seal`] and [`open`] both need it, and must
+/// derive the same key.
 fn cipher(shared: &[u8; 32], ephemeral_public: &[u8; 32], recipient: &PublicKey) -> ChaCha20Poly1305 {
     let hkdf = Hkdf::<Sha256>::new(None, shared);
     let mut key = [0u8; 32];
