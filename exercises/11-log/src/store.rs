@@ -59,15 +59,22 @@ pub struct LogFile {
 impl LogFile {
     /// Opens (or creates) the log of `author` at `path`. Returns the log and how many
     /// bytes of torn tail were cut off (0 after a clean shutdown).
+    ///
+    /// Every record must parse and continue the log. The first bad record decides: if it
+    /// could be a torn append (it is the last thing in the file, see `reaches_end`), it
+    /// is cut off, on the disk too, so the next append continues from the entries
+    /// before it. If more data follows it, that is [`StoreError::Corrupt`] at its offset,
+    /// and the file is left untouched for someone to inspect: never drop acknowledged
+    /// entries silently.
     pub fn open(path: &Path, author: [u8; 32]) -> Result<(LogFile, u64), StoreError> {
-        // TODO (step 8): read every record; on a bad one, cut a torn tail (step 9) or fail with Corrupt
+        // TODO (step 8)
         todo!()
     }
 
     /// Appends `entry`, which must continue the log, and returns only once it is on
     /// the disk: an acknowledged entry survives a crash.
     pub fn append(&mut self, entry: &Entry) -> Result<(), StoreError> {
-        // TODO (step 8): verify it continues the log, write the whole record, sync_data, then remember it
+        // TODO (step 8)
         todo!()
     }
 
@@ -84,9 +91,17 @@ fn record(bytes: &[u8], author: [u8; 32], last: Option<&Entry>) -> Result<(Entry
     todo!()
 }
 
-/// Whether the record at the start of `bytes` runs to the end of the file (or past
-/// it): what a torn append looks like.
+/// Whether the bad record at the start of `bytes` could be a torn append: the last
+/// thing in the file by both of its lengths. A torn write leaves a prefix of one record
+/// (or garbage where its bytes never reached the disk), so whatever it claims runs to
+/// the end of the file or past it. If either the record's length or, once its header
+/// is there, the entry's own payload length says the record ends *before* the file
+/// does, then more data follows it: that is corruption, and cutting there would throw
+/// away acknowledged entries (a one-bit change in a record's length in the middle of
+/// the file makes the record claim to run past the end, but its entry's own length
+/// still ends where it always did).
 fn reaches_end(bytes: &[u8]) -> bool {
     // TODO (step 9)
+    // TODO (step 10)
     todo!()
 }

@@ -59,6 +59,13 @@ pub struct LogFile {
 impl LogFile {
     /// Opens (or creates) the log of `author` at `path`. Returns the log and how many
     /// bytes of torn tail were cut off (0 after a clean shutdown).
+    ///
+    /// Every record must parse and continue the log. The first bad record decides: if it
+    /// could be a torn append (it is the last thing in the file, see `reaches_end`), it
+    /// is cut off, on the disk too, so the next append continues from the entries
+    /// before it. If more data follows it, that is [`StoreError::Corrupt`] at its offset,
+    /// and the file is left untouched for someone to inspect: never drop acknowledged
+    /// entries silently.
     pub fn open(path: &Path, author: [u8; 32]) -> Result<(LogFile, u64), StoreError> {
         let io = |source| StoreError::Io { path: path.to_path_buf(), source };
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(path).map_err(io)?;
@@ -127,11 +134,25 @@ fn record(bytes: &[u8], author: [u8; 32], last: Option<&Entry>) -> Result<(Entry
     Ok((entry, 4 + len))
 }
 
-/// Whether the record at the start of `bytes` runs to the end of the file (or past
-/// it): what a torn append looks like.
+/// Whether the bad record at the start of `bytes` could be a torn append: the last
+/// thing in the file by both of its lengths. A torn write leaves a prefix of one record
+/// (or garbage where its bytes never reached the disk), so whatever it claims runs to
+/// the end of the file or past it. If either the record's length or, once its header
+/// is there, the entry's own payload length says the record ends *before* the file
+/// does, then more data follows it: that is corruption, and cutting there would throw
+/// away acknowledged entries (a one-bit change in a record's length in the middle of
+/// the file makes the record claim to run past the end, but its entry's own length
+/// still ends where it always did).
 fn reaches_end(bytes: &[u8]) -> bool {
-    match bytes.get(..4) {
+    let rest = bytes.len() as u64;
+    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u64::from(u32::from_be_bytes(b.try_into().expect("4 bytes"))));
+    let Some(len) = u32_at(0) else { return true };
+    if 4 + len < rest {
+        return false;
+    }
+    // The entry's payload length sits 72 bytes into the entry (see `entry`).
+    match u32_at(4 + 72) {
         None => true,
-        Some(len) => 4 + u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize >= bytes.len(),
+        Some(payload) => 4 + 76 + payload + 64 >= rest,
     }
 }

@@ -304,12 +304,76 @@ fn step_9_torn_writes() {
     assert_eq!(std::fs::read(&path).expect("readable"), corrupt, "a corrupt file must be left untouched for inspection");
 }
 
+/// Any single flipped bit on disk keeps every intact entry or refuses to open: never a silent cut
+#[test]
+fn step_10_every_bit_flip() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let author = key(PUBLIC);
+    let log = their_log(5);
+    let mut full = Vec::new();
+    let mut starts = Vec::new();
+    for entry in &log {
+        starts.push(full.len());
+        let bytes = entry.to_bytes();
+        full.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        full.extend_from_slice(&bytes);
+    }
+    // Opening a torn file syncs the cut to the disk, so the flips run on a few threads:
+    // the time is the disk's, not the CPU's.
+    let bits: Vec<usize> = (0..full.len() * 8).collect();
+    let (kept, refused) = std::thread::scope(|scope| {
+        let workers: Vec<_> = bits
+            .chunks(bits.len().div_ceil(8))
+            .enumerate()
+            .map(|(worker, bits)| {
+                let (full, starts, log, dir) = (&full, &starts, &log, &dir);
+                scope.spawn(move || {
+                    let path = dir.path().join(format!("flipped-{worker}.log"));
+                    let (mut kept, mut refused) = (0, 0);
+                    for &bit in bits {
+                        let mut flipped = full.clone();
+                        flipped[bit / 8] ^= 1 << (bit % 8);
+                        // The record the flipped bit is in: every other record is intact.
+                        let record = starts.iter().rposition(|&s| s <= bit / 8).expect("inside a record");
+                        std::fs::write(&path, &flipped).expect("write");
+                        match subject::LogFile::open(&path, author) {
+                            Ok((file, _)) => {
+                                // Keeping every intact record means losing only the damaged
+                                // one, and only a last record can be lost without losing the
+                                // intact ones after it.
+                                assert_eq!(
+                                    (record, file.entries().len()),
+                                    (log.len() - 1, log.len() - 1),
+                                    "bit {bit} flipped (byte {} of record {}): opening must keep all {} intact entries or refuse with Corrupt, but it kept {}",
+                                    bit / 8 - starts[record],
+                                    record + 1,
+                                    log.len() - 1,
+                                    file.entries().len()
+                                );
+                                kept += 1;
+                            }
+                            Err(subject::StoreError::Corrupt { .. }) => {
+                                assert_eq!(std::fs::read(&path).expect("readable"), flipped, "bit {bit} flipped: a refused file must be left untouched");
+                                refused += 1;
+                            }
+                            Err(e) => panic!("bit {bit} flipped: expected Corrupt or a torn tail cut off, got {e}"),
+                        }
+                    }
+                    (kept, refused)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    });
+    assert!(kept > 0 && refused > 0, "flips in the last record are torn tails ({kept} opened), flips before it are corruption ({refused} refused)");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Random logs are byte-equal to the reference's, and verify on both sides
     #[test]
-    fn step_10_random_logs_match_the_reference(messages in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..12)) {
+    fn step_11_random_logs_match_the_reference(messages in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..12)) {
         let mut mine = subject::Writer::new(key(SECRET));
         let mut theirs = reference::Writer::new(key(SECRET));
         let mut log = Vec::new();
