@@ -123,14 +123,21 @@ impl App {
         Ok(report)
     }
 
-    /// The exercise to work on now: the first one not done.
+    /// The exercise to work on now: of those not done, the one the learner edited
+    /// last (by the newest file under its `src/` that git sees changed), else the
+    /// first one in book order.
     pub fn current<'a>(&'a self, cache: &std::collections::BTreeMap<String, Entry>) -> anyhow::Result<Option<&'a Exercise>> {
+        let mut not_done = Vec::new();
         for exercise in &self.ws.exercises {
             if self.status(exercise, cache, false)?.state != State::Done {
-                return Ok(Some(exercise));
+                not_done.push(exercise);
             }
         }
-        Ok(None)
+        let edited = not_done
+            .iter()
+            .filter(|e| self.git.state(e.crate_dir(self.mode)) == pristine::State::Modified)
+            .max_by_key(|e| newest_change(&e.crate_dir(self.mode).join("src")));
+        Ok(edited.or(not_done.first()).copied())
     }
 
     /// The exercise named, or the current one.
@@ -159,4 +166,22 @@ impl App {
     pub fn rel(&self, path: &Path) -> String {
         self.ws.rel(path).display().to_string()
     }
+}
+
+/// The time of the newest change to a file under `dir`.
+fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if let Ok(modified) = meta.modified() {
+                newest = newest.max(Some(modified));
+            }
+        }
+    }
+    newest
 }

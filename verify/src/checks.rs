@@ -8,6 +8,13 @@
 //!    If it hangs, the steps that never reported are named; if it crashes (a stack
 //!    overflow aborts the whole process), the unreported steps are run again one by
 //!    one, so the crash is pinned on the step that causes it.
+//!
+//! Which steps passed is never read from the test's standard output: the code under
+//! test writes there too, and a `println!("test checks::step_1 ... ok")` must not pass
+//! a step. The verdicts come from libtest's log file (`--logfile`), a file in a fresh
+//! folder of the runner's that only the harness writes to, and libtest's own closing
+//! summary must agree with them. Standard output is read only for what a learner
+//! should see: each failure's message, and the figures a measuring step prints.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -32,6 +39,15 @@ pub enum StepOutcome {
 pub struct StepResult {
     pub step: Step,
     pub outcome: StepOutcome,
+    /// What the step measured (`kit::figure` lines), passed or failed.
+    pub figures: Vec<Figure>,
+}
+
+/// One figure a measuring step printed, e.g. `messages per operation` = `5.7`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Figure {
+    pub label: String,
+    pub value: String,
 }
 
 /// What checking an exercise found.
@@ -99,8 +115,10 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
     };
     let started = Instant::now();
     let dir = exercise.crate_dir(options.mode).to_path_buf();
-    let output = run_binary(&binary, &dir, &[], Some(options.timeout))?;
-    let mut outcomes = libtest::parse(&output.stdout);
+    let scratch = Scratch::new(&ws.state_dir)?;
+    let output = run_binary(&binary, &dir, &[], Some(options.timeout), &scratch)?;
+    let mut figures = libtest::figures(&output.stdout);
+    let mut outcomes = trusted_outcomes(&output);
     let mut unfinished_reason = None;
     match output.ending {
         Ending::TimedOut(limit) => {
@@ -119,17 +137,20 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                 let crash = describe_exit(status, &output.stderr);
                 for step in missing {
                     let remaining = options.timeout.saturating_sub(started.elapsed());
-                    let alone = run_binary(&binary, &dir, &[&step.function], Some(remaining.max(Duration::from_secs(1))))?;
-                    let mut one = libtest::parse(&alone.stdout);
+                    let alone = run_binary(&binary, &dir, &[&step.function], Some(remaining.max(Duration::from_secs(1))), &scratch)?;
+                    for (name, found) in libtest::figures(&alone.stdout) {
+                        figures.entry(name).or_insert(found);
+                    }
+                    let mut one = trusted_outcomes(&alone);
                     let outcome = one.keys().find(|n| step.matches(n)).cloned().and_then(|n| one.remove(&n));
-                    match (outcome, alone.ending) {
+                    match (outcome, &alone.ending) {
                         (Some(outcome), _) => {
                             outcomes.insert(step.function.clone(), outcome);
                         }
                         (None, Ending::Exited(status)) => {
                             outcomes.insert(
                                 step.function.clone(),
-                                Outcome::Failed(describe_exit(status, &alone.stderr)),
+                                Outcome::Failed(describe_exit(*status, &alone.stderr)),
                             );
                         }
                         (None, Ending::TimedOut(_)) => {
@@ -151,7 +172,12 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                     unfinished_reason.clone().unwrap_or_else(|| "did not run".into()),
                 ),
             };
-            StepResult { step, outcome }
+            let figures = figures
+                .iter()
+                .find(|(n, _)| step.matches(n))
+                .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
+                .unwrap_or_default();
+            StepResult { step, outcome, figures }
         })
         .collect();
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
@@ -200,19 +226,98 @@ fn build(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Result
     }
 }
 
+/// A test run's output together with the verdicts from its log file.
+struct Run {
+    output: process::Output,
+    /// `ok NAME` / `failed NAME` / `ignored NAME` lines, as libtest wrote them.
+    log: String,
+}
+
+impl std::ops::Deref for Run {
+    type Target = process::Output;
+    fn deref(&self) -> &process::Output {
+        &self.output
+    }
+}
+
+/// A folder of the runner's own for the log files of one check, removed afterwards.
+struct Scratch {
+    dir: PathBuf,
+    runs: std::cell::Cell<u32>,
+}
+
+impl Scratch {
+    fn new(state_dir: &std::path::Path) -> Result<Scratch, CheckError> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let dir = state_dir.join("runs").join(format!("{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(CheckError::Run)?;
+        Ok(Scratch { dir, runs: std::cell::Cell::new(0) })
+    }
+
+    fn next_log(&self) -> PathBuf {
+        self.runs.set(self.runs.get() + 1);
+        self.dir.join(format!("run-{}.log", self.runs.get()))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The outcomes of a run that the runner can trust: a step passed only if libtest's
+/// log says so. Failure messages come from standard output (the panic report); a
+/// `test … ok` line there counts for nothing. If libtest's closing summary (its last
+/// `test result:` line) disagrees with the log, the output was forged or mangled, and
+/// no step of the run passes.
+fn trusted_outcomes(run: &Run) -> std::collections::BTreeMap<String, Outcome> {
+    let printed = libtest::parse(&run.stdout);
+    let mut outcomes = libtest::parse_log(&run.log);
+    for (name, outcome) in outcomes.iter_mut() {
+        if let (Outcome::Failed(message), Some(Outcome::Failed(printed))) = (&mut *outcome, printed.get(name)) {
+            *message = printed.clone();
+        }
+    }
+    let passed = outcomes.values().filter(|o| **o == Outcome::Passed).count();
+    let exited_cleanly = matches!(run.ending, Ending::Exited(status) if status.success());
+    if let Some(summary) = libtest::summary(&run.stdout)
+        && exited_cleanly
+        && summary.passed != passed
+    {
+        let forged = "the test output does not agree with the test harness's own record of \
+                      it: did the code print libtest's lines itself? Only the harness decides \
+                      what passed.";
+        for outcome in outcomes.values_mut() {
+            *outcome = Outcome::Failed(forged.into());
+        }
+    }
+    outcomes
+}
+
 fn run_binary(
     binary: &PathBuf,
     dir: &PathBuf,
     filter: &[&str],
     limit: Option<Duration>,
-) -> Result<process::Output, CheckError> {
+    scratch: &Scratch,
+) -> Result<Run, CheckError> {
+    let log = scratch.next_log();
     let mut command = Command::new(binary);
     command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
+    // The verdicts go to a file only libtest writes; the successes' output is shown
+    // too, so a passing measuring step can show its figures.
+    command.arg("--logfile").arg(&log).arg("--show-output");
     // The runner shows each failure's message and location; a backtrace (from a
     // RUST_BACKTRACE=1 many people keep in their shell) would bury them. For one,
     // run the test with `cargo test -p NAME` directly.
     command.env("RUST_BACKTRACE", "0");
-    process::run(command, limit).map_err(CheckError::Run)
+    let mut output = process::run(command, limit).map_err(CheckError::Run)?;
+    // libtest says `--logfile` is deprecated (its JSON output, the alternative, still
+    // needs a nightly compiler); the learner need not read about it.
+    output.stderr = output.stderr.lines().filter(|l| !l.contains("`--logfile` is deprecated")).map(|l| format!("{l}\n")).collect();
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    Ok(Run { output, log })
 }
 
 /// Says how a test process ended when it did not report every step.

@@ -2,7 +2,10 @@
 //!
 //! The stable, human format is what we have (the JSON format needs a nightly
 //! compiler). Its shape is steady: one `test NAME ... ok|FAILED|ignored` line per
-//! test, then one `---- NAME stdout ----` section per failure holding the panic.
+//! test, then one `---- NAME stdout ----` section per failure holding the panic (and,
+//! with `--show-output`, one per success). The code under test can print anything
+//! there, so the verdicts are taken from libtest's log file instead ([`parse_log`]);
+//! standard output gives messages and figures only.
 
 use std::collections::BTreeMap;
 
@@ -37,15 +40,75 @@ pub fn parse(stdout: &str) -> BTreeMap<String, Outcome> {
     outcomes
 }
 
-/// The `---- NAME stdout ----` sections: what each failing test printed.
+/// The verdicts of libtest's log file (`--logfile`): one `ok NAME`, `failed NAME`
+/// (or `failed NAME` after a message) or `ignored NAME` line per test that finished.
+pub fn parse_log(log: &str) -> BTreeMap<String, Outcome> {
+    let mut outcomes = BTreeMap::new();
+    for line in log.lines() {
+        let Some((verdict, name)) = line.split_once(' ') else { continue };
+        let outcome = match verdict {
+            "ok" => Outcome::Passed,
+            "ignored" => Outcome::Ignored,
+            v if v.starts_with("failed") => Outcome::Failed(String::new()),
+            _ => continue,
+        };
+        // `failed (time out) NAME` and the like: the name is the last word.
+        let name = name.rsplit(' ').next().unwrap_or(name);
+        outcomes.insert(name.trim().to_string(), outcome);
+    }
+    outcomes
+}
+
+/// The counts in libtest's closing `test result:` line (the last one printed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+}
+
+pub fn summary(stdout: &str) -> Option<Summary> {
+    let line = stdout.lines().rev().find(|l| l.starts_with("test result: "))?;
+    let count = |what: &str| -> Option<usize> {
+        line.split(';').find_map(|part| part.trim().strip_suffix(what)?.trim().rsplit(' ').next()?.parse().ok())
+    };
+    Some(Summary { passed: count(" passed")?, failed: count(" failed")? })
+}
+
+/// The figures (`figure: LABEL: VALUE` lines, printed by `kit::figure`) in each
+/// test's output section, in the order printed.
+pub fn figures(stdout: &str) -> BTreeMap<String, Vec<(String, String)>> {
+    let mut figures = BTreeMap::new();
+    for (name, text) in sections(stdout) {
+        let found: Vec<(String, String)> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix(FIGURE))
+            .filter_map(|f| f.split_once(": "))
+            .map(|(label, value)| (label.trim().to_string(), value.trim().to_string()))
+            .collect();
+        if !found.is_empty() {
+            figures.insert(name, found);
+        }
+    }
+    figures
+}
+
+/// The start of a figure line (kit's `FIGURE_PREFIX`).
+const FIGURE: &str = "figure: ";
+
+/// The `---- NAME stdout ----` sections: what each test printed (the failing ones,
+/// and with `--show-output` the passing ones too).
 fn failure_sections(stdout: &str) -> Vec<(String, String)> {
+    sections(stdout)
+}
+
+fn sections(stdout: &str) -> Vec<(String, String)> {
     let mut sections = Vec::new();
     let mut current: Option<(String, String)> = None;
     for line in stdout.lines() {
         if let Some(name) = line.strip_prefix("---- ").and_then(|l| l.strip_suffix(" stdout ----")) {
             sections.extend(current.take());
             current = Some((name.to_string(), String::new()));
-        } else if line == "failures:" || line.starts_with("test result: ") {
+        } else if line == "failures:" || line == "successes:" || line.starts_with("test result: ") {
             sections.extend(current.take());
         } else if let Some((_, text)) = current.as_mut() {
             text.push_str(line);
@@ -72,7 +135,7 @@ pub fn tidy(raw: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut location: Option<String> = None;
     for line in raw.lines() {
-        if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") {
+        if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") || line.starts_with(FIGURE) {
             continue;
         }
         // `thread 'name' panicked at …`, or in recent Rust versions `thread 'name' (id) panicked at …`.
@@ -158,6 +221,19 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
             tidy(raw),
             "assertion `left == right` failed: ids differ\n  left: 1\n right: 2\n  at tests/checks/mod.rs:9:5"
         );
+    }
+
+    #[test]
+    fn verdicts_come_from_the_log_and_figures_from_any_section() {
+        let log = "ok checks::step_1_keys\nignored checks::step_3_seal\nfailed checks::step_2_sign\n";
+        let outcomes = parse_log(log);
+        assert_eq!(outcomes["checks::step_1_keys"], Outcome::Passed);
+        assert_eq!(outcomes["checks::step_2_sign"], Outcome::Failed(String::new()));
+        assert_eq!(outcomes["checks::step_3_seal"], Outcome::Ignored);
+        let out = "successes:\n\n---- checks::step_1 stdout ----\nfigure: messages per operation: 5.7\nother\n\nsuccesses:\n    checks::step_1\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s\n";
+        assert_eq!(figures(out)["checks::step_1"], vec![("messages per operation".to_string(), "5.7".to_string())]);
+        assert_eq!(summary(out), Some(Summary { passed: 1, failed: 0 }));
+        assert_eq!(summary(OUTPUT), Some(Summary { passed: 1, failed: 1 }));
     }
 
     #[test]

@@ -99,6 +99,59 @@ fn a_hanging_check_is_stopped_with_a_clear_message_and_no_stray_process() {
 }
 
 #[test]
+fn printing_libtests_own_lines_passes_nothing() {
+    let sb = Sandbox::new();
+    sb.write_lib(CHEAT);
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(!text.contains("fixture is done"), "{text}");
+    assert!(!text.contains('✓'), "no step passes on printed lines: {text}");
+    assert!(text.contains("0 of 2 steps pass"), "{text}");
+    assert!(text.contains("exit"), "the early exit is named: {text}");
+
+    sb.write_lib(FORGE);
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("✓ 1. Add two numbers."), "{text}");
+    assert!(text.contains("✗ 2. Greet by name"), "a forged line does not pass a failing step: {text}");
+    assert!(text.contains("1 of 2 steps pass"), "{text}");
+    let list: serde_json::Value = serde_json::from_slice(&sb.verify().args(["list", "--json"]).output().unwrap().stdout).unwrap();
+    let fixture = list.as_array().unwrap().iter().find(|i| i["name"] == "fixture").unwrap().clone();
+    assert_eq!(fixture["steps_passed"], 1, "{fixture}");
+}
+
+#[test]
+fn a_grandchild_that_leaves_the_group_neither_hangs_the_runner_nor_survives() {
+    let sb = Sandbox::new();
+    sb.write_lib(ESCAPE);
+    sb.verify().args(["check", "fixture", "--timeout", "5"]).output().unwrap();
+    let started = Instant::now();
+    let out = sb.verify().args(["check", "fixture", "--timeout", "5"]).output().unwrap();
+    let took = started.elapsed();
+    let text = stdout(&out);
+    assert!(took < Duration::from_secs(20), "the runner waited for the grandchild's pipes: {took:?}\n{text}");
+    assert!(text.contains("fixture is done"), "{text}");
+    let ps = std::process::Command::new("ps").args(["-eo", "args"]).output().unwrap();
+    let stray: Vec<String> = stdout(&ps).lines().filter(|l| l.trim() == "sleep 611").map(String::from).collect();
+    assert!(stray.is_empty(), "the grandchild survived: {stray:?}");
+}
+
+#[test]
+fn a_crate_that_cannot_be_downloaded_is_not_called_a_compile_error() {
+    let sb = Sandbox::new();
+    let manifest = sb.exercise().join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace("[dev-dependencies]", "[dependencies]\nitoa = \"=0.4.2\"\n\n[dev-dependencies]");
+    write(&manifest, &text);
+    let out = sb.verify().args(["check", "fixture"]).env("CARGO_HOME", sb.root.join("empty-cargo-home")).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(!text.contains("does not compile"), "{text}");
+    assert!(text.contains("needs the network once"), "{text}");
+    assert!(text.contains("cargo verify setup"), "and says what to run: {text}");
+}
+
+#[test]
 fn a_crash_is_pinned_on_the_step_that_causes_it() {
     let sb = Sandbox::new();
     sb.write_lib(CRASH);
@@ -263,4 +316,49 @@ fn watch_rechecks_on_save_and_moves_on_when_done() {
         assert!(Instant::now() < deadline, "watch did not quit on q");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn watch_checks_once_and_then_once_per_save_never_on_its_own_reads() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::{Arc, Mutex};
+
+    let sb = Sandbox::new();
+    sb.verify().args(["check", "fixture"]).output().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+        .current_dir(&sb.root)
+        .env("CARGO_TARGET_DIR", sb.target())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("NO_COLOR", "1")
+        .args(["watch", "fixture"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&lines);
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let count = |needle: &str| lines.lock().unwrap().iter().filter(|l| l.contains(needle)).count();
+    let wait_for_watching = |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while count("Watching exercises/99-fixture/src") < n {
+            assert!(Instant::now() < deadline, "no check finished: {:?}", lines.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for_watching(1);
+    // Nothing saved: the check's own build and reads must not wake the watcher.
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(count("Checking fixture"), 1, "re-checked with no save: {:?}", lines.lock().unwrap());
+    sb.write_lib(HALF);
+    wait_for_watching(2);
+    std::thread::sleep(Duration::from_secs(4));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(count("Checking fixture"), 2, "one save, one re-check: {:?}", lines.lock().unwrap());
 }

@@ -9,8 +9,13 @@ use crate::app::App;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The exercise, e.g. `identity` or `01-identity` (default: the first one not done).
+    /// The exercise, e.g. `identity` or `01-identity` (default: the one you worked on
+    /// last, else the first one not done).
     name: Option<String>,
+    /// Print the result as JSON (steps, outcomes, messages, figures) for scripts and
+    /// for comparing figures across a room.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
@@ -18,8 +23,69 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", style::green("Every exercise is done: nothing left to check."));
         return Ok(ExitCode::SUCCESS);
     };
-    let done = check_and_print(app, exercise)?;
+    let done = if args.json {
+        let report = app.check(exercise)?;
+        println!("{}", serde_json::to_string_pretty(&to_json(exercise, &report))?);
+        report.done()
+    } else {
+        check_and_print(app, exercise)?
+    };
     Ok(if done { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// The report as JSON: what `--json` prints.
+fn to_json(exercise: &Exercise, report: &Report) -> serde_json::Value {
+    match report {
+        Report::BuildFailed { errors, cargo } => serde_json::json!({
+            "name": exercise.name,
+            "done": false,
+            "built": false,
+            "errors": errors.iter().map(|e| style::strip_ansi(e)).collect::<Vec<_>>(),
+            "needs_network": needs_network(cargo),
+        }),
+        Report::Ran { steps, elapsed } => serde_json::json!({
+            "name": exercise.name,
+            "done": report.done(),
+            "built": true,
+            "seconds": elapsed.as_secs_f64(),
+            "steps": steps.iter().map(|r| {
+                let (outcome, message) = match &r.outcome {
+                    StepOutcome::Passed => ("passed", None),
+                    StepOutcome::Failed(m) => ("failed", Some(style::strip_ansi(m))),
+                    StepOutcome::Unfinished(m) => ("unfinished", Some(style::strip_ansi(m))),
+                };
+                serde_json::json!({
+                    "number": r.step.number,
+                    "function": r.step.function,
+                    "description": r.step.description,
+                    "outcome": outcome,
+                    "message": message,
+                    "figures": r.figures,
+                })
+            }).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+/// When cargo failed because it could not download a crate, the crate it named (or
+/// `"?"`): the learner needs the network once, not a fix to their code.
+pub fn needs_network(cargo: &str) -> Option<String> {
+    const SIGNS: [&str; 8] = [
+        "failed to download",
+        "you're using offline mode",
+        "attempting to make an HTTP request, but --offline was specified",
+        "Unable to update registry",
+        "failed to query replaced source registry",
+        "Couldn't resolve host",
+        "failed to get `",
+        "download of ",
+    ];
+    cargo.lines().find(|l| SIGNS.iter().any(|s| l.contains(s)))?;
+    let crate_name = cargo.lines().find_map(|l| {
+        let rest = l.split("failed to download ").nth(1)?;
+        Some(rest.trim().trim_matches('`').to_string())
+    });
+    Some(crate_name.unwrap_or_else(|| "?".into()))
 }
 
 /// Checks `exercise` and prints what a learner needs; returns whether it is done.
@@ -44,6 +110,21 @@ const ERRORS_SHOWN: usize = 3;
 
 pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
     match report {
+        Report::BuildFailed { errors, cargo } if errors.is_empty() && needs_network(cargo).is_some() => {
+            let what = needs_network(cargo).unwrap_or_default();
+            println!();
+            println!("{}", style::red("✗ Cargo needs the network once, and could not reach it."));
+            println!();
+            if what != "?" {
+                println!("  It could not download {what}.");
+            }
+            println!("  Your code was not built, so nothing is wrong with it. Once you are online, run");
+            println!("      cargo verify setup");
+            println!("  It downloads and builds everything every exercise needs (a few minutes, once);");
+            println!("  after that, everything works offline.");
+            let tail: Vec<&str> = cargo.lines().rev().take(4).collect();
+            println!("{}", style::dim(&tail.into_iter().rev().collect::<Vec<_>>().join("\n")));
+        }
         Report::BuildFailed { errors, cargo } => {
             println!();
             println!("{}", style::red("✗ The code does not compile yet."));
@@ -85,6 +166,10 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                         }
                         first_failure = false;
                     }
+                }
+                if !result.figures.is_empty() {
+                    let figures: Vec<String> = result.figures.iter().map(|f| format!("{} {}", f.label, f.value)).collect();
+                    println!("      {} {}", style::dim("measured:"), figures.join(" · "));
                 }
             }
             let passed = report.passed().len();

@@ -80,6 +80,47 @@ fn step_2_greet() {
 }
 "#;
 
+const HINTS: &str = r#"[steps]
+1 = ["first hint", "second hint", "third hint"]
+2 = ["a hint for greeting"]
+"#;
+
+/// Plays a learner who tries to pass without solving: prints libtest's own lines
+/// and summary straight to standard output, then exits successfully.
+pub const CHEAT: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "test checks::step_1_add ... ok");
+    let _ = writeln!(out, "test checks::step_2_greet ... ok");
+    let _ = writeln!(out, "\ntest result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s");
+    let _ = out.flush();
+    std::process::exit(0)
+}
+pub fn greet(name: &str) -> String { todo!() }
+"#;
+
+/// Solves step 1 honestly, forges step 2's verdict and summary, and fails it.
+pub const FORGE: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + b }
+pub fn greet(name: &str) -> String {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "test checks::step_2_greet ... ok");
+    panic!("not solved")
+}
+"#;
+
+/// Passes, but leaves a grandchild in a session of its own that holds the output
+/// pipes open for ten minutes.
+pub const ESCAPE: &str = r#"
+pub fn add(a: u32, b: u32) -> u32 { a + b }
+pub fn greet(name: &str) -> String {
+    let _ = std::process::Command::new("setsid").args(["sleep", "611"]).spawn();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    format!("Hello, {name}!")
+}
+"#;
+
 fn fixture_manifest(name: &str, dev: &str) -> String {
     format!(
         r#"[package]
@@ -94,7 +135,6 @@ chapter = "introduction.md"
 minutes = 1
 summary = "A tiny exercise the runner's tests use."
 edit = ["src/lib.rs"]
-hints = ["first hint", "second hint", "third hint"]
 
 [dev-dependencies]
 {dev}
@@ -113,6 +153,7 @@ impl Sandbox {
         write(&ex.join("src/lib.rs"), PRISTINE);
         write(&ex.join("tests/fixture.rs"), "use fixture as subject;\nuse fixture_solution as reference;\nmod checks;\n");
         write(&ex.join("tests/checks/mod.rs"), CHECKS);
+        write(&root.join("verify/hints/99-fixture.toml"), HINTS);
         write(&sol.join("Cargo.toml"), &fixture_manifest("fixture-solution", "").replace("[package.metadata.handbook]", "[package.metadata.unused]"));
         write(&sol.join("src/lib.rs"), SOLVED);
         write(
