@@ -8,10 +8,18 @@
 //! The network interface is a parameter: the checks use the loopback interface only,
 //! so no multicast leaves the machine; a workshop room uses the LAN.
 //!
-//! This is your crate: the functions marked `TODO` still call `todo!()`. Replace
-//! each with an implementation until `cargo verify check mdns` passes. `src/main.rs`
-//! uses them to show the peers around you: `cargo run -p mdns -- PEER TOPIC PORT`
-//! (add `--lan` in a workshop room).
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! write until `cargo verify check mdns` passes; the steps are the checks':
+//!
+//! - [`daemon`] and [`announcement`]: what a peer announces, and where (step 1);
+//! - [`parse`]: what a peer makes of someone else's announcement (step 2);
+//! - [`Discovery::start`]: be found (step 3); [`Discovery::next_event`]: find the
+//!   others of your topic and nothing else (step 4);
+//! - leaving: [`Discovery::stop`] says goodbye, and a peer that leaves is reported as
+//!   [`Event::Left`] (step 5).
+//!
+//! `src/main.rs` uses them to show the peers around you (`cargo run -p mdns -- PEER
+//! TOPIC PORT`, with `--lan` in a workshop room).
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.
@@ -68,7 +76,9 @@ pub enum MdnsError {
     Name(String),
 }
 
-/// An mDNS daemon that uses only `interface`.
+/// An mDNS daemon that sends and listens on `interface` and no other: a daemon starts
+/// on every interface it finds, and the checks must not send multicast beyond the
+/// loopback interface. Whatever the daemon refuses is [`MdnsError::Daemon`].
 pub fn daemon(interface: &Interface) -> Result<ServiceDaemon, MdnsError> {
     // TODO (step 1)
     todo!()
@@ -76,14 +86,22 @@ pub fn daemon(interface: &Interface) -> Result<ServiceDaemon, MdnsError> {
 
 /// The service instance announcing `peer` for `topic` on `port`: named after the peer,
 /// host `<peer>.local.`, TXT `peer=<peer>` and `topic=<topic>`, with the addresses of
-/// whichever interfaces the daemon uses.
+/// whichever interfaces the daemon uses (filled in by the daemon, since the same
+/// announcement serves loopback and a LAN).
+///
+/// The peer name becomes a DNS label, so one that cannot be (empty, over 63 bytes, or
+/// with a dot) is [`MdnsError::Name`], before anything is built; so is a topic that is
+/// empty or over 200 bytes (a TXT entry holds at most 255).
 pub fn announcement(peer: &str, topic: &str, port: u16) -> Result<ServiceInfo, MdnsError> {
     // TODO (step 1)
     todo!()
 }
 
 /// The peer a resolved service announces, if it is one of ours: the right type, a
-/// `peer` and a `topic` in its TXT record, and an instance named after its peer.
+/// `peer` and a `topic` in its TXT record, and an instance named after its peer (so
+/// one peer cannot announce itself under another's name). Anything else on the
+/// network is `None`: not an error, just not for us. The addresses come sorted, so
+/// that two announcements of the same peer compare equal.
 pub fn parse(service: &ResolvedService) -> Option<Peer> {
     // TODO (step 2)
     todo!()
@@ -101,27 +119,35 @@ pub struct Discovery {
 }
 
 impl Discovery {
-    /// Announces `peer` for `topic` on `port` over `interface`, and starts browsing.
+    /// Announces `peer` for `topic` on `port` over `interface`, and starts browsing
+    /// [`SERVICE_TYPE`]. Returns at once: answers arrive later, through
+    /// [`Discovery::next_event`].
     pub fn start(interface: &Interface, peer: &str, topic: &str, port: u16) -> Result<Discovery, MdnsError> {
-        // TODO (step 3–4)
+        // TODO (step 3)
         todo!()
     }
 
     /// The next event about another peer of our topic, waiting at most `timeout`.
-    /// Our own announcement, other topics and repeated announcements are skipped.
+    /// Our own announcement, other topics and repeated announcements are skipped;
+    /// `None` when `timeout` passes with no news. The whole wait is bounded by
+    /// `timeout`, however many skipped events arrive meanwhile.
     pub fn next_event(&mut self, timeout: Duration) -> Option<Event> {
-        // TODO (step 3–4)
+        // TODO (step 4)
         todo!()
     }
 
-    /// What a daemon event means for us, if anything.
+    /// What a daemon event means for us, if anything: a resolved peer of our topic not
+    /// reported yet is [`Event::Joined`]; the removal of one we reported is
+    /// [`Event::Left`]; everything else is nothing.
     fn interpret(&mut self, event: ServiceEvent) -> Option<Event> {
-        // TODO (step 3–4)
+        // TODO (step 4): Joined
+        // TODO (step 5): Left
         todo!()
     }
 
     /// Says goodbye (so the others notice at once, not when the announcement would
-    /// expire) and stops the daemon.
+    /// expire) and stops the daemon. The goodbye is sent by the daemon, so it must be
+    /// on the network before the daemon stops.
     pub fn stop(self) {
         // TODO (step 5)
         todo!()
