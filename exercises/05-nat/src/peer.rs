@@ -94,69 +94,84 @@ impl Peer {
         format!("hello from {}", self.id)
     }
 
+    /// If this peer dials, asks the server to introduce it to the peer it dials, and
+    /// notes when (for [`RECONNECT`]).
     fn ask_server(&mut self, ctx: &mut HostContext) {
-
-        // TODO (step 3–5)
-
-        todo!()
-
+        if let Some(to) = self.dial.clone() {
+            self.last_connect = Some(ctx.now());
+            ctx.send(self.server, Wire::Connect { from: self.id.clone(), to }.encode());
+        }
     }
 
     /// The way is open to `path` (a punch got through, or the relay is ready):
     /// remember it, and say hello over it.
+    ///
+    /// Called for every punch that gets through, so it must tell news from repeats:
+    /// a connection opens once, and the greeting goes once per path. A direct path
+    /// replaces a relayed one (a punch can get through late), never the reverse.
     fn connected(&mut self, ctx: &mut HostContext, path: Path) {
-        // TODO (step 3–5)
+        // TODO (step 3)
+        // TODO (step 4): the relayed path, and the upgrade to direct
         todo!()
     }
 
-    /// Sends `data` to the other peer over the connection.
+    /// Sends `data` to the other peer over the connection: straight to the punched
+    /// address, or through the relay, tagged with the session either way. Without a
+    /// connection there is nowhere to send it, and it is dropped.
     pub fn send_data(&mut self, ctx: &mut HostContext, data: String) {
-        // TODO (step 3–5)
+        // TODO (step 3): direct
+        // TODO (step 4): relayed
         todo!()
     }
 
+    /// Keeps `data` from the other peer, once: the same greeting may come twice, over
+    /// two paths.
     fn receive(&mut self, data: String) {
-
-        // TODO (step 3–5)
-
-        todo!()
-
+        if !self.received.contains(&data) {
+            self.received.push(data);
+        }
     }
 
+    /// One punch toward the other peer of the session, at the endpoint the server saw
+    /// it at: it opens the way out through our own NAT, and gets through theirs if
+    /// theirs lets it in.
     fn punch(&self, ctx: &mut HostContext) {
-
-        // TODO (step 3–5)
-
+        // TODO (step 3)
         todo!()
-
     }
 
     /// Whether `from` and `session` name the session we are in.
     fn ours(&self, from: &str, session: u64) -> bool {
-        // TODO (step 3–5)
-        todo!()
+        self.session.as_ref().is_some_and(|s| s.peer == from && s.id == session)
     }
 }
 
 impl Host for Peer {
+    /// Registers with the server, and starts the tick that drives every retry: a
+    /// datagram may be lost, so nothing is sent once and trusted to arrive.
     fn on_start(&mut self, ctx: &mut HostContext) {
-        // TODO (step 3–5)
+        // TODO (step 3)
         todo!()
     }
 
+    /// One datagram. What each message means is in [`Wire`]; whom to believe is the
+    /// point: the server's messages only from the server, the relay's only from the
+    /// relay and for our session, and the other peer's only for our session (the peer
+    /// and the number the server named), but from whatever address they arrive, since
+    /// that address is the way through. A punch is answered where it came from.
+    /// Anything else is dropped.
     fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
-
-        // TODO (step 3–5)
-
+        // TODO (step 3): register, introduction, punches, direct data
+        // TODO (step 4): the relay's answers
+        // TODO (step 5): the reference's punches and data may cross or overtake yours
         todo!()
-
     }
 
+    /// The tick: every retry happens here, paced by [`TICK`], [`PUNCH_FOR`] and
+    /// [`RECONNECT`], until there is a connection.
     fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
-
-        // TODO (step 3–5)
-
+        // TODO (step 3): keep trying to register, be introduced, punch
+        // TODO (step 4): after PUNCH_FOR, the relay
         todo!()
-
     }
 }

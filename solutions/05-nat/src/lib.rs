@@ -10,6 +10,12 @@
 //! - [`server`]: the rendezvous server (given).
 //! - [`relay`]: a relay that forwards only between the two peers of a session.
 //! - [`peer`]: a peer that registers, punches, and falls back to the relay.
+//!
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! write until `cargo verify check nat` passes; the steps are the checks': first
+//! [`direct_possible`] (step 1), then the relay (step 2), then the peer: punching
+//! between cone NATs (step 3), every pair with the relay as the fallback (step 4),
+//! and working with the reference's peers (step 5).
 
 pub mod peer;
 pub mod relay;
@@ -26,11 +32,14 @@ pub use wire::Wire;
 /// by punching: each sends to the address the rendezvous server saw the other at,
 /// and accepts the other's packets from wherever they arrive.
 ///
-/// It fails only when one side is symmetric (a new, unguessable port for each
-/// destination, so the address the server saw is not the one the other peer will
-/// see) and the other side filters by port (port-restricted or symmetric), so it
-/// only lets in the port it sent to, which is never the port the packets come from.
+/// This is the theory the peers' outcomes are checked against: for each of the 16
+/// ordered pairs, think through which port each NAT gives the punch to the other, and
+/// which packets each lets in (the chapter's table of behaviours, RFC 4787's terms).
 pub fn direct_possible(a: NatKind, b: NatKind) -> bool {
+    // It fails only when one side is symmetric (a new, unguessable port for each
+    // destination, so the address the server saw is not the one the other peer will
+    // see) and the other side filters by port (port-restricted or symmetric), so it
+    // only lets in the port it sent to, which is never the port the packets come from.
     use NatKind::{PortRestricted, Symmetric};
     !matches!((a, b), (Symmetric, PortRestricted | Symmetric) | (PortRestricted, Symmetric))
 }

@@ -94,6 +94,8 @@ impl Peer {
         format!("hello from {}", self.id)
     }
 
+    /// If this peer dials, asks the server to introduce it to the peer it dials, and
+    /// notes when (for [`RECONNECT`]).
     fn ask_server(&mut self, ctx: &mut HostContext) {
         if let Some(to) = self.dial.clone() {
             self.last_connect = Some(ctx.now());
@@ -103,6 +105,10 @@ impl Peer {
 
     /// The way is open to `path` (a punch got through, or the relay is ready):
     /// remember it, and say hello over it.
+    ///
+    /// Called for every punch that gets through, so it must tell news from repeats:
+    /// a connection opens once, and the greeting goes once per path. A direct path
+    /// replaces a relayed one (a punch can get through late), never the reverse.
     fn connected(&mut self, ctx: &mut HostContext, path: Path) {
         let Some(session) = self.session.clone() else { return };
         let upgrade = matches!((&self.connection, path), (None, _) | (Some(Connection { path: Path::Relayed, .. }), Path::Direct(_)));
@@ -113,7 +119,9 @@ impl Peer {
         self.send_data(ctx, self.greeting());
     }
 
-    /// Sends `data` to the other peer over the connection.
+    /// Sends `data` to the other peer over the connection: straight to the punched
+    /// address, or through the relay, tagged with the session either way. Without a
+    /// connection there is nowhere to send it, and it is dropped.
     pub fn send_data(&mut self, ctx: &mut HostContext, data: String) {
         let (Some(connection), Some(session)) = (&self.connection, &self.session) else { return };
         match connection.path {
@@ -122,12 +130,17 @@ impl Peer {
         }
     }
 
+    /// Keeps `data` from the other peer, once: the same greeting may come twice, over
+    /// two paths.
     fn receive(&mut self, data: String) {
         if !self.received.contains(&data) {
             self.received.push(data);
         }
     }
 
+    /// One punch toward the other peer of the session, at the endpoint the server saw
+    /// it at: it opens the way out through our own NAT, and gets through theirs if
+    /// theirs lets it in.
     fn punch(&self, ctx: &mut HostContext) {
         if let Some(session) = &self.session {
             ctx.send(session.endpoint, Wire::Punch { from: self.id.clone(), session: session.id }.encode());
@@ -141,11 +154,19 @@ impl Peer {
 }
 
 impl Host for Peer {
+    /// Registers with the server, and starts the tick that drives every retry: a
+    /// datagram may be lost, so nothing is sent once and trusted to arrive.
     fn on_start(&mut self, ctx: &mut HostContext) {
         ctx.send(self.server, Wire::Register { peer: self.id.clone() }.encode());
         ctx.set_timer(TICK, TICK_TAG);
     }
 
+    /// One datagram. What each message means is in [`Wire`]; whom to believe is the
+    /// point: the server's messages only from the server, the relay's only from the
+    /// relay and for our session, and the other peer's only for our session (the peer
+    /// and the number the server named), but from whatever address they arrive, since
+    /// that address is the way through. A punch is answered where it came from.
+    /// Anything else is dropped.
     fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
         let Some(message) = Wire::decode(payload) else { return };
         match message {
@@ -190,6 +211,8 @@ impl Host for Peer {
         }
     }
 
+    /// The tick: every retry happens here, paced by [`TICK`], [`PUNCH_FOR`] and
+    /// [`RECONNECT`], until there is a connection.
     fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
         if tag != TICK_TAG {
             return;

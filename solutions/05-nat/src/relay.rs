@@ -46,6 +46,14 @@ impl Relay {
     }
 
     /// `peer` at `addr` asks to join `session` with `to`.
+    ///
+    /// A session is ready only when two peers have each asked for the other; then both
+    /// hear [`Wire::RelayReady`]. The first to ask waits, and may ask again (its
+    /// retries, perhaps from a new address, replace its request). Once ready, a session
+    /// never changes hands: a member asking again from its own address hears
+    /// `RelayReady` again (the first may have been lost), and anyone else, a member's
+    /// name from another address included, is refused. A new session beyond
+    /// [`MAX_SESSIONS`] is refused too.
     fn join(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, peer: String, to: String, session: u64) {
         let me = Member { peer, addr };
         match self.sessions.get(&session).cloned() {
@@ -79,6 +87,10 @@ impl Relay {
     }
 
     /// Data for `session` from `addr`: to the other member, if `addr` is a member.
+    ///
+    /// Only a ready session forwards, and only from the address a member joined from:
+    /// the session number may have leaked, the address a member's NAT gives it cannot
+    /// be forged from elsewhere. Everything else is refused, and counted.
     fn data(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, session: u64, data: String) {
         let other = match self.sessions.get(&session) {
             Some(Session::Ready { a, b }) if a.addr == addr => b.addr,
@@ -91,6 +103,8 @@ impl Relay {
 }
 
 impl Host for Relay {
+    /// A datagram: a join or data goes to [`Relay::join`] or [`Relay::data`]; anything
+    /// else is not for a relay, and is dropped without an answer.
     fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
         match Wire::decode(payload) {
             Some(Wire::RelayJoin { from: peer, to, session }) => self.join(ctx, from, peer, to, session),
