@@ -14,6 +14,18 @@ use crate::line::{Line, Shown, history};
 /// The longest line, in bytes of text.
 pub const MAX_TEXT: usize = 1000;
 
+/// How far ahead of this node's clock (the highest clock it has accepted or written) a
+/// received line's clock may be. An honest author's clock is one more than the highest
+/// it had seen when it wrote, so honest clocks grow by one per line: a line can be
+/// ahead of ours only by the lines we have not seen yet, and in a room that is far less
+/// than a thousand. A larger lead is inflation: a line signed with clock `u64::MAX`
+/// would sort after every line for ever and make the next `clock + 1` overflow. Such a
+/// line is refused *for now* (not stored, the sender not blamed, since an honest peer
+/// may only be passing it on); anti-entropy offers it again, and it is taken once our
+/// clock has come within reach, which honest histories always allow, because their
+/// clocks have no gaps larger than one.
+pub const MAX_CLOCK_LEAD: u64 = 1_000;
+
 /// What nodes and clients (the terminal, the checks) send.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Msg {
@@ -68,7 +80,7 @@ impl ChatNode {
             ctx.send(from, Msg::SayError { reason: format!("a line is at most {MAX_TEXT} bytes") });
             return;
         }
-        self.clock += 1;
+        self.clock = self.clock.saturating_add(1);
         let line = Line { nick: self.nick.clone(), text, clock: self.clock };
         match self.replica.post(&line.to_payload()) {
             Ok(entry) => {
@@ -103,7 +115,9 @@ impl ChatNode {
 
     /// Entries from a peer: verify and store them, move the clock forward. A gap (a
     /// push that overtook an earlier line, or a line missed in a partition) asks the
-    /// sender for the rest; anything invalid marks the sender as bad.
+    /// sender for the rest; anything invalid marks the sender as bad. A line whose clock
+    /// is more than [`MAX_CLOCK_LEAD`] ahead of ours is not stored yet, and neither is
+    /// anything after it in its author's log; nothing it carries can crash the node.
     fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
         let mut entries = Vec::with_capacity(raw.len());
         for bytes in &raw {
@@ -115,22 +129,36 @@ impl ChatNode {
                 }
             }
         }
-        let before = self.replica.frontier();
-        let result = self.replica.receive(&entries);
-        let after = self.replica.frontier();
+        // One at a time, so that each line taken moves the clock before the next is
+        // judged: a node catching up on a long history takes it in one batch.
+        let mut held_back = BTreeSet::new();
+        let mut result = Ok(());
         for entry in &entries {
-            let new = before.get(&entry.author).copied().unwrap_or(0) < entry.seq
-                && after.get(&entry.author).copied().unwrap_or(0) >= entry.seq;
-            if new {
-                ctx.observe(key(entry));
-                if let Some(line) = Line::from_payload(&entry.payload) {
-                    self.clock = self.clock.max(line.clock);
+            if held_back.contains(&entry.author) {
+                continue;
+            }
+            let line = Line::from_payload(&entry.payload);
+            if line.as_ref().is_some_and(|line| line.clock > self.clock.saturating_add(MAX_CLOCK_LEAD)) {
+                held_back.insert(entry.author);
+                continue;
+            }
+            match self.replica.receive(std::slice::from_ref(entry)) {
+                Ok(0) => {}
+                Ok(_) => {
+                    ctx.observe(key(entry));
+                    if let Some(line) = line {
+                        self.clock = self.clock.max(line.clock);
+                    }
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
                 }
             }
         }
         match result {
-            Ok(_) if raw.len() >= self.batch => self.send_have(ctx, from),
-            Ok(_) => {}
+            Ok(()) if raw.len() >= self.batch => self.send_have(ctx, from),
+            Ok(()) => {}
             Err(LogError::Gap { .. }) => self.send_have(ctx, from),
             Err(_) => {
                 self.bad_peers.insert(from);

@@ -277,6 +277,64 @@ fn step_6_forger() {
     let _ = forger;
 }
 
+/// Pushes validly signed lines whose Lamport clocks are inflated: one at `u64::MAX`, and
+/// one from another author far beyond any clock the room has reached.
+struct Inflater {
+    targets: Vec<NodeId>,
+}
+
+impl Node for Inflater {
+    type Message = reference::Msg;
+    type Timer = Mixed;
+    fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
+        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
+    }
+    fn on_message(&mut self, _: &mut Context<reference::Msg, Mixed>, _: NodeId, _: reference::Msg) {}
+    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, _: Mixed) {
+        let (_, forever) = log_of(20, &[("the last word, for ever", u64::MAX), ("and a normal one after it", 5)]);
+        let (_, far) = log_of(21, &[("a line from the far future", 1 << 40)]);
+        let entries: Vec<Vec<u8>> = forever.iter().chain(&far).map(|e| e.to_bytes()).collect();
+        for to in self.targets.clone() {
+            ctx.send(to, reference::Msg::Entries { entries: entries.clone() });
+        }
+        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
+    }
+}
+
+/// A signed line with clock u64::MAX (or far ahead of the room) is never shown and crashes nothing: the room goes on, in order
+#[test]
+fn step_8_clock_inflation() {
+    let (mut sim, ids) = room(6, 3, 8);
+    sim.add_node(Inflater { targets: ids.clone() });
+    let (mut rng, mut said) = (NodeRng::seed_from_u64(8), BTreeMap::new());
+    sim.run_for(3 * SEC);
+    let mut texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
+    sim.run_for(2 * SEC);
+    texts.extend(chatter(&mut sim, &ids, 5, "later", &mut rng, &mut said));
+    sim.run_for(3 * SEC);
+    assert_converged(&mut sim, &ids, &texts, "with a clock inflater in the room");
+    sim.take_client_messages();
+    for id in &ids {
+        sim.client_send(&NodeId::client(9), id, reference::Msg::History);
+    }
+    sim.run_for(2 * SEC);
+    for m in sim.take_client_messages() {
+        if let reference::Msg::HistoryOk { lines, .. } = m.message {
+            for line in &lines {
+                assert!(
+                    !line.text.contains("last word") && !line.text.contains("far future") && !line.text.contains("normal one"),
+                    "{} shows {:?} with clock {}: a line more than MAX_CLOCK_LEAD ahead of every clock the node has accepted must not be stored (nor the rest of its author's log)",
+                    m.from,
+                    line.text,
+                    line.clock
+                );
+            }
+            let last = lines.last().map(|l| (l.text.as_str(), l.clock));
+            assert!(lines.iter().all(|l| l.clock < 1_000), "{}: honest clocks stay small (one per line), not pulled up by the inflater: {last:?}", m.from);
+        }
+    }
+}
+
 /// Three of your nodes over real TCP on loopback (the kit's tokio driver): lines said at each reach all three
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn step_7_over_tcp() {
