@@ -48,22 +48,47 @@ pub enum Timer {
 }
 
 /// A node that manages its connections.
+#[derive(Default)]
 pub struct SwarmNode {
-    // TODO (step 1): your state. You will need at least the neighbours (and when each
-    // was last heard from), the dials in flight (and when they were sent), and a count of
-    // the Accepts sent (for ReadOk).
-}
-
-impl Default for SwarmNode {
-    fn default() -> Self {
-        SwarmNode::new()
-    }
+    /// Neighbours, with when each was last heard from.
+    neighbours: BTreeMap<NodeId, Duration>,
+    /// Dials sent and not answered yet, with when.
+    dialing: BTreeMap<NodeId, Duration>,
+    accepts_sent: u64,
 }
 
 impl SwarmNode {
     /// A node with no connections.
     pub fn new() -> SwarmNode {
+        SwarmNode::default()
+    }
+
+    /// How many neighbours to dial for, and how many to accept at most.
+    ///
+    /// Depends on the size of the swarm the node knows of ([`Context::peers`]): a
+    /// small swarm is a full mesh, a large one keeps between [`MIN_DEGREE`] and
+    /// [`MAX_DEGREE`], so that no node's work grows with the size of the swarm.
+    fn bounds(ctx: &Context<Msg, Timer>) -> (usize, usize) {
+        // TODO (step 1): two nodes are each other's only neighbour
+        // TODO (step 3): the full mesh
+        // TODO (step 4): the bounds of a large swarm
+        todo!()
+    }
+
+    /// `peer` is a neighbour from now on (and no longer a dial in flight).
+    fn connect(&mut self, ctx: &mut Context<Msg, Timer>, peer: NodeId) {
+        self.dialing.remove(&peer);
+        self.neighbours.insert(peer, ctx.now());
+    }
+
+    /// Dials random known peers until neighbours and pending dials reach the target.
+    ///
+    /// Never dials a neighbour or a peer already being dialled. Random, so that the
+    /// overlay is an unstructured random graph: connected with high probability, and
+    /// with no node everyone depends on.
+    fn top_up(&mut self, ctx: &mut Context<Msg, Timer>) {
         // TODO (step 1)
+        // TODO (step 4): random choices
         todo!()
     }
 }
@@ -72,20 +97,29 @@ impl Node for SwarmNode {
     type Message = Msg;
     type Timer = Timer;
 
+    /// Dials, and starts the [`Timer::Tick`] that keeps everything going.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
-        // TODO (step 1): dial some peers; start the Tick timer.
+        // TODO (step 1)
         todo!()
     }
 
+    /// One message from a client (`Read`) or a node. Anything a node sends counts as
+    /// hearing from it. Every message may be lost, repeated or late, so each answer
+    /// must leave both ends agreeing: neither side may count a connection the other
+    /// does not have.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
-        // TODO (steps 1–3): answer Read; Connect (tie-break on simultaneous dials, step 2;
-        // refuse beyond the maximum degree); Accept, Refuse, Close; Ping and Pong.
+        // TODO (step 1): answer Read; Connect, Accept, Refuse, Close
+        // TODO (step 2): both dialled at once: one connection, one Accept in all
+        // TODO (step 4): refuse beyond the maximum degree
+        // TODO (step 5): pings, and what a ping means from a node that is not a neighbour
         todo!()
     }
 
+    /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] and dials unanswered for as
+    /// long are given up, the rest are pinged, and the node tops up its connections.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {
-        // TODO (steps 4–5): drop silent neighbours and stale dials, ping the rest, and
-        // dial random known peers until you reach the target degree.
+        // TODO (step 1): keep the tick going, and top up
+        // TODO (step 5): drop the silent, ping the rest
         todo!()
     }
 }

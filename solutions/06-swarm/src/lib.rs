@@ -1,5 +1,12 @@
 //! A swarm manager as a sans-IO node: which peers to stay connected to.
 //!
+//! In the exercise crate, `src/node.rs` has a `todo!()` in each function marked
+//! `// TODO (step N)`; the steps are the checks' (`cargo verify check swarm`). The
+//! messages, the timer, the constants and the node's fields are given; the rules are
+//! yours: two nodes connect (step 1), a simultaneous dial makes one connection
+//! (step 2), a small swarm is a full mesh (step 3), a large one keeps bounded degrees
+//! (step 4), and the overlay repairs itself under churn (step 5).
+//!
 //! Connections here are logical: a `Connect` answered by an `Accept` makes two nodes
 //! neighbours, `Close` ends it, and pings show a neighbour is still alive. The rules
 //! (the chapter is `book/topology.md`):

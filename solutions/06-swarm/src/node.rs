@@ -64,6 +64,10 @@ impl SwarmNode {
     }
 
     /// How many neighbours to dial for, and how many to accept at most.
+    ///
+    /// Depends on the size of the swarm the node knows of ([`Context::peers`]): a
+    /// small swarm is a full mesh, a large one keeps between [`MIN_DEGREE`] and
+    /// [`MAX_DEGREE`], so that no node's work grows with the size of the swarm.
     fn bounds(ctx: &Context<Msg, Timer>) -> (usize, usize) {
         let others = ctx.peers().len();
         if others < FULL_MESH_UP_TO {
@@ -73,12 +77,17 @@ impl SwarmNode {
         }
     }
 
+    /// `peer` is a neighbour from now on (and no longer a dial in flight).
     fn connect(&mut self, ctx: &mut Context<Msg, Timer>, peer: NodeId) {
         self.dialing.remove(&peer);
         self.neighbours.insert(peer, ctx.now());
     }
 
     /// Dials random known peers until neighbours and pending dials reach the target.
+    ///
+    /// Never dials a neighbour or a peer already being dialled. Random, so that the
+    /// overlay is an unstructured random graph: connected with high probability, and
+    /// with no node everyone depends on.
     fn top_up(&mut self, ctx: &mut Context<Msg, Timer>) {
         let (target, _) = Self::bounds(ctx);
         let mut candidates: Vec<NodeId> = ctx
@@ -99,11 +108,16 @@ impl Node for SwarmNode {
     type Message = Msg;
     type Timer = Timer;
 
+    /// Dials, and starts the [`Timer::Tick`] that keeps everything going.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
         self.top_up(ctx);
         ctx.set_timer(TICK, Timer::Tick);
     }
 
+    /// One message from a client (`Read`) or a node. Anything a node sends counts as
+    /// hearing from it. Every message may be lost, repeated or late, so each answer
+    /// must leave both ends agreeing: neither side may count a connection the other
+    /// does not have.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         let now = ctx.now();
         if let Some(heard) = self.neighbours.get_mut(&from) {
@@ -162,6 +176,8 @@ impl Node for SwarmNode {
         }
     }
 
+    /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] and dials unanswered for as
+    /// long are given up, the rest are pinged, and the node tops up its connections.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Tick: Timer) {
         let now = ctx.now();
         self.neighbours.retain(|_, heard| now.saturating_sub(*heard) < DEAD_AFTER);
