@@ -15,23 +15,29 @@
 //! identity. At the end, `ck` is split into one key per direction.
 //!
 //! The Noise static key is a fresh X25519 key, not the peer's identity. To bind them, each
-//! side sends an *identity payload*: its Ed25519 public key (32 bytes) and its signature
-//! (64 bytes) over `"noise-libp2p-static-key:"` followed by its Noise static public key,
-//! as libp2p's Noise handshake does (there, protobuf-encoded). The other side checks the
-//! signature against the static key the handshake delivered, and so learns which identity
-//! it is talking to.
+//! side sends an *identity payload* inside its encrypted handshake message, libp2p's
+//! protobuf `NoiseHandshakePayload` ([`crate::payload`]): its Ed25519 public key and its
+//! signature over `"noise-libp2p-static-key:"` followed by its Noise static public key,
+//! and the stream multiplexers it offers. The other side checks the signature against
+//! the static key the handshake delivered, and so learns which identity it is talking
+//! to ([libp2p noise spec](https://github.com/libp2p/specs/blob/master/noise/README.md)).
 
 use hkdf::Hkdf;
 use identity_solution::{Keypair, PublicKey, Signature};
 use sha2::{Digest, Sha256};
 use x25519_dalek::{PublicKey as DhPublic, StaticSecret};
 
+use crate::payload::{Payload, PayloadError, decode_public_key, encode_public_key};
 use crate::session::{CipherState, Session};
 
 /// The Noise protocol name, which is hashed into the handshake: exactly 32 bytes.
 pub const PROTOCOL_NAME: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
 /// What an identity key signs, followed by the Noise static public key.
 pub const SIGNATURE_PREFIX: &[u8] = b"noise-libp2p-static-key:";
+/// The largest Noise message, handshake or transport: its length travels in 2 bytes.
+pub const MAX_MESSAGE: usize = 65_535;
+/// The AEAD tag that every encrypted part of a message carries.
+pub const TAG: usize = 16;
 
 /// Which side of the handshake this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,12 +51,17 @@ pub enum Role {
 /// Why a handshake or a session refused something.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
-    /// A message was not the expected length.
+    /// A message shorter than its pattern needs (or, for message 1, longer: libp2p
+    /// sends it with an empty payload).
     #[error("a handshake message of the wrong length")]
     Length,
     /// Decryption failed: tampered, replayed, reordered, or the wrong key.
     #[error("a message failed to decrypt (tampered, replayed, reordered or not for us)")]
     Decrypt,
+    /// The identity payload is not a well-formed `NoiseHandshakePayload` with an
+    /// Ed25519 key and a 64-byte signature.
+    #[error("the peer's handshake payload: {0}")]
+    Payload(#[from] PayloadError),
     /// The identity payload's signature does not bind the identity to the Noise key.
     #[error("the peer's identity signature does not match its Noise key")]
     BadIdentity,
@@ -60,24 +71,42 @@ pub enum HandshakeError {
     /// A method called in the wrong state (reading when it is our turn to write, …).
     #[error("handshake step out of order")]
     OutOfOrder,
-    /// A transport message over the Noise limit.
-    #[error("a message over 65,519 bytes")]
+    /// A key has encrypted or decrypted 2^64 − 1 messages, all its nonces: the session
+    /// must end rather than reuse one.
+    #[error("the session's nonces are used up")]
+    Exhausted,
+    /// A message over the Noise limit: a handshake or transport message over 65,535
+    /// bytes, or a plaintext over 65,519 (the limit less the tag).
+    #[error("a message over the Noise limit of 65,535 bytes")]
     TooLong,
 }
 
-/// The identity payload: the Ed25519 public key, and its signature over the prefix and
-/// the Noise static public key.
-pub fn identity_payload(identity: &Keypair, static_public: &[u8; 32]) -> Vec<u8> {
-    // TODO (step 2): the Ed25519 public key, then its signature over SIGNATURE_PREFIX ‖ static_public
+/// This side's `NoiseHandshakePayload`, encoded: its identity key as a libp2p
+/// `PublicKey`, that key's signature over [`SIGNATURE_PREFIX`] followed by
+/// `static_public`, and `stream_muxers` as the extension (none: no extension).
+pub fn identity_payload(identity: &Keypair, static_public: &[u8; 32], stream_muxers: &[&str]) -> Vec<u8> {
+    // TODO (step 3): sign the prefix and the static key; encode the payload
     todo!()
 }
 
-fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<PublicKey, HandshakeError> {
+/// What a verified payload told us about the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedPayload {
+    /// The peer's identity, proven to own the Noise static key.
+    pub identity: PublicKey,
+    /// The stream multiplexers it offered in the extension, most preferred first
+    /// (empty if it sent none).
+    pub stream_muxers: Vec<String>,
+}
 
-    // TODO (step 5): 96 bytes; a valid key; a valid signature over SIGNATURE_PREFIX ‖ static_public; else BadIdentity
-
+/// Reads a peer's payload and checks that its identity key signed `static_public`,
+/// the Noise static key the same handshake message delivered. A payload that does not
+/// decode, or whose key is not Ed25519, or whose signature is not 64 bytes, is
+/// [`HandshakeError::Payload`]; a signature that does not verify is
+/// [`HandshakeError::BadIdentity`].
+pub fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<VerifiedPayload, HandshakeError> {
+    // TODO (step 4): decode, check the key and the signature (every error case: step 7)
     todo!()
-
 }
 
 /// Noise's SymmetricState: the chaining key, the handshake hash and the current cipher.
@@ -89,54 +118,39 @@ struct Symmetric {
 
 impl Symmetric {
     fn new() -> Symmetric {
-        // TODO (step 2): h = the 32-byte protocol name, ck = h, then mix_hash of the empty prologue
+        // TODO (step 4): h = the 32-byte protocol name, ck = h, then the empty prologue
         todo!()
     }
 
     fn mix_hash(&mut self, data: &[u8]) {
-
-        // TODO (step 2): h = SHA-256(h ‖ data)
-
+        // TODO (step 4): h = SHA-256(h || data)
         todo!()
-
     }
 
     /// HKDF(ck, ikm) with two outputs: the new ck and a cipher key.
     fn hkdf(&self, ikm: &[u8]) -> ([u8; 32], [u8; 32]) {
-        // TODO (step 2): HKDF-SHA256 with salt ck and input ikm, 64 bytes of output, split in two
+        // TODO (step 4): HKDF-SHA256 with salt ck: two 32-byte outputs
         todo!()
     }
 
     fn mix_key(&mut self, ikm: &[u8; 32]) -> Result<(), HandshakeError> {
-
-        // TODO (step 2): refuse an all-zero DH result (WeakKey); new ck and a fresh cipher key from hkdf
-
+        // TODO (step 4): refuse an all-zero DH result; a new ck and a fresh cipher key
         todo!()
-
     }
 
-    fn encrypt_and_hash(&mut self, plaintext: &[u8]) -> Vec<u8> {
-
-        // TODO (step 2): encrypt with h as associated data, then mix_hash the ciphertext
-
+    fn encrypt_and_hash(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+        // TODO (step 4): encrypt with h as associated data, then hash the ciphertext
         todo!()
-
     }
 
     fn decrypt_and_hash(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-
-        // TODO (step 2): the mirror
-
+        // TODO (step 4): the mirror
         todo!()
-
     }
 
     fn split(&self) -> ([u8; 32], [u8; 32]) {
-
-        // TODO (step 2): hkdf of the empty input
-
+        // TODO (step 4): two keys from the final chaining key
         todo!()
-
     }
 }
 
@@ -150,7 +164,9 @@ pub struct Handshake {
     e: StaticSecret,
     re: Option<[u8; 32]>,
     rs: Option<[u8; 32]>,
-    remote: Option<PublicKey>,
+    /// The stream multiplexers this side offers in its payload's extension.
+    stream_muxers: Vec<String>,
+    remote: Option<VerifiedPayload>,
     step: usize,
     /// Test hook: sign a different static key than the one sent (a lying peer).
     lie: bool,
@@ -167,7 +183,8 @@ fn dh(secret: &StaticSecret, public: &[u8; 32]) -> [u8; 32] {
 }
 
 impl Handshake {
-    /// A handshake with fresh random static and ephemeral keys.
+    /// A handshake with fresh random static and ephemeral keys, offering no stream
+    /// multiplexers (as rust-libp2p does: its payload carries no extensions).
     pub fn new(role: Role, identity: Keypair) -> Handshake {
         Handshake::with_keys(role, identity, random_secret(), random_secret())
     }
@@ -183,10 +200,23 @@ impl Handshake {
             e: StaticSecret::from(ephemeral_secret),
             re: None,
             rs: None,
+            stream_muxers: Vec::new(),
             remote: None,
             step: 0,
             lie: false,
         }
+    }
+
+    /// Offers `muxers` (most preferred first) in this side's payload, for the
+    /// multiplexer to be agreed inside the handshake instead of in a round after it.
+    pub fn with_stream_muxers(mut self, muxers: &[&str]) -> Handshake {
+        self.stream_muxers = muxers.iter().map(|m| m.to_string()).collect();
+        self
+    }
+
+    /// Which side this is.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     /// Makes this side's identity payload sign a static key other than its own, as a
@@ -198,7 +228,8 @@ impl Handshake {
 
     fn my_payload(&self, s: &[u8; 32]) -> Vec<u8> {
         let signed_key = if self.lie { [0x42; 32] } else { *s };
-        identity_payload(&self.identity, &signed_key)
+        let muxers: Vec<&str> = self.stream_muxers.iter().map(String::as_str).collect();
+        identity_payload(&self.identity, &signed_key, &muxers)
     }
 
     /// This side's Noise static public key.
@@ -219,15 +250,25 @@ impl Handshake {
         self.step == 3
     }
 
-    /// Produces this side's next handshake message.
+    /// Produces this side's next handshake message: message 1 is the ephemeral key
+    /// and an empty payload, messages 2 and 3 carry the encrypted static key and the
+    /// encrypted identity payload. [`HandshakeError::OutOfOrder`] when it is the other
+    /// side's turn or the handshake is over; [`HandshakeError::TooLong`] if the message
+    /// would not fit 65,535 bytes.
     pub fn write_message(&mut self) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 2): messages 1 (e), 2 (e, ee, s, es, payload) and 3 (s, se, payload); refuse out of turn
+        // TODO (step 4): messages 1 (e), 2 (e, ee, s, es, payload) and 3 (s, se, payload); refuse out of turn and oversized
         todo!()
     }
 
-    /// Processes the other side's next handshake message.
+    /// Processes the other side's next handshake message, and in messages 2 and 3
+    /// verifies its identity payload against the static key the message delivered.
+    /// Errors: [`HandshakeError::OutOfOrder`] when it is our turn,
+    /// [`HandshakeError::TooLong`] over 65,535 bytes, [`HandshakeError::Length`] when
+    /// too short for its pattern (or message 1 not exactly 32 bytes),
+    /// [`HandshakeError::Decrypt`] when tampered with, and the errors of
+    /// [`verify_payload`].
     pub fn read_message(&mut self, message: &[u8]) -> Result<(), HandshakeError> {
-        // TODO (step 2): the mirror, checking each message's length; verify the identity payload (step 5)
+        // TODO (step 4): the mirror, checking each length and the payload (refusals: step 7)
         todo!()
     }
 
@@ -236,9 +277,11 @@ impl Handshake {
         self.rs
     }
 
-    /// Ends the handshake: one key per direction (the initiator sends with the first).
+    /// Ends the handshake: one key per direction (the initiator sends with the first
+    /// key of the split, the responder with the second), and what the peer proved.
+    /// [`HandshakeError::OutOfOrder`] before all three messages.
     pub fn finish(self) -> Result<Session, HandshakeError> {
-        // TODO (step 2): only after three messages; the initiator sends with the first key of split()
+        // TODO (step 4): only after three messages; one key per direction, and what the peer proved
         todo!()
     }
 }

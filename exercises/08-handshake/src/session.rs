@@ -7,7 +7,12 @@
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 
-use crate::noise::HandshakeError;
+use identity_solution::{PeerId, PublicKey};
+
+use crate::noise::{HandshakeError, MAX_MESSAGE, Role, TAG};
+
+/// The most plaintext one transport message carries: the Noise limit less the tag.
+pub const MAX_PLAINTEXT: usize = MAX_MESSAGE - TAG;
 
 /// One direction's key and nonce counter.
 #[derive(Clone)]
@@ -27,22 +32,22 @@ impl CipherState {
 
     /// Noise's nonce for ChaChaPoly: 4 zero bytes, then the counter, little-endian.
     fn nonce_bytes(&self) -> [u8; 12] {
-        // TODO (step 2): 4 zero bytes, then the counter in little-endian
+        // TODO (step 4): 4 zero bytes, then the counter in little-endian
         todo!()
     }
 
     /// Encrypts with associated data `ad`; without a key yet, returns the plaintext.
-    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        // TODO (step 2): without a key, the plaintext; else ChaCha20-Poly1305 with `ad`, then the counter + 1
+    /// [`HandshakeError::Exhausted`] once the key's nonces are used up.
+    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+        // TODO (step 4): without a key, the plaintext; else ChaCha20-Poly1305 with ad, then the next nonce
         todo!()
     }
 
+    /// The mirror of [`CipherState::encrypt`]: [`HandshakeError::Decrypt`] when the
+    /// tag does not verify.
     pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-
-        // TODO (step 2): the mirror; a failed tag is HandshakeError::Decrypt
-
+        // TODO (step 4): the mirror; a failed tag is HandshakeError::Decrypt
         todo!()
-
     }
 }
 
@@ -50,24 +55,50 @@ impl CipherState {
 pub struct Session {
     pub(crate) send: CipherState,
     pub(crate) receive: CipherState,
-    pub(crate) remote: identity_solution::PublicKey,
+    pub(crate) remote: PublicKey,
+    pub(crate) remote_stream_muxers: Vec<String>,
+    pub(crate) local_stream_muxers: Vec<String>,
+    pub(crate) role: Role,
 }
 
 impl Session {
     /// The other side's identity, proven during the handshake.
-    pub fn remote_identity(&self) -> identity_solution::PublicKey {
+    pub fn remote_identity(&self) -> PublicKey {
         self.remote
     }
 
-    /// Encrypts one message (at most 65,519 bytes, so that it fits a Noise message).
+    /// The other side's peer id (derived from its identity key).
+    pub fn remote_peer_id(&self) -> PeerId {
+        self.remote.peer_id()
+    }
+
+    /// The stream multiplexers the other side offered in its payload (empty: none).
+    pub fn remote_stream_muxers(&self) -> &[String] {
+        &self.remote_stream_muxers
+    }
+
+    /// The stream multiplexers this side offered in its payload (empty: none).
+    pub fn local_stream_muxers(&self) -> &[String] {
+        &self.local_stream_muxers
+    }
+
+    /// Which side of the handshake this was.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Encrypts one message: at most [`MAX_PLAINTEXT`] bytes, so that with its tag it
+    /// fits one Noise message; more is [`HandshakeError::TooLong`].
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 2): refuse over 65,535 − 16 bytes (TooLong)
+        // TODO (step 4): refuse over MAX_PLAINTEXT (TooLong, step 8)
         todo!()
     }
 
-    /// Decrypts the next message from the other side.
+    /// Decrypts the next message from the other side: [`HandshakeError::TooLong`]
+    /// over 65,535 bytes, [`HandshakeError::Decrypt`] if it was altered, replayed,
+    /// reordered or follows a dropped one.
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 2)
+        // TODO (step 4): refuse over MAX_MESSAGE (TooLong, step 8)
         todo!()
     }
 }

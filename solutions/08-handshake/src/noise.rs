@@ -15,23 +15,29 @@
 //! identity. At the end, `ck` is split into one key per direction.
 //!
 //! The Noise static key is a fresh X25519 key, not the peer's identity. To bind them, each
-//! side sends an *identity payload*: its Ed25519 public key (32 bytes) and its signature
-//! (64 bytes) over `"noise-libp2p-static-key:"` followed by its Noise static public key,
-//! as libp2p's Noise handshake does (there, protobuf-encoded). The other side checks the
-//! signature against the static key the handshake delivered, and so learns which identity
-//! it is talking to.
+//! side sends an *identity payload* inside its encrypted handshake message, libp2p's
+//! protobuf `NoiseHandshakePayload` ([`crate::payload`]): its Ed25519 public key and its
+//! signature over `"noise-libp2p-static-key:"` followed by its Noise static public key,
+//! and the stream multiplexers it offers. The other side checks the signature against
+//! the static key the handshake delivered, and so learns which identity it is talking
+//! to ([libp2p noise spec](https://github.com/libp2p/specs/blob/master/noise/README.md)).
 
 use hkdf::Hkdf;
 use identity_solution::{Keypair, PublicKey, Signature};
 use sha2::{Digest, Sha256};
 use x25519_dalek::{PublicKey as DhPublic, StaticSecret};
 
+use crate::payload::{Payload, PayloadError, decode_public_key, encode_public_key};
 use crate::session::{CipherState, Session};
 
 /// The Noise protocol name, which is hashed into the handshake: exactly 32 bytes.
 pub const PROTOCOL_NAME: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
 /// What an identity key signs, followed by the Noise static public key.
 pub const SIGNATURE_PREFIX: &[u8] = b"noise-libp2p-static-key:";
+/// The largest Noise message, handshake or transport: its length travels in 2 bytes.
+pub const MAX_MESSAGE: usize = 65_535;
+/// The AEAD tag that every encrypted part of a message carries.
+pub const TAG: usize = 16;
 
 /// Which side of the handshake this is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,12 +51,17 @@ pub enum Role {
 /// Why a handshake or a session refused something.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HandshakeError {
-    /// A message was not the expected length.
+    /// A message shorter than its pattern needs (or, for message 1, longer: libp2p
+    /// sends it with an empty payload).
     #[error("a handshake message of the wrong length")]
     Length,
     /// Decryption failed: tampered, replayed, reordered, or the wrong key.
     #[error("a message failed to decrypt (tampered, replayed, reordered or not for us)")]
     Decrypt,
+    /// The identity payload is not a well-formed `NoiseHandshakePayload` with an
+    /// Ed25519 key and a 64-byte signature.
+    #[error("the peer's handshake payload: {0}")]
+    Payload(#[from] PayloadError),
     /// The identity payload's signature does not bind the identity to the Noise key.
     #[error("the peer's identity signature does not match its Noise key")]
     BadIdentity,
@@ -60,31 +71,54 @@ pub enum HandshakeError {
     /// A method called in the wrong state (reading when it is our turn to write, …).
     #[error("handshake step out of order")]
     OutOfOrder,
-    /// A transport message over the Noise limit.
-    #[error("a message over 65,519 bytes")]
+    /// A key has encrypted or decrypted 2^64 − 1 messages, all its nonces: the session
+    /// must end rather than reuse one.
+    #[error("the session's nonces are used up")]
+    Exhausted,
+    /// A message over the Noise limit: a handshake or transport message over 65,535
+    /// bytes, or a plaintext over 65,519 (the limit less the tag).
+    #[error("a message over the Noise limit of 65,535 bytes")]
     TooLong,
 }
 
-/// The identity payload: the Ed25519 public key, and its signature over the prefix and
-/// the Noise static public key.
-pub fn identity_payload(identity: &Keypair, static_public: &[u8; 32]) -> Vec<u8> {
+/// This side's `NoiseHandshakePayload`, encoded: its identity key as a libp2p
+/// `PublicKey`, that key's signature over [`SIGNATURE_PREFIX`] followed by
+/// `static_public`, and `stream_muxers` as the extension (none: no extension).
+pub fn identity_payload(identity: &Keypair, static_public: &[u8; 32], stream_muxers: &[&str]) -> Vec<u8> {
     let mut signed = SIGNATURE_PREFIX.to_vec();
     signed.extend_from_slice(static_public);
-    let mut payload = identity.public().to_bytes().to_vec();
-    payload.extend_from_slice(&identity.sign(&signed).to_bytes());
-    payload
+    Payload {
+        identity_key: encode_public_key(&identity.public()),
+        identity_sig: identity.sign(&signed).to_bytes().to_vec(),
+        stream_muxers: stream_muxers.iter().map(|m| m.to_string()).collect(),
+    }
+    .encode()
 }
 
-fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<PublicKey, HandshakeError> {
-    if payload.len() != 96 {
-        return Err(HandshakeError::BadIdentity);
-    }
-    let key = PublicKey::from_bytes(payload[..32].try_into().expect("32")).map_err(|_| HandshakeError::BadIdentity)?;
-    let signature = Signature::from_bytes(payload[32..].try_into().expect("64"));
+/// What a verified payload told us about the peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedPayload {
+    /// The peer's identity, proven to own the Noise static key.
+    pub identity: PublicKey,
+    /// The stream multiplexers it offered in the extension, most preferred first
+    /// (empty if it sent none).
+    pub stream_muxers: Vec<String>,
+}
+
+/// Reads a peer's payload and checks that its identity key signed `static_public`,
+/// the Noise static key the same handshake message delivered. A payload that does not
+/// decode, or whose key is not Ed25519, or whose signature is not 64 bytes, is
+/// [`HandshakeError::Payload`]; a signature that does not verify is
+/// [`HandshakeError::BadIdentity`].
+pub fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<VerifiedPayload, HandshakeError> {
+    let payload = Payload::decode(payload)?;
+    let identity = decode_public_key(&payload.identity_key)?;
+    let signature: [u8; 64] =
+        payload.identity_sig.as_slice().try_into().map_err(|_| PayloadError::SignatureLength(payload.identity_sig.len()))?;
     let mut signed = SIGNATURE_PREFIX.to_vec();
     signed.extend_from_slice(static_public);
-    key.verify(&signed, &signature).map_err(|_| HandshakeError::BadIdentity)?;
-    Ok(key)
+    identity.verify(&signed, &Signature::from_bytes(signature)).map_err(|_| HandshakeError::BadIdentity)?;
+    Ok(VerifiedPayload { identity, stream_muxers: payload.stream_muxers })
 }
 
 /// Noise's SymmetricState: the chaining key, the handshake hash and the current cipher.
@@ -124,11 +158,11 @@ impl Symmetric {
         Ok(())
     }
 
-    fn encrypt_and_hash(&mut self, plaintext: &[u8]) -> Vec<u8> {
+    fn encrypt_and_hash(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         let h = self.h;
-        let ciphertext = self.cipher.encrypt(&h, plaintext);
+        let ciphertext = self.cipher.encrypt(&h, plaintext)?;
         self.mix_hash(&ciphertext);
-        ciphertext
+        Ok(ciphertext)
     }
 
     fn decrypt_and_hash(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
@@ -153,7 +187,9 @@ pub struct Handshake {
     e: StaticSecret,
     re: Option<[u8; 32]>,
     rs: Option<[u8; 32]>,
-    remote: Option<PublicKey>,
+    /// The stream multiplexers this side offers in its payload's extension.
+    stream_muxers: Vec<String>,
+    remote: Option<VerifiedPayload>,
     step: usize,
     /// Test hook: sign a different static key than the one sent (a lying peer).
     lie: bool,
@@ -170,7 +206,8 @@ fn dh(secret: &StaticSecret, public: &[u8; 32]) -> [u8; 32] {
 }
 
 impl Handshake {
-    /// A handshake with fresh random static and ephemeral keys.
+    /// A handshake with fresh random static and ephemeral keys, offering no stream
+    /// multiplexers (as rust-libp2p does: its payload carries no extensions).
     pub fn new(role: Role, identity: Keypair) -> Handshake {
         Handshake::with_keys(role, identity, random_secret(), random_secret())
     }
@@ -186,10 +223,23 @@ impl Handshake {
             e: StaticSecret::from(ephemeral_secret),
             re: None,
             rs: None,
+            stream_muxers: Vec::new(),
             remote: None,
             step: 0,
             lie: false,
         }
+    }
+
+    /// Offers `muxers` (most preferred first) in this side's payload, for the
+    /// multiplexer to be agreed inside the handshake instead of in a round after it.
+    pub fn with_stream_muxers(mut self, muxers: &[&str]) -> Handshake {
+        self.stream_muxers = muxers.iter().map(|m| m.to_string()).collect();
+        self
+    }
+
+    /// Which side this is.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     /// Makes this side's identity payload sign a static key other than its own, as a
@@ -201,7 +251,8 @@ impl Handshake {
 
     fn my_payload(&self, s: &[u8; 32]) -> Vec<u8> {
         let signed_key = if self.lie { [0x42; 32] } else { *s };
-        identity_payload(&self.identity, &signed_key)
+        let muxers: Vec<&str> = self.stream_muxers.iter().map(String::as_str).collect();
+        identity_payload(&self.identity, &signed_key, &muxers)
     }
 
     /// This side's Noise static public key.
@@ -222,7 +273,11 @@ impl Handshake {
         self.step == 3
     }
 
-    /// Produces this side's next handshake message.
+    /// Produces this side's next handshake message: message 1 is the ephemeral key
+    /// and an empty payload, messages 2 and 3 carry the encrypted static key and the
+    /// encrypted identity payload. [`HandshakeError::OutOfOrder`] when it is the other
+    /// side's turn or the handshake is over; [`HandshakeError::TooLong`] if the message
+    /// would not fit 65,535 bytes.
     pub fn write_message(&mut self) -> Result<Vec<u8>, HandshakeError> {
         if self.step >= 3 || !self.my_turn() {
             return Err(HandshakeError::OutOfOrder);
@@ -233,7 +288,7 @@ impl Handshake {
                 let e = self.ephemeral_public();
                 out.extend_from_slice(&e);
                 self.symmetric.mix_hash(&e);
-                out.extend(self.symmetric.encrypt_and_hash(&[]));
+                out.extend(self.symmetric.encrypt_and_hash(&[])?);
             }
             1 => {
                 let re = self.re.ok_or(HandshakeError::OutOfOrder)?;
@@ -242,31 +297,47 @@ impl Handshake {
                 self.symmetric.mix_hash(&e);
                 self.symmetric.mix_key(&dh(&self.e, &re))?; // ee
                 let s = self.static_public();
-                out.extend(self.symmetric.encrypt_and_hash(&s));
+                out.extend(self.symmetric.encrypt_and_hash(&s)?);
                 self.symmetric.mix_key(&dh(&self.s, &re))?; // es (responder: s with re)
                 let payload = self.my_payload(&s);
-                out.extend(self.symmetric.encrypt_and_hash(&payload));
+                if 32 + 48 + payload.len() + TAG > MAX_MESSAGE {
+                    return Err(HandshakeError::TooLong);
+                }
+                out.extend(self.symmetric.encrypt_and_hash(&payload)?);
             }
             _ => {
                 let re = self.re.ok_or(HandshakeError::OutOfOrder)?;
                 let s = self.static_public();
-                out.extend(self.symmetric.encrypt_and_hash(&s));
+                out.extend(self.symmetric.encrypt_and_hash(&s)?);
                 self.symmetric.mix_key(&dh(&self.s, &re))?; // se (initiator: s with re)
                 let payload = self.my_payload(&s);
-                out.extend(self.symmetric.encrypt_and_hash(&payload));
+                if 48 + payload.len() + TAG > MAX_MESSAGE {
+                    return Err(HandshakeError::TooLong);
+                }
+                out.extend(self.symmetric.encrypt_and_hash(&payload)?);
             }
         }
         self.step += 1;
         Ok(out)
     }
 
-    /// Processes the other side's next handshake message.
+    /// Processes the other side's next handshake message, and in messages 2 and 3
+    /// verifies its identity payload against the static key the message delivered.
+    /// Errors: [`HandshakeError::OutOfOrder`] when it is our turn,
+    /// [`HandshakeError::TooLong`] over 65,535 bytes, [`HandshakeError::Length`] when
+    /// too short for its pattern (or message 1 not exactly 32 bytes),
+    /// [`HandshakeError::Decrypt`] when tampered with, and the errors of
+    /// [`verify_payload`].
     pub fn read_message(&mut self, message: &[u8]) -> Result<(), HandshakeError> {
         if self.step >= 3 || self.my_turn() {
             return Err(HandshakeError::OutOfOrder);
         }
+        if message.len() > MAX_MESSAGE {
+            return Err(HandshakeError::TooLong);
+        }
         match self.step {
             0 => {
+                // e, and an empty payload in clear: libp2p sends nothing else.
                 if message.len() != 32 {
                     return Err(HandshakeError::Length);
                 }
@@ -276,8 +347,8 @@ impl Handshake {
                 self.re = Some(re);
             }
             1 => {
-                // e (32) ‖ encrypted s (48) ‖ encrypted payload (96 + 16)
-                if message.len() != 32 + 48 + 112 {
+                // e (32) ‖ encrypted s (32 + 16) ‖ encrypted payload (any + 16)
+                if message.len() < 32 + 48 + TAG {
                     return Err(HandshakeError::Length);
                 }
                 let re: [u8; 32] = message[..32].try_into().expect("32");
@@ -292,7 +363,8 @@ impl Handshake {
                 self.rs = Some(rs);
             }
             _ => {
-                if message.len() != 48 + 112 {
+                // encrypted s (32 + 16) ‖ encrypted payload (any + 16)
+                if message.len() < 48 + TAG {
                     return Err(HandshakeError::Length);
                 }
                 let rs: [u8; 32] =
@@ -312,7 +384,9 @@ impl Handshake {
         self.rs
     }
 
-    /// Ends the handshake: one key per direction (the initiator sends with the first).
+    /// Ends the handshake: one key per direction (the initiator sends with the first
+    /// key of the split, the responder with the second), and what the peer proved.
+    /// [`HandshakeError::OutOfOrder`] before all three messages.
     pub fn finish(self) -> Result<Session, HandshakeError> {
         if !self.is_finished() {
             return Err(HandshakeError::OutOfOrder);
@@ -322,10 +396,14 @@ impl Handshake {
             Role::Initiator => (k1, k2),
             Role::Responder => (k2, k1),
         };
+        let remote = self.remote.ok_or(HandshakeError::OutOfOrder)?;
         Ok(Session {
             send: CipherState::with_key(send),
             receive: CipherState::with_key(receive),
-            remote: self.remote.ok_or(HandshakeError::OutOfOrder)?,
+            remote: remote.identity,
+            remote_stream_muxers: remote.stream_muxers,
+            local_stream_muxers: self.stream_muxers,
+            role: self.role,
         })
     }
 }

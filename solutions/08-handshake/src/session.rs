@@ -7,7 +7,12 @@
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 
-use crate::noise::HandshakeError;
+use identity_solution::{PeerId, PublicKey};
+
+use crate::noise::{HandshakeError, MAX_MESSAGE, Role, TAG};
+
+/// The most plaintext one transport message carries: the Noise limit less the tag.
+pub const MAX_PLAINTEXT: usize = MAX_MESSAGE - TAG;
 
 /// One direction's key and nonce counter.
 #[derive(Clone)]
@@ -33,18 +38,28 @@ impl CipherState {
     }
 
     /// Encrypts with associated data `ad`; without a key yet, returns the plaintext.
-    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let Some(key) = self.key else { return plaintext.to_vec() };
+    /// [`HandshakeError::Exhausted`] once the key's nonces are used up.
+    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+        let Some(key) = self.key else { return Ok(plaintext.to_vec()) };
+        // Noise reserves the last nonce, 2^64 − 1; a key must never see a nonce twice.
+        if self.nonce == u64::MAX {
+            return Err(HandshakeError::Exhausted);
+        }
         let cipher = ChaCha20Poly1305::new(&key.into());
         let out = cipher
             .encrypt(&self.nonce_bytes().into(), Payload { msg: plaintext, aad: ad })
-            .expect("ChaCha20-Poly1305 encrypts any Noise message");
+            .map_err(|_| HandshakeError::TooLong)?;
         self.nonce += 1;
-        out
+        Ok(out)
     }
 
+    /// The mirror of [`CipherState::encrypt`]: [`HandshakeError::Decrypt`] when the
+    /// tag does not verify.
     pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         let Some(key) = self.key else { return Ok(ciphertext.to_vec()) };
+        if self.nonce == u64::MAX {
+            return Err(HandshakeError::Exhausted);
+        }
         let cipher = ChaCha20Poly1305::new(&key.into());
         let out = cipher
             .decrypt(&self.nonce_bytes().into(), Payload { msg: ciphertext, aad: ad })
@@ -58,25 +73,54 @@ impl CipherState {
 pub struct Session {
     pub(crate) send: CipherState,
     pub(crate) receive: CipherState,
-    pub(crate) remote: identity_solution::PublicKey,
+    pub(crate) remote: PublicKey,
+    pub(crate) remote_stream_muxers: Vec<String>,
+    pub(crate) local_stream_muxers: Vec<String>,
+    pub(crate) role: Role,
 }
 
 impl Session {
     /// The other side's identity, proven during the handshake.
-    pub fn remote_identity(&self) -> identity_solution::PublicKey {
+    pub fn remote_identity(&self) -> PublicKey {
         self.remote
     }
 
-    /// Encrypts one message (at most 65,519 bytes, so that it fits a Noise message).
-    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        if plaintext.len() > 65_535 - 16 {
-            return Err(HandshakeError::TooLong);
-        }
-        Ok(self.send.encrypt(&[], plaintext))
+    /// The other side's peer id (derived from its identity key).
+    pub fn remote_peer_id(&self) -> PeerId {
+        self.remote.peer_id()
     }
 
-    /// Decrypts the next message from the other side.
+    /// The stream multiplexers the other side offered in its payload (empty: none).
+    pub fn remote_stream_muxers(&self) -> &[String] {
+        &self.remote_stream_muxers
+    }
+
+    /// The stream multiplexers this side offered in its payload (empty: none).
+    pub fn local_stream_muxers(&self) -> &[String] {
+        &self.local_stream_muxers
+    }
+
+    /// Which side of the handshake this was.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Encrypts one message: at most [`MAX_PLAINTEXT`] bytes, so that with its tag it
+    /// fits one Noise message; more is [`HandshakeError::TooLong`].
+    pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+        if plaintext.len() > MAX_PLAINTEXT {
+            return Err(HandshakeError::TooLong);
+        }
+        self.send.encrypt(&[], plaintext)
+    }
+
+    /// Decrypts the next message from the other side: [`HandshakeError::TooLong`]
+    /// over 65,535 bytes, [`HandshakeError::Decrypt`] if it was altered, replayed,
+    /// reordered or follows a dropped one.
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+        if ciphertext.len() > MAX_MESSAGE {
+            return Err(HandshakeError::TooLong);
+        }
         self.receive.decrypt(&[], ciphertext)
     }
 }
