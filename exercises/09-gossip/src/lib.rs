@@ -1,10 +1,11 @@
 //! Broadcast by gossip, as a sans-IO node: every value a client broadcasts to any
 //! node reaches every node, through partitions, with few messages and low latency.
 //!
-//! This is your crate: `src/node.rs` still calls `todo!()`. The messages
-//! (`src/messages.rs`) are given: they are Maelstrom's `broadcast` workload's, so the
-//! node you write also runs under Maelstrom itself (`src/main.rs`). The chapter is
-//! `book/content-routing/gossip.md`; `cargo verify check gossip` checks your work.
+//! The messages (`src/messages.rs`) are Maelstrom's `broadcast` workload's, the setting
+//! of Fly.io's Gossip Glomers challenge 3, so the same node also runs under Maelstrom
+//! itself (see `src/main.rs`). The chapter is `book/content-routing/gossip.md`. In the
+//! exercise crate, `src/node.rs` has a `todo!()` in each function marked
+//! `// TODO (step N)`; the steps are the checks' (`cargo verify check gossip`).
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

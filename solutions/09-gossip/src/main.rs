@@ -2,8 +2,8 @@
 //! writes its replies on stdout.
 //!
 //! ```text
-//! cargo build --release -p gossip-solution
-//! maelstrom test -w broadcast --bin target/release/gossip-solution \
+//! cargo build --release -p gossip
+//! maelstrom test -w broadcast --bin target/release/gossip \
 //!     --node-count 25 --time-limit 20 --rate 100 --latency 100
 //! ```
 
