@@ -7,12 +7,18 @@
 //! The length is an unsigned varint, as in multiformats and libp2p's multistream-select:
 //! one byte for frames under 128 bytes. A reader refuses a length over its limit as soon
 //! as it has read the length, before it allocates anything, so a peer announcing a 4 GiB
-//! frame costs nothing.
+//! frame costs nothing; and under the limit, its buffer grows with the bytes that
+//! arrive, so announcing 1 MiB and sending 3 bytes costs little more than 3 bytes.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The default largest frame: 1 MiB.
 pub const MAX_FRAME: usize = 1 << 20;
+
+/// What a reader sets aside for a frame before its bytes arrive: 64 KiB. A peer can
+/// announce a frame of `max` bytes and then send nothing; the memory it costs must not
+/// be what it announced.
+const INITIAL_RESERVE: usize = 64 * 1024;
 
 /// Why a frame could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -77,10 +83,12 @@ pub async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, max: usize) -> Res
     if len > max as u64 {
         return Err(FrameError::TooLarge { len, max });
     }
-    let mut payload = vec![0u8; len as usize];
-    reader.read_exact(&mut payload).await.map_err(|e| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => FrameError::Truncated,
-        _ => FrameError::Io(e),
-    })?;
+    // The buffer grows with the bytes that actually arrive: a header alone, however
+    // large the length it announces, costs at most INITIAL_RESERVE.
+    let mut payload = Vec::with_capacity((len as usize).min(INITIAL_RESERVE));
+    reader.take(len).read_to_end(&mut payload).await?;
+    if payload.len() as u64 != len {
+        return Err(FrameError::Truncated);
+    }
     Ok(Some(payload))
 }

@@ -1,301 +1,920 @@
-//! Substreams over one connection, with flow control per substream.
+//! yamux: many streams over one connection, each with its own flow-control window.
 //!
-//! Every frame (see [`crate::frame`]) carries one message:
+//! This is HashiCorp's yamux (`spec.md` in github.com/hashicorp/yamux), the multiplexer
+//! libp2p negotiates as `/yamux/1.0.0`. Every frame is a 12-byte [`Header`] and, for
+//! Data, `length` bytes:
 //!
-//! ```text
-//! varint(stream id) ‖ kind ‖ body
-//! kind 0 Open          a new substream (no body)
-//! kind 1 Data          body: up to 64 KiB of the substream's bytes
-//! kind 2 Close         the sender will send no more on this substream
-//! kind 3 WindowUpdate  body: varint(n), the receiver has consumed n more bytes
-//! ```
+//! - **Opening.** A stream opens with a WindowUpdate (or Data) frame carrying SYN and a
+//!   new id; the other side answers with ACK when it accepts the stream, or RST when it
+//!   refuses it. The client (the side that dialled) uses odd ids, the server even ones,
+//!   and id 0 means the session: the two sides can open streams at the same moment and
+//!   never pick the same id.
+//! - **Windows.** Each side may send at most its window of a stream's bytes that the
+//!   other side has not granted again; a window starts at [`INITIAL_WINDOW`] (256 KiB).
+//!   When the reader has consumed half of its window, it sends a WindowUpdate that gives
+//!   the writer that credit back. A writer without credit waits, so a slow reader slows
+//!   its writer down instead of making the receiver buffer without bound, and a stalled
+//!   stream holds up no other.
+//! - **Growth.** When an update is due and the reader had to wait for data since the
+//!   previous one, the window, not the reader, is what limits the stream: the update
+//!   doubles the window, up to [`MAX_STREAM_WINDOW`].
+//! - **Closing.** FIN half-closes: "I will send no more". RST resets a stream at once.
+//! - **Session.** Ping (SYN, answered by ACK with the same opaque value) measures the
+//!   round trip; GoAway says "no new streams" (code 0) or ends the session on an error
+//!   (1, the peer broke the protocol; 2, an internal error).
 //!
-//! The dialer numbers its substreams 1, 3, 5, …, the listener 2, 4, 6, …, so the two never
-//! pick the same id. Each side may have at most [`WINDOW`] bytes of a substream in flight
-//! that the other side's reader has not consumed yet: a writer waits for window updates,
-//! so a slow reader slows its writer down (backpressure) instead of making the receiving
-//! side buffer without bound, and a stalled substream does not hold up the others. A peer
-//! that sends beyond the window, or sends a malformed message, breaks the protocol, and
-//! the connection is closed.
+//! A peer that breaks the protocol (data beyond the window, a window over 2³² − 1, a
+//! stream id of the wrong parity or already in use, a bad header) gets a GoAway with the
+//! protocol-error code, and the session ends. When the session ends for any reason but
+//! an orderly one, every open stream reads an error, never a clean end of stream: a
+//! truncated transfer must not look complete.
 //!
-//! The connection is driven by two tasks: one reads frames and routes them to
-//! substreams; one writes the frames that substreams queue.
+//! Two tasks drive a session: one reads frames and applies them to the shared state,
+//! one writes the frames that streams and the reader queue. [`Session`] and [`Stream`]
+//! are handles on that state; when the last of them is dropped, the session says
+//! GoAway and closes the connection.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
-use tokio::sync::{Notify, mpsc};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, ReadBuf};
+use tokio::sync::{Notify, oneshot};
 
-use crate::frame::{read_frame, write_frame};
+use crate::header::{
+    FrameType, Flags, GO_AWAY_NORMAL, GO_AWAY_PROTOCOL_ERROR, HEADER_LEN, Header, HeaderError,
+};
 
-/// The flow-control window of each substream, each way: 256 KiB.
-pub const WINDOW: u64 = 256 * 1024;
-/// The largest Data body: 64 KiB.
-const CHUNK: usize = 64 * 1024;
+/// Every stream's receive window at its start, each way: 256 KiB, as the spec says.
+/// Both sides assume it without saying it.
+pub const INITIAL_WINDOW: u32 = 256 * 1024;
 
-const OPEN: u8 = 0;
-const DATA: u8 = 1;
-const CLOSE: u8 = 2;
-const WINDOW_UPDATE: u8 = 3;
+/// The largest a stream's receive window grows to: 16 MiB. It bounds what one stream
+/// can make this side buffer when its reader stops reading.
+pub const MAX_STREAM_WINDOW: u32 = 16 * 1024 * 1024;
 
-/// Which end of the connection this is: it decides the parity of substream ids.
+/// Inbound streams waiting for [`Session::accept_stream`]: at most 256 (HashiCorp's
+/// default accept backlog). Without a cap, a peer could open streams faster than the
+/// application accepts them and grow this side's memory without bound; a SYN beyond it
+/// is refused with RST.
+pub const MAX_PENDING_ACCEPTS: usize = 256;
+
+/// The largest Data frame this side sends: 64 KiB, so that streams sharing the
+/// connection take turns in pieces no longer than about 30 µs of a 2 GB/s link.
+const MAX_DATA_FRAME: usize = 64 * 1024;
+
+/// Bytes queued for the connection beyond which writers wait: 1 MiB. Windows bound what
+/// each stream queues; this bounds the sum over all of them.
+const MAX_QUEUED_BYTES: usize = 1024 * 1024;
+
+/// Control frames (answers to pings, refusals, window updates) queued beyond which the
+/// reader stops reading: 1,024. A peer that sends pings or SYNs without reading the
+/// answers is then slowed down by TCP instead of filling this side's memory.
+const MAX_QUEUED_CONTROL: usize = 1024;
+
+/// Which end of the connection this is: it decides the parity of stream ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// The side that opened the connection: odd ids.
-    Dialer,
-    /// The side that accepted it: even ids.
-    Listener,
+pub enum Mode {
+    /// The side that dialled: odd stream ids.
+    Client,
+    /// The side that accepted the connection: even stream ids.
+    Server,
 }
 
-/// Send credit shared by a substream and the connection's reader.
-#[derive(Default)]
-struct Credit {
-    available: Mutex<u64>,
-    notify: Notify,
-    closed: std::sync::atomic::AtomicBool,
+/// Why a session or a stream cannot go on.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum MuxError {
+    /// The connection underneath ended or failed.
+    #[error("the connection was lost")]
+    ConnectionLost,
+    /// The peer broke the protocol; this side sent GoAway with the protocol-error code.
+    #[error("the peer broke the yamux protocol: {0}")]
+    Protocol(&'static str),
+    /// The peer ended the session with a GoAway error code (1, 2, or another).
+    #[error("the peer ended the session with GoAway code {0}")]
+    RemoteError(u32),
+    /// The peer sent GoAway: it accepts no new streams.
+    #[error("the peer accepts no new streams (GoAway)")]
+    RemoteGoAway,
+    /// This side closed the session.
+    #[error("the session is closed")]
+    Closed,
+    /// The stream was reset (RST), by the peer or by this side.
+    #[error("the stream was reset")]
+    Reset,
+    /// Writing after this side half-closed the stream.
+    #[error("the stream is closed for writing")]
+    WriteClosed,
+    /// Every stream id of this side's parity has been used.
+    #[error("no stream ids left")]
+    StreamsExhausted,
 }
 
-impl Credit {
-    fn add(&self, n: u64) {
-        *self.available.lock().expect("not poisoned") += n;
-        self.notify.notify_one();
-    }
-
-    fn close(&self) {
-        self.closed.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
-    }
-
-    /// Waits for some credit and takes up to `want` bytes of it.
-    async fn take(&self, want: u64) -> Option<u64> {
-        loop {
-            let notified = self.notify.notified();
-            {
-                let mut available = self.available.lock().expect("not poisoned");
-                if *available > 0 {
-                    let n = (*available).min(want);
-                    *available -= n;
-                    return Some(n);
-                }
+impl From<MuxError> for io::Error {
+    fn from(e: MuxError) -> io::Error {
+        let kind = match e {
+            MuxError::Reset => io::ErrorKind::ConnectionReset,
+            MuxError::RemoteGoAway => io::ErrorKind::ConnectionRefused,
+            MuxError::WriteClosed => io::ErrorKind::BrokenPipe,
+            MuxError::StreamsExhausted => io::ErrorKind::Other,
+            MuxError::ConnectionLost | MuxError::Protocol(_) | MuxError::RemoteError(_) | MuxError::Closed => {
+                io::ErrorKind::ConnectionAborted
             }
-            if self.closed.load(Ordering::SeqCst) {
-                return None;
-            }
-            notified.await;
-        }
-    }
-}
-
-/// What the reader keeps per substream.
-struct Route {
-    inbound: mpsc::UnboundedSender<Vec<u8>>,
-    credit: Arc<Credit>,
-    /// Bytes received and not yet consumed by the substream's reader.
-    unconsumed: Arc<AtomicU64>,
-}
-
-type Routes = Arc<Mutex<HashMap<u64, Route>>>;
-
-/// A multiplexed connection.
-pub struct Mux {
-    next_id: AtomicU64,
-    out: mpsc::Sender<Vec<u8>>,
-    routes: Routes,
-    incoming: tokio::sync::Mutex<mpsc::UnboundedReceiver<Substream>>,
-}
-
-/// One substream: an ordered, flow-controlled byte channel inside the connection.
-pub struct Substream {
-    id: u64,
-    out: mpsc::Sender<Vec<u8>>,
-    inbound: mpsc::UnboundedReceiver<Vec<u8>>,
-    credit: Arc<Credit>,
-    unconsumed: Arc<AtomicU64>,
-}
-
-fn message(id: u64, kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut m = varint(id);
-    m.push(kind);
-    m.extend_from_slice(body);
-    m
-}
-
-fn varint(mut n: u64) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return out;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut n = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(9) {
-        n |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Some((n, i + 1));
-        }
-    }
-    None
-}
-
-impl Mux {
-    /// Starts multiplexing over `io`. Must be called inside a tokio runtime.
-    pub fn new<T>(io: T, role: Role) -> Mux
-    where
-        T: AsyncRead + AsyncWrite + Send + 'static,
-    {
-        let (read, write) = tokio::io::split(io);
-        let (out, mut queue) = mpsc::channel::<Vec<u8>>(64);
-        let routes: Routes = Arc::default();
-        let (incoming_tx, incoming) = mpsc::unbounded_channel();
-
-        tokio::spawn(async move {
-            let mut writer = BufWriter::with_capacity(256 << 10, write);
-            while let Some(frame) = queue.recv().await {
-                if write_frame(&mut writer, &frame).await.is_err() {
-                    return;
-                }
-                // Flush when nothing else is queued: batches frames under load.
-                if queue.is_empty() && writer.flush().await.is_err() {
-                    return;
-                }
-            }
-            let _ = writer.shutdown().await;
-        });
-
-        let reader_routes = routes.clone();
-        let reader_out = out.clone();
-        tokio::spawn(async move {
-            let mut reader = BufReader::with_capacity(256 << 10, read);
-            while let Ok(Some(frame)) = read_frame(&mut reader, CHUNK + 16).await {
-                if route(&frame, &reader_routes, &reader_out, &incoming_tx).is_err() {
-                    break;
-                }
-            }
-            // The connection is over (or broken): end every substream.
-            for (_, route) in reader_routes.lock().expect("not poisoned").drain() {
-                route.credit.close();
-            }
-        });
-
-        let first = match role {
-            Role::Dialer => 1,
-            Role::Listener => 2,
         };
-        Mux { next_id: AtomicU64::new(first), out, routes, incoming: tokio::sync::Mutex::new(incoming) }
-    }
-
-    /// Opens a new substream.
-    pub async fn open(&self) -> std::io::Result<Substream> {
-        let id = self.next_id.fetch_add(2, Ordering::Relaxed);
-        let substream = new_substream(id, &self.out, &self.routes);
-        self.out.send(message(id, OPEN, &[])).await.map_err(|_| closed())?;
-        Ok(substream)
-    }
-
-    /// Waits for the next substream the other side opens; `None` once the connection
-    /// is closed.
-    pub async fn accept(&self) -> Option<Substream> {
-        self.incoming.lock().await.recv().await
+        io::Error::new(kind, e)
     }
 }
 
-fn closed() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the connection is closed")
+/// A yamux session over one connection. Create it with [`Session::client`] on the side
+/// that dialled and [`Session::server`] on the other, inside a tokio runtime.
+pub struct Session {
+    shared: Arc<Shared>,
 }
 
-fn new_substream(id: u64, out: &mpsc::Sender<Vec<u8>>, routes: &Routes) -> Substream {
-    let (tx, inbound) = mpsc::unbounded_channel();
-    let credit = Arc::new(Credit::default());
-    credit.add(WINDOW);
-    let unconsumed = Arc::new(AtomicU64::new(0));
-    routes.lock().expect("not poisoned").insert(id, Route { inbound: tx, credit: credit.clone(), unconsumed: unconsumed.clone() });
-    Substream { id, out: out.clone(), inbound, credit, unconsumed }
+/// One stream of a session: an ordered, flow-controlled byte stream, read and written
+/// with tokio's `AsyncRead` and `AsyncWrite`. `shutdown()` half-closes it (FIN);
+/// dropping it without that resets it (RST).
+pub struct Stream {
+    id: u32,
+    shared: Arc<Shared>,
 }
 
-/// Handles one received message. An error means the peer broke the protocol.
-fn route(
-    frame: &[u8],
-    routes: &Routes,
-    out: &mpsc::Sender<Vec<u8>>,
-    incoming: &mpsc::UnboundedSender<Substream>,
-) -> Result<(), &'static str> {
-    let (id, used) = read_varint(frame).ok_or("a bad stream id")?;
-    let (&kind, body) = frame[used..].split_first().ok_or("no message kind")?;
-    match kind {
-        OPEN => {
-            if routes.lock().expect("not poisoned").contains_key(&id) {
-                return Err("a substream opened twice");
-            }
-            let _ = incoming.send(new_substream(id, out, routes));
-        }
-        DATA => {
-            let mut routes = routes.lock().expect("not poisoned");
-            let route = routes.get(&id).ok_or("data for an unknown substream")?;
-            let total = route.unconsumed.fetch_add(body.len() as u64, Ordering::SeqCst) + body.len() as u64;
-            if total > WINDOW {
-                return Err("data beyond the flow-control window");
-            }
-            if route.inbound.send(body.to_vec()).is_err() {
-                // The substream was dropped locally; forget it.
-                routes.remove(&id);
-            }
-        }
-        CLOSE => {
-            // Dropping the sender ends the substream's reads once its data is consumed.
-            if let Some(route) = routes.lock().expect("not poisoned").get_mut(&id) {
-                let (dead, _) = mpsc::unbounded_channel();
-                route.inbound = dead;
-            }
-        }
-        WINDOW_UPDATE => {
-            let (n, _) = read_varint(body).ok_or("a bad window update")?;
-            if let Some(route) = routes.lock().expect("not poisoned").get(&id) {
-                route.credit.add(n);
-            }
-        }
-        _ => return Err("an unknown message kind"),
+/// What the handles and the two tasks share.
+struct Shared {
+    state: Mutex<State>,
+    /// Something was queued for the writer (or the session ended).
+    wake_writer: Notify,
+    /// The writer drained the queue (for the reader's backpressure).
+    space: Notify,
+    /// Every handle is gone: the reader stops.
+    stop_reader: Notify,
+}
+
+/// The session's state, behind one lock.
+struct State {
+    mode: Mode,
+    /// The id of the next stream this side opens; `None` once they are used up.
+    next_id: Option<u32>,
+    streams: HashMap<u32, StreamState>,
+    /// Inbound streams not yet accepted, oldest first.
+    pending: VecDeque<u32>,
+    accept_wakers: Vec<Waker>,
+    /// Whether the `Session` handle still exists (someone may accept).
+    acceptor: bool,
+    /// Frames for the writer (encoded there), and what they weigh.
+    out: VecDeque<(Header, Vec<u8>)>,
+    out_bytes: usize,
+    out_control: usize,
+    /// Streams waiting for room in `out`.
+    write_wakers: Vec<Waker>,
+    /// Pings sent and not yet answered, by opaque value.
+    pings: HashMap<u32, oneshot::Sender<()>>,
+    next_ping: u32,
+    local_go_away: bool,
+    remote_go_away: bool,
+    /// Why the session ended, once it has.
+    ended: Option<MuxError>,
+    /// Live `Session` and `Stream` handles.
+    handles: usize,
+}
+
+/// One stream's state.
+struct StreamState {
+    /// False while an inbound stream waits in `pending`.
+    accepted: bool,
+    /// Received and not yet read.
+    recv: Received,
+    /// Bytes the peer may still send before our next update.
+    recv_window: u32,
+    /// The window this side grants: `recv.len() + recv_window <= max_window` always.
+    max_window: u32,
+    /// The reader found nothing to read since the last update.
+    reader_waited: bool,
+    /// Bytes this side may still send.
+    send_window: u32,
+    local_fin: bool,
+    remote_fin: bool,
+    reset: bool,
+    read_waker: Option<Waker>,
+    write_waker: Option<Waker>,
+}
+
+/// Bytes received on a stream and not yet read: the frames' bodies as they came, so
+/// that nothing is copied until the reader takes it.
+#[derive(Default)]
+struct Received {
+    chunks: VecDeque<Vec<u8>>,
+    /// How much of the first chunk was read already.
+    offset: usize,
+    len: usize,
+}
+
+impl Received {
+    fn push(&mut self, chunk: Vec<u8>) {
+        self.len += chunk.len();
+        self.chunks.push_back(chunk);
     }
-    Ok(())
-}
 
-impl Substream {
-    /// The substream's id.
-    pub fn id(&self) -> u64 {
-        self.id
+    fn len(&self) -> usize {
+        self.len
     }
 
-    /// Sends `data`, waiting for window updates when the peer's reader is behind.
-    pub async fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
-        let mut rest = data;
-        while !rest.is_empty() {
-            let n = self.credit.take(rest.len().min(CHUNK) as u64).await.ok_or_else(closed)? as usize;
-            self.out.send(message(self.id, DATA, &rest[..n])).await.map_err(|_| closed())?;
-            rest = &rest[n..];
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn clear(&mut self) {
+        *self = Received::default();
+    }
+
+    /// Moves as much as fits into `buf`.
+    fn take_into(&mut self, buf: &mut ReadBuf<'_>) {
+        while buf.remaining() > 0 {
+            let Some(front) = self.chunks.front() else { return };
+            let n = buf.remaining().min(front.len() - self.offset);
+            buf.put_slice(&front[self.offset..self.offset + n]);
+            self.offset += n;
+            self.len -= n;
+            if self.offset == front.len() {
+                self.chunks.pop_front();
+                self.offset = 0;
+            }
+        }
+    }
+}
+
+impl StreamState {
+    fn new(accepted: bool) -> StreamState {
+        StreamState {
+            accepted,
+            recv: Received::default(),
+            recv_window: INITIAL_WINDOW,
+            max_window: INITIAL_WINDOW,
+            reader_waited: false,
+            send_window: INITIAL_WINDOW,
+            local_fin: false,
+            remote_fin: false,
+            reset: false,
+            read_waker: None,
+            write_waker: None,
+        }
+    }
+
+    fn wake(&mut self) {
+        if let Some(w) = self.read_waker.take() {
+            w.wake();
+        }
+        if let Some(w) = self.write_waker.take() {
+            w.wake();
+        }
+    }
+}
+
+impl Shared {
+    /// The state. A panic elsewhere never makes the session unusable: the lock's data
+    /// is consistent between statements, so a poisoned lock is taken as it is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl State {
+    /// Queues one frame for the writer.
+    fn queue(&mut self, header: Header, body: &[u8]) {
+        self.out_bytes += HEADER_LEN + body.len();
+        if body.is_empty() {
+            self.out_control += 1;
+        }
+        self.out.push_back((header, body.to_vec()));
+    }
+
+    /// Ends the session (the first reason wins) and wakes everyone who waits on it.
+    fn end(&mut self, why: MuxError) {
+        if self.ended.is_some() {
+            return;
+        }
+        self.ended = Some(why);
+        for s in self.streams.values_mut() {
+            s.wake();
+        }
+        for w in self.accept_wakers.drain(..).chain(self.write_wakers.drain(..)) {
+            w.wake();
+        }
+        // Dropping the senders fails every ping still waiting.
+        self.pings.clear();
+    }
+
+    /// The peer broke the protocol: tell it why (GoAway, protocol error) and end.
+    fn violation(&mut self, why: &'static str) {
+        if self.ended.is_none() {
+            self.queue(Header::new(FrameType::GoAway, Flags::NONE, 0, GO_AWAY_PROTOCOL_ERROR), &[]);
+        }
+        self.end(MuxError::Protocol(why));
+    }
+
+    /// One handle fewer; the last one closes the session.
+    fn release(&mut self) {
+        self.handles = self.handles.saturating_sub(1);
+        if self.handles == 0 && self.ended.is_none() {
+            self.queue(Header::new(FrameType::GoAway, Flags::NONE, 0, GO_AWAY_NORMAL), &[]);
+            self.end(MuxError::Closed);
+        }
+    }
+
+    /// Whether an inbound SYN with this id is ours by parity (so not the peer's to use).
+    fn is_local_id(&self, id: u32) -> bool {
+        match self.mode {
+            Mode::Client => id % 2 == 1,
+            Mode::Server => id % 2 == 0,
+        }
+    }
+
+    /// Called with a Data header before its body is read: may the peer send these
+    /// bytes? `Ok(true)`: read them for the stream; `Ok(false)`: read and discard them
+    /// (a stream this side no longer knows); `Err`: a violation.
+    fn admit_data(&self, header: &Header) -> Result<bool, &'static str> {
+        if header.length > MAX_STREAM_WINDOW {
+            return Err("a data frame larger than any window");
+        }
+        if header.flags.contains(Flags::SYN) && !self.streams.contains_key(&header.stream_id) {
+            // A new stream: its window is the initial one.
+            return if header.length > INITIAL_WINDOW { Err("data beyond the window") } else { Ok(true) };
+        }
+        match self.streams.get(&header.stream_id) {
+            Some(s) if header.length > s.recv_window => Err("data beyond the window"),
+            Some(_) => Ok(true),
+            None => Ok(false),
+        }
+    }
+
+    /// Applies one frame from the peer. An error is a protocol violation.
+    fn on_frame(&mut self, header: Header, body: Vec<u8>) -> Result<(), &'static str> {
+        match header.kind {
+            FrameType::Ping => {
+                if header.flags.contains(Flags::SYN) {
+                    self.queue(Header::new(FrameType::Ping, Flags::ACK, 0, header.length), &[]);
+                } else if header.flags.contains(Flags::ACK) {
+                    if let Some(answer) = self.pings.remove(&header.length) {
+                        let _ = answer.send(());
+                    }
+                }
+                Ok(())
+            }
+            FrameType::GoAway => {
+                if header.length == GO_AWAY_NORMAL {
+                    self.remote_go_away = true;
+                } else {
+                    self.end(MuxError::RemoteError(header.length));
+                }
+                Ok(())
+            }
+            FrameType::Data | FrameType::WindowUpdate => self.on_stream_frame(header, body),
+        }
+    }
+
+    /// A Data or WindowUpdate frame: SYN first, then the window or the bytes, then FIN
+    /// and RST.
+    fn on_stream_frame(&mut self, header: Header, body: Vec<u8>) -> Result<(), &'static str> {
+        let id = header.stream_id;
+        if id == 0 {
+            return Err("a stream frame on stream 0");
+        }
+        if header.flags.contains(Flags::SYN) && !self.on_syn(id)? {
+            return Ok(());
+        }
+        let Some(s) = self.streams.get_mut(&id) else {
+            // A stream this side forgot (dropped or refused): tell the writer to stop.
+            if header.kind == FrameType::Data && !body.is_empty() && !header.flags.contains(Flags::RST) {
+                self.queue(Header::new(FrameType::WindowUpdate, Flags::RST, id, 0), &[]);
+            }
+            return Ok(());
+        };
+        match header.kind {
+            FrameType::WindowUpdate => {
+                s.send_window = s.send_window.checked_add(header.length).ok_or("a window over 2^32 - 1")?;
+                if let Some(w) = s.write_waker.take() {
+                    w.wake();
+                }
+            }
+            _ if !body.is_empty() => {
+                if s.remote_fin {
+                    return Err("data after FIN");
+                }
+                // admit_data checked the length against the window already.
+                s.recv_window = s.recv_window.checked_sub(body.len() as u32).ok_or("data beyond the window")?;
+                if !s.reset {
+                    s.recv.push(body);
+                }
+                if let Some(w) = s.read_waker.take() {
+                    w.wake();
+                }
+            }
+            _ => {}
+        }
+        if header.flags.contains(Flags::FIN) {
+            s.remote_fin = true;
+            s.wake();
+        }
+        if header.flags.contains(Flags::RST) {
+            s.reset = true;
+            s.wake();
+            if !s.accepted {
+                // Nobody holds it yet: forget it now.
+                self.streams.remove(&id);
+                self.pending.retain(|&p| p != id);
+            }
         }
         Ok(())
     }
 
-    /// The next chunk of data, in order; `None` once the other side closed the
-    /// substream (or the connection ended) and everything was read.
-    pub async fn read(&mut self) -> std::io::Result<Option<Vec<u8>>> {
-        let Some(data) = self.inbound.recv().await else { return Ok(None) };
-        // Consumed: give the writer its credit back.
-        self.unconsumed.fetch_sub(data.len() as u64, Ordering::SeqCst);
-        let _ = self.out.send(message(self.id, WINDOW_UPDATE, &varint(data.len() as u64))).await;
-        Ok(Some(data))
+    /// A SYN: a new inbound stream. `Ok(false)` if it was refused with RST.
+    fn on_syn(&mut self, id: u32) -> Result<bool, &'static str> {
+        if self.is_local_id(id) {
+            return Err("a SYN with a stream id of our parity");
+        }
+        if self.streams.contains_key(&id) {
+            return Err("a SYN for a stream id in use");
+        }
+        if self.local_go_away || !self.acceptor || self.pending.len() >= MAX_PENDING_ACCEPTS {
+            self.queue(Header::new(FrameType::WindowUpdate, Flags::RST, id, 0), &[]);
+            return Ok(false);
+        }
+        self.streams.insert(id, StreamState::new(false));
+        self.pending.push_back(id);
+        for w in self.accept_wakers.drain(..) {
+            w.wake();
+        }
+        Ok(true)
+    }
+}
+
+impl Session {
+    /// A session for the side that dialled the connection (odd stream ids).
+    pub fn client<T>(io: T) -> Session
+    where
+        T: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Session::new(io, Mode::Client)
     }
 
-    /// Tells the other side no more data will come on this substream.
-    pub async fn close(&mut self) -> std::io::Result<()> {
-        self.out.send(message(self.id, CLOSE, &[])).await.map_err(|_| closed())
+    /// A session for the side that accepted the connection (even stream ids).
+    pub fn server<T>(io: T) -> Session
+    where
+        T: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Session::new(io, Mode::Server)
+    }
+
+    /// Starts yamux over `io` in the given mode. Must be called inside a tokio runtime:
+    /// it spawns the session's reader and writer tasks.
+    pub fn new<T>(io: T, mode: Mode) -> Session
+    where
+        T: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                mode,
+                next_id: Some(match mode {
+                    Mode::Client => 1,
+                    Mode::Server => 2,
+                }),
+                streams: HashMap::new(),
+                pending: VecDeque::new(),
+                accept_wakers: Vec::new(),
+                acceptor: true,
+                out: VecDeque::new(),
+                out_bytes: 0,
+                out_control: 0,
+                write_wakers: Vec::new(),
+                pings: HashMap::new(),
+                next_ping: 0,
+                local_go_away: false,
+                remote_go_away: false,
+                ended: None,
+                handles: 1,
+            }),
+            wake_writer: Notify::new(),
+            space: Notify::new(),
+            stop_reader: Notify::new(),
+        });
+        let (read, write) = tokio::io::split(io);
+        tokio::spawn(write_loop(shared.clone(), write));
+        tokio::spawn(read_loop(shared.clone(), read));
+        Session { shared }
+    }
+
+    /// Opens a new stream: sends its SYN at once, so the peer learns of it before the
+    /// first byte. Data may be written right away, before the peer's ACK. Fails once
+    /// the session has ended, or when the peer said GoAway.
+    pub async fn open_stream(&self) -> Result<Stream, MuxError> {
+        let mut st = self.shared.lock();
+        if let Some(why) = &st.ended {
+            return Err(why.clone());
+        }
+        if st.remote_go_away {
+            return Err(MuxError::RemoteGoAway);
+        }
+        let id = st.next_id.ok_or(MuxError::StreamsExhausted)?;
+        st.next_id = id.checked_add(2);
+        st.streams.insert(id, StreamState::new(true));
+        st.handles += 1;
+        st.queue(Header::new(FrameType::WindowUpdate, Flags::SYN, id, 0), &[]);
+        drop(st);
+        self.shared.wake_writer.notify_one();
+        Ok(Stream { id, shared: self.shared.clone() })
+    }
+
+    /// The next stream the peer opened, acknowledged (ACK) as it is handed out; `None`
+    /// once the session has ended and no opened stream is left to accept.
+    pub async fn accept_stream(&self) -> Option<Stream> {
+        std::future::poll_fn(|cx| {
+            let mut st = self.shared.lock();
+            let st = &mut *st;
+            while let Some(id) = st.pending.pop_front() {
+                let Some(s) = st.streams.get_mut(&id) else { continue };
+                if s.accepted {
+                    continue;
+                }
+                s.accepted = true;
+                st.handles += 1;
+                if st.ended.is_none() {
+                    st.queue(Header::new(FrameType::WindowUpdate, Flags::ACK, id, 0), &[]);
+                }
+                self.shared.wake_writer.notify_one();
+                return Poll::Ready(Some(Stream { id, shared: self.shared.clone() }));
+            }
+            if st.ended.is_some() {
+                return Poll::Ready(None);
+            }
+            st.accept_wakers.push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await
+    }
+
+    /// Sends a Ping and waits for its answer (an ACK with the same opaque value): the
+    /// round-trip time over the session. Fails if the session ends first.
+    pub async fn ping(&self) -> Result<Duration, MuxError> {
+        let (answer, answered) = oneshot::channel();
+        {
+            let mut st = self.shared.lock();
+            if let Some(why) = &st.ended {
+                return Err(why.clone());
+            }
+            let opaque = st.next_ping;
+            st.next_ping = st.next_ping.wrapping_add(1);
+            st.pings.insert(opaque, answer);
+            st.queue(Header::new(FrameType::Ping, Flags::SYN, 0, opaque), &[]);
+        }
+        self.shared.wake_writer.notify_one();
+        let started = Instant::now();
+        match answered.await {
+            Ok(()) => Ok(started.elapsed()),
+            Err(_) => Err(self.shared.lock().ended.clone().unwrap_or(MuxError::Closed)),
+        }
+    }
+
+    /// Sends GoAway with the normal code: this side accepts no new streams (later SYNs
+    /// are refused with RST), while the streams already open carry on.
+    pub async fn go_away(&self) -> Result<(), MuxError> {
+        let mut st = self.shared.lock();
+        if let Some(why) = &st.ended {
+            return Err(why.clone());
+        }
+        if !st.local_go_away {
+            st.local_go_away = true;
+            st.queue(Header::new(FrameType::GoAway, Flags::NONE, 0, GO_AWAY_NORMAL), &[]);
+        }
+        drop(st);
+        self.shared.wake_writer.notify_one();
+        Ok(())
+    }
+
+    /// Why the session ended, once it has: the connection was lost, a side broke the
+    /// protocol or went away, or every handle was dropped.
+    pub fn ended(&self) -> Option<MuxError> {
+        self.shared.lock().ended.clone()
+    }
+}
+
+impl Drop for Session {
+    /// Nobody can accept any more: refuse the streams still waiting (RST), and close the
+    /// session if no stream is left.
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        st.acceptor = false;
+        let pending: Vec<u32> = st.pending.drain(..).collect();
+        for id in pending {
+            if st.streams.get(&id).is_some_and(|s| !s.accepted) {
+                st.streams.remove(&id);
+                if st.ended.is_none() {
+                    st.queue(Header::new(FrameType::WindowUpdate, Flags::RST, id, 0), &[]);
+                }
+            }
+        }
+        st.release();
+        let closing = st.handles == 0;
+        drop(st);
+        self.shared.wake_writer.notify_one();
+        if closing {
+            self.shared.stop_reader.notify_one();
+        }
+    }
+}
+
+/// Writes what the handles and the reader queue, in order, flushing whenever the queue
+/// runs dry. Ends (shutting the connection's write side down) once the session has
+/// ended and everything queued is written.
+async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, write: W) {
+    // Large enough to hold a whole Data frame, so that a header and its body leave in
+    // one write.
+    let mut writer = BufWriter::with_capacity(256 * 1024, write);
+    let mut batch = Vec::new();
+    loop {
+        let finished = {
+            let mut st = shared.lock();
+            batch.extend(st.out.drain(..));
+            st.out_bytes = 0;
+            st.out_control = 0;
+            for w in st.write_wakers.drain(..) {
+                w.wake();
+            }
+            st.ended.is_some() && batch.is_empty()
+        };
+        shared.space.notify_one();
+        if finished {
+            let _ = writer.shutdown().await;
+            return;
+        }
+        if batch.is_empty() {
+            shared.wake_writer.notified().await;
+            continue;
+        }
+        for (header, body) in batch.drain(..) {
+            if writer.write_all(&header.encode()).await.is_err() || writer.write_all(&body).await.is_err() {
+                shared.lock().end(MuxError::ConnectionLost);
+                shared.space.notify_one();
+                return;
+            }
+        }
+        if writer.flush().await.is_err() {
+            shared.lock().end(MuxError::ConnectionLost);
+            shared.space.notify_one();
+            return;
+        }
+    }
+}
+
+/// Why the reader stopped.
+enum Stop {
+    /// The connection ended or failed.
+    Lost,
+    /// The peer broke the protocol.
+    Violation(&'static str),
+}
+
+/// Reads frames and applies them until the connection ends, the peer breaks the
+/// protocol, or every handle is dropped.
+async fn read_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, read: R) {
+    let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let stop = loop {
+        let frame = tokio::select! {
+            biased;
+            _ = shared.stop_reader.notified() => return,
+            frame = read_frame(&mut reader, &shared) => frame,
+        };
+        let (header, body) = match frame {
+            Ok(frame) => frame,
+            Err(stop) => break stop,
+        };
+        {
+            let mut st = shared.lock();
+            if st.ended.is_some() {
+                return;
+            }
+            if let Err(why) = st.on_frame(header, body) {
+                break Stop::Violation(why);
+            }
+        }
+        shared.wake_writer.notify_one();
+        // Backpressure: a peer that does not read our answers stops being read.
+        loop {
+            let space = shared.space.notified();
+            {
+                let st = shared.lock();
+                if st.out_control < MAX_QUEUED_CONTROL || st.ended.is_some() {
+                    break;
+                }
+            }
+            space.await;
+        }
+    };
+    {
+        let mut st = shared.lock();
+        match stop {
+            Stop::Lost => st.end(MuxError::ConnectionLost),
+            Stop::Violation(why) => st.violation(why),
+        }
+    }
+    shared.wake_writer.notify_one();
+}
+
+/// Reads one frame: the header, then (for Data) its body, once the window allows it.
+async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared) -> Result<(Header, Vec<u8>), Stop> {
+    let mut head = [0u8; HEADER_LEN];
+    reader.read_exact(&mut head).await.map_err(|_| Stop::Lost)?;
+    let header = Header::decode(&head).map_err(|e| {
+        Stop::Violation(match e {
+            HeaderError::Version(_) => "a version other than 0",
+            HeaderError::Type(_) => "an unknown frame type",
+        })
+    })?;
+    if header.kind != FrameType::Data || header.length == 0 {
+        return Ok((header, Vec::new()));
+    }
+    let keep = shared.lock().admit_data(&header).map_err(Stop::Violation)?;
+    let len = u64::from(header.length);
+    let mut body = Vec::new();
+    if keep {
+        // admit_data compared the length with the window this side granted: the memory
+        // was promised, so it can be set aside at once.
+        body = vec![0u8; header.length as usize];
+        reader.read_exact(&mut body).await.map_err(|_| Stop::Lost)?;
+    } else {
+        let skipped = tokio::io::copy(&mut (&mut *reader).take(len), &mut tokio::io::sink()).await.map_err(|_| Stop::Lost)?;
+        if skipped != len {
+            return Err(Stop::Lost);
+        }
+    }
+    Ok((header, body))
+}
+
+impl Stream {
+    /// The stream's id: odd if the client opened it, even if the server did.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Resets the stream (RST): both directions end at once, here and at the peer,
+    /// whose reads and writes then fail with `ConnectionReset`.
+    pub fn reset(&mut self) {
+        {
+            let mut guard = self.shared.lock();
+            let st = &mut *guard;
+            let live = st.ended.is_none();
+            if let Some(s) = st.streams.get_mut(&self.id)
+                && !s.reset
+            {
+                s.reset = true;
+                s.recv.clear();
+                s.wake();
+                if live {
+                    st.queue(Header::new(FrameType::WindowUpdate, Flags::RST, self.id, 0), &[]);
+                }
+            }
+        }
+        self.shared.wake_writer.notify_one();
+    }
+}
+
+impl AsyncRead for Stream {
+    /// Bytes in order; a clean end (0 bytes) only after the peer's FIN. Reading gives
+    /// the peer its window back, half a window at a time (doubled when this reader has
+    /// been waiting on the window). Fails with `ConnectionReset` after a reset, and with
+    /// `ConnectionAborted` if the session ended before the FIN.
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let mut st = self.shared.lock();
+        let st = &mut *st;
+        let ended = st.ended.clone();
+        let Some(s) = st.streams.get_mut(&self.id) else {
+            return Poll::Ready(Err(MuxError::Reset.into()));
+        };
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if s.reset {
+            return Poll::Ready(Err(MuxError::Reset.into()));
+        }
+        if !s.recv.is_empty() {
+            s.recv.take_into(buf);
+            // Give the window back once half of it has been consumed.
+            let consumed = s.max_window.saturating_sub(s.recv.len() as u32).saturating_sub(s.recv_window);
+            if !s.remote_fin && ended.is_none() && consumed >= s.max_window / 2 {
+                if s.reader_waited {
+                    s.max_window = s.max_window.saturating_mul(2).min(MAX_STREAM_WINDOW);
+                }
+                s.reader_waited = false;
+                let delta = s.max_window.saturating_sub(s.recv.len() as u32).saturating_sub(s.recv_window);
+                s.recv_window += delta;
+                st.queue(Header::new(FrameType::WindowUpdate, Flags::NONE, self.id, delta), &[]);
+                self.shared.wake_writer.notify_one();
+            }
+            return Poll::Ready(Ok(()));
+        }
+        if s.remote_fin {
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(why) = ended {
+            return Poll::Ready(Err(why.into()));
+        }
+        s.reader_waited = true;
+        s.read_waker = Some(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
+impl AsyncWrite for Stream {
+    /// Queues up to one Data frame of `buf` (at most the send window); waits while the
+    /// window is empty or the connection's queue is full.
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let mut st = self.shared.lock();
+        let st = &mut *st;
+        let ended = st.ended.clone();
+        let queue_full = st.out_bytes >= MAX_QUEUED_BYTES;
+        let Some(s) = st.streams.get_mut(&self.id) else {
+            return Poll::Ready(Err(MuxError::Reset.into()));
+        };
+        if s.reset {
+            return Poll::Ready(Err(MuxError::Reset.into()));
+        }
+        if s.local_fin {
+            return Poll::Ready(Err(MuxError::WriteClosed.into()));
+        }
+        if let Some(why) = ended {
+            return Poll::Ready(Err(why.into()));
+        }
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if s.send_window == 0 {
+            s.write_waker = Some(cx.waker().clone());
+            return Poll::Pending;
+        }
+        if queue_full {
+            st.write_wakers.push(cx.waker().clone());
+            return Poll::Pending;
+        }
+        let n = buf.len().min(s.send_window as usize).min(MAX_DATA_FRAME);
+        s.send_window -= n as u32;
+        st.queue(Header::new(FrameType::Data, Flags::NONE, self.id, n as u32), &buf[..n]);
+        self.shared.wake_writer.notify_one();
+        Poll::Ready(Ok(n))
+    }
+
+    /// Frames are written by the session's writer task as soon as it can: nothing to do.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Half-closes the stream (FIN): the peer reads to the end, and may still write.
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut st = self.shared.lock();
+        let st = &mut *st;
+        let ended = st.ended.clone();
+        let Some(s) = st.streams.get_mut(&self.id) else {
+            return Poll::Ready(Err(MuxError::Reset.into()));
+        };
+        if s.local_fin {
+            return Poll::Ready(Ok(()));
+        }
+        if s.reset {
+            return Poll::Ready(Err(MuxError::Reset.into()));
+        }
+        if let Some(why) = ended {
+            return Poll::Ready(Err(why.into()));
+        }
+        s.local_fin = true;
+        st.queue(Header::new(FrameType::Data, Flags::FIN, self.id, 0), &[]);
+        self.shared.wake_writer.notify_one();
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Drop for Stream {
+    /// Forgets the stream. Not half-closed by either side: RST. Half-closed by the peer
+    /// only: FIN, which closes it for good. Half-closed by this side: nothing more (data
+    /// the peer still sends is answered with RST).
+    fn drop(&mut self) {
+        let mut st = self.shared.lock();
+        if let Some(s) = st.streams.remove(&self.id)
+            && !s.reset
+            && st.ended.is_none()
+        {
+            match (s.local_fin, s.remote_fin) {
+                (false, false) => st.queue(Header::new(FrameType::WindowUpdate, Flags::RST, self.id, 0), &[]),
+                (false, true) => st.queue(Header::new(FrameType::Data, Flags::FIN, self.id, 0), &[]),
+                (true, _) => {}
+            }
+        }
+        st.release();
+        let closing = st.handles == 0;
+        drop(st);
+        self.shared.wake_writer.notify_one();
+        if closing {
+            self.shared.stop_reader.notify_one();
+        }
     }
 }

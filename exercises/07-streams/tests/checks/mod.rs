@@ -1,17 +1,84 @@
-//! The streams exercise's checks: frames (layout, partial reads, bad input, both
-//! transports), then substreams (ordering, concurrency, interop, flow control, a peer
-//! that breaks the protocol).
+//! The streams exercise's checks: frames (layout, partial reads, bad input), then yamux
+//! (the header, opening and accepting, data and windows, half-close and reset, ping and
+//! go-away, a hostile peer), your crate against the reference both ways over loopback
+//! TCP, and against a raw socket that speaks the bytes of HashiCorp's yamux spec.md
+//! (github.com/hashicorp/yamux): the expected headers below are computed by hand from it.
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, duplex};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, duplex};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
-use crate::subject::{FrameError, MAX_FRAME, Mux, Role, WINDOW, read_frame, write_frame};
 use crate::reference;
+use crate::subject::{
+    FrameError, FrameType, Flags, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS, Session,
+    read_frame, write_frame,
+};
 
-const WAIT: Duration = Duration::from_secs(5);
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Counts what this thread allocates, so that a check can say how much memory an input
+/// cost. `#[tokio::test]` runs a test and every task it spawns on one thread.
+mod memory {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        static LARGEST: Cell<usize> = const { Cell::new(0) };
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+    }
+
+    pub struct Counting;
+
+    fn allocated(n: usize) {
+        let _ = LARGEST.try_with(|c| c.set(c.get().max(n)));
+        let _ = LIVE.try_with(|c| c.set(c.get() + n as isize));
+    }
+
+    fn freed(n: usize) {
+        let _ = LIVE.try_with(|c| c.set(c.get() - n as isize));
+    }
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            allocated(layout.size());
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            allocated(layout.size());
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            freed(layout.size());
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            freed(layout.size());
+            allocated(new_size);
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+
+    /// Forgets the largest allocation seen so far on this thread.
+    pub fn reset_largest() {
+        LARGEST.with(|c| c.set(0));
+    }
+
+    /// The largest single allocation on this thread since [`reset_largest`].
+    pub fn largest() -> usize {
+        LARGEST.with(|c| c.get())
+    }
+
+    /// Bytes allocated and not freed on this thread.
+    pub fn live() -> isize {
+        LIVE.with(|c| c.get())
+    }
+}
 
 /// A connected pair of TCP streams on loopback.
 async fn tcp_pair() -> (TcpStream, TcpStream) {
@@ -19,6 +86,113 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
     let addr = listener.local_addr().unwrap();
     let (a, b) = tokio::join!(TcpStream::connect(addr), listener.accept());
     (a.unwrap(), b.unwrap().0)
+}
+
+// The spec's numbers, written out here so that the checks do not trust either crate.
+const DATA: u8 = 0;
+const WINDOW_UPDATE: u8 = 1;
+const PING: u8 = 2;
+const GO_AWAY: u8 = 3;
+const SYN: u16 = 0x1;
+const ACK: u16 = 0x2;
+const FIN: u16 = 0x4;
+const RST: u16 = 0x8;
+
+/// A header as the spec lays it out: version 0, type, flags, stream id, length, all
+/// big-endian.
+fn hdr(kind: u8, flags: u16, id: u32, length: u32) -> [u8; 12] {
+    let mut h = [0u8; 12];
+    h[1] = kind;
+    h[2..4].copy_from_slice(&flags.to_be_bytes());
+    h[4..8].copy_from_slice(&id.to_be_bytes());
+    h[8..12].copy_from_slice(&length.to_be_bytes());
+    h
+}
+
+/// One frame as a raw peer sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Frame {
+    kind: u8,
+    flags: u16,
+    id: u32,
+    length: u32,
+    body: Vec<u8>,
+}
+
+/// Reads one frame as the spec lays it out; `None` when the connection ends.
+async fn next_frame<R: AsyncRead + Unpin>(r: &mut R) -> Option<Frame> {
+    let mut h = [0u8; 12];
+    r.read_exact(&mut h).await.ok()?;
+    assert_eq!(h[0], 0, "every header starts with version 0: got {h:02x?}");
+    let kind = h[1];
+    let flags = u16::from_be_bytes([h[2], h[3]]);
+    let id = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+    let length = u32::from_be_bytes([h[8], h[9], h[10], h[11]]);
+    let mut body = Vec::new();
+    if kind == DATA {
+        assert!(length <= 16 << 20, "a data frame of {length} bytes");
+        body = vec![0u8; length as usize];
+        r.read_exact(&mut body).await.ok()?;
+    }
+    Some(Frame { kind, flags, id, length, body })
+}
+
+/// A peer that speaks yamux byte by byte, to see exactly what your session sends and
+/// to send it what no well-behaved implementation would.
+struct Raw {
+    r: BufReader<OwnedReadHalf>,
+    w: OwnedWriteHalf,
+}
+
+impl Raw {
+    fn new(tcp: TcpStream) -> Raw {
+        let (r, w) = tcp.into_split();
+        Raw { r: BufReader::with_capacity(1 << 16, r), w }
+    }
+
+    async fn send(&mut self, kind: u8, flags: u16, id: u32, length: u32) {
+        self.w.write_all(&hdr(kind, flags, id, length)).await.unwrap();
+    }
+
+    async fn send_data(&mut self, flags: u16, id: u32, body: &[u8]) {
+        let mut frame = hdr(DATA, flags, id, body.len() as u32).to_vec();
+        frame.extend_from_slice(body);
+        self.w.write_all(&frame).await.unwrap();
+    }
+
+    /// The next frame; `None` when the connection ends. Panics after WAIT.
+    async fn next(&mut self) -> Option<Frame> {
+        timeout(WAIT, self.try_next()).await.expect("a frame from your session in time")
+    }
+
+    async fn try_next(&mut self) -> Option<Frame> {
+        next_frame(&mut self.r).await
+    }
+
+    /// Reads frames until one matches, or the connection ends (`None`).
+    async fn until(&mut self, what: &str, matches: impl Fn(&Frame) -> bool) -> Option<Frame> {
+        timeout(WAIT, async {
+            while let Some(f) = self.try_next().await {
+                if matches(&f) {
+                    return Some(f);
+                }
+            }
+            None
+        })
+        .await
+        .unwrap_or_else(|_| panic!("waited for {what}, but your session sent nothing more"))
+    }
+
+    /// Reads until the GoAway your session must send, and returns its code.
+    async fn go_away_code(&mut self, what: &str) -> u32 {
+        match self.until("a GoAway", |f| f.kind == GO_AWAY).await {
+            Some(f) => {
+                assert_eq!(f.id, 0, "GoAway is on stream 0");
+                f.length
+            }
+            None => panic!("{what}: your session closed the connection without a GoAway"),
+        }
+    }
 }
 
 /// Frames round-trip and carry an unsigned varint length, to the reference and back
@@ -73,7 +247,7 @@ async fn step_2_partial_reads() {
     tokio::join!(dribble(a, encoded), read_three(b));
 }
 
-/// Oversized, truncated and malformed frames are clear errors, never a panic or a huge allocation
+/// Oversized, truncated and malformed frames are clear errors, never a panic or a buffer sized by the header alone
 #[tokio::test]
 async fn step_3_bad_frames() {
     let read = |bytes: Vec<u8>| async move { read_frame(&mut bytes.as_slice(), 1024).await };
@@ -87,155 +261,547 @@ async fn step_3_bad_frames() {
     let err = write_frame(&mut sink, &vec![0u8; MAX_FRAME + 1]).await.expect_err("over MAX_FRAME");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(sink.is_empty(), "a refused frame writes nothing");
+
+    // Under a generous limit, a peer announces 64 MiB (the varint 80 80 80 20) and sends
+    // 3 bytes: what the reader sets aside must follow the bytes, not the announcement.
+    let announced = [0x80u8, 0x80, 0x80, 0x20, b'a', b'b', b'c'];
+    memory::reset_largest();
+    let result = read_frame(&mut &announced[..], 1 << 30).await;
+    let largest = memory::largest();
+    assert!(matches!(result, Err(FrameError::Truncated)), "64 MiB announced, 3 bytes sent: Truncated, got {result:?}");
+    assert!(largest <= 1 << 20, "a 4-byte header made the reader allocate {largest} bytes at once (at most 1 MiB before the bytes arrive)");
 }
 
-/// Substreams: opened, accepted, written, read in order and closed, many at once
+/// The 12-byte yamux header: encoded and decoded as spec.md lays it out, checked against hand-computed bytes
 #[tokio::test]
-async fn step_4_substreams() {
-    let (a, b) = duplex(1 << 16);
-    let (dialer, listener) = (Mux::new(a, Role::Dialer), Mux::new(b, Role::Listener));
-    let mut s = dialer.open().await.expect("open");
-    s.write(b"hello").await.unwrap();
-    let mut t = timeout(WAIT, listener.accept()).await.expect("in time").expect("a substream");
-    assert_eq!(t.read().await.unwrap(), Some(b"hello".to_vec()));
-    t.write(b"hi back").await.unwrap();
-    t.close().await.unwrap();
-    assert_eq!(s.read().await.unwrap(), Some(b"hi back".to_vec()));
-    assert_eq!(timeout(WAIT, s.read()).await.expect("in time").unwrap(), None, "after Close, reads end");
-    assert_eq!((s.id() % 2, t.id()), (1, s.id()), "the dialer's substreams have odd ids");
-    let mine = listener.open().await.unwrap();
-    assert_eq!(mine.id() % 2, 0, "the listener's substreams have even ids");
+async fn step_4_header() {
+    #[rustfmt::skip]
+    let vectors: [(Header, [u8; 12]); 8] = [
+        // A data frame of 5 bytes on stream 1.
+        (Header::new(FrameType::Data, Flags::NONE, 1, 5), [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05]),
+        // Opening stream 1: a window update with SYN and no increase.
+        (Header::new(FrameType::WindowUpdate, Flags::SYN, 1, 0), [0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00]),
+        // Accepting stream 2 and granting 256 KiB more (0x00040000).
+        (Header::new(FrameType::WindowUpdate, Flags::ACK, 2, 262_144), [0x00, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x00, 0x04, 0x00, 0x00]),
+        // A ping and its answer, with the opaque value 0xdeadbeef.
+        (Header::new(FrameType::Ping, Flags::SYN, 0, 0xdead_beef), [0x00, 0x02, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef]),
+        (Header::new(FrameType::Ping, Flags::ACK, 0, 0xdead_beef), [0x00, 0x02, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0xde, 0xad, 0xbe, 0xef]),
+        // GoAway with the protocol-error code.
+        (Header::new(FrameType::GoAway, Flags::NONE, 0, 1), [0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01]),
+        // FIN on stream 0x01020304: the byte order shows.
+        (Header::new(FrameType::Data, Flags::FIN, 0x0102_0304, 0), [0x00, 0x00, 0x00, 0x04, 0x01, 0x02, 0x03, 0x04, 0x00, 0x00, 0x00, 0x00]),
+        // SYN and RST together on stream 3 (flags 0x0009).
+        (Header::new(FrameType::WindowUpdate, Flags::SYN | Flags::RST, 3, 0), [0x00, 0x01, 0x00, 0x09, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00]),
+    ];
+    for (header, bytes) in &vectors {
+        assert_eq!(header.encode(), *bytes, "encoding {header:?}");
+        assert_eq!(Header::decode(bytes), Ok(*header), "decoding {bytes:02x?}");
+    }
+    assert!(Flags::SYN.contains(Flags::SYN) && !Flags::SYN.contains(Flags::ACK));
+    assert!((Flags::SYN | Flags::FIN).contains(Flags::FIN));
+    assert_eq!(Header::decode(&hdr(DATA, 0, 1, 0).with_version(1)), Err(HeaderError::Version(1)), "version 1 is not yamux 0");
+    assert_eq!(Header::decode(&hdr(4, 0, 1, 0)), Err(HeaderError::Type(4)), "there is no type 4");
+    assert_eq!(Header::decode(&hdr(0xff, 0, 1, 0)), Err(HeaderError::Type(0xff)));
 
-    // Ten substreams at once, each with its own ordered data.
-    let mut writers = Vec::new();
-    for i in 0..10u8 {
-        let mut s = dialer.open().await.unwrap();
-        writers.push(tokio::spawn(async move {
-            for k in 0..20u8 {
-                s.write(&[i, k]).await.unwrap();
-            }
-            s.close().await.unwrap();
-        }));
-    }
-    for _ in 0..10 {
-        let mut t = timeout(WAIT, listener.accept()).await.expect("in time").expect("a substream");
-        let mut got = Vec::new();
-        while let Some(chunk) = timeout(WAIT, t.read()).await.expect("in time").unwrap() {
-            got.extend(chunk);
-        }
-        let i = got[0];
-        let expected: Vec<u8> = (0..20u8).flat_map(|k| [i, k]).collect();
-        assert_eq!(got, expected, "substream {i} got its own bytes, in order");
-    }
-    for w in writers {
-        w.await.unwrap();
+    // Your headers and the reference's are the same bytes, for every field value.
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    for _ in 0..1000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let (kind, flags, id, length) = ((x % 4) as u8, (x >> 8) as u16 & 0xf, (x >> 16) as u32, (x >> 32) as u32);
+        let bytes = hdr(kind, flags, id, length);
+        let theirs = reference::Header::decode(&bytes).unwrap().encode();
+        let mine = Header::decode(&bytes).expect("a valid header").encode();
+        assert_eq!(mine, theirs, "header {bytes:02x?}");
+        assert_eq!(mine, bytes);
     }
 }
 
-async fn echo_one(mux: &Mux) {
-    let mut t = timeout(WAIT, mux.accept()).await.expect("in time").expect("a substream");
-    while let Some(chunk) = t.read().await.unwrap() {
-        t.write(&chunk).await.unwrap();
+/// `hdr` with another version byte.
+trait WithVersion {
+    fn with_version(self, version: u8) -> [u8; 12];
+}
+impl WithVersion for [u8; 12] {
+    fn with_version(mut self, version: u8) -> [u8; 12] {
+        self[0] = version;
+        self
     }
-    t.close().await.unwrap();
 }
 
-/// Your multiplexer talks to the reference's, in both roles, over TCP
+/// Opening and accepting: SYN and ACK, odd ids for the client and even for the server, with the reference both ways
 #[tokio::test]
-async fn step_5_interop() {
+async fn step_5_open_accept() {
+    // Against a raw peer: what your client sends when it opens streams.
     let (a, b) = tcp_pair().await;
-    let (mine, theirs) = (Mux::new(a, Role::Dialer), reference::Mux::new(b, reference::Role::Listener));
-    let mut s = mine.open().await.unwrap();
-    let echo = async {
-        let mut t = timeout(WAIT, theirs.accept()).await.expect("in time").expect("a substream");
-        while let Some(chunk) = t.read().await.unwrap() {
-            t.write(&chunk).await.unwrap();
+    let client = Session::client(a);
+    let mut raw = Raw::new(b);
+    let first = client.open_stream().await.expect("open a stream");
+    let syn = raw.next().await.expect("a frame for the new stream");
+    assert!(syn.kind == DATA || syn.kind == WINDOW_UPDATE, "a stream opens with Data or WindowUpdate: {syn:?}");
+    assert!(syn.flags & SYN != 0, "the first frame of a stream carries SYN: {syn:?}");
+    assert_eq!((syn.id, first.id()), (1, 1), "the client's first stream is 1");
+    let second = client.open_stream().await.unwrap();
+    let syn = raw.next().await.unwrap();
+    assert_eq!((syn.id, second.id(), syn.flags & SYN), (3, 3, SYN), "then 3: clients use odd ids");
+    // The raw server opens stream 2; your client accepts it and answers ACK.
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    let accepted = timeout(WAIT, client.accept_stream()).await.expect("accepted in time").expect("a stream");
+    assert_eq!(accepted.id(), 2);
+    let ack = raw.until("an ACK for stream 2", |f| f.id == 2).await.expect("an ACK");
+    assert!(ack.flags & ACK != 0 && (ack.kind == DATA || ack.kind == WINDOW_UPDATE), "accepting answers ACK: {ack:?}");
+    drop((first, second, accepted));
+
+    // Your client and the reference server, then the reference client and your server.
+    let (a, b) = tcp_pair().await;
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    let s = mine.open_stream().await.expect("open a stream");
+    let t = timeout(WAIT, theirs.accept_stream()).await.expect("the reference accepts in time").expect("a stream");
+    assert_eq!((s.id(), t.id()), (1, 1), "your client's stream 1, accepted by the reference");
+    let t2 = theirs.open_stream().await.unwrap();
+    let s2 = timeout(WAIT, mine.accept_stream()).await.expect("you accept in time").expect("the reference's stream");
+    assert_eq!((t2.id(), s2.id()), (2, 2), "the reference server's stream 2, accepted by your client");
+    let (a, b) = tcp_pair().await;
+    let (theirs, mine) = (reference::Session::client(a), Session::server(b));
+    let t = theirs.open_stream().await.unwrap();
+    let s = timeout(WAIT, mine.accept_stream()).await.expect("you accept in time").expect("a stream");
+    assert_eq!((t.id(), s.id()), (1, 1), "the reference client's stream 1, accepted by your server");
+    let s2 = mine.open_stream().await.expect("open a stream");
+    let t2 = timeout(WAIT, theirs.accept_stream()).await.expect("the reference accepts in time").expect("a stream");
+    assert_eq!((s2.id(), t2.id()), (2, 2), "your server's first stream is 2, accepted by the reference");
+
+    // Both sides open five streams at the same moment: ten distinct streams.
+    let (a, b) = tcp_pair().await;
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    // (Held, not dropped: a stream dropped before either side closed it is reset.)
+    let (mut held, mut opened, mut accepted) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let (s, t) = (mine.open_stream().await.unwrap(), theirs.open_stream().await.unwrap());
+        opened.extend([s.id(), t.id()]);
+        held.push((s, t));
+    }
+    for _ in 0..5 {
+        let t = timeout(WAIT, theirs.accept_stream()).await.unwrap().expect("one of your streams");
+        let s = timeout(WAIT, mine.accept_stream()).await.unwrap().expect("one of the reference's streams");
+        accepted.extend([t.id(), s.id()]);
+    }
+    opened.sort();
+    accepted.sort();
+    assert_eq!(opened, (1..=10).collect::<Vec<u32>>(), "ids 1, 3, 5, 7, 9 for the client and 2, 4, 6, 8, 10 for the server");
+    assert_eq!(accepted, opened, "every stream opened on one side is accepted on the other");
+}
+
+/// Echoes one accepted stream until its FIN, then half-closes.
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut t: S) {
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        match t.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if t.write_all(&buf[..n]).await.is_err() {
+                    return;
+                }
+            }
         }
-        t.close().await.unwrap();
-    };
-    let talk = async {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-        s.write(&data).await.unwrap();
-        s.close().await.unwrap();
+    }
+    let _ = t.shutdown().await;
+}
+
+/// Data and windows: a megabyte through each side, a writer that waits for its reader, a window that grows when the reader keeps up, and data beyond the window refused
+#[tokio::test]
+async fn step_6_data_and_windows() {
+    let data: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+
+    // 1 MiB (four windows) from your client through the reference's echo and back.
+    let (a, b) = tcp_pair().await;
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    let mut s = mine.open_stream().await.unwrap();
+    let echoing = async { echo(timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap()).await };
+    let talking = async {
+        let (mut r, mut w) = tokio::io::split(&mut s);
+        let send = async {
+            w.write_all(&data).await.unwrap();
+            w.shutdown().await.unwrap();
+        };
         let mut back = Vec::new();
-        while let Some(chunk) = timeout(WAIT, s.read()).await.expect("in time").unwrap() {
-            back.extend(chunk);
-        }
-        assert_eq!(back, data, "100 kB through the reference and back");
+        let receive = async { r.read_to_end(&mut back).await.unwrap() };
+        timeout(WAIT, async { tokio::join!(send, receive) }).await.expect("1 MiB there and back in time");
+        assert!(back == data, "1 MiB through the reference and back, in order");
     };
-    tokio::join!(echo, talk);
+    tokio::join!(echoing, talking);
 
+    // The same from the reference's client through your echo.
     let (a, b) = tcp_pair().await;
-    let (theirs, mine) = (reference::Mux::new(a, reference::Role::Dialer), Mux::new(b, Role::Listener));
-    let mut s = theirs.open().await.unwrap();
-    let talk = async {
-        s.write(b"ping").await.unwrap();
-        s.close().await.unwrap();
-        assert_eq!(timeout(WAIT, s.read()).await.expect("in time").unwrap(), Some(b"ping".to_vec()));
+    let (theirs, mine) = (reference::Session::client(a), Session::server(b));
+    let mut s = theirs.open_stream().await.unwrap();
+    let echoing = async { echo(timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap()).await };
+    let talking = async {
+        let (mut r, mut w) = tokio::io::split(&mut s);
+        let send = async {
+            w.write_all(&data).await.unwrap();
+            w.shutdown().await.unwrap();
+        };
+        let mut back = Vec::new();
+        let receive = async { r.read_to_end(&mut back).await.unwrap() };
+        timeout(WAIT, async { tokio::join!(send, receive) }).await.expect("1 MiB through your echo in time (window updates?)");
+        assert!(back == data, "1 MiB through your echo and back, in order");
     };
-    tokio::join!(echo_one(&mine), talk);
-}
+    tokio::join!(echoing, talking);
 
-/// Flow control: a writer waits when its reader is behind, and other substreams keep flowing
-#[tokio::test]
-async fn step_6_backpressure() {
+    // Backpressure: your writer waits while the reference's reader reads nothing, and
+    // another stream keeps flowing.
     let (a, b) = tcp_pair().await;
-    let (dialer, listener) = (Mux::new(a, Role::Dialer), Mux::new(b, Role::Listener));
-    let mut slow = dialer.open().await.unwrap();
-    let big = vec![1u8; 4 * WINDOW as usize];
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    let mut slow = mine.open_stream().await.unwrap();
+    let big = vec![1u8; 4 * INITIAL_WINDOW as usize];
     let writer = tokio::spawn(async move {
-        slow.write(&big).await.unwrap();
-        slow.close().await.unwrap();
+        slow.write_all(&big).await.unwrap();
+        slow.shutdown().await.unwrap();
+        slow
     });
-    let mut slow_in = timeout(WAIT, listener.accept()).await.unwrap().unwrap();
+    let mut slow_in = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!writer.is_finished(), "4 windows' worth was written while the reader read nothing: the writer must wait for window updates");
-
-    // Another substream is not held up by the stalled one.
-    let mut quick = dialer.open().await.unwrap();
-    quick.write(b"still moving").await.unwrap();
-    let mut quick_in = timeout(WAIT, listener.accept()).await.unwrap().unwrap();
-    assert_eq!(timeout(WAIT, quick_in.read()).await.expect("not blocked behind the stalled substream").unwrap(), Some(b"still moving".to_vec()));
-
-    let mut total = 0;
-    while let Some(chunk) = timeout(WAIT, slow_in.read()).await.expect("in time").unwrap() {
-        total += chunk.len();
-    }
-    assert_eq!(total, 4 * WINDOW as usize, "once read, everything arrives");
+    assert!(!writer.is_finished(), "1 MiB was written while the reader read nothing: a writer must wait for window updates");
+    let mut quick = mine.open_stream().await.unwrap();
+    quick.write_all(b"still moving").await.unwrap();
+    let mut quick_in = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
+    let mut got = [0u8; 12];
+    timeout(WAIT, quick_in.read_exact(&mut got)).await.expect("not blocked behind the stalled stream").unwrap();
+    assert_eq!(&got, b"still moving");
+    let mut all = Vec::new();
+    timeout(WAIT, slow_in.read_to_end(&mut all)).await.expect("in time").unwrap();
+    assert_eq!(all.len(), 4 * INITIAL_WINDOW as usize, "once read, everything arrives");
     timeout(WAIT, writer).await.expect("the writer finishes once the reader catches up").unwrap();
+
+    // Against a raw sender that sends exactly as much as your window allows: your reader
+    // reads as fast as the bytes come, so the window must grow past 256 KiB.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    let mut t = timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap();
+    let total = 8usize << 20;
+    let reading = tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut got = 0;
+        while got < total {
+            match t.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        got
+    });
+    let (mut credit, mut sent, mut largest_credit) = (u64::from(INITIAL_WINDOW), 0usize, 0u64);
+    let chunk = vec![9u8; 64 * 1024];
+    while sent < total {
+        if credit == 0 {
+            let update = raw.until("a window update for stream 2", |f| f.id == 2 && f.kind == WINDOW_UPDATE).await;
+            let update = update.expect("your session stopped granting window before 8 MiB were read");
+            assert_eq!(update.flags & RST, 0, "stream 2 was reset");
+            credit += u64::from(update.length);
+            largest_credit = largest_credit.max(credit);
+            continue;
+        }
+        let n = (credit as usize).min(chunk.len()).min(total - sent);
+        raw.send_data(0, 2, &chunk[..n]).await;
+        credit -= n as u64;
+        sent += n;
+    }
+    assert_eq!(timeout(WAIT, reading).await.unwrap().unwrap(), total, "your stream read all 8 MiB");
+    assert!(
+        largest_credit > u64::from(INITIAL_WINDOW),
+        "the reader kept up, but the window never grew: at most {largest_credit} bytes of credit at once"
+    );
+
+    // Data beyond the window: the sender broke the protocol.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    let _unread = timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap();
+    let window = vec![0u8; INITIAL_WINDOW as usize];
+    raw.send_data(0, 2, &window).await;
+    raw.send_data(0, 2, b"!").await;
+    assert_eq!(raw.go_away_code("one byte beyond the window").await, 1, "data beyond the window is a protocol error (GoAway 1)");
 }
 
-/// A peer that breaks the protocol gets the connection closed, not a panic or unbounded memory
+/// Half-close (FIN) and reset (RST) both ways, and a lost connection is an error on every stream, never a clean end
 #[tokio::test]
-async fn step_7_protocol_violations() {
-    for (what, messages) in [
-        ("data for a substream never opened", vec![vec![0x05, 1, b'x']]),
-        ("an unknown message kind", vec![vec![0x01, 0], vec![0x01, 9]]),
-        ("data beyond the window", {
-            let mut m = vec![vec![0x01, 0]];
-            for _ in 0..(WINDOW as usize / 16_000 + 2) {
-                let mut d = vec![0x01, 1];
-                d.extend(vec![0u8; 16_000]);
-                m.push(d);
+async fn step_7_close_and_reset() {
+    use std::io::ErrorKind;
+
+    // FIN: a request, its end, a reply on the same stream, its end.
+    for your_side_opens in [true, false] {
+        let (a, b) = tcp_pair().await;
+        let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+        let exchange = async {
+            if your_side_opens {
+                let mut s = mine.open_stream().await.unwrap();
+                s.write_all(b"request").await.unwrap();
+                s.shutdown().await.unwrap();
+                let err = s.write_all(b"more").await.expect_err("writing after your own FIN");
+                assert_eq!(err.kind(), ErrorKind::BrokenPipe, "writing after shutdown is BrokenPipe");
+                let mut t = theirs.accept_stream().await.unwrap();
+                let mut req = Vec::new();
+                t.read_to_end(&mut req).await.unwrap();
+                assert_eq!(req, b"request", "the reference read your request to its end (FIN)");
+                t.write_all(b"reply").await.unwrap();
+                t.shutdown().await.unwrap();
+                let mut reply = Vec::new();
+                s.read_to_end(&mut reply).await.unwrap();
+                assert_eq!(reply, b"reply", "after your FIN, the other direction still works");
+            } else {
+                let mut s = theirs.open_stream().await.unwrap();
+                s.write_all(b"request").await.unwrap();
+                s.shutdown().await.unwrap();
+                let mut t = mine.accept_stream().await.unwrap();
+                let mut req = Vec::new();
+                t.read_to_end(&mut req).await.unwrap();
+                assert_eq!(req, b"request", "you read the reference's request to its end (FIN)");
+                t.write_all(b"reply").await.unwrap();
+                t.shutdown().await.unwrap();
+                let mut reply = Vec::new();
+                s.read_to_end(&mut reply).await.unwrap();
+                assert_eq!(reply, b"reply");
             }
-            m
-        }),
-    ] {
-        let (mut raw, b) = duplex(1 << 22);
-        let listener = Mux::new(b, Role::Listener);
-        for m in &messages {
-            reference::write_frame(&mut raw, m).await.unwrap();
-        }
-        // Nothing is read (so the window cannot reopen): accept must report the
-        // connection closed.
-        let ended = timeout(WAIT, async {
-            let mut held = Vec::new();
-            while let Some(s) = listener.accept().await {
-                held.push(s);
-            }
-        })
-        .await;
-        assert!(ended.is_ok(), "{what}: the connection must be closed");
-        drop(raw);
+        };
+        timeout(WAIT, exchange).await.expect("the exchange in time");
     }
+
+    // RST from the reference: your reads and writes fail with ConnectionReset.
+    let (a, b) = tcp_pair().await;
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    let mut s = mine.open_stream().await.unwrap();
+    s.write_all(b"x").await.unwrap();
+    let mut t = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
+    t.reset();
+    let mut buf = [0u8; 8];
+    let read = timeout(WAIT, s.read(&mut buf)).await.expect("in time");
+    assert_eq!(read.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset), "a read after the peer's RST");
+    let write = s.write_all(b"y").await;
+    assert_eq!(write.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset), "a write after the peer's RST");
+    // And yours reaches the reference.
+    let mut s = mine.open_stream().await.unwrap();
+    s.write_all(b"x").await.unwrap();
+    let mut t = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
+    t.read_exact(&mut buf[..1]).await.unwrap();
+    s.reset();
+    let read = timeout(WAIT, t.read(&mut buf)).await.expect("in time");
+    assert_eq!(read.map_err(|e| e.kind()), Err(ErrorKind::ConnectionReset), "the reference reads your RST");
+    // Dropping a stream that neither side closed resets it too.
+    let s = mine.open_stream().await.unwrap();
+    let mut t = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
+    drop(s);
+    let read = timeout(WAIT, t.read(&mut buf)).await.expect("in time");
+    assert!(read.is_err(), "a stream dropped without shutdown is reset, not ended cleanly: {read:?}");
+
+    // The connection dies under three open streams: every one of them errs; a stream
+    // the peer had finished (FIN) still reads its clean end.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut s = mine.open_stream().await.unwrap();
+        s.write_all(b"hi").await.unwrap();
+        open.push(s);
+    }
+    let mut finished = mine.open_stream().await.unwrap();
+    raw.until("stream 7's SYN", |f| f.id == 7).await.unwrap();
+    raw.send(WINDOW_UPDATE, ACK, 1, 0).await;
+    raw.send_data(0, 1, b"part").await;
+    raw.send_data(FIN, 7, b"all").await;
+    let mut part = [0u8; 4];
+    timeout(WAIT, open[0].read_exact(&mut part)).await.unwrap().unwrap();
+    drop(raw);
+    for s in &mut open {
+        let mut rest = Vec::new();
+        let read = timeout(WAIT, s.read_to_end(&mut rest)).await.expect("a read must end when the connection does");
+        assert!(read.is_err(), "stream {}: the connection was lost, but the read ended cleanly (Ok): a cut transfer would look complete", s.id());
+        let write = timeout(WAIT, s.write_all(b"more")).await.expect("a write must end when the connection does");
+        assert!(write.is_err(), "stream {}: writing after the connection was lost succeeded", s.id());
+    }
+    let mut all = Vec::new();
+    timeout(WAIT, finished.read_to_end(&mut all)).await.unwrap().expect("a stream the peer had finished ends cleanly");
+    assert_eq!(all, b"all");
+}
+
+/// Ping (SYN answered by ACK with the same value) and GoAway (normal: no new streams; an error code: the session ends)
+#[tokio::test]
+async fn step_8_ping_and_go_away() {
+    // Pings between your session and the reference's, both ways.
+    let (a, b) = tcp_pair().await;
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    let rtt = timeout(WAIT, mine.ping()).await.expect("your ping answered in time").expect("a round-trip time");
+    assert!(rtt < WAIT);
+    timeout(WAIT, theirs.ping()).await.expect("the reference's ping answered in time").expect("your session answers pings");
+    drop((mine, theirs));
+
+    // A raw ping: the answer is ACK with the very same opaque value.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::server(a);
+    let mut raw = Raw::new(b);
+    raw.send(PING, SYN, 0, 0xdead_beef).await;
+    let pong = raw.until("a Ping", |f| f.kind == PING).await.expect("an answer to the ping");
+    assert_eq!(hdr(pong.kind, pong.flags, pong.id, pong.length), hdr(PING, ACK, 0, 0xdead_beef), "the answer to a ping");
+    // Your ping, answered by hand.
+    let pinging = async { timeout(WAIT, mine.ping()).await.expect("in time").expect("answered") };
+    let answering = async {
+        let ping = raw.until("your Ping", |f| f.kind == PING).await.expect("your ping");
+        assert_eq!((ping.flags, ping.id), (SYN, 0), "a ping is SYN on stream 0");
+        raw.send(PING, ACK, 0, ping.length).await;
+    };
+    tokio::join!(pinging, answering);
+
+    // Your GoAway: exactly twelve bytes, and later streams are refused (RST).
+    mine.go_away().await.expect("go away");
+    let bye = raw.until("your GoAway", |f| f.kind == GO_AWAY).await.expect("a GoAway");
+    assert_eq!(hdr(bye.kind, bye.flags, bye.id, bye.length), hdr(GO_AWAY, 0, 0, 0), "GoAway, normal termination");
+    raw.send(WINDOW_UPDATE, SYN, 1, 0).await;
+    let refused = raw.until("an answer to the SYN", |f| f.id == 1).await.expect("an answer");
+    assert!(refused.flags & RST != 0, "after your GoAway, a new stream is refused with RST: {refused:?}");
+
+    // The peer's normal GoAway: no new streams from your side, the open ones carry on.
+    let (a, b) = tcp_pair().await;
+    let (mine, theirs) = (Session::client(a), reference::Session::server(b));
+    let mut s = mine.open_stream().await.unwrap();
+    let mut t = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
+    theirs.go_away().await.unwrap();
+    let refused = timeout(WAIT, async {
+        loop {
+            match mine.open_stream().await {
+                Err(e) => return e,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    })
+    .await
+    .expect("after the peer's GoAway, opening a stream must fail");
+    drop(refused);
+    s.write_all(b"still here").await.unwrap();
+    let mut got = [0u8; 10];
+    timeout(WAIT, t.read_exact(&mut got)).await.unwrap().unwrap();
+    assert_eq!(&got, b"still here", "a GoAway leaves open streams open");
+
+    // A GoAway with an error code ends the session: open streams err, accept ends.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    let mut s = mine.open_stream().await.unwrap();
+    raw.send(GO_AWAY, 0, 0, 2).await;
+    let mut buf = [0u8; 4];
+    let read = timeout(WAIT, s.read(&mut buf)).await.expect("a read must end after GoAway 2");
+    assert!(read.is_err(), "GoAway with the internal-error code ends the session: {read:?}");
+    assert!(timeout(WAIT, mine.accept_stream()).await.expect("in time").is_none(), "no more streams to accept");
+}
+
+/// A hostile peer: window overflow, stream ids of the wrong parity or in use, a flood of SYNs, bad headers: GoAway or RST, bounded memory, never a panic
+#[tokio::test]
+async fn step_9_hostile_peer() {
+    // Two window updates that together pass 2^32 - 1.
+    for increase in [1u32 << 31, u32::MAX] {
+        let (a, b) = tcp_pair().await;
+        let mine = Session::client(a);
+        let mut raw = Raw::new(b);
+        let mut s = mine.open_stream().await.unwrap();
+        raw.send(WINDOW_UPDATE, ACK, 1, increase).await;
+        raw.send(WINDOW_UPDATE, 0, 1, increase).await;
+        let code = raw.go_away_code("a window over 2^32 - 1").await;
+        assert_eq!(code, 1, "two window updates of {increase}: a protocol error");
+        let mut buf = [0u8; 1];
+        let read = timeout(WAIT, s.read(&mut buf)).await.expect("the stream ends with the session");
+        assert!(read.is_err(), "after the violation the stream errs: {read:?}");
+        assert!(mine.open_stream().await.is_err(), "and the session takes no new streams");
+    }
+
+    // A SYN with your own parity, on the id of your open stream: never a hijack.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    let mut s = mine.open_stream().await.unwrap();
+    raw.send_data(SYN, 1, b"evil").await;
+    assert_eq!(raw.go_away_code("a SYN for stream 1 from the server").await, 1, "a SYN with the client's parity is a protocol error");
+    let mut buf = [0u8; 4];
+    let read = timeout(WAIT, s.read(&mut buf)).await.expect("in time");
+    assert!(read.is_err(), "your stream 1 read the intruder's bytes: {read:?}");
+    // An odd id the client never used is not the server's either.
+    let (a, b) = tcp_pair().await;
+    let _mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    raw.send(WINDOW_UPDATE, SYN, 5, 0).await;
+    assert_eq!(raw.go_away_code("a SYN with an odd id from the server").await, 1);
+    // A second SYN for a stream id in use.
+    let (a, b) = tcp_pair().await;
+    let _mine = Session::server(a);
+    let mut raw = Raw::new(b);
+    raw.send(WINDOW_UPDATE, SYN, 1, 0).await;
+    raw.send(WINDOW_UPDATE, SYN, 1, 0).await;
+    assert_eq!(raw.go_away_code("stream 1 opened twice").await, 1, "a SYN for an id in use is a protocol error");
+    // Headers that are not yamux.
+    for (what, bad) in [("version 1", hdr(DATA, 0, 1, 0).with_version(1)), ("type 7", hdr(7, 0, 0, 0))] {
+        let (a, b) = tcp_pair().await;
+        let _mine = Session::server(a);
+        let mut raw = Raw::new(b);
+        raw.w.write_all(&bad).await.unwrap();
+        assert_eq!(raw.go_away_code(what).await, 1, "{what}: a protocol error");
+    }
+
+    // 500,000 SYNs that nobody accepts (6 MB on the wire).
+    let (a, b) = tcp_pair().await;
+    let before = memory::live();
+    let mine = Session::client(a);
+    let (r, mut w) = b.into_split();
+    const FLOOD: u32 = 500_000;
+    let flooding = async move {
+        let mut batch = Vec::with_capacity(12 * 1000);
+        for i in 0..FLOOD {
+            batch.extend_from_slice(&hdr(WINDOW_UPDATE, SYN, 2 * i + 2, 0));
+            if batch.len() == batch.capacity() {
+                w.write_all(&batch).await.unwrap();
+                batch.clear();
+            }
+        }
+        w.write_all(&batch).await.unwrap();
+        // A ping at the end: its answer means every SYN before it was handled.
+        w.write_all(&hdr(PING, SYN, 0, 7)).await.unwrap();
+        w
+    };
+    let counting = async {
+        let mut r = BufReader::with_capacity(1 << 16, r);
+        let (mut resets, mut went_away) = (0u32, false);
+        loop {
+            let Some(f) = timeout(Duration::from_secs(60), next_frame(&mut r)).await.expect("the flood handled within 60 s") else { break };
+            match f.kind {
+                PING if f.flags & ACK != 0 => break,
+                GO_AWAY => {
+                    went_away = true;
+                    break;
+                }
+                _ if f.flags & RST != 0 => resets += 1,
+                _ => {}
+            }
+        }
+        (resets, went_away)
+    };
+    let (_w, (resets, went_away)) = tokio::join!(flooding, counting);
+    let grown = memory::live() - before;
+    let mut accepted = 0;
+    if !went_away {
+        while let Ok(Some(_s)) = timeout(Duration::from_millis(200), mine.accept_stream()).await {
+            accepted += 1;
+            if accepted > MAX_PENDING_ACCEPTS {
+                break;
+            }
+        }
+    }
+    kit::figure("SYN flood: refused with RST", resets);
+    kit::figure("SYN flood: waiting to be accepted", accepted);
+    kit::figure("SYN flood: memory grown (bytes)", grown);
+    assert!(accepted <= MAX_PENDING_ACCEPTS, "more streams were waiting to be accepted than MAX_PENDING_ACCEPTS ({MAX_PENDING_ACCEPTS})");
+    assert!(
+        went_away || resets as usize + accepted >= FLOOD as usize,
+        "500,000 SYNs: {resets} refused with RST and {accepted} waiting; the rest were neither refused nor kept"
+    );
+    assert!(grown < 16 << 20, "500,000 unaccepted SYNs grew memory by {grown} bytes (at most 16 MiB)");
 }
