@@ -50,28 +50,34 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Signs `payload` as message number `seq` of `keypair`'s owner.
+    /// Signs `payload` as message number `seq` of `keypair`'s owner: the author is the
+    /// keypair's public key, and the signature covers [`Envelope::signed_bytes`].
     pub fn sign(keypair: &Keypair, seq: u64, payload: &[u8]) -> Envelope {
-        // TODO (step 1): fill every field but the signature, then sign signed_bytes() with the keypair
+        // TODO (step 1)
         todo!()
     }
 
-    /// What the signature covers (see the module documentation).
+    /// What the signature covers (see the module documentation), byte for byte: the
+    /// reference signs and checks the same bytes.
     pub fn signed_bytes(&self) -> Vec<u8> {
-        // TODO (step 1): DOMAIN, author, seq (8 bytes, big-endian), payload length (4 bytes, big-endian), payload
+        // TODO (step 1)
         todo!()
     }
 
     /// SHA-256 of the signed bytes and the signature: the envelope's identity.
     pub fn id(&self) -> [u8; 32] {
-        // TODO (step 1): SHA-256 of signed_bytes() followed by the signature
+        // TODO (step 1)
         todo!()
     }
 
     /// Checks the size first (cheap, and it bounds the work that follows), then the
     /// author's key and the signature.
+    ///
+    /// A payload over [`MAX_PAYLOAD`] is [`Reject::TooLarge`], whatever else is wrong
+    /// with it. Everything after that is [`Reject::BadSignature`]: an author that is
+    /// not a valid key, a signature that is not 64 bytes, or one that does not verify.
     pub fn verify(&self) -> Result<(), Reject> {
-        // TODO (step 2): size first, then the key and the signature
+        // TODO (step 2)
         todo!()
     }
 }

@@ -62,8 +62,19 @@ impl Guard {
 
     /// Admits `envelope` if it is valid (size, signature) and not seen before, at time
     /// `now`; otherwise says why not. Nothing is remembered about refused envelopes.
+    ///
+    /// The checks, in this order (step 4 compares yours with the reference's on random
+    /// arrivals, so the order is part of the contract): the envelope's own
+    /// ([`Envelope::verify`], its error as it is); for an author the guard knows, its
+    /// bucket ([`Reject::RateLimited`] with less than one token, after refilling for
+    /// the time since it was last heard from), then its window ([`Reject::TooOld`]
+    /// below it, [`Reject::Duplicate`] for a number already seen). An admitted
+    /// envelope costs its author one token and makes it the most recently heard. A new
+    /// author starts with a full bucket less this one message; when the guard already
+    /// remembers [`MAX_AUTHORS`], it forgets the least recently heard one first.
     pub fn admit(&mut self, envelope: &Envelope, now: Duration) -> Result<(), Reject> {
-        // TODO (step 3): verify; then the author's window (and its rate, step 5); forget the oldest author when full (step 5)
+        // TODO (step 3): the window
+        // TODO (step 5): the rate, and the bound on authors
         todo!()
     }
 

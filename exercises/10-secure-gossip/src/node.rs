@@ -74,27 +74,33 @@ pub struct SecureNode {
 impl SecureNode {
     /// A node that signs with `keypair`.
     pub fn new(keypair: Keypair) -> SecureNode {
-        // TODO (step 6)
-        todo!()
+        SecureNode {
+            keypair,
+            seq: 0,
+            guard: Guard::new(),
+            delivered: Vec::new(),
+            rejected: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+        }
     }
 
-    /// Takes one token from `peer`'s bucket, if it has one.
+    /// Takes one token from `peer`'s bucket, if it has one. A neighbour's bucket starts
+    /// full ([`BUCKET`]) and refills at [`REFILL_PER_SEC`], never above full.
     fn allow(&mut self, peer: &NodeId, now: Duration) -> bool {
-        // TODO (step 8): refill by elapsed time × REFILL_PER_SEC, up to BUCKET; take one token if there is one
+        // TODO (step 8)
         todo!()
     }
 
+    /// Counts one refusal, by reason.
     fn refuse(&mut self, reason: Reject) {
-
-        // TODO (step 7): count the refusal by reason
-
-        todo!()
-
+        *self.rejected.entry(reason).or_default() += 1;
     }
 
-    /// Delivers `envelope` and passes it on to every peer but `from`.
+    /// Delivers `envelope` and passes it on to every peer but `from`. Delivering is
+    /// recording it in the node's history and telling the simulator, under
+    /// [`hex_id`], that this node has it.
     fn deliver(&mut self, ctx: &mut Context<Msg, Timer>, envelope: Envelope, from: Option<&NodeId>) {
-        // TODO (step 6): observe, record, forward to every peer but `from`
+        // TODO (step 6)
         todo!()
     }
 }
@@ -108,11 +114,17 @@ impl Node for SecureNode {
     type Message = Msg;
     type Timer = Timer;
 
+    /// `Publish`: sign the line as this node's next message (1, 2, 3, …), pass it
+    /// through the node's own guard like any other (its rate applies to it too),
+    /// answer `PublishOk` with its number and deliver it; a line the guard refuses is
+    /// counted and not published. `Read`: answer `ReadOk`. `Gossip`: check each
+    /// envelope in the order of the module documentation, count one refusal per
+    /// envelope refused, and deliver the rest; a batch over [`MAX_BATCH`] is refused
+    /// whole, as one [`Reject::TooLarge`], before any of it is looked at.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
-
-        // TODO (step 6): Publish, Read, and Gossip (batch size, new-author budget, guard)
-
+        // TODO (step 6): Publish, Read, and Gossip through the guard
+        // TODO (step 7): the batch limit, and every refusal counted
+        // TODO (step 8): the new-author budget of the neighbour it came from
         todo!()
-
     }
 }

@@ -50,7 +50,8 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// Signs `payload` as message number `seq` of `keypair`'s owner.
+    /// Signs `payload` as message number `seq` of `keypair`'s owner: the author is the
+    /// keypair's public key, and the signature covers [`Envelope::signed_bytes`].
     pub fn sign(keypair: &Keypair, seq: u64, payload: &[u8]) -> Envelope {
         let mut envelope =
             Envelope { author: keypair.public().to_bytes(), seq, payload: payload.to_vec(), signature: Vec::new() };
@@ -58,7 +59,8 @@ impl Envelope {
         envelope
     }
 
-    /// What the signature covers (see the module documentation).
+    /// What the signature covers (see the module documentation), byte for byte: the
+    /// reference signs and checks the same bytes.
     pub fn signed_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(DOMAIN.len() + 44 + self.payload.len());
         bytes.extend_from_slice(DOMAIN);
@@ -79,6 +81,10 @@ impl Envelope {
 
     /// Checks the size first (cheap, and it bounds the work that follows), then the
     /// author's key and the signature.
+    ///
+    /// A payload over [`MAX_PAYLOAD`] is [`Reject::TooLarge`], whatever else is wrong
+    /// with it. Everything after that is [`Reject::BadSignature`]: an author that is
+    /// not a valid key, a signature that is not 64 bytes, or one that does not verify.
     pub fn verify(&self) -> Result<(), Reject> {
         if self.payload.len() > MAX_PAYLOAD {
             return Err(Reject::TooLarge);

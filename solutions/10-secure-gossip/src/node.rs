@@ -84,7 +84,8 @@ impl SecureNode {
         }
     }
 
-    /// Takes one token from `peer`'s bucket, if it has one.
+    /// Takes one token from `peer`'s bucket, if it has one. A neighbour's bucket starts
+    /// full ([`BUCKET`]) and refills at [`REFILL_PER_SEC`], never above full.
     fn allow(&mut self, peer: &NodeId, now: Duration) -> bool {
         let bucket = self.buckets.entry(peer.clone()).or_insert(Bucket { tokens: BUCKET, at: now });
         let elapsed = now.saturating_sub(bucket.at).as_secs_f64();
@@ -98,11 +99,14 @@ impl SecureNode {
         }
     }
 
+    /// Counts one refusal, by reason.
     fn refuse(&mut self, reason: Reject) {
         *self.rejected.entry(reason).or_default() += 1;
     }
 
-    /// Delivers `envelope` and passes it on to every peer but `from`.
+    /// Delivers `envelope` and passes it on to every peer but `from`. Delivering is
+    /// recording it in the node's history and telling the simulator, under
+    /// [`hex_id`], that this node has it.
     fn deliver(&mut self, ctx: &mut Context<Msg, Timer>, envelope: Envelope, from: Option<&NodeId>) {
         ctx.observe(hex_id(&envelope));
         self.delivered.push((envelope.author, envelope.seq, envelope.payload.clone()));
@@ -123,6 +127,13 @@ impl Node for SecureNode {
     type Message = Msg;
     type Timer = Timer;
 
+    /// `Publish`: sign the line as this node's next message (1, 2, 3, …), pass it
+    /// through the node's own guard like any other (its rate applies to it too),
+    /// answer `PublishOk` with its number and deliver it; a line the guard refuses is
+    /// counted and not published. `Read`: answer `ReadOk`. `Gossip`: check each
+    /// envelope in the order of the module documentation, count one refusal per
+    /// envelope refused, and deliver the rest; a batch over [`MAX_BATCH`] is refused
+    /// whole, as one [`Reject::TooLarge`], before any of it is looked at.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         let now = ctx.now();
         match message {
