@@ -70,20 +70,28 @@ impl ReplicaNode {
         ctx.send(to, Msg::Have { frontier: self.replica.frontier().into_iter().collect() });
     }
 
+    /// `from` says what it has: answer as the module documentation says. Every entry
+    /// sent counts in `entries_sent`; nothing at all is sent back when the two are
+    /// even.
     fn on_have(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, theirs: Frontier) {
-
-        // TODO (step 5): send what they lack (at most `batch`), and your frontier if they are ahead anywhere
-
+        // TODO (step 5)
+        // TODO (step 8): only what they lack, and only when they lack something
         todo!()
-
     }
 
+    /// Entries from `from`, as bytes off the wire. Each entry new to this replica is
+    /// reported to the simulator ([`Context::observe`] under [`key`]) once it is stored.
+    ///
+    /// A peer that sends bytes that are not an entry, or an entry its author did not
+    /// write, is lying: it becomes a bad peer, never listened to or synced with again.
+    /// A gap is not a lie (a lost or reordered message looks like one), and the next
+    /// round repairs it. A full batch means more may be waiting: ask again at once
+    /// rather than a round later.
     fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
-
-        // TODO (step 5): decode, receive, observe new entries; mark a lying peer (step 7); ask again after a full batch
-
+        // TODO (step 5): store and observe what arrives; after a full batch, ask for more
+        // TODO (step 6): a gap is no lie
+        // TODO (step 7): catch the liar
         todo!()
-
     }
 }
 
@@ -100,12 +108,10 @@ impl Node for ReplicaNode {
     type Message = Msg;
     type Timer = Timer;
 
+    /// Starts the rounds: the first [`Timer::Sync`] after `interval`.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
-
-        // TODO (step 5): set the first Sync timer
-
+        // TODO (step 5)
         todo!()
-
     }
 
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
@@ -135,11 +141,11 @@ impl Node for ReplicaNode {
         }
     }
 
+    /// A round: this node's frontier to one peer chosen at random among those not known
+    /// to lie (so that, round after round, everyone meets everyone), and the next round
+    /// set.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
-
-        // TODO (step 5): send your frontier to a random peer that is not a bad peer, then set the timer again
-
+        // TODO (step 5)
         todo!()
-
     }
 }

@@ -18,21 +18,23 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// A replica whose own log is written with the Ed25519 secret key `secret`.
+    /// A replica whose own log is written with the Ed25519 secret key `secret`, holding
+    /// no entries yet.
     pub fn new(secret: [u8; 32]) -> Replica {
-        // TODO (step 1): a Writer for your own log, and no logs yet
+        // TODO (step 1)
         todo!()
     }
 
-    /// This replica's author key.
+    /// This replica's author key: the public key of its secret.
     pub fn author(&self) -> [u8; 32] {
         // TODO (step 1)
         todo!()
     }
 
-    /// Appends `payload` to this replica's own log and returns the new entry.
+    /// Appends `payload` to this replica's own log and returns the new entry. The log's
+    /// own refusals (a payload over its limit) come back as they are, and store nothing.
     pub fn post(&mut self, payload: &[u8]) -> Result<Entry, LogError> {
-        // TODO (step 1): append with the writer, and keep the entry in your own log
+        // TODO (step 1)
         todo!()
     }
 
@@ -46,8 +48,12 @@ impl Replica {
     /// What a replica whose frontier is `theirs` lacks: for every author, the entries
     /// after their sequence number, in order, authors in key order, at most `limit`
     /// entries in all (so one answer stays a bounded message).
+    ///
+    /// An author missing from `theirs` is one they hold nothing of; an author they
+    /// know and this replica does not contributes nothing. The order is part of the
+    /// contract: step 3 compares yours with the reference's.
     pub fn missing_for(&self, theirs: &Frontier, limit: usize) -> Vec<Entry> {
-        // TODO (step 2): author by author, in key order; stop at `limit`
+        // TODO (step 2)
         todo!()
     }
 
@@ -56,8 +62,13 @@ impl Replica {
     /// its author's log exactly. Stops at the first entry that does not, keeping the
     /// valid ones before it, and returns its error; otherwise returns how many entries
     /// were new.
+    ///
+    /// The error is the log's own: [`LogError::Gap`] for an entry that does not follow
+    /// the last one held (a log is received from its start, in order), a bad signature
+    /// or a broken hash chain for one that is not what its author wrote.
     pub fn receive(&mut self, entries: &[Entry]) -> Result<usize, LogError> {
-        // TODO (step 4): skip what you hold, verify the rest with verify_suffix
+        // TODO (step 1): store what arrives (steps 1–3 receive only valid logs)
+        // TODO (step 4): skip what is held, verify the rest before storing it
         todo!()
     }
 
@@ -71,7 +82,7 @@ impl Replica {
     /// logs. SHA-256 over each author's key and the hash of its last entry, in author
     /// order (the last hash covers the whole chain).
     pub fn digest(&self) -> [u8; 32] {
-        // TODO (step 3): SHA-256 over (author, hash of last entry), in author order
+        // TODO (step 3)
         todo!()
     }
 }

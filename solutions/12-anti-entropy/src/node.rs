@@ -70,6 +70,9 @@ impl ReplicaNode {
         ctx.send(to, Msg::Have { frontier: self.replica.frontier().into_iter().collect() });
     }
 
+    /// `from` says what it has: answer as the module documentation says. Every entry
+    /// sent counts in `entries_sent`; nothing at all is sent back when the two are
+    /// even.
     fn on_have(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, theirs: Frontier) {
         let missing = self.replica.missing_for(&theirs, self.batch);
         if !missing.is_empty() {
@@ -82,6 +85,14 @@ impl ReplicaNode {
         }
     }
 
+    /// Entries from `from`, as bytes off the wire. Each entry new to this replica is
+    /// reported to the simulator ([`Context::observe`] under [`key`]) once it is stored.
+    ///
+    /// A peer that sends bytes that are not an entry, or an entry its author did not
+    /// write, is lying: it becomes a bad peer, never listened to or synced with again.
+    /// A gap is not a lie (a lost or reordered message looks like one), and the next
+    /// round repairs it. A full batch means more may be waiting: ask again at once
+    /// rather than a round later.
     fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
         let full_batch = raw.len() >= self.batch;
         let mut entries = Vec::with_capacity(raw.len());
@@ -129,6 +140,7 @@ impl Node for ReplicaNode {
     type Message = Msg;
     type Timer = Timer;
 
+    /// Starts the rounds: the first [`Timer::Sync`] after `interval`.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
         ctx.set_timer(self.interval, Timer::Sync);
     }
@@ -160,6 +172,9 @@ impl Node for ReplicaNode {
         }
     }
 
+    /// A round: this node's frontier to one peer chosen at random among those not known
+    /// to lie (so that, round after round, everyone meets everyone), and the next round
+    /// set.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
         let peers: Vec<NodeId> = ctx.peers().iter().filter(|p| !self.bad_peers.contains(*p)).cloned().collect();
         if !peers.is_empty() {

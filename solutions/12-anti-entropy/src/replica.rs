@@ -18,17 +18,19 @@ pub struct Replica {
 }
 
 impl Replica {
-    /// A replica whose own log is written with the Ed25519 secret key `secret`.
+    /// A replica whose own log is written with the Ed25519 secret key `secret`, holding
+    /// no entries yet.
     pub fn new(secret: [u8; 32]) -> Replica {
         Replica { writer: Writer::new(secret), logs: BTreeMap::new() }
     }
 
-    /// This replica's author key.
+    /// This replica's author key: the public key of its secret.
     pub fn author(&self) -> [u8; 32] {
         self.writer.author()
     }
 
-    /// Appends `payload` to this replica's own log and returns the new entry.
+    /// Appends `payload` to this replica's own log and returns the new entry. The log's
+    /// own refusals (a payload over its limit) come back as they are, and store nothing.
     pub fn post(&mut self, payload: &[u8]) -> Result<Entry, LogError> {
         let entry = self.writer.append(payload)?;
         self.logs.entry(entry.author).or_default().push(entry.clone());
@@ -44,6 +46,10 @@ impl Replica {
     /// What a replica whose frontier is `theirs` lacks: for every author, the entries
     /// after their sequence number, in order, authors in key order, at most `limit`
     /// entries in all (so one answer stays a bounded message).
+    ///
+    /// An author missing from `theirs` is one they hold nothing of; an author they
+    /// know and this replica does not contributes nothing. The order is part of the
+    /// contract: step 3 compares yours with the reference's.
     pub fn missing_for(&self, theirs: &Frontier, limit: usize) -> Vec<Entry> {
         let mut missing = Vec::new();
         for (author, log) in &self.logs {
@@ -63,6 +69,10 @@ impl Replica {
     /// its author's log exactly. Stops at the first entry that does not, keeping the
     /// valid ones before it, and returns its error; otherwise returns how many entries
     /// were new.
+    ///
+    /// The error is the log's own: [`LogError::Gap`] for an entry that does not follow
+    /// the last one held (a log is received from its start, in order), a bad signature
+    /// or a broken hash chain for one that is not what its author wrote.
     pub fn receive(&mut self, entries: &[Entry]) -> Result<usize, LogError> {
         let mut added = 0;
         for entry in entries {
