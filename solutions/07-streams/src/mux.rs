@@ -387,7 +387,7 @@ impl State {
         }
         let Some(s) = self.streams.get_mut(&id) else {
             // A stream this side forgot (dropped or refused): tell the writer to stop.
-            if header.kind == FrameType::Data && !body.is_empty() && !header.flags.contains(Flags::RST) {
+            if header.kind == FrameType::Data && header.length > 0 && !header.flags.contains(Flags::RST) {
                 self.queue(Header::new(FrameType::WindowUpdate, Flags::RST, id, 0), &[]);
             }
             return Ok(());

@@ -1,0 +1,121 @@
+//! The reference yamux under input no honest peer sends, beyond what the exercise's
+//! steps check: mutated and random frames (no panic in any task, the session always
+//! ends or answers), and frames for streams it has forgotten.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use streams_solution::{FrameType, Flags, Header, Session};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+static PANICS: AtomicUsize = AtomicUsize::new(0);
+
+fn h(kind: FrameType, flags: Flags, id: u32, length: u32) -> [u8; 12] {
+    Header::new(kind, flags, id, length).encode()
+}
+
+/// A small xorshift generator: the inputs are the same on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// A valid conversation to mutate: open, data, window, ping, FIN, RST, GoAway.
+fn valid_frames() -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend(h(FrameType::WindowUpdate, Flags::SYN, 1, 0));
+    v.extend(h(FrameType::Data, Flags::NONE, 1, 5));
+    v.extend(b"hello");
+    v.extend(h(FrameType::WindowUpdate, Flags::NONE, 1, 1 << 20));
+    v.extend(h(FrameType::Ping, Flags::SYN, 0, 42));
+    v.extend(h(FrameType::Data, Flags::SYN, 3, 3));
+    v.extend(b"abc");
+    v.extend(h(FrameType::Data, Flags::FIN, 1, 0));
+    v.extend(h(FrameType::WindowUpdate, Flags::RST, 3, 0));
+    v.extend(h(FrameType::GoAway, Flags::NONE, 0, 0));
+    v
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn mutated_and_random_input_never_panics_and_always_ends() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        PANICS.fetch_add(1, Ordering::SeqCst);
+        previous(info);
+    }));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let valid = valid_frames();
+    for round in 0..2_000 {
+        let mut input = valid.clone();
+        if round % 4 == 3 {
+            // Pure noise.
+            input = (0..(rng.next() % 200) as usize).map(|_| rng.next() as u8).collect();
+        } else {
+            for _ in 0..1 + rng.next() % 4 {
+                let at = (rng.next() as usize) % input.len();
+                input[at] = rng.next() as u8;
+            }
+        }
+        let (mut peer, ours) = duplex(1 << 20);
+        let session = Session::server(ours);
+        let mut accepted = Vec::new();
+        peer.write_all(&input).await.unwrap();
+        drop(peer.shutdown().await);
+        // Whatever the input did, the connection is now over: accept must end, and the
+        // session must say why.
+        timeout(WAIT, async {
+            while let Some(s) = session.accept_stream().await {
+                accepted.push(s);
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: the session did not end after input {input:02x?}"));
+        for mut s in accepted {
+            let mut rest = Vec::new();
+            let _ = timeout(WAIT, s.read_to_end(&mut rest)).await.expect("every stream's read ends");
+        }
+        assert!(session.ended().is_some(), "round {round}: the session ended but says no reason");
+        drop(peer);
+    }
+    assert_eq!(PANICS.load(Ordering::SeqCst), 0, "a task panicked on hostile input");
+}
+
+#[tokio::test]
+async fn data_for_a_forgotten_stream_is_answered_with_rst_and_the_session_goes_on() {
+    let (mut peer, ours) = duplex(1 << 20);
+    let session = Session::server(ours);
+    // Stream 1 is opened, then dropped here (RST); its data keeps coming.
+    peer.write_all(&h(FrameType::WindowUpdate, Flags::SYN, 1, 0)).await.unwrap();
+    let s = timeout(WAIT, session.accept_stream()).await.unwrap().unwrap();
+    drop(s);
+    peer.write_all(&h(FrameType::Data, Flags::NONE, 1, 4)).await.unwrap();
+    peer.write_all(b"late").await.unwrap();
+    peer.write_all(&h(FrameType::Ping, Flags::SYN, 0, 9)).await.unwrap();
+    let mut seen = Vec::new();
+    timeout(WAIT, async {
+        loop {
+            let mut head = [0u8; 12];
+            peer.read_exact(&mut head).await.unwrap();
+            let header = Header::decode(&head).unwrap();
+            seen.push(header);
+            if header.kind == FrameType::Ping {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the ping answered");
+    let resets = seen.iter().filter(|h| h.stream_id == 1 && h.flags.contains(Flags::RST)).count();
+    assert_eq!(resets, 2, "one RST when the stream was dropped, one for the late data: {seen:?}");
+    assert_eq!(seen.last().map(|h| (h.flags, h.length)), Some((Flags::ACK, 9)));
+    assert!(session.ended().is_none());
+}
