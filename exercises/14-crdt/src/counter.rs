@@ -22,19 +22,19 @@ impl GCounter {
 
     /// Adds `by` on behalf of `replica`.
     pub fn increment(&mut self, replica: ReplicaId, by: u64) {
-        // TODO (step 1): add to this replica's own entry
+        // TODO (step 1)
         todo!()
     }
 
     /// The total over all replicas.
     pub fn value(&self) -> u64 {
-        // TODO (step 1): the sum over all replicas
+        // TODO (step 1)
         todo!()
     }
 
     /// Takes in everything `other` has seen.
     pub fn merge(&mut self, other: &GCounter) {
-        // TODO (step 1): the larger count of each replica
+        // TODO (step 1)
         todo!()
     }
 }
@@ -66,9 +66,9 @@ impl PnCounter {
         todo!()
     }
 
-    /// Increments minus decrements.
+    /// Increments minus decrements (negative when there were more decrements).
     pub fn value(&self) -> i64 {
-        // TODO (step 2): increments minus decrements, as i64
+        // TODO (step 2)
         todo!()
     }
 

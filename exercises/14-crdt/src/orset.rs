@@ -37,33 +37,37 @@ impl<T: Ord + Clone> OrSet<T> {
         OrSet::default()
     }
 
-    /// Adds `value` on behalf of `replica`, with a fresh tag, and returns the tag.
+    /// Adds `value` on behalf of `replica`, with a fresh tag, and returns the tag: the
+    /// replica and its next counter, one more than the last counter this set has seen
+    /// from that replica. Adding an element already present is not a no-op: the new tag
+    /// is what lets this add survive a concurrent remove.
     pub fn add(&mut self, replica: ReplicaId, value: T) -> Tag {
-        // TODO (step 4): bump the replica's counter in `clock`; the tag is (replica, counter)
+        // TODO (step 4)
         todo!()
     }
 
     /// Removes `value`: every tag of it this replica has seen becomes a tombstone.
     pub fn remove(&mut self, value: &T) {
-        // TODO (step 4): every tag of the value becomes a tombstone
+        // TODO (step 4)
         todo!()
     }
 
     /// Whether `value` has an add that was not removed.
     pub fn contains(&self, value: &T) -> bool {
-        // TODO (step 4): some tag not removed
+        // TODO (step 4)
         todo!()
     }
 
-    /// The elements, in order.
+    /// The elements, in order: those [`OrSet::contains`] says are present.
     pub fn elements(&self) -> BTreeSet<T> {
         // TODO (step 4)
         todo!()
     }
 
-    /// Takes in every add and remove `other` has seen.
+    /// Takes in every add and remove `other` has seen. Afterwards, tags this set makes
+    /// are still fresh: none may repeat a tag `other` made.
     pub fn merge(&mut self, other: &OrSet<T>) {
-        // TODO (step 4): union of tags and tombstones, maximum of each clock entry
+        // TODO (step 4)
         todo!()
     }
 }

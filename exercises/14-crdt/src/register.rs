@@ -29,9 +29,9 @@ impl<T: Clone> LwwRegister<T> {
     }
 
     /// Writes `value` at `timestamp` from `replica`, unless the register already holds
-    /// a later write.
+    /// a later write (by the type's rule: timestamp first, replica id on a tie).
     pub fn set(&mut self, value: T, timestamp: u64, replica: ReplicaId) {
-        // TODO (step 3): replace only if (timestamp, replica) is larger than the current pair
+        // TODO (step 3)
         todo!()
     }
 
@@ -47,7 +47,8 @@ impl<T: Clone> LwwRegister<T> {
         todo!()
     }
 
-    /// Keeps the later of the two writes.
+    /// Keeps the later of the two writes, by the same rule as [`LwwRegister::set`]. An
+    /// empty register loses to any write.
     pub fn merge(&mut self, other: &LwwRegister<T>) {
         // TODO (step 3)
         todo!()

@@ -42,19 +42,26 @@ impl Rga {
     /// (0 inserts at the start; the text's length appends), on behalf of `replica`.
     /// Returns the new character's id.
     ///
+    /// The new character is anchored after the visible character now before `index`
+    /// (at the start for 0). Its id takes the next counter of the Lamport clock (one
+    /// more than the largest counter seen from any replica), so it sorts after every
+    /// character its replica had seen; the reference numbers the same way, and step 8
+    /// compares the texts.
+    ///
     /// # Panics
     /// If `index` is beyond the end of the text.
     pub fn insert(&mut self, replica: ReplicaId, index: usize, ch: char) -> RgaId {
-        // TODO (step 8): after the visible character at index − 1 (or at the start); id = (clock + 1, replica)
+        // TODO (step 8)
         todo!()
     }
 
-    /// Deletes the character at `index` of the visible text.
+    /// Deletes the character at `index` of the visible text. It stays as a tombstone:
+    /// other characters, here or on replicas not merged yet, may be anchored after it.
     ///
     /// # Panics
     /// If there is no character at `index`.
     pub fn delete(&mut self, index: usize) {
-        // TODO (step 8): mark the visible character at index as deleted (it stays as a tombstone)
+        // TODO (step 8)
         todo!()
     }
 
@@ -64,21 +71,22 @@ impl Rga {
         todo!()
     }
 
-    /// Takes in every insertion and deletion `other` has seen.
+    /// Takes in every insertion and deletion `other` has seen: a character deleted on
+    /// either side is deleted, and the clock has seen what both had seen.
     pub fn merge(&mut self, other: &Rga) {
-        // TODO (step 8): union of characters, deleted flags ORed, the larger clock
+        // TODO (step 8)
         todo!()
     }
 
+    /// The ids of the visible characters, in text order.
     fn visible_ids(&self) -> Vec<RgaId> {
-        // TODO (step 8): the ids in order(), without the deleted ones
-        todo!()
+        self.order().into_iter().filter(|id| !self.chars[id].deleted).collect()
     }
 
     /// Every id, in text order: depth first from the start, larger ids first among
     /// characters inserted after the same one.
     fn order(&self) -> Vec<RgaId> {
-        // TODO (step 8): depth first from the start, larger ids first among siblings
+        // TODO (step 8)
         todo!()
     }
 }

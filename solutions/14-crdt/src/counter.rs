@@ -64,7 +64,7 @@ impl PnCounter {
         self.down.increment(replica, by);
     }
 
-    /// Increments minus decrements.
+    /// Increments minus decrements (negative when there were more decrements).
     pub fn value(&self) -> i64 {
         self.up.value() as i64 - self.down.value() as i64
     }

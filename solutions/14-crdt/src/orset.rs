@@ -37,7 +37,10 @@ impl<T: Ord + Clone> OrSet<T> {
         OrSet::default()
     }
 
-    /// Adds `value` on behalf of `replica`, with a fresh tag, and returns the tag.
+    /// Adds `value` on behalf of `replica`, with a fresh tag, and returns the tag: the
+    /// replica and its next counter, one more than the last counter this set has seen
+    /// from that replica. Adding an element already present is not a no-op: the new tag
+    /// is what lets this add survive a concurrent remove.
     pub fn add(&mut self, replica: ReplicaId, value: T) -> Tag {
         let counter = self.clock.entry(replica).or_default();
         *counter += 1;
@@ -58,12 +61,13 @@ impl<T: Ord + Clone> OrSet<T> {
         self.adds.get(value).is_some_and(|tags| tags.iter().any(|t| !self.removed.contains(t)))
     }
 
-    /// The elements, in order.
+    /// The elements, in order: those [`OrSet::contains`] says are present.
     pub fn elements(&self) -> BTreeSet<T> {
         self.adds.keys().filter(|v| self.contains(v)).cloned().collect()
     }
 
-    /// Takes in every add and remove `other` has seen.
+    /// Takes in every add and remove `other` has seen. Afterwards, tags this set makes
+    /// are still fresh: none may repeat a tag `other` made.
     pub fn merge(&mut self, other: &OrSet<T>) {
         for (value, tags) in &other.adds {
             self.adds.entry(value.clone()).or_default().extend(tags.iter().copied());

@@ -29,7 +29,7 @@ impl<T: Clone> LwwRegister<T> {
     }
 
     /// Writes `value` at `timestamp` from `replica`, unless the register already holds
-    /// a later write.
+    /// a later write (by the type's rule: timestamp first, replica id on a tie).
     pub fn set(&mut self, value: T, timestamp: u64, replica: ReplicaId) {
         if self.entry.as_ref().is_none_or(|(t, r, _)| (timestamp, replica) > (*t, *r)) {
             self.entry = Some((timestamp, replica, value));
@@ -46,7 +46,8 @@ impl<T: Clone> LwwRegister<T> {
         self.entry.as_ref().map(|(t, r, _)| (*t, *r))
     }
 
-    /// Keeps the later of the two writes.
+    /// Keeps the later of the two writes, by the same rule as [`LwwRegister::set`]. An
+    /// empty register loses to any write.
     pub fn merge(&mut self, other: &LwwRegister<T>) {
         if let Some((t, r, v)) = &other.entry {
             self.set(v.clone(), *t, *r);

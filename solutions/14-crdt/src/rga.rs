@@ -42,6 +42,12 @@ impl Rga {
     /// (0 inserts at the start; the text's length appends), on behalf of `replica`.
     /// Returns the new character's id.
     ///
+    /// The new character is anchored after the visible character now before `index`
+    /// (at the start for 0). Its id takes the next counter of the Lamport clock (one
+    /// more than the largest counter seen from any replica), so it sorts after every
+    /// character its replica had seen; the reference numbers the same way, and step 8
+    /// compares the texts.
+    ///
     /// # Panics
     /// If `index` is beyond the end of the text.
     pub fn insert(&mut self, replica: ReplicaId, index: usize, ch: char) -> RgaId {
@@ -54,7 +60,8 @@ impl Rga {
         id
     }
 
-    /// Deletes the character at `index` of the visible text.
+    /// Deletes the character at `index` of the visible text. It stays as a tombstone:
+    /// other characters, here or on replicas not merged yet, may be anchored after it.
     ///
     /// # Panics
     /// If there is no character at `index`.
@@ -68,7 +75,8 @@ impl Rga {
         self.order().into_iter().filter_map(|id| (!self.chars[&id].deleted).then_some(self.chars[&id].ch)).collect()
     }
 
-    /// Takes in every insertion and deletion `other` has seen.
+    /// Takes in every insertion and deletion `other` has seen: a character deleted on
+    /// either side is deleted, and the clock has seen what both had seen.
     pub fn merge(&mut self, other: &Rga) {
         for (id, c) in &other.chars {
             let mine = self.chars.entry(*id).or_insert_with(|| c.clone());
@@ -77,6 +85,7 @@ impl Rga {
         self.clock = self.clock.max(other.clock);
     }
 
+    /// The ids of the visible characters, in text order.
     fn visible_ids(&self) -> Vec<RgaId> {
         self.order().into_iter().filter(|id| !self.chars[id].deleted).collect()
     }
