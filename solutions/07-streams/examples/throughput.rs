@@ -4,8 +4,10 @@
 //!
 //! Sends 512 MiB over loopback TCP four ways: raw bytes in 64 KiB writes, 64 KiB varint
 //! frames, one yamux stream, and eight yamux streams at once (64 MiB each); prints MB/s
-//! (10^6 bytes per second) and the ratio to the raw copy. `ROUNDS=n` repeats the whole
-//! run n times.
+//! (10^6 bytes per second) and the ratio to the raw copy, and the CPU time the process
+//! spent per GB (user and system, from /proc/self/stat on Linux), which a busy machine
+//! disturbs less than the wall clock. `ROUNDS=n` repeats the whole
+//! run n times; `ONLY=raw|framed|one|eight` runs one case alone (for a profiler).
 
 use std::time::Instant;
 
@@ -15,6 +17,24 @@ use tokio::net::{TcpListener, TcpStream};
 
 const TOTAL: usize = 512 << 20;
 const BLOCK: usize = 64 << 10;
+
+/// CPU seconds (user + system) this process has used so far, on Linux; 0 elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // The fields after the command name (which is in parentheses): utime is the 12th
+    // of them and stime the 13th, in clock ticks of 1/100 s.
+    let Some(rest) = stat.rsplit(')').next() else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Runs one case: its wall time and CPU time in seconds.
+async fn measure<F: std::future::Future<Output = f64>>(case: F) -> (f64, f64) {
+    let cpu = cpu_seconds();
+    let wall = case.await;
+    (wall, cpu_seconds() - cpu)
+}
 
 async fn pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -115,14 +135,28 @@ async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
     let mb = TOTAL as f64 / 1e6;
     println!("512 MiB over loopback TCP ({} worker threads)", tokio::runtime::Handle::current().metrics().num_workers());
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let gb = TOTAL as f64 / 1e9;
+    let line = |label: &str, (wall, cpu): (f64, f64), raw: Option<f64>| {
+        let ratio = raw.map(|r| format!("  ({:.2} of raw)", r / wall)).unwrap_or_default();
+        println!("  {label:<20} {:>6.0} MB/s  {:>5.2} CPU s per GB{ratio}", mb / wall, cpu / gb);
+    };
+    if !only.is_empty() {
+        // One case alone, for a profiler: ONLY=raw, framed, one or eight.
+        let result = match only.as_str() {
+            "raw" => measure(raw()).await,
+            "framed" => measure(framed()).await,
+            "one" => measure(yamux(1)).await,
+            _ => measure(yamux(8)).await,
+        };
+        line(&only, result, None);
+        return;
+    }
     for _ in 0..rounds {
-        let r = raw().await;
-        let f = framed().await;
-        let one = yamux(1).await;
-        let eight = yamux(8).await;
-        println!("  raw copy             {:>7.0} MB/s", mb / r);
-        println!("  64 KiB varint frames {:>7.0} MB/s  ({:.2} of raw)", mb / f, r / f);
-        println!("  yamux, one stream    {:>7.0} MB/s  ({:.2} of raw)", mb / one, r / one);
-        println!("  yamux, eight streams {:>7.0} MB/s  ({:.2} of raw)", mb / eight, r / eight);
+        let r = measure(raw()).await;
+        line("raw copy", r, None);
+        line("64 KiB varint frames", measure(framed()).await, Some(r.0));
+        line("yamux, one stream", measure(yamux(1)).await, Some(r.0));
+        line("yamux, eight streams", measure(yamux(8)).await, Some(r.0));
     }
 }

@@ -164,7 +164,8 @@ struct State {
     accept_wakers: Vec<Waker>,
     /// Whether the `Session` handle still exists (someone may accept).
     acceptor: bool,
-    /// Frames for the writer (encoded there), and what they weigh.
+    /// Frames for the writer: each header, and its frame's bytes with room for the
+    /// header in front (the writer encodes it there), and what they weigh.
     out: VecDeque<(Header, Vec<u8>)>,
     out_bytes: usize,
     out_control: usize,
@@ -288,7 +289,10 @@ impl State {
         if body.is_empty() {
             self.out_control += 1;
         }
-        self.out.push_back((header, body.to_vec()));
+        let mut frame = Vec::with_capacity(HEADER_LEN + body.len());
+        frame.resize(HEADER_LEN, 0);
+        frame.extend_from_slice(body);
+        self.out.push_back((header, frame));
     }
 
     /// Ends the session (the first reason wins) and wakes everyone who waits on it.
@@ -629,9 +633,9 @@ impl Drop for Session {
 /// runs dry. Ends (shutting the connection's write side down) once the session has
 /// ended and everything queued is written.
 async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, write: W) {
-    // Large enough to hold a whole Data frame, so that a header and its body leave in
-    // one write.
-    let mut writer = BufWriter::with_capacity(256 * 1024, write);
+    // Small frames are gathered into one write; a whole Data frame (header and body in
+    // one buffer) is at least this large and goes out directly, without another copy.
+    let mut writer = BufWriter::with_capacity(MAX_DATA_FRAME, write);
     let mut batch = Vec::new();
     loop {
         let finished = {
@@ -653,8 +657,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, write: W) {
             shared.wake_writer.notified().await;
             continue;
         }
-        for (header, body) in batch.drain(..) {
-            if writer.write_all(&header.encode()).await.is_err() || writer.write_all(&body).await.is_err() {
+        for (header, mut frame) in batch.drain(..) {
+            frame[..HEADER_LEN].copy_from_slice(&header.encode());
+            if writer.write_all(&frame).await.is_err() {
                 shared.lock().end(MuxError::ConnectionLost);
                 shared.space.notify_one();
                 return;
@@ -741,8 +746,13 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared) -> Re
     if keep {
         // admit_data compared the length with the window this side granted: the memory
         // was promised, so it can be set aside at once.
-        body = vec![0u8; header.length as usize];
-        reader.read_exact(&mut body).await.map_err(|_| Stop::Lost)?;
+        body.reserve_exact(header.length as usize);
+        let mut frame = (&mut *reader).take(len);
+        while (body.len() as u64) < len {
+            if frame.read_buf(&mut body).await.map_err(|_| Stop::Lost)? == 0 {
+                return Err(Stop::Lost);
+            }
+        }
     } else {
         let skipped = tokio::io::copy(&mut (&mut *reader).take(len), &mut tokio::io::sink()).await.map_err(|_| Stop::Lost)?;
         if skipped != len {
