@@ -73,6 +73,23 @@ impl Report {
     pub fn messages_per_op(&self) -> f64 {
         if self.client_ops == 0 { 0.0 } else { self.server_messages as f64 / self.client_ops as f64 }
     }
+
+    /// Prints the report's figures with [`figure`] (messages per operation, the
+    /// latency percentiles, what was dropped), so a measuring check shows them
+    /// whether it passes or fails.
+    pub fn print_figures(&self) {
+        figure("operations", self.client_ops);
+        figure("messages per operation", format!("{:.1}", self.messages_per_op()));
+        figure("latency median", format!("{} ms", self.latency.median.as_millis()));
+        figure("latency p99", format!("{} ms", self.latency.p99.as_millis()));
+        figure("latency max", format!("{} ms", self.latency.max.as_millis()));
+        if self.dropped > 0 {
+            figure("messages dropped", self.dropped);
+        }
+        if self.incomplete > 0 {
+            figure("updates that never reached every node", self.incomplete);
+        }
+    }
 }
 
 impl fmt::Display for Report {

@@ -195,9 +195,19 @@ fn step_3_direct() {
 /// Every pair of NAT types, your peers on both sides: direct where theory allows, relayed otherwise
 #[test]
 fn step_4_every_pair() {
+    let (mut direct, mut relayed, mut forwarded_all) = (0, 0, 0);
     for a in NatKind::ALL {
         for b in NatKind::ALL {
             let at = attempt(a, b, yours("alice", Some("bob")), yours("bob", None), reference::Relay::new(), 4);
+            match outcome_of(&at.net, at.dialer).direct {
+                Some(true) => direct += 1,
+                Some(false) => relayed += 1,
+                None => {}
+            }
+            forwarded_all += at.net.host::<reference::Relay>(at.relay).map(|r| r.forwarded).unwrap_or(0);
+            kit::figure("pairs connected directly", direct);
+            kit::figure("pairs connected through the relay", relayed);
+            kit::figure("datagrams the relay forwarded", forwarded_all);
             assert_connected(a, b, &at, "your peers");
             let forwarded = at.net.host::<reference::Relay>(at.relay).unwrap().forwarded;
             if theory(a, b) {

@@ -300,6 +300,8 @@ fn step_8_traffic_follows_the_delta() {
     let after = read_all(&mut sim, &ids);
     assert!(after.iter().all(|r| r.entries == 505 && r.digest == after[0].digest), "then everyone has the 5 new ones");
     let sent: u64 = after.iter().map(|r| r.entries_sent).sum::<u64>() - before;
+    kit::figure("entries sent to spread 5 new entries to 4 peers each", sent);
+    kit::figure("entries sent per entry a peer lacked", format!("{:.2}", sent as f64 / 20.0));
     // Each new entry must reach 4 other nodes: 20 entries at least. Concurrent rounds
     // may send a few twice; resending whole logs would cost thousands.
     assert!(sent >= 20, "the counter entries_sent must count entries sent to peers: {sent}");
