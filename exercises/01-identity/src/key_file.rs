@@ -68,9 +68,10 @@ pub fn save_key(path: &Path, keypair: &Keypair) -> Result<(), KeyFileError> {
 /// Checks the permissions first, before reading a byte of the secret: on Unix, if
 /// group or others have any access at all, it is [`KeyFileError::Permissions`] with
 /// the file's permission bits (`0o644`, say). Then the content: anything that is not
-/// exactly 64 hex digits once the whitespace around it is removed is
-/// [`KeyFileError::Corrupt`], with a reason a person can act on. A missing or
-/// unreadable file is [`KeyFileError::Io`].
+/// exactly 64 hex digits once the whitespace around it is removed (a file that is not
+/// text at all included) is [`KeyFileError::Corrupt`], with a reason a person can act
+/// on. A missing file, or one the system will not let you read, is
+/// [`KeyFileError::Io`].
 pub fn load_key(path: &Path) -> Result<Keypair, KeyFileError> {
     // TODO (step 8): load what save_key wrote
     // TODO (step 9): and refuse the exposed and the corrupt, each with its variant

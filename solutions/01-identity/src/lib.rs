@@ -13,7 +13,7 @@
 //!   (steps 6–7).
 //! - [`key_file`]: save the secret key with owner-only permissions, load it back
 //!   (steps 8–9).
-//! - [`seal`]: encrypt a message to a peer's public key (X25519 + HKDF-SHA256 +
+//! - [`mod@seal`]: encrypt a message to a peer's public key (X25519 + HKDF-SHA256 +
 //!   ChaCha20-Poly1305), and refuse anything changed (steps 10–11).
 
 pub mod key_file;
