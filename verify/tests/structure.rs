@@ -1,0 +1,199 @@
+//! The shape every exercise promises, checked without building anything: the files
+//! to edit exist and say which step each change is for; step numbers in the stubs,
+//! the README and the hints all name real steps; every step has a hint; hints stay
+//! out of the learner's crate; and a stub says the same as its solution, bodies
+//! aside, so `cargo verify solution --diff` shows only what the learner wrote.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use common::repo_root;
+use verify::{Exercise, Workspace, steps};
+
+fn workspace() -> Workspace {
+    Workspace::discover(&repo_root(), Some(&repo_root())).expect("the handbook's exercises load")
+}
+
+fn step_numbers(e: &Exercise) -> BTreeSet<u32> {
+    steps::scan(&e.checks_dir()).unwrap().iter().map(|s| s.number).collect()
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every `step N` and `steps N–M` (or `N-M`, `N to M`, `N and M`) in a text.
+fn mentioned_steps(text: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    let lower = text.to_lowercase();
+    let mut rest = lower.as_str();
+    while let Some(at) = rest.find("step") {
+        rest = &rest[at + 4..];
+        let after = rest.strip_prefix('s').unwrap_or(rest);
+        let after = after.trim_start_matches([' ', '\u{a0}']);
+        let number: String = after.chars().take_while(|c| c.is_ascii_digit()).collect();
+        let Ok(first) = number.parse::<u32>() else { continue };
+        found.push(first);
+        let tail = &after[number.len()..];
+        for sep in ["–", "-", " to ", " and ", "—"] {
+            if let Some(more) = tail.strip_prefix(sep) {
+                let second: String = more.chars().take_while(|c| c.is_ascii_digit()).collect();
+                if let Ok(second) = second.parse::<u32>() {
+                    found.push(second);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_file_to_edit_exists_and_marks_its_steps() {
+    for e in &workspace().exercises {
+        let steps = step_numbers(e);
+        assert!(!steps.is_empty(), "{} has no steps", e.name);
+        assert!(!e.meta.edit.is_empty(), "{} names no file to edit", e.name);
+        for file in &e.meta.edit {
+            let path = e.dir.join(file);
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} lists {file} to edit, which does not exist", e.name));
+            let todos: Vec<u32> = text
+                .lines()
+                .filter_map(|l| l.split("TODO (step ").nth(1))
+                .filter_map(|rest| rest.chars().take_while(|c| c.is_ascii_digit()).collect::<String>().parse().ok())
+                .collect();
+            assert!(!todos.is_empty(), "{}/{file} has no `TODO (step N)` marking what to change", e.dir_name);
+            for n in todos {
+                assert!(steps.contains(&n), "{}/{file} has a TODO for step {n}, but the checks have steps {steps:?}", e.dir_name);
+            }
+        }
+    }
+}
+
+#[test]
+fn step_numbers_in_stubs_readme_and_hints_name_real_steps() {
+    for e in &workspace().exercises {
+        let steps = step_numbers(e);
+        let mut texts: Vec<(String, String)> = rust_files(&e.dir.join("src"))
+            .into_iter()
+            .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+            .collect();
+        if let Ok(readme) = std::fs::read_to_string(e.dir.join("README.md")) {
+            texts.push((format!("{}/README.md", e.dir_name), readme));
+        }
+        for n in e.hints.numbers() {
+            for hint in e.hints.step(n) {
+                texts.push((format!("verify/hints/{}.toml, step {n}", e.dir_name), hint.clone()));
+            }
+        }
+        for (place, text) in texts {
+            for n in mentioned_steps(&text) {
+                assert!(steps.contains(&n), "{place} speaks of step {n}, but {} has steps {steps:?}", e.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn every_step_has_a_hint_and_every_hint_a_step() {
+    for e in &workspace().exercises {
+        let steps = step_numbers(e);
+        for n in &steps {
+            assert!(!e.hints.step(*n).is_empty(), "step {n} of {} has no hint in verify/hints/{}.toml", e.name, e.dir_name);
+        }
+        for n in e.hints.numbers() {
+            assert!(steps.contains(&n), "verify/hints/{}.toml has hints for step {n}, which {} does not have", e.dir_name, e.name);
+        }
+    }
+}
+
+#[test]
+fn hints_stay_out_of_the_learners_crate() {
+    for e in &workspace().exercises {
+        let manifest = std::fs::read_to_string(e.dir.join("Cargo.toml")).unwrap();
+        assert!(!manifest.lines().any(|l| l.trim_start().starts_with("hints")), "{}/Cargo.toml holds hints", e.dir_name);
+    }
+}
+
+/// The doc comments and the `pub` item lines of a source file, in order: what a
+/// stub and its solution must share. A crate root's own `//!` docs are left out:
+/// the stub's tells the learner how to work on it, the solution's says what it is.
+/// Docs of private items (a solution's own helpers) are not part of the outline.
+fn outline(text: &str, crate_root: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut docs: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("///") {
+            docs.push(line.to_string());
+        } else if line.starts_with("#[") || line.is_empty() && !docs.is_empty() {
+            continue;
+        } else {
+            let private = ["fn ", "const ", "struct ", "enum ", "type ", "static ", "mod ", "async fn ", "unsafe fn "]
+                .iter()
+                .any(|p| line.starts_with(p));
+            if !private {
+                out.append(&mut docs);
+            }
+            docs.clear();
+            if (line.starts_with("//!") && !crate_root) || is_item(line) {
+                out.push(line.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn is_item(line: &str) -> bool {
+    ["pub fn ", "pub struct ", "pub enum ", "pub trait ", "pub type ", "pub const ", "pub mod ", "pub use ", "pub async fn "]
+        .iter()
+        .any(|p| line.starts_with(p))
+}
+
+#[test]
+fn stubs_say_what_their_solutions_say_bodies_aside() {
+    let ws = workspace();
+    let mut drift = Vec::new();
+    for e in &ws.exercises {
+        for stub in rust_files(&e.dir.join("src")) {
+            let rel = stub.strip_prefix(&e.dir).unwrap();
+            let Ok(solution) = std::fs::read_to_string(e.solution_dir.join(rel)) else {
+                drift.push(format!("{}/{} has no twin in {}", e.dir_name, rel.display(), ws.rel(&e.solution_dir).display()));
+                continue;
+            };
+            let root = rel == Path::new("src/lib.rs") || rel == Path::new("src/main.rs");
+            let (a, b) = (outline(&std::fs::read_to_string(&stub).unwrap(), root), outline(&solution, root));
+            if a != b {
+                let first = a.iter().zip(&b).position(|(x, y)| x != y).unwrap_or(a.len().min(b.len()));
+                drift.push(format!(
+                    "{}/{}: the stub's docs or items differ from the solution's, first at\n    stub:     {}\n    solution: {}",
+                    e.dir_name,
+                    rel.display(),
+                    a.get(first).map(String::as_str).unwrap_or("(end)"),
+                    b.get(first).map(String::as_str).unwrap_or("(end)"),
+                ));
+            }
+        }
+    }
+    assert!(drift.is_empty(), "{} files drifted:\n{}", drift.len(), drift.join("\n"));
+}
+
+#[test]
+fn the_step_mention_reader_reads_ranges() {
+    assert_eq!(mentioned_steps("Steps 1–3 here, step 7, and steps 4 and 5."), vec![1, 3, 7, 4, 5]);
+    assert_eq!(mentioned_steps("no numbers: a stepping stone"), Vec::<u32>::new());
+}
