@@ -127,6 +127,7 @@ mod tests {
 
 /// Prints one figure of a measuring check, such as messages per operation or a
 /// latency percentile, as a line `figure: LABEL: VALUE` on the check's output.
+/// Printing the same label again updates the figure (the runner keeps the latest).
 ///
 /// The runner (`cargo verify check`) collects these lines from every step, passed or
 /// failed, shows them under the step and puts them in `--json`, so a learner sees

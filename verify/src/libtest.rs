@@ -75,16 +75,19 @@ pub fn summary(stdout: &str) -> Option<Summary> {
 }
 
 /// The figures (`figure: LABEL: VALUE` lines, printed by `kit::figure`) in each
-/// test's output section, in the order printed.
+/// test's output section, in the order first printed. A figure printed again (a
+/// running count, say) keeps its place and takes the latest value.
 pub fn figures(stdout: &str) -> BTreeMap<String, Vec<(String, String)>> {
     let mut figures = BTreeMap::new();
     for (name, text) in sections(stdout) {
-        let found: Vec<(String, String)> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix(FIGURE))
-            .filter_map(|f| f.split_once(": "))
-            .map(|(label, value)| (label.trim().to_string(), value.trim().to_string()))
-            .collect();
+        let mut found: Vec<(String, String)> = Vec::new();
+        for (label, value) in text.lines().filter_map(|l| l.strip_prefix(FIGURE)).filter_map(|f| f.rsplit_once(": ")) {
+            let (label, value) = (label.trim().to_string(), value.trim().to_string());
+            match found.iter_mut().find(|(l, _)| *l == label) {
+                Some(slot) => slot.1 = value,
+                None => found.push((label, value)),
+            }
+        }
         if !found.is_empty() {
             figures.insert(name, found);
         }
@@ -230,7 +233,7 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out
         assert_eq!(outcomes["checks::step_1_keys"], Outcome::Passed);
         assert_eq!(outcomes["checks::step_2_sign"], Outcome::Failed(String::new()));
         assert_eq!(outcomes["checks::step_3_seal"], Outcome::Ignored);
-        let out = "successes:\n\n---- checks::step_1 stdout ----\nfigure: messages per operation: 5.7\nother\n\nsuccesses:\n    checks::step_1\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s\n";
+        let out = "successes:\n\n---- checks::step_1 stdout ----\nfigure: messages per operation: 4.2\nfigure: messages per operation: 5.7\nother\n\nsuccesses:\n    checks::step_1\n\ntest result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.01s\n";
         assert_eq!(figures(out)["checks::step_1"], vec![("messages per operation".to_string(), "5.7".to_string())]);
         assert_eq!(summary(out), Some(Summary { passed: 1, failed: 0 }));
         assert_eq!(summary(OUTPUT), Some(Summary { passed: 1, failed: 1 }));

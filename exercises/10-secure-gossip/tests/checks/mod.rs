@@ -306,8 +306,8 @@ fn step_8_flood() {
     let reads = read_all(&mut sim, &ids);
     let honest_authors: BTreeSet<[u8; 32]> = (0..4).map(|i| keypair(i).public().to_bytes()).collect();
     for (i, read) in reads.iter().enumerate() {
-        kit::figure(&format!("node {i}: flood messages delivered (of 3000)"), read.delivered.len().saturating_sub(expected.len()));
-        kit::figure(&format!("node {i}: authors remembered"), read.tracked_authors);
+        kit::figure(&format!("flood messages node {i} delivered (of 3000)"), read.delivered.len().saturating_sub(expected.len()));
+        kit::figure(&format!("authors node {i} remembers"), read.tracked_authors);
         let honest: Vec<_> = read.delivered.iter().filter(|(a, _, _)| honest_authors.contains(a)).cloned().collect();
         assert_delivered(std::slice::from_ref(&Read { delivered: honest, rejected: BTreeMap::new(), tracked_authors: 0 }), &expected);
         assert!(read.tracked_authors <= subject::MAX_AUTHORS, "honest node {i} remembers {} authors", read.tracked_authors);
