@@ -71,7 +71,7 @@ impl Relay {
 }
 
 impl Host for Relay {
-    /// A datagram: a join or data goes to [`Relay::join`] or [`Relay::data`]; anything
+    /// A datagram: a join or data goes to `join` or `data` above; anything
     /// else is not for a relay, and is dropped without an answer.
     fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
         // TODO (step 2)
