@@ -70,6 +70,18 @@ fn payload_vector() -> Vec<u8> {
     v
 }
 
+/// Deterministic pseudo-random bytes (a linear congruential generator), so a failing
+/// input is the same on every run.
+fn noise_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 56) as u8
+        })
+        .collect()
+}
+
 /// Runs the three messages between two sans-IO handshakes (of any two implementations).
 macro_rules! run {
     ($initiator:expr, $responder:expr) => {{
@@ -202,6 +214,17 @@ fn step_3_handshake_payload() {
     assert_eq!(Payload::decode(&hex("08 05")), Err(PayloadError::FieldType(1)), "identity_key as a varint");
     assert_eq!(Payload::decode(&hex("22 03 12 01 ff")), Err(PayloadError::Utf8), "a muxer name that is not UTF-8");
     assert_eq!(Payload::decode(&hex("22 02 10 01")), Err(PayloadError::FieldType(2)), "stream_muxers as a varint");
+
+    // Never a panic: every prefix of a valid payload, and bytes from nowhere, give Ok or
+    // a typed error (a panic here fails the step).
+    for end in 0..extended.len() {
+        let _ = Payload::decode(&extended[..end]);
+    }
+    for seed in 0..2_000 {
+        let bytes = noise_bytes(seed, (seed % 200) as usize);
+        let _ = Payload::decode(&bytes);
+        let _ = decode_public_key(&bytes);
+    }
 }
 
 /// Two of your handshakes complete, agree on keys, and learn each other's identity and muxers
@@ -395,6 +418,19 @@ fn step_7_identity_binding() {
     let m2 = bob2.write_message().unwrap();
     assert_eq!(alice2.read_message(&m2[..32 + 48 + 15]), Err(HandshakeError::Length), "message 2 too short for its tag");
     assert!(Handshake::new(Role::Initiator, identity(1)).finish().is_err(), "finish before the handshake is complete");
+
+    // Bytes from nowhere as message 2 or 3, of every length up to 300: refused, no panic.
+    for seed in 0..300u64 {
+        let junk = noise_bytes(seed, seed as usize);
+        let mut alice = Handshake::new(Role::Initiator, identity(1));
+        alice.write_message().unwrap();
+        assert!(alice.read_message(&junk).is_err(), "{} random bytes accepted as message 2", junk.len());
+        let mut bob = Handshake::new(Role::Responder, identity(2));
+        bob.read_message(&Handshake::new(Role::Initiator, identity(1)).write_message().unwrap()).unwrap();
+        bob.write_message().unwrap();
+        assert!(bob.read_message(&junk).is_err(), "{} random bytes accepted as message 3", junk.len());
+        let _ = verify_payload(&junk, &[7; 32]);
+    }
 }
 
 /// Transport: a replayed, reordered or altered message is refused; over 65,519 bytes is TooLong
