@@ -41,7 +41,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::sync::{Notify, oneshot};
 
 use crate::header::{
@@ -164,10 +164,12 @@ struct State {
     accept_wakers: Vec<Waker>,
     /// Whether the `Session` handle still exists (someone may accept).
     acceptor: bool,
-    /// Frames for the writer: each header, and its frame's bytes with room for the
-    /// header in front (the writer encodes it there), and what they weigh.
-    out: VecDeque<(Header, Vec<u8>)>,
-    out_bytes: usize,
+    /// Frames for the writer, back to back in one buffer, with room left for each
+    /// header; the headers, and where each goes, are in `out_headers` (the writer
+    /// encodes them there). One buffer, reused, rather than one allocation per frame.
+    out: Vec<u8>,
+    out_headers: Vec<(usize, Header)>,
+    /// Control frames (without a body) in `out`.
     out_control: usize,
     /// Streams waiting for room in `out`.
     write_wakers: Vec<Waker>,
@@ -203,47 +205,38 @@ struct StreamState {
     write_waker: Option<Waker>,
 }
 
-/// Bytes received on a stream and not yet read: the frames' bodies as they came, so
-/// that nothing is copied until the reader takes it.
+/// Bytes received on a stream and not yet read, in one ring buffer that keeps its
+/// capacity (at most the stream's window) from one frame to the next.
 #[derive(Default)]
 struct Received {
-    chunks: VecDeque<Vec<u8>>,
-    /// How much of the first chunk was read already.
-    offset: usize,
-    len: usize,
+    bytes: VecDeque<u8>,
 }
 
 impl Received {
-    fn push(&mut self, chunk: Vec<u8>) {
-        self.len += chunk.len();
-        self.chunks.push_back(chunk);
+    fn push(&mut self, chunk: &[u8]) {
+        self.bytes.extend(chunk);
     }
 
     fn len(&self) -> usize {
-        self.len
+        self.bytes.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.len == 0
+        self.bytes.is_empty()
     }
 
     fn clear(&mut self) {
-        *self = Received::default();
+        self.bytes = VecDeque::new();
     }
 
     /// Moves as much as fits into `buf`.
     fn take_into(&mut self, buf: &mut ReadBuf<'_>) {
-        while buf.remaining() > 0 {
-            let Some(front) = self.chunks.front() else { return };
-            let n = buf.remaining().min(front.len() - self.offset);
-            buf.put_slice(&front[self.offset..self.offset + n]);
-            self.offset += n;
-            self.len -= n;
-            if self.offset == front.len() {
-                self.chunks.pop_front();
-                self.offset = 0;
-            }
-        }
+        let n = buf.remaining().min(self.bytes.len());
+        let (front, back) = self.bytes.as_slices();
+        let from_front = n.min(front.len());
+        buf.put_slice(&front[..from_front]);
+        buf.put_slice(&back[..n - from_front]);
+        self.bytes.drain(..n);
     }
 }
 
@@ -285,14 +278,13 @@ impl Shared {
 impl State {
     /// Queues one frame for the writer.
     fn queue(&mut self, header: Header, body: &[u8]) {
-        self.out_bytes += HEADER_LEN + body.len();
         if body.is_empty() {
             self.out_control += 1;
         }
-        let mut frame = Vec::with_capacity(HEADER_LEN + body.len());
-        frame.resize(HEADER_LEN, 0);
-        frame.extend_from_slice(body);
-        self.out.push_back((header, frame));
+        let at = self.out.len();
+        self.out.resize(at + HEADER_LEN, 0);
+        self.out.extend_from_slice(body);
+        self.out_headers.push((at, header));
     }
 
     /// Ends the session (the first reason wins) and wakes everyone who waits on it.
@@ -355,7 +347,7 @@ impl State {
     }
 
     /// Applies one frame from the peer. An error is a protocol violation.
-    fn on_frame(&mut self, header: Header, body: Vec<u8>) -> Result<(), &'static str> {
+    fn on_frame(&mut self, header: Header, body: &[u8]) -> Result<(), &'static str> {
         match header.kind {
             FrameType::Ping => {
                 if header.flags.contains(Flags::SYN) {
@@ -381,7 +373,7 @@ impl State {
 
     /// A Data or WindowUpdate frame: SYN first, then the window or the bytes, then FIN
     /// and RST.
-    fn on_stream_frame(&mut self, header: Header, body: Vec<u8>) -> Result<(), &'static str> {
+    fn on_stream_frame(&mut self, header: Header, body: &[u8]) -> Result<(), &'static str> {
         let id = header.stream_id;
         if id == 0 {
             return Err("a stream frame on stream 0");
@@ -489,8 +481,8 @@ impl Session {
                 pending: VecDeque::new(),
                 accept_wakers: Vec::new(),
                 acceptor: true,
-                out: VecDeque::new(),
-                out_bytes: 0,
+                out: Vec::new(),
+                out_headers: Vec::new(),
                 out_control: 0,
                 write_wakers: Vec::new(),
                 pings: HashMap::new(),
@@ -632,16 +624,15 @@ impl Drop for Session {
 /// Writes what the handles and the reader queue, in order, flushing whenever the queue
 /// runs dry. Ends (shutting the connection's write side down) once the session has
 /// ended and everything queued is written.
-async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, write: W) {
-    // Small frames are gathered into one write; a whole Data frame (header and body in
-    // one buffer) is at least this large and goes out directly, without another copy.
-    let mut writer = BufWriter::with_capacity(MAX_DATA_FRAME, write);
+async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
+    // Swapped with the state's queue: everything queued leaves in one write.
     let mut batch = Vec::new();
+    let mut headers = Vec::new();
     loop {
         let finished = {
             let mut st = shared.lock();
-            batch.extend(st.out.drain(..));
-            st.out_bytes = 0;
+            std::mem::swap(&mut st.out, &mut batch);
+            std::mem::swap(&mut st.out_headers, &mut headers);
             st.out_control = 0;
             for w in st.write_wakers.drain(..) {
                 w.wake();
@@ -657,19 +648,19 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, write: W) {
             shared.wake_writer.notified().await;
             continue;
         }
-        for (header, mut frame) in batch.drain(..) {
-            frame[..HEADER_LEN].copy_from_slice(&header.encode());
-            if writer.write_all(&frame).await.is_err() {
-                shared.lock().end(MuxError::ConnectionLost);
-                shared.space.notify_one();
-                return;
-            }
+        for (at, header) in headers.drain(..) {
+            batch[at..at + HEADER_LEN].copy_from_slice(&header.encode());
         }
-        if writer.flush().await.is_err() {
+        if writer.write_all(&batch).await.is_err() || writer.flush().await.is_err() {
             shared.lock().end(MuxError::ConnectionLost);
             shared.space.notify_one();
             return;
         }
+        // Keep the buffer's capacity while frames flow; give it back when they trickle.
+        if batch.len() < MAX_DATA_FRAME {
+            batch.shrink_to(MAX_DATA_FRAME);
+        }
+        batch.clear();
     }
 }
 
@@ -685,14 +676,16 @@ enum Stop {
 /// protocol, or every handle is dropped.
 async fn read_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, read: R) {
     let mut reader = BufReader::with_capacity(64 * 1024, read);
+    // One body buffer for every frame, rather than an allocation per frame.
+    let mut body = Vec::new();
     let stop = loop {
         let frame = tokio::select! {
             biased;
             _ = shared.stop_reader.notified() => return,
-            frame = read_frame(&mut reader, &shared) => frame,
+            frame = read_frame(&mut reader, &shared, &mut body) => frame,
         };
-        let (header, body) = match frame {
-            Ok(frame) => frame,
+        let header = match frame {
+            Ok(header) => header,
             Err(stop) => break stop,
         };
         {
@@ -700,10 +693,12 @@ async fn read_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, read: R) {
             if st.ended.is_some() {
                 return;
             }
-            if let Err(why) = st.on_frame(header, body) {
+            if let Err(why) = st.on_frame(header, &body) {
                 break Stop::Violation(why);
             }
         }
+        // A frame larger than ours may have grown the buffer: keep at most one of ours.
+        body.shrink_to(MAX_DATA_FRAME);
         shared.wake_writer.notify_one();
         // Backpressure: a peer that does not read our answers stops being read.
         loop {
@@ -727,8 +722,10 @@ async fn read_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, read: R) {
     shared.wake_writer.notify_one();
 }
 
-/// Reads one frame: the header, then (for Data) its body, once the window allows it.
-async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared) -> Result<(Header, Vec<u8>), Stop> {
+/// Reads one frame: the header, then (for Data) its body into `body`, once the window
+/// allows it.
+async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared, body: &mut Vec<u8>) -> Result<Header, Stop> {
+    body.clear();
     let mut head = [0u8; HEADER_LEN];
     reader.read_exact(&mut head).await.map_err(|_| Stop::Lost)?;
     let header = Header::decode(&head).map_err(|e| {
@@ -738,18 +735,17 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared) -> Re
         })
     })?;
     if header.kind != FrameType::Data || header.length == 0 {
-        return Ok((header, Vec::new()));
+        return Ok(header);
     }
     let keep = shared.lock().admit_data(&header).map_err(Stop::Violation)?;
     let len = u64::from(header.length);
-    let mut body = Vec::new();
     if keep {
         // admit_data compared the length with the window this side granted: the memory
         // was promised, so it can be set aside at once.
         body.reserve_exact(header.length as usize);
         let mut frame = (&mut *reader).take(len);
         while (body.len() as u64) < len {
-            if frame.read_buf(&mut body).await.map_err(|_| Stop::Lost)? == 0 {
+            if frame.read_buf(body).await.map_err(|_| Stop::Lost)? == 0 {
                 return Err(Stop::Lost);
             }
         }
@@ -759,7 +755,7 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared) -> Re
             return Err(Stop::Lost);
         }
     }
-    Ok((header, body))
+    Ok(header)
 }
 
 impl Stream {
@@ -843,7 +839,7 @@ impl AsyncWrite for Stream {
         let mut st = self.shared.lock();
         let st = &mut *st;
         let ended = st.ended.clone();
-        let queue_full = st.out_bytes >= MAX_QUEUED_BYTES;
+        let queue_full = st.out.len() >= MAX_QUEUED_BYTES;
         let Some(s) = st.streams.get_mut(&self.id) else {
             return Poll::Ready(Err(MuxError::Reset.into()));
         };

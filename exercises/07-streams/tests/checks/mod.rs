@@ -496,11 +496,16 @@ async fn step_6_data_and_windows() {
     let chunk = vec![9u8; 64 * 1024];
     while sent < total {
         if credit == 0 {
-            let update = raw.until("a window update for stream 2", |f| f.id == 2 && f.kind == WINDOW_UPDATE).await;
-            let update = update.expect("your session stopped granting window before 8 MiB were read");
-            assert_eq!(update.flags & RST, 0, "stream 2 was reset");
-            credit += u64::from(update.length);
-            largest_credit = largest_credit.max(credit);
+            let frame = raw.next().await.expect("your session stopped granting window before 8 MiB were read");
+            if frame.kind == PING && frame.flags & SYN != 0 {
+                // Answered, for a session that measures the round trip to size its windows.
+                raw.send(PING, ACK, 0, frame.length).await;
+            }
+            if frame.id == 2 && frame.kind == WINDOW_UPDATE {
+                assert_eq!(frame.flags & RST, 0, "stream 2 was reset");
+                credit += u64::from(frame.length);
+                largest_credit = largest_credit.max(credit);
+            }
             continue;
         }
         let n = (credit as usize).min(chunk.len()).min(total - sent);
