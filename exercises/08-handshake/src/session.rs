@@ -4,8 +4,8 @@
 //! messages must be decrypted in the order they were encrypted, exactly once. A replayed,
 //! reordered, dropped or altered message fails to decrypt, and the session refuses it.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 
 use identity_solution::{PeerId, PublicKey};
 
@@ -23,11 +23,17 @@ pub(crate) struct CipherState {
 
 impl CipherState {
     pub(crate) fn empty() -> CipherState {
-        CipherState { key: None, nonce: 0 }
+        CipherState {
+            key: None,
+            nonce: 0,
+        }
     }
 
     pub(crate) fn with_key(key: [u8; 32]) -> CipherState {
-        CipherState { key: Some(key), nonce: 0 }
+        CipherState {
+            key: Some(key),
+            nonce: 0,
+        }
     }
 
     /// Noise's nonce for ChaChaPoly: 4 zero bytes, then the counter, little-endian.
@@ -38,14 +44,22 @@ impl CipherState {
 
     /// Encrypts with associated data `ad`; without a key yet, returns the plaintext.
     /// [`HandshakeError::Exhausted`] once the key's nonces are used up.
-    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+    pub(crate) fn encrypt(
+        &mut self,
+        ad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandshakeError> {
         // TODO (step 4): without a key, the plaintext; else ChaCha20-Poly1305 with ad, then the next nonce
         todo!()
     }
 
     /// The mirror of [`CipherState::encrypt`]: [`HandshakeError::Decrypt`] when the
     /// tag does not verify.
-    pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
+    pub(crate) fn decrypt(
+        &mut self,
+        ad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, HandshakeError> {
         // TODO (step 4): the mirror; a failed tag is HandshakeError::Decrypt
         todo!()
     }

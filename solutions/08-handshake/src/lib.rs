@@ -22,7 +22,10 @@ pub mod session;
 pub mod upgrade;
 
 pub use negotiate::NegotiationError;
-pub use noise::{Handshake, HandshakeError, PROTOCOL_NAME, Role, SIGNATURE_PREFIX, VerifiedPayload, identity_payload, verify_payload};
+pub use noise::{
+    Handshake, HandshakeError, PROTOCOL_NAME, Role, SIGNATURE_PREFIX, VerifiedPayload,
+    identity_payload, verify_payload,
+};
 pub use payload::{Payload, PayloadError};
 pub use secure::{SecureError, SecureStream, secure};
 pub use session::Session;

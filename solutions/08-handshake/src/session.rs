@@ -4,8 +4,8 @@
 //! messages must be decrypted in the order they were encrypted, exactly once. A replayed,
 //! reordered, dropped or altered message fails to decrypt, and the session refuses it.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 
 use identity_solution::{PeerId, PublicKey};
 
@@ -23,11 +23,17 @@ pub(crate) struct CipherState {
 
 impl CipherState {
     pub(crate) fn empty() -> CipherState {
-        CipherState { key: None, nonce: 0 }
+        CipherState {
+            key: None,
+            nonce: 0,
+        }
     }
 
     pub(crate) fn with_key(key: [u8; 32]) -> CipherState {
-        CipherState { key: Some(key), nonce: 0 }
+        CipherState {
+            key: Some(key),
+            nonce: 0,
+        }
     }
 
     /// Noise's nonce for ChaChaPoly: 4 zero bytes, then the counter, little-endian.
@@ -39,15 +45,27 @@ impl CipherState {
 
     /// Encrypts with associated data `ad`; without a key yet, returns the plaintext.
     /// [`HandshakeError::Exhausted`] once the key's nonces are used up.
-    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        let Some(key) = self.key else { return Ok(plaintext.to_vec()) };
+    pub(crate) fn encrypt(
+        &mut self,
+        ad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, HandshakeError> {
+        let Some(key) = self.key else {
+            return Ok(plaintext.to_vec());
+        };
         // Noise reserves the last nonce, 2^64 − 1; a key must never see a nonce twice.
         if self.nonce == u64::MAX {
             return Err(HandshakeError::Exhausted);
         }
         let cipher = ChaCha20Poly1305::new(&key.into());
         let out = cipher
-            .encrypt(&self.nonce_bytes().into(), Payload { msg: plaintext, aad: ad })
+            .encrypt(
+                &self.nonce_bytes().into(),
+                Payload {
+                    msg: plaintext,
+                    aad: ad,
+                },
+            )
             .map_err(|_| HandshakeError::TooLong)?;
         self.nonce += 1;
         Ok(out)
@@ -55,14 +73,26 @@ impl CipherState {
 
     /// The mirror of [`CipherState::encrypt`]: [`HandshakeError::Decrypt`] when the
     /// tag does not verify.
-    pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        let Some(key) = self.key else { return Ok(ciphertext.to_vec()) };
+    pub(crate) fn decrypt(
+        &mut self,
+        ad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, HandshakeError> {
+        let Some(key) = self.key else {
+            return Ok(ciphertext.to_vec());
+        };
         if self.nonce == u64::MAX {
             return Err(HandshakeError::Exhausted);
         }
         let cipher = ChaCha20Poly1305::new(&key.into());
         let out = cipher
-            .decrypt(&self.nonce_bytes().into(), Payload { msg: ciphertext, aad: ad })
+            .decrypt(
+                &self.nonce_bytes().into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: ad,
+                },
+            )
             .map_err(|_| HandshakeError::Decrypt)?;
         self.nonce += 1;
         Ok(out)
