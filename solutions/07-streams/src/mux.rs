@@ -789,7 +789,8 @@ impl Stream {
 impl AsyncRead for Stream {
     /// Bytes in order; a clean end (0 bytes) only after the peer's FIN. Reading gives
     /// the peer its window back, half a window at a time (doubled when this reader has
-    /// been waiting on the window). Fails with `ConnectionReset` after a reset, and with
+    /// been waiting on the window). Fails with `ConnectionReset` after a reset (what was
+    /// not read yet goes with it, as in HashiCorp's implementation), and with
     /// `ConnectionAborted` if the session ended before the FIN.
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let mut st = self.shared.lock();

@@ -391,20 +391,28 @@ async fn step_5_open_accept() {
     assert_eq!(accepted, opened, "every stream opened on one side is accepted on the other");
 }
 
-/// Echoes one accepted stream until its FIN, then half-closes.
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut t: S) {
+/// Echoes the first `n` bytes of a stream back, and returns the stream: held, not
+/// dropped, because dropping a stream nobody closed resets it.
+async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut t: S, n: usize) -> S {
     let mut buf = vec![0u8; 32 * 1024];
-    loop {
-        match t.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if t.write_all(&buf[..n]).await.is_err() {
-                    return;
-                }
-            }
-        }
+    let mut done = 0;
+    while done < n {
+        let got = t.read(&mut buf).await.expect("the echo reads");
+        assert!(got > 0, "the stream ended after {done} of {n} bytes");
+        t.write_all(&buf[..got]).await.expect("the echo writes");
+        done += got;
     }
-    let _ = t.shutdown().await;
+    t
+}
+
+/// Writes `data` and reads as many bytes back, at the same time; returns what came back.
+async fn there_and_back<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, data: &[u8]) -> Vec<u8> {
+    let (mut r, mut w) = tokio::io::split(s);
+    let mut back = vec![0u8; data.len()];
+    let send = async { w.write_all(data).await.expect("write") };
+    let receive = async { r.read_exact(&mut back).await.expect("read back") };
+    timeout(WAIT, async { tokio::join!(send, receive) }).await.expect("there and back in time (window updates?)");
+    back
 }
 
 /// Data and windows: a megabyte through each side, a writer that waits for its reader, a window that grows when the reader keeps up, and data beyond the window refused
@@ -416,37 +424,17 @@ async fn step_6_data_and_windows() {
     let (a, b) = tcp_pair().await;
     let (mine, theirs) = (Session::client(a), reference::Session::server(b));
     let mut s = mine.open_stream().await.unwrap();
-    let echoing = async { echo(timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap()).await };
-    let talking = async {
-        let (mut r, mut w) = tokio::io::split(&mut s);
-        let send = async {
-            w.write_all(&data).await.unwrap();
-            w.shutdown().await.unwrap();
-        };
-        let mut back = Vec::new();
-        let receive = async { r.read_to_end(&mut back).await.unwrap() };
-        timeout(WAIT, async { tokio::join!(send, receive) }).await.expect("1 MiB there and back in time");
-        assert!(back == data, "1 MiB through the reference and back, in order");
-    };
-    tokio::join!(echoing, talking);
+    let echoing = async { echo(timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap(), data.len()).await };
+    let (_held, back) = tokio::join!(echoing, there_and_back(&mut s, &data));
+    assert!(back == data, "1 MiB through the reference and back, in order");
 
     // The same from the reference's client through your echo.
     let (a, b) = tcp_pair().await;
     let (theirs, mine) = (reference::Session::client(a), Session::server(b));
     let mut s = theirs.open_stream().await.unwrap();
-    let echoing = async { echo(timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap()).await };
-    let talking = async {
-        let (mut r, mut w) = tokio::io::split(&mut s);
-        let send = async {
-            w.write_all(&data).await.unwrap();
-            w.shutdown().await.unwrap();
-        };
-        let mut back = Vec::new();
-        let receive = async { r.read_to_end(&mut back).await.unwrap() };
-        timeout(WAIT, async { tokio::join!(send, receive) }).await.expect("1 MiB through your echo in time (window updates?)");
-        assert!(back == data, "1 MiB through your echo and back, in order");
-    };
-    tokio::join!(echoing, talking);
+    let echoing = async { echo(timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap(), data.len()).await };
+    let (_held, back) = tokio::join!(echoing, there_and_back(&mut s, &data));
+    assert!(back == data, "1 MiB through your echo and back, in order");
 
     // Backpressure: your writer waits while the reference's reader reads nothing, and
     // another stream keeps flowing.
@@ -456,7 +444,6 @@ async fn step_6_data_and_windows() {
     let big = vec![1u8; 4 * INITIAL_WINDOW as usize];
     let writer = tokio::spawn(async move {
         slow.write_all(&big).await.unwrap();
-        slow.shutdown().await.unwrap();
         slow
     });
     let mut slow_in = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
@@ -468,10 +455,9 @@ async fn step_6_data_and_windows() {
     let mut got = [0u8; 12];
     timeout(WAIT, quick_in.read_exact(&mut got)).await.expect("not blocked behind the stalled stream").unwrap();
     assert_eq!(&got, b"still moving");
-    let mut all = Vec::new();
-    timeout(WAIT, slow_in.read_to_end(&mut all)).await.expect("in time").unwrap();
-    assert_eq!(all.len(), 4 * INITIAL_WINDOW as usize, "once read, everything arrives");
-    timeout(WAIT, writer).await.expect("the writer finishes once the reader catches up").unwrap();
+    let mut all = vec![0u8; 4 * INITIAL_WINDOW as usize];
+    timeout(WAIT, slow_in.read_exact(&mut all)).await.expect("once read, everything arrives").unwrap();
+    let _slow = timeout(WAIT, writer).await.expect("the writer finishes once the reader catches up").unwrap();
 
     // Against a raw sender that sends exactly as much as your window allows: your reader
     // reads as fast as the bytes come, so the window must grow past 256 KiB.
