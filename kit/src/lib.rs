@@ -20,13 +20,15 @@ pub mod maelstrom;
 pub mod nat;
 pub mod net;
 pub mod node;
+pub mod seed;
 pub mod sim;
 pub mod stats;
 pub mod udp;
 
 pub use adapter::{Adapter, Either};
-pub use node::{Context, Message, Node, NodeId, NodeRng};
+pub use node::{Context, Message, Node, NodeId, NodeRng, Requests};
 pub use sim::{ClientMessage, Link, Sim, SimConfig};
+pub use seed::seed;
 pub use stats::{Report, Summary, figure};
 
 /// The `rand` crate, for [`Context::rng`]: `use kit::rand::RngExt;`.

@@ -41,6 +41,10 @@ pub struct StepResult {
     pub outcome: StepOutcome,
     /// What the step measured (`kit::figure` lines), passed or failed.
     pub figures: Vec<Figure>,
+    /// Whether the step runs a seeded simulation (it called `kit::seed`).
+    pub seeded: bool,
+    /// The seed sweep's tally, when one was asked for.
+    pub sweep: Option<Sweep>,
 }
 
 /// One figure a measuring step printed, e.g. `messages per operation` = `5.7`.
@@ -103,6 +107,22 @@ pub struct Options {
     pub timeout: Duration,
     /// Ask cargo for coloured diagnostics.
     pub color: bool,
+    /// Replay one run: every seeded simulation runs under this seed (`--seed S`).
+    pub seed: Option<u64>,
+    /// After the ordinary run, run every seeded step again under seeds 1..=N
+    /// (`--seeds N`), and report per step how many passed.
+    pub sweep: u32,
+}
+
+/// What a seed sweep found for one step.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Sweep {
+    /// Seeds tried.
+    pub runs: u32,
+    /// Seeds under which the step passed.
+    pub passed: u32,
+    /// The first seed it failed under, with the failure.
+    pub first_failure: Option<(u64, String)>,
 }
 
 /// Builds and runs `exercise`'s checks.
@@ -116,7 +136,8 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
     let started = Instant::now();
     let dir = exercise.crate_dir(options.mode).to_path_buf();
     let scratch = Scratch::new(&ws.state_dir)?;
-    let output = run_binary(&binary, &dir, &[], Some(options.timeout), &scratch)?;
+    let output = run_binary(&binary, &dir, &[], Some(options.timeout), &scratch, options.seed)?;
+    let seeded = libtest::seeded(&output.stdout);
     let mut figures = libtest::figures(&output.stdout);
     let mut outcomes = trusted_outcomes(&output);
     let mut unfinished_reason = None;
@@ -137,7 +158,7 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                 let crash = describe_exit(status, &output.stderr);
                 for step in missing {
                     let remaining = options.timeout.saturating_sub(started.elapsed());
-                    let alone = run_binary(&binary, &dir, &[&step.function], Some(remaining.max(Duration::from_secs(1))), &scratch)?;
+                    let alone = run_binary(&binary, &dir, &[&step.function], Some(remaining.max(Duration::from_secs(1))), &scratch, options.seed)?;
                     for (name, found) in libtest::figures(&alone.stdout) {
                         figures.entry(name).or_insert(found);
                     }
@@ -177,10 +198,68 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                 .find(|(n, _)| step.matches(n))
                 .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
                 .unwrap_or_default();
-            StepResult { step, outcome, figures }
+            let seeded = seeded.iter().any(|n| step.matches(n));
+            StepResult { step, outcome, figures, seeded, sweep: None }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let mut results = results;
+    if options.sweep > 0 {
+        sweep(&binary, &dir, &scratch, options, &mut results)?;
+    }
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
+}
+
+/// Runs the seeded steps again under seeds 1..=N, one test process per seed (libtest
+/// spreads the steps of each run over the cores), and folds the tallies into
+/// `results`: a step that fails under any seed fails, naming the seed that replays it.
+fn sweep(binary: &PathBuf, dir: &PathBuf, scratch: &Scratch, options: Options, results: &mut [StepResult]) -> Result<(), CheckError> {
+    let names: Vec<String> = results.iter().filter(|r| r.seeded).map(|r| r.step.function.clone()).collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    for r in results.iter_mut().filter(|r| r.seeded) {
+        r.sweep = Some(Sweep { runs: 0, passed: 0, first_failure: None });
+    }
+    let filter: Vec<&str> = names.iter().map(String::as_str).collect();
+    for seed in 1..=u64::from(options.sweep) {
+        let run = run_binary(binary, dir, &filter, Some(options.timeout), scratch, Some(seed))?;
+        let outcomes = trusted_outcomes(&run);
+        let timed_out = matches!(run.ending, Ending::TimedOut(_));
+        for r in results.iter_mut().filter(|r| r.seeded) {
+            let tally = r.sweep.as_mut().expect("set above");
+            tally.runs += 1;
+            let failure = match outcomes.iter().find(|(n, _)| r.step.matches(n)).map(|(_, o)| o) {
+                Some(Outcome::Passed) => None,
+                Some(Outcome::Failed(message)) => Some(message.clone()),
+                Some(Outcome::Ignored) => Some("marked #[ignore]".to_string()),
+                None if timed_out => Some(format!("did not finish within {} s", options.timeout.as_secs())),
+                None => Some(describe_exit_of(&run)),
+            };
+            match failure {
+                None => tally.passed += 1,
+                Some(message) => {
+                    tally.first_failure.get_or_insert((seed, message));
+                }
+            }
+        }
+    }
+    for r in results.iter_mut() {
+        if let Some(Sweep { runs, passed, first_failure: Some((seed, message)) }) = &r.sweep
+            && r.outcome == StepOutcome::Passed
+        {
+            r.outcome = StepOutcome::Failed(format!(
+                "passed {passed} of {runs} seeds; under seed {seed} it fails (replay it: --seed {seed}):\n{message}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn describe_exit_of(run: &Run) -> String {
+    match run.ending {
+        Ending::Exited(status) => describe_exit(status, &run.stderr),
+        Ending::TimedOut(limit) => format!("did not finish within {} s", limit.as_secs()),
+    }
 }
 
 /// Compiles the checks. `Ok(Ok(path))` is the test binary; `Ok(Err(report))` a
@@ -301,10 +380,16 @@ fn run_binary(
     filter: &[&str],
     limit: Option<Duration>,
     scratch: &Scratch,
+    seed: Option<u64>,
 ) -> Result<Run, CheckError> {
     let log = scratch.next_log();
     let mut command = Command::new(binary);
     command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
+    // The seeded simulations read their seed from here (kit::seed).
+    match seed {
+        Some(seed) => command.env("VERIFY_SEED", seed.to_string()),
+        None => command.env_remove("VERIFY_SEED"),
+    };
     // The verdicts go to a file only libtest writes; the successes' output is shown
     // too, so a passing measuring step can show its figures.
     command.arg("--logfile").arg(&log).arg("--show-output");

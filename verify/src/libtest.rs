@@ -95,6 +95,15 @@ pub fn figures(stdout: &str) -> BTreeMap<String, Vec<(String, String)>> {
     figures
 }
 
+/// The tests whose output says they ran a seeded simulation (`seeded: …`, printed
+/// by `kit::seed`): the ones a seed sweep repeats.
+pub fn seeded(stdout: &str) -> Vec<String> {
+    sections(stdout).into_iter().filter(|(_, text)| text.lines().any(|l| l.starts_with(SEEDED))).map(|(name, _)| name).collect()
+}
+
+/// The start of a seed line (kit's `SEEDED_PREFIX`).
+const SEEDED: &str = "seeded: ";
+
 /// The start of a figure line (kit's `FIGURE_PREFIX`).
 const FIGURE: &str = "figure: ";
 
@@ -138,7 +147,7 @@ pub fn tidy(raw: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut location: Option<String> = None;
     for line in raw.lines() {
-        if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") || line.starts_with(FIGURE) {
+        if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") || line.starts_with(FIGURE) || line.starts_with(SEEDED) {
             continue;
         }
         // `thread 'name' panicked at …`, or in recent Rust versions `thread 'name' (id) panicked at …`.

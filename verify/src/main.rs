@@ -35,7 +35,8 @@ struct Cli {
 }
 
 const AFTER_HELP: &str = "Examples:
-  cargo verify                     progress of every exercise
+  cargo verify                     progress of every exercise (the first run prepares everything)
+  cargo verify setup               download and build everything once, to work offline
   cargo verify check identity      check one exercise (or: 01-identity)
   cargo verify watch               re-check on every save
   cargo verify hint                the next hint for the current exercise";
@@ -52,11 +53,21 @@ enum Command {
     Hint(cmd::hint::Args),
     /// Restore an exercise to its pristine state, after backing up your version.
     Reset(cmd::reset::Args),
+    /// Bring back a backed-up version of an exercise (the latest, or --from DIR).
+    Restore(cmd::restore::Args),
+    /// Download and build everything the exercises need, once, so the day works offline.
+    Setup(cmd::setup::Args),
     /// Show the reference solution (once the exercise is done, or with --force).
     Solution(cmd::solution::Args),
 }
 
 fn main() -> ExitCode {
+    // `cargo verify hint | head` closes the pipe early: end quietly, as other
+    // command-line tools do, rather than panic on the next print.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     verify::process::install_interrupt_handler();
     match run(cli) {
@@ -71,12 +82,21 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let app = app::App::new(cli.root.as_deref(), cli.solutions, cli.timeout)?;
     match cli.command {
-        None => cmd::overview::run(&app),
+        None => {
+            // The first `cargo verify` on a clone prepares the whole workshop, so that
+            // the rest of the day works offline (VERIFY_NO_SETUP skips it, for tests).
+            if std::env::var_os("VERIFY_NO_SETUP").is_none() && cmd::setup::needed(&app) && !cmd::setup::prepare(&app)? {
+                return Ok(ExitCode::FAILURE);
+            }
+            cmd::overview::run(&app)
+        }
         Some(Command::List(args)) => cmd::list::run(&app, args),
         Some(Command::Check(args)) => cmd::check::run(&app, args),
         Some(Command::Watch(args)) => cmd::watch::run(&app, args),
         Some(Command::Hint(args)) => cmd::hint::run(&app, args),
         Some(Command::Reset(args)) => cmd::reset::run(&app, args),
+        Some(Command::Restore(args)) => cmd::restore::run(&app, args),
+        Some(Command::Setup(args)) => cmd::setup::run(&app, args),
         Some(Command::Solution(args)) => cmd::solution::run(&app, args),
     }
 }

@@ -198,6 +198,40 @@ fn reset_backs_up_the_learners_version_first() {
 }
 
 #[test]
+fn restore_brings_back_what_reset_saved_and_backs_up_what_it_replaces() {
+    let sb = Sandbox::new();
+    sb.write_lib(SOLVED);
+    let out = sb.verify().args(["reset", "fixture"]).output().unwrap();
+    assert!(stdout(&out).contains("cargo verify restore fixture"), "reset says how to undo it: {}", stdout(&out));
+    sb.write_lib(HALF);
+    let out = sb.verify().args(["restore", "fixture"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert_eq!(sb.read("exercises/99-fixture/src/lib.rs"), SOLVED, "the reset version is back");
+    let saved = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Saved what was in exercises/99-fixture to "))
+        .expect("restore says where it saved what it replaced")
+        .trim()
+        .to_string();
+    assert_eq!(sb.read(&format!("{saved}/src/lib.rs")), HALF, "what was replaced is kept");
+    // And --from restores that one.
+    let out = sb.verify().args(["restore", "fixture", "--from", &saved]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(sb.read("exercises/99-fixture/src/lib.rs"), HALF);
+}
+
+#[test]
+fn the_solution_diff_names_files_by_their_place_in_the_handbook() {
+    let sb = Sandbox::new();
+    let out = sb.verify().args(["solution", "fixture", "--force", "--diff"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("a/exercises/99-fixture/src/lib.rs"), "{text}");
+    assert!(text.contains("b/solutions/99-fixture/src/lib.rs"), "{text}");
+    assert!(!text.contains(&sb.root.display().to_string()), "no absolute paths: {text}");
+}
+
+#[test]
 fn a_corrupt_progress_cache_is_ignored_and_rebuilt() {
     let sb = Sandbox::new();
     write(&sb.root.join(".verify/progress.json"), "{\"version\": 1, \"exercises\": {\"fix");
@@ -361,4 +395,53 @@ fn watch_checks_once_and_then_once_per_save_never_on_its_own_reads() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(count("Checking fixture"), 2, "one save, one re-check: {:?}", lines.lock().unwrap());
+}
+
+#[test]
+fn a_seed_sweep_finds_the_seed_the_default_run_misses_and_replays_it() {
+    let sb = Sandbox::new();
+    // A seeded check, the way kit::seed works: the runner's seed if it gives one
+    // (here used as it is), else the check's own; and a line saying so.
+    let checks = r#"use crate::subject;
+
+fn seed(default: u64) -> u64 {
+    let seed = std::env::var("VERIFY_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(default);
+    println!("seeded: {seed}");
+    seed
+}
+
+/// Add numbers drawn from the seed.
+#[test]
+fn step_1_add() {
+    let a = seed(3) as u32;
+    assert_eq!(subject::add(a, 1), a + 1, "{a} + 1");
+}
+
+/// Greet by name.
+#[test]
+fn step_2_greet() {
+    assert_eq!(subject::greet("Ada"), "Hello, Ada!");
+}
+"#;
+    write(&sb.exercise().join("tests/checks/mod.rs"), checks);
+    // Right for every number but 7: the default seed (3) cannot see it.
+    sb.write_lib("pub fn add(a: u32, b: u32) -> u32 { if a == 7 { a } else { a + b } }\npub fn greet(name: &str) -> String { format!(\"Hello, {name}!\") }\n");
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(stdout(&out).contains("fixture is done"), "the default seed passes: {}", stdout(&out));
+
+    let out = sb.verify().args(["check", "fixture", "--seeds", "10"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("9 of 10 seeds pass"), "{text}");
+    assert!(text.contains("--seed 7"), "the failing seed is named for replay: {text}");
+    assert!(!text.contains("2 of 10"), "the unseeded step is not swept: {text}");
+
+    let out = sb.verify().args(["check", "fixture", "--seed", "7"]).output().unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("✗ 1. Add numbers drawn from the seed."), "the replay fails the same way: {text}");
+    assert!(text.contains("7 + 1"), "{text}");
+    // Sweeps and replays do not change the learner's recorded progress.
+    let list: serde_json::Value = serde_json::from_slice(&sb.verify().args(["list", "--json"]).output().unwrap().stdout).unwrap();
+    let fixture = list.as_array().unwrap().iter().find(|i| i["name"] == "fixture").unwrap().clone();
+    assert_eq!(fixture["state"], "done", "{fixture}");
 }

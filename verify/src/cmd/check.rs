@@ -16,6 +16,13 @@ pub struct Args {
     /// for comparing figures across a room.
     #[arg(long)]
     json: bool,
+    /// Run every simulated step again under N more seeds, and say per step how many
+    /// passed and which seed replays the first failure.
+    #[arg(long, value_name = "N", conflicts_with = "seed")]
+    seeds: Option<u32>,
+    /// Replay one run exactly: every simulated step under seed S.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
 }
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
@@ -23,12 +30,13 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", style::green("Every exercise is done: nothing left to check."));
         return Ok(ExitCode::SUCCESS);
     };
+    let sweep = args.seeds.unwrap_or(0);
     let done = if args.json {
-        let report = app.check(exercise)?;
+        let report = app.check_seeded(exercise, args.seed, sweep)?;
         println!("{}", serde_json::to_string_pretty(&to_json(exercise, &report))?);
         report.done()
     } else {
-        check_and_print(app, exercise)?
+        check_and_print_seeded(app, exercise, args.seed, sweep)?
     };
     Ok(if done { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -61,6 +69,8 @@ fn to_json(exercise: &Exercise, report: &Report) -> serde_json::Value {
                     "outcome": outcome,
                     "message": message,
                     "figures": r.figures,
+                    "seeded": r.seeded,
+                    "sweep": r.sweep,
                 })
             }).collect::<Vec<_>>(),
         }),
@@ -90,6 +100,11 @@ pub fn needs_network(cargo: &str) -> Option<String> {
 
 /// Checks `exercise` and prints what a learner needs; returns whether it is done.
 pub fn check_and_print(app: &App, exercise: &Exercise) -> anyhow::Result<bool> {
+    check_and_print_seeded(app, exercise, None, 0)
+}
+
+/// [`check_and_print`] with a seed to replay or a number of seeds to sweep.
+pub fn check_and_print_seeded(app: &App, exercise: &Exercise, seed: Option<u64>, sweep: u32) -> anyhow::Result<bool> {
     println!(
         "{} {} ({}) — {}",
         style::bold("Checking"),
@@ -98,7 +113,13 @@ pub fn check_and_print(app: &App, exercise: &Exercise) -> anyhow::Result<bool> {
         exercise.meta.title
     );
     app.warn_edited_checks(exercise);
-    let report = app.check(exercise)?;
+    if let Some(seed) = seed {
+        println!("{}", style::dim(&format!("Replaying seed {seed} in every simulated step (progress is not recorded).")));
+    }
+    if sweep > 0 {
+        println!("{}", style::dim(&format!("Then every simulated step again under seeds 1 to {sweep} (progress is not recorded).")));
+    }
+    let report = app.check_seeded(exercise, seed, sweep)?;
     print_report(app, exercise, &report);
     Ok(report.done())
 }
@@ -165,6 +186,18 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                             println!("      {}", style::dim(line));
                         }
                         first_failure = false;
+                    }
+                }
+                if let Some(sweep) = &result.sweep {
+                    let tally = format!("{} of {} seeds pass", sweep.passed, sweep.runs);
+                    let tally = if sweep.passed == sweep.runs { style::green(&tally) } else { style::red(&tally) };
+                    match &sweep.first_failure {
+                        Some((seed, _)) => println!(
+                            "      {} {tally}; replay the first failure: cargo verify check {} --seed {seed}",
+                            style::dim("seeds:"),
+                            exercise.name
+                        ),
+                        None => println!("      {} {tally}", style::dim("seeds:")),
                     }
                 }
                 if !result.figures.is_empty() {

@@ -5,5 +5,7 @@ pub mod hint;
 pub mod list;
 pub mod overview;
 pub mod reset;
+pub mod restore;
+pub mod setup;
 pub mod solution;
 pub mod watch;

@@ -25,14 +25,23 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             exercise.name
         );
     }
-    let backup = backup_dir(&app.ws.state_dir.join("backups"), &exercise.dir_name);
-    copy_tree(dir, &backup).with_context(|| format!("could not back up {} to {}", app.rel(dir), backup.display()))?;
+    let backup = backup(app, exercise)?;
     app.git.restore(dir).with_context(|| {
         format!("could not restore {} (your version is safe in {})", app.rel(dir), backup.display())
     })?;
     println!("Saved your version of {} to {}", exercise.name, style::bold(&app.rel(&backup)));
     println!("Restored {} to its pristine state.", app.rel(dir));
+    println!("  To bring your version back: cargo verify restore {}", exercise.name);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies the exercise as it is now to a new folder under `.verify/backups/`, and
+/// returns that folder.
+pub fn backup(app: &App, exercise: &verify::Exercise) -> anyhow::Result<PathBuf> {
+    let dir = exercise.crate_dir(app.mode);
+    let backup = backup_dir(&app.ws.state_dir.join("backups"), &exercise.dir_name);
+    copy_tree(dir, &backup).with_context(|| format!("could not back up {} to {}", app.rel(dir), backup.display()))?;
+    Ok(backup)
 }
 
 /// `.verify/backups/01-identity-2026-11-24-031502`, unique even within one second.
@@ -48,7 +57,7 @@ fn backup_dir(base: &Path, dir_name: &str) -> PathBuf {
 }
 
 /// Copies `from` to `to` recursively, skipping build output.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;

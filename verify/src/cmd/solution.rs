@@ -38,10 +38,13 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         if args.diff {
             // git prints a readable diff and is on every machine that cloned the
             // handbook; exit status 1 only means "they differ".
+            // Paths relative to the root, so the diff reads `a/exercises/…` and
+            // `b/solutions/…` rather than the whole path of the clone.
             let status = Command::new("git")
-                .args(["diff", "--no-index", if style::enabled() { "--color=always" } else { "--color=never" }, "--"])
-                .arg(&mine)
-                .arg(&theirs)
+                .current_dir(&app.ws.root)
+                .args(["diff", "--no-index", "--ignore-blank-lines", if style::enabled() { "--color=always" } else { "--color=never" }, "--"])
+                .arg(app.ws.rel(&mine))
+                .arg(app.ws.rel(&theirs))
                 .status();
             if status.is_err() {
                 anyhow::bail!("--diff needs git; without it, leave out --diff to see the whole file");

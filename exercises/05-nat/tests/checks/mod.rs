@@ -129,7 +129,7 @@ struct Attempt {
 }
 
 fn attempt<D: Host, L: Host, R: Host>(a: NatKind, b: NatKind, dialer: D, listener: L, relay: R, seed: u64) -> Attempt {
-    let mut net = Internet::new(seed, Duration::from_millis(20));
+    let mut net = Internet::new(kit::seed(seed), Duration::from_millis(20));
     net.add_public(SERVER, reference::Server::new());
     let relay = net.add_public(RELAY, relay);
     let nat_a = net.add_nat(Ipv4Addr::new(198, 51, 100, 1), a);

@@ -12,7 +12,7 @@ use crate::subject::{MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
 type Net = Sim<Msg, Timer>;
 
 fn network(n: usize, seed: u64) -> (Net, Vec<NodeId>) {
-    let mut sim = Sim::new(SimConfig { seed, latency: Duration::from_millis(10), jitter: Duration::from_millis(5), ..SimConfig::default() });
+    let mut sim = Sim::new(SimConfig { seed: kit::seed(seed), latency: Duration::from_millis(10), jitter: Duration::from_millis(5), ..SimConfig::default() });
     let ids = (0..n).map(|_| sim.add_node(SwarmNode::new())).collect();
     (sim, ids)
 }
@@ -79,7 +79,7 @@ fn step_1_two_nodes() {
 #[test]
 fn step_2_simultaneous_dial() {
     // No jitter and equal latency: both Connects cross in flight.
-    let mut sim: Net = Sim::new(SimConfig { seed: 2, latency: Duration::from_millis(50), ..SimConfig::default() });
+    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(2), latency: Duration::from_millis(50), ..SimConfig::default() });
     let ids: Vec<NodeId> = (0..2).map(|_| sim.add_node(SwarmNode::new())).collect();
     sim.run_for(Duration::from_secs(2));
     let graph = read(&mut sim, &ids);
@@ -114,7 +114,7 @@ fn step_4_bounded_degree() {
 fn step_5_churn() {
     let (mut sim, ids) = network(50, 5);
     sim.run_for(Duration::from_secs(3));
-    let mut rng = NodeRng::seed_from_u64(5);
+    let mut rng = NodeRng::seed_from_u64(kit::seed(5));
     let mut down: Vec<NodeId> = Vec::new();
     for round in 0..10 {
         // Crash two random live nodes, bring back one that was down.

@@ -89,9 +89,9 @@ fn step_1_single_node() {
 /// Five nodes: every value reaches every node, once
 #[test]
 fn step_2_many_nodes() {
-    let config = SimConfig { seed: 2, latency: 20 * MS, jitter: 30 * MS, ..SimConfig::default() };
+    let config = SimConfig { seed: kit::seed(2), latency: 20 * MS, jitter: 30 * MS, ..SimConfig::default() };
     let (mut sim, ids) = network(5, config);
-    let mut rng = NodeRng::seed_from_u64(2);
+    let mut rng = NodeRng::seed_from_u64(kit::seed(2));
     let mut values = BTreeSet::new();
     for value in 0..50u64 {
         let to = &ids[rng.random_range(0..ids.len())];
@@ -106,7 +106,7 @@ fn step_2_many_nodes() {
 /// Values broadcast during a partition reach every node once it heals
 #[test]
 fn step_3_partitions() {
-    let config = SimConfig { seed: 3, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() };
+    let config = SimConfig { seed: kit::seed(3), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() };
     let (mut sim, ids) = network(5, config);
     let mut values = BTreeSet::new();
     // Cut the network three ways, one of them around the smallest id.
@@ -130,9 +130,9 @@ fn step_3_partitions() {
 /// `ctx.observe`) until the last node does. It does not start at the client's
 /// `BroadcastOk`: a node that floods before it answers would then show 0 ms.
 fn glomers_run(seed: u64) -> Report {
-    let config = SimConfig { seed, latency: 100 * MS, jitter: Duration::ZERO, ..SimConfig::default() };
+    let config = SimConfig { seed: kit::seed(seed), latency: 100 * MS, jitter: Duration::ZERO, ..SimConfig::default() };
     let (mut sim, ids) = network(25, config);
-    let mut rng = NodeRng::seed_from_u64(seed);
+    let mut rng = NodeRng::seed_from_u64(kit::seed(seed));
     let mut values = BTreeSet::new();
     let mut client_of: BTreeMap<NodeId, u64> = BTreeMap::new();
     let start_ops = sim.report().client_ops;

@@ -199,7 +199,7 @@ fn publish_rounds(sim: &mut Net, ids: &[NodeId], rounds: u64, gap: Duration) -> 
 /// Honest nodes: every published message is delivered on every node, exactly once
 #[test]
 fn step_6_honest_network() {
-    let mut sim: Net = Sim::new(SimConfig { seed: 6, latency: 20 * MS, jitter: 20 * MS, ..SimConfig::default() });
+    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(6), latency: 20 * MS, jitter: 20 * MS, ..SimConfig::default() });
     let ids = honest_network(5, &mut sim);
     let expected = publish_rounds(&mut sim, &ids, 8, 100 * MS);
     sim.run_for(2 * SEC);
@@ -246,7 +246,7 @@ impl Node for Attacker {
 /// Forgeries, replays and oversized messages from a hostile peer are refused, and honest messages still arrive once
 #[test]
 fn step_7_hostile_peer() {
-    let mut sim: Net = Sim::new(SimConfig { seed: 7, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
+    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(7), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
     let ids = honest_network(4, &mut sim);
     sim.add_node(Attacker { heard: Vec::new() });
     let expected = publish_rounds(&mut sim, &ids, 6, 200 * MS);
@@ -298,7 +298,7 @@ impl Node for Flooder {
 /// Under a flood of valid messages from fresh keys, honest messages still arrive and memory stays bounded
 #[test]
 fn step_8_flood() {
-    let mut sim: Net = Sim::new(SimConfig { seed: 8, latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
+    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(8), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
     let ids = honest_network(4, &mut sim);
     sim.add_node(Flooder { next: 0 });
     let expected = publish_rounds(&mut sim, &ids, 10, 200 * MS);

@@ -202,7 +202,7 @@ fn step_5_two_nodes_converge() {
 /// Six nodes converge through 20% loss and a partition, losing no acknowledged entry
 #[test]
 fn step_6_loss_and_partitions() {
-    let config = SimConfig { seed: 6, latency: Duration::from_millis(20), jitter: Duration::from_millis(20), loss: 0.2, trace: false };
+    let config = SimConfig { seed: kit::seed(6), latency: Duration::from_millis(20), jitter: Duration::from_millis(20), loss: 0.2, trace: false };
     let (mut sim, ids) = network(6, config);
     sim.partition(&[&ids[..3], &ids[3..]]);
     for round in 0..10 {
@@ -283,7 +283,7 @@ fn step_7_a_lying_peer_is_caught() {
 /// Once in sync, new entries cost traffic in proportion to the new entries, not to the logs
 #[test]
 fn step_8_traffic_follows_the_delta() {
-    let (mut sim, ids) = network(5, SimConfig { seed: 8, ..SimConfig::default() });
+    let (mut sim, ids) = network(5, SimConfig { seed: kit::seed(8), ..SimConfig::default() });
     for k in 0..100 {
         for id in &ids {
             post(&mut sim, id, &format!("{id} #{k}"));

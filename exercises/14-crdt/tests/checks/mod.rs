@@ -277,12 +277,12 @@ impl Node for Replica {
 /// Six replicas gossiping state through 20% loss and a partition agree once it heals
 #[test]
 fn step_7_convergence() {
-    let config = SimConfig { seed: 7, latency: Duration::from_millis(30), jitter: Duration::from_millis(30), loss: 0.2, trace: false };
+    let config = SimConfig { seed: kit::seed(7), latency: Duration::from_millis(30), jitter: Duration::from_millis(30), loss: 0.2, trace: false };
     let mut sim: Sim<Msg, ()> = Sim::new(config);
     let ids: Vec<NodeId> =
         (0..6).map(|i| sim.add_node(Replica { me: i, likes: GCounter::new(), tags: OrSet::new() })).collect();
     let client = NodeId::client(0);
-    let mut rng = NodeRng::seed_from_u64(7);
+    let mut rng = NodeRng::seed_from_u64(kit::seed(7));
     sim.partition(&[&ids[..3], &ids[3..]]);
     for k in 0..120 {
         let to = &ids[rng.random_range(0..ids.len())];
@@ -338,7 +338,7 @@ fn step_8_collaborative_text() {
 
     // Two replicas type at the same place at the same time: every replica puts the
     // same one first, the reference's order.
-    let mut rng = NodeRng::seed_from_u64(8);
+    let mut rng = NodeRng::seed_from_u64(kit::seed(8));
     for round in 0..40 {
         let mut base_mine = Rga::new();
         let mut base_theirs = reference::Rga::new();
