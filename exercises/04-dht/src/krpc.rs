@@ -2,7 +2,8 @@
 //!
 //! Every message has `t` (a transaction id the reply echoes) and `y`: `q` for a query
 //! (method in `q`, arguments in `a`), `r` for a response (values in `r`), `e` for an
-//! error (`[code, message]` in `e`).
+//! error (`[code, message]` in `e`). A query may also carry `ro = 1` (BEP 43): its
+//! sender is a read-only node, which asks but does not answer.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -20,9 +21,15 @@ pub struct Contact {
 /// One KRPC message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
-    /// The transaction id: chosen by the querier, echoed in the reply.
+    /// The transaction id: chosen by the querier, echoed in the reply. BEP 5 leaves
+    /// its length to the querier (its examples use 2 bytes, mainline and libtorrent
+    /// send 4), so a reply echoes whatever came.
     pub t: Vec<u8>,
     pub body: Body,
+    /// `ro = 1` in the top-level dictionary (BEP 43): the sender is a read-only node
+    /// (behind a NAT, on a phone) that sends queries but answers none, so it must not
+    /// enter anyone's routing table. Absent, or `ro = 0`, is `false`.
+    pub read_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,16 +130,19 @@ fn bytes(value: impl Into<Vec<u8>>) -> Value {
 }
 
 impl Message {
-    /// The message's bencoded bytes.
+    /// The message's bencoded bytes (dictionary keys in sorted order, as bencode
+    /// requires), with `ro = 1` at the top level when `read_only` and no `ro` key
+    /// otherwise.
     pub fn encode(&self) -> Vec<u8> {
-        // TODO (step 3)
+        // TODO (step 3; `ro`: step 9)
         todo!()
     }
 
-    /// Reads a message. Keys it does not know (such as `v`, the client version) are
-    /// ignored, as BEP 5 asks.
+    /// Reads a message. Keys it does not know (such as `v`, the client version, or
+    /// `ip`, BEP 42's view of the querier's address) are ignored, as BEP 5 asks; `ro`
+    /// is read-only when it is a non-zero integer.
     pub fn decode(input: &[u8]) -> Result<Message, KrpcError> {
-        // TODO (step 3)
+        // TODO (step 3; `ro`: step 9)
         todo!()
     }
 }

@@ -1,11 +1,16 @@
 //! The DHT node: answers queries, keeps its routing table, and runs lookups for its
 //! clients, as a sans-IO [`kit::Node`] that speaks KRPC bytes.
+//!
+//! The same node runs in the kit's simulator (nodes `n<i>`, addresses from
+//! [`addr_of`]) and over a real UDP socket with [`kit::udp`], where every peer is
+//! named by its socket address and a [`Msg::Krpc`] is one datagram.
 
-use std::collections::{BTreeSet, HashMap};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
 use kit::rand::RngExt;
+use kit::udp::{self, Datagram};
 use kit::{Context, Node, NodeId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,11 +30,19 @@ pub const TOKEN_ROTATION: Duration = Duration::from_secs(5 * 60);
 /// does not answer. (BEP 5 calls a node questionable after 15 minutes of silence;
 /// the simulation runs the same policy faster.)
 pub const MAINTENANCE: Duration = Duration::from_secs(30);
+/// How long a node that reached none of its bootstrap nodes waits before it tries
+/// them again.
+pub const BOOTSTRAP_RETRY: Duration = Duration::from_secs(5);
 /// How many peers a node stores per info-hash.
 pub const MAX_PEERS_PER_HASH: usize = 100;
+/// How many nodes that queried us may be waiting at once for the ping that decides
+/// whether they enter the table. Each query from a stranger costs at most one ping,
+/// and the pings in flight stay this few however many strangers (or made-up ids) ask.
+pub const MAX_VERIFYING: usize = 32;
 
-/// What travels in the simulator: KRPC bytes between nodes, and the requests and
-/// answers of clients (the checks), which stand for the application using the DHT.
+/// What travels: KRPC bytes between nodes (one UDP datagram each over real sockets),
+/// and the requests and answers of clients (the checks, the `dht` tool), which stand
+/// for the application using the DHT.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
     /// A bencoded KRPC message.
@@ -48,6 +61,20 @@ pub enum Msg {
     Peers { info_hash: Id, peers: Vec<SocketAddrV4> },
 }
 
+impl Datagram for Msg {
+    fn from_datagram(bytes: Vec<u8>) -> Msg {
+        Msg::Krpc(bytes)
+    }
+
+    /// Only KRPC goes on the wire; the client messages stay inside the process.
+    fn into_datagram(self) -> Result<Vec<u8>, Msg> {
+        match self {
+            Msg::Krpc(bytes) => Ok(bytes),
+            other => Err(other),
+        }
+    }
+}
+
 /// What wakes the node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Timer {
@@ -61,18 +88,39 @@ pub enum Timer {
     Maintain,
 }
 
-/// The simulator's stand-in for an IP address: node `n<i>` listens on
-/// `10.a.b.c:6881`, where `a.b.c` is `i` in base 256.
+/// The address of `node`. Over real sockets the node id is the address
+/// ([`kit::udp::node_id`]); in the simulator node `n<i>` stands for `10.a.b.c:6881`,
+/// where `a.b.c` is `i` in base 256. (BEP 5's compact formats are IPv4; an IPv6
+/// sender shows as its IPv4-mapped address, or `0.0.0.0`.)
 pub fn addr_of(node: &NodeId) -> SocketAddrV4 {
-    let i: u32 = node.as_str().strip_prefix('n').and_then(|n| n.parse().ok()).unwrap_or(0);
-    let [_, a, b, c] = i.to_be_bytes();
-    SocketAddrV4::new(Ipv4Addr::new(10, a, b, c), 6881)
+    match udp::socket_addr(node) {
+        Some(SocketAddr::V4(addr)) => addr,
+        Some(SocketAddr::V6(addr)) => {
+            SocketAddrV4::new(addr.ip().to_ipv4_mapped().unwrap_or(Ipv4Addr::UNSPECIFIED), addr.port())
+        }
+        None => {
+            let i: u32 = node.as_str().strip_prefix('n').and_then(|n| n.parse().ok()).unwrap_or(0);
+            let [_, a, b, c] = i.to_be_bytes();
+            SocketAddrV4::new(Ipv4Addr::new(10, a, b, c), 6881)
+        }
+    }
 }
 
-/// The node listening on `addr`, the inverse of [`addr_of`].
+/// The simulated node listening on `addr`, the inverse of [`addr_of`] in the
+/// simulator.
 pub fn node_of(addr: &SocketAddrV4) -> NodeId {
     let [_, a, b, c] = addr.ip().octets();
     NodeId::node(u32::from_be_bytes([0, a, b, c]) as usize)
+}
+
+/// The node id to send to for the node at `addr`, as seen by the node `me`: over real
+/// sockets (where `me` is itself a socket address) the address, in the simulator
+/// [`node_of`].
+pub fn peer_at(me: &NodeId, addr: &SocketAddrV4) -> NodeId {
+    match udp::socket_addr(me) {
+        Some(_) => udp::node_id(SocketAddr::V4(*addr)),
+        None => node_of(addr),
+    }
 }
 
 /// Why a query was sent, so the answer (or its absence) goes to the right place.
@@ -84,6 +132,8 @@ enum Purpose {
     Evict { bucket: usize },
     /// Checking whether an old contact is still there.
     Check,
+    /// Pinging a node that queried us: it enters the table only if it answers.
+    Verify,
     Announce,
 }
 
@@ -120,8 +170,10 @@ pub struct DhtNode {
     id: Id,
     bootstrap: Vec<NodeId>,
     table: RoutingTable,
-    next_t: u16,
+    next_t: u32,
     pending: HashMap<Vec<u8>, Pending>,
+    /// The ids of the nodes that queried us and are being pinged ([`MAX_VERIFYING`]).
+    verifying: HashSet<Id>,
     tasks: HashMap<u32, Task>,
     next_task: u32,
     /// For each full bucket whose oldest contact is being pinged: that contact and
@@ -143,6 +195,7 @@ impl DhtNode {
             table: RoutingTable::new(id),
             next_t: 0,
             pending: HashMap::new(),
+            verifying: HashSet::new(),
             tasks: HashMap::new(),
             next_task: 0,
             evictions: HashMap::new(),
@@ -177,21 +230,25 @@ impl DhtNode {
         self.secrets.iter().any(|secret| token(secret, addr) == presented)
     }
 
-    /// Sends a query to `to` and remembers why.
+    /// Sends a query to `to` and remembers why. Its transaction id is 4 bytes, as
+    /// mainline and libtorrent use (mainline ignores messages with any other length),
+    /// and differs from every other query in flight; the answer is matched by it, and
+    /// [`QUERY_TIMEOUT`] later a timer says it went unanswered.
     fn query(&mut self, ctx: &mut Context<Msg, Timer>, to: NodeId, id: Option<Id>, query: Query, purpose: Purpose) {
         self.next_t = self.next_t.wrapping_add(1);
         let t = self.next_t.to_be_bytes().to_vec();
-        let message = Message { t: t.clone(), body: Body::Query(query) };
+        let message = Message { t: t.clone(), body: Body::Query(query), read_only: false };
         ctx.send(to.clone(), Msg::Krpc(message.encode()));
         ctx.set_timer(QUERY_TIMEOUT, Timer::Timeout(t.clone()));
         self.pending.insert(t, Pending { to, id, purpose });
     }
 
     fn reply(&self, ctx: &mut Context<Msg, Timer>, to: NodeId, t: Vec<u8>, body: Body) {
-        ctx.send(to, Msg::Krpc(Message { t, body }.encode()));
+        ctx.send(to, Msg::Krpc(Message { t, body, read_only: false }.encode()));
     }
 
-    /// Answers a query from `from`, which claims the id in the query.
+    /// Answers a query from `from`, which claims the id in the query. The reply
+    /// carries the query's transaction id, whatever its length.
     fn handle_query(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, t: Vec<u8>, query: Query) {
         let addr = addr_of(&from);
         let body = match query {
@@ -231,12 +288,36 @@ impl DhtNode {
         }
     }
 
-    /// `contact` is alive: it queried us or answered. If the table holds it now,
+    /// `contact` sent us a query. Asking does not make a node good (BEP 5: a good
+    /// node has answered one of *our* queries), or anyone could fill our table with
+    /// made-up ids. So: a read-only node (BEP 43) is answered and forgotten; a contact
+    /// the table already holds at that address is seen again (BEP 5: good nodes stay
+    /// good while they keep querying); a stranger whose bucket has room gets one ping,
+    /// and enters the table through [`admit`](Self::admit) only if it answers with the
+    /// id it claimed. A stranger whose bucket is full is not pinged (BEP 5: a bucket
+    /// full of good nodes takes no newcomer). At most [`MAX_VERIFYING`] such pings are
+    /// in flight, one per id.
+    fn queried(&mut self, ctx: &mut Context<Msg, Timer>, contact: Contact, read_only: bool) {
+        let Some(index) = self.id.bucket_index(&contact.id) else { return };
+        if read_only {
+            return;
+        }
+        let bucket = self.table.bucket(index);
+        if bucket.contains(&contact) {
+            self.table.insert(contact);
+            self.last_seen.insert(contact.id, ctx.now());
+        } else if bucket.len() < K && self.verifying.len() < MAX_VERIFYING && self.verifying.insert(contact.id) {
+            let to = peer_at(ctx.me(), &contact.addr);
+            self.query(ctx, to, Some(contact.id), Query::Ping { id: self.id }, Purpose::Verify);
+        }
+    }
+
+    /// `contact` answered one of our queries: it is good. If the table holds it now,
     /// note when it was seen (`last_seen`, for maintenance; only table members, so
     /// the map stays as small as the table). Ping before evict: when its bucket is
     /// full, ping the least recently seen contact; the newcomer gets the place only
     /// if that ping goes unanswered.
-    fn saw(&mut self, ctx: &mut Context<Msg, Timer>, contact: Contact) {
+    fn admit(&mut self, ctx: &mut Context<Msg, Timer>, contact: Contact) {
         match self.table.insert(contact) {
             Insert::Added | Insert::Updated => {
                 self.last_seen.insert(contact.id, ctx.now());
@@ -247,7 +328,7 @@ impl DhtNode {
                     return; // one ping per bucket at a time; this newcomer is dropped
                 }
                 self.evictions.insert(bucket, (least_recently_seen, contact));
-                let to = node_of(&least_recently_seen.addr);
+                let to = peer_at(ctx.me(), &least_recently_seen.addr);
                 self.query(ctx, to, Some(least_recently_seen.id), Query::Ping { id: self.id }, Purpose::Evict { bucket });
             }
             Insert::Own => {}
@@ -294,7 +375,7 @@ impl DhtNode {
             } else {
                 Query::FindNode { id: self.id, target }
             };
-            self.query(ctx, node_of(&contact.addr), Some(contact.id), query, Purpose::Lookup(task_id));
+            self.query(ctx, peer_at(ctx.me(), &contact.addr), Some(contact.id), query, Purpose::Lookup(task_id));
         }
     }
 
@@ -327,7 +408,7 @@ impl DhtNode {
                 for contact in &closest {
                     if let Some(token) = task.tokens.get(&contact.id) {
                         let query = Query::AnnouncePeer { id: self.id, info_hash: target, port, token: token.clone(), implied_port: false };
-                        self.query(ctx, node_of(&contact.addr), Some(contact.id), query, Purpose::Announce);
+                        self.query(ctx, peer_at(ctx.me(), &contact.addr), Some(contact.id), query, Purpose::Announce);
                         stored += 1;
                     }
                 }
@@ -349,7 +430,7 @@ impl DhtNode {
     }
 
     fn handle_response(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, pending: Pending, response: Response) {
-        self.saw(ctx, Contact { id: response.id, addr: addr_of(&from) });
+        self.admit(ctx, Contact { id: response.id, addr: addr_of(&from) });
         match pending.purpose {
             Purpose::Bootstrap => {
                 let seeds = response.nodes.unwrap_or_default();
@@ -365,6 +446,9 @@ impl DhtNode {
                 self.advance(ctx, task_id);
             }
             Purpose::Evict { bucket } => self.evict_ping_done(bucket, true),
+            Purpose::Verify => {
+                self.verifying.remove(&response.id);
+            }
             Purpose::Check | Purpose::Announce => {}
         }
     }
@@ -376,21 +460,31 @@ impl DhtNode {
             let Some(oldest) = self.table.bucket(index).front().copied() else { continue };
             let seen = self.last_seen.get(&oldest.id).copied().unwrap_or_default();
             if now.saturating_sub(seen) >= MAINTENANCE && !self.evictions.contains_key(&index) {
-                self.query(ctx, node_of(&oldest.addr), Some(oldest.id), Query::Ping { id: self.id }, Purpose::Check);
+                self.query(ctx, peer_at(ctx.me(), &oldest.addr), Some(oldest.id), Query::Ping { id: self.id }, Purpose::Check);
             }
         }
     }
 
-    /// The query `pending` got no answer (or an error).
+    /// The query `pending` got no answer (or an error). The node it went to leaves
+    /// the table, unless it was an eviction ping (decided by `evict_ping_done`) or a
+    /// stranger's verification (the stranger may have claimed the id of a contact
+    /// that lives elsewhere).
     fn handle_failure(&mut self, ctx: &mut Context<Msg, Timer>, pending: Pending) {
         if let Some(id) = pending.id
-            && !matches!(pending.purpose, Purpose::Evict { .. })
+            && !matches!(pending.purpose, Purpose::Evict { .. } | Purpose::Verify)
         {
             self.table.remove(&id);
             self.last_seen.remove(&id);
         }
         match pending.purpose {
-            Purpose::Bootstrap => ctx.set_timer(Duration::from_secs(5), Timer::Bootstrap),
+            Purpose::Bootstrap => {
+                // Try again later, once: when the last bootstrap query has failed and
+                // the node still knows nobody (one retry per failure would multiply).
+                let waiting = self.pending.values().any(|p| matches!(p.purpose, Purpose::Bootstrap));
+                if !waiting && self.table.is_empty() {
+                    ctx.set_timer(BOOTSTRAP_RETRY, Timer::Bootstrap);
+                }
+            }
             Purpose::Lookup(task_id) => {
                 if let (Some(task), Some(id)) = (self.tasks.get_mut(&task_id), pending.id) {
                     task.lookup.on_failure(&id);
@@ -403,6 +497,11 @@ impl DhtNode {
                 if let Some(index) = pending.id.and_then(|id| self.id.bucket_index(&id)) {
                     let target = self.id.random_in_bucket(index, ctx.rng());
                     self.start(ctx, target, Goal::Refresh, &[]);
+                }
+            }
+            Purpose::Verify => {
+                if let Some(id) = pending.id {
+                    self.verifying.remove(&id);
                 }
             }
             Purpose::Announce => {}
@@ -457,8 +556,8 @@ impl Node for DhtNode {
                             | Query::GetPeers { id, .. }
                             | Query::AnnouncePeer { id, .. } => *id,
                         };
-                        self.saw(ctx, Contact { id, addr: addr_of(&from) });
-                        self.handle_query(ctx, from, message.t, query);
+                        self.handle_query(ctx, from.clone(), message.t, query);
+                        self.queried(ctx, Contact { id, addr: addr_of(&from) }, message.read_only);
                     }
                     Body::Response(response) => {
                         // Only an answer to a query we sent, from the node we sent it to.

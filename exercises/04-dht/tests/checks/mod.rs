@@ -1,7 +1,8 @@
 //! The dht exercise's checks, in the order to make them pass: ids, bencode, KRPC
 //! (BEP 5's own examples, byte for byte), the routing table, the lookup, one node's
-//! answers, ping-before-evict, then networks of 1,000 nodes in the kit's simulator,
-//! half of them running the reference solution.
+//! answers, its transaction ids, good nodes only, read-only nodes (BEP 43),
+//! ping-before-evict, then networks of 1,000 nodes in the kit's simulator, half of
+//! them running the reference solution.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -164,7 +165,9 @@ fn step_2_bencode() {
 // ---------------------------------------------------------------------------------
 // Step 3
 
-/// The example messages of BEP 5, byte for byte (from ../shared/vectors).
+/// The example messages of BEP 5, byte for byte, as the BEP prints them
+/// (https://www.bittorrent.org/beps/bep_0005.html, "KRPC Protocol": ping, find_node,
+/// get_peers, announce_peer and the error example).
 const BEP5: [&str; 7] = [
     "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe",
     "d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re",
@@ -203,7 +206,7 @@ fn step_3_krpc() {
         Body::Error { code: 201, message: "A Generic Error Ocurred".into() },
     ];
     for (vector, body) in BEP5.iter().zip(built) {
-        let message = Message { t: t.clone(), body };
+        let message = Message { t: t.clone(), body, read_only: false };
         assert_eq!(String::from_utf8_lossy(&message.encode()), *vector, "encoding {message:?}");
         let decoded = Message::decode(vector.as_bytes()).unwrap_or_else(|e| panic!("decode {vector}: {e}"));
         assert_eq!(decoded, message, "decoding {vector}");
@@ -211,7 +214,7 @@ fn step_3_krpc() {
     // A response with real compact node info, against the reference.
     let mut r = rng(3);
     let nodes: Vec<subject::Contact> = (0..K as u8).map(|i| subject::Contact { id: sid(rid(&mut r)), addr: addr(i) }).collect();
-    let response = Message { t: vec![0, 7], body: Body::Response(Response { id: a, nodes: Some(nodes.clone()), values: None, token: Some(b"tk".to_vec()) }) };
+    let response = Message { t: vec![0, 7], body: Body::Response(Response { id: a, nodes: Some(nodes.clone()), values: None, token: Some(b"tk".to_vec()) }), read_only: false };
     let bytes = response.encode();
     let theirs = reference::Message::decode(&bytes).expect("the reference reads your find_node response");
     let reference::Body::Response(theirs) = theirs.body else { panic!("the reference reads a response") };
@@ -391,12 +394,17 @@ fn step_5_lookup() {
 }
 
 // ---------------------------------------------------------------------------------
-// Steps 6 and 7: one node, driven by hand.
+// Steps 6 to 10: one node, driven by hand.
 
 type SCtx = Context<subject::Msg, subject::Timer>;
 
 fn krpc(body: reference::Body, t: &[u8]) -> subject::Msg {
-    subject::Msg::Krpc(reference::Message { t: t.to_vec(), body }.encode())
+    subject::Msg::Krpc(reference::Message { t: t.to_vec(), body, read_only: false }.encode())
+}
+
+/// A query from a read-only node (BEP 43).
+fn krpc_ro(body: reference::Body, t: &[u8]) -> subject::Msg {
+    subject::Msg::Krpc(reference::Message { t: t.to_vec(), body, read_only: true }.encode())
 }
 
 /// What the node sent, decoded by the reference.
@@ -412,10 +420,47 @@ fn sent(ctx: &mut SCtx) -> Vec<(NodeId, reference::Message)> {
         .collect()
 }
 
-fn the_reply(ctx: &mut SCtx, to: &NodeId, t: &[u8]) -> reference::Body {
-    let replies: Vec<_> = sent(ctx).into_iter().filter(|(dest, m)| dest == to && m.t == t).collect();
+/// The one reply (a response or an error, not a query of its own) to `to` with `t`.
+fn reply_in(messages: &[(NodeId, reference::Message)], to: &NodeId, t: &[u8]) -> reference::Body {
+    let replies: Vec<_> =
+        messages.iter().filter(|(dest, m)| dest == to && m.t == t && !matches!(m.body, reference::Body::Query(_))).collect();
     assert_eq!(replies.len(), 1, "exactly one reply to {to} with t = {t:?}, got {replies:?}");
-    replies.into_iter().next().unwrap().1.body
+    replies[0].1.body.clone()
+}
+
+fn the_reply(ctx: &mut SCtx, to: &NodeId, t: &[u8]) -> reference::Body {
+    reply_in(&sent(ctx), to, t)
+}
+
+/// The queries among `messages`.
+fn queries_in(messages: &[(NodeId, reference::Message)]) -> Vec<(NodeId, reference::Message)> {
+    messages.iter().filter(|(_, m)| matches!(m.body, reference::Body::Query(_))).cloned().collect()
+}
+
+/// The pings among `messages`, to `to`.
+fn pings_to(messages: &[(NodeId, reference::Message)], to: &NodeId) -> Vec<reference::Message> {
+    messages.iter().filter(|(dest, m)| dest == to && matches!(m.body, reference::Body::Query(reference::Query::Ping { .. }))).map(|(_, m)| m.clone()).collect()
+}
+
+/// `from` answers the query `query` (which it received) as the node with `id`.
+fn answer(node: &mut subject::DhtNode, ctx: &mut SCtx, from: &NodeId, query: &reference::Message, id: reference::Id) {
+    let reply = reference::Message { t: query.t.clone(), body: reference::Body::Response(reference::Response::id(id)), read_only: false };
+    node.on_message(ctx, from.clone(), subject::Msg::Krpc(reply.encode()));
+}
+
+/// Lets `after` pass and fires every timer the node has set, once.
+fn fire_timers(node: &mut subject::DhtNode, ctx: &mut SCtx, after: Duration) -> usize {
+    ctx.set_now(ctx.now() + after);
+    let timers = ctx.take_timers();
+    let n = timers.len();
+    for (_, timer) in timers {
+        node.on_timer(ctx, timer);
+    }
+    n
+}
+
+fn ping(id: reference::Id) -> reference::Body {
+    reference::Body::Query(reference::Query::Ping { id })
 }
 
 fn one_node(seed: u64) -> (subject::DhtNode, SCtx, reference::Id) {
@@ -437,11 +482,9 @@ fn step_6_answers_queries() {
     let (mut node, mut ctx, own) = one_node(7);
     let mut r = rng(8);
     let others: Vec<reference::Id> = (0..30).map(|_| rid(&mut r)).collect();
-    let mut known = reference::RoutingTable::new(own);
     for (i, id) in others.iter().enumerate() {
         let from = NodeId::node(10 + i);
-        node.on_message(&mut ctx, from.clone(), krpc(Body::Query(Query::Ping { id: *id }), b"p"));
-        known.insert(reference::Contact { id: *id, addr: reference::node::addr_of(&from) });
+        node.on_message(&mut ctx, from.clone(), krpc(ping(*id), b"p"));
         match the_reply(&mut ctx, &from, b"p") {
             Body::Response(resp) => assert_eq!(resp.id, own, "a ping is answered with the node's own id"),
             other => panic!("a ping must get a response, got {other:?}"),
@@ -452,9 +495,9 @@ fn step_6_answers_queries() {
     node.on_message(&mut ctx, asker.clone(), krpc(Body::Query(Query::FindNode { id: others[0], target }), b"f"));
     match the_reply(&mut ctx, &asker, b"f") {
         Body::Response(resp) => {
-            let got: Vec<_> = resp.nodes.expect("find_node answers with nodes").iter().map(|c| (c.id, c.addr)).collect();
-            let want: Vec<_> = known.closest(&target, K).iter().map(|c| (c.id, c.addr)).collect();
-            assert_eq!(got, want, "find_node returns the 8 closest contacts it knows, with their addresses");
+            let got: Vec<_> = resp.nodes.expect("find_node answers with nodes").iter().map(|c| (c.id.0, c.addr)).collect();
+            let want: Vec<_> = node.table().closest(&sid(target), K).iter().map(|c| (c.id.0, c.addr)).collect();
+            assert_eq!(got, want, "find_node returns the 8 closest contacts its table holds, with their addresses");
         }
         other => panic!("find_node must get a response, got {other:?}"),
     }
@@ -513,51 +556,241 @@ fn step_6_answers_queries() {
     assert!(!node.table().contains(&subject::Id(*b"abcdefghij0123456789")), "a malformed query does not add its sender");
 }
 
+/// Transaction ids: 4 bytes on each query the node sends; replies echo the querier's
+///
+/// Transaction ids: every query the node sends carries a 4-byte `t` (BEP 5 leaves the
+/// length to the querier; mainline answers nothing else), distinct among the queries
+/// in flight; a reply echoes whatever `t` the querier chose, of any length
+#[test]
+fn step_7_transaction_ids() {
+    use reference::Body;
+    let own = rid(&mut rng(30));
+    let bootstrap: Vec<NodeId> = (2..6).map(NodeId::node).collect();
+    let mut node = subject::DhtNode::new(sid(own), bootstrap.clone());
+    let mut ctx = SCtx::new(NodeId::node(1), Vec::new(), 30);
+    node.on_start(&mut ctx);
+    // The bootstrap queries, then (unanswered, once their timeouts fire) the retries.
+    let mut rounds = Vec::new();
+    for _ in 0..4 {
+        let queries = queries_in(&sent(&mut ctx));
+        if !queries.is_empty() {
+            rounds.push(queries);
+        }
+        if rounds.len() == 2 {
+            break;
+        }
+        fire_timers(&mut node, &mut ctx, 10 * SEC);
+    }
+    assert_eq!(rounds.len(), 2, "the node queries its bootstrap nodes on start, and again after they did not answer");
+    for (round, queries) in rounds.iter().enumerate() {
+        let to: BTreeSet<&NodeId> = queries.iter().map(|(to, _)| to).collect();
+        assert_eq!(to, bootstrap.iter().collect(), "round {round}: one query to each bootstrap node");
+        let mut ids = BTreeSet::new();
+        for (to, query) in queries {
+            kit::figure("transaction id length (bytes)", query.t.len());
+            assert_eq!(query.t.len(), 4, "the query to {to} has t = {:?}: mainline answers only 4-byte transaction ids", query.t);
+            assert!(ids.insert(query.t.clone()), "round {round}: two queries in flight share t = {:?}", query.t);
+        }
+    }
+    // Replies echo the querier's t, whatever its length.
+    let asker = NodeId::node(20);
+    let id = rid(&mut rng(31));
+    for t in [&b""[..], b"x", b"aa", &[0, 0, 0, 1], b"an eleven b", &[0xff; 20]] {
+        node.on_message(&mut ctx, asker.clone(), krpc(ping(id), t));
+        match the_reply(&mut ctx, &asker, t) {
+            Body::Response(resp) => assert_eq!(resp.id, own),
+            other => panic!("a ping with t = {t:?} must get a response with the same t, got {other:?}"),
+        }
+    }
+    // A response whose t the node never sent is no answer to anything.
+    let stray_id = rid(&mut rng(32));
+    let stray = reference::Message { t: b"zzzz".to_vec(), body: Body::Response(reference::Response::id(stray_id)), read_only: false };
+    node.on_message(&mut ctx, NodeId::node(21), subject::Msg::Krpc(stray.encode()));
+    assert!(sent(&mut ctx).is_empty(), "a response nobody asked for is ignored: nothing is sent back");
+    assert!(!node.table().contains(&sid(stray_id)), "a response nobody asked for does not add its sender");
+}
+
+/// Only nodes that answered enter the table: a querier is pinged first
+///
+/// Good nodes only (BEP 5: a good node has answered one of our queries): a stranger's
+/// query gets one ping back, and the stranger enters the table only if it answers under
+/// the id it claimed; at most MAX_VERIFYING such pings are in flight
+#[test]
+fn step_8_good_nodes_only() {
+    use reference::{Body, Query};
+    let (mut node, mut ctx, own) = one_node(40);
+    let own_s = sid(own);
+    // 24 strangers, two per bucket from 159 down, so no bucket fills up.
+    let strangers: Vec<(NodeId, reference::Id)> =
+        (0..24).map(|i| (NodeId::node(100 + i), ref_id(in_bucket(own_s, 159 - i / 2, 1 + (i % 2) as u8)))).collect();
+    let mut verifications = Vec::new();
+    for (from, id) in &strangers {
+        node.on_message(&mut ctx, from.clone(), krpc(ping(*id), b"p"));
+        let messages = sent(&mut ctx);
+        assert!(matches!(reply_in(&messages, from, b"p"), Body::Response(_)), "a stranger's ping is answered");
+        let pings = pings_to(&messages, from);
+        assert_eq!(pings.len(), 1, "a stranger that queried gets one ping back, to see whether it answers; sent {messages:?}");
+        assert!(!node.table().contains(&sid(*id)), "a querier is not good just for asking: it enters the table only once it has answered");
+        verifications.push(pings[0].clone());
+    }
+    // Asking again while the ping is out: no second ping.
+    let (first, first_id) = &strangers[0];
+    node.on_message(&mut ctx, first.clone(), krpc(Body::Query(Query::FindNode { id: *first_id, target: own }), b"f"));
+    let messages = sent(&mut ctx);
+    reply_in(&messages, first, b"f");
+    assert!(pings_to(&messages, first).is_empty(), "one ping per stranger: it is still out");
+    // 16 answer under the id they claimed, 4 under another id, 4 not at all.
+    let mut r = rng(41);
+    let mut good = reference::RoutingTable::new(own);
+    for (i, ((from, id), ping)) in strangers.iter().zip(&verifications).enumerate() {
+        if i < 16 {
+            answer(&mut node, &mut ctx, from, ping, *id);
+            good.insert(reference::Contact { id: *id, addr: reference::node::addr_of(from) });
+        } else if i < 20 {
+            answer(&mut node, &mut ctx, from, ping, rid(&mut r));
+        }
+    }
+    fire_timers(&mut node, &mut ctx, 5 * SEC);
+    sent(&mut ctx);
+    for (i, (from, id)) in strangers.iter().enumerate() {
+        let admitted = node.table().contains(&sid(*id));
+        match i {
+            0..16 => assert!(admitted, "{from} answered the ping under the id it claimed: it is good and enters the table"),
+            16..20 => assert!(!admitted, "{from} answered under another id than the one it queried with: it stays out"),
+            _ => assert!(!admitted, "{from} never answered the ping: it stays out"),
+        }
+    }
+    assert_eq!(node.table().len(), 16, "the table holds exactly the nodes that answered");
+    // A good node that queries again is not pinged, and find_node now names good nodes.
+    let (known, known_id) = &strangers[3];
+    let target = rid(&mut r);
+    node.on_message(&mut ctx, known.clone(), krpc(Body::Query(Query::FindNode { id: *known_id, target }), b"k"));
+    let messages = sent(&mut ctx);
+    assert!(pings_to(&messages, known).is_empty(), "a node in the table that queries again is not pinged");
+    match reply_in(&messages, known, b"k") {
+        Body::Response(resp) => {
+            let got: Vec<_> = resp.nodes.unwrap_or_default().iter().map(|c| (c.id, c.addr)).collect();
+            let want: Vec<_> = good.closest(&target, K).iter().map(|c| (c.id, c.addr)).collect();
+            assert_eq!(got, want, "find_node answers with the 8 closest of the nodes that answered");
+        }
+        other => panic!("find_node must get a response, got {other:?}"),
+    }
+    // A crowd of strangers: the pings in flight stay bounded, and free up when answered or timed out.
+    let crowd: Vec<(NodeId, reference::Id)> = (0..100).map(|i| (NodeId::node(200 + i), rid(&mut r))).collect();
+    let mut out = 0;
+    for (from, id) in &crowd {
+        node.on_message(&mut ctx, from.clone(), krpc(ping(*id), b"c"));
+        out += pings_to(&sent(&mut ctx), from).len();
+    }
+    kit::figure("verification pings for 100 strangers at once", out);
+    assert!(out >= 1, "strangers are pinged");
+    assert!(out <= reference::node::MAX_VERIFYING, "{out} pings in flight to strangers; at most MAX_VERIFYING = {}", reference::node::MAX_VERIFYING);
+    fire_timers(&mut node, &mut ctx, 5 * SEC);
+    sent(&mut ctx);
+    let (late, late_id) = (NodeId::node(400), rid(&mut r));
+    node.on_message(&mut ctx, late.clone(), krpc(ping(late_id), b"l"));
+    assert_eq!(pings_to(&sent(&mut ctx), &late).len(), 1, "once the earlier pings timed out, a new stranger is pinged again");
+}
+
+/// Read-only nodes (BEP 43, `ro=1`) are answered but never pinged or added
+///
+/// Read-only nodes (BEP 43): `ro=1` in a query's top-level dictionary, encoded and
+/// decoded; such a node is answered, but never pinged and never added to the table
+#[test]
+fn step_9_read_only_nodes() {
+    use reference::{Body, Query};
+    // On the wire (bittorrent.org/beps/bep_0043.html): BEP 5's ping with ro = 1.
+    let ro_ping = "d1:ad2:id20:abcdefghij0123456789e1:q4:ping2:roi1e1:t2:aa1:y1:qe";
+    let message = subject::Message { t: b"aa".to_vec(), body: subject::Body::Query(subject::Query::Ping { id: text_id("abcdefghij0123456789") }), read_only: true };
+    assert_eq!(String::from_utf8_lossy(&message.encode()), ro_ping, "a read-only query carries ro = 1 at the top level");
+    assert_eq!(subject::Message::decode(ro_ping.as_bytes()), Ok(message.clone()), "decoding {ro_ping}");
+    let plain = subject::Message::decode(BEP5[0].as_bytes()).expect("BEP 5's ping");
+    assert!(!plain.read_only, "no ro key: not read-only");
+    let zero = subject::Message::decode(b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping2:roi0e1:t2:aa1:y1:qe").expect("a ping with ro = 0");
+    assert!(!zero.read_only, "ro = 0 (mainline sends it on every message): not read-only");
+
+    let (mut node, mut ctx, own) = one_node(50);
+    let own_s = sid(own);
+    let target = rid(&mut rng(51));
+    let readers: Vec<(NodeId, reference::Id)> = (0..8).map(|i| (NodeId::node(300 + i), ref_id(in_bucket(own_s, 150 - i, 1)))).collect();
+    let (control, control_id) = (NodeId::node(310), ref_id(in_bucket(own_s, 150, 2)));
+    for (from, id) in &readers {
+        for (t, body) in [(&b"p"[..], ping(*id)), (b"f", Body::Query(Query::FindNode { id: *id, target })), (b"g", Body::Query(Query::GetPeers { id: *id, info_hash: target }))] {
+            node.on_message(&mut ctx, from.clone(), krpc_ro(body, t));
+            let messages = sent(&mut ctx);
+            assert!(matches!(reply_in(&messages, from, t), Body::Response(_)), "a read-only node's queries are answered like any other");
+            assert!(queries_in(&messages).is_empty(), "a read-only node answers no queries, so none is sent to it; sent {messages:?}");
+        }
+    }
+    // A node that is not read-only, asking the same, is pinged: ro is what differs.
+    node.on_message(&mut ctx, control.clone(), krpc(ping(control_id), b"p"));
+    let messages = sent(&mut ctx);
+    let pings = pings_to(&messages, &control);
+    assert_eq!(pings.len(), 1, "a stranger without ro = 1 is pinged");
+    assert!(!pings[0].read_only, "the node is not read-only itself: its queries carry no ro = 1");
+    answer(&mut node, &mut ctx, &control, &pings[0], control_id);
+    fire_timers(&mut node, &mut ctx, 5 * SEC);
+    for (from, id) in &readers {
+        assert!(!node.table().contains(&sid(*id)), "{from} is read-only (ro = 1): it never enters the table");
+    }
+    assert!(node.table().contains(&sid(control_id)), "the node that answered its ping is in the table");
+}
+
 /// Ping before evict: a full bucket keeps a live old contact, replaces a dead one
 ///
-/// Ping before evict: a full bucket pings its least recently seen contact; if that
-/// answers, it stays and the newcomer is dropped; if the ping times out, the newcomer
-/// takes its place
+/// Ping before evict: when a node that answered finds its bucket full, the least
+/// recently seen contact is pinged; if that answers, it stays and the newcomer is
+/// dropped; if the ping times out, the newcomer takes its place
 #[test]
-fn step_7_ping_before_evict() {
-    use reference::{Body, Query, Response};
+fn step_10_ping_before_evict() {
+    use reference::{Body, Query};
     for old_answers in [true, false] {
-        let (mut node, mut ctx, own) = one_node(9);
-        let own_s = sid(own);
-        let ids: Vec<subject::Id> = (0..9u8).map(|i| in_bucket(own_s, 120, i + 1)).collect();
-        for (i, id) in ids.iter().enumerate() {
-            if i == 8 {
-                ctx.take_timers();
-            }
+        let own = sid(rid(&mut rng(9)));
+        let ids: Vec<subject::Id> = (0..9u8).map(|i| in_bucket(own, 120, i + 1)).collect();
+        // The ninth is the node's bootstrap node: it answers only once the bucket is full.
+        let late = NodeId::node(28);
+        let mut node = subject::DhtNode::new(own, vec![late.clone()]);
+        let mut ctx = SCtx::new(NodeId::node(1), Vec::new(), 9);
+        node.on_start(&mut ctx);
+        let started = queries_in(&sent(&mut ctx));
+        assert_eq!(started.len(), 1, "the node queries its one bootstrap node on start; sent {started:?}");
+        let (_, bootstrap_query) = started[0].clone();
+        // Eight strangers ping it, answer its ping back, and fill bucket 120.
+        for (i, id) in ids[..8].iter().enumerate() {
             let from = NodeId::node(20 + i);
-            node.on_message(&mut ctx, from.clone(), krpc(Body::Query(Query::Ping { id: reference::Id(id.0) }), b"p"));
-            if i < 8 {
-                the_reply(&mut ctx, &from, b"p");
-            }
+            node.on_message(&mut ctx, from.clone(), krpc(ping(ref_id(*id)), b"p"));
+            let got = sent(&mut ctx);
+            reply_in(&got, &from, b"p");
+            let verify = pings_to(&got, &from);
+            assert_eq!(verify.len(), 1, "a stranger whose bucket has room is pinged before it may enter the table");
+            answer(&mut node, &mut ctx, &from, &verify[0], ref_id(*id));
+            sent(&mut ctx);
+            assert!(node.table().contains(id), "contact {i} answered and its bucket has room: it is in");
         }
-        // The ninth ping: answered, and the oldest contact is pinged.
+        // A ninth stranger asks: its bucket is full of good nodes, so it is not even pinged.
+        let asker = NodeId::node(40);
+        node.on_message(&mut ctx, asker.clone(), krpc(ping(ref_id(in_bucket(own, 120, 100))), b"p"));
+        assert!(pings_to(&sent(&mut ctx), &asker).is_empty(), "a full bucket takes no stranger: no ping to one that only asked");
+        // The bootstrap node answers: a good node for the full bucket. The oldest is pinged.
+        ctx.take_timers();
+        answer(&mut node, &mut ctx, &late, &bootstrap_query, ref_id(ids[8]));
         let messages = sent(&mut ctx);
-        let newcomer = NodeId::node(28);
-        assert!(messages.iter().any(|(to, m)| *to == newcomer && matches!(m.body, Body::Response(_))), "the newcomer's ping is still answered");
         let pings: Vec<_> = messages.iter().filter(|(_, m)| matches!(m.body, Body::Query(Query::Ping { .. }))).collect();
         assert_eq!(pings.len(), 1, "a full bucket sends one ping, to its least recently seen contact; sent {messages:?}");
         let (to, ping) = pings[0];
         assert_eq!(*to, NodeId::node(20), "the least recently seen contact is the first one");
         assert!(!node.table().contains(&ids[8]), "the newcomer waits for the ping's outcome");
         if old_answers {
-            let reply = reference::Message { t: ping.t.clone(), body: Body::Response(Response::id(reference::Id(ids[0].0))) };
-            node.on_message(&mut ctx, to.clone(), subject::Msg::Krpc(reply.encode()));
+            answer(&mut node, &mut ctx, to, ping, ref_id(ids[0]));
             assert!(node.table().contains(&ids[0]), "the old contact answered: it stays");
             assert!(!node.table().contains(&ids[8]), "the old contact answered: the newcomer is dropped");
             assert_eq!(node.table().bucket(120).back().map(|c| c.id), Some(ids[0]), "and the old contact is now the most recently seen");
         } else {
-            // Fire every timer the node set: one of them is the ping's timeout.
+            // The ping's timeout fires (and nothing else: the other queries are still out).
+            let timeout = ctx.take_timers().into_iter().find(|(_, timer)| matches!(timer, subject::Timer::Timeout(t) if *t == ping.t));
+            let (_, timeout) = timeout.expect("the ping must have a timeout: a Timer::Timeout with its transaction id");
             ctx.set_now(ctx.now() + Duration::from_secs(60));
-            let timers = ctx.take_timers();
-            assert!(!timers.is_empty(), "the ping must have a timeout (set_timer)");
-            for (_, timer) in timers {
-                node.on_timer(&mut ctx, timer);
-            }
+            node.on_timer(&mut ctx, timeout);
             assert!(!node.table().contains(&ids[0]), "the old contact did not answer: it is evicted");
             assert!(node.table().contains(&ids[8]), "the old contact did not answer: the newcomer takes its place");
         }
@@ -566,7 +799,7 @@ fn step_7_ping_before_evict() {
 }
 
 // ---------------------------------------------------------------------------------
-// Steps 8 to 10: networks in the simulator, half your nodes and half the reference's.
+// Steps 11 to 13: networks in the simulator, half your nodes and half the reference's.
 
 /// The simulator's timers: yours (first) or the reference's (second).
 type Mixed = Either<subject::Timer, reference::Timer>;
@@ -650,6 +883,20 @@ struct LookupStats {
     queries: Vec<u32>,
 }
 
+impl LookupStats {
+    /// Prints the figures of these lookups (`what` names the network).
+    fn figures(&self, what: &str) {
+        let median = |values: &[u32]| {
+            let mut sorted = values.to_vec();
+            sorted.sort();
+            sorted.get(sorted.len() / 2).copied().unwrap_or(0)
+        };
+        kit::figure(&format!("{what}: lookups exact"), format!("{} of {}", self.exact, self.total));
+        kit::figure(&format!("{what}: hops per lookup (median)"), median(&self.rounds));
+        kit::figure(&format!("{what}: queries per lookup (median)"), median(&self.queries));
+    }
+}
+
 /// `count` lookups of random keys, each from a random live node, checked against the
 /// true 8 closest live nodes.
 fn lookups(net: &mut Network, count: usize) -> LookupStats {
@@ -682,9 +929,11 @@ fn lookups(net: &mut Network, count: usize) -> LookupStats {
 /// 1,000 nodes (half yours, half the reference's) join through one bootstrap node;
 /// 200 lookups of random keys find the true 8 closest nodes for at least 99% of them
 #[test]
-fn step_8_network_of_1000() {
+fn step_11_network_of_1000() {
     let mut net = network(1000, 10);
+    kit::figure("1,000 nodes: messages to join", net.sim.report().server_messages);
     let stats = lookups(&mut net, 200);
+    stats.figures("1,000 nodes");
     assert_eq!(stats.rounds.len(), stats.total, "every lookup must be answered (Msg::Closest to the client)");
     assert!(
         stats.exact * 100 >= stats.total * 99,
@@ -699,7 +948,7 @@ fn step_8_network_of_1000() {
 /// The same network five minutes after 20% of the nodes leave at once: lookups still
 /// find the true 8 closest live nodes for at least 95% of keys
 #[test]
-fn step_9_churn() {
+fn step_12_churn() {
     let mut net = network(1000, 11);
     let n = net.ids.len();
     for i in 1..n {
@@ -711,6 +960,7 @@ fn step_9_churn() {
     // Five minutes for the nodes to notice: each checks its oldest contacts now and then.
     net.sim.run_for(300 * SEC);
     let stats = lookups(&mut net, 200);
+    stats.figures("after 20% left");
     assert_eq!(stats.rounds.len(), stats.total, "every lookup must be answered, even when contacts are dead");
     assert!(
         stats.exact * 100 >= stats.total * 95,
@@ -725,7 +975,7 @@ fn step_9_churn() {
 /// Announce and get_peers: 20 nodes announce 20 info-hashes; other nodes, yours and
 /// the reference's, find each announcer's address and port
 #[test]
-fn step_10_announce_and_get_peers() {
+fn step_13_announce_and_get_peers() {
     let mut net = network(300, 12);
     let n = net.ids.len();
     let mut announced = Vec::new();
@@ -738,25 +988,39 @@ fn step_10_announce_and_get_peers() {
     }
     net.sim.run_for(20 * SEC);
     let acks = net.sim.take_client_messages();
-    for (info_hash, _) in &announced {
-        let stored = acks.iter().find_map(|m| match &m.message {
-            reference::Msg::Announced { info_hash: h, stored } if h == info_hash => Some(*stored),
-            _ => None,
-        });
-        match stored {
-            Some(s) if s >= 1 => {}
-            other => panic!("the announce of {info_hash} must be acknowledged (Msg::Announced) with stored ≥ 1, got {other:?}"),
-        }
-    }
-    for (c, (info_hash, peer)) in announced.iter().enumerate() {
+    let stored: Vec<Option<usize>> = announced
+        .iter()
+        .map(|(info_hash, _)| {
+            acks.iter().find_map(|m| match &m.message {
+                reference::Msg::Announced { info_hash: h, stored } if h == info_hash => Some(*stored),
+                _ => None,
+            })
+        })
+        .collect();
+    let mut found = Vec::new();
+    for (c, (info_hash, _)) in announced.iter().enumerate() {
         let from = net.rng.random_range(0..n);
         net.sim.client_send(&NodeId::client(100 + c), &NodeId::node(from), reference::Msg::GetPeers { info_hash: *info_hash });
         net.sim.run_for(20 * SEC);
-        let found = net.sim.take_client_messages().into_iter().find_map(|m| match m.message {
+        let peers = net.sim.take_client_messages().into_iter().find_map(|m| match m.message {
             reference::Msg::Peers { info_hash: h, peers } if h == *info_hash => Some(peers),
             _ => None,
         });
-        match found {
+        found.push((from, peers));
+    }
+    let acknowledged: Vec<usize> = stored.iter().flatten().copied().collect();
+    kit::figure("announces acknowledged", format!("{} of {}", acknowledged.len(), announced.len()));
+    kit::figure("nodes storing each announce (mean)", format!("{:.1}", acknowledged.iter().sum::<usize>() as f64 / acknowledged.len().max(1) as f64));
+    let hits = announced.iter().zip(&found).filter(|((_, peer), (_, peers))| peers.as_ref().is_some_and(|p| p.contains(peer))).count();
+    kit::figure("get_peers finding the announcer", format!("{hits} of {}", announced.len()));
+    for ((info_hash, _), stored) in announced.iter().zip(&stored) {
+        match stored {
+            Some(s) if *s >= 1 => {}
+            other => panic!("the announce of {info_hash} must be acknowledged (Msg::Announced) with stored ≥ 1, got {other:?}"),
+        }
+    }
+    for ((info_hash, peer), (from, peers)) in announced.iter().zip(&found) {
+        match peers {
             Some(peers) if peers.contains(peer) => {}
             other => panic!("get_peers of {info_hash} from n{from} must find {peer}, got {other:?}"),
         }
