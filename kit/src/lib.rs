@@ -23,6 +23,7 @@ pub mod node;
 pub mod seed;
 pub mod sim;
 pub mod stats;
+pub mod trace;
 pub mod udp;
 
 pub use adapter::{Adapter, Either};

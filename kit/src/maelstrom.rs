@@ -35,10 +35,10 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 use crate::net::read_line;
 use crate::node::{Context, Node, NodeId};
+use crate::sim::{Deadlines, sleep_until};
 
 /// Runs `node` on Maelstrom's protocol until `input` ends. `seed` seeds the node's
 /// [`Context::rng`].
@@ -49,7 +49,8 @@ where
     W: AsyncWrite + Unpin,
 {
     let started = tokio::time::Instant::now();
-    let (timer_tx, mut timers) = mpsc::unbounded_channel::<N::Timer>();
+    // Every timer set and not yet fired: one sleep until the earliest, not a task each.
+    let mut timers: Deadlines<N::Timer> = Deadlines::new();
     let mut ctx: Option<Context<N::Message, N::Timer>> = None;
     let mut next_id = 0u64;
     // The msg_id of the last request from each client, for `in_reply_to`.
@@ -104,23 +105,24 @@ where
                     continue;
                 }
             }
-            Some(timer) = timers.recv() => {
+            _ = sleep_until(started, timers.next()) => {
                 if let Some(ctx) = ctx.as_mut() {
-                    ctx.set_now(started.elapsed());
-                    node.on_timer(ctx, timer);
+                    let now = started.elapsed();
+                    ctx.set_now(now);
+                    // One timer per turn of the loop, so that what it asked for goes out
+                    // before the next: a timer still due wakes the sleep at once.
+                    if let Some(timer) = timers.pop_due(now) {
+                        node.on_timer(ctx, timer);
+                    }
                 }
             }
         }
         let Some(ctx) = ctx.as_mut() else { continue };
-        ctx.observed.clear();
-        for (after, timer) in ctx.take_timers() {
-            let tx = timer_tx.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(after).await;
-                let _ = tx.send(timer);
-            });
+        let asked = ctx.drain();
+        for (at, timer) in asked.timers {
+            timers.push(at, timer);
         }
-        for (to, message) in ctx.take_sent() {
+        for (to, message) in asked.messages {
             let mut body = match serde_json::to_value(&message) {
                 Ok(Value::Object(body)) => body,
                 Ok(other) => Map::from_iter([("value".to_string(), other)]),

@@ -111,9 +111,24 @@ pub struct Context<M, T> {
     me: NodeId,
     peers: Vec<NodeId>,
     rng: NodeRng,
-    pub(crate) outbox: Vec<(NodeId, M)>,
-    pub(crate) timers: Vec<(Duration, T)>,
-    pub(crate) observed: Vec<String>,
+    outbox: Vec<(NodeId, M)>,
+    timers: Vec<(Duration, T)>,
+    observed: Vec<String>,
+}
+
+/// Everything one or more callbacks asked of the driver, taken out of the
+/// [`Context`] in one go by [`Context::drain`]. Every driver (the simulator, TCP, UDP,
+/// Maelstrom) carries it out its own way; none reads the context's buffers directly.
+#[derive(Debug)]
+pub struct Requests<M, T> {
+    /// Messages to send, in the order the node sent them.
+    pub messages: Vec<(NodeId, M)>,
+    /// Timers to set, each with its deadline: the [`Context::now`] at which it is due
+    /// (the time of the callback plus the delay asked for, saturating, so that a delay
+    /// of `Duration::MAX` means "never" instead of an overflow).
+    pub timers: Vec<(Duration, T)>,
+    /// Keys the node [observed](Context::observe), in order.
+    pub observed: Vec<String>,
 }
 
 impl<M, T> Context<M, T> {
@@ -171,6 +186,18 @@ impl<M, T> Context<M, T> {
     /// nothing over real sockets.
     pub fn observe(&mut self, key: impl Into<String>) {
         self.observed.push(key.into());
+    }
+
+    /// Takes out everything the last callbacks asked for: the one way a driver reads a
+    /// context (the shape of str0m's `poll_output`, drained after every input). Timers
+    /// come with their deadlines, measured from the time set by [`Context::set_now`].
+    pub fn drain(&mut self) -> Requests<M, T> {
+        let now = self.now;
+        Requests {
+            messages: std::mem::take(&mut self.outbox),
+            timers: std::mem::take(&mut self.timers).into_iter().map(|(after, timer)| (now.saturating_add(after), timer)).collect(),
+            observed: std::mem::take(&mut self.observed),
+        }
     }
 
     /// The messages sent during the last callbacks, taken out of the context. For

@@ -142,6 +142,46 @@ impl<E> Ord for Scheduled<E> {
     }
 }
 
+/// Timers waiting to fire, earliest first: what a real-time driver keeps instead of
+/// one task per timer (the shape of quinn's timer table). The driver sleeps until
+/// [`Deadlines::next`] and then takes everything [`Deadlines::due`].
+pub(crate) struct Deadlines<T> {
+    heap: BinaryHeap<Reverse<Scheduled<T>>>,
+    /// Breaks ties between timers due at the same time: the first set fires first.
+    seq: u64,
+}
+
+impl<T> Deadlines<T> {
+    pub(crate) fn new() -> Deadlines<T> {
+        Deadlines { heap: BinaryHeap::new(), seq: 0 }
+    }
+
+    /// Adds a timer due at `at` (a time as [`Context::now`] counts it).
+    pub(crate) fn push(&mut self, at: Duration, timer: T) {
+        self.seq += 1;
+        self.heap.push(Reverse(Scheduled { at, seq: self.seq, event: timer }));
+    }
+
+    /// When the earliest timer is due, if any.
+    pub(crate) fn next(&self) -> Option<Duration> {
+        self.heap.peek().map(|Reverse(s)| s.at)
+    }
+
+    /// The earliest timer, if it is due at `now`.
+    pub(crate) fn pop_due(&mut self, now: Duration) -> Option<T> {
+        if self.next()? <= now { self.heap.pop().map(|Reverse(s)| s.event) } else { None }
+    }
+}
+
+/// Sleeps until `deadline` (measured from `start`), or for ever when there is none: the
+/// one sleep of a real-time driver.
+pub(crate) async fn sleep_until(start: tokio::time::Instant, deadline: Option<Duration>) {
+    match deadline.and_then(|d| start.checked_add(d)) {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 struct Slot<M, T> {
     id: NodeId,
     node: Box<dyn Node<Message = M, Timer = T>>,
@@ -471,17 +511,15 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         let slot = &mut self.nodes[i];
         slot.ctx.set_now(now);
         f(slot.node.as_mut(), &mut slot.ctx);
-        let outbox = std::mem::take(&mut slot.ctx.outbox);
-        let timers = std::mem::take(&mut slot.ctx.timers);
-        let observed = std::mem::take(&mut slot.ctx.observed);
+        let requests = slot.ctx.drain();
         let (id, incarnation) = (slot.id.clone(), slot.incarnation);
-        for key in observed {
+        for key in requests.observed {
             self.observed.entry(key).or_default().entry(i).or_insert(now);
         }
-        for (after, timer) in timers {
-            self.schedule(now + after, Event::Timer { node: i, incarnation, timer });
+        for (at, timer) in requests.timers {
+            self.schedule(at, Event::Timer { node: i, incarnation, timer });
         }
-        for (to, message) in outbox {
+        for (to, message) in requests.messages {
             if let Some(&j) = self.index.get(&to) {
                 self.server_messages += 1;
                 let link = self.links.get(&(i, j)).copied().unwrap_or_else(|| self.default_link());

@@ -106,14 +106,18 @@ async fn run() -> Result<(), String> {
         }
     });
     let me_node = NodeId::new(&me);
-    let mut typing = Client::connect(node_addr, NodeId::client(0)).await.map_err(|e| e.to_string())?;
     let mut watching = Client::connect(node_addr, NodeId::client(1)).await.map_err(|e| e.to_string())?;
     let watch_me = me_node.clone();
     tokio::spawn(async move {
         let mut printed = HashSet::new();
         loop {
             if watching.send(&watch_me, &Msg::History).await.is_err() {
-                return;
+                // The node closed the connection (it closes idle ones): open another.
+                match Client::connect(node_addr, NodeId::client(1)).await {
+                    Ok(fresh) => watching = fresh,
+                    Err(_) => return,
+                }
+                continue;
             }
             if let Ok(envelope) = watching.recv::<Msg>().await
                 && let Msg::HistoryOk { lines, .. } = envelope.body
@@ -132,6 +136,9 @@ async fn run() -> Result<(), String> {
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(text)) = stdin.next_line().await {
         if !text.trim().is_empty() {
+            // A connection per line: one held open while nobody types would be closed
+            // by the node as idle (kit::net::IDLE_TIMEOUT).
+            let mut typing = Client::connect(node_addr, NodeId::client(0)).await.map_err(|e| e.to_string())?;
             typing.send(&me_node, &Msg::Say { text }).await.map_err(|e| e.to_string())?;
             let _ = typing.recv::<Msg>().await;
         }
