@@ -130,6 +130,7 @@ impl App {
         if let Err(e) = self.store.put(&exercise.name, entry) {
             eprintln!("{} could not save progress ({e}); your results are still shown", style::yellow("note:"));
         }
+        crate::cmd::share::after_check(self, exercise, &report);
         Ok(report)
     }
 

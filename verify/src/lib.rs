@@ -20,6 +20,7 @@ pub mod libtest;
 pub mod pristine;
 pub mod process;
 pub mod progress;
+pub mod room;
 pub mod steps;
 pub mod style;
 pub mod workspace;

@@ -59,6 +59,12 @@ enum Command {
     Setup(cmd::setup::Args),
     /// Show the reference solution (once the exercise is done, or with --force).
     Solution(cmd::solution::Args),
+    /// Share your progress with the instructor's room (opt-in; name and steps only).
+    Share(cmd::share::Args),
+    /// The instructor's live view of the room: a terminal table and a web page.
+    Room(cmd::room::Args),
+    /// Write an offline room kit: vendored crates, a cargo config, instructions.
+    Pack(cmd::pack::Args),
 }
 
 fn main() -> ExitCode {
@@ -98,5 +104,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Restore(args)) => cmd::restore::run(&app, args),
         Some(Command::Setup(args)) => cmd::setup::run(&app, args),
         Some(Command::Solution(args)) => cmd::solution::run(&app, args),
+        Some(Command::Share(args)) => cmd::share::run(&app, args),
+        Some(Command::Room(args)) => cmd::room::run(&app, args),
+        Some(Command::Pack(args)) => cmd::pack::run(&app, args),
     }
 }

@@ -1,0 +1,190 @@
+//! `cargo verify room`: the instructor's live view of the room.
+//!
+//! Three loops around one [`Board`]: a UDP socket takes the learners' signed
+//! reports (see `verify::room::wire`), a small HTTP server serves the page (and its
+//! refreshing part, and the state as JSON), and the main loop redraws the terminal
+//! table. With `--lan` the room listens on every interface and announces itself with
+//! mDNS, so learners' runners find it; otherwise everything stays on loopback.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use verify::room::board::Board;
+use verify::room::{SERVICE_TYPE, render, wire};
+use verify::{steps, style};
+
+use crate::app::App;
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Learners join with: cargo verify share NAME --room CODE (add --lan on the room's network).
+The design, what the board can and cannot trust, and what to do when multicast is blocked:
+book/instructors/room.md.")]
+pub struct Args {
+    /// The room code learners type to join (default: a new random one, printed).
+    #[arg(long, value_name = "CODE")]
+    code: Option<String>,
+    /// The UDP port learners' reports arrive on.
+    #[arg(long, default_value_t = verify::room::DEFAULT_PORT)]
+    port: u16,
+    /// Where to serve the web page (use 0.0.0.0:PORT to show it to the room's network).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:47475")]
+    web: SocketAddr,
+    /// Listen on every interface and announce the room with mDNS on the LAN (default:
+    /// loopback only, which is for trying it out on one laptop).
+    #[arg(long)]
+    lan: bool,
+    /// Print the table only when it changes, without clearing the screen (the default
+    /// when the output is not a terminal).
+    #[arg(long)]
+    plain: bool,
+}
+
+/// How often the table is redrawn (and quiet learners forgotten), in milliseconds.
+const TICK_MS: u64 = 1000;
+/// How long the HTTP server waits for a request line before giving up on a client.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest request head the HTTP server reads: GET lines are short.
+const MAX_REQUEST: u64 = 8 * 1024;
+
+pub fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
+    let code = args.code.clone().unwrap_or_else(random_code);
+    let tag = wire::room_tag(&code);
+    let mut exercises = Vec::new();
+    for e in &app.ws.exercises {
+        let steps = steps::scan(&e.checks_dir()).map(|s| s.len()).unwrap_or(0);
+        exercises.push((e.name.clone(), u16::try_from(steps).unwrap_or(u16::MAX)));
+    }
+    let board = Arc::new(Mutex::new(Board::new(tag.clone(), exercises)));
+
+    let ip = if args.lan { "0.0.0.0" } else { "127.0.0.1" };
+    let udp = UdpSocket::bind((ip, args.port)).with_context(|| format!("cannot listen on UDP {ip}:{} (is another room running? --port)", args.port))?;
+    let udp_addr = udp.local_addr()?;
+    let web = TcpListener::bind(args.web).with_context(|| format!("cannot serve the page on {} (--web)", args.web))?;
+    let web_addr = web.local_addr()?;
+
+    let _mdns = if args.lan { Some(announce(&tag, udp_addr.port())?) } else { None };
+
+    println!("{} {}", style::bold("Room code:"), style::bold(&code));
+    println!("room: tag {tag} · listening on udp {udp_addr} · page http://{web_addr}/");
+    if args.lan {
+        println!("Learners join with: cargo verify share NAME --room {code} --lan");
+        println!("(if they do not find the room, multicast is blocked: add --to <this laptop's address>:{})", udp_addr.port());
+    } else {
+        println!("Loopback only (this laptop). For a room, run with --lan. Try: cargo verify share NAME --room {code}");
+    }
+    std::io::stdout().flush().ok();
+
+    {
+        let board = board.clone();
+        std::thread::spawn(move || receive(udp, board));
+    }
+    {
+        let board = board.clone();
+        std::thread::spawn(move || serve(web, board));
+    }
+
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stdout()) && !args.plain;
+    let mut last = String::new();
+    loop {
+        let now = now();
+        let table = {
+            let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+            b.expire(now);
+            render::table(&b, now)
+        };
+        if tty {
+            print!("\x1b[2J\x1b[H{}{}", style::bold(&format!("Room {code} · page http://{web_addr}/\n")), table);
+            std::io::stdout().flush().ok();
+        } else if table != last {
+            println!("---\n{table}");
+            std::io::stdout().flush().ok();
+        }
+        last = table;
+        std::thread::sleep(Duration::from_millis(TICK_MS));
+    }
+}
+
+/// A code easy to say out loud and type: three short words would need a word list,
+/// so six letters without the easily confused ones.
+fn random_code() -> String {
+    const LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    bytes.iter().map(|b| LETTERS[usize::from(*b) % LETTERS.len()] as char).collect()
+}
+
+/// Takes datagrams forever. The buffer is one byte larger than the largest
+/// datagram allowed, so an oversized one shows as such (the kernel truncates it).
+fn receive(udp: UdpSocket, board: Arc<Mutex<Board>>) {
+    let mut buf = vec![0u8; wire::MAX_DATAGRAM + 1];
+    loop {
+        let Ok((n, _from)) = udp.recv_from(&mut buf) else { continue };
+        let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = b.receive(&buf[..n], now());
+    }
+}
+
+/// Serves the page, one request at a time (an instructor's browser and a projector;
+/// each request is answered from memory in microseconds, and a slow client is cut
+/// off after [`HTTP_TIMEOUT`]).
+fn serve(web: TcpListener, board: Arc<Mutex<Board>>) {
+    for stream in web.incoming() {
+        let Ok(stream) = stream else { continue };
+        let _ = answer(stream, &board);
+    }
+}
+
+fn answer(mut stream: TcpStream, board: &Mutex<Board>) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
+    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
+    let mut reader = BufReader::new((&stream).take(MAX_REQUEST));
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    // Read (and ignore) the rest of the head, so the client sees a clean close.
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/");
+    let now = now();
+    let (status, kind, body) = {
+        let b = board.lock().unwrap_or_else(|e| e.into_inner());
+        match path {
+            "/" | "/index.html" => ("200 OK", "text/html; charset=utf-8", render::page(&b, now, "The room")),
+            "/board" => ("200 OK", "text/html; charset=utf-8", render::board_html(&b, now)),
+            "/state.json" => {
+                let state = serde_json::json!({ "now": now, "board": &*b, "most_common_stuck": b.most_common_stuck() });
+                ("200 OK", "application/json", state.to_string())
+            }
+            _ => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_string()),
+        }
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body.as_bytes())?;
+    stream.flush()
+}
+
+/// Announces the room on the LAN: instance `room-<tag>` of [`SERVICE_TYPE`], its UDP
+/// port, the tag in TXT, and a host name made from the tag (not the laptop's own).
+fn announce(tag: &str, port: u16) -> anyhow::Result<mdns_sd::ServiceDaemon> {
+    let daemon = mdns_sd::ServiceDaemon::new().context("cannot start mDNS")?;
+    let instance = format!("room-{tag}");
+    let host = format!("p2p-room-{tag}.local.");
+    let info = mdns_sd::ServiceInfo::new(SERVICE_TYPE, &instance, &host, "", port, &[("room", tag)][..])
+        .context("cannot build the mDNS announcement")?
+        .enable_addr_auto();
+    daemon.register(info).context("cannot announce the room with mDNS")?;
+    Ok(daemon)
+}

@@ -1,0 +1,270 @@
+//! `cargo verify share NAME`: opt in to showing your progress to the instructor's
+//! `cargo verify room`.
+//!
+//! Sharing is remembered in `.verify/share.json`; from then on every check this
+//! runner runs sends one signed datagram to the room with the result (the hook is
+//! [`after_check`], called by the check itself, so what is sent comes from check
+//! results, not from re-reading the cache). The key that signs lives in
+//! `.verify/share-key`, readable by its owner only, made with the identity
+//! exercise's reference crate. `--stop` forgets the setting (the key stays, so the
+//! name stays yours if you share again).
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use identity_solution::Keypair;
+use serde::{Deserialize, Serialize};
+use verify::checks::{Report as CheckReport, StepOutcome};
+use verify::room::{SERVICE_TYPE, wire};
+use verify::{Exercise, Mode, progress, steps, style};
+
+use crate::app::App;
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "What is sent: your NAME, and per exercise you have checked the steps passed, the step
+failing first, and for how long. No code, no file names, no host name. Signed with a key
+kept in .verify/share-key, so nobody else can post as NAME in the room.
+
+Examples:
+  cargo verify share Ana --room blue-otter --lan      join the room on the workshop network
+  cargo verify share Ana --room blue-otter --to 192.168.1.20:47474
+                                                      when the room is not found (multicast blocked)
+  cargo verify share                                  what is shared, and send it again now
+  cargo verify share --stop                           stop sharing")]
+pub struct Args {
+    /// Your name as the room shows it (1 to 32 characters).
+    name: Option<String>,
+    /// The room code the instructor gives you.
+    #[arg(long, value_name = "CODE")]
+    room: Option<String>,
+    /// Find the room on the local network with mDNS (default: this laptop only).
+    #[arg(long)]
+    lan: bool,
+    /// Send to the room at this address instead of finding it (HOST:PORT, as the
+    /// instructor's screen shows it).
+    #[arg(long, value_name = "HOST:PORT")]
+    to: Option<String>,
+    /// The room's UDP port, when it is not found by mDNS and no --to is given.
+    #[arg(long, default_value_t = verify::room::DEFAULT_PORT)]
+    port: u16,
+    /// Stop sharing.
+    #[arg(long, conflicts_with_all = ["name", "room", "lan", "to"])]
+    stop: bool,
+}
+
+/// What the runner remembers about sharing, and the results it shares.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Sharing {
+    pub name: String,
+    pub room: String,
+    /// Where reports go (found with mDNS, given with --to, or loopback).
+    pub to: String,
+    pub seq: u64,
+    /// The latest check result of each exercise, as sent.
+    #[serde(default)]
+    pub exercises: BTreeMap<String, Recorded>,
+}
+
+/// One exercise's latest check, in this laptop's clock (seconds since 1970).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Recorded {
+    pub passed: u16,
+    pub total: u16,
+    pub stuck: Option<u16>,
+    pub stuck_since: u64,
+    pub checked_at: u64,
+}
+
+fn settings_path(app: &App) -> PathBuf {
+    app.ws.state_dir.join("share.json")
+}
+
+fn key_path(app: &App) -> PathBuf {
+    app.ws.state_dir.join("share-key")
+}
+
+fn load(app: &App) -> Option<Sharing> {
+    serde_json::from_slice(&std::fs::read(settings_path(app)).ok()?).ok()
+}
+
+/// The learner's key: loaded, or made once (owner-only permissions, never overwritten).
+fn key(app: &App) -> anyhow::Result<Keypair> {
+    let path = key_path(app);
+    if path.exists() {
+        return identity_solution::load_key(&path).context("cannot use the sharing key");
+    }
+    std::fs::create_dir_all(&app.ws.state_dir).context("cannot create .verify/")?;
+    let keypair = Keypair::generate();
+    identity_solution::save_key(&path, &keypair).context("cannot save the sharing key")?;
+    Ok(keypair)
+}
+
+pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
+    if args.stop {
+        match std::fs::remove_file(settings_path(app)) {
+            Ok(()) => println!("Stopped sharing. Nothing more is sent to the room."),
+            Err(_) => println!("You were not sharing."),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(name) = args.name.clone() else {
+        let Some(mut sharing) = load(app) else {
+            println!("You are not sharing your progress. To join the instructor's room:");
+            println!("    cargo verify share YOUR-NAME --room CODE --lan");
+            return Ok(ExitCode::SUCCESS);
+        };
+        send(app, &mut sharing)?;
+        save(app, &sharing)?;
+        println!("Sharing as {} with room {} at {}; sent again just now.", sharing.name, sharing.room, sharing.to);
+        print_what(&sharing);
+        return Ok(ExitCode::SUCCESS);
+    };
+    if !wire::valid_name(&name) {
+        bail!("a name is 1 to {} characters, with no spaces at either end", wire::MAX_NAME);
+    }
+    let old = load(app);
+    let Some(room) = args.room.clone().or_else(|| old.as_ref().map(|s| s.room.clone())) else {
+        bail!("which room? Add --room CODE (the instructor's screen shows the code)");
+    };
+    let to = match (&args.to, args.lan) {
+        (Some(to), _) => resolve(to)?.to_string(),
+        (None, true) => match find_room(&wire::room_tag(&room), Duration::from_secs(5))? {
+            Some(addr) => addr.to_string(),
+            None => bail!(
+                "no room {room} answered on the local network within 5 s. Check the code; if it is right, \
+                 multicast is probably blocked here: ask the instructor for the room's address and add --to HOST:PORT"
+            ),
+        },
+        (None, false) => SocketAddr::from(([127, 0, 0, 1], args.port)).to_string(),
+    };
+    let mut sharing = old.unwrap_or_default();
+    sharing.name = name;
+    sharing.room = room;
+    sharing.to = to;
+    key(app)?;
+    send(app, &mut sharing)?;
+    save(app, &sharing)?;
+    println!(
+        "{} sharing as {} with room {} at {}.",
+        style::green("✓"),
+        sharing.name,
+        sharing.room,
+        sharing.to
+    );
+    print_what(&sharing);
+    println!("  Every check you run from now on updates the room. Stop with: cargo verify share --stop");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_what(sharing: &Sharing) {
+    println!("  What is sent: your name and, per exercise you checked since sharing, steps passed and the step");
+    println!("  failing first (now {} exercise{}). No code, no file names, no host name.",
+        sharing.exercises.len(), if sharing.exercises.len() == 1 { "" } else { "s" });
+}
+
+fn save(app: &App, sharing: &Sharing) -> anyhow::Result<()> {
+    progress::save_json(&settings_path(app), sharing).context("cannot save .verify/share.json")
+}
+
+fn resolve(to: &str) -> anyhow::Result<SocketAddr> {
+    to.to_socket_addrs()
+        .with_context(|| format!("{to} is not HOST:PORT"))?
+        .next()
+        .with_context(|| format!("{to} has no address"))
+}
+
+/// Browses mDNS for the room tagged `tag`, for at most `wait`: its first IPv4 address
+/// and its port.
+fn find_room(tag: &str, wait: Duration) -> anyhow::Result<Option<SocketAddr>> {
+    let daemon = mdns_sd::ServiceDaemon::new().context("cannot start mDNS")?;
+    let events = daemon.browse(SERVICE_TYPE).context("cannot browse mDNS")?;
+    let deadline = Instant::now() + wait;
+    let mut found = None;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        let Ok(event) = events.recv_timeout(left) else { break };
+        if let mdns_sd::ServiceEvent::ServiceResolved(service) = event
+            && service.txt_properties.get_property_val_str("room") == Some(tag)
+            && let Some(ip) = service.addresses.iter().map(|a| a.to_ip_addr()).find(|ip| ip.is_ipv4())
+        {
+            found = Some(SocketAddr::new(ip, service.port));
+            break;
+        }
+    }
+    let _ = daemon.shutdown();
+    Ok(found)
+}
+
+/// The report this laptop sends: the name and the recorded results, with times
+/// turned into durations (clocks of different laptops disagree; durations do not).
+fn report(sharing: &Sharing, seq: u64, now: u64) -> wire::Report {
+    let exercises = sharing
+        .exercises
+        .iter()
+        .take(wire::MAX_EXERCISES)
+        .map(|(name, r)| wire::Progress {
+            exercise: name.clone(),
+            passed: r.passed,
+            total: r.total,
+            stuck: r.stuck,
+            stuck_secs: now.saturating_sub(r.stuck_since),
+            checked_secs_ago: now.saturating_sub(r.checked_at),
+        })
+        .collect();
+    wire::Report { name: sharing.name.clone(), seq, exercises }
+}
+
+/// Signs and sends one report, advancing `sharing.seq` (the caller saves it). The
+/// sequence number is the time in milliseconds, or one more than the last, so it
+/// grows across runs even if the file is lost.
+fn send(app: &App, sharing: &mut Sharing) -> anyhow::Result<()> {
+    let keypair = key(app)?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    sharing.seq = sharing.seq.saturating_add(1).max(now_ms);
+    let to = resolve(&sharing.to)?;
+    let datagram = wire::seal(&keypair, &wire::room_tag(&sharing.room), &report(sharing, sharing.seq, now_ms / 1000));
+    let bind: SocketAddr = if to.ip().is_loopback() { ([127, 0, 0, 1], 0).into() } else { ([0, 0, 0, 0], 0).into() };
+    let socket = UdpSocket::bind(bind).context("cannot open a UDP socket")?;
+    socket.send_to(&datagram, to).with_context(|| format!("cannot send to the room at {to}"))?;
+    Ok(())
+}
+
+/// Called after every check this runner runs: records the result and sends it to the
+/// room, if the learner shares. Never fails the check: a problem is one dim line.
+pub fn after_check(app: &App, exercise: &Exercise, report: &CheckReport) {
+    if app.mode != Mode::Exercises {
+        return;
+    }
+    let Some(mut sharing) = load(app) else { return };
+    let total = steps::scan(&exercise.checks_dir()).map(|s| s.len()).unwrap_or(0);
+    let total = u16::try_from(total).unwrap_or(u16::MAX);
+    let (passed, stuck) = match report {
+        CheckReport::BuildFailed { .. } => (0, (total > 0).then_some(1)),
+        CheckReport::Ran { steps, .. } => {
+            let passed = steps.iter().filter(|r| r.outcome == StepOutcome::Passed).count();
+            let stuck = steps.iter().find(|r| r.outcome != StepOutcome::Passed).map(|r| r.step.number);
+            (u16::try_from(passed).unwrap_or(u16::MAX), stuck.and_then(|n| u16::try_from(n).ok()))
+        }
+    };
+    let now = crate::cmd::room::now();
+    let old = sharing.exercises.get(&exercise.name);
+    let stuck_since = match old {
+        Some(o) if o.stuck == stuck => o.stuck_since,
+        _ => now,
+    };
+    sharing.exercises.insert(
+        exercise.name.clone(),
+        Recorded { passed: passed.min(total), total, stuck: stuck.filter(|s| *s <= total), stuck_since, checked_at: now },
+    );
+    // Saved even when sending fails, so the next report carries this result.
+    let sent = send(app, &mut sharing);
+    let saved = save(app, &sharing);
+    if let Err(e) = sent.and(saved) {
+        eprintln!("{}", style::dim(&format!("(could not update the room: {e:#})")));
+    }
+}

@@ -1,0 +1,216 @@
+//! The board drawn twice from the same data: a terminal table for the instructor's
+//! screen and an HTML page for the projector. The page is one self-contained file
+//! (inline CSS and a few lines of inline script, nothing fetched from anywhere but
+//! the room itself) because a workshop room may have no internet at all.
+
+use std::fmt::Write as _;
+
+use super::board::{Board, Cell, Learner, QUIET_SECS, STUCK_MARK_SECS};
+
+/// Whole minutes since `since`, never negative.
+fn minutes(now: u64, since: u64) -> u64 {
+    now.saturating_sub(since) / 60
+}
+
+/// What one cell says in the table: `done`, `3/5`, or `-` when never checked.
+fn cell_text(cell: Option<&Cell>) -> String {
+    match cell {
+        None => "-".into(),
+        Some(c) if c.done() => "done".into(),
+        Some(c) => format!("{}/{}", c.passed, c.total),
+    }
+}
+
+/// The "stuck for N min on step K" marker of a learner's current exercise, if the
+/// step has been failing first for at least [`STUCK_MARK_SECS`].
+pub fn stuck_marker(learner: &Learner, now: u64) -> Option<String> {
+    let (exercise, cell) = learner.current()?;
+    let step = cell.stuck?;
+    (now.saturating_sub(cell.stuck_since) >= STUCK_MARK_SECS)
+        .then(|| format!("stuck for {} min on {exercise} step {step}", minutes(now, cell.stuck_since)))
+}
+
+/// The summary line under the table and above the page's grid.
+pub fn summary(board: &Board) -> String {
+    let c = &board.counts;
+    let mut line = format!("{} learners · {} reports taken · {} refused", board.learners.len(), c.accepted, c.refused());
+    if c.refused() > 0 {
+        let kinds = [
+            ("forged", c.forged),
+            ("malformed", c.malformed),
+            ("oversized", c.oversized),
+            ("other room", c.other_room),
+            ("replayed", c.replayed),
+            ("name taken", c.name_taken),
+            ("room full", c.full),
+        ];
+        let parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+        let _ = write!(line, " ({})", parts.join(", "));
+    }
+    line
+}
+
+/// The most common stuck step, as a sentence.
+pub fn common_line(board: &Board) -> String {
+    match board.most_common_stuck() {
+        Some(c) => format!(
+            "most common stuck step: {} step {} ({} learner{})",
+            c.exercise,
+            c.step,
+            c.learners,
+            if c.learners == 1 { "" } else { "s" }
+        ),
+        None => "most common stuck step: none yet".into(),
+    }
+}
+
+/// The terminal table: one line per learner, one column per exercise (headed by its
+/// number in book order, the legend below the table), then what the learner is on.
+pub fn table(board: &Board, now: u64) -> String {
+    const NAME: usize = 16;
+    const COL: usize = 5;
+    let mut out = String::new();
+    let _ = write!(out, "{:<NAME$}", "learner");
+    for (i, _) in board.exercises.iter().enumerate() {
+        let _ = write!(out, " {:>COL$}", format!("{i:02}"));
+    }
+    out.push_str("  now\n");
+    for learner in board.learners.values() {
+        let name: String = learner.name.chars().take(NAME).collect();
+        let _ = write!(out, "{name:<NAME$}");
+        for (exercise, _) in &board.exercises {
+            let _ = write!(out, " {:>COL$}", cell_text(learner.cells.get(exercise)));
+        }
+        let quiet = minutes(now, learner.last_seen);
+        let now_text = match (stuck_marker(learner, now), learner.current()) {
+            (Some(marker), _) => marker,
+            (None, Some((exercise, cell))) => format!("on {exercise} ({}/{})", cell.passed, cell.total),
+            (None, None) => "".into(),
+        };
+        let _ = write!(out, "  {now_text}");
+        if now.saturating_sub(learner.last_seen) >= QUIET_SECS {
+            let _ = write!(out, " (quiet for {quiet} min)");
+        }
+        out.push('\n');
+    }
+    let legend: Vec<String> = board.exercises.iter().enumerate().map(|(i, (n, _))| format!("{i:02} {n}")).collect();
+    let _ = writeln!(out, "{}", legend.join(" · "));
+    let _ = writeln!(out, "{}", summary(board));
+    let _ = writeln!(out, "{}", common_line(board));
+    for notice in &board.notices {
+        let _ = writeln!(out, "note: {notice}");
+    }
+    out
+}
+
+/// HTML-escapes text.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The cell's colour: grey when never checked, red to green by the share of steps
+/// passed (a hue from 0 to 120 degrees).
+fn colour(cell: Option<&Cell>) -> String {
+    match cell {
+        None => "hsl(0, 0%, 85%)".into(),
+        Some(c) => {
+            let share = if c.total == 0 { 0 } else { u32::from(c.passed) * 120 / u32::from(c.total) };
+            format!("hsl({share}, 70%, {}%)", if c.done() { 55 } else { 75 })
+        }
+    }
+}
+
+/// The part of the page that refreshes: summary, common step, notices and the grid.
+pub fn board_html(board: &Board, now: u64) -> String {
+    let mut html = String::new();
+    let _ = writeln!(html, "<p id=\"summary\">{}</p>", escape(&summary(board)));
+    let _ = writeln!(html, "<p id=\"common\"><strong>{}</strong></p>", escape(&common_line(board)));
+    if !board.notices.is_empty() {
+        html.push_str("<ul id=\"notices\">");
+        for n in &board.notices {
+            let _ = write!(html, "<li>{}</li>", escape(n));
+        }
+        html.push_str("</ul>\n");
+    }
+    html.push_str("<table id=\"grid\">\n<thead><tr><th>learner</th>");
+    for (i, (name, steps)) in board.exercises.iter().enumerate() {
+        let _ = write!(html, "<th title=\"{steps} steps\">{i:02}<br>{}</th>", escape(name));
+    }
+    html.push_str("<th>now</th></tr></thead>\n<tbody>\n");
+    for learner in board.learners.values() {
+        let quiet = now.saturating_sub(learner.last_seen) >= QUIET_SECS;
+        let _ = write!(
+            html,
+            "<tr class=\"learner{}\" data-name=\"{}\"><th>{}</th>",
+            if quiet { " quiet" } else { "" },
+            escape(&learner.name),
+            escape(&learner.name)
+        );
+        for (exercise, _) in &board.exercises {
+            let cell = learner.cells.get(exercise);
+            let (passed, total) = cell.map_or((0, 0), |c| (c.passed, c.total));
+            let _ = write!(
+                html,
+                "<td data-exercise=\"{}\" data-passed=\"{passed}\" data-total=\"{total}\" style=\"background: {}\">{}</td>",
+                escape(exercise),
+                colour(cell),
+                cell_text(cell)
+            );
+        }
+        let marker = stuck_marker(learner, now).unwrap_or_default();
+        let _ = writeln!(html, "<td class=\"stuck\">{}</td></tr>", escape(&marker));
+    }
+    html.push_str("</tbody>\n</table>\n");
+    html
+}
+
+/// The whole page: the board, styles, and a script that fetches `/board` every few
+/// seconds and swaps it in (no reload, so the page keeps its scroll position).
+pub fn page(board: &Board, now: u64, title: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="icon" href="data:,">
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 1.5em; color: #222; background: #fff; }}
+h1 {{ font-size: 1.4em; margin: 0 0 .3em 0; }}
+table {{ border-collapse: collapse; font-size: .9em; }}
+th, td {{ border: 1px solid #bbb; padding: .25em .45em; text-align: center; }}
+thead th {{ font-weight: normal; font-size: .8em; }}
+tbody th {{ text-align: left; white-space: nowrap; }}
+td.stuck {{ text-align: left; color: #a00; font-weight: bold; white-space: nowrap; border: none; }}
+tr.quiet th {{ color: #888; font-style: italic; }}
+#notices {{ color: #a60; }}
+#status {{ color: #888; font-size: .8em; }}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p id="status">Refreshes every 3 s. Colours: grey not checked, red to green by steps passed.</p>
+<div id="board">
+{board}</div>
+<script>
+"use strict";
+async function refresh() {{
+  try {{
+    const response = await fetch("/board", {{ cache: "no-store" }});
+    if (response.ok) {{
+      document.getElementById("board").innerHTML = await response.text();
+      document.getElementById("status").textContent = "Updated " + new Date().toLocaleTimeString() + "; refreshes every 3 s.";
+    }}
+  }} catch (e) {{
+    document.getElementById("status").textContent = "The room is not answering (was cargo verify room stopped?).";
+  }}
+}}
+setInterval(refresh, 3000);
+</script>
+</body>
+</html>
+"#,
+        title = escape(title),
+        board = board_html(board, now),
+    )
+}
