@@ -58,6 +58,7 @@ macro_rules! trace {
 
 use crate::node::{Context, Message, Node, NodeId, NodeRng};
 use crate::stats::{Report, Summary};
+use crate::trace::{self, Kind, Recorder};
 
 /// The network's behaviour, and the seed everything random derives from.
 #[derive(Clone, Copy, Debug)]
@@ -113,7 +114,7 @@ enum Dest {
 }
 
 enum Event<M, T> {
-    Deliver { from: NodeId, to: Dest, message: M },
+    Deliver { from: NodeId, to: Dest, message: M, sent: Duration },
     Timer { node: usize, incarnation: u32, timer: T },
 }
 
@@ -213,6 +214,9 @@ pub struct Sim<M, T> {
     /// For each observed key, when each node first observed it.
     observed: HashMap<String, BTreeMap<usize, Duration>>,
     trace: Vec<String>,
+    /// The structured record of the run, for the space-time diagram (off unless
+    /// asked for, by [`Sim::record`] or the runner's `VERIFY_TRACE`).
+    recorder: Option<Recorder>,
     /// Whether each node's [`Context::peers`] lists every other node.
     peer_lists: bool,
     /// Whether some node waits for its `on_start` (saves a scan per event).
@@ -240,6 +244,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             tracked: Vec::new(),
             observed: HashMap::new(),
             trace: Vec::new(),
+            recorder: Recorder::from_env(),
             peer_lists: true,
             unstarted: false,
         }
@@ -302,12 +307,14 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             }
         }
         trace!(self, "partition {groups:?}");
+        self.note(format!("partition {groups:?}"));
         self.groups = Some(of);
     }
 
     /// Ends the partition. Messages dropped meanwhile stay lost.
     pub fn heal(&mut self) {
         trace!(self, "heal");
+        self.note("heal".into());
         self.groups = None;
     }
 
@@ -316,6 +323,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
     pub fn crash(&mut self, id: &NodeId) {
         let i = self.idx(id);
         trace!(self, "crash {id}");
+        self.note(format!("crash {id}"));
         self.nodes[i].alive = false;
         self.nodes[i].incarnation += 1;
     }
@@ -325,6 +333,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
     pub fn restart(&mut self, id: &NodeId, node: impl Node<Message = M, Timer = T> + 'static) {
         let i = self.idx(id);
         trace!(self, "restart {id}");
+        self.note(format!("restart {id}"));
         // A fresh context (and random stream) is made when it starts, below.
         let slot = &mut self.nodes[i];
         slot.node = Box::new(node);
@@ -409,27 +418,36 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         };
         self.now = at;
         match event {
-            Event::Deliver { from, to: Dest::Client(client), message } => {
+            Event::Deliver { from, to: Dest::Client(client), message, sent } => {
                 self.delivered += 1;
                 trace!(self, "{from} -> {client} {message:?}");
+                self.record_message(Kind::Delivered, &from, client.as_str(), sent, &message);
                 self.client_inbox.push(ClientMessage { at, from, to: client, message });
             }
-            Event::Deliver { from, to: Dest::Node(i), message } => {
+            Event::Deliver { from, to: Dest::Node(i), message, sent } => {
+                let to = self.nodes[i].id.clone();
                 if !self.nodes[i].alive {
                     self.dropped += 1;
                     trace!(self, "{from} -> {} dropped (crashed) {message:?}", self.nodes[i].id);
+                    self.record_message(Kind::Dropped { why: "crashed".into() }, &from, to.as_str(), sent, &message);
                 } else if self.cut(&from, i) {
                     self.dropped += 1;
                     trace!(self, "{from} -> {} dropped (partition) {message:?}", self.nodes[i].id);
+                    self.record_message(Kind::Dropped { why: "partition".into() }, &from, to.as_str(), sent, &message);
                 } else {
                     self.delivered += 1;
                     trace!(self, "{from} -> {} {message:?}", self.nodes[i].id);
+                    self.record_message(Kind::Delivered, &from, to.as_str(), sent, &message);
                     self.callback(i, |node, ctx| node.on_message(ctx, from, message));
                 }
             }
             Event::Timer { node, incarnation, timer } => {
                 if self.nodes[node].alive && self.nodes[node].incarnation == incarnation {
                     trace!(self, "{} timer {timer:?}", self.nodes[node].id);
+                    if let Some(recorder) = self.recorder.as_mut() {
+                        let body = format!("{timer:?}");
+                        recorder.push(Kind::Timer, self.now, self.now, self.nodes[node].id.as_str(), "", body);
+                    }
                     self.callback(node, |n, ctx| n.on_timer(ctx, timer));
                 }
             }
@@ -463,6 +481,28 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
     /// One line per event, when [`SimConfig::trace`] is on.
     pub fn trace(&self) -> &[String] {
         &self.trace
+    }
+
+    /// Starts (or stops) recording the run for a space-time diagram
+    /// ([`Sim::recorded`]). The runner turns it on by itself for `cargo verify trace`
+    /// and for a failing step, through `VERIFY_TRACE`.
+    pub fn record(&mut self, on: bool) {
+        match (on, self.recorder.is_some()) {
+            (true, false) => self.recorder = Some(Recorder::new(None)),
+            (false, true) => self.recorder = None,
+            _ => {}
+        }
+    }
+
+    /// The run recorded so far, as a [`trace::Trace`] titled `title` (empty if
+    /// recording is off). Its columns are the nodes in the order added, then the
+    /// clients in one column.
+    pub fn recorded(&self, title: &str) -> trace::Trace {
+        let nodes: Vec<String> = self.nodes.iter().map(|s| s.id.to_string()).collect();
+        match &self.recorder {
+            Some(recorder) => recorder.trace(title, Some(self.config.seed), nodes),
+            None => trace::Trace { title: title.into(), seed: Some(self.config.seed), nodes, ..trace::Trace::default() },
+        }
     }
 
     fn idx(&self, id: &NodeId) -> usize {
@@ -530,6 +570,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             } else {
                 self.dropped += 1;
                 trace!(self, "{id} -> {to} dropped (no such node) {message:?}");
+                self.record_message(Kind::Dropped { why: "no such node".into() }, &id, to.as_str(), now, &message);
             }
         }
     }
@@ -543,6 +584,8 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             self.dropped += 1;
             let why = if cut_now { "partition" } else { "loss" };
             trace!(self, "{from} -> {} dropped ({why}) {message:?}", self.dest_name(&to));
+            let dest = self.dest_name(&to);
+            self.record_message(Kind::Dropped { why: why.into() }, &from, dest.as_str(), self.now, &message);
             return;
         }
         let jitter = if link.jitter.is_zero() {
@@ -550,7 +593,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         } else {
             Duration::from_nanos(self.rng.random_range(0..=link.jitter.as_nanos() as u64))
         };
-        self.schedule(self.now + link.latency + jitter, Event::Deliver { from, to, message });
+        self.schedule(self.now + link.latency + jitter, Event::Deliver { from, to, message, sent: self.now });
     }
 
     /// Whether a partition separates `from` and node `to` (clients are never cut off).
@@ -573,8 +616,33 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
     }
 
+    /// Records one message for the diagram, if recording.
+    fn record_message(&mut self, kind: Kind, from: &NodeId, to: &str, sent: Duration, message: &M) {
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.push(kind, sent, self.now, from.as_str(), to, format!("{message:?}"));
+        }
+    }
+
+    /// Records a note across the diagram (a partition, a crash), if recording.
+    fn note(&mut self, text: String) {
+        if let Some(recorder) = self.recorder.as_mut() {
+            recorder.push(Kind::Note, self.now, self.now, "", "", text);
+        }
+    }
+
     fn push_trace(&mut self, line: String) {
         let line = format!("{:>9.3} ms  {line}", self.now.as_secs_f64() * 1000.0);
         self.trace.push(line);
+    }
+}
+
+impl<M, T> Drop for Sim<M, T> {
+    /// A simulation the runner asked to record writes its diagram when it ends,
+    /// also when its step fails (the panic unwinds through here).
+    fn drop(&mut self) {
+        if let Some(recorder) = self.recorder.take() {
+            let nodes = self.nodes.iter().map(|s| s.id.to_string()).collect();
+            recorder.finish(nodes, Some(self.config.seed), self.now, std::thread::panicking());
+        }
     }
 }

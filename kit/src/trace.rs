@@ -14,8 +14,9 @@
 //! a little inline script draws it, a window of [`WINDOW`] messages at a time, so a run
 //! of a hundred thousand messages still opens and scrolls.
 
+use std::cell::Cell;
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -128,6 +129,96 @@ impl Trace {
             std::fs::create_dir_all(dir)?;
         }
         std::fs::write(path, self.to_html())
+    }
+}
+
+/// The environment variable through which the runner asks every simulation of a
+/// check to record itself and write its diagram into a folder.
+pub const TRACE_VAR: &str = "VERIFY_TRACE";
+
+/// At most this many events are kept (a 1,000-node DHT run sends far more); the
+/// diagram then says it was cut short.
+pub const MAX_EVENTS: usize = 200_000;
+
+/// The text that stands for the broken invariant in a failing step's diagram, until
+/// the runner, which has the step's failure message, puts the message in its place.
+pub const FAILED_HERE: &str = "(the step failed here: its message is in cargo verify's report)";
+
+/// Collects a simulation's events as they happen (the simulators call it).
+#[derive(Debug)]
+pub struct Recorder {
+    events: Vec<Event>,
+    truncated: bool,
+    /// Where to write the diagram when the simulation ends, if the runner asked.
+    dir: Option<PathBuf>,
+}
+
+thread_local! {
+    /// How many diagrams this test thread has written: a step may run several
+    /// simulations, and each gets its own file.
+    static WRITTEN: Cell<u32> = const { Cell::new(0) };
+}
+
+impl Recorder {
+    /// A recorder that keeps its events for [`Recorder::trace`], and writes them to
+    /// `dir` when asked to [`finish`](Recorder::finish).
+    pub fn new(dir: Option<PathBuf>) -> Recorder {
+        Recorder { events: Vec::new(), truncated: false, dir }
+    }
+
+    /// The recorder the runner asked for through [`TRACE_VAR`], if it did.
+    pub fn from_env() -> Option<Recorder> {
+        let dir = std::env::var_os(TRACE_VAR)?;
+        Some(Recorder::new(Some(PathBuf::from(dir))))
+    }
+
+    /// Records one event; endpoints are put in their columns ([`column`]).
+    pub fn push(&mut self, kind: Kind, sent: Duration, at: Duration, from: &str, to: &str, body: String) {
+        if self.events.len() >= MAX_EVENTS {
+            self.truncated = true;
+            return;
+        }
+        let label = if kind == Kind::Note { body.clone() } else { label_of(&body) };
+        let (from, to) = (if from.is_empty() { String::new() } else { column(from) }, if to.is_empty() { String::new() } else { column(to) });
+        self.events.push(Event { kind, sent_ms: ms(sent), at_ms: ms(at), from, to, label, body });
+    }
+
+    /// The events so far as a [`Trace`] with `nodes` as its columns (plus the
+    /// clients' column if a client took part).
+    pub fn trace(&self, title: &str, seed: Option<u64>, mut nodes: Vec<String>) -> Trace {
+        if self.events.iter().any(|e| e.from == CLIENTS || e.to == CLIENTS) {
+            nodes.push(CLIENTS.to_string());
+        }
+        let mut events = self.events.clone();
+        events.sort_by(|a, b| a.sent_ms.total_cmp(&b.sent_ms));
+        let mut figures = Vec::new();
+        if self.truncated {
+            figures.push(("recording".to_string(), format!("cut short after the first {MAX_EVENTS} events")));
+        }
+        Trace { title: title.to_string(), seed, nodes, events, figures, violation: None }
+    }
+
+    /// Writes the diagram into the runner's folder, if it asked for one, naming the
+    /// file after the test (the step) that ran the simulation. `failed_at` marks
+    /// where a failing step's simulation ended. Errors are reported, never raised:
+    /// a diagram must not fail a check.
+    pub fn finish(&self, nodes: Vec<String>, seed: Option<u64>, now: Duration, failed: bool) {
+        let Some(dir) = &self.dir else { return };
+        let thread = std::thread::current();
+        let test = thread.name().unwrap_or("run").rsplit("::").next().unwrap_or("run").to_string();
+        let n = WRITTEN.with(|w| {
+            w.set(w.get() + 1);
+            w.get()
+        });
+        let mut trace = self.trace(&format!("{test} · simulation {n}"), seed, nodes);
+        if failed {
+            trace.violation = Some((ms(now), FAILED_HERE.to_string()));
+        }
+        let name: String = test.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
+        let path = dir.join(format!("{name}-{n}.html"));
+        if let Err(e) = trace.write(&path) {
+            eprintln!("could not write the trace {}: {e}", path.display());
+        }
     }
 }
 
