@@ -59,7 +59,8 @@ pub const MAX_STREAM_WINDOW: u32 = 16 * 1024 * 1024;
 /// Inbound streams waiting for [`Session::accept_stream`]: at most 256 (HashiCorp's
 /// default accept backlog). Without a cap, a peer could open streams faster than the
 /// application accepts them and grow this side's memory without bound; a SYN beyond it
-/// is refused with RST.
+/// is refused with RST. With their 256 KiB initial windows, waiting streams can make
+/// this side hold at most 64 MiB.
 pub const MAX_PENDING_ACCEPTS: usize = 256;
 
 /// The largest Data frame this side sends: 64 KiB, so that streams sharing the
@@ -136,10 +137,23 @@ pub struct Session {
 
 /// One stream of a session: an ordered, flow-controlled byte stream, read and written
 /// with tokio's `AsyncRead` and `AsyncWrite`. `shutdown()` half-closes it (FIN);
-/// dropping it without that resets it (RST).
+/// dropping it before either side closed it resets it (RST).
 pub struct Stream {
     id: u32,
     shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.shared.lock();
+        f.debug_struct("Session").field("mode", &st.mode).field("streams", &st.streams.len()).field("ended", &st.ended).finish()
+    }
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").field("id", &self.id).finish()
+    }
 }
 
 /// What the handles and the two tasks share.
@@ -323,8 +337,8 @@ impl State {
     /// Whether an inbound SYN with this id is ours by parity (so not the peer's to use).
     fn is_local_id(&self, id: u32) -> bool {
         match self.mode {
-            Mode::Client => id % 2 == 1,
-            Mode::Server => id % 2 == 0,
+            Mode::Client => !id.is_multiple_of(2),
+            Mode::Server => id.is_multiple_of(2),
         }
     }
 
@@ -352,10 +366,10 @@ impl State {
             FrameType::Ping => {
                 if header.flags.contains(Flags::SYN) {
                     self.queue(Header::new(FrameType::Ping, Flags::ACK, 0, header.length), &[]);
-                } else if header.flags.contains(Flags::ACK) {
-                    if let Some(answer) = self.pings.remove(&header.length) {
-                        let _ = answer.send(());
-                    }
+                } else if header.flags.contains(Flags::ACK)
+                    && let Some(answer) = self.pings.remove(&header.length)
+                {
+                    let _ = answer.send(());
                 }
                 Ok(())
             }

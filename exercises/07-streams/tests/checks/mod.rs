@@ -13,7 +13,7 @@ use tokio::time::timeout;
 
 use crate::reference;
 use crate::subject::{
-    FrameError, FrameType, Flags, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS, Session,
+    FrameError, FrameType, Flags, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS, MuxError, Session,
     read_frame, write_frame,
 };
 
@@ -669,7 +669,7 @@ async fn step_8_ping_and_go_away() {
     })
     .await
     .expect("after the peer's GoAway, opening a stream must fail");
-    drop(refused);
+    assert_eq!(refused, MuxError::RemoteGoAway, "after the peer's GoAway");
     s.write_all(b"still here").await.unwrap();
     let mut got = [0u8; 10];
     timeout(WAIT, t.read_exact(&mut got)).await.unwrap().unwrap();
