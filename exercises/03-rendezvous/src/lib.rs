@@ -9,8 +9,8 @@
 //!
 //! This is your crate: the functions marked `TODO` still call `todo!()`. Replace
 //! each with an implementation until `cargo verify check rendezvous` passes, in step
-//! order: the registry (1), `proto::parse_request` (2), the server (3–5), the
-//! client (6).
+//! order: the registry (1), `proto::parse_request` (2), the server (3–6), the
+//! client (7).
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

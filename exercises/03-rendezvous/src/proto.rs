@@ -99,10 +99,13 @@ pub enum ErrorCode {
 /// Why a line is not a request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProtoError {
+    /// Not JSON, not an object, or no string `op`: nothing to go on.
     #[error("not a JSON object with a string `op`: {0}")]
     Malformed(String),
+    /// An `op` not in [`OPS`]: perhaps a newer client, so it is told which op.
     #[error("unknown op `{0}`")]
     UnknownOp(String),
+    /// A known op whose fields are missing, extra or of the wrong type.
     #[error("invalid `{op}` request: {reason}")]
     Invalid { op: String, reason: String },
 }
@@ -122,7 +125,9 @@ impl ProtoError {
 pub const OPS: [&str; 4] = ["register", "unregister", "discover", "subscribe"];
 
 /// Parses one line from a client (without its newline), telling apart what is not
-/// JSON at all, an op nobody knows, and a known op with bad fields.
+/// JSON at all, an op nobody knows, and a known op with bad fields, so that the error
+/// reply can say which ([`ProtoError::code`]). Any bytes at all may arrive here: none
+/// may panic.
 pub fn parse_request(line: &[u8]) -> Result<Request, ProtoError> {
     // TODO (step 2)
     todo!()

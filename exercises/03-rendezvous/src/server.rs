@@ -1,6 +1,6 @@
 //! The server: a task per connection around one shared registry.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +20,37 @@ pub const QUEUE: usize = 1024;
 
 /// How often expired registrations are swept even if nobody asks.
 pub const SWEEP: Duration = Duration::from_secs(1);
+
+/// How many connections may be open at once: 4,096. A workshop room is a hundred
+/// laptops or so, each with a connection or two; each connection costs a file
+/// descriptor, two tasks and their buffers (a few KiB). Beyond the cap a new connection
+/// is closed at once, so a flood cannot take every descriptor the process has.
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// How long a connection may go without a complete request, unless it holds a
+/// subscription: 30 s. Honest clients send a request and wait for its reply; an idle
+/// connection or a slowloris (a request trickled a byte at a time, never finished)
+/// only holds a slot, and is closed. A subscriber waits for pushes by design and is
+/// exempt; it is bounded by [`MAX_CONNECTIONS`] and cut off when it stops reading.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long one write may take: 10 s. A client that stops reading must not keep its
+/// connection (and descriptor) open for ever once its queue is full.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many registrations one connection may make, and how many topics it may
+/// subscribe to: 1,000 each. A peer registers itself under a few topics, a tool
+/// testing a crowd under a few hundred; a client making more is filling the server's
+/// memory, not finding peers.
+pub const MAX_PER_CLIENT: usize = 1000;
+
+/// How many registrations the server holds at most: 100,000, a few hundred bytes
+/// each, so tens of MiB at worst. Registrations outlive their connection (a peer
+/// registers and goes), so the per-client cap alone would not bound them.
+pub const MAX_REGISTRATIONS: usize = 100_000;
+
+/// The longest pause between two tries of a failing `accept`.
+const MAX_ACCEPT_PAUSE: Duration = Duration::from_secs(1);
 
 struct Shared {
     registry: Mutex<Registry>,
@@ -69,15 +100,36 @@ pub fn spawn(listener: TcpListener) -> std::io::Result<ServerHandle> {
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         let mut sweep = tokio::time::interval(SWEEP);
+        // Failed accepts in a row; while they last, accepting pauses.
+        let mut failures = 0u32;
+        let mut paused_until: Option<Instant> = None;
         loop {
+            let resume = paused_until;
             tokio::select! {
-                accepted = listener.accept() => {
-                    // An accept error (out of file descriptors, say) is not a reason
-                    // to stop serving everyone else.
-                    if let Ok((stream, _)) = accepted {
-                        connections.spawn(connection(stream, shared.clone()));
+                accepted = listener.accept(), if resume.is_none() => match accepted {
+                    Ok((stream, _)) => {
+                        if failures > 1 {
+                            eprintln!("rendezvous: accepting again after {failures} failed accepts");
+                        }
+                        failures = 0;
+                        // Over the cap the stream is dropped, which closes it.
+                        if connections.len() < MAX_CONNECTIONS {
+                            connections.spawn(connection(stream, shared.clone()));
+                        }
                     }
-                }
+                    // Out of file descriptors, say: that is not a reason to stop serving
+                    // everyone else, nor to retry at once (it would fail at once, for as
+                    // long as the limit holds). Pause, longer each time, and say so once.
+                    Err(e) => {
+                        failures = failures.saturating_add(1);
+                        if failures == 1 {
+                            eprintln!("rendezvous: accept failed: {e}; retrying with a growing pause");
+                        }
+                        let pause = Duration::from_millis(10).saturating_mul(1 << failures.min(7)).min(MAX_ACCEPT_PAUSE);
+                        paused_until = Some(Instant::now() + pause);
+                    }
+                },
+                _ = sleep_until(resume), if resume.is_some() => paused_until = None,
                 _ = sweep.tick() => {
                     let now = shared.now();
                     shared.registry.lock().expect("no panics while locked").expire(now);
@@ -89,14 +141,43 @@ pub fn spawn(listener: TcpListener) -> std::io::Result<ServerHandle> {
     Ok(ServerHandle { addr, task })
 }
 
-/// Serves one client until it leaves. Replies and pushes go through one queue to a
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What the server remembers about one connection, so that it can bound what the
+/// connection may ask for and undo it when the client leaves.
+#[derive(Default)]
+struct Session {
+    /// The (topic, peer) pairs this connection registered.
+    registered: HashSet<(String, String)>,
+    /// The topics this connection subscribed to.
+    subscribed: HashSet<String>,
+}
+
+/// Serves one client until it leaves, goes idle for [`IDLE_TIMEOUT`] without a
+/// subscription, or stops reading. Replies and pushes go through one queue to a
 /// writer task, so a push from another connection never interleaves with a reply.
+/// When it ends, everything it held goes with it: its subscriptions' queues (and with
+/// them the writer and the socket), so a departed client costs nothing.
 async fn connection(stream: TcpStream, shared: Arc<Shared>) {
-    // TODO (step 3–5)
+    // TODO (step 3)
+    // TODO (step 4)
+    // TODO (step 5)
+    // TODO (step 6)
     todo!()
 }
 
-fn handle(request: Request, shared: &Shared, tx: &mpsc::Sender<Reply>) -> Reply {
-    // TODO (step 3–5)
+/// How long a subscribed connection may go without a request: no limit worth the
+/// name (a day), since it waits for pushes.
+const MAX_IDLE_SUBSCRIBED: Duration = Duration::from_secs(24 * 60 * 60);
+
+fn handle(request: Request, shared: &Shared, tx: &mpsc::Sender<Reply>, session: &mut Session) -> Reply {
+    // TODO (step 3)
+    // TODO (step 5)
+    // TODO (step 6)
     todo!()
 }

@@ -11,12 +11,18 @@ use crate::proto::{ErrorCode, Frame, MAX_FRAME, Registration, Reply, Request, re
 /// What went wrong talking to the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
+    /// The connection failed.
     #[error("connection: {0}")]
     Io(#[from] std::io::Error),
+    /// The server answered with an error reply: the request was wrong, not the
+    /// connection, which stays usable.
     #[error("the server refused the request ({code:?}): {message}")]
     Server { code: ErrorCode, message: String },
+    /// The server answered something that is not the reply this request expects (or
+    /// not a reply at all): it speaks another protocol, or a broken one.
     #[error("the server sent something unexpected: {0}")]
     Protocol(String),
+    /// The server closed the connection before replying.
     #[error("the server closed the connection")]
     Closed,
 }
@@ -36,6 +42,9 @@ impl Client {
         Ok(Client { reader: BufReader::new(read), writer })
     }
 
+    /// The next line from the server, as a [`Reply`]: an error reply is
+    /// [`ClientError::Server`], a line that is not a reply (or too long to be one)
+    /// [`ClientError::Protocol`], and the end of the connection [`ClientError::Closed`].
     async fn next_reply(&mut self) -> Result<Reply, ClientError> {
         match read_frame(&mut self.reader, MAX_FRAME).await? {
             Frame::Line(line) => match serde_json::from_slice::<Reply>(&line) {
@@ -48,6 +57,8 @@ impl Client {
         }
     }
 
+    /// Sends `request` as one line and waits for its reply: one request in flight at a
+    /// time, so the next reply is this one's.
     async fn request(&mut self, request: &Request) -> Result<Reply, ClientError> {
         self.writer.write_all(&to_line(request)).await?;
         self.next_reply().await

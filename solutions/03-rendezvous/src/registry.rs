@@ -13,12 +13,16 @@ pub const MAX_ADDRS: usize = 16;
 /// Why a registration was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RegistryError {
+    /// A TTL of 0 (gone before anyone could see it) or over [`MAX_TTL`].
     #[error("ttl must be between 1 and {MAX_TTL} seconds, not {0}")]
     Ttl(u64),
+    /// An empty topic or peer name, or one over [`MAX_NAME`] bytes.
     #[error("topic and peer must be 1 to {MAX_NAME} bytes long")]
     Name,
+    /// More than [`MAX_ADDRS`] addresses in one registration.
     #[error("at most {MAX_ADDRS} addresses")]
     TooManyAddrs,
+    /// A discover limit of 0 or over [`MAX_LIMIT`].
     #[error("limit must be between 1 and {MAX_LIMIT}, not {0}")]
     Limit(usize),
 }
@@ -44,6 +48,7 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// An empty registry.
     pub fn new() -> Registry {
         Registry::default()
     }
@@ -125,6 +130,7 @@ impl Registry {
         self.index.len()
     }
 
+    /// Whether no registration is held.
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
     }

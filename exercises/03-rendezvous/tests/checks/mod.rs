@@ -1,6 +1,7 @@
 //! The rendezvous exercise's checks, in the order to make them pass: the registry,
 //! parsing untrusted lines, your server with the reference client, bad input,
-//! subscriptions and expiry, then your client with the reference server.
+//! subscriptions and expiry, what a departed or greedy client may cost, then your
+//! client with the reference server.
 //!
 //! Everything runs on loopback, on ports the system picks.
 
@@ -262,9 +263,52 @@ async fn step_5_subscribe_and_expire() {
     assert_eq!(ref_names(&peers), ["bob"], "alice's registration expired after its 1 s TTL");
 }
 
+/// The descriptors this process has open.
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map(|d| d.count()).unwrap_or(0)
+}
+
+/// Clients that leave leave nothing behind, and one client cannot make the server hold without bound
+#[tokio::test]
+async fn step_6_limits() {
+    let server = subject::spawn(listener().await).expect("spawn your server");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = open_fds();
+    // 400 subscribers, each to a topic of its own where nothing is ever pushed, who leave.
+    for i in 0..400 {
+        let client = reference::Client::connect(server.addr()).await.expect("connect");
+        let subscription = timeout(WAIT, client.subscribe(&format!("alone-{i}"))).await.expect("in time").expect("subscribe");
+        drop(subscription);
+    }
+    let mut after = open_fds();
+    for _ in 0..100 {
+        if after < before + 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        after = open_fds();
+    }
+    // Other steps run alongside and hold a few descriptors of their own.
+    assert!(
+        after < before + 100,
+        "400 subscribers came and left, and {} more descriptors are still open: free everything a connection holds (its subscriptions too) when its client leaves",
+        after.saturating_sub(before)
+    );
+    let cap = subject::server::MAX_PER_CLIENT;
+    let mut greedy = reference::Client::connect(server.addr()).await.expect("connect");
+    for i in 0..cap {
+        greedy.register("greedy", &format!("p{i}"), &addrs(1), 60).await.unwrap_or_else(|e| panic!("registration {} of {cap} on one connection: {e}", i + 1));
+    }
+    match greedy.register("greedy", "one-too-many", &addrs(1), 60).await {
+        Err(reference::ClientError::Server { code: reference::ErrorCode::Invalid, .. }) => {}
+        other => panic!("registration {} on one connection is over MAX_PER_CLIENT and gets an `invalid` error, got {other:?}", cap + 1),
+    }
+    assert_eq!(greedy.register("greedy", "p0", &addrs(2), 30).await.expect("renewing a registration is not a new one"), 30);
+}
+
 /// Your client with the reference server: register, discover, pages, subscribe, and errors as ClientError::Server
 #[tokio::test]
-async fn step_6_client() {
+async fn step_7_client() {
     let server = reference::spawn(listener().await).expect("spawn the reference server");
     let mut alice = timeout(WAIT, subject::Client::connect(server.addr())).await.expect("in time").expect("connect");
     let watcher = subject::Client::connect(server.addr()).await.expect("connect");
