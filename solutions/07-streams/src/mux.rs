@@ -76,6 +76,11 @@ const MAX_QUEUED_BYTES: usize = 1024 * 1024;
 /// answers is then slowed down by TCP instead of filling this side's memory.
 const MAX_QUEUED_CONTROL: usize = 1024;
 
+/// How long an ended session keeps trying to deliver its last frames (its GoAway) to a
+/// peer that does not read them: 5 s. Without a bound, such a peer would keep the
+/// session's writer task and its buffers alive for as long as it keeps the connection.
+const CLOSE_LINGER: Duration = Duration::from_secs(5);
+
 /// Which end of the connection this is: it decides the parity of stream ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -643,7 +648,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
     let mut batch = Vec::new();
     let mut headers = Vec::new();
     loop {
-        let finished = {
+        let (ended, finished) = {
             let mut st = shared.lock();
             std::mem::swap(&mut st.out, &mut batch);
             std::mem::swap(&mut st.out_headers, &mut headers);
@@ -651,11 +656,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
             for w in st.write_wakers.drain(..) {
                 w.wake();
             }
-            st.ended.is_some() && batch.is_empty()
+            (st.ended.is_some(), st.ended.is_some() && batch.is_empty())
         };
         shared.space.notify_one();
         if finished {
-            let _ = writer.shutdown().await;
+            let _ = tokio::time::timeout(CLOSE_LINGER, writer.shutdown()).await;
             return;
         }
         if batch.is_empty() {
@@ -665,7 +670,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
         for (at, header) in headers.drain(..) {
             batch[at..at + HEADER_LEN].copy_from_slice(&header.encode());
         }
-        if writer.write_all(&batch).await.is_err() || writer.flush().await.is_err() {
+        let written = write_batch(&shared, &mut writer, &batch, ended).await;
+        if written.is_err() {
             shared.lock().end(MuxError::ConnectionLost);
             shared.space.notify_one();
             return;
@@ -676,6 +682,30 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
         }
         batch.clear();
     }
+}
+
+/// Writes one batch. Once the session has ended (before or during the write), the peer
+/// gets [`CLOSE_LINGER`] to take the rest.
+async fn write_batch<W: AsyncWrite + Unpin>(shared: &Shared, writer: &mut W, batch: &[u8], ended: bool) -> io::Result<()> {
+    let write = async {
+        writer.write_all(batch).await?;
+        writer.flush().await
+    };
+    let mut write = std::pin::pin!(write);
+    if !ended {
+        loop {
+            tokio::select! {
+                done = &mut write => return done,
+                // Frames queued meanwhile wait for the next batch; an end starts the linger.
+                _ = shared.wake_writer.notified() => {
+                    if shared.lock().ended.is_some() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    tokio::time::timeout(CLOSE_LINGER, &mut write).await.unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
 }
 
 /// Why the reader stopped.
