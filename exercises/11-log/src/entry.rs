@@ -92,43 +92,47 @@ pub enum LogError {
 }
 
 impl Entry {
-    /// What the author signs: [`DOMAIN`] followed by every field but the signature.
+    /// What the author signs: [`DOMAIN`] followed by every field but the signature, in
+    /// the layout above.
     pub fn signed_bytes(&self) -> Vec<u8> {
-        // TODO (step 1): DOMAIN, then the fields (write_fields)
+        // TODO (step 1)
         todo!()
     }
 
     /// The entry's bytes, as stored and sent (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
-        // TODO (step 1): the fields (write_fields), then the signature
+        // TODO (step 1)
         todo!()
     }
 
+    /// Appends every field but the signature, in the layout above: the part that
+    /// [`Entry::to_bytes`] and [`Entry::signed_bytes`] share.
     fn write_fields(&self, bytes: &mut Vec<u8>) {
-
-        // TODO (step 1): author, seq (big-endian), previous, payload length (u32, big-endian), payload
-
+        // TODO (step 1)
         todo!()
-
     }
 
-    /// Reads an entry from exactly its bytes: no byte missing, none left over.
-    /// Checks the layout only; [`Entry::verify_signature`] checks the signature.
+    /// Reads an entry from exactly its bytes: no byte missing, none left over, and a
+    /// payload length of at most [`MAX_PAYLOAD`] (checked before anything is copied,
+    /// so a lying length costs nothing). Each way the bytes can be wrong is
+    /// [`LogError::Malformed`], with the reason. Checks the layout only;
+    /// [`Entry::verify_signature`] checks the signature.
     pub fn from_bytes(bytes: &[u8]) -> Result<Entry, LogError> {
-        // TODO (step 1): check the length, then the payload length (at most MAX_PAYLOAD, step 7), then that nothing is missing or left over
+        // TODO (step 1)
+        // TODO (step 7)
         todo!()
     }
 
     /// SHA-256 of the entry's bytes: what the next entry's `previous` must be.
     pub fn hash(&self) -> Hash {
-        // TODO (step 3): SHA-256 of to_bytes()
+        // TODO (step 3)
         todo!()
     }
 
     /// Checks the signature against the entry's own `author` key (strictly, so a
     /// signature has exactly one valid form).
     pub fn verify_signature(&self) -> Result<(), LogError> {
-        // TODO (step 2): VerifyingKey::from_bytes(&self.author), then verify_strict over signed_bytes(); any failure is BadSignature { seq }
+        // TODO (step 2)
         todo!()
     }
 }

@@ -15,14 +15,14 @@ pub struct Writer {
 impl Writer {
     /// A writer for a new, empty log, signing with the Ed25519 secret key `secret`.
     pub fn new(secret: [u8; 32]) -> Writer {
-        // TODO (step 2): SigningKey::from_bytes; an empty log has seq 0 and last hash [0; 32]
+        // TODO (step 2)
         todo!()
     }
 
     /// A writer that continues a log whose last entry is `last` (after a restart).
     /// Fails with `WrongAuthor` if `last` was not written with this key.
     pub fn resume(secret: [u8; 32], last: &Entry) -> Result<Writer, LogError> {
-        // TODO (step 3): refuse another author's entry with WrongAuthor
+        // TODO (step 3)
         todo!()
     }
 
@@ -32,10 +32,14 @@ impl Writer {
         todo!()
     }
 
-    /// Signs and returns the next entry. Entries are deterministic: the same key and
-    /// payloads always give the same bytes (Ed25519 signatures are deterministic).
+    /// Signs and returns the next entry: numbered one after the last, linked to its
+    /// hash. Entries are deterministic: the same key and payloads always give the same
+    /// bytes (Ed25519 signatures are deterministic). A payload over [`MAX_PAYLOAD`] is
+    /// [`LogError::PayloadTooLarge`], and a refused append changes nothing (it uses up
+    /// no sequence number).
     pub fn append(&mut self, payload: &[u8]) -> Result<Entry, LogError> {
-        // TODO (step 2): refuse an oversized payload first (step 7); sign signed_bytes(); then advance seq and last
+        // TODO (step 2)
+        // TODO (step 7)
         todo!()
     }
 }

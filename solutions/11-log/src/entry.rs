@@ -92,7 +92,8 @@ pub enum LogError {
 }
 
 impl Entry {
-    /// What the author signs: [`DOMAIN`] followed by every field but the signature.
+    /// What the author signs: [`DOMAIN`] followed by every field but the signature, in
+    /// the layout above.
     pub fn signed_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(DOMAIN.len() + HEADER + self.payload.len());
         bytes.extend_from_slice(DOMAIN);
@@ -108,6 +109,8 @@ impl Entry {
         bytes
     }
 
+    /// Appends every field but the signature, in the layout above: the part that
+    /// [`Entry::to_bytes`] and [`Entry::signed_bytes`] share.
     fn write_fields(&self, bytes: &mut Vec<u8>) {
         bytes.extend_from_slice(&self.author);
         bytes.extend_from_slice(&self.seq.to_be_bytes());
@@ -116,8 +119,11 @@ impl Entry {
         bytes.extend_from_slice(&self.payload);
     }
 
-    /// Reads an entry from exactly its bytes: no byte missing, none left over.
-    /// Checks the layout only; [`Entry::verify_signature`] checks the signature.
+    /// Reads an entry from exactly its bytes: no byte missing, none left over, and a
+    /// payload length of at most [`MAX_PAYLOAD`] (checked before anything is copied,
+    /// so a lying length costs nothing). Each way the bytes can be wrong is
+    /// [`LogError::Malformed`], with the reason. Checks the layout only;
+    /// [`Entry::verify_signature`] checks the signature.
     pub fn from_bytes(bytes: &[u8]) -> Result<Entry, LogError> {
         let malformed = |reason: String| LogError::Malformed { reason };
         if bytes.len() < HEADER + 64 {

@@ -11,6 +11,13 @@ pub fn verify_log(author: &[u8; 32], entries: &[Entry]) -> Result<(), LogError> 
 /// Checks entries that continue a log from a point already trusted: `after` is the
 /// sequence number and hash of the last entry the reader holds (`None`: from the
 /// start). This is what a peer does when it receives "everything after 41".
+///
+/// The first problem found is the error, and each entry is checked in this order:
+/// its author ([`LogError::WrongAuthor`]), its sequence number ([`LogError::Gap`]), its
+/// link to the entry before ([`LogError::BrokenChain`]), then its signature
+/// ([`LogError::BadSignature`]). The cheap checks come first, so junk costs no
+/// signature check; the signature comes last because it is the one that proves the
+/// author wrote it.
 pub fn verify_suffix(author: &[u8; 32], after: Option<(u64, Hash)>, entries: &[Entry]) -> Result<(), LogError> {
     let (mut seq, mut previous) = after.unwrap_or((0, [0; 32]));
     for entry in entries {
@@ -18,8 +25,9 @@ pub fn verify_suffix(author: &[u8; 32], after: Option<(u64, Hash)>, entries: &[E
         if entry.author != *author {
             return Err(LogError::WrongAuthor { seq: entry.seq });
         }
-        if entry.seq != seq + 1 {
-            return Err(LogError::Gap { expected: seq + 1, found: entry.seq });
+        let next = seq.saturating_add(1);
+        if entry.seq != next {
+            return Err(LogError::Gap { expected: next, found: entry.seq });
         }
         if entry.previous != previous {
             return Err(LogError::BrokenChain { seq: entry.seq });

@@ -35,8 +35,11 @@ impl Writer {
         self.key.verifying_key().to_bytes()
     }
 
-    /// Signs and returns the next entry. Entries are deterministic: the same key and
-    /// payloads always give the same bytes (Ed25519 signatures are deterministic).
+    /// Signs and returns the next entry: numbered one after the last, linked to its
+    /// hash. Entries are deterministic: the same key and payloads always give the same
+    /// bytes (Ed25519 signatures are deterministic). A payload over [`MAX_PAYLOAD`] is
+    /// [`LogError::PayloadTooLarge`], and a refused append changes nothing (it uses up
+    /// no sequence number).
     pub fn append(&mut self, payload: &[u8]) -> Result<Entry, LogError> {
         if payload.len() > MAX_PAYLOAD {
             return Err(LogError::PayloadTooLarge { len: payload.len() });
