@@ -45,6 +45,9 @@ pub struct StepResult {
     pub seeded: bool,
     /// The seed sweep's tally, when one was asked for.
     pub sweep: Option<Sweep>,
+    /// Space-time diagrams of the step's simulations (HTML files), written when a
+    /// seeded step fails or when asked for with `cargo verify trace`.
+    pub traces: Vec<PathBuf>,
 }
 
 /// One figure a measuring step printed, e.g. `messages per operation` = `5.7`.
@@ -199,12 +202,150 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                 .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
                 .unwrap_or_default();
             let seeded = seeded.iter().any(|n| step.matches(n));
-            StepResult { step, outcome, figures, seeded, sweep: None }
+            StepResult { step, outcome, figures, seeded, sweep: None, traces: Vec::new() }
         })
         .collect::<Vec<_>>();
     let mut results = results;
     if options.sweep > 0 {
         sweep(&binary, &dir, &scratch, options, &mut results)?;
+    }
+    // A failing simulated step is replayed (the same seed gives the same run) with
+    // recording on, so the learner gets the picture of what happened.
+    let failing: Vec<String> = results
+        .iter()
+        .filter(|r| r.seeded && r.outcome != StepOutcome::Passed && r.sweep.is_none())
+        .map(|r| r.step.function.clone())
+        .collect();
+    if !failing.is_empty() {
+        let names: Vec<&str> = failing.iter().map(String::as_str).collect();
+        record_traces(ws, exercise, &binary, &dir, &scratch, options, &names, &mut results)?;
+    }
+    Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
+}
+
+/// Where the diagrams of an exercise's runs go: `target/verify/traces/NAME/`.
+pub fn traces_dir(ws: &Workspace, exercise: &Exercise) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| ws.root.join("target"));
+    let target = if target.is_absolute() { target } else { ws.root.join(target) };
+    target.join("verify").join("traces").join(&exercise.name)
+}
+
+/// Runs `steps` once more with every simulation recording itself, collects the
+/// diagrams each wrote, and puts each failing step's message in its diagrams.
+#[allow(clippy::too_many_arguments)]
+fn record_traces(
+    ws: &Workspace,
+    exercise: &Exercise,
+    binary: &PathBuf,
+    dir: &PathBuf,
+    scratch: &Scratch,
+    options: Options,
+    steps: &[&str],
+    results: &mut [StepResult],
+) -> Result<(), CheckError> {
+    let traces = traces_dir(ws, exercise);
+    for step in steps {
+        remove_traces_of(&traces, step);
+    }
+    std::fs::create_dir_all(&traces).map_err(CheckError::Run)?;
+    let mut command_env = vec![("VERIFY_TRACE", traces.clone().into_os_string())];
+    if let Some(seed) = options.seed {
+        command_env.push(("VERIFY_SEED", seed.to_string().into()));
+    }
+    run_binary_env(binary, dir, steps, Some(options.timeout), scratch, &command_env)?;
+    for result in results.iter_mut().filter(|r| steps.contains(&r.step.function.as_str())) {
+        result.traces = traces_of(&traces, &result.step.function);
+        mark_failure(result);
+    }
+    Ok(())
+}
+
+/// Puts a failing step's message in its diagrams, where kit left a marker at the
+/// moment the step's simulation ended.
+fn mark_failure(result: &StepResult) {
+    let (StepOutcome::Failed(message) | StepOutcome::Unfinished(message)) = &result.outcome else { return };
+    let marker = serde_json::to_string(FAILED_HERE).unwrap_or_default();
+    let text = serde_json::to_string(&crate::style::strip_ansi(message)).unwrap_or_default().replace("</", "<\\/");
+    for file in &result.traces {
+        if let Ok(html) = std::fs::read_to_string(file) {
+            let _ = std::fs::write(file, html.replace(&marker, &text));
+        }
+    }
+}
+
+/// kit's marker for the broken invariant in a failing step's diagram (`kit::trace`).
+const FAILED_HERE: &str = "(the step failed here: its message is in cargo verify's report)";
+
+/// The diagrams a step's simulations wrote: `STEP-1.html`, `STEP-2.html`, ….
+pub fn traces_of(dir: &std::path::Path, step: &str) -> Vec<PathBuf> {
+    let prefix = format!("{step}-");
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".html")).is_some_and(|k| k.chars().all(|c| c.is_ascii_digit()))
+            })
+        })
+        .collect();
+    found.sort_by_key(|p| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.trim_end_matches(".html").rsplit('-').next()?.parse::<u32>().ok()));
+    found
+}
+
+fn remove_traces_of(dir: &std::path::Path, step: &str) {
+    for file in traces_of(dir, step) {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// Records the simulations of `steps` (all steps if empty) under `seed`, for
+/// `cargo verify trace`: returns the check's report with each step's diagrams.
+pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&str]) -> Result<Report, CheckError> {
+    let all = steps::scan(&exercise.checks_dir()).map_err(|e| CheckError::Steps(exercise.name.clone(), e))?;
+    let binary = match build(ws, exercise, options)? {
+        Ok(binary) => binary,
+        Err(report) => return Ok(report),
+    };
+    let started = Instant::now();
+    let dir = exercise.crate_dir(options.mode).to_path_buf();
+    let scratch = Scratch::new(&ws.state_dir)?;
+    let chosen: Vec<String> = if steps.is_empty() { all.iter().map(|s| s.function.clone()).collect() } else { steps.iter().map(|s| s.to_string()).collect() };
+    let chosen: Vec<&str> = chosen.iter().map(String::as_str).collect();
+    let traces = traces_dir(ws, exercise);
+    for step in &chosen {
+        remove_traces_of(&traces, step);
+    }
+    std::fs::create_dir_all(&traces).map_err(CheckError::Run)?;
+    let mut env = vec![("VERIFY_TRACE", traces.clone().into_os_string())];
+    if let Some(seed) = options.seed {
+        env.push(("VERIFY_SEED", seed.to_string().into()));
+    }
+    let run = run_binary_env(&binary, &dir, &chosen, Some(options.timeout), &scratch, &env)?;
+    let outcomes = trusted_outcomes(&run);
+    let figures = libtest::figures(&run.stdout);
+    let mut results: Vec<StepResult> = all
+        .into_iter()
+        .filter(|s| chosen.contains(&s.function.as_str()))
+        .map(|step| {
+            let outcome = match outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
+                Some(Outcome::Passed) => StepOutcome::Passed,
+                Some(Outcome::Failed(m)) => StepOutcome::Failed(m.clone()),
+                Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
+                None => StepOutcome::Unfinished(describe_exit_of(&run)),
+            };
+            let figures = figures
+                .iter()
+                .find(|(n, _)| step.matches(n))
+                .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
+                .unwrap_or_default();
+            StepResult { step, outcome, figures, seeded: true, sweep: None, traces: Vec::new() }
+        })
+        .collect();
+    for result in results.iter_mut() {
+        result.traces = traces_of(&traces, &result.step.function);
+        mark_failure(result);
     }
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
 }
@@ -382,14 +523,30 @@ fn run_binary(
     scratch: &Scratch,
     seed: Option<u64>,
 ) -> Result<Run, CheckError> {
+    let seed = seed.map(|s| s.to_string());
+    let env: Vec<(&str, std::ffi::OsString)> = seed.iter().map(|s| ("VERIFY_SEED", s.into())).collect();
+    run_binary_env(binary, dir, filter, limit, scratch, &env)
+}
+
+/// [`run_binary`] with extra environment: `VERIFY_SEED` (the seeded simulations
+/// read their seed from it, see kit::seed) and `VERIFY_TRACE` (they record
+/// themselves into that folder, see kit::trace). Neither leaks in from the learner's
+/// shell: only what the runner passes counts.
+fn run_binary_env(
+    binary: &PathBuf,
+    dir: &PathBuf,
+    filter: &[&str],
+    limit: Option<Duration>,
+    scratch: &Scratch,
+    env: &[(&str, std::ffi::OsString)],
+) -> Result<Run, CheckError> {
     let log = scratch.next_log();
     let mut command = Command::new(binary);
     command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
-    // The seeded simulations read their seed from here (kit::seed).
-    match seed {
-        Some(seed) => command.env("VERIFY_SEED", seed.to_string()),
-        None => command.env_remove("VERIFY_SEED"),
-    };
+    command.env_remove("VERIFY_SEED").env_remove("VERIFY_TRACE");
+    for (key, value) in env {
+        command.env(key, value);
+    }
     // The verdicts go to a file only libtest writes; the successes' output is shown
     // too, so a passing measuring step can show its figures.
     command.arg("--logfile").arg(&log).arg("--show-output");

@@ -59,6 +59,8 @@ enum Command {
     Setup(cmd::setup::Args),
     /// Show the reference solution (once the exercise is done, or with --force).
     Solution(cmd::solution::Args),
+    /// Record a run of an exercise's simulated steps as space-time diagrams (HTML).
+    Trace(cmd::trace::Args),
     /// Share your progress with the instructor's room (opt-in; name and steps only).
     Share(cmd::share::Args),
     /// The instructor's live view of the room: a terminal table and a web page.
@@ -104,6 +106,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Restore(args)) => cmd::restore::run(&app, args),
         Some(Command::Setup(args)) => cmd::setup::run(&app, args),
         Some(Command::Solution(args)) => cmd::solution::run(&app, args),
+        Some(Command::Trace(args)) => cmd::trace::run(&app, args),
         Some(Command::Share(args)) => cmd::share::run(&app, args),
         Some(Command::Room(args)) => cmd::room::run(&app, args),
         Some(Command::Pack(args)) => cmd::pack::run(&app, args),

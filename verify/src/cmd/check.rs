@@ -71,6 +71,7 @@ fn to_json(exercise: &Exercise, report: &Report) -> serde_json::Value {
                     "figures": r.figures,
                     "seeded": r.seeded,
                     "sweep": r.sweep,
+                    "traces": r.traces,
                 })
             }).collect::<Vec<_>>(),
         }),
@@ -187,6 +188,9 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                         }
                         first_failure = false;
                     }
+                }
+                for file in &result.traces {
+                    println!("      {} {}", style::dim("picture of the run:"), app.rel(file));
                 }
                 if let Some(sweep) = &result.sweep {
                     let tally = format!("{} of {} seeds pass", sweep.passed, sweep.runs);

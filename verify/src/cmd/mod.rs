@@ -11,4 +11,5 @@ pub mod room;
 pub mod setup;
 pub mod share;
 pub mod solution;
+pub mod trace;
 pub mod watch;
