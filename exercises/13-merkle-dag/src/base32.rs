@@ -4,15 +4,18 @@
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-/// Encodes `bytes`.
+/// Encodes `bytes`: eight characters per five bytes, the last group padded with zero
+/// bits, no `=` padding.
 pub fn encode(bytes: &[u8]) -> String {
-    // TODO (step 2): a bit buffer: emit the top 5 bits whenever there are 5; pad the last group with zeros
+    // TODO (step 2)
     todo!()
 }
 
-/// Decodes lower-case, unpadded base32. `None` for a character outside the alphabet,
-/// or a length no byte string encodes to.
+/// Decodes lower-case, unpadded base32: the inverse of [`encode`]. `None` for a
+/// character outside the alphabet (upper case included), a length no byte string
+/// encodes to, or padding bits that are not zero: each byte string has exactly one
+/// text form.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    // TODO (step 2): the mirror; None for a character outside ALPHABET or leftover bits that are not zero (or 5 or more)
+    // TODO (step 2)
     todo!()
 }

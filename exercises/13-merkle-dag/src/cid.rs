@@ -68,7 +68,7 @@ pub enum CidError {
 impl Cid {
     /// The CID of `data` encoded with `codec`: SHA-256 of the bytes.
     pub fn of(codec: u64, data: &[u8]) -> Cid {
-        // TODO (step 3): SHA-256 of data
+        // TODO (step 3)
         todo!()
     }
 
@@ -92,20 +92,25 @@ impl Cid {
 
     /// The binary form (see the module documentation).
     pub fn to_bytes(&self) -> Vec<u8> {
-        // TODO (step 3): varint(1), varint(codec), varint(SHA2_256), varint(32), digest
+        // TODO (step 3)
         todo!()
     }
 
-    /// Reads the binary form, exactly: nothing may be left over.
+    /// Reads the binary form, exactly: nothing may be left over. The fields are checked
+    /// in order, and the first that is wrong gives the error: a varint that does not
+    /// read ([`CidError::Varint`]), a version other than 1, a codec other than raw or
+    /// dag-cbor, a hash other than a 32-byte SHA-256, then a digest cut short or
+    /// followed by more bytes ([`CidError::Length`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Cid, CidError> {
-        // TODO (step 4): version, codec, hash and length, then exactly 32 bytes of digest
+        // TODO (step 4)
         todo!()
     }
 }
 
+/// The text form: `b` (base32's multibase prefix) and the binary form in base32.
 impl fmt::Display for Cid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // TODO (step 3): "b" followed by base32 of to_bytes()
+        // TODO (step 3)
         todo!()
     }
 }
@@ -117,14 +122,13 @@ impl fmt::Debug for Cid {
     }
 }
 
+/// Parses the text form: a prefix other than `b` is [`CidError::Multibase`], text that
+/// is not base32 [`CidError::Base32`], then as [`Cid::from_bytes`].
 impl FromStr for Cid {
     type Err = CidError;
 
     fn from_str(text: &str) -> Result<Cid, CidError> {
-
-        // TODO (step 4): the prefix must be 'b'; then base32, then from_bytes
-
+        // TODO (step 4)
         todo!()
-
     }
 }

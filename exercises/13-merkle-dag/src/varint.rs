@@ -14,14 +14,19 @@ pub enum VarintError {
     Invalid,
 }
 
-/// The varint encoding of `value`.
+/// The varint encoding of `value`: the shortest one, so that equal numbers always give
+/// equal bytes (and equal hashes).
 pub fn encode(mut value: u64) -> Vec<u8> {
-    // TODO (step 1): seven bits at a time, low group first, high bit on all but the last byte
+    // TODO (step 1)
     todo!()
 }
 
-/// Reads a varint from the start of `bytes`: the value and how many bytes it took.
+/// Reads a varint from the start of `bytes`: the value and how many bytes it took
+/// (what follows is not read). [`VarintError::Truncated`] if the bytes end inside it;
+/// [`VarintError::Invalid`] if it runs past 9 bytes or is not the shortest encoding of
+/// its value, since a second spelling of one number would be a second CID for the
+/// same content.
 pub fn decode(bytes: &[u8]) -> Result<(u64, usize), VarintError> {
-    // TODO (step 1): refuse a varint cut short, over 9 bytes, or not minimal (a final 00 after other bytes)
+    // TODO (step 1)
     todo!()
 }

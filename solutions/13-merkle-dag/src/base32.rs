@@ -4,7 +4,8 @@
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-/// Encodes `bytes`.
+/// Encodes `bytes`: eight characters per five bytes, the last group padded with zero
+/// bits, no `=` padding.
 pub fn encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
     let (mut buffer, mut bits) = (0u32, 0u32);
@@ -22,8 +23,10 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes lower-case, unpadded base32. `None` for a character outside the alphabet,
-/// or a length no byte string encodes to.
+/// Decodes lower-case, unpadded base32: the inverse of [`encode`]. `None` for a
+/// character outside the alphabet (upper case included), a length no byte string
+/// encodes to, or padding bits that are not zero: each byte string has exactly one
+/// text form.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 5 / 8);
     let (mut buffer, mut bits) = (0u32, 0u32);

@@ -96,7 +96,11 @@ impl Cid {
         bytes
     }
 
-    /// Reads the binary form, exactly: nothing may be left over.
+    /// Reads the binary form, exactly: nothing may be left over. The fields are checked
+    /// in order, and the first that is wrong gives the error: a varint that does not
+    /// read ([`CidError::Varint`]), a version other than 1, a codec other than raw or
+    /// dag-cbor, a hash other than a 32-byte SHA-256, then a digest cut short or
+    /// followed by more bytes ([`CidError::Length`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Cid, CidError> {
         let mut at = 0;
         let mut next = || -> Result<u64, CidError> {
@@ -121,6 +125,7 @@ impl Cid {
     }
 }
 
+/// The text form: `b` (base32's multibase prefix) and the binary form in base32.
 impl fmt::Display for Cid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "b{}", base32::encode(&self.to_bytes()))
@@ -133,6 +138,8 @@ impl fmt::Debug for Cid {
     }
 }
 
+/// Parses the text form: a prefix other than `b` is [`CidError::Multibase`], text that
+/// is not base32 [`CidError::Base32`], then as [`Cid::from_bytes`].
 impl FromStr for Cid {
     type Err = CidError;
 

@@ -83,7 +83,10 @@ impl BlockStore {
     }
 }
 
-/// Chunks `data` into a balanced DAG in `store` and returns the root's CID.
+/// Chunks `data` into a balanced DAG in `store` and returns the root's CID: leaves of
+/// `chunk_size` bytes as [`RAW`] blocks (one empty leaf for empty data), grouped in
+/// order into [`DAG_CBOR`] nodes of at most `max_links` children, level by level, until
+/// one block is left. The same data and parameters give the same root everywhere.
 ///
 /// # Panics
 /// If `chunk_size` is 0 or `max_links` is under 2.
@@ -108,7 +111,10 @@ pub fn build(data: &[u8], chunk_size: usize, max_links: usize, store: &mut Block
     level[0].0
 }
 
-/// Reads the file below `root` back, checking every block against its CID.
+/// Reads the file below `root` back, leaves in order, checking every block against
+/// its CID: a block the store lacks is [`DagError::Missing`], one whose bytes do not
+/// hash to its CID (or a node that does not decode) [`DagError::Corrupt`]. Wrong data
+/// is never returned.
 pub fn read(root: &Cid, store: &BlockStore) -> Result<Vec<u8>, DagError> {
     let mut out = Vec::new();
     let mut stack = vec![*root];

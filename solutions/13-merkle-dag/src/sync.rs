@@ -24,7 +24,10 @@ pub struct SyncStats {
 }
 
 /// Copies the DAG below `root` into `local`, asking `fetch` for each block `local`
-/// lacks. `fetch` stands for the network: it may return nothing, or wrong bytes.
+/// lacks (and nothing below a block it holds), each at most once. `fetch` stands for
+/// the network: it may return nothing ([`DagError::Missing`]) or wrong bytes
+/// ([`DagError::Corrupt`]); either fails the sync, and a failed sync stores nothing.
+/// Returns what was fetched.
 pub fn sync(
     root: &Cid,
     mut fetch: impl FnMut(&Cid) -> Option<Vec<u8>>,

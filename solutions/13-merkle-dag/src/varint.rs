@@ -14,7 +14,8 @@ pub enum VarintError {
     Invalid,
 }
 
-/// The varint encoding of `value`.
+/// The varint encoding of `value`: the shortest one, so that equal numbers always give
+/// equal bytes (and equal hashes).
 pub fn encode(mut value: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(2);
     loop {
@@ -28,7 +29,11 @@ pub fn encode(mut value: u64) -> Vec<u8> {
     }
 }
 
-/// Reads a varint from the start of `bytes`: the value and how many bytes it took.
+/// Reads a varint from the start of `bytes`: the value and how many bytes it took
+/// (what follows is not read). [`VarintError::Truncated`] if the bytes end inside it;
+/// [`VarintError::Invalid`] if it runs past 9 bytes or is not the shortest encoding of
+/// its value, since a second spelling of one number would be a second CID for the
+/// same content.
 pub fn decode(bytes: &[u8]) -> Result<(u64, usize), VarintError> {
     let mut value = 0u64;
     for (i, &byte) in bytes.iter().enumerate() {
