@@ -11,6 +11,7 @@ pub struct Line {
     /// The name the author goes by. Anyone can claim any name: the author key
     /// ([`Shown::author`]) is what identifies the writer.
     pub nick: String,
+    /// What was said, at most [`crate::node::MAX_TEXT`] bytes.
     pub text: String,
     /// The author's Lamport clock when it wrote the line: larger than the clock of
     /// every line it had seen.
@@ -32,8 +33,11 @@ impl Line {
 /// A line as shown on screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shown {
+    /// The name the author claims.
     pub nick: String,
+    /// What was said.
     pub text: String,
+    /// The line's Lamport clock, the first key of the order.
     pub clock: u64,
     /// The author's public key.
     pub author: [u8; 32],

@@ -48,6 +48,7 @@ pub enum Msg {
 /// Time for a round of anti-entropy with a random peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
+    /// Run a round of anti-entropy.
     Sync,
 }
 
@@ -74,13 +75,20 @@ impl ChatNode {
         self.replica.author()
     }
 
-    /// Writes `text` as the next line: its clock is one more than any seen.
+    /// Writes `text` as the next line: its clock is one more than any seen (saturating,
+    /// so no clock can overflow). A text over [`MAX_TEXT`] bytes gets `SayError` and
+    /// changes nothing. Otherwise the line goes into this node's own log, is pushed at
+    /// once to every peer not marked bad (the push is what makes a line fast; anti-entropy
+    /// only repairs), is observed under its [`key`], and the client gets `SayOk` with the
+    /// entry's sequence number.
     fn say(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, text: String) {
         // TODO (step 2)
         // TODO (step 8)
         todo!()
     }
 
+    /// Tells `to` what this node holds: its frontier, the highest sequence number of
+    /// each author's log.
     fn send_have(&self, ctx: &mut Context<Msg, Timer>, to: NodeId) {
         // TODO (step 3)
         todo!()
@@ -119,11 +127,15 @@ impl Node for ChatNode {
         ctx.set_timer(self.interval, Timer::Sync);
     }
 
+    /// Nothing from a peer marked bad is read. `Say` and `History` come from clients
+    /// (the terminal) and are answered to them; `Have` and `Entries` from peers.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         // TODO (step 2)
         todo!()
     }
 
+    /// A round of anti-entropy: `Have` to one peer chosen at random among those not
+    /// marked bad, then the next round in `interval`.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
         // TODO (step 3)
         todo!()

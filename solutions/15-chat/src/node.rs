@@ -48,6 +48,7 @@ pub enum Msg {
 /// Time for a round of anti-entropy with a random peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timer {
+    /// Run a round of anti-entropy.
     Sync,
 }
 
@@ -74,7 +75,12 @@ impl ChatNode {
         self.replica.author()
     }
 
-    /// Writes `text` as the next line: its clock is one more than any seen.
+    /// Writes `text` as the next line: its clock is one more than any seen (saturating,
+    /// so no clock can overflow). A text over [`MAX_TEXT`] bytes gets `SayError` and
+    /// changes nothing. Otherwise the line goes into this node's own log, is pushed at
+    /// once to every peer not marked bad (the push is what makes a line fast; anti-entropy
+    /// only repairs), is observed under its [`key`], and the client gets `SayOk` with the
+    /// entry's sequence number.
     fn say(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, text: String) {
         if text.len() > MAX_TEXT {
             ctx.send(from, Msg::SayError { reason: format!("a line is at most {MAX_TEXT} bytes") });
@@ -97,6 +103,8 @@ impl ChatNode {
         }
     }
 
+    /// Tells `to` what this node holds: its frontier, the highest sequence number of
+    /// each author's log.
     fn send_have(&self, ctx: &mut Context<Msg, Timer>, to: NodeId) {
         ctx.send(to, Msg::Have { frontier: self.replica.frontier().into_iter().collect() });
     }
@@ -181,6 +189,8 @@ impl Node for ChatNode {
         ctx.set_timer(self.interval, Timer::Sync);
     }
 
+    /// Nothing from a peer marked bad is read. `Say` and `History` come from clients
+    /// (the terminal) and are answered to them; `Have` and `Entries` from peers.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         if self.bad_peers.contains(&from) {
             return;
@@ -197,6 +207,8 @@ impl Node for ChatNode {
         }
     }
 
+    /// A round of anti-entropy: `Have` to one peer chosen at random among those not
+    /// marked bad, then the next round in `interval`.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
         let peers: Vec<NodeId> = ctx.peers().iter().filter(|p| !self.bad_peers.contains(*p)).cloned().collect();
         if !peers.is_empty() {
