@@ -151,7 +151,13 @@ pub struct Stream {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let st = self.shared.lock();
-        f.debug_struct("Session").field("mode", &st.mode).field("streams", &st.streams.len()).field("ended", &st.ended).finish()
+        f.debug_struct("Session")
+            .field("mode", &st.mode)
+            .field("streams", &st.streams.len())
+            .field("pending", &st.pending.len())
+            .field("accepting", &st.accept_wakers.len())
+            .field("ended", &st.ended)
+            .finish()
     }
 }
 
@@ -283,6 +289,15 @@ impl StreamState {
         if let Some(w) = self.write_waker.take() {
             w.wake();
         }
+    }
+}
+
+/// Adds a waker to a list, once: a task that polls again (a `select!` loop that makes a
+/// new future each time round) must not grow the list. The data pointer names the task:
+/// `will_wake` alone misses tokio's borrowed and owned wakers of one task.
+fn remember(wakers: &mut Vec<Waker>, waker: &Waker) {
+    if !wakers.iter().any(|w| w.will_wake(waker) || w.data() == waker.data()) {
+        wakers.push(waker.clone());
     }
 }
 

@@ -151,7 +151,13 @@ pub struct Stream {
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let st = self.shared.lock();
-        f.debug_struct("Session").field("mode", &st.mode).field("streams", &st.streams.len()).field("ended", &st.ended).finish()
+        f.debug_struct("Session")
+            .field("mode", &st.mode)
+            .field("streams", &st.streams.len())
+            .field("pending", &st.pending.len())
+            .field("accepting", &st.accept_wakers.len())
+            .field("ended", &st.ended)
+            .finish()
     }
 }
 
@@ -283,6 +289,15 @@ impl StreamState {
         if let Some(w) = self.write_waker.take() {
             w.wake();
         }
+    }
+}
+
+/// Adds a waker to a list, once: a task that polls again (a `select!` loop that makes a
+/// new future each time round) must not grow the list. The data pointer names the task:
+/// `will_wake` alone misses tokio's borrowed and owned wakers of one task.
+fn remember(wakers: &mut Vec<Waker>, waker: &Waker) {
+    if !wakers.iter().any(|w| w.will_wake(waker) || w.data() == waker.data()) {
+        wakers.push(waker.clone());
     }
 }
 
@@ -564,7 +579,7 @@ impl Session {
             if st.ended.is_some() {
                 return Poll::Ready(None);
             }
-            st.accept_wakers.push(cx.waker().clone());
+            remember(&mut st.accept_wakers, cx.waker());
             Poll::Pending
         })
         .await
@@ -905,7 +920,7 @@ impl AsyncWrite for Stream {
             return Poll::Pending;
         }
         if queue_full {
-            st.write_wakers.push(cx.waker().clone());
+            remember(&mut st.write_wakers, cx.waker());
             return Poll::Pending;
         }
         let n = buf.len().min(s.send_window as usize).min(MAX_DATA_FRAME);

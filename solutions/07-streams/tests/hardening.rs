@@ -1,6 +1,7 @@
 //! The reference yamux under input no honest peer sends, beyond what the exercise's
 //! steps check: mutated and random frames (no panic in any task, the session always
-//! ends or answers), and frames for streams it has forgotten.
+//! ends or answers), frames for streams it has forgotten, and an application that polls
+//! without end.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -118,4 +119,20 @@ async fn data_for_a_forgotten_stream_is_answered_with_rst_and_the_session_goes_o
     assert_eq!(resets, 2, "one RST when the stream was dropped, one for the late data: {seen:?}");
     assert_eq!(seen.last().map(|h| (h.flags, h.length)), Some((Flags::ACK, 9)));
     assert!(session.ended().is_none());
+}
+
+#[tokio::test]
+async fn a_select_loop_polling_accept_does_not_grow_the_session() {
+    // Ten thousand accept futures made and dropped by one task, as a select! loop does.
+    let (_peer, ours) = duplex(1 << 16);
+    let session = Session::server(ours);
+    for _ in 0..10_000 {
+        tokio::select! {
+            biased;
+            _ = session.accept_stream() => panic!("nobody opened a stream"),
+            _ = std::future::ready(()) => {}
+        }
+    }
+    let debug = format!("{session:?}");
+    assert!(debug.contains("accepting: 1,"), "one task waits, so one waker is kept: {debug}");
 }
