@@ -110,6 +110,26 @@ fn step_5_dag_cbor_node() {
         let result = std::panic::catch_unwind(|| node::decode(&bytes));
         assert!(matches!(result, Ok(Err(_))), "decode must refuse {what} ({hex}) with an error, not {result:?}");
     }
+    // Every prefix of a valid node, and every one-byte change to it, decodes without a
+    // panic, and whatever still decodes is the canonical encoding of what it decodes to.
+    for cut in 0..big.len() {
+        let result = std::panic::catch_unwind(|| node::decode(&big[..cut]));
+        assert!(matches!(result, Ok(Err(_))), "decode of the first {cut} bytes of a node must be an error, not {result:?}");
+    }
+    for at in 0..big.len() {
+        for value in [0x00, 0x17, 0x18, 0x1b, 0x1f, 0x3b, 0x5b, 0x7b, 0x9b, 0xdb, 0xff] {
+            let mut changed = big.clone();
+            changed[at] = value;
+            let result = std::panic::catch_unwind(|| node::decode(&changed));
+            match result {
+                Ok(Ok((links, size))) => {
+                    assert_eq!(reference::node::encode(&links.iter().map(|c| c.to_string().parse().unwrap()).collect::<Vec<_>>(), size), changed, "byte {at} set to {value:02x} decodes, but not from its canonical encoding")
+                }
+                Ok(Err(_)) => {}
+                Err(_) => panic!("decode panicked with byte {at} of a valid node set to {value:02x}"),
+            }
+        }
+    }
 }
 
 proptest! {
