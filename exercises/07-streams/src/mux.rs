@@ -156,6 +156,7 @@ impl std::fmt::Debug for Session {
             .field("streams", &st.streams.len())
             .field("pending", &st.pending.len())
             .field("accepting", &st.accept_wakers.len())
+            .field("pings", &st.pings.len())
             .field("ended", &st.ended)
             .finish()
     }
@@ -469,7 +470,9 @@ impl Session {
     }
 
     /// Sends a Ping and waits for its answer (an ACK with the same opaque value): the
-    /// round-trip time over the session. Fails if the session ends first.
+    /// round-trip time over the session. Fails if the session ends first. A ping given
+    /// up on (its future dropped, say by a timeout) is forgotten, so a peer that never
+    /// answers costs nothing that grows.
     pub async fn ping(&self) -> Result<Duration, MuxError> {
         // TODO (step 8): a fresh opaque value, remembered until its ACK comes back
         todo!()

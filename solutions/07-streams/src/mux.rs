@@ -156,6 +156,7 @@ impl std::fmt::Debug for Session {
             .field("streams", &st.streams.len())
             .field("pending", &st.pending.len())
             .field("accepting", &st.accept_wakers.len())
+            .field("pings", &st.pings.len())
             .field("ended", &st.ended)
             .finish()
     }
@@ -586,7 +587,9 @@ impl Session {
     }
 
     /// Sends a Ping and waits for its answer (an ACK with the same opaque value): the
-    /// round-trip time over the session. Fails if the session ends first.
+    /// round-trip time over the session. Fails if the session ends first. A ping given
+    /// up on (its future dropped, say by a timeout) is forgotten, so a peer that never
+    /// answers costs nothing that grows.
     pub async fn ping(&self) -> Result<Duration, MuxError> {
         let (answer, answered) = oneshot::channel();
         {
@@ -594,6 +597,8 @@ impl Session {
             if let Some(why) = &st.ended {
                 return Err(why.clone());
             }
+            // Forget pings whose callers gave up waiting (a timeout dropped them).
+            st.pings.retain(|_, waiting| !waiting.is_closed());
             let opaque = st.next_ping;
             st.next_ping = st.next_ping.wrapping_add(1);
             st.pings.insert(opaque, answer);

@@ -136,3 +136,19 @@ async fn a_select_loop_polling_accept_does_not_grow_the_session() {
     let debug = format!("{session:?}");
     assert!(debug.contains("accepting: 1,"), "one task waits, so one waker is kept: {debug}");
 }
+
+#[tokio::test]
+async fn pings_a_peer_never_answers_are_forgotten() {
+    // The peer reads everything and answers nothing.
+    let (mut peer, ours) = duplex(1 << 16);
+    tokio::spawn(async move {
+        let mut sink = vec![0u8; 4096];
+        while peer.read(&mut sink).await.is_ok_and(|n| n > 0) {}
+    });
+    let session = Session::client(ours);
+    for _ in 0..200 {
+        assert!(timeout(Duration::from_millis(1), session.ping()).await.is_err(), "nobody answers");
+    }
+    let debug = format!("{session:?}");
+    assert!(debug.contains("pings: 1,") || debug.contains("pings: 0,"), "200 abandoned pings: {debug}");
+}
