@@ -71,10 +71,11 @@ const MAX_DATA_FRAME: usize = 64 * 1024;
 /// each stream queues; this bounds the sum over all of them.
 const MAX_QUEUED_BYTES: usize = 1024 * 1024;
 
-/// Control frames (answers to pings, refusals, window updates) queued beyond which the
-/// reader stops reading: 1,024. A peer that sends pings or SYNs without reading the
-/// answers is then slowed down by TCP instead of filling this side's memory.
-const MAX_QUEUED_CONTROL: usize = 1024;
+/// Answers (pongs, refusals with RST, resets) queued beyond which the reader stops
+/// reading: 1,024. A peer that sends pings or SYNs without reading the answers is then
+/// slowed down by TCP instead of filling this side's memory. Window updates do not
+/// count: they come from this side's readers, at most two per window per stream.
+const MAX_QUEUED_ANSWERS: usize = 1024;
 
 /// How long an ended session keeps trying to deliver its last frames (its GoAway) to a
 /// peer that does not read them: 5 s. Without a bound, such a peer would keep the
@@ -157,6 +158,7 @@ impl std::fmt::Debug for Session {
             .field("pending", &st.pending.len())
             .field("accepting", &st.accept_wakers.len())
             .field("pings", &st.pings.len())
+            .field("queued_bytes", &st.out.len())
             .field("ended", &st.ended)
             .finish()
     }
@@ -195,8 +197,8 @@ struct State {
     /// encodes them there). One buffer, reused, rather than one allocation per frame.
     out: Vec<u8>,
     out_headers: Vec<(usize, Header)>,
-    /// Control frames (without a body) in `out`.
-    out_control: usize,
+    /// Pings, GoAways and resets in `out`: the frames a flood from the peer makes.
+    out_answers: usize,
     /// Streams waiting for room in `out`.
     write_wakers: Vec<Waker>,
     /// Pings sent and not yet answered, by opaque value.
@@ -313,8 +315,8 @@ impl Shared {
 impl State {
     /// Queues one frame for the writer.
     fn queue(&mut self, header: Header, body: &[u8]) {
-        if body.is_empty() {
-            self.out_control += 1;
+        if matches!(header.kind, FrameType::Ping | FrameType::GoAway) || header.flags.contains(Flags::RST) {
+            self.out_answers += 1;
         }
         let at = self.out.len();
         self.out.resize(at + HEADER_LEN, 0);
@@ -518,7 +520,7 @@ impl Session {
                 acceptor: true,
                 out: Vec::new(),
                 out_headers: Vec::new(),
-                out_control: 0,
+                out_answers: 0,
                 write_wakers: Vec::new(),
                 pings: HashMap::new(),
                 next_ping: 0,
@@ -672,7 +674,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
             let mut st = shared.lock();
             std::mem::swap(&mut st.out, &mut batch);
             std::mem::swap(&mut st.out_headers, &mut headers);
-            st.out_control = 0;
+            st.out_answers = 0;
             for w in st.write_wakers.drain(..) {
                 w.wake();
             }
@@ -769,7 +771,7 @@ async fn read_loop<R: AsyncRead + Unpin>(shared: Arc<Shared>, read: R) {
             let space = shared.space.notified();
             {
                 let st = shared.lock();
-                if st.out_control < MAX_QUEUED_CONTROL || st.ended.is_some() {
+                if st.out_answers < MAX_QUEUED_ANSWERS || st.ended.is_some() {
                     break;
                 }
             }

@@ -152,3 +152,39 @@ async fn pings_a_peer_never_answers_are_forgotten() {
     let debug = format!("{session:?}");
     assert!(debug.contains("pings: 1,") || debug.contains("pings: 0,"), "200 abandoned pings: {debug}");
 }
+
+#[tokio::test]
+async fn a_peer_that_pings_without_reading_is_no_longer_read() {
+    // A 4 KiB pipe each way: nothing is buffered out of sight.
+    let (peer, ours) = duplex(4096);
+    let session = Session::server(ours);
+    let (mut peer_read, mut peer_write) = tokio::io::split(peer);
+    const PINGS: u32 = 200_000;
+    let flood = tokio::spawn(async move {
+        let mut batch = Vec::new();
+        for i in 0..PINGS {
+            batch.extend_from_slice(&h(FrameType::Ping, Flags::SYN, 0, i));
+        }
+        peer_write.write_all(&batch).await.unwrap();
+        peer_write
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!flood.is_finished(), "2.4 MB of pings went in while nobody read the answers");
+    let debug = format!("{session:?}");
+    let queued: usize = debug.split("queued_bytes: ").nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(queued <= 12 * 1100, "{queued} bytes of answers queued while the peer read none (at most about 1,024 answers)");
+    // Once the peer reads, every ping is answered, in order.
+    let mut next = 0u32;
+    timeout(WAIT, async {
+        while next < PINGS {
+            let mut head = [0u8; 12];
+            peer_read.read_exact(&mut head).await.unwrap();
+            let pong = Header::decode(&head).unwrap();
+            assert_eq!((pong.kind, pong.flags, pong.length), (FrameType::Ping, Flags::ACK, next));
+            next += 1;
+        }
+    })
+    .await
+    .expect("every ping answered once the peer reads");
+    timeout(WAIT, flood).await.unwrap().unwrap();
+}
