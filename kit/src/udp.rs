@@ -22,8 +22,6 @@
 //! dropped, and the node itself decides what to do with bytes it cannot parse: a
 //! stranger's garbage cannot crash the driver.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 
 use tokio::net::UdpSocket;
@@ -31,7 +29,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::node::{Context, Node, NodeId};
-use crate::sim::Scheduled;
+use crate::sim::{Deadlines, sleep_until};
 
 /// The longest datagram sent or received: 2,048 bytes. Datagram protocols keep their
 /// packets under a path's MTU (1,472 bytes of UDP payload on Ethernet; BEP 5's
@@ -137,8 +135,7 @@ where
         socket,
         ctx: Context::new(node_id(addr), config.peers.into_iter().map(node_id).collect(), config.seed),
         started: Instant::now(),
-        timers: BinaryHeap::new(),
-        next_seq: 0,
+        timers: Deadlines::new(),
         answers: answers_tx,
     };
     let task = tokio::spawn(driver.run(requests_rx, stopped));
@@ -153,9 +150,7 @@ struct Driver<N: Node> {
     /// When the node started: [`Context::now`] is measured from here.
     started: Instant,
     /// Every timer set and not yet fired, earliest first (times since `started`).
-    timers: BinaryHeap<Reverse<Scheduled<N::Timer>>>,
-    /// Breaks ties between timers due at the same time: the first set fires first.
-    next_seq: u64,
+    timers: Deadlines<N::Timer>,
     /// Messages for the local client.
     answers: mpsc::Sender<(NodeId, N::Message)>,
 }
@@ -173,7 +168,7 @@ where
         self.node.on_start(&mut self.ctx);
         self.flush().await;
         loop {
-            let next_timer = self.timers.peek().map(|Reverse(t)| self.started + t.at);
+            let next_timer = self.timers.next();
             tokio::select! {
                 _ = &mut stopped => return,
                 received = self.socket.recv_from(&mut buf) => match received {
@@ -192,14 +187,13 @@ where
                     self.ctx.set_now(self.started.elapsed());
                     self.node.on_message(&mut self.ctx, from, message);
                 }
-                _ = sleep_until(next_timer) => {
+                _ = sleep_until(self.started, next_timer) => {
                     let now = self.started.elapsed();
                     self.ctx.set_now(now);
                     // Fire everything due, in order; timers they set join the heap.
-                    while self.timers.peek().is_some_and(|Reverse(t)| t.at <= now) {
-                        let Some(Reverse(due)) = self.timers.pop() else { break };
-                        self.node.on_timer(&mut self.ctx, due.event);
-                        self.schedule();
+                    while let Some(timer) = self.timers.pop_due(now) {
+                        self.node.on_timer(&mut self.ctx, timer);
+                        self.flush().await;
                     }
                 }
             }
@@ -207,20 +201,14 @@ where
         }
     }
 
-    /// Moves the timers the last callback set into the heap.
-    fn schedule(&mut self) {
-        let now = self.ctx.now();
-        for (after, timer) in self.ctx.take_timers() {
-            self.next_seq += 1;
-            self.timers.push(Reverse(Scheduled { at: now.saturating_add(after), seq: self.next_seq, event: timer }));
-        }
-    }
-
-    /// Carries out what the last callback asked for: timers, then messages.
+    /// Carries out what the last callback asked for ([`Context::drain`]): its timers
+    /// join the heap, its messages leave. (Observed keys mean nothing over sockets.)
     async fn flush(&mut self) {
-        self.ctx.take_observed();
-        self.schedule();
-        for (to, message) in self.ctx.take_sent() {
+        let requests = self.ctx.drain();
+        for (at, timer) in requests.timers {
+            self.timers.push(at, timer);
+        }
+        for (to, message) in requests.messages {
             match socket_addr(&to) {
                 Some(addr) => match message.into_datagram() {
                     Ok(bytes) if bytes.len() > MAX_DATAGRAM => {
@@ -234,21 +222,12 @@ where
                     Err(message) => eprintln!("{}: {message:?} is not a datagram; not sent to {to}", self.ctx.me()),
                 },
                 None => {
-                    if let Err(e) = self.answers.try_send((to.clone(), message)) {
-                        if matches!(e, mpsc::error::TrySendError::Full(_)) {
-                            eprintln!("{}: {CLIENT_QUEUE} unread messages for {to}; dropping one", self.ctx.me());
-                        }
+                    // A closed channel is a handle dropped: nobody to tell.
+                    if let Err(mpsc::error::TrySendError::Full(_)) = self.answers.try_send((to.clone(), message)) {
+                        eprintln!("{}: {CLIENT_QUEUE} unread messages for {to}; dropping one", self.ctx.me());
                     }
                 }
             }
         }
-    }
-}
-
-/// Sleeps until `deadline`, or forever when there is none.
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
