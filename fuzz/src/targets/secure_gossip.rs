@@ -1,0 +1,108 @@
+//! Secure gossip (solutions/10-secure-gossip): envelopes as the TCP driver reads them
+//! (`kit::net::Envelope` JSON), checked and delivered to a node; then the same message
+//! with every envelope of the fuzzer's author re-signed, so that sequence numbers and
+//! payloads behind the signature reach the replay guard.
+
+use std::time::Duration;
+
+use kit::net::Envelope as Wire;
+use kit::{Context, Node, NodeId};
+use secure_gossip_solution::identity::Keypair;
+use secure_gossip_solution::{Envelope, Msg, SecureNode, Timer};
+
+use crate::harness::{MAX_ALLOC, Target};
+
+pub fn targets() -> Vec<Target> {
+    vec![Target {
+        name: "envelope",
+        about: "secure-gossip: a JSON wire message into Envelope::verify and a SecureNode, as sent and re-signed",
+        seeds,
+        start: || Box::new(|input| one(input)),
+        max_len: 8192,
+        max_alloc: MAX_ALLOC,
+    }]
+}
+
+fn author() -> Keypair {
+    Keypair::from_secret_bytes([7; 32])
+}
+
+fn wire(body: Msg) -> Vec<u8> {
+    serde_json::to_vec(&Wire {
+        src: NodeId::node(1),
+        dest: NodeId::node(0),
+        body,
+    })
+    .expect("a seed serializes")
+}
+
+fn seeds() -> Vec<Vec<u8>> {
+    let key = author();
+    let envelopes: Vec<Envelope> = (1..=3)
+        .map(|seq| Envelope::sign(&key, seq, format!("line {seq}").as_bytes()))
+        .collect();
+    vec![
+        wire(Msg::Gossip {
+            envelopes: envelopes.clone(),
+        }),
+        wire(Msg::Gossip {
+            envelopes: vec![envelopes[2].clone(), envelopes[0].clone()],
+        }),
+        wire(Msg::Gossip {
+            envelopes: vec![Envelope::sign(&key, u64::MAX - 1, b"late")],
+        }),
+        wire(Msg::Publish {
+            text: "hello".into(),
+        }),
+        wire(Msg::Read),
+    ]
+}
+
+fn deliver(node: &mut SecureNode, ctx: &mut Context<Msg, Timer>, from: NodeId, body: Msg) {
+    node.on_message(ctx, from, body);
+    let _ = ctx.take_sent();
+}
+
+fn one(input: &[u8]) -> bool {
+    let Ok(message) = serde_json::from_slice::<Wire<Msg>>(input) else {
+        return false;
+    };
+    let key = author();
+    let mut node = SecureNode::new(Keypair::from_secret_bytes([9; 32]));
+    let mut ctx = Context::new(NodeId::node(0), vec![NodeId::node(1), NodeId::node(2)], 3);
+    ctx.set_now(Duration::from_secs(10));
+    node.on_start(&mut ctx);
+    if let Msg::Gossip { envelopes } = &message.body {
+        for e in envelopes {
+            let _ = e.verify();
+            let _ = e.id();
+        }
+    }
+    let resigned = match &message.body {
+        Msg::Gossip { envelopes } => Some(Msg::Gossip {
+            envelopes: envelopes
+                .iter()
+                .map(|e| {
+                    if e.author == key.public().to_bytes() {
+                        Envelope::sign(&key, e.seq, &e.payload)
+                    } else {
+                        e.clone()
+                    }
+                })
+                .collect(),
+        }),
+        _ => None,
+    };
+    deliver(&mut node, &mut ctx, message.src.clone(), message.body);
+    if let Some(body) = resigned {
+        ctx.set_now(Duration::from_secs(11));
+        deliver(&mut node, &mut ctx, NodeId::node(2), body);
+    }
+    node.on_message(&mut ctx, NodeId::client(1), Msg::Read);
+    let replies = ctx.take_sent();
+    assert!(
+        matches!(replies.last(), Some((_, Msg::ReadOk { .. }))),
+        "a Read is answered: {replies:?}"
+    );
+    true
+}
