@@ -53,7 +53,9 @@ pub enum Msg {
     Closest { target: Id, nodes: Vec<Id>, rounds: u32, queries: u32 },
     /// Client → node: announce this node as a peer for `info_hash` on `port`.
     Announce { info_hash: Id, port: u16 },
-    /// Node → client: done; `stored` nodes accepted the announcement.
+    /// Node → client: done, once every node announced to has answered or timed out;
+    /// `stored` nodes accepted the announcement (this node included, if it is among
+    /// the k closest and stores it itself).
     Announced { info_hash: Id, stored: usize },
     /// Client → node: find the peers of `info_hash`.
     GetPeers { info_hash: Id },
@@ -134,7 +136,8 @@ enum Purpose {
     Check,
     /// Pinging a node that queried us: it enters the table only if it answers.
     Verify,
-    Announce,
+    /// An announce_peer of the announce with this number.
+    Announce(u32),
 }
 
 #[derive(Clone, Debug)]
@@ -152,6 +155,17 @@ enum Goal {
     FindClosest { client: NodeId },
     Announce { client: NodeId, port: u16 },
     GetPeers { client: NodeId },
+}
+
+/// An announce waiting for the answers of the nodes it went to.
+#[derive(Clone, Debug)]
+struct Announcing {
+    client: NodeId,
+    info_hash: Id,
+    /// announce_peer queries neither answered nor timed out yet.
+    waiting: usize,
+    /// Nodes that accepted it so far.
+    stored: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +190,8 @@ pub struct DhtNode {
     verifying: HashSet<Id>,
     tasks: HashMap<u32, Task>,
     next_task: u32,
+    /// Announces waiting for their answers, by task number.
+    announcing: HashMap<u32, Announcing>,
     /// For each full bucket whose oldest contact is being pinged: that contact and
     /// the newcomer waiting for its place.
     evictions: HashMap<usize, (Contact, Contact)>,
@@ -198,6 +214,7 @@ impl DhtNode {
             verifying: HashSet::new(),
             tasks: HashMap::new(),
             next_task: 0,
+            announcing: HashMap::new(),
             evictions: HashMap::new(),
             peers: HashMap::new(),
             secrets: [[0; 16]; 2],
@@ -308,7 +325,7 @@ impl DhtNode {
         let Some(task) = self.tasks.get_mut(&task_id) else { return };
         if task.lookup.is_done() {
             let task = self.tasks.remove(&task_id).expect("present");
-            self.finish(ctx, task);
+            self.finish(ctx, task_id, task);
             return;
         }
         let target = task.lookup.target();
@@ -323,7 +340,7 @@ impl DhtNode {
         }
     }
 
-    fn finish(&mut self, ctx: &mut Context<Msg, Timer>, task: Task) {
+    fn finish(&mut self, ctx: &mut Context<Msg, Timer>, task_id: u32, task: Task) {
         let target = task.lookup.target();
         let closest = task.lookup.closest();
         match task.goal {
@@ -348,22 +365,27 @@ impl DhtNode {
                 ctx.send(client, Msg::Closest { target, nodes, rounds, queries });
             }
             Goal::Announce { client, port } => {
-                let mut stored = 0;
+                let mut waiting = 0;
                 for contact in &closest {
                     if let Some(token) = task.tokens.get(&contact.id) {
                         let query = Query::AnnouncePeer { id: self.id, info_hash: target, port, token: token.clone(), implied_port: false };
-                        self.query(ctx, peer_at(ctx.me(), &contact.addr), Some(contact.id), query, Purpose::Announce);
-                        stored += 1;
+                        self.query(ctx, peer_at(ctx.me(), &contact.addr), Some(contact.id), query, Purpose::Announce(task_id));
+                        waiting += 1;
                     }
                 }
                 // This node stores too if it is itself among the k closest.
+                let mut stored = 0;
                 let mine = self.id.distance(&target);
                 if closest.len() < K || closest.last().is_some_and(|c| c.id.distance(&target) > mine) {
                     let own = addr_of(ctx.me());
                     self.store(target, SocketAddrV4::new(*own.ip(), port));
                     stored += 1;
                 }
-                ctx.send(client, Msg::Announced { info_hash: target, stored });
+                if waiting == 0 {
+                    ctx.send(client, Msg::Announced { info_hash: target, stored });
+                } else {
+                    self.announcing.insert(task_id, Announcing { client, info_hash: target, waiting, stored });
+                }
             }
             Goal::GetPeers { client } => {
                 let mut peers = task.values;
@@ -393,7 +415,20 @@ impl DhtNode {
             Purpose::Verify => {
                 self.verifying.remove(&response.id);
             }
-            Purpose::Check | Purpose::Announce => {}
+            Purpose::Announce(task_id) => self.announce_answered(ctx, task_id, true),
+            Purpose::Check => {}
+        }
+    }
+
+    /// One announce_peer of announce `task_id` was accepted, or failed. The client
+    /// hears once the last has.
+    fn announce_answered(&mut self, ctx: &mut Context<Msg, Timer>, task_id: u32, accepted: bool) {
+        let Some(announce) = self.announcing.get_mut(&task_id) else { return };
+        announce.waiting = announce.waiting.saturating_sub(1);
+        announce.stored += usize::from(accepted);
+        if announce.waiting == 0 {
+            let announce = self.announcing.remove(&task_id).expect("present");
+            ctx.send(announce.client, Msg::Announced { info_hash: announce.info_hash, stored: announce.stored });
         }
     }
 
@@ -448,7 +483,7 @@ impl DhtNode {
                     self.verifying.remove(&id);
                 }
             }
-            Purpose::Announce => {}
+            Purpose::Announce(task_id) => self.announce_answered(ctx, task_id, false),
         }
     }
 
