@@ -5,8 +5,9 @@ For every page of book/SUMMARY.md:
   - Chromium opens it with no console messages (no script errors, no failed loads);
   - every internal link points to a page (and anchor) that exists;
   - every image and inline diagram is there;
-and the search index finds a few terms every reader will look for. Screenshots of some
-pages go to target/book-screenshots/ for people to look at.
+and the search index finds a few terms every reader will look for; then the book is
+printed to book-html/p2p-handbook.pdf and the PDF checked (.ci/book_pdf.py). Screenshots
+of some pages, and of PDF pages, go to target/book-screenshots/ for people to look at.
 
 Usage: .ci/book-check.py [BOOK_HTML_DIR]   (default: book-html). Exits 1 on any problem.
 """
@@ -71,6 +72,11 @@ def main():
     problems = []
     parsed = {}
     os.makedirs(SHOTS, exist_ok=True)
+    # The book as a PDF beside the online book (so the Pages workflow publishes it, and
+    # the pages' links to it resolve), printed from print.html and opened again.
+    import book_pdf  # .ci/book_pdf.py
+    pdf, titles, _ = book_pdf.make(OUT)
+    problems += book_pdf.check(pdf, titles, SHOTS)
     for rel in pages():
         path = os.path.join(OUT, rel)
         if not os.path.exists(path):

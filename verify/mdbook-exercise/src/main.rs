@@ -17,6 +17,8 @@ use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use verify::{Exercise, Workspace, steps};
 
+mod schedule;
+
 struct ExerciseBox;
 
 impl Preprocessor for ExerciseBox {
@@ -26,12 +28,15 @@ impl Preprocessor for ExerciseBox {
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> mdbook_preprocessor::errors::Result<Book> {
         let ws = Workspace::discover(&ctx.root, Some(&ctx.root))?;
+        // `{{#schedule NAME}}` (see schedule.rs) needs every page's reading time first.
+        let schedules = schedule::Schedules::load(&ctx.root, &ws, &book)?;
         let mut error = None;
         book.for_each_chapter_mut(|chapter| {
             if error.is_some() {
                 return;
             }
-            match expand(&ws, &chapter.content) {
+            let path = chapter.source_path.as_ref().map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+            match schedule::expand(&schedules, &path, &chapter.content).and_then(|content| expand(&ws, &content)) {
                 Ok(content) => chapter.content = content,
                 Err(e) => {
                     let page = chapter.source_path.as_ref().map(|p| p.display().to_string()).unwrap_or_default();

@@ -55,8 +55,8 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(dir.join(".cargo")).with_context(|| format!("cannot create {}", dir.display()))?;
     let dir = dir.canonicalize()?;
-    if dir.starts_with(&app.ws.root) {
-        bail!("put the kit outside the handbook's folder (cargo would read its config for the handbook itself)");
+    if app.ws.root.starts_with(&dir) {
+        bail!("the kit must not contain this handbook: its cargo config would turn this clone offline too");
     }
 
     println!("{}", style::bold("1/3 Copying the source of every crate in Cargo.lock (cargo vendor)"));

@@ -188,10 +188,20 @@ fn find_room(tag: &str, wait: Duration) -> anyhow::Result<Option<SocketAddr>> {
         let Ok(event) = events.recv_timeout(left) else { break };
         if let mdns_sd::ServiceEvent::ServiceResolved(service) = event
             && service.txt_properties.get_property_val_str("room") == Some(tag)
-            && let Some(ip) = service.addresses.iter().map(|a| a.to_ip_addr()).find(|ip| ip.is_ipv4())
         {
-            found = Some(SocketAddr::new(ip, service.port));
-            break;
+            // The room's laptop may announce several addresses (loopback, a container
+            // bridge, the wifi): prefer one another laptop can reach.
+            let mut ips: Vec<std::net::IpAddr> = service.addresses.iter().map(|a| a.to_ip_addr()).filter(|ip| ip.is_ipv4()).collect();
+            ips.sort_by_key(|ip| match ip {
+                std::net::IpAddr::V4(v4) if v4.is_loopback() => 3,
+                std::net::IpAddr::V4(v4) if v4.is_link_local() => 2,
+                std::net::IpAddr::V4(v4) if v4.is_private() => 0,
+                _ => 1,
+            });
+            if let Some(ip) = ips.first() {
+                found = Some(SocketAddr::new(*ip, service.port));
+                break;
+            }
         }
     }
     let _ = daemon.shutdown();
