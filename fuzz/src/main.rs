@@ -116,8 +116,8 @@ fn main() -> anyhow::Result<ExitCode> {
         }
     );
     println!(
-        "{:<16} {:>10} {:>9} {:>7} {:>13} {:>13} {:>9}  bound",
-        "target", "inputs", "accepted", "panics", "largest alloc", "peak live", "inputs/s"
+        "{:<16} {:>10} {:>9} {:>7} {:>13} {:>13} {:>9} {:>9}  bound",
+        "target", "inputs", "accepted", "panics", "largest alloc", "peak live", "kept", "inputs/s"
     );
     let mut failed = Vec::new();
     for target in chosen {
@@ -160,13 +160,14 @@ fn main() -> anyhow::Result<ExitCode> {
 fn print_row(o: &Outcome) {
     let rate = o.inputs as f64 / o.elapsed.as_secs_f64().max(1e-9);
     println!(
-        "{:<16} {:>10} {:>9} {:>7} {:>13} {:>13} {:>9.0}  {}",
+        "{:<16} {:>10} {:>9} {:>7} {:>13} {:>13} {:>9} {:>9.0}  {}",
         o.name,
         o.inputs,
         o.accepted,
         o.panics,
         human(o.largest.0),
         human(o.peak.0),
+        human(o.retained.max(0) as usize),
         rate,
         human(o.max_alloc)
     );

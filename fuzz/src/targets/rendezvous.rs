@@ -6,18 +6,32 @@ use std::time::Duration;
 use rendezvous_solution::proto::{Frame, MAX_FRAME, parse_request, read_frame, to_line};
 use rendezvous_solution::{Registry, Request};
 
-use super::block_on;
+use rendezvous_solution::Reply;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::{ASYNC_LIMIT, block_on};
 use crate::harness::{MAX_ALLOC, Target};
 
 pub fn targets() -> Vec<Target> {
-    vec![Target {
-        name: "rendezvous",
-        about: "rendezvous read_frame (default and 32-byte limit) and parse_request, each request applied to a Registry",
-        seeds,
-        start: || Box::new(|input| one(input)),
-        max_len: 8192,
-        max_alloc: MAX_ALLOC,
-    }]
+    vec![
+        Target {
+            name: "rendezvous",
+            about: "rendezvous read_frame (default and 32-byte limit) and parse_request, each request applied to a Registry",
+            seeds,
+            start: || Box::new(|input| one(input)),
+            max_len: 8192,
+            max_alloc: MAX_ALLOC,
+        },
+        Target {
+            name: "rendezvous-server",
+            about: "rendezvous server on 127.0.0.1:0: the input sent by one client, every reply a Reply line",
+            seeds,
+            start: || Box::new(|input| server_one(input)),
+            max_len: 8192,
+            max_alloc: MAX_ALLOC,
+        },
+    ]
 }
 
 fn seeds() -> Vec<Vec<u8>> {
@@ -113,4 +127,54 @@ fn one(input: &[u8]) -> bool {
         registry.expire(now);
     }
     parsed
+}
+
+/// A fresh server per input (so that a failure replays from its input alone), one
+/// client that sends the input and closes its side, and everything the server says
+/// until it closes the connection.
+fn server_one(input: &[u8]) -> bool {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let replies = rt.block_on(async {
+        tokio::time::timeout(ASYNC_LIMIT, async {
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("a loopback port");
+            let server = rendezvous_solution::spawn(listener).expect("the server starts");
+            let mut client = TcpStream::connect(server.addr())
+                .await
+                .expect("a connection to the server");
+            let (mut read, mut write) = client.split();
+            let send = async {
+                let _ = write.write_all(input).await;
+                let _ = write.shutdown().await;
+            };
+            let mut replies = Vec::new();
+            let receive = read.read_to_end(&mut replies);
+            let (_, received) = tokio::join!(send, receive);
+            server.stop();
+            received.map(|_| replies).unwrap_or_default()
+        })
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the server did not answer and close within {} s",
+                ASYNC_LIMIT.as_secs()
+            )
+        })
+    });
+    drop(rt);
+    let mut answered = false;
+    for line in replies.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let reply: Reply = serde_json::from_slice(line).unwrap_or_else(|e| {
+            panic!(
+                "the server sent a line that is not a reply ({e}): {}",
+                String::from_utf8_lossy(line)
+            )
+        });
+        answered |= !matches!(reply, Reply::Error { .. });
+    }
+    answered
 }
