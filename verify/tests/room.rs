@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use identity_solution::Keypair;
 use verify::room::wire::{self, Progress, Report};
 
+mod common;
+
 const CODE: &str = "test-room";
 const SIMULATED: usize = 19;
 
@@ -36,10 +38,10 @@ impl Drop for Room {
     }
 }
 
-fn start_room() -> Room {
+fn start_room(root: &Path) -> Room {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
         .args(["room", "--code", CODE, "--port", "0", "--web", "127.0.0.1:0", "--plain"])
-        .env("VERIFY_ROOT", repo_root())
+        .env("VERIFY_ROOT", root)
         .env("NO_COLOR", "1")
         .env("VERIFY_NO_SETUP", "1")
         .stdout(Stdio::piped())
@@ -121,7 +123,7 @@ fn announcement(i: usize, basics: u16, identity: u16) -> Report {
 
 #[test]
 fn twenty_learners_and_hostile_datagrams() {
-    let room = start_room();
+    let room = start_room(&repo_root());
     let tag = wire::room_tag(CODE);
     let (basics, identity) = (steps_of("basics"), steps_of("identity"));
 
@@ -218,6 +220,42 @@ fn twenty_learners_and_hostile_datagrams() {
     assert!(table.contains("claimed the name \"learner-01\""), "{table}");
 
     open_in_chromium(room.web, 20);
+}
+
+/// What a learner's runner shares comes from the checks it runs: in a sandbox with the
+/// runner's tiny fixture exercise, `share` then `check` puts the check's result on the
+/// board (one step passed, stuck on step 2), and solving it makes the cell done.
+#[test]
+fn a_check_updates_the_room() {
+    let sandbox = common::Sandbox::new();
+    let room = start_room(&sandbox.root);
+    let port = room.udp.port().to_string();
+    let out = sandbox.verify().args(["share", "Ana", "--room", CODE, "--port", &port]).output().unwrap();
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    wait_for(room.web, "Ana's first report", |s| s["board"]["learners"]["Ana"].is_object());
+
+    sandbox.write_lib(common::HALF);
+    let out = sandbox.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(!out.status.success(), "half done is not done: {}", common::stdout(&out));
+    let s = wait_for(room.web, "the half-done check", |s| s["board"]["learners"]["Ana"]["cells"]["fixture"].is_object());
+    let cell = &s["board"]["learners"]["Ana"]["cells"]["fixture"];
+    assert_eq!((cell["passed"].as_u64(), cell["total"].as_u64(), cell["stuck"].as_u64()), (Some(1), Some(2), Some(2)), "{cell}");
+
+    sandbox.write_lib(common::SOLVED);
+    let out = sandbox.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(out.status.success(), "{}", common::stdout(&out));
+    wait_for(room.web, "the solved check", |s| s["board"]["learners"]["Ana"]["cells"]["fixture"]["passed"] == 2);
+    let shared: serde_json::Value = serde_json::from_str(&sandbox.read(".verify/share.json")).unwrap();
+    assert!(shared.get("exercises").is_some_and(|e| e["fixture"]["passed"] == 2));
+
+    // Stopping means nothing more is sent.
+    let out = sandbox.verify().args(["share", "--stop"]).output().unwrap();
+    assert!(out.status.success());
+    let before = state(room.web)["board"]["counts"]["accepted"].clone();
+    sandbox.write_lib(common::HALF);
+    let _ = sandbox.verify().args(["check", "fixture"]).output().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(state(room.web)["board"]["counts"]["accepted"], before, "a learner who stopped sharing sends nothing");
 }
 
 /// The last table the room printed (blocks start with `---`), once it shows the refusals.
