@@ -118,6 +118,30 @@ fn yamux_seeds() -> Vec<Vec<u8>> {
     seeds
 }
 
+/// Whether the input's first frame opens (SYN) a stream whose id is this side's to
+/// choose: odd for a client, even for a server, or 0, and the whole frame (a Data
+/// frame's body too) is in the input. The spec's parity rule is what keeps a remote
+/// open from taking over a local stream; nothing before the first frame can end the
+/// session, so its verdict must be a protocol error.
+fn opens_a_stream_of_ours(input: &[u8], mode: Mode) -> bool {
+    let Some(head) = input.first_chunk::<12>() else {
+        return false;
+    };
+    let Ok(header) = Header::decode(head) else {
+        return false;
+    };
+    let ours = match mode {
+        Mode::Client => header.stream_id % 2 == 1,
+        Mode::Server => header.stream_id % 2 == 0,
+    };
+    let complete =
+        header.kind != FrameType::Data || input.len() as u64 >= 12 + u64::from(header.length);
+    matches!(header.kind, FrameType::Data | FrameType::WindowUpdate)
+        && complete
+        && header.flags.contains(Flags::SYN)
+        && (ours || header.stream_id == 0)
+}
+
 fn yamux_one(input: &[u8]) -> bool {
     let mut followed = false;
     for mode in [Mode::Server, Mode::Client] {
@@ -147,6 +171,12 @@ fn yamux_one(input: &[u8]) -> bool {
                 ended.is_some(),
                 "the connection is gone but the session has not ended"
             );
+            if opens_a_stream_of_ours(input, mode) {
+                assert!(
+                    matches!(ended, Some(MuxError::Protocol(_))),
+                    "the peer opened a stream with an id of this side's parity, and the session ended with {ended:?}"
+                );
+            }
             // Accepted: the session followed the input to its end without calling it
             // a protocol error.
             !matches!(ended, Some(MuxError::Protocol(_)))
