@@ -1,0 +1,161 @@
+//! The program around the chat node: the stack under the room, finding the room, and
+//! the terminal. One copy, compiled into both programs: `chat-solution` (the reference
+//! node) and the exercise's `chat` (the learner's node), each of which names its own
+//! crate `chat_lib` before including this module. Which crate each other part comes
+//! from is [`parts`].
+//!
+//! - [`wire`]: the protocols on the substreams, and their limits.
+//! - [`conn`]: one connection: TCP, `/noise`, Noise XX, `/yamux/1.0.0`, substreams.
+//! - [`room`]: the swarm node and the chat node, and what they ask for.
+//! - [`discover`]: mDNS, rendezvous, `--peer`.
+//! - [`ui`]: the terminal: a full-screen interface, or `--plain` lines.
+
+pub mod conn;
+pub mod discover;
+pub mod parts;
+pub mod room;
+pub mod ui;
+pub mod wire;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use parts::identity::Keypair;
+use parts::identity::key_file::{load_key, save_key};
+use parts::mdns::Interface;
+use room::{Event, Room};
+
+/// The room chat: every laptop in the room, no server. Lines are signed, kept in each
+/// author's log, pushed at once and repaired by anti-entropy; connections are Noise
+/// over TCP, multiplexed by yamux.
+#[derive(Parser, Debug)]
+#[command(version)]
+pub struct Args {
+    /// The name you go by in the room (1 to 32 bytes; your key, not the name, is who
+    /// you are).
+    #[arg(value_parser = nick)]
+    pub nick: String,
+    /// Find the room on the LAN (every interface, listening on every address), not
+    /// only on this machine.
+    #[arg(long)]
+    pub lan: bool,
+    /// Do not use mDNS (find the room with --rendezvous or --peer).
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// A rendezvous server to register with and find the room through, where multicast
+    /// is blocked (`cargo run -p rendezvous-solution --bin rendezvous-server`).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub rendezvous: Option<SocketAddr>,
+    /// A peer to dial by hand (repeatable), as another chat prints it at start.
+    #[arg(long = "peer", value_name = "HOST:PORT")]
+    pub peers: Vec<SocketAddr>,
+    /// The TCP port to listen on (0: any free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The room's name: peers announce and look for it (mDNS topic, rendezvous topic).
+    #[arg(long, default_value = "p2p-handbook-chat")]
+    pub room: String,
+    /// Where key files live: DIR/NICK.key is created on first use.
+    #[arg(long, value_name = "DIR", default_value = ".chat")]
+    pub keys: PathBuf,
+    /// Plain lines on stdin and stdout instead of the full-screen interface (for
+    /// scripts, tests and terminals that cannot draw).
+    #[arg(long)]
+    pub plain: bool,
+}
+
+fn nick(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.len() > 32 || s.chars().any(char::is_control) {
+        return Err("a nick is 1 to 32 bytes, with no control characters".into());
+    }
+    Ok(s.to_string())
+}
+
+fn keypair(dir: &std::path::Path, nick: &str) -> anyhow::Result<(Keypair, bool)> {
+    let path = dir.join(format!("{nick}.key"));
+    if path.exists() {
+        return Ok((load_key(&path).with_context(|| format!("reading {}", path.display()))?, false));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let keypair = Keypair::generate();
+    save_key(&path, &keypair).with_context(|| format!("writing {}", path.display()))?;
+    Ok((keypair, true))
+}
+
+/// The whole program: parse the arguments, start the room, run the interface until the
+/// user leaves.
+pub async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (keypair, new) = keypair(&args.keys, &args.nick)?;
+    // The stack speaks the reference identity's types; a learner's identity crate
+    // makes the key, and it crosses over as its 32 secret bytes.
+    let keypair = handshake_keypair(&keypair);
+    let ip = if args.lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
+    let listener = TcpListener::bind((ip, args.port)).await.with_context(|| format!("cannot listen on port {}", args.port))?;
+    let listen = listener.local_addr()?;
+    let (events_tx, events) = mpsc::channel(1024);
+    let (ui_tx, ui_rx) = mpsc::unbounded_channel();
+    let room = Room::new(keypair.clone(), &args.nick, listen, args.peers.clone(), events_tx.clone(), ui_tx);
+    let me = room.me().to_string();
+    let mut intro = vec![
+        format!("parts: {}", parts::summary()),
+        format!("{} is {me}, listening on {listen}{}", args.nick, if new { " (a new key)" } else { "" }),
+    ];
+    let mdns = if args.no_mdns {
+        None
+    } else {
+        let interface = if args.lan { Interface::All } else { Interface::Loopback };
+        intro.push(format!("looking for room {:?} with mDNS on {}", args.room, if args.lan { "the LAN" } else { "this machine" }));
+        Some(discover::Mdns::start(interface, &me, &args.room, listen.port(), events_tx.clone()).context("cannot start mDNS")?)
+    };
+    if let Some(server) = args.rendezvous {
+        intro.push(format!("registering with the rendezvous server at {server}"));
+        tokio::spawn(discover::rendezvous(server, args.room.clone(), me.clone(), listen, events_tx.clone()));
+    }
+    tokio::spawn(accept(listener, keypair, events_tx.clone()));
+    let room = tokio::spawn(room.run(events));
+    let result = if args.plain { ui::plain(intro, ui_rx, events_tx.clone()).await } else { ui::full(intro, &args.nick, ui_rx, events_tx.clone()).await };
+    let _ = events_tx.send(Event::Quit).await;
+    let _ = room.await;
+    if let Some(mdns) = mdns {
+        mdns.stop();
+    }
+    result
+}
+
+/// The reference identity's keypair for the same secret.
+fn handshake_keypair(keypair: &Keypair) -> identity_solution::Keypair {
+    identity_solution::Keypair::from_secret_bytes(keypair.secret_bytes())
+}
+
+/// Accepts connections and upgrades each in a task of its own; at most
+/// [`MAX_HANDSHAKES`] at once, so that a crowd of half-open dials cannot pile up tasks.
+async fn accept(listener: TcpListener, keypair: identity_solution::Keypair, events: mpsc::Sender<Event>) {
+    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
+    loop {
+        let (tcp, remote) = match listener.accept().await {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of descriptors, most likely: wait instead of spinning.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = limit.clone().try_acquire_owned() else { continue };
+        let (keypair, events) = (keypair.clone(), events.clone());
+        tokio::spawn(async move {
+            let _permit = permit;
+            if let Ok(up) = conn::accept(tcp, remote, keypair).await {
+                let _ = events.send(Event::Up(up)).await;
+            }
+        });
+    }
+}
+
+/// Handshakes in progress at once on the listener.
+pub const MAX_HANDSHAKES: usize = 32;

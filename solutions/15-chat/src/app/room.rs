@@ -1,0 +1,670 @@
+//! The room: one task that owns the two sans-IO nodes of a peer and carries out what
+//! they ask.
+//!
+//! - The **swarm** node (the swarm exercise) decides which peers to be connected to:
+//!   every peer found is one of its peers; it dials (`Connect`), accepts up to its
+//!   degree bound, pings its neighbours and replaces one that falls silent. Its messages
+//!   travel on the [`SWARM`](super::wire::SWARM) substream; a `Connect` to a peer with no
+//!   connection yet makes the room dial it.
+//! - The **chat** node (this chapter) keeps the logs. Its peers are the swarm's
+//!   neighbours. A line it writes is pushed to each of them as a secure-gossip envelope;
+//!   an envelope that the guard admits and the chat node stores is forwarded once to
+//!   every other neighbour, so a line crosses a mesh of bounded degree at once.
+//!   Everything else it says (`Have`, `Entries`) is anti-entropy, on the sync substream.
+//!
+//! Connections follow the swarm's rule of one per pair: when two peers dial each other
+//! at once, the connection dialled by the smaller peer id is kept by both, without a
+//! word. A connection that carries no neighbour for [`GRACE`] is closed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kit::{Context, Node, NodeId};
+use tokio::sync::{mpsc, oneshot};
+
+use super::conn::{self, Conn, Out};
+use identity_solution::{Keypair, PublicKey};
+use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
+use super::parts::swarm;
+use super::wire::Identify;
+use crate::chat_lib::log::Entry;
+use crate::chat_lib::{ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
+
+/// How long a connection may carry no neighbour before it is closed: long enough for a
+/// `Connect` and its `Accept`, and for a libp2p node's ping and identify.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// Peers remembered at most (found by mDNS, rendezvous or by hand, or connected to us).
+/// Anyone on the LAN can announce names; past this, new ones are ignored.
+pub const MAX_KNOWN: usize = 256;
+
+/// Connections at once, in and out: the swarm's degree bound, with room for dials that
+/// cross and for strangers that ping.
+pub const MAX_CONNS: usize = 2 * swarm::MAX_DEGREE + 16;
+
+/// Swarm messages kept for a peer while it is being dialled.
+pub const MAX_PENDING: usize = 8;
+
+/// Malformed or refused frames a connection may send before it is closed: a few can be
+/// an honest race (a line we already had), a steady stream is an attack.
+pub const MAX_STRIKES: u32 = 32;
+
+/// After a dial fails, how long before the peer is dialled again.
+pub const REDIAL_AFTER: Duration = Duration::from_secs(2);
+
+/// How often the room closes idle connections and redials peers given by hand.
+pub const HOUSEKEEPING: Duration = Duration::from_millis(250);
+
+/// The chat node's anti-entropy interval.
+pub const SYNC_INTERVAL: Duration = Duration::from_millis(500);
+
+/// The client id under which the room talks to its own nodes.
+fn me_client() -> NodeId {
+    NodeId::client(0)
+}
+
+/// What a connection delivers.
+#[derive(Debug)]
+pub enum FromPeer {
+    /// An envelope on the push substream.
+    Push(Envelope),
+    /// Anti-entropy.
+    Sync(ChatMsg),
+    /// The swarm's messages.
+    Swarm(swarm::Msg),
+    /// Something that breaks the protocol: counted, and too many end the connection.
+    Malformed(&'static str),
+}
+
+/// Everything that happens to the room.
+pub enum Event {
+    /// Discovery found `peer` (if it said who it is) at `addr`.
+    Found { peer: Option<NodeId>, addr: SocketAddr, via: &'static str },
+    /// mDNS heard `peer` say goodbye.
+    Lost { peer: NodeId },
+    /// A connection finished its upgrade.
+    Up(conn::Upgraded),
+    /// A dial failed.
+    DialFailed { peer: Option<NodeId>, addr: SocketAddr, why: String },
+    /// A frame from a connection.
+    Peer { peer: NodeId, id: u64, what: FromPeer },
+    /// A connection ended.
+    Down { peer: NodeId, id: u64, why: String },
+    /// The user said something; the answer is the line's sequence number or why not.
+    Say { text: String, reply: oneshot::Sender<Result<u64, String>> },
+    /// The user leaves.
+    Quit,
+}
+
+/// A member of the room as the interface shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The peer id.
+    pub peer: String,
+    /// The nick of its latest line, if any arrived.
+    pub nick: Option<String>,
+    /// Whether it is one of our neighbours right now.
+    pub connected: bool,
+}
+
+/// What the room tells the interface.
+#[derive(Clone, Debug)]
+pub enum Ui {
+    /// The whole history, in the order every peer shows.
+    History(Vec<Shown>),
+    /// Everyone known, and whether connected.
+    Members(Vec<Member>),
+    /// A neighbour came (`true`) or went.
+    Neighbour { peer: String, nick: Option<String>, joined: bool },
+    /// Something refused or failed, for the curious.
+    Notice(String),
+}
+
+/// A timer of one of the two nodes, or the room's own.
+#[derive(Debug)]
+enum Due {
+    Chat(ChatTimer),
+    Swarm(swarm::Timer),
+    Housekeeping,
+}
+
+/// What the room knows about a peer.
+struct Known {
+    addr: Option<SocketAddr>,
+    /// No dial before this (after a failure).
+    quiet_until: Option<Instant>,
+}
+
+/// A live connection and since when it carries no neighbour.
+struct Live {
+    conn: Conn,
+    idle_since: Option<Instant>,
+}
+
+/// The room's state. One task runs [`Room::run`]; nothing else touches it.
+pub struct Room {
+    keypair: Keypair,
+    me: NodeId,
+    nick: String,
+    /// The nick each author's latest line claims, by peer id (from the history).
+    nicks: BTreeMap<String, String>,
+    listen: SocketAddr,
+    started: Instant,
+    chat: ChatNode,
+    swarm: swarm::SwarmNode,
+    seed: u64,
+    timers: BTreeMap<(Duration, u64), Due>,
+    timer_seq: u64,
+    known: BTreeMap<NodeId, Known>,
+    /// Addresses given by hand, dialled until connected.
+    pinned: Vec<SocketAddr>,
+    dialing: BTreeSet<SocketAddr>,
+    conns: BTreeMap<NodeId, Live>,
+    next_conn: u64,
+    strikes: HashMap<u64, u32>,
+    pending: BTreeMap<NodeId, Vec<swarm::Msg>>,
+    neighbours: BTreeSet<NodeId>,
+    guard: Guard,
+    /// The history last sent to the interface, by length and digest.
+    shown: (usize, Vec<(u64, [u8; 32], u64)>),
+    members: Vec<Member>,
+    events: mpsc::Sender<Event>,
+    ui: mpsc::UnboundedSender<Ui>,
+}
+
+impl Room {
+    /// A room for `keypair` writing as `nick`, listening at `listen`; `events` is the
+    /// sender side of the channel [`Room::run`] reads.
+    pub fn new(
+        keypair: Keypair,
+        nick: &str,
+        listen: SocketAddr,
+        pinned: Vec<SocketAddr>,
+        events: mpsc::Sender<Event>,
+        ui: mpsc::UnboundedSender<Ui>,
+    ) -> Room {
+        let me = NodeId::new(keypair.peer_id().to_string());
+        let seed = u64::from_le_bytes(keypair.secret_bytes()[..8].try_into().expect("8 bytes"));
+        Room {
+            chat: ChatNode::new(keypair.secret_bytes(), nick, SYNC_INTERVAL),
+            keypair,
+            me,
+            nick: nick.to_string(),
+            nicks: BTreeMap::new(),
+            listen,
+            started: Instant::now(),
+            swarm: swarm::SwarmNode::new(),
+            seed,
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            known: BTreeMap::new(),
+            pinned,
+            dialing: BTreeSet::new(),
+            conns: BTreeMap::new(),
+            next_conn: 0,
+            strikes: HashMap::new(),
+            pending: BTreeMap::new(),
+            neighbours: BTreeSet::new(),
+            guard: Guard::new(),
+            shown: (0, Vec::new()),
+            members: Vec::new(),
+            events,
+            ui,
+        }
+    }
+
+    /// This peer's id.
+    pub fn me(&self) -> &NodeId {
+        &self.me
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Runs the room until [`Event::Quit`] or until every sender is gone.
+    pub async fn run(mut self, mut events: mpsc::Receiver<Event>) {
+        self.call_chat(|n, c| n.on_start(c));
+        self.call_swarm(|n, c| n.on_start(c));
+        self.set_timer(HOUSEKEEPING, Due::Housekeeping);
+        loop {
+            let next = self.timers.keys().next().map(|(at, _)| *at);
+            let sleep = next.map(|at| at.saturating_sub(self.now())).unwrap_or(Duration::from_secs(3600));
+            tokio::select! {
+                event = events.recv() => match event {
+                    None | Some(Event::Quit) => break,
+                    Some(event) => self.on_event(event),
+                },
+                _ = tokio::time::sleep(sleep) => self.fire_timers(),
+            }
+            self.refresh_ui();
+        }
+        // Tell the neighbours at once, so that they repair without waiting for silence.
+        for peer in self.neighbours.clone() {
+            self.send_swarm(&peer, swarm::Msg::Close);
+        }
+        let conns = std::mem::take(&mut self.conns);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(conns);
+    }
+
+    fn set_timer(&mut self, after: Duration, due: Due) {
+        let at = self.now().saturating_add(after);
+        self.set_timer_at(at, due);
+    }
+
+    fn set_timer_at(&mut self, at: Duration, due: Due) {
+        self.timer_seq += 1;
+        self.timers.insert((at, self.timer_seq), due);
+    }
+
+    fn fire_timers(&mut self) {
+        let now = self.now();
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            match entry.remove() {
+                Due::Chat(t) => {
+                    self.call_chat(|n, c| n.on_timer(c, t));
+                }
+                Due::Swarm(t) => self.call_swarm(|n, c| n.on_timer(c, t)),
+                Due::Housekeeping => self.housekeeping(),
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Found { peer, addr, via } => self.found(peer, addr, via),
+            Event::Lost { peer } => {
+                if !self.conns.contains_key(&peer) {
+                    self.known.remove(&peer);
+                }
+            }
+            Event::Up(up) => self.up(up),
+            Event::DialFailed { peer, addr, why } => {
+                self.dialing.remove(&addr);
+                if let Some(peer) = peer {
+                    self.pending.remove(&peer);
+                    if let Some(known) = self.known.get_mut(&peer) {
+                        known.quiet_until = Some(Instant::now() + REDIAL_AFTER);
+                    }
+                }
+                let _ = why;
+            }
+            Event::Peer { peer, id, what } => {
+                if self.conns.get(&peer).is_some_and(|l| l.conn.id == id) {
+                    self.from_peer(peer, id, what);
+                }
+            }
+            Event::Down { peer, id, why } => {
+                if self.conns.get(&peer).is_some_and(|l| l.conn.id == id) {
+                    self.conns.remove(&peer);
+                    self.strikes.remove(&id);
+                    // The swarm hears of it at once, instead of after DEAD_AFTER of silence,
+                    // and repairs by dialling another peer.
+                    self.call_swarm(|n, c| n.on_message(c, peer.clone(), swarm::Msg::Close));
+                    let _ = why;
+                }
+            }
+            Event::Say { text, reply } => {
+                let _ = reply.send(self.say(text));
+            }
+            Event::Quit => {}
+        }
+    }
+
+    /// A peer found by discovery: remembered, and dialled when the swarm asks (or at once
+    /// when it has no id yet: the handshake will say who it is).
+    fn found(&mut self, peer: Option<NodeId>, addr: SocketAddr, _via: &'static str) {
+        match peer {
+            Some(peer) if peer == self.me => {}
+            Some(peer) => {
+                if !self.known.contains_key(&peer) && self.known.len() >= MAX_KNOWN {
+                    return;
+                }
+                let known = self.known.entry(peer).or_insert(Known { addr: None, quiet_until: None });
+                if known.addr != Some(addr) {
+                    known.addr = Some(addr);
+                    known.quiet_until = None;
+                }
+                // The swarm's view of the room grew: let it top up now, not at its next tick.
+                self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
+            }
+            None => self.dial(None, addr),
+        }
+    }
+
+    fn dial(&mut self, peer: Option<NodeId>, addr: SocketAddr) {
+        if addr == self.listen || !self.dialing.insert(addr) {
+            return;
+        }
+        let (keypair, events) = (self.keypair.clone(), self.events.clone());
+        tokio::spawn(async move {
+            let event = match conn::dial(addr, keypair).await {
+                Ok(up) if peer.as_ref().is_none_or(|p| *p == up.peer) => Event::Up(up),
+                Ok(up) => Event::DialFailed { peer, addr, why: format!("{addr} is {}, not the peer announced", up.peer) },
+                Err(e) => Event::DialFailed { peer, addr, why: e.to_string() },
+            };
+            let _ = events.send(event).await;
+        });
+    }
+
+    /// A connection is up: kept unless one to the same peer already is and wins the tie.
+    fn up(&mut self, up: conn::Upgraded) {
+        if up.dialed {
+            let addr = self.known.get(&up.peer).and_then(|k| k.addr);
+            self.dialing.retain(|a| Some(*a) != addr && *a != up.remote);
+        }
+        if up.peer == self.me || (!self.conns.contains_key(&up.peer) && self.conns.len() >= MAX_CONNS) {
+            return;
+        }
+        if let Some(old) = self.conns.get(&up.peer) {
+            // One connection per pair: keep the one dialled by the smaller peer id (the
+            // swarm's tie-break, which both sides compute the same way). Between two
+            // dialled by the same side, the older stays.
+            let dialer_of = |dialed: bool| if dialed { &self.me } else { &up.peer };
+            let winner = std::cmp::min(&self.me, &up.peer);
+            if dialer_of(old.conn.dialed) == winner || dialer_of(up.dialed) != winner {
+                return;
+            }
+        }
+        let peer = up.peer.clone();
+        if up.dialed {
+            self.pinned.retain(|a| *a != up.remote);
+        }
+        let known = self.known.entry(peer.clone()).or_insert(Known { addr: None, quiet_until: None });
+        if up.dialed {
+            known.addr = Some(up.remote);
+        }
+        self.next_conn += 1;
+        let identify = Identify {
+            public_key: [&[0x08, 0x01, 0x12, 0x20][..], &self.keypair.public().to_bytes()].concat(),
+            listen: self.listen,
+            observed: up.remote,
+        };
+        let conn = conn::start(up, self.next_conn, identify, self.events.clone());
+        self.conns.insert(peer.clone(), Live { conn, idle_since: Some(Instant::now()) });
+        for msg in self.pending.remove(&peer).unwrap_or_default() {
+            self.send_swarm(&peer, msg);
+        }
+        // The swarm learns of a peer that found us before we found it.
+        self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
+    }
+
+    fn strike(&mut self, peer: &NodeId, id: u64, why: &str) {
+        let count = self.strikes.entry(id).or_insert(0);
+        *count += 1;
+        let _ = self.ui.send(Ui::Notice(format!("refused from {}: {why}", short(peer.as_str()))));
+        if *count > MAX_STRIKES {
+            let _ = self.ui.send(Ui::Notice(format!("closing {}: {MAX_STRIKES} refusals", short(peer.as_str()))));
+            self.conns.remove(peer);
+            self.strikes.remove(&id);
+        }
+    }
+
+    fn from_peer(&mut self, peer: NodeId, id: u64, what: FromPeer) {
+        match what {
+            FromPeer::Malformed(why) => self.strike(&peer, id, why),
+            FromPeer::Swarm(msg) => self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg)),
+            FromPeer::Sync(msg) => {
+                if self.neighbours.contains(&peer) {
+                    self.call_chat(|n, c| n.on_message(c, peer.clone(), msg));
+                }
+            }
+            FromPeer::Push(envelope) => self.push_in(peer, id, envelope),
+        }
+    }
+
+    /// A pushed envelope: admitted by secure gossip's guard (size, the author's
+    /// signature, replay window, the author's rate), its entry the author's own and
+    /// numbered as the envelope says, then given to the chat node; if the chat node
+    /// stored it, forwarded to every other neighbour.
+    fn push_in(&mut self, from: NodeId, id: u64, envelope: Envelope) {
+        if !self.neighbours.contains(&from) {
+            return;
+        }
+        match self.guard.admit(&envelope, self.now()) {
+            Ok(()) => {}
+            Err(Reject::Duplicate) => return,
+            Err(why) => return self.strike(&from, id, reject(why)),
+        }
+        let entry = match Entry::from_bytes(&envelope.payload) {
+            Ok(e) if e.author == envelope.author && e.seq == envelope.seq => e,
+            _ => return self.strike(&from, id, "an envelope whose entry is not the author's"),
+        };
+        let observed = self.call_chat(|n, c| n.on_message(c, from.clone(), ChatMsg::Entries { entries: vec![envelope.payload.clone()] }));
+        if observed.contains(&crate::chat_lib::node::key(&entry)) {
+            let frame = Arc::new(serde_json::to_vec(&envelope).expect("an envelope serializes"));
+            for peer in self.neighbours.clone() {
+                if peer != from && self.conns.contains_key(&peer) {
+                    self.send_out(&peer, Out::Push(frame.clone()));
+                }
+            }
+        }
+    }
+
+    /// The user's line: refused if its entry would not fit in one envelope; otherwise
+    /// written by the chat node, whose push becomes one envelope for every neighbour.
+    fn say(&mut self, text: String) -> Result<u64, String> {
+        let worst = Line { nick: self.nick.clone(), text: text.clone(), clock: u64::MAX }.to_payload().len();
+        // An entry is 140 bytes around its payload (the log chapter's layout).
+        if worst + 140 > MAX_PAYLOAD {
+            return Err(format!("a line must fit in one {MAX_PAYLOAD}-byte envelope; this one is {} bytes", worst + 140));
+        }
+        let mut answer = Err("the node did not answer".to_string());
+        let mut ctx = self.chat_context();
+        self.chat.on_message(&mut ctx, me_client(), ChatMsg::Say { text });
+        let requests = ctx.drain();
+        let mut frame = None;
+        for (to, msg) in requests.messages {
+            match msg {
+                ChatMsg::SayOk { seq } => answer = Ok(seq),
+                ChatMsg::SayError { reason } => answer = Err(reason),
+                ChatMsg::Entries { entries } if !to.is_client() => {
+                    let frame = frame.get_or_insert_with(|| {
+                        let entry = entries.first().and_then(|b| Entry::from_bytes(b).ok());
+                        entry.map(|e| {
+                            let envelope = Envelope::sign(&self.keypair, e.seq, &e.to_bytes());
+                            // Our own line: the guard must know it, or a neighbour's
+                            // forward of it would look new.
+                            let _ = self.guard.admit(&envelope, self.started.elapsed());
+                            Arc::new(serde_json::to_vec(&envelope).expect("an envelope serializes"))
+                        })
+                    });
+                    if let Some(frame) = frame.clone() {
+                        self.send_out(&to, Out::Push(frame));
+                    }
+                }
+                other => self.route_chat(to, other),
+            }
+        }
+        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Chat(t))).collect());
+        answer
+    }
+
+    fn chat_context(&self) -> Context<ChatMsg, ChatTimer> {
+        let peers = self.neighbours.iter().filter(|p| self.conns.contains_key(*p)).cloned().collect();
+        let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
+        ctx.set_now(self.now());
+        ctx
+    }
+
+    /// Calls the chat node and carries out what it asked; returns the keys it observed
+    /// (the lines it stored).
+    fn call_chat(&mut self, f: impl FnOnce(&mut ChatNode, &mut Context<ChatMsg, ChatTimer>)) -> Vec<String> {
+        let mut ctx = self.chat_context();
+        self.timer_seq += 1;
+        f(&mut self.chat, &mut ctx);
+        let requests = ctx.drain();
+        for (to, msg) in requests.messages {
+            self.route_chat(to, msg);
+        }
+        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Chat(t))).collect());
+        requests.observed
+    }
+
+    fn route_chat(&mut self, to: NodeId, msg: ChatMsg) {
+        if to.is_client() || !self.conns.contains_key(&to) {
+            return;
+        }
+        let frame = serde_json::to_vec(&msg).expect("a chat message serializes");
+        self.send_out(&to, Out::Sync(frame));
+    }
+
+    fn timers_from(&mut self, timers: Vec<(Duration, Due)>) {
+        for (at, due) in timers {
+            self.set_timer_at(at, due);
+        }
+    }
+
+    /// Calls the swarm node with every known peer as its view of the room, carries out
+    /// what it asked, and reads its neighbours back.
+    fn call_swarm(&mut self, f: impl FnOnce(&mut swarm::SwarmNode, &mut Context<swarm::Msg, swarm::Timer>)) {
+        let peers: Vec<NodeId> = self.known.keys().filter(|p| **p != self.me).cloned().collect();
+        self.timer_seq += 1;
+        let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
+        ctx.set_now(self.now());
+        f(&mut self.swarm, &mut ctx);
+        self.swarm.on_message(&mut ctx, me_client(), swarm::Msg::Read);
+        let requests = ctx.drain();
+        let mut neighbours = None;
+        for (to, msg) in requests.messages {
+            match msg {
+                swarm::Msg::ReadOk { neighbours: n, .. } if to.is_client() => neighbours = Some(n),
+                msg if !to.is_client() => self.send_swarm(&to, msg),
+                _ => {}
+            }
+        }
+        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Swarm(t))).collect());
+        if let Some(n) = neighbours {
+            self.set_neighbours(n.into_iter().collect());
+        }
+    }
+
+    fn send_swarm(&mut self, to: &NodeId, msg: swarm::Msg) {
+        if self.conns.contains_key(to) {
+            let frame = serde_json::to_vec(&msg).expect("a swarm message serializes");
+            self.send_out(to, Out::Swarm(frame));
+            return;
+        }
+        // No connection yet: a Connect (or anything else) waits for the dial.
+        let Some(addr) = self.known.get(to).filter(|k| k.quiet_until.is_none_or(|t| t <= Instant::now())).and_then(|k| k.addr) else {
+            return;
+        };
+        let pending = self.pending.entry(to.clone()).or_default();
+        if pending.len() < MAX_PENDING {
+            pending.push(msg);
+        }
+        self.dial(Some(to.clone()), addr);
+    }
+
+    /// Queues `out` for `to`; a full queue drops it (the peer is slow; anti-entropy and
+    /// the swarm's next ping make up for it).
+    fn send_out(&mut self, to: &NodeId, out: Out) {
+        if let Some(live) = self.conns.get(to) {
+            let _ = live.conn.out.try_send(out);
+        }
+    }
+
+    fn set_neighbours(&mut self, now: BTreeSet<NodeId>) {
+        if now == self.neighbours {
+            return;
+        }
+        let joined: Vec<NodeId> = now.difference(&self.neighbours).cloned().collect();
+        let left: Vec<NodeId> = self.neighbours.difference(&now).cloned().collect();
+        self.neighbours = now;
+        for peer in &left {
+            let nick = self.nick_of(peer);
+            let _ = self.ui.send(Ui::Neighbour { peer: peer.to_string(), nick, joined: false });
+            if let Some(live) = self.conns.get_mut(peer) {
+                live.idle_since.get_or_insert_with(Instant::now);
+            }
+        }
+        for peer in &joined {
+            if let Some(live) = self.conns.get_mut(peer) {
+                live.idle_since = None;
+            }
+            let nick = self.nick_of(peer);
+            let _ = self.ui.send(Ui::Neighbour { peer: peer.to_string(), nick, joined: true });
+            // A new neighbour may have nothing: offer it what an empty frontier lacks
+            // (our first batch of every log) now, instead of at a random later round.
+            // It does the same for us, so a late joiner has the history within a round
+            // trip, and anti-entropy fetches the rest batch by batch.
+            let peer = peer.clone();
+            self.call_chat(|n, c| n.on_message(c, peer, ChatMsg::Have { frontier: Vec::new() }));
+        }
+    }
+
+    fn housekeeping(&mut self) {
+        let idle: Vec<NodeId> = self
+            .conns
+            .iter()
+            .filter(|(_, live)| live.idle_since.is_some_and(|t| t.elapsed() > GRACE))
+            .map(|(p, _)| p.clone())
+            .collect();
+        for peer in idle {
+            self.conns.remove(&peer);
+        }
+        let connected: BTreeSet<SocketAddr> = self.known.values().filter_map(|k| k.addr).collect();
+        for addr in self.pinned.clone() {
+            if !connected.contains(&addr) || !self.known.iter().any(|(p, k)| k.addr == Some(addr) && self.conns.contains_key(p)) {
+                self.dial(None, addr);
+            }
+        }
+        self.set_timer(HOUSEKEEPING, Due::Housekeeping);
+    }
+
+    fn nick_of(&self, peer: &NodeId) -> Option<String> {
+        self.nicks.get(peer.as_str()).cloned()
+    }
+
+    /// Sends the interface the history when it changed, and the member list.
+    fn refresh_ui(&mut self) {
+        let mut ctx = self.chat_context();
+        self.chat.on_message(&mut ctx, me_client(), ChatMsg::History);
+        for (_, msg) in ctx.drain().messages {
+            if let ChatMsg::HistoryOk { lines, .. } = msg {
+                let keys: Vec<(u64, [u8; 32], u64)> = lines.iter().map(|l| (l.clock, l.author, l.seq)).collect();
+                if keys != self.shown.1 {
+                    for line in &lines {
+                        if let Ok(key) = PublicKey::from_bytes(line.author) {
+                            self.nicks.insert(key.peer_id().to_string(), line.nick.clone());
+                        }
+                    }
+                    self.shown = (keys.len(), keys);
+                    let _ = self.ui.send(Ui::History(lines));
+                }
+            }
+        }
+        let members: Vec<Member> = self
+            .known
+            .keys()
+            .map(|p| Member { peer: p.to_string(), nick: self.nicks.get(p.as_str()).cloned(), connected: self.neighbours.contains(p) })
+            .collect();
+        if members != self.members {
+            self.members = members.clone();
+            let _ = self.ui.send(Ui::Members(members));
+        }
+    }
+}
+
+/// Why the guard refused, in words.
+fn reject(why: Reject) -> &'static str {
+    match why {
+        Reject::TooLarge => "an oversized envelope",
+        Reject::BadSignature => "an envelope with a bad signature",
+        Reject::Duplicate => "a duplicate",
+        Reject::TooOld => "an envelope older than the replay window",
+        Reject::RateLimited => "an author over its rate limit",
+    }
+}
+
+/// The first characters of a peer id after its common `12D3KooW` prefix.
+pub fn short(peer: &str) -> &str {
+    let rest = peer.strip_prefix("12D3KooW").unwrap_or(peer);
+    &rest[..rest.len().min(6)]
+}
