@@ -69,42 +69,43 @@ fn start_room(root: &Path) -> Room {
             }
         });
     }
+    // Parsed into a guard at once, so the process is killed on every path, a failed
+    // start included.
+    let mut room = Room {
+        child,
+        lines,
+        udp: ([127, 0, 0, 1], 0).into(),
+        web: ([127, 0, 0, 1], 0).into(),
+    };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let header = lines
+        let header = room
+            .lines
             .lock()
             .unwrap()
             .iter()
             .find(|l| l.starts_with("room: "))
             .cloned();
         if let Some(header) = header {
-            let udp = header
-                .split("udp ")
-                .nth(1)
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let web = header
-                .split("http://")
-                .nth(1)
-                .unwrap()
-                .trim_end_matches('/')
-                .parse()
-                .unwrap();
-            return Room {
-                child,
-                lines,
-                udp,
-                web,
+            let field = |after: &str| {
+                header
+                    .split(after)
+                    .nth(1)
+                    .and_then(|r| r.split([' ', '/']).next())
+                    .map(str::to_string)
             };
+            room.udp = field("udp ")
+                .and_then(|a| a.parse().ok())
+                .expect("the room's UDP address");
+            room.web = field("http://")
+                .and_then(|a| a.parse().ok())
+                .expect("the room's page address");
+            return room;
         }
         assert!(
             Instant::now() < deadline,
             "the room did not start: {:?}",
-            lines.lock().unwrap()
+            room.lines.lock().unwrap()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -163,7 +164,7 @@ fn announcement(i: usize, basics: u16, identity: u16) -> Report {
         stuck_secs: 60 * i as u64,
         checked_secs_ago: 0,
     }];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         exercises.push(Progress {
             exercise: "basics".into(),
             passed: basics,
