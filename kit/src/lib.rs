@@ -20,6 +20,7 @@ pub mod maelstrom;
 pub mod nat;
 pub mod net;
 pub mod node;
+pub mod search;
 pub mod seed;
 pub mod sim;
 pub mod stats;
