@@ -126,6 +126,12 @@ struct State<N, M, T> {
     fires: u32,
 }
 
+/// A state of the search for nodes `N`.
+type StateOf<N> = State<N, <N as Node>::Message, <N as Node>::Timer>;
+
+/// An invariant over a state's view: `Err` says what broke.
+type Invariant<'f, N> = dyn Fn(&View<'_, N, <N as Node>::Message>) -> Result<(), String> + 'f;
+
 /// The exhaustive search over one small network.
 pub struct Search<N: Node> {
     nodes: Vec<N>,
@@ -179,7 +185,7 @@ where
         // Breadth first, so the first failure found is a shortest one. Each entry
         // keeps its parent and the event that led to it, to rebuild the path.
         let mut arena: Vec<(usize, String)> = vec![(usize::MAX, String::new())];
-        let mut queue: VecDeque<(State<N, N::Message, N::Timer>, usize, usize)> = VecDeque::new();
+        let mut queue: VecDeque<(StateOf<N>, usize, usize)> = VecDeque::new();
         let mut seen = HashSet::new();
         seen.insert(self.fingerprint(&start));
         queue.push_back((start, 0, 0));
@@ -200,8 +206,10 @@ where
                 return self.outcome(seen.len(), transitions, depth, truncated, started, Some(counterexample));
             }
             let successors = self.successors(&state);
-            if state.flight.is_empty() || d >= self.config.max_depth {
-                if let Err((violation, settled)) = self.settle_and_check(&state, &liveness) {
+            if (state.flight.is_empty() || d >= self.config.max_depth)
+                && let Err((violation, settled)) = self.settle_and_check(&state, &liveness)
+            {
+                {
                     let mut events = path(&arena, at);
                     events.push("— from here the network behaves: everything delivered in order, timers fire, nothing lost —".into());
                     events.extend(settled);
@@ -231,12 +239,12 @@ where
         Outcome { states, transitions, depth, truncated, elapsed: started.elapsed(), counterexample }
     }
 
-    fn view<'a>(&'a self, state: &'a State<N, N::Message, N::Timer>) -> View<'a, N, N::Message> {
+    fn view<'a>(&'a self, state: &'a StateOf<N>) -> View<'a, N, N::Message> {
         View { nodes: &state.nodes, ids: &self.ids, replies: &state.replies }
     }
 
     /// Every state one event away, with the event in words.
-    fn successors(&self, state: &State<N, N::Message, N::Timer>) -> Vec<(String, State<N, N::Message, N::Timer>)> {
+    fn successors(&self, state: &StateOf<N>) -> Vec<(String, StateOf<N>)> {
         let mut out = Vec::new();
         let mut tried = HashSet::new();
         for k in 0..state.flight.len() {
@@ -268,7 +276,7 @@ where
     }
 
     /// Fires node `i`'s earliest timer, if it has one.
-    fn fire(&self, state: &State<N, N::Message, N::Timer>, i: usize) -> Option<(String, State<N, N::Message, N::Timer>)> {
+    fn fire(&self, state: &StateOf<N>, i: usize) -> Option<(String, StateOf<N>)> {
         if state.timers[i].is_empty() {
             return None;
         }
@@ -285,8 +293,8 @@ where
     /// violation and the settling events.
     fn settle_and_check(
         &self,
-        state: &State<N, N::Message, N::Timer>,
-        liveness: &dyn Fn(&View<'_, N, N::Message>) -> Result<(), String>,
+        state: &StateOf<N>,
+        liveness: &Invariant<'_, N>,
     ) -> Result<(), (String, Vec<String>)> {
         let mut state = state.clone();
         let mut events = Vec::new();
@@ -315,7 +323,7 @@ where
     }
 
     /// Runs one callback of node `i` and carries out what it asked.
-    fn callback(&self, state: &mut State<N, N::Message, N::Timer>, i: usize, f: impl FnOnce(&mut N, &mut Context<N::Message, N::Timer>)) {
+    fn callback(&self, state: &mut StateOf<N>, i: usize, f: impl FnOnce(&mut N, &mut Context<N::Message, N::Timer>)) {
         let peers: Vec<NodeId> = self.ids.iter().filter(|id| **id != self.ids[i]).cloned().collect();
         let seed = (i as u64) << 32 ^ state.calls[i];
         state.calls[i] += 1;
@@ -338,7 +346,7 @@ where
 
     /// What determines a state's future, hashed: nodes, messages in flight (in any
     /// order), timers, the clock, and the budgets left.
-    fn fingerprint(&self, state: &State<N, N::Message, N::Timer>) -> u64 {
+    fn fingerprint(&self, state: &StateOf<N>) -> u64 {
         let mut flight: Vec<String> = state.flight.iter().map(|m| format!("{m:?}")).collect();
         flight.sort();
         let mut h = DefaultHasher::new();

@@ -110,21 +110,6 @@ impl fmt::Display for Report {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let ms: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
-        let s = Summary::of(&ms);
-        assert_eq!((s.count, s.median, s.p99, s.max), (100, Duration::from_millis(50), Duration::from_millis(99), Duration::from_millis(100)));
-        let one = Summary::of(&[Duration::from_millis(7)]);
-        assert_eq!((one.median, one.p99, one.max), (Duration::from_millis(7), Duration::from_millis(7), Duration::from_millis(7)));
-        assert_eq!(Summary::of(&[]), Summary::default());
-    }
-}
-
 /// Prints one figure of a measuring check, such as messages per operation or a
 /// latency percentile, as a line `figure: LABEL: VALUE` on the check's output.
 /// Printing the same label again updates the figure (the runner keeps the latest).
@@ -139,3 +124,18 @@ pub fn figure(label: &str, value: impl fmt::Display) {
 
 /// The start of a figure line; the runner looks for it.
 pub const FIGURE_PREFIX: &str = "figure: ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let ms: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        let s = Summary::of(&ms);
+        assert_eq!((s.count, s.median, s.p99, s.max), (100, Duration::from_millis(50), Duration::from_millis(99), Duration::from_millis(100)));
+        let one = Summary::of(&[Duration::from_millis(7)]);
+        assert_eq!((one.median, one.p99, one.max), (Duration::from_millis(7), Duration::from_millis(7), Duration::from_millis(7)));
+        assert_eq!(Summary::of(&[]), Summary::default());
+    }
+}
