@@ -76,9 +76,18 @@ fn converged(view: &View<'_, Retry, Msg>) -> Result<(), String> {
 }
 
 fn main() {
-    println!("{:>5} {:>10} {:>12} {:>6} {:>10} {:>12}", "nodes", "states", "transitions", "depth", "seconds", "states/s");
+    println!(
+        "{:>5} {:>10} {:>12} {:>6} {:>10} {:>12}",
+        "nodes", "states", "transitions", "depth", "seconds", "states/s"
+    );
     for n in [2, 3] {
-        let config = SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 24, max_states: 300_000, ..SearchConfig::default() };
+        let config = SearchConfig {
+            max_drops: 1,
+            max_timer_fires: 2,
+            max_depth: 24,
+            max_states: 300_000,
+            ..SearchConfig::default()
+        };
         let mut search = Search::new(vec![Retry::default(); n], config);
         search.client_send(&NodeId::client(0), &NodeId::node(0), Msg::Broadcast(1));
         search.client_send(&NodeId::client(0), &NodeId::node(n - 1), Msg::Broadcast(2));

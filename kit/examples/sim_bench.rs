@@ -74,8 +74,5 @@ fn run(label: &str, config: SimConfig) {
 fn main() {
     let base = SimConfig { seed: 1, latency: Duration::from_millis(100), ..SimConfig::default() };
     run("flooding, 25 nodes, 100 ms links, 2000 broadcasts over 20 s", base);
-    run(
-        "the same with 10 ms jitter and 5% loss",
-        SimConfig { jitter: Duration::from_millis(10), loss: 0.05, ..base },
-    );
+    run("the same with 10 ms jitter and 5% loss", SimConfig { jitter: Duration::from_millis(10), loss: 0.05, ..base });
 }

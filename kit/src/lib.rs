@@ -29,8 +29,8 @@ pub mod udp;
 
 pub use adapter::{Adapter, Either};
 pub use node::{Context, Message, Node, NodeId, NodeRng, Requests};
-pub use sim::{ClientMessage, Link, Sim, SimConfig};
 pub use seed::seed;
+pub use sim::{ClientMessage, Link, Sim, SimConfig};
 pub use stats::{Report, Summary, figure};
 
 /// The `rand` crate, for [`Context::rng`]: `use kit::rand::RngExt;`.

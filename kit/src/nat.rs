@@ -80,7 +80,8 @@ pub enum NatKind {
 
 impl NatKind {
     /// Every kind, from the most to the least permissive.
-    pub const ALL: [NatKind; 4] = [NatKind::FullCone, NatKind::AddressRestricted, NatKind::PortRestricted, NatKind::Symmetric];
+    pub const ALL: [NatKind; 4] =
+        [NatKind::FullCone, NatKind::AddressRestricted, NatKind::PortRestricted, NatKind::Symmetric];
 }
 
 /// A participant: a peer, a server, a relay. Like [`crate::Node`], it is called when
@@ -114,7 +115,13 @@ impl HostContext {
     /// A context for a host at `local`, for tests of a single host without an
     /// [`Internet`].
     pub fn new(local: SocketAddrV4, seed: u64) -> HostContext {
-        HostContext { now: Duration::ZERO, local, rng: NodeRng::seed_from_u64(seed), outbox: Vec::new(), timers: Vec::new() }
+        HostContext {
+            now: Duration::ZERO,
+            local,
+            rng: NodeRng::seed_from_u64(seed),
+            outbox: Vec::new(),
+            timers: Vec::new(),
+        }
     }
 
     /// The simulated time.
@@ -396,7 +403,9 @@ impl Internet {
         let allowed = match nat.kind {
             NatKind::FullCone => true,
             NatKind::AddressRestricted => nat.sent_to.contains_key(&(to.port(), *from.ip())),
-            NatKind::PortRestricted => nat.sent_to.get(&(to.port(), *from.ip())).is_some_and(|ports| ports.contains(&from.port())),
+            NatKind::PortRestricted => {
+                nat.sent_to.get(&(to.port(), *from.ip())).is_some_and(|ports| ports.contains(&from.port()))
+            }
             NatKind::Symmetric => only_from == Some(from),
         };
         if !allowed {

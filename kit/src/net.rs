@@ -316,7 +316,12 @@ struct Driver<N: Node> {
 }
 
 impl<N: Node> Driver<N> {
-    async fn run(mut self, listener: TcpListener, mut received: mpsc::Receiver<Received<N::Message>>, mut stopped: oneshot::Receiver<()>) {
+    async fn run(
+        mut self,
+        listener: TcpListener,
+        mut received: mpsc::Receiver<Received<N::Message>>,
+        mut stopped: oneshot::Receiver<()>,
+    ) {
         self.ctx.set_now(self.started.elapsed());
         self.node.on_start(&mut self.ctx);
         loop {
@@ -377,7 +382,10 @@ impl<N: Node> Driver<N> {
         Counters::add(&self.counters.accept_errors);
         self.accept_failures = self.accept_failures.saturating_add(1);
         if self.accept_failures == 1 {
-            eprintln!("{}: accept failed: {e}; retrying with a growing pause (further failures are counted, not printed)", self.me);
+            eprintln!(
+                "{}: accept failed: {e}; retrying with a growing pause (further failures are counted, not printed)",
+                self.me
+            );
         }
         let pause = Duration::from_millis(10).saturating_mul(1 << self.accept_failures.min(7)).min(MAX_ACCEPT_PAUSE);
         self.accept_paused_until = Some(Instant::now() + pause);
@@ -395,7 +403,10 @@ impl<N: Node> Driver<N> {
             let n = Counters::add(&self.counters.spoofed);
             if n.is_power_of_two() {
                 let on = conn.bound.as_ref().map_or_else(|| conn.remote.to_string(), NodeId::to_string);
-                eprintln!("{}: dropped a message claiming to be from {} on a connection of {on} ({n} so far)", self.me, envelope.src);
+                eprintln!(
+                    "{}: dropped a message claiming to be from {} on a connection of {on} ({n} so far)",
+                    self.me, envelope.src
+                );
             }
             return;
         }
@@ -564,7 +575,10 @@ async fn dial(me: NodeId, to: NodeId, addr: SocketAddr, mut lines: QueueReader) 
 /// Safe to cancel (in a `select!`) and call again with the same `line`: the bytes read
 /// so far stay in it, and the limit counts them, so a line read in many pieces is
 /// bounded like one read at once.
-pub async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<bool> {
+pub async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<bool> {
     let limit = (MAX_LINE + 1).saturating_sub(line.len()) as u64;
     let n = reader.take(limit).read_until(b'\n', line).await?;
     if n == 0 {
@@ -573,7 +587,10 @@ pub async fn read_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R, line:
     if line.last() == Some(&b'\n') {
         line.pop();
     } else if line.len() > MAX_LINE {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a line longer than {MAX_LINE} bytes")));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a line longer than {MAX_LINE} bytes"),
+        ));
     }
     Ok(true)
 }

@@ -195,7 +195,10 @@ impl<M, T> Context<M, T> {
         let now = self.now;
         Requests {
             messages: std::mem::take(&mut self.outbox),
-            timers: std::mem::take(&mut self.timers).into_iter().map(|(after, timer)| (now.saturating_add(after), timer)).collect(),
+            timers: std::mem::take(&mut self.timers)
+                .into_iter()
+                .map(|(after, timer)| (now.saturating_add(after), timer))
+                .collect(),
             observed: std::mem::take(&mut self.observed),
         }
     }

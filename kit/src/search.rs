@@ -211,7 +211,10 @@ where
             {
                 {
                     let mut events = path(&arena, at);
-                    events.push("— from here the network behaves: everything delivered in order, timers fire, nothing lost —".into());
+                    events.push(
+                        "— from here the network behaves: everything delivered in order, timers fire, nothing lost —"
+                            .into(),
+                    );
                     events.extend(settled);
                     let counterexample = Counterexample { events, violation, liveness: true };
                     return self.outcome(seen.len(), transitions, depth, truncated, started, Some(counterexample));
@@ -235,7 +238,15 @@ where
         self.outcome(seen.len(), transitions, depth, truncated, started, None)
     }
 
-    fn outcome(&self, states: usize, transitions: usize, depth: usize, truncated: bool, started: Instant, counterexample: Option<Counterexample>) -> Outcome {
+    fn outcome(
+        &self,
+        states: usize,
+        transitions: usize,
+        depth: usize,
+        truncated: bool,
+        started: Instant,
+        counterexample: Option<Counterexample>,
+    ) -> Outcome {
         Outcome { states, transitions, depth, truncated, elapsed: started.elapsed(), counterexample }
     }
 
@@ -291,11 +302,7 @@ where
 
     /// Lets the network behave for a while, then judges liveness. On failure, the
     /// violation and the settling events.
-    fn settle_and_check(
-        &self,
-        state: &StateOf<N>,
-        liveness: &Invariant<'_, N>,
-    ) -> Result<(), (String, Vec<String>)> {
+    fn settle_and_check(&self, state: &StateOf<N>, liveness: &Invariant<'_, N>) -> Result<(), (String, Vec<String>)> {
         let mut state = state.clone();
         let mut events = Vec::new();
         for _ in 0..self.config.settle_events {
@@ -309,7 +316,8 @@ where
                 continue;
             }
             // Nothing in flight: the earliest timer of any node.
-            let earliest = (0..state.nodes.len()).filter(|&i| !state.timers[i].is_empty()).min_by_key(|&i| state.timers[i][0].0);
+            let earliest =
+                (0..state.nodes.len()).filter(|&i| !state.timers[i].is_empty()).min_by_key(|&i| state.timers[i][0].0);
             let Some(i) = earliest else { break };
             let (at, timer) = state.timers[i].remove(0);
             state.now = state.now.max(at);

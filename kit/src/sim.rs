@@ -501,7 +501,9 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         let nodes: Vec<String> = self.nodes.iter().map(|s| s.id.to_string()).collect();
         match &self.recorder {
             Some(recorder) => recorder.trace(title, Some(self.config.seed), nodes),
-            None => trace::Trace { title: title.into(), seed: Some(self.config.seed), nodes, ..trace::Trace::default() },
+            None => {
+                trace::Trace { title: title.into(), seed: Some(self.config.seed), nodes, ..trace::Trace::default() }
+            }
         }
     }
 

@@ -47,7 +47,13 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "median {} ms, p99 {} ms, max {} ms", self.median.as_millis(), self.p99.as_millis(), self.max.as_millis())
+        write!(
+            f,
+            "median {} ms, p99 {} ms, max {} ms",
+            self.median.as_millis(),
+            self.p99.as_millis(),
+            self.max.as_millis()
+        )
     }
 }
 
@@ -133,9 +139,15 @@ mod tests {
     fn nearest_rank_percentiles() {
         let ms: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
         let s = Summary::of(&ms);
-        assert_eq!((s.count, s.median, s.p99, s.max), (100, Duration::from_millis(50), Duration::from_millis(99), Duration::from_millis(100)));
+        assert_eq!(
+            (s.count, s.median, s.p99, s.max),
+            (100, Duration::from_millis(50), Duration::from_millis(99), Duration::from_millis(100))
+        );
         let one = Summary::of(&[Duration::from_millis(7)]);
-        assert_eq!((one.median, one.p99, one.max), (Duration::from_millis(7), Duration::from_millis(7), Duration::from_millis(7)));
+        assert_eq!(
+            (one.median, one.p99, one.max),
+            (Duration::from_millis(7), Duration::from_millis(7), Duration::from_millis(7))
+        );
         assert_eq!(Summary::of(&[]), Summary::default());
     }
 }

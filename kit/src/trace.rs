@@ -179,7 +179,10 @@ impl Recorder {
             return;
         }
         let label = if kind == Kind::Note { body.clone() } else { label_of(&body) };
-        let (from, to) = (if from.is_empty() { String::new() } else { column(from) }, if to.is_empty() { String::new() } else { column(to) });
+        let (from, to) = (
+            if from.is_empty() { String::new() } else { column(from) },
+            if to.is_empty() { String::new() } else { column(to) },
+        );
         self.events.push(Event { kind, sent_ms: ms(sent), at_ms: ms(at), from, to, label, body });
     }
 
@@ -399,7 +402,15 @@ mod tests {
     use super::*;
 
     fn message(from: &str, to: &str, sent: f64, at: f64, body: &str) -> Event {
-        Event { kind: Kind::Delivered, sent_ms: sent, at_ms: at, from: from.into(), to: to.into(), label: label_of(body), body: body.into() }
+        Event {
+            kind: Kind::Delivered,
+            sent_ms: sent,
+            at_ms: at,
+            from: from.into(),
+            to: to.into(),
+            label: label_of(body),
+            body: body.into(),
+        }
     }
 
     #[test]
@@ -429,7 +440,11 @@ mod tests {
 
     #[test]
     fn a_body_cannot_end_the_script_early() {
-        let trace = Trace { nodes: vec!["n0".into()], events: vec![message("n0", "n0", 0.0, 1.0, "Text(\"</script><b>\")")], ..Trace::default() };
+        let trace = Trace {
+            nodes: vec!["n0".into()],
+            events: vec![message("n0", "n0", 0.0, 1.0, "Text(\"</script><b>\")")],
+            ..Trace::default()
+        };
         let html = trace.to_html();
         assert_eq!(html.matches("</script>").count(), 2, "only the page's own two script ends");
     }

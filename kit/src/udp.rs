@@ -160,7 +160,11 @@ where
     N: Node,
     N::Message: Datagram,
 {
-    async fn run(mut self, mut requests: mpsc::UnboundedReceiver<(NodeId, N::Message)>, mut stopped: oneshot::Receiver<()>) {
+    async fn run(
+        mut self,
+        mut requests: mpsc::UnboundedReceiver<(NodeId, N::Message)>,
+        mut stopped: oneshot::Receiver<()>,
+    ) {
         // One byte more than the limit, so that a datagram that is too long shows as
         // one that filled the buffer rather than passing as one cut short.
         let mut buf = vec![0; MAX_DATAGRAM + 1];
@@ -212,7 +216,11 @@ where
             match socket_addr(&to) {
                 Some(addr) => match message.into_datagram() {
                     Ok(bytes) if bytes.len() > MAX_DATAGRAM => {
-                        eprintln!("{}: not sending {} bytes to {to}: longer than {MAX_DATAGRAM}", self.ctx.me(), bytes.len());
+                        eprintln!(
+                            "{}: not sending {} bytes to {to}: longer than {MAX_DATAGRAM}",
+                            self.ctx.me(),
+                            bytes.len()
+                        );
                     }
                     Ok(bytes) => {
                         if let Err(e) = self.socket.send_to(&bytes, addr).await {

@@ -57,8 +57,14 @@ fn session(lines: &[Value]) -> Vec<Value> {
     let input: String = lines.iter().map(|l| format!("{l}\n")).collect::<String>() + "not json at all\n";
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut output = Vec::new();
-    runtime.block_on(kit::maelstrom::run(Broadcast::default(), input.as_bytes(), &mut output, 0)).expect("runs to the end of input");
-    String::from_utf8(output).unwrap().lines().map(|l| serde_json::from_str(l).expect("every output line is JSON")).collect()
+    runtime
+        .block_on(kit::maelstrom::run(Broadcast::default(), input.as_bytes(), &mut output, 0))
+        .expect("runs to the end of input");
+    String::from_utf8(output)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
+        .collect()
 }
 
 #[test]
@@ -74,10 +80,17 @@ fn a_recorded_broadcast_session() {
     let bodies: Vec<(&str, &str, &Value)> =
         out.iter().map(|l| (l["src"].as_str().unwrap(), l["dest"].as_str().unwrap(), &l["body"])).collect();
 
-    assert_eq!((bodies[0].1, bodies[0].2["type"].as_str(), bodies[0].2["in_reply_to"].as_u64()), ("c0", Some("init_ok"), Some(1)));
-    assert_eq!((bodies[1].1, bodies[1].2["type"].as_str(), bodies[1].2["in_reply_to"].as_u64()), ("c1", Some("topology_ok"), Some(1)));
+    assert_eq!(
+        (bodies[0].1, bodies[0].2["type"].as_str(), bodies[0].2["in_reply_to"].as_u64()),
+        ("c0", Some("init_ok"), Some(1))
+    );
+    assert_eq!(
+        (bodies[1].1, bodies[1].2["type"].as_str(), bodies[1].2["in_reply_to"].as_u64()),
+        ("c1", Some("topology_ok"), Some(1))
+    );
     // The client's broadcast: forwarded to both peers, acknowledged to the client.
-    let forwards: Vec<&str> = bodies.iter().filter(|b| b.2["type"] == "broadcast" && b.2["message"] == 42).map(|b| b.1).collect();
+    let forwards: Vec<&str> =
+        bodies.iter().filter(|b| b.2["type"] == "broadcast" && b.2["message"] == 42).map(|b| b.1).collect();
     assert_eq!(forwards, ["n2", "n3"], "peers come from init's node_ids, without the node itself");
     let ok = bodies.iter().find(|b| b.2["type"] == "broadcast_ok").expect("a broadcast_ok");
     assert_eq!((ok.0, ok.1, ok.2["in_reply_to"].as_u64()), ("n1", "c2", Some(7)));
@@ -85,7 +98,10 @@ fn a_recorded_broadcast_session() {
     assert_eq!((read.1, &read.2["messages"], read.2["in_reply_to"].as_u64()), ("c2", &json!([42, 43]), Some(8)));
     // An unknown type gets Maelstrom's error 10; the garbage line after it is skipped.
     let error = bodies.last().unwrap();
-    assert_eq!((error.1, error.2["type"].as_str(), error.2["code"].as_u64(), error.2["in_reply_to"].as_u64()), ("c3", Some("error"), Some(10), Some(2)));
+    assert_eq!(
+        (error.1, error.2["type"].as_str(), error.2["code"].as_u64(), error.2["in_reply_to"].as_u64()),
+        ("c3", Some("error"), Some(10), Some(2))
+    );
     // Every message the node sends has a fresh msg_id.
     let ids: BTreeSet<u64> = bodies.iter().map(|b| b.2["msg_id"].as_u64().expect("msg_id")).collect();
     assert_eq!(ids.len(), bodies.len());

@@ -74,8 +74,10 @@ async fn nodes_gossip_over_real_sockets() {
     let (l0, l1) = (loopback().await, loopback().await);
     let (a0, a1) = (l0.local_addr().unwrap(), l1.local_addr().unwrap());
     let (n0, n1) = (NodeId::node(0), NodeId::node(1));
-    let h0 = net::spawn(Flood::default(), l0, NetConfig { me: n0.clone(), peers: vec![(n1.clone(), a1)], seed: 1 }).unwrap();
-    let h1 = net::spawn(Flood::default(), l1, NetConfig { me: n1.clone(), peers: vec![(n0.clone(), a0)], seed: 2 }).unwrap();
+    let h0 =
+        net::spawn(Flood::default(), l0, NetConfig { me: n0.clone(), peers: vec![(n1.clone(), a1)], seed: 1 }).unwrap();
+    let h1 =
+        net::spawn(Flood::default(), l1, NetConfig { me: n1.clone(), peers: vec![(n0.clone(), a0)], seed: 2 }).unwrap();
 
     let mut client = Client::connect(h0.addr(), NodeId::client(0)).await.unwrap();
     for value in [5, 6] {
@@ -88,7 +90,11 @@ async fn nodes_gossip_over_real_sockets() {
     // A malformed line is skipped; the connection and the node keep working.
     use tokio::io::AsyncWriteExt;
     let mut raw = tokio::net::TcpStream::connect(h0.addr()).await.unwrap();
-    raw.write_all(b"this is not json\n{\"src\":\"c2\",\"dest\":\"n0\",\"body\":{\"type\":\"broadcast\",\"value\":7}}\n").await.unwrap();
+    raw.write_all(
+        b"this is not json\n{\"src\":\"c2\",\"dest\":\"n0\",\"body\":{\"type\":\"broadcast\",\"value\":7}}\n",
+    )
+    .await
+    .unwrap();
     assert_eq!(read_until(h1.addr(), &[5, 6, 7]).await, vec![5, 6, 7], "the good line after the bad one got through");
     h0.stop().await;
     h1.stop().await;
@@ -183,20 +189,30 @@ async fn departed_clients_leave_no_file_descriptors() {
     kit::figure("open descriptors after they left", after);
     assert_eq!(handle.stats().connections, 0, "every departed client's connection is closed");
     // Other tests in this binary run alongside and open a few of their own.
-    assert!(after <= before + 20, "300 clients came and went, and the process holds {} more descriptors", after - before);
+    assert!(
+        after <= before + 20,
+        "300 clients came and went, and the process holds {} more descriptors",
+        after - before
+    );
     handle.stop().await;
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Strict {
-    Broadcast { value: u64 },
+    Broadcast {
+        value: u64,
+    },
     BroadcastOk,
-    Gossip { value: u64 },
+    Gossip {
+        value: u64,
+    },
     /// Something no honest node sends: whoever sends it is cut off for good.
     Bad,
     Read,
-    ReadOk { values: Vec<u64> },
+    ReadOk {
+        values: Vec<u64>,
+    },
 }
 
 /// Floods like [`Flood`], and bans for ever a peer that sends [`Strict::Bad`] (the
@@ -243,8 +259,10 @@ async fn a_client_cannot_get_a_peer_banned() {
     let (l0, l1) = (loopback().await, loopback().await);
     let (a0, a1) = (l0.local_addr().unwrap(), l1.local_addr().unwrap());
     let (n0, n1) = (NodeId::node(0), NodeId::node(1));
-    let h0 = net::spawn(Banning::default(), l0, NetConfig { me: n0.clone(), peers: vec![(n1.clone(), a1)], seed: 1 }).unwrap();
-    let h1 = net::spawn(Banning::default(), l1, NetConfig { me: n1.clone(), peers: vec![(n0.clone(), a0)], seed: 2 }).unwrap();
+    let h0 = net::spawn(Banning::default(), l0, NetConfig { me: n0.clone(), peers: vec![(n1.clone(), a1)], seed: 1 })
+        .unwrap();
+    let h1 = net::spawn(Banning::default(), l1, NetConfig { me: n1.clone(), peers: vec![(n0.clone(), a0)], seed: 2 })
+        .unwrap();
     let bad = format!("{}\n", serde_json::json!({"src": "n1", "dest": "n0", "body": {"type": "bad"}}));
 
     // A client that spoke as c5, then claims to be n1.
@@ -252,7 +270,9 @@ async fn a_client_cannot_get_a_peer_banned() {
     client.send(&n0, &Strict::Read).await.unwrap();
     client.recv::<Strict>().await.unwrap();
     let mut raw = tokio::net::TcpStream::connect(a0).await.unwrap();
-    raw.write_all(format!("{}\n", serde_json::json!({"src": "c6", "dest": "n0", "body": {"type": "read"}})).as_bytes()).await.unwrap();
+    raw.write_all(format!("{}\n", serde_json::json!({"src": "c6", "dest": "n0", "body": {"type": "read"}})).as_bytes())
+        .await
+        .unwrap();
     raw.write_all(bad.as_bytes()).await.unwrap();
     // A connection from another loopback address (another machine, as far as n0 can
     // tell) whose very first message claims to be n1, who listens on 127.0.0.1.
@@ -324,7 +344,11 @@ async fn a_client_that_never_reads_cannot_grow_the_queue() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     kit::figure("answers dropped for a client that does not read", dropped);
-    assert!(dropped > 0, "2,000 answers of 64 KiB to a client that never reads must hit the queue's bound ({} bytes)", net::MAX_QUEUED_BYTES);
+    assert!(
+        dropped > 0,
+        "2,000 answers of 64 KiB to a client that never reads must hit the queue's bound ({} bytes)",
+        net::MAX_QUEUED_BYTES
+    );
     assert!(dropped < 2000);
     handle.stop().await;
 }
@@ -341,7 +365,8 @@ fn child_process_at_the_limit() {
     runtime.block_on(async {
         let listener = loopback().await;
         println!("listening {}", listener.local_addr().unwrap());
-        let _node = net::spawn(Flood::default(), listener, NetConfig { me: NodeId::node(0), peers: vec![], seed: 1 }).unwrap();
+        let _node =
+            net::spawn(Flood::default(), listener, NetConfig { me: NodeId::node(0), peers: vec![], seed: 1 }).unwrap();
         tokio::task::spawn_blocking(|| std::io::stdin().lines().count()).await.unwrap();
     });
 }
@@ -386,7 +411,8 @@ fn accept_errors_back_off_at_the_descriptor_limit() {
     // Leave the node 16 descriptors more than it has open now.
     let open = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
     let limit = open + 16;
-    let status = Command::new("prlimit").args([format!("--pid={pid}"), format!("--nofile={limit}:{limit}")]).status().unwrap();
+    let status =
+        Command::new("prlimit").args([format!("--pid={pid}"), format!("--nofile={limit}:{limit}")]).status().unwrap();
     assert!(status.success(), "prlimit failed");
     // 64 connections: the first few take the free descriptors, the rest wait in the
     // listen queue and make every accept fail.
@@ -403,9 +429,13 @@ fn accept_errors_back_off_at_the_descriptor_limit() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             for _ in 0..50 {
-                if let Ok(Ok(mut client)) = tokio::time::timeout(Duration::from_secs(1), Client::connect(addr, NodeId::client(0))).await {
+                if let Ok(Ok(mut client)) =
+                    tokio::time::timeout(Duration::from_secs(1), Client::connect(addr, NodeId::client(0))).await
+                {
                     let asked = client.send(&NodeId::node(0), &Msg::Read).await.is_ok();
-                    if asked && let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(2), client.recv::<Msg>()).await {
+                    if asked
+                        && let Ok(Ok(reply)) = tokio::time::timeout(Duration::from_secs(2), client.recv::<Msg>()).await
+                    {
                         return Some(reply.body);
                     }
                 }
@@ -420,7 +450,15 @@ fn accept_errors_back_off_at_the_descriptor_limit() {
     let _ = child.wait();
     let printed = stderr_bytes.join().unwrap();
     kit::figure("bytes written to stderr at the limit", printed);
-    assert!(cpu < 0.2, "at its descriptor limit the node used {:.0} % of a core: accept errors must pause, not spin", cpu * 100.0);
+    assert!(
+        cpu < 0.2,
+        "at its descriptor limit the node used {:.0} % of a core: accept errors must pause, not spin",
+        cpu * 100.0
+    );
     assert!(printed < 4096, "at its descriptor limit the node wrote {printed} bytes to stderr: report once per burst");
-    assert_eq!(answered, Some(Msg::ReadOk { values: vec![] }), "once descriptors are free again, the node accepts and answers");
+    assert_eq!(
+        answered,
+        Some(Msg::ReadOk { values: vec![] }),
+        "once descriptors are free again, the node accepts and answers"
+    );
 }

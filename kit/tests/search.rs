@@ -109,7 +109,13 @@ fn only_broadcast_values(view: &View<'_, Retry, Msg>) -> Result<(), String> {
 /// The search: two nodes, values 1 and 2 sent to n0, at most one message lost. (With
 /// a third node the bug hides: the third passes the lost value on.)
 fn search(make: fn() -> Retry) -> kit::search::Outcome {
-    let config = SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 24, max_states: 200_000, ..SearchConfig::default() };
+    let config = SearchConfig {
+        max_drops: 1,
+        max_timer_fires: 2,
+        max_depth: 24,
+        max_states: 200_000,
+        ..SearchConfig::default()
+    };
     let mut search = Search::new(vec![make(), make()], config);
     search.client_send(&NodeId::client(0), &NodeId::node(0), Msg::Broadcast(1));
     search.client_send(&NodeId::client(0), &NodeId::node(0), Msg::Broadcast(2));

@@ -170,12 +170,20 @@ fn partitions_drop_traffic_both_ways_until_healed() {
     sim.client_send(&client(), &ids[0], Msg::Broadcast(1));
     sim.client_send(&client(), &ids[3], Msg::Broadcast(2));
     sim.run_for(Duration::from_secs(1));
-    assert_eq!(reads(&mut sim, &ids), vec![vec![1], vec![1], vec![2], vec![2]], "nothing crosses the partition, either way");
+    assert_eq!(
+        reads(&mut sim, &ids),
+        vec![vec![1], vec![1], vec![2], vec![2]],
+        "nothing crosses the partition, either way"
+    );
 
     sim.heal();
     sim.client_send(&client(), &ids[1], Msg::Broadcast(3));
     sim.run_for(Duration::from_secs(1));
-    assert_eq!(reads(&mut sim, &ids), vec![vec![1, 3], vec![1, 3], vec![2, 3], vec![2, 3]], "after healing, new values reach everyone (old ones stay lost: flooding never retries)");
+    assert_eq!(
+        reads(&mut sim, &ids),
+        vec![vec![1, 3], vec![1, 3], vec![2, 3], vec![2, 3]],
+        "after healing, new values reach everyone (old ones stay lost: flooding never retries)"
+    );
 
     // A message already in flight when the partition starts is lost too.
     let config = SimConfig { latency: 100 * MS, ..SimConfig::default() };
@@ -228,7 +236,11 @@ fn timers_fire_on_time_and_crashes_lose_them() {
     sim.restart(&n0, Ticker);
     sim.run_for(150 * MS);
     let ticks: Vec<(Duration, Msg)> = sim.take_client_messages().into_iter().map(|m| (m.at, m.message)).collect();
-    assert_eq!(ticks, vec![(restarted_at + 100 * MS, Msg::Pong(1))], "on_start runs again after a restart, with fresh state");
+    assert_eq!(
+        ticks,
+        vec![(restarted_at + 100 * MS, Msg::Pong(1))],
+        "on_start runs again after a restart, with fresh state"
+    );
 }
 
 #[test]

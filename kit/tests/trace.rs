@@ -43,7 +43,8 @@ impl Node for Flood {
 
 #[test]
 fn the_record_holds_every_message_the_report_counts() {
-    let mut sim: Sim<(u64, bool), ()> = Sim::new(SimConfig { seed: 1, latency: 10 * MS, jitter: 5 * MS, loss: 0.1, trace: false });
+    let mut sim: Sim<(u64, bool), ()> =
+        Sim::new(SimConfig { seed: 1, latency: 10 * MS, jitter: 5 * MS, loss: 0.1, trace: false });
     sim.record(true);
     let ids: Vec<NodeId> = (0..4).map(|_| sim.add_node(Flood::default())).collect();
     for v in 0..10 {
@@ -67,7 +68,10 @@ fn the_record_holds_every_message_the_report_counts() {
     assert_eq!(trace.nodes, ["n0", "n1", "n2", "n3", "clients"]);
     assert!(trace.events.iter().all(|e| e.at_ms >= e.sent_ms), "nothing arrives before it is sent");
     let html = trace.to_html();
-    assert!(html.contains(&format!("data-delivered=\"{}\"", report.delivered)), "the page says how many arrows it draws");
+    assert!(
+        html.contains(&format!("data-delivered=\"{}\"", report.delivered)),
+        "the page says how many arrows it draws"
+    );
 }
 
 #[test]

@@ -123,8 +123,16 @@ async fn two_nodes_exchange_datagrams() {
     let (mut a, mut b) = (echo(1).await, echo(2).await);
     assert!(b.send(NodeId::client(0), Msg::Timers(vec![])), "b learns its client");
     assert!(a.send(NodeId::client(0), Msg::SendTo { to: b.addr(), bytes: b"ping:hello".to_vec() }));
-    assert_eq!(next(&mut b).await, Msg::Got { from: udp::node_id(a.addr()), bytes: b"ping:hello".to_vec() }, "b sees a's address as the sender");
-    assert_eq!(next(&mut a).await, Msg::Got { from: udp::node_id(b.addr()), bytes: b"pong:hello".to_vec() }, "the answer comes back to a");
+    assert_eq!(
+        next(&mut b).await,
+        Msg::Got { from: udp::node_id(a.addr()), bytes: b"ping:hello".to_vec() },
+        "b sees a's address as the sender"
+    );
+    assert_eq!(
+        next(&mut a).await,
+        Msg::Got { from: udp::node_id(b.addr()), bytes: b"pong:hello".to_vec() },
+        "the answer comes back to a"
+    );
     assert!(!a.send(udp::node_id(b.addr()), Msg::Timers(vec![])), "a socket address is not a local client");
     a.stop().await;
     b.stop().await;
@@ -164,7 +172,11 @@ async fn garbage_and_oversized_datagrams_do_not_stop_a_node() {
 
     for bytes in [vec![], vec![0xff; 7], b"d1:ad2:id3:abce".to_vec()] {
         stranger.send_to(&bytes, node.addr()).await.unwrap();
-        assert_eq!(next(&mut node).await, Msg::Got { from: from.clone(), bytes }, "any bytes reach the node as they are");
+        assert_eq!(
+            next(&mut node).await,
+            Msg::Got { from: from.clone(), bytes },
+            "any bytes reach the node as they are"
+        );
     }
 
     // A message that is not a datagram is refused by the driver, not sent.
@@ -173,7 +185,10 @@ async fn garbage_and_oversized_datagrams_do_not_stop_a_node() {
     let mut longest = b"ping:".to_vec();
     longest.resize(MAX_DATAGRAM, b'y');
     stranger.send_to(&longest, node.addr()).await.unwrap();
-    assert!(matches!(next(&mut node).await, Msg::Got { bytes, .. } if bytes.len() == MAX_DATAGRAM), "a datagram of exactly MAX_DATAGRAM bytes is read");
+    assert!(
+        matches!(next(&mut node).await, Msg::Got { bytes, .. } if bytes.len() == MAX_DATAGRAM),
+        "a datagram of exactly MAX_DATAGRAM bytes is read"
+    );
     let mut buf = vec![0; MAX_DATAGRAM + 1];
     let (n, _) = timeout(Duration::from_secs(5), stranger.recv_from(&mut buf)).await.expect("an answer").unwrap();
     assert!(buf[..n].starts_with(b"pong:"), "the only datagram the stranger gets is the pong");

@@ -11,8 +11,8 @@
 //! client's raw bytes, so every client receives the same, well-formed form.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWriteExt, BufReader};

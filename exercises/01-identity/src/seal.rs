@@ -21,8 +21,8 @@
 //! anonymous: nothing in it says who sent it. Sign the plaintext as well if the
 //! recipient must know the author.
 
-use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::ChaCha20Poly1305;
+use chacha20poly1305::aead::{Aead, KeyInit};
 use hkdf::Hkdf;
 use sha2::Sha256;
 

@@ -72,7 +72,12 @@ impl Client {
 
     /// Up to `limit` registrations under `topic` newer than `cookie`, and the cookie
     /// for the next call.
-    pub async fn discover(&mut self, topic: &str, cookie: u64, limit: usize) -> Result<(Vec<Registration>, u64), ClientError> {
+    pub async fn discover(
+        &mut self,
+        topic: &str,
+        cookie: u64,
+        limit: usize,
+    ) -> Result<(Vec<Registration>, u64), ClientError> {
         // TODO (step 7)
         todo!()
     }

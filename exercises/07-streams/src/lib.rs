@@ -40,7 +40,7 @@ pub mod mux;
 
 pub use frame::{FrameError, MAX_FRAME, read_frame, write_frame};
 pub use header::{
-    FrameType, Flags, GO_AWAY_INTERNAL_ERROR, GO_AWAY_NORMAL, GO_AWAY_PROTOCOL_ERROR, HEADER_LEN, Header,
-    HeaderError, VERSION,
+    Flags, FrameType, GO_AWAY_INTERNAL_ERROR, GO_AWAY_NORMAL, GO_AWAY_PROTOCOL_ERROR, HEADER_LEN, Header, HeaderError,
+    VERSION,
 };
 pub use mux::{INITIAL_WINDOW, MAX_PENDING_ACCEPTS, MAX_STREAM_WINDOW, Mode, MuxError, Session, Stream};

@@ -19,13 +19,7 @@
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.
-#![allow(
-    dead_code,
-    unused_imports,
-    unused_variables,
-    unused_mut,
-    clippy::ptr_arg
-)]
+#![allow(dead_code, unused_imports, unused_variables, unused_mut, clippy::ptr_arg)]
 
 pub mod negotiate;
 pub mod noise;
@@ -36,8 +30,7 @@ pub mod upgrade;
 
 pub use negotiate::NegotiationError;
 pub use noise::{
-    Handshake, HandshakeError, PROTOCOL_NAME, Role, SIGNATURE_PREFIX, VerifiedPayload,
-    identity_payload, verify_payload,
+    Handshake, HandshakeError, PROTOCOL_NAME, Role, SIGNATURE_PREFIX, VerifiedPayload, identity_payload, verify_payload,
 };
 pub use payload::{Payload, PayloadError};
 pub use secure::{SecureError, SecureStream, secure};

@@ -75,10 +75,7 @@ pub fn decode(bytes: &[u8]) -> Option<String> {
 }
 
 /// Writes one message (one write, so that it leaves in one segment).
-pub async fn write_message<T: AsyncWrite + Unpin>(
-    io: &mut T,
-    text: &str,
-) -> Result<(), NegotiationError> {
+pub async fn write_message<T: AsyncWrite + Unpin>(io: &mut T, text: &str) -> Result<(), NegotiationError> {
     // TODO (step 9): one message, in one write
     todo!()
 }

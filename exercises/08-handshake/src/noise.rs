@@ -84,11 +84,7 @@ pub enum HandshakeError {
 /// This side's `NoiseHandshakePayload`, encoded: its identity key as a libp2p
 /// `PublicKey`, that key's signature over [`SIGNATURE_PREFIX`] followed by
 /// `static_public`, and `stream_muxers` as the extension (none: no extension).
-pub fn identity_payload(
-    identity: &Keypair,
-    static_public: &[u8; 32],
-    stream_muxers: &[&str],
-) -> Vec<u8> {
+pub fn identity_payload(identity: &Keypair, static_public: &[u8; 32], stream_muxers: &[&str]) -> Vec<u8> {
     // TODO (step 3): sign the prefix and the static key; encode the payload
     todo!()
 }
@@ -108,10 +104,7 @@ pub struct VerifiedPayload {
 /// decode, or whose key is not Ed25519, or whose signature is not 64 bytes, is
 /// [`HandshakeError::Payload`]; a signature that does not verify is
 /// [`HandshakeError::BadIdentity`].
-pub fn verify_payload(
-    payload: &[u8],
-    static_public: &[u8; 32],
-) -> Result<VerifiedPayload, HandshakeError> {
+pub fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<VerifiedPayload, HandshakeError> {
     // TODO (step 4): decode, check the key and the signature (every error case: step 7)
     todo!()
 }
@@ -198,12 +191,7 @@ impl Handshake {
 
     /// A handshake with the given X25519 static and ephemeral secrets (for tests that
     /// need both sides to be reproducible).
-    pub fn with_keys(
-        role: Role,
-        identity: Keypair,
-        static_secret: [u8; 32],
-        ephemeral_secret: [u8; 32],
-    ) -> Handshake {
+    pub fn with_keys(role: Role, identity: Keypair, static_secret: [u8; 32], ephemeral_secret: [u8; 32]) -> Handshake {
         Handshake {
             role,
             identity,

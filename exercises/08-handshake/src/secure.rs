@@ -163,17 +163,11 @@ impl<T: AsyncRead + Unpin> SecureStream<T> {
 }
 
 impl<T: AsyncRead + Unpin> AsyncRead for SecureStream<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         loop {
             if this.plaintext_read < this.plaintext.len() {
-                let n = buf
-                    .remaining()
-                    .min(this.plaintext.len() - this.plaintext_read);
+                let n = buf.remaining().min(this.plaintext.len() - this.plaintext_read);
                 buf.put_slice(&this.plaintext[this.plaintext_read..this.plaintext_read + n]);
                 this.plaintext_read += n;
                 return Poll::Ready(Ok(()));
@@ -201,9 +195,7 @@ impl<T: AsyncWrite + Unpin> SecureStream<T> {
     /// Writes out everything outgoing.
     fn poll_outgoing(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while self.outgoing_written < self.outgoing.len() {
-            let n = ready!(
-                Pin::new(&mut self.io).poll_write(cx, &self.outgoing[self.outgoing_written..])
-            )?;
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, &self.outgoing[self.outgoing_written..]))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
@@ -216,11 +208,7 @@ impl<T: AsyncWrite + Unpin> SecureStream<T> {
 }
 
 impl<T: AsyncWrite + Unpin> AsyncWrite for SecureStream<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         // The last sealed message must leave before more is taken: that is the
         // backpressure, and it keeps at most one message in memory.

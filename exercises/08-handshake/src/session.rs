@@ -23,17 +23,11 @@ pub(crate) struct CipherState {
 
 impl CipherState {
     pub(crate) fn empty() -> CipherState {
-        CipherState {
-            key: None,
-            nonce: 0,
-        }
+        CipherState { key: None, nonce: 0 }
     }
 
     pub(crate) fn with_key(key: [u8; 32]) -> CipherState {
-        CipherState {
-            key: Some(key),
-            nonce: 0,
-        }
+        CipherState { key: Some(key), nonce: 0 }
     }
 
     /// Noise's nonce for ChaChaPoly: 4 zero bytes, then the counter, little-endian.
@@ -44,22 +38,14 @@ impl CipherState {
 
     /// Encrypts with associated data `ad`; without a key yet, returns the plaintext.
     /// [`HandshakeError::Exhausted`] once the key's nonces are used up.
-    pub(crate) fn encrypt(
-        &mut self,
-        ad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, HandshakeError> {
+    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         // TODO (step 4): without a key, the plaintext; else ChaCha20-Poly1305 with ad, then the next nonce
         todo!()
     }
 
     /// The mirror of [`CipherState::encrypt`]: [`HandshakeError::Decrypt`] when the
     /// tag does not verify.
-    pub(crate) fn decrypt(
-        &mut self,
-        ad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Vec<u8>, HandshakeError> {
+    pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         // TODO (step 4): the mirror; a failed tag is HandshakeError::Decrypt
         todo!()
     }

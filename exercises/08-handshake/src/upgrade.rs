@@ -40,10 +40,7 @@ pub struct Upgraded<T> {
 /// The inlined choice: `None` if either side offered no multiplexers (so a round must
 /// follow), otherwise the first of the initiator's that the responder also offered.
 /// [`SecureError::NoCommonMuxer`] if both offered and they share none.
-pub fn inlined_muxer(
-    initiator: &[String],
-    responder: &[String],
-) -> Result<Option<String>, SecureError> {
+pub fn inlined_muxer(initiator: &[String], responder: &[String]) -> Result<Option<String>, SecureError> {
     // TODO (step 11): None unless both offered; the initiator's first the responder shares; NoCommonMuxer
     todo!()
 }
@@ -65,11 +62,7 @@ where
 /// the peer does not speak `/noise` or none of `muxers`, [`SecureError::Handshake`]
 /// if the handshake fails, [`SecureError::NoCommonMuxer`] if both offered disjoint
 /// multiplexers in it.
-pub async fn upgrade_with<T>(
-    mut io: T,
-    handshake: Handshake,
-    muxers: &[&str],
-) -> Result<Upgraded<T>, SecureError>
+pub async fn upgrade_with<T>(mut io: T, handshake: Handshake, muxers: &[&str]) -> Result<Upgraded<T>, SecureError>
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {

@@ -6,8 +6,8 @@
 //! client that reads too slowly loses the oldest lines rather than making the server
 //! buffer for it without limit.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;

@@ -11,8 +11,8 @@
 //! client's raw bytes, so every client receives the same, well-formed form.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWriteExt, BufReader};
@@ -114,7 +114,9 @@ impl ChatClient {
     /// it loses no half-read message.
     pub async fn recv(&mut self) -> std::io::Result<ChatMessage> {
         match read_line(&mut self.reader, &mut self.buf).await? {
-            Line::Text(text) => serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+            Line::Text(text) => {
+                serde_json::from_str(&text).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            }
             Line::Closed => Err(std::io::ErrorKind::UnexpectedEof.into()),
             Line::Invalid(why) => Err(std::io::Error::new(std::io::ErrorKind::InvalidData, why)),
         }

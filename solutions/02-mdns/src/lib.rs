@@ -153,7 +153,14 @@ impl Discovery {
         let daemon = daemon(interface)?;
         daemon.register(info)?;
         let events = daemon.browse(SERVICE_TYPE)?;
-        Ok(Discovery { daemon, me: peer.to_string(), topic: topic.to_string(), fullname, events, known: HashMap::new() })
+        Ok(Discovery {
+            daemon,
+            me: peer.to_string(),
+            topic: topic.to_string(),
+            fullname,
+            events,
+            known: HashMap::new(),
+        })
     }
 
     /// The next event about another peer of our topic, waiting at most `timeout`.

@@ -52,5 +52,10 @@ async fn main() {
     let discovering = started.elapsed().as_secs_f64();
     let n = (clients * ops) as f64;
     println!("registrations: {:>9.0} per second ({:.2} s for {n})", n / registering, registering);
-    println!("discoveries:   {:>9.0} per second ({:.2} s for {n}; {:.0} registrations returned on average, up to 100 a page)", n / discovering, discovering, seen as f64 / n);
+    println!(
+        "discoveries:   {:>9.0} per second ({:.2} s for {n}; {:.0} registrations returned on average, up to 100 a page)",
+        n / discovering,
+        discovering,
+        seen as f64 / n
+    );
 }

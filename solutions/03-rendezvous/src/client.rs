@@ -84,7 +84,12 @@ impl Client {
 
     /// Up to `limit` registrations under `topic` newer than `cookie`, and the cookie
     /// for the next call.
-    pub async fn discover(&mut self, topic: &str, cookie: u64, limit: usize) -> Result<(Vec<Registration>, u64), ClientError> {
+    pub async fn discover(
+        &mut self,
+        topic: &str,
+        cookie: u64,
+        limit: usize,
+    ) -> Result<(Vec<Registration>, u64), ClientError> {
         match self.request(&Request::Discover { topic: topic.into(), cookie, limit }).await? {
             Reply::Peers { peers, cookie } => Ok((peers, cookie)),
             other => Err(ClientError::Protocol(format!("expected peers, got {other:?}"))),

@@ -72,14 +72,25 @@ pub struct Registration {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Reply {
-    Registered { ttl: u64 },
+    Registered {
+        ttl: u64,
+    },
     Unregistered,
     /// Registrations in the order they were made; pass `cookie` to the next discover
     /// to get only newer ones.
-    Peers { peers: Vec<Registration>, cookie: u64 },
+    Peers {
+        peers: Vec<Registration>,
+        cookie: u64,
+    },
     Subscribed,
-    Arrived { topic: String, registration: Registration },
-    Error { code: ErrorCode, message: String },
+    Arrived {
+        topic: String,
+        registration: Registration,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
 }
 
 /// What was wrong with a request.

@@ -55,7 +55,14 @@ impl Registry {
 
     /// Registers `peer` under `topic` until `now + ttl` seconds, replacing any earlier
     /// registration of the same peer and topic. Returns the registration as listed.
-    pub fn register(&mut self, topic: &str, peer: &str, addrs: &[String], ttl: u64, now: Duration) -> Result<Registration, RegistryError> {
+    pub fn register(
+        &mut self,
+        topic: &str,
+        peer: &str,
+        addrs: &[String],
+        ttl: u64,
+        now: Duration,
+    ) -> Result<Registration, RegistryError> {
         if ttl == 0 || ttl > MAX_TTL {
             return Err(RegistryError::Ttl(ttl));
         }
@@ -92,7 +99,13 @@ impl Registry {
     /// Up to `limit` live registrations under `topic` made after `cookie` (0 for all),
     /// oldest first, and the cookie for the next call: the last one returned, or
     /// `cookie` itself when there is nothing new.
-    pub fn discover(&mut self, topic: &str, cookie: u64, limit: usize, now: Duration) -> Result<(Vec<Registration>, u64), RegistryError> {
+    pub fn discover(
+        &mut self,
+        topic: &str,
+        cookie: u64,
+        limit: usize,
+        now: Duration,
+    ) -> Result<(Vec<Registration>, u64), RegistryError> {
         if limit == 0 || limit > MAX_LIMIT {
             return Err(RegistryError::Limit(limit));
         }

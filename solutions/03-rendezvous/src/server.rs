@@ -179,7 +179,11 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>) {
     let mut session = Session::default();
     let mut writer_done = false;
     loop {
-        let idle = if session.subscribed.is_empty() { Instant::now() + IDLE_TIMEOUT } else { Instant::now() + MAX_IDLE_SUBSCRIBED };
+        let idle = if session.subscribed.is_empty() {
+            Instant::now() + IDLE_TIMEOUT
+        } else {
+            Instant::now() + MAX_IDLE_SUBSCRIBED
+        };
         let frame = tokio::select! {
             frame = tokio::time::timeout_at(idle, read_frame(&mut reader, MAX_FRAME)) => frame,
             // The writer gave up (the client stopped reading): so do we.
@@ -239,7 +243,9 @@ fn handle(request: Request, shared: &Shared, tx: &mpsc::Sender<Reply>, session: 
             if registry.len() >= MAX_REGISTRATIONS {
                 registry.expire(now);
                 if registry.len() >= MAX_REGISTRATIONS {
-                    return invalid(format!("the server holds {MAX_REGISTRATIONS} registrations, its limit; try later"));
+                    return invalid(format!(
+                        "the server holds {MAX_REGISTRATIONS} registrations, its limit; try later"
+                    ));
                 }
             }
             let registration = match registry.register(&topic, &peer, &addrs, ttl, now) {
@@ -275,7 +281,13 @@ fn handle(request: Request, shared: &Shared, tx: &mpsc::Sender<Reply>, session: 
             if session.subscribed.len() >= MAX_PER_CLIENT {
                 return invalid(format!("at most {MAX_PER_CLIENT} subscriptions per connection"));
             }
-            shared.subscribers.lock().expect("no panics while locked").entry(topic.clone()).or_default().push(tx.clone());
+            shared
+                .subscribers
+                .lock()
+                .expect("no panics while locked")
+                .entry(topic.clone())
+                .or_default()
+                .push(tx.clone());
             session.subscribed.insert(topic);
             Reply::Subscribed
         }

@@ -19,7 +19,11 @@ fn open_fds() -> usize {
 /// Resident memory of this process, in KiB.
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The soft limit on open descriptors; raised to the hard limit (with util-linux's
@@ -29,12 +33,17 @@ fn ensure_fd_limit(want: u64) -> u64 {
         let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
         let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap_or_default().to_string();
         let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.get(3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0), fields.get(4).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
+        (
+            fields.get(3).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+            fields.get(4).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0),
+        )
     };
     let (soft, hard) = read();
     if soft < want {
         let pid = std::process::id().to_string();
-        let _ = std::process::Command::new("prlimit").args([format!("--pid={pid}"), format!("--nofile={hard}:{hard}")]).status();
+        let _ = std::process::Command::new("prlimit")
+            .args([format!("--pid={pid}"), format!("--nofile={hard}:{hard}")])
+            .status();
     }
     read().0
 }
@@ -106,14 +115,21 @@ async fn ten_thousand_clients_come_and_go() {
     figure("resident memory before", format!("{} KiB", rss_before));
     figure("resident memory after", format!("{} KiB", rss_after));
     assert!(fds_after <= fds_before + 4, "10,000 clients left and {} descriptors stayed open", fds_after - fds_before);
-    assert!(rss_after < rss_before + 32 * 1024, "10,000 departed clients grew memory by {} KiB", rss_after - rss_before);
+    assert!(
+        rss_after < rss_before + 32 * 1024,
+        "10,000 departed clients grew memory by {} KiB",
+        rss_after - rss_before
+    );
 }
 
 /// A probe is answered while 1,000 idle connections and a slowloris are held open
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_probe_is_answered_under_idle_connections_and_a_slowloris() {
     let limit = ensure_fd_limit(4096);
-    assert!(limit >= 2600, "this test holds 1,000 connections at both ends: it needs 2,600 descriptors, the limit is {limit}");
+    assert!(
+        limit >= 2600,
+        "this test holds 1,000 connections at both ends: it needs 2,600 descriptors, the limit is {limit}"
+    );
     let server = spawn(listener().await).unwrap();
     let addr = server.addr();
     let mut idle = Vec::new();
@@ -132,10 +148,22 @@ async fn a_probe_is_answered_under_idle_connections_and_a_slowloris() {
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     let started = std::time::Instant::now();
-    let mut probe = tokio::time::timeout(Duration::from_secs(5), Client::connect(addr)).await.expect("the probe connects in time").expect("connect");
-    tokio::time::timeout(Duration::from_secs(5), probe.register("probe", "p", &["127.0.0.1:1".into()], 60)).await.expect("an answer in time").expect("register");
-    let peers = tokio::time::timeout(Duration::from_secs(5), probe.discover_all("probe")).await.expect("an answer in time").expect("discover");
-    figure("probe (connect, register, discover) with 1,000 idle connections and a slowloris", format!("{:.1} ms", started.elapsed().as_secs_f64() * 1000.0));
+    let mut probe = tokio::time::timeout(Duration::from_secs(5), Client::connect(addr))
+        .await
+        .expect("the probe connects in time")
+        .expect("connect");
+    tokio::time::timeout(Duration::from_secs(5), probe.register("probe", "p", &["127.0.0.1:1".into()], 60))
+        .await
+        .expect("an answer in time")
+        .expect("register");
+    let peers = tokio::time::timeout(Duration::from_secs(5), probe.discover_all("probe"))
+        .await
+        .expect("an answer in time")
+        .expect("discover");
+    figure(
+        "probe (connect, register, discover) with 1,000 idle connections and a slowloris",
+        format!("{:.1} ms", started.elapsed().as_secs_f64() * 1000.0),
+    );
     assert_eq!(peers.len(), 1);
     slow.abort();
     drop(idle);
@@ -151,7 +179,10 @@ async fn idle_connections_and_slowloris_are_closed() {
     let mut buf = [0u8; 64];
     let timeout = rendezvous_solution::server::IDLE_TIMEOUT + Duration::from_secs(2);
     let closed = tokio::time::timeout(timeout, idle.read(&mut buf)).await;
-    assert!(matches!(closed, Ok(Ok(0))), "an idle connection is closed by the server after IDLE_TIMEOUT, got {closed:?}");
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "an idle connection is closed by the server after IDLE_TIMEOUT, got {closed:?}"
+    );
     let started = tokio::time::Instant::now();
     loop {
         if slow.write_all(b"{").await.is_err() {
@@ -161,6 +192,9 @@ async fn idle_connections_and_slowloris_are_closed() {
             Ok(Ok(0)) | Ok(Err(_)) => break,
             _ => {}
         }
-        assert!(started.elapsed() < timeout, "a slowloris (a byte a second, no newline) is still served after {timeout:?}");
+        assert!(
+            started.elapsed() < timeout,
+            "a slowloris (a byte a second, no newline) is still served after {timeout:?}"
+        );
     }
 }

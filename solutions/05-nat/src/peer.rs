@@ -111,7 +111,10 @@ impl Peer {
     /// replaces a relayed one (a punch can get through late), never the reverse.
     fn connected(&mut self, ctx: &mut HostContext, path: Path) {
         let Some(session) = self.session.clone() else { return };
-        let upgrade = matches!((&self.connection, path), (None, _) | (Some(Connection { path: Path::Relayed, .. }), Path::Direct(_)));
+        let upgrade = matches!(
+            (&self.connection, path),
+            (None, _) | (Some(Connection { path: Path::Relayed, .. }), Path::Direct(_))
+        );
         if !upgrade {
             return;
         }
@@ -201,10 +204,14 @@ impl Host for Peer {
                     self.receive(data);
                 }
             }
-            Wire::RelayReady { session } if from == self.relay && self.session.as_ref().is_some_and(|s| s.id == session) => {
+            Wire::RelayReady { session }
+                if from == self.relay && self.session.as_ref().is_some_and(|s| s.id == session) =>
+            {
                 self.connected(ctx, Path::Relayed);
             }
-            Wire::RelayData { session, data } if from == self.relay && self.session.as_ref().is_some_and(|s| s.id == session) => {
+            Wire::RelayData { session, data }
+                if from == self.relay && self.session.as_ref().is_some_and(|s| s.id == session) =>
+            {
                 self.receive(data);
             }
             _ => {}

@@ -15,8 +15,12 @@ use kit::{NodeId, NodeRng, Sim, SimConfig};
 use swarm_solution::{MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
 
 fn run(seed: u64) -> (bool, usize, usize, f64) {
-    let mut sim: Sim<Msg, Timer> =
-        Sim::new(SimConfig { seed, latency: Duration::from_millis(10), jitter: Duration::from_millis(5), ..SimConfig::default() });
+    let mut sim: Sim<Msg, Timer> = Sim::new(SimConfig {
+        seed,
+        latency: Duration::from_millis(10),
+        jitter: Duration::from_millis(5),
+        ..SimConfig::default()
+    });
     let ids: Vec<NodeId> = (0..50).map(|_| sim.add_node(SwarmNode::new())).collect();
     sim.run_for(Duration::from_secs(3));
     let mut rng = NodeRng::seed_from_u64(seed);
@@ -70,7 +74,10 @@ fn main() {
     for seed in 1..=20 {
         let (ok, lo, hi, rate) = run(seed);
         healthy += ok as u32;
-        println!("seed {seed:>2}: {} degrees {lo}..{hi}, {rate:.1} messages per node per second", if ok { "healthy," } else { "BROKEN, " });
+        println!(
+            "seed {seed:>2}: {} degrees {lo}..{hi}, {rate:.1} messages per node per second",
+            if ok { "healthy," } else { "BROKEN, " }
+        );
     }
     println!("{healthy} of 20 runs ended healthy");
 }

@@ -70,11 +70,7 @@ impl SwarmNode {
     /// [`MAX_DEGREE`], so that no node's work grows with the size of the swarm.
     fn bounds(ctx: &Context<Msg, Timer>) -> (usize, usize) {
         let others = ctx.peers().len();
-        if others < FULL_MESH_UP_TO {
-            (others, others)
-        } else {
-            (MIN_DEGREE, MAX_DEGREE)
-        }
+        if others < FULL_MESH_UP_TO { (others, others) } else { (MIN_DEGREE, MAX_DEGREE) }
     }
 
     /// `peer` is a neighbour from now on (and no longer a dial in flight).

@@ -134,7 +134,10 @@ async fn yamux(streams: usize) -> f64 {
 async fn main() {
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(1);
     let mb = TOTAL as f64 / 1e6;
-    println!("512 MiB over loopback TCP ({} worker threads)", tokio::runtime::Handle::current().metrics().num_workers());
+    println!(
+        "512 MiB over loopback TCP ({} worker threads)",
+        tokio::runtime::Handle::current().metrics().num_workers()
+    );
     let only = std::env::var("ONLY").unwrap_or_default();
     let gb = TOTAL as f64 / 1e9;
     let line = |label: &str, (wall, cpu): (f64, f64), raw: Option<f64>| {

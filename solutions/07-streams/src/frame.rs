@@ -45,7 +45,10 @@ pub enum FrameError {
 /// Writes `payload` as one frame. Fails (writing nothing) if it is over [`MAX_FRAME`].
 pub async fn write_frame<W: AsyncWrite + Unpin>(writer: &mut W, payload: &[u8]) -> std::io::Result<()> {
     if payload.len() > MAX_FRAME {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("a frame of {} bytes is over {MAX_FRAME}", payload.len())));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("a frame of {} bytes is over {MAX_FRAME}", payload.len()),
+        ));
     }
     let mut head = [0u8; 10];
     let mut n = payload.len() as u64;

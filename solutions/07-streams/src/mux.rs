@@ -44,9 +44,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, ReadBuf};
 use tokio::sync::{Notify, oneshot};
 
-use crate::header::{
-    FrameType, Flags, GO_AWAY_NORMAL, GO_AWAY_PROTOCOL_ERROR, HEADER_LEN, Header, HeaderError,
-};
+use crate::header::{Flags, FrameType, GO_AWAY_NORMAL, GO_AWAY_PROTOCOL_ERROR, HEADER_LEN, Header, HeaderError};
 
 /// Every stream's receive window at its start, each way: 256 KiB, as the spec says.
 /// Both sides assume it without saying it.
@@ -708,7 +706,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(shared: Arc<Shared>, mut writer: W) {
 
 /// Writes one batch. Once the session has ended (before or during the write), the peer
 /// gets [`CLOSE_LINGER`] to take the rest.
-async fn write_batch<W: AsyncWrite + Unpin>(shared: &Shared, writer: &mut W, batch: &[u8], ended: bool) -> io::Result<()> {
+async fn write_batch<W: AsyncWrite + Unpin>(
+    shared: &Shared,
+    writer: &mut W,
+    batch: &[u8],
+    ended: bool,
+) -> io::Result<()> {
     let write = async {
         writer.write_all(batch).await?;
         writer.flush().await
@@ -816,7 +819,8 @@ async fn read_frame<R: AsyncRead + Unpin>(reader: &mut R, shared: &Shared, body:
             }
         }
     } else {
-        let skipped = tokio::io::copy(&mut (&mut *reader).take(len), &mut tokio::io::sink()).await.map_err(|_| Stop::Lost)?;
+        let skipped =
+            tokio::io::copy(&mut (&mut *reader).take(len), &mut tokio::io::sink()).await.map_err(|_| Stop::Lost)?;
         if skipped != len {
             return Err(Stop::Lost);
         }

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use streams_solution::{FrameType, Flags, Header, Session};
+use streams_solution::{Flags, FrameType, Header, Session};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
 use tokio::time::timeout;
 
@@ -171,8 +171,16 @@ async fn a_peer_that_pings_without_reading_is_no_longer_read() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!flood.is_finished(), "2.4 MB of pings went in while nobody read the answers");
     let debug = format!("{session:?}");
-    let queued: usize = debug.split("queued_bytes: ").nth(1).and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next()).and_then(|n| n.parse().ok()).unwrap();
-    assert!(queued <= 12 * 1100, "{queued} bytes of answers queued while the peer read none (at most about 1,024 answers)");
+    let queued: usize = debug
+        .split("queued_bytes: ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(
+        queued <= 12 * 1100,
+        "{queued} bytes of answers queued while the peer read none (at most about 1,024 answers)"
+    );
     // Once the peer reads, every ping is answered, in order.
     let mut next = 0u32;
     timeout(WAIT, async {

@@ -29,16 +29,8 @@ const ROUNDS: usize = 3;
 
 fn snow_pair() -> (snow::HandshakeState, snow::HandshakeState) {
     let params: snow::params::NoiseParams = PATTERN.parse().unwrap();
-    let a = snow::Builder::new(params.clone())
-        .local_private_key(&random32())
-        .unwrap()
-        .build_initiator()
-        .unwrap();
-    let b = snow::Builder::new(params)
-        .local_private_key(&random32())
-        .unwrap()
-        .build_responder()
-        .unwrap();
+    let a = snow::Builder::new(params.clone()).local_private_key(&random32()).unwrap().build_initiator().unwrap();
+    let b = snow::Builder::new(params).local_private_key(&random32()).unwrap().build_responder().unwrap();
     (a, b)
 }
 
@@ -68,46 +60,22 @@ fn reference_handshake(a_id: &Keypair, b_id: &Keypair) {
 fn snow_handshake(a_id: &Keypair, b_id: &Keypair, payload: bool, buffers: &mut (Vec<u8>, Vec<u8>)) {
     let params: snow::params::NoiseParams = PATTERN.parse().unwrap();
     let (a_static, b_static) = (random32(), random32());
-    let mut a = snow::Builder::new(params.clone())
-        .local_private_key(&a_static)
-        .unwrap()
-        .build_initiator()
-        .unwrap();
-    let mut b = snow::Builder::new(params)
-        .local_private_key(&b_static)
-        .unwrap()
-        .build_responder()
-        .unwrap();
+    let mut a = snow::Builder::new(params.clone()).local_private_key(&a_static).unwrap().build_initiator().unwrap();
+    let mut b = snow::Builder::new(params).local_private_key(&b_static).unwrap().build_responder().unwrap();
     let (buf, out) = buffers;
     let n = a.write_message(&[], buf).unwrap();
     b.read_message(&buf[..n], out).unwrap();
-    let pb = if payload {
-        identity_payload(b_id, &public_of(&b_static), &[])
-    } else {
-        Vec::new()
-    };
+    let pb = if payload { identity_payload(b_id, &public_of(&b_static), &[]) } else { Vec::new() };
     let n = b.write_message(&pb, buf).unwrap();
     let got = a.read_message(&buf[..n], out).unwrap();
     if payload {
-        verify_payload(
-            &out[..got],
-            a.get_remote_static().unwrap().try_into().unwrap(),
-        )
-        .unwrap();
+        verify_payload(&out[..got], a.get_remote_static().unwrap().try_into().unwrap()).unwrap();
     }
-    let pa = if payload {
-        identity_payload(a_id, &public_of(&a_static), &[])
-    } else {
-        Vec::new()
-    };
+    let pa = if payload { identity_payload(a_id, &public_of(&a_static), &[]) } else { Vec::new() };
     let n = a.write_message(&pa, buf).unwrap();
     let got = b.read_message(&buf[..n], out).unwrap();
     if payload {
-        verify_payload(
-            &out[..got],
-            b.get_remote_static().unwrap().try_into().unwrap(),
-        )
-        .unwrap();
+        verify_payload(&out[..got], b.get_remote_static().unwrap().try_into().unwrap()).unwrap();
     }
     a.into_transport_mode().unwrap();
     b.into_transport_mode().unwrap();
@@ -130,17 +98,12 @@ struct Started {
 
 fn thread_cpu_time() -> Option<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        text.split_whitespace().next()?.parse().ok()?,
-    ))
+    Some(Duration::from_nanos(text.split_whitespace().next()?.parse().ok()?))
 }
 
 impl Started {
     fn now() -> Started {
-        Started {
-            wall: Instant::now(),
-            cpu: thread_cpu_time(),
-        }
+        Started { wall: Instant::now(), cpu: thread_cpu_time() }
     }
 
     fn rate(&self, amount: f64) -> Rate {
@@ -189,55 +152,24 @@ async fn snow_tcp_handshakes(listener: &TcpListener) -> Rate {
     for _ in 0..TCP_HANDSHAKES {
         let (mut a, mut b) = tcp_pair(listener).await;
         let (a_static, b_static) = (random32(), random32());
-        let mut x = snow::Builder::new(params.clone())
-            .local_private_key(&a_static)
-            .unwrap()
-            .build_initiator()
-            .unwrap();
-        let mut y = snow::Builder::new(params.clone())
-            .local_private_key(&b_static)
-            .unwrap()
-            .build_responder()
-            .unwrap();
+        let mut x = snow::Builder::new(params.clone()).local_private_key(&a_static).unwrap().build_initiator().unwrap();
+        let mut y = snow::Builder::new(params.clone()).local_private_key(&b_static).unwrap().build_responder().unwrap();
         let initiator = async {
             let (mut buf, mut out) = (vec![0u8; 65535], vec![0u8; 65535]);
             let n = x.write_message(&[], &mut buf).unwrap();
             write_frame(&mut a, &buf[..n]).await.unwrap();
-            let got = x
-                .read_message(&read_frame(&mut a).await.unwrap().unwrap(), &mut out)
-                .unwrap();
-            verify_payload(
-                &out[..got],
-                x.get_remote_static().unwrap().try_into().unwrap(),
-            )
-            .unwrap();
-            let n = x
-                .write_message(
-                    &identity_payload(&a_id, &public_of(&a_static), &[]),
-                    &mut buf,
-                )
-                .unwrap();
+            let got = x.read_message(&read_frame(&mut a).await.unwrap().unwrap(), &mut out).unwrap();
+            verify_payload(&out[..got], x.get_remote_static().unwrap().try_into().unwrap()).unwrap();
+            let n = x.write_message(&identity_payload(&a_id, &public_of(&a_static), &[]), &mut buf).unwrap();
             write_frame(&mut a, &buf[..n]).await.unwrap();
         };
         let responder = async {
             let (mut buf, mut out) = (vec![0u8; 65535], vec![0u8; 65535]);
-            y.read_message(&read_frame(&mut b).await.unwrap().unwrap(), &mut out)
-                .unwrap();
-            let n = y
-                .write_message(
-                    &identity_payload(&b_id, &public_of(&b_static), &[]),
-                    &mut buf,
-                )
-                .unwrap();
+            y.read_message(&read_frame(&mut b).await.unwrap().unwrap(), &mut out).unwrap();
+            let n = y.write_message(&identity_payload(&b_id, &public_of(&b_static), &[]), &mut buf).unwrap();
             write_frame(&mut b, &buf[..n]).await.unwrap();
-            let got = y
-                .read_message(&read_frame(&mut b).await.unwrap().unwrap(), &mut out)
-                .unwrap();
-            verify_payload(
-                &out[..got],
-                y.get_remote_static().unwrap().try_into().unwrap(),
-            )
-            .unwrap();
+            let got = y.read_message(&read_frame(&mut b).await.unwrap().unwrap(), &mut out).unwrap();
+            verify_payload(&out[..got], y.get_remote_static().unwrap().try_into().unwrap()).unwrap();
         };
         tokio::join!(initiator, responder);
     }
@@ -270,10 +202,7 @@ fn snow_transports() -> (snow::TransportState, snow::TransportState) {
     a.read_message(&buf[..n], &mut out).unwrap();
     let n = a.write_message(&[], &mut buf).unwrap();
     b.read_message(&buf[..n], &mut out).unwrap();
-    (
-        a.into_transport_mode().unwrap(),
-        b.into_transport_mode().unwrap(),
-    )
+    (a.into_transport_mode().unwrap(), b.into_transport_mode().unwrap())
 }
 
 fn snow_memory_transport() -> Rate {
@@ -389,34 +318,17 @@ async fn main() {
     }
     let b = &best.0;
 
-    println!(
-        "Noise_XX_25519_ChaChaPoly_SHA256, one thread, both ends in this process, best of {ROUNDS} rounds"
-    );
+    println!("Noise_XX_25519_ChaChaPoly_SHA256, one thread, both ends in this process, best of {ROUNDS} rounds");
     println!("per second of this thread's CPU time (per second of wall-clock time in brackets)");
     println!();
-    println!(
-        "{:<46} {:>16} {:>16} {:>16}",
-        "", "reference", "snow", "snow, XX only"
-    );
+    println!("{:<46} {:>16} {:>16} {:>16}", "", "reference", "snow", "snow, XX only");
     let row = |label: &str, rates: &[Rate]| {
-        let cells: Vec<String> = rates
-            .iter()
-            .map(|r| format!("{:.0} ({:.0})", r.cpu, r.wall))
-            .collect();
-        println!(
-            "{label:<46} {}",
-            cells.iter().map(|c| format!("{c:>16}")).collect::<String>()
-        );
+        let cells: Vec<String> = rates.iter().map(|r| format!("{:.0} ({:.0})", r.cpu, r.wall)).collect();
+        println!("{label:<46} {}", cells.iter().map(|c| format!("{c:>16}")).collect::<String>());
     };
     row("handshakes/s, in memory", &[b[0], b[1], b[2]]);
-    row(
-        "handshakes/s, loopback TCP (a new connection)",
-        &[b[3], b[4]],
-    );
-    row(
-        "transport MB/s, in memory (encrypt + decrypt)",
-        &[b[5], b[6]],
-    );
+    row("handshakes/s, loopback TCP (a new connection)", &[b[3], b[4]]);
+    row("transport MB/s, in memory (encrypt + decrypt)", &[b[5], b[6]]);
     row("transport MB/s, loopback TCP (128 MiB)", &[b[7], b[8]]);
     println!();
     println!(

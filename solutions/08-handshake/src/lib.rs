@@ -23,8 +23,7 @@ pub mod upgrade;
 
 pub use negotiate::NegotiationError;
 pub use noise::{
-    Handshake, HandshakeError, PROTOCOL_NAME, Role, SIGNATURE_PREFIX, VerifiedPayload,
-    identity_payload, verify_payload,
+    Handshake, HandshakeError, PROTOCOL_NAME, Role, SIGNATURE_PREFIX, VerifiedPayload, identity_payload, verify_payload,
 };
 pub use payload::{Payload, PayloadError};
 pub use secure::{SecureError, SecureStream, secure};

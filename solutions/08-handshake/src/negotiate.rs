@@ -82,10 +82,7 @@ pub fn decode(bytes: &[u8]) -> Option<String> {
 }
 
 /// Writes one message (one write, so that it leaves in one segment).
-pub async fn write_message<T: AsyncWrite + Unpin>(
-    io: &mut T,
-    text: &str,
-) -> Result<(), NegotiationError> {
+pub async fn write_message<T: AsyncWrite + Unpin>(io: &mut T, text: &str) -> Result<(), NegotiationError> {
     io.write_all(&encode(text)).await?;
     io.flush().await?;
     Ok(())
@@ -150,10 +147,7 @@ where
             return Ok(answer);
         }
         if answer != NOT_AVAILABLE {
-            return Err(NegotiationError::Unexpected {
-                proposed: protocol.to_string(),
-                answer,
-            });
+            return Err(NegotiationError::Unexpected { proposed: protocol.to_string(), answer });
         }
     }
     Err(NegotiationError::NotSupported)

@@ -84,11 +84,7 @@ pub enum HandshakeError {
 /// This side's `NoiseHandshakePayload`, encoded: its identity key as a libp2p
 /// `PublicKey`, that key's signature over [`SIGNATURE_PREFIX`] followed by
 /// `static_public`, and `stream_muxers` as the extension (none: no extension).
-pub fn identity_payload(
-    identity: &Keypair,
-    static_public: &[u8; 32],
-    stream_muxers: &[&str],
-) -> Vec<u8> {
+pub fn identity_payload(identity: &Keypair, static_public: &[u8; 32], stream_muxers: &[&str]) -> Vec<u8> {
     let mut signed = SIGNATURE_PREFIX.to_vec();
     signed.extend_from_slice(static_public);
     Payload {
@@ -114,10 +110,7 @@ pub struct VerifiedPayload {
 /// decode, or whose key is not Ed25519, or whose signature is not 64 bytes, is
 /// [`HandshakeError::Payload`]; a signature that does not verify is
 /// [`HandshakeError::BadIdentity`].
-pub fn verify_payload(
-    payload: &[u8],
-    static_public: &[u8; 32],
-) -> Result<VerifiedPayload, HandshakeError> {
+pub fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<VerifiedPayload, HandshakeError> {
     let payload = Payload::decode(payload)?;
     let identity = decode_public_key(&payload.identity_key)?;
     let signature: [u8; 64] = payload
@@ -127,13 +120,8 @@ pub fn verify_payload(
         .map_err(|_| PayloadError::SignatureLength(payload.identity_sig.len()))?;
     let mut signed = SIGNATURE_PREFIX.to_vec();
     signed.extend_from_slice(static_public);
-    identity
-        .verify(&signed, &Signature::from_bytes(signature))
-        .map_err(|_| HandshakeError::BadIdentity)?;
-    Ok(VerifiedPayload {
-        identity,
-        stream_muxers: payload.stream_muxers,
-    })
+    identity.verify(&signed, &Signature::from_bytes(signature)).map_err(|_| HandshakeError::BadIdentity)?;
+    Ok(VerifiedPayload { identity, stream_muxers: payload.stream_muxers })
 }
 
 /// Noise's SymmetricState: the chaining key, the handshake hash and the current cipher.
@@ -146,37 +134,21 @@ struct Symmetric {
 impl Symmetric {
     fn new() -> Symmetric {
         // A protocol name of exactly 32 bytes is used as h directly.
-        let h: [u8; 32] = PROTOCOL_NAME
-            .as_bytes()
-            .try_into()
-            .expect("the name is 32 bytes");
-        let mut s = Symmetric {
-            ck: h,
-            h,
-            cipher: CipherState::empty(),
-        };
+        let h: [u8; 32] = PROTOCOL_NAME.as_bytes().try_into().expect("the name is 32 bytes");
+        let mut s = Symmetric { ck: h, h, cipher: CipherState::empty() };
         s.mix_hash(&[]); // the (empty) prologue
         s
     }
 
     fn mix_hash(&mut self, data: &[u8]) {
-        self.h = Sha256::new()
-            .chain_update(self.h)
-            .chain_update(data)
-            .finalize()
-            .into();
+        self.h = Sha256::new().chain_update(self.h).chain_update(data).finalize().into();
     }
 
     /// HKDF(ck, ikm) with two outputs: the new ck and a cipher key.
     fn hkdf(&self, ikm: &[u8]) -> ([u8; 32], [u8; 32]) {
         let mut out = [0u8; 64];
-        Hkdf::<Sha256>::new(Some(&self.ck), ikm)
-            .expand(&[], &mut out)
-            .expect("64 bytes is a valid length");
-        (
-            out[..32].try_into().expect("32"),
-            out[32..].try_into().expect("32"),
-        )
+        Hkdf::<Sha256>::new(Some(&self.ck), ikm).expand(&[], &mut out).expect("64 bytes is a valid length");
+        (out[..32].try_into().expect("32"), out[32..].try_into().expect("32"))
     }
 
     fn mix_key(&mut self, ikm: &[u8; 32]) -> Result<(), HandshakeError> {
@@ -245,12 +217,7 @@ impl Handshake {
 
     /// A handshake with the given X25519 static and ephemeral secrets (for tests that
     /// need both sides to be reproducible).
-    pub fn with_keys(
-        role: Role,
-        identity: Keypair,
-        static_secret: [u8; 32],
-        ephemeral_secret: [u8; 32],
-    ) -> Handshake {
+    pub fn with_keys(role: Role, identity: Keypair, static_secret: [u8; 32], ephemeral_secret: [u8; 32]) -> Handshake {
         Handshake {
             role,
             identity,
@@ -406,11 +373,8 @@ impl Handshake {
                 if message.len() < 48 + TAG {
                     return Err(HandshakeError::Length);
                 }
-                let rs: [u8; 32] = self
-                    .symmetric
-                    .decrypt_and_hash(&message[..48])?
-                    .try_into()
-                    .map_err(|_| HandshakeError::Length)?;
+                let rs: [u8; 32] =
+                    self.symmetric.decrypt_and_hash(&message[..48])?.try_into().map_err(|_| HandshakeError::Length)?;
                 self.symmetric.mix_key(&dh(&self.e, &rs))?; // se (responder: e with rs)
                 let payload = self.symmetric.decrypt_and_hash(&message[48..])?;
                 self.remote = Some(verify_payload(&payload, &rs)?);

@@ -241,8 +241,6 @@ pub fn decode_public_key(bytes: &[u8]) -> Result<PublicKey, PayloadError> {
     if key_type != KEY_TYPE_ED25519 {
         return Err(PayloadError::KeyType(key_type));
     }
-    let data: [u8; 32] = data
-        .try_into()
-        .map_err(|_| PayloadError::KeyLength(data.len()))?;
+    let data: [u8; 32] = data.try_into().map_err(|_| PayloadError::KeyLength(data.len()))?;
     PublicKey::from_bytes(data).map_err(|_| PayloadError::InvalidKey)
 }

@@ -23,17 +23,11 @@ pub(crate) struct CipherState {
 
 impl CipherState {
     pub(crate) fn empty() -> CipherState {
-        CipherState {
-            key: None,
-            nonce: 0,
-        }
+        CipherState { key: None, nonce: 0 }
     }
 
     pub(crate) fn with_key(key: [u8; 32]) -> CipherState {
-        CipherState {
-            key: Some(key),
-            nonce: 0,
-        }
+        CipherState { key: Some(key), nonce: 0 }
     }
 
     /// Noise's nonce for ChaChaPoly: 4 zero bytes, then the counter, little-endian.
@@ -45,11 +39,7 @@ impl CipherState {
 
     /// Encrypts with associated data `ad`; without a key yet, returns the plaintext.
     /// [`HandshakeError::Exhausted`] once the key's nonces are used up.
-    pub(crate) fn encrypt(
-        &mut self,
-        ad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>, HandshakeError> {
+    pub(crate) fn encrypt(&mut self, ad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         let Some(key) = self.key else {
             return Ok(plaintext.to_vec());
         };
@@ -59,13 +49,7 @@ impl CipherState {
         }
         let cipher = ChaCha20Poly1305::new(&key.into());
         let out = cipher
-            .encrypt(
-                &self.nonce_bytes().into(),
-                Payload {
-                    msg: plaintext,
-                    aad: ad,
-                },
-            )
+            .encrypt(&self.nonce_bytes().into(), Payload { msg: plaintext, aad: ad })
             .map_err(|_| HandshakeError::TooLong)?;
         self.nonce += 1;
         Ok(out)
@@ -73,11 +57,7 @@ impl CipherState {
 
     /// The mirror of [`CipherState::encrypt`]: [`HandshakeError::Decrypt`] when the
     /// tag does not verify.
-    pub(crate) fn decrypt(
-        &mut self,
-        ad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<Vec<u8>, HandshakeError> {
+    pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         let Some(key) = self.key else {
             return Ok(ciphertext.to_vec());
         };
@@ -86,13 +66,7 @@ impl CipherState {
         }
         let cipher = ChaCha20Poly1305::new(&key.into());
         let out = cipher
-            .decrypt(
-                &self.nonce_bytes().into(),
-                Payload {
-                    msg: ciphertext,
-                    aad: ad,
-                },
-            )
+            .decrypt(&self.nonce_bytes().into(), Payload { msg: ciphertext, aad: ad })
             .map_err(|_| HandshakeError::Decrypt)?;
         self.nonce += 1;
         Ok(out)

@@ -40,19 +40,11 @@ pub struct Upgraded<T> {
 /// The inlined choice: `None` if either side offered no multiplexers (so a round must
 /// follow), otherwise the first of the initiator's that the responder also offered.
 /// [`SecureError::NoCommonMuxer`] if both offered and they share none.
-pub fn inlined_muxer(
-    initiator: &[String],
-    responder: &[String],
-) -> Result<Option<String>, SecureError> {
+pub fn inlined_muxer(initiator: &[String], responder: &[String]) -> Result<Option<String>, SecureError> {
     if initiator.is_empty() || responder.is_empty() {
         return Ok(None);
     }
-    initiator
-        .iter()
-        .find(|m| responder.contains(m))
-        .cloned()
-        .map(Some)
-        .ok_or(SecureError::NoCommonMuxer)
+    initiator.iter().find(|m| responder.contains(m)).cloned().map(Some).ok_or(SecureError::NoCommonMuxer)
 }
 
 /// The whole upgrade with libp2p's defaults: `/noise`, the XX handshake offering
@@ -62,12 +54,7 @@ pub async fn upgrade<T>(io: T, role: Role, identity: Keypair) -> Result<Upgraded
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    upgrade_with(
-        io,
-        Handshake::new(role, identity).with_stream_muxers(&[YAMUX]),
-        &[YAMUX],
-    )
-    .await
+    upgrade_with(io, Handshake::new(role, identity).with_stream_muxers(&[YAMUX]), &[YAMUX]).await
 }
 
 /// The upgrade with a prepared `handshake` (its role, keys, and the multiplexers its
@@ -76,11 +63,7 @@ where
 /// the peer does not speak `/noise` or none of `muxers`, [`SecureError::Handshake`]
 /// if the handshake fails, [`SecureError::NoCommonMuxer`] if both offered disjoint
 /// multiplexers in it.
-pub async fn upgrade_with<T>(
-    mut io: T,
-    handshake: Handshake,
-    muxers: &[&str],
-) -> Result<Upgraded<T>, SecureError>
+pub async fn upgrade_with<T>(mut io: T, handshake: Handshake, muxers: &[&str]) -> Result<Upgraded<T>, SecureError>
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
@@ -92,14 +75,8 @@ where
     let mut stream = secure(io, handshake).await?;
     let session = stream.session();
     let (initiator, responder) = match role {
-        Role::Initiator => (
-            session.local_stream_muxers(),
-            session.remote_stream_muxers(),
-        ),
-        Role::Responder => (
-            session.remote_stream_muxers(),
-            session.local_stream_muxers(),
-        ),
+        Role::Initiator => (session.local_stream_muxers(), session.remote_stream_muxers()),
+        Role::Responder => (session.remote_stream_muxers(), session.local_stream_muxers()),
     };
     let (muxer, inlined) = match inlined_muxer(initiator, responder)? {
         Some(muxer) => (muxer, true),
@@ -112,10 +89,5 @@ where
         }
     };
     let peer = stream.remote_peer_id();
-    Ok(Upgraded {
-        stream,
-        peer,
-        muxer,
-        inlined,
-    })
+    Ok(Upgraded { stream, peer, muxer, inlined })
 }

@@ -42,7 +42,8 @@ impl Node for Flooder {
 }
 
 fn main() {
-    let mut sim: Sim<Msg, ()> = Sim::new(SimConfig { seed: 8, latency: Duration::from_millis(20), ..SimConfig::default() });
+    let mut sim: Sim<Msg, ()> =
+        Sim::new(SimConfig { seed: 8, latency: Duration::from_millis(20), ..SimConfig::default() });
     let ids: Vec<NodeId> =
         (0..4u8).map(|i| sim.add_node(SecureNode::new(Keypair::from_secret_bytes([i + 1; 32])))).collect();
     sim.add_node(Flooder(0));

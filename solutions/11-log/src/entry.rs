@@ -127,7 +127,11 @@ impl Entry {
     pub fn from_bytes(bytes: &[u8]) -> Result<Entry, LogError> {
         let malformed = |reason: String| LogError::Malformed { reason };
         if bytes.len() < HEADER + 64 {
-            return Err(malformed(format!("{} bytes is shorter than the smallest entry ({})", bytes.len(), HEADER + 64)));
+            return Err(malformed(format!(
+                "{} bytes is shorter than the smallest entry ({})",
+                bytes.len(),
+                HEADER + 64
+            )));
         }
         let len = u32::from_be_bytes(bytes[72..76].try_into().expect("4 bytes")) as usize;
         if len > MAX_PAYLOAD {

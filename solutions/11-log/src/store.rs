@@ -145,7 +145,8 @@ fn record(bytes: &[u8], author: [u8; 32], last: Option<&Entry>) -> Result<(Entry
 /// still ends where it always did).
 fn reaches_end(bytes: &[u8]) -> bool {
     let rest = bytes.len() as u64;
-    let u32_at = |at: usize| bytes.get(at..at + 4).map(|b| u64::from(u32::from_be_bytes(b.try_into().expect("4 bytes"))));
+    let u32_at =
+        |at: usize| bytes.get(at..at + 4).map(|b| u64::from(u32::from_be_bytes(b.try_into().expect("4 bytes"))));
     let Some(len) = u32_at(0) else { return true };
     if 4 + len < rest {
         return false;

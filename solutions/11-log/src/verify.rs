@@ -43,9 +43,5 @@ pub fn verify_suffix(author: &[u8; 32], after: Option<(u64, Hash)>, entries: &[E
 /// by the same author, with the same sequence number, yet different. The pair is
 /// the proof; anyone can check it.
 pub fn find_fork(a: &Entry, b: &Entry) -> bool {
-    a.author == b.author
-        && a.seq == b.seq
-        && a != b
-        && a.verify_signature().is_ok()
-        && b.verify_signature().is_ok()
+    a.author == b.author && a.seq == b.seq && a != b && a.verify_signature().is_ok() && b.verify_signature().is_ok()
 }

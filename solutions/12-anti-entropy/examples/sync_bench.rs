@@ -13,7 +13,13 @@ use anti_entropy_solution::{Msg, ReplicaNode, Timer};
 use kit::{NodeId, Sim, SimConfig};
 
 fn run(label: &str, loss: f64) {
-    let config = SimConfig { seed: 3, latency: Duration::from_millis(50), jitter: Duration::from_millis(10), loss, trace: false };
+    let config = SimConfig {
+        seed: 3,
+        latency: Duration::from_millis(50),
+        jitter: Duration::from_millis(10),
+        loss,
+        trace: false,
+    };
     let mut sim: Sim<Msg, Timer> = Sim::new(config);
     let n = 25u8;
     let ids: Vec<NodeId> =

@@ -125,7 +125,11 @@ async fn step_3_chat_relay() {
     clients[2].send("and from 2\n").await;
     assert_eq!(clients[0].line().await, "and from 2");
     assert_eq!(clients[1].line().await, "and from 2");
-    assert_eq!(clients[2].line_within(Duration::from_millis(300)).await, None, "a client's own line must not come back to it");
+    assert_eq!(
+        clients[2].line_within(Duration::from_millis(300)).await,
+        None,
+        "a client's own line must not come back to it"
+    );
 }
 
 /// Chat: a client that leaves mid-line, or sends a 100 KiB line, costs the others nothing
@@ -162,7 +166,8 @@ async fn step_5_json_chat() {
     a.send("{\"nick\": \"alice\",   \"text\": \"hello, room\"}\n").await;
     for client in [&mut b, &mut c] {
         let line = client.line().await;
-        let value: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
+        let value: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?} is not JSON: {e}"));
         assert_eq!(value, serde_json::json!({"nick": "alice", "text": "hello, room"}));
     }
     assert_eq!(a.line_within(Duration::from_millis(300)).await, None, "not back to the sender");
@@ -178,8 +183,12 @@ async fn step_6_json_errors() {
     for bad in ["this is not json\n", "{\"nick\": \"alice\"}\n", "{\"nick\": 7, \"text\": \"x\"}\n"] {
         a.send(bad).await;
         let reply = a.line().await;
-        let value: serde_json::Value = serde_json::from_str(&reply).unwrap_or_else(|e| panic!("the reply to {bad:?} is not JSON: {e}"));
-        assert!(value.get("error").and_then(|e| e.as_str()).is_some(), "the reply to {bad:?} must be {{\"error\": \"...\"}}, was {reply}");
+        let value: serde_json::Value =
+            serde_json::from_str(&reply).unwrap_or_else(|e| panic!("the reply to {bad:?} is not JSON: {e}"));
+        assert!(
+            value.get("error").and_then(|e| e.as_str()).is_some(),
+            "the reply to {bad:?} must be {{\"error\": \"...\"}}, was {reply}"
+        );
     }
     assert_eq!(b.line_within(Duration::from_millis(300)).await, None, "nothing invalid reaches the others");
     a.send("{\"nick\":\"alice\",\"text\":\"sorry\"}\n").await;

@@ -127,7 +127,11 @@ fn step_4_verify() {
         "a signature with one flipped bit verified"
     );
     let other = subject::Keypair::generate().public();
-    assert_eq!(other.verify(&message, &signature), Err(subject::BadSignature), "a signature verified under another key");
+    assert_eq!(
+        other.verify(&message, &signature),
+        Err(subject::BadSignature),
+        "a signature verified under another key"
+    );
 
     // Across implementations: what one signs, the other verifies.
     let (mine, theirs) = shared_keypair();
@@ -179,12 +183,20 @@ fn step_6_peer_id() {
 
     let (secret, public, spec_id) = SPEC_ED25519;
     let spec_key = subject::Keypair::from_secret_bytes(bytes(secret));
-    assert_eq!(hex::encode(spec_key.public().to_bytes()), public, "the libp2p peer id spec's Ed25519 key: wrong public key");
+    assert_eq!(
+        hex::encode(spec_key.public().to_bytes()),
+        public,
+        "the libp2p peer id spec's Ed25519 key: wrong public key"
+    );
     assert_eq!(spec_key.peer_id().to_string(), spec_id, "the libp2p peer id spec's Ed25519 key: wrong peer id");
 
     for _ in 0..8 {
         let (mine, theirs) = shared_keypair();
-        assert_eq!(mine.peer_id().to_string(), theirs.peer_id().to_string(), "your peer id differs from the reference's");
+        assert_eq!(
+            mine.peer_id().to_string(),
+            theirs.peer_id().to_string(),
+            "your peer id differs from the reference's"
+        );
         assert!(mine.peer_id().to_string().starts_with("12D3KooW"));
     }
 }
@@ -195,7 +207,11 @@ fn step_7_parse_peer_id() {
     let parsed: subject::PeerId = RFC8032_TEST1_PEER_ID.parse().expect("a valid peer id must parse");
     assert_eq!(hex::encode(parsed.public_key().to_bytes()), RFC8032[0].1, "parsed the wrong key");
     let spec: subject::PeerId = SPEC_ED25519.2.parse().expect("the libp2p peer id spec's Ed25519 id must parse");
-    assert_eq!(hex::encode(spec.public_key().to_bytes()), SPEC_ED25519.1, "parsed the wrong key from the spec's peer id");
+    assert_eq!(
+        hex::encode(spec.public_key().to_bytes()),
+        SPEC_ED25519.1,
+        "parsed the wrong key from the spec's peer id"
+    );
     let theirs = reference::Keypair::generate().peer_id().to_string();
     let mine: subject::PeerId = theirs.parse().expect("the reference's peer id must parse");
     assert_eq!(mine.to_string(), theirs, "parsing and printing must give back the same text");
@@ -266,7 +282,10 @@ fn step_9_key_file_errors() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let missing = dir.path().join("missing.key");
     let result = subject::load_key(&missing);
-    assert!(matches!(result, Err(subject::KeyFileError::Io { .. })), "a missing file must be an Io error, got {result:?}");
+    assert!(
+        matches!(result, Err(subject::KeyFileError::Io { .. })),
+        "a missing file must be an Io error, got {result:?}"
+    );
 
     let write = |name: &str, content: &[u8], mode: u32| {
         let path = dir.path().join(name);
@@ -320,9 +339,17 @@ fn step_10_seal_and_open() {
         let sealed = subject::seal(&mine.public(), message);
         assert_eq!(sealed.len(), 48 + message.len(), "sealed = 32-byte ephemeral key + ciphertext + 16-byte tag");
         assert_eq!(subject::open(&mine, &sealed).as_deref(), Ok(message), "your open() cannot read your seal()");
-        assert_eq!(reference::open(&theirs, &sealed).as_deref(), Ok(message), "the reference cannot open what you sealed");
+        assert_eq!(
+            reference::open(&theirs, &sealed).as_deref(),
+            Ok(message),
+            "the reference cannot open what you sealed"
+        );
         let from_them = reference::seal(&theirs.public(), message);
-        assert_eq!(subject::open(&mine, &from_them).as_deref(), Ok(message), "you cannot open what the reference sealed");
+        assert_eq!(
+            subject::open(&mine, &from_them).as_deref(),
+            Ok(message),
+            "you cannot open what the reference sealed"
+        );
     }
     let twice = (subject::seal(&mine.public(), b"same"), subject::seal(&mine.public(), b"same"));
     assert_ne!(twice.0, twice.1, "sealing twice must use two fresh ephemeral keys");
@@ -336,11 +363,18 @@ fn step_10_seal_and_open() {
 #[test]
 fn step_11_open_rejects_tampering() {
     let (mine, _) = shared_keypair();
-    let sealed = reference::seal(&reference::PublicKey::from_bytes(mine.public().to_bytes()).expect("valid"), b"for your eyes only");
+    let sealed = reference::seal(
+        &reference::PublicKey::from_bytes(mine.public().to_bytes()).expect("valid"),
+        b"for your eyes only",
+    );
     assert!(subject::open(&mine, &sealed).is_ok(), "a message sealed to you must open");
 
     let stranger = subject::Keypair::generate();
-    assert_eq!(subject::open(&stranger, &sealed), Err(subject::OpenError::Rejected), "a message opened with the wrong key");
+    assert_eq!(
+        subject::open(&stranger, &sealed),
+        Err(subject::OpenError::Rejected),
+        "a message opened with the wrong key"
+    );
     for position in [0, 16, 31, 32, 40, sealed.len() - 17, sealed.len() - 1] {
         let mut changed = sealed.clone();
         changed[position] ^= 0x20;

@@ -33,7 +33,9 @@ fn explain_timeout(what: &str) -> ! {
         found
     })();
     match probe {
-        Some(_) => panic!("{what} within {WAIT:?}. mDNS on loopback works on this machine (the reference finds itself), so look at your code."),
+        Some(_) => panic!(
+            "{what} within {WAIT:?}. mDNS on loopback works on this machine (the reference finds itself), so look at your code."
+        ),
         None => panic!(
             "{what} within {WAIT:?}, but the reference cannot find itself either: multicast DNS on the \
              loopback interface does not work on this machine (no multicast route on `lo`, a firewall, \
@@ -79,22 +81,37 @@ fn resolved(name: &str, peer: Option<&str>, topic: Option<&str>, ty: &str) -> md
     if let Some(topic) = topic {
         props.push(("topic", topic));
     }
-    mdns_sd::ServiceInfo::new(ty, name, "h.local.", "127.0.0.1,192.0.2.2", 4002, &props[..]).unwrap().as_resolved_service()
+    mdns_sd::ServiceInfo::new(ty, name, "h.local.", "127.0.0.1,192.0.2.2", 4002, &props[..])
+        .unwrap()
+        .as_resolved_service()
 }
 
 /// Reading an announcement: a peer of ours, or something to ignore
 #[test]
 fn step_2_parse() {
     let ty = subject::SERVICE_TYPE;
-    let peer = subject::parse(&resolved("peer-b", Some("peer-b"), Some("chat"), ty)).expect("a well-formed announcement is a peer");
+    let peer = subject::parse(&resolved("peer-b", Some("peer-b"), Some("chat"), ty))
+        .expect("a well-formed announcement is a peer");
     assert_eq!(peer.peer, "peer-b");
     assert_eq!(peer.topic, "chat");
     assert_eq!(peer.port, 4002);
-    assert_eq!(peer.addrs, vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2))], "the addresses, sorted");
+    assert_eq!(
+        peer.addrs,
+        vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2))],
+        "the addresses, sorted"
+    );
     assert_eq!(subject::parse(&resolved("peer-b", None, Some("chat"), ty)), None, "no peer in the TXT record");
     assert_eq!(subject::parse(&resolved("peer-b", Some("peer-b"), None, ty)), None, "no topic in the TXT record");
-    assert_eq!(subject::parse(&resolved("printer", Some("peer-b"), Some("chat"), ty)), None, "an instance not named after the peer it claims");
-    assert_eq!(subject::parse(&resolved("peer-b", Some("peer-b"), Some("chat"), "_http._tcp.local.")), None, "another service type");
+    assert_eq!(
+        subject::parse(&resolved("printer", Some("peer-b"), Some("chat"), ty)),
+        None,
+        "an instance not named after the peer it claims"
+    );
+    assert_eq!(
+        subject::parse(&resolved("peer-b", Some("peer-b"), Some("chat"), "_http._tcp.local.")),
+        None,
+        "another service type"
+    );
 }
 
 /// Your announcement is found by the reference, with its port and loopback address
@@ -102,14 +119,20 @@ fn step_2_parse() {
 fn step_3_found_by_reference() {
     let t = topic("found");
     let (yours, them) = (topic("yours"), topic("theirs"));
-    let mine = subject::Discovery::start(&subject::Interface::Loopback, &yours, &t, 4101).expect("start your discovery");
-    let mut theirs = reference::Discovery::start(&reference::Interface::Loopback, &them, &t, 4102).expect("start the reference");
+    let mine =
+        subject::Discovery::start(&subject::Interface::Loopback, &yours, &t, 4101).expect("start your discovery");
+    let mut theirs =
+        reference::Discovery::start(&reference::Interface::Loopback, &them, &t, 4102).expect("start the reference");
     let started = Instant::now();
     let event = expect_joined(|w| theirs.next_event(w), "the reference did not find your announcement");
     match event {
         reference::Event::Joined(peer) => {
             assert_eq!((peer.peer.as_str(), peer.topic.as_str(), peer.port), (yours.as_str(), t.as_str(), 4101));
-            assert!(peer.addrs.contains(&IpAddr::V4(Ipv4Addr::LOCALHOST)), "on loopback the address is 127.0.0.1: {:?}", peer.addrs);
+            assert!(
+                peer.addrs.contains(&IpAddr::V4(Ipv4Addr::LOCALHOST)),
+                "on loopback the address is 127.0.0.1: {:?}",
+                peer.addrs
+            );
         }
         other => panic!("expected Joined, got {other:?}"),
     }
@@ -124,19 +147,28 @@ fn step_4_finds_reference() {
     let t = topic("finds");
     let other_topic = topic("elsewhere");
     let (yours, them) = (topic("yours"), topic("theirs"));
-    let mut mine = subject::Discovery::start(&subject::Interface::Loopback, &yours, &t, 4201).expect("start your discovery");
-    let stranger = reference::Discovery::start(&reference::Interface::Loopback, &topic("stranger"), &other_topic, 4203).expect("start");
-    let theirs = reference::Discovery::start(&reference::Interface::Loopback, &them, &t, 4202).expect("start the reference");
+    let mut mine =
+        subject::Discovery::start(&subject::Interface::Loopback, &yours, &t, 4201).expect("start your discovery");
+    let stranger = reference::Discovery::start(&reference::Interface::Loopback, &topic("stranger"), &other_topic, 4203)
+        .expect("start");
+    let theirs =
+        reference::Discovery::start(&reference::Interface::Loopback, &them, &t, 4202).expect("start the reference");
     let event = expect_joined(|w| mine.next_event(w), "your discovery did not report the reference's announcement");
     match &event {
         subject::Event::Joined(peer) => {
-            assert_eq!((peer.peer.as_str(), peer.topic.as_str(), peer.port), (them.as_str(), t.as_str(), 4202), "got {event:?}");
+            assert_eq!(
+                (peer.peer.as_str(), peer.topic.as_str(), peer.port),
+                (them.as_str(), t.as_str(), 4202),
+                "got {event:?}"
+            );
         }
         other => panic!("expected Joined(theirs), got {other:?}"),
     }
     // Nothing else: not yourself, not the stranger, not theirs twice.
     if let Some(extra) = mine.next_event(Duration::from_secs(2)) {
-        panic!("only the reference's peer is news; also reported: {extra:?} (your own announcement, another topic, or a repeat?)");
+        panic!(
+            "only the reference's peer is news; also reported: {extra:?} (your own announcement, another topic, or a repeat?)"
+        );
     }
     mine.stop();
     theirs.stop();
@@ -148,8 +180,10 @@ fn step_4_finds_reference() {
 fn step_5_leaving() {
     let t = topic("leave");
     let (yours, them) = (topic("yours"), topic("theirs"));
-    let mut mine = subject::Discovery::start(&subject::Interface::Loopback, &yours, &t, 4301).expect("start your discovery");
-    let mut theirs = reference::Discovery::start(&reference::Interface::Loopback, &them, &t, 4302).expect("start the reference");
+    let mut mine =
+        subject::Discovery::start(&subject::Interface::Loopback, &yours, &t, 4301).expect("start your discovery");
+    let mut theirs =
+        reference::Discovery::start(&reference::Interface::Loopback, &them, &t, 4302).expect("start the reference");
     expect_joined(|w| theirs.next_event(w), "the reference did not find your announcement");
     expect_joined(|w| mine.next_event(w), "you did not find the reference's announcement");
     // You leave: the reference notices at once (a goodbye), not after the record's TTL.
@@ -157,14 +191,18 @@ fn step_5_leaving() {
     mine.stop();
     match theirs.next_event(WAIT) {
         Some(reference::Event::Left(peer)) => assert_eq!(peer, yours),
-        other => panic!("after your stop(), the reference must see Left({yours:?}) within {WAIT:?}, got {other:?}: does stop() unregister and wait before shutting down?"),
+        other => panic!(
+            "after your stop(), the reference must see Left({yours:?}) within {WAIT:?}, got {other:?}: does stop() unregister and wait before shutting down?"
+        ),
     }
     eprintln!("left noticed in {:?}", started.elapsed());
     // The reference leaves: you notice.
     let t2 = topic("leave2");
     let (yours2, them2) = (topic("yours2"), topic("theirs2"));
-    let mut mine = subject::Discovery::start(&subject::Interface::Loopback, &yours2, &t2, 4303).expect("start your discovery");
-    let theirs2 = reference::Discovery::start(&reference::Interface::Loopback, &them2, &t2, 4304).expect("start the reference");
+    let mut mine =
+        subject::Discovery::start(&subject::Interface::Loopback, &yours2, &t2, 4303).expect("start your discovery");
+    let theirs2 =
+        reference::Discovery::start(&reference::Interface::Loopback, &them2, &t2, 4304).expect("start the reference");
     expect_joined(|w| mine.next_event(w), "you did not find the reference's announcement");
     theirs2.stop();
     match mine.next_event(WAIT) {

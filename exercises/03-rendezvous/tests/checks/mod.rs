@@ -56,7 +56,11 @@ fn step_1_registry() {
     // Registering again replaces (and counts as new).
     r.register("chat", "alice", &addrs(9), 60, S(2)).unwrap();
     let (peers, _) = r.discover("chat", 0, 100, S(2)).unwrap();
-    assert_eq!(names(&peers), ["bob", "dave", "alice"], "a peer registered twice is listed once, as its latest registration");
+    assert_eq!(
+        names(&peers),
+        ["bob", "dave", "alice"],
+        "a peer registered twice is listed once, as its latest registration"
+    );
     assert_eq!(peers[2].addrs, addrs(9));
     // TTLs count down and expire.
     let (peers, _) = r.discover("chat", 0, 100, Duration::from_millis(9500)).unwrap();
@@ -83,7 +87,10 @@ fn step_1_registry() {
         cookie = next;
     }
     assert_eq!(all.len(), 25, "pages with the cookie cover every registration once");
-    assert_eq!(all.iter().map(|p| p.peer.clone()).collect::<Vec<_>>(), (0..25).map(|i| format!("p{i:02}")).collect::<Vec<_>>());
+    assert_eq!(
+        all.iter().map(|p| p.peer.clone()).collect::<Vec<_>>(),
+        (0..25).map(|i| format!("p{i:02}")).collect::<Vec<_>>()
+    );
     // Refusals.
     assert_eq!(r.register("chat", "x", &addrs(1), 0, t0), Err(RegistryError::Ttl(0)));
     assert_eq!(r.register("chat", "x", &addrs(1), 72 * 3600 + 1, t0), Err(RegistryError::Ttl(72 * 3600 + 1)));
@@ -114,7 +121,10 @@ fn step_2_parse() {
         "cookie defaults to 0, limit to 100"
     );
     assert_eq!(parse_request(br#"{"topic":"t","op":"subscribe"}"#), Ok(Request::Subscribe { topic: "t".into() }));
-    assert_eq!(parse_request(br#"{"op":"unregister","topic":"t","peer":"p"}"#), Ok(Request::Unregister { topic: "t".into(), peer: "p".into() }));
+    assert_eq!(
+        parse_request(br#"{"op":"unregister","topic":"t","peer":"p"}"#),
+        Ok(Request::Unregister { topic: "t".into(), peer: "p".into() })
+    );
     let cases: [(&[u8], ErrorCode); 9] = [
         (b"", ErrorCode::Malformed),
         (b"hello", ErrorCode::Malformed),
@@ -148,8 +158,14 @@ async fn step_3_server() {
     let server = subject::spawn(listener().await).expect("spawn your server");
     let mut alice = reference::Client::connect(server.addr()).await.expect("connect");
     let mut bob = reference::Client::connect(server.addr()).await.expect("connect");
-    assert_eq!(timeout(WAIT, alice.register("chat", "alice", &addrs(1), 60)).await.expect("in time").expect("register"), 60);
-    assert_eq!(timeout(WAIT, bob.register("chat", "bob", &addrs(2), 60)).await.expect("in time").expect("register"), 60);
+    assert_eq!(
+        timeout(WAIT, alice.register("chat", "alice", &addrs(1), 60)).await.expect("in time").expect("register"),
+        60
+    );
+    assert_eq!(
+        timeout(WAIT, bob.register("chat", "bob", &addrs(2), 60)).await.expect("in time").expect("register"),
+        60
+    );
     let (peers, cookie) = timeout(WAIT, alice.discover("chat", 0, 100)).await.expect("in time").expect("discover");
     assert_eq!(ref_names(&peers), ["alice", "bob"], "each connection sees the others' registrations");
     assert!(cookie > 0);
@@ -277,7 +293,8 @@ async fn step_6_limits() {
     // 400 subscribers, each to a topic of its own where nothing is ever pushed, who leave.
     for i in 0..400 {
         let client = reference::Client::connect(server.addr()).await.expect("connect");
-        let subscription = timeout(WAIT, client.subscribe(&format!("alone-{i}"))).await.expect("in time").expect("subscribe");
+        let subscription =
+            timeout(WAIT, client.subscribe(&format!("alone-{i}"))).await.expect("in time").expect("subscribe");
         drop(subscription);
     }
     let mut after = open_fds();
@@ -297,13 +314,22 @@ async fn step_6_limits() {
     let cap = subject::server::MAX_PER_CLIENT;
     let mut greedy = reference::Client::connect(server.addr()).await.expect("connect");
     for i in 0..cap {
-        greedy.register("greedy", &format!("p{i}"), &addrs(1), 60).await.unwrap_or_else(|e| panic!("registration {} of {cap} on one connection: {e}", i + 1));
+        greedy
+            .register("greedy", &format!("p{i}"), &addrs(1), 60)
+            .await
+            .unwrap_or_else(|e| panic!("registration {} of {cap} on one connection: {e}", i + 1));
     }
     match greedy.register("greedy", "one-too-many", &addrs(1), 60).await {
         Err(reference::ClientError::Server { code: reference::ErrorCode::Invalid, .. }) => {}
-        other => panic!("registration {} on one connection is over MAX_PER_CLIENT and gets an `invalid` error, got {other:?}", cap + 1),
+        other => panic!(
+            "registration {} on one connection is over MAX_PER_CLIENT and gets an `invalid` error, got {other:?}",
+            cap + 1
+        ),
     }
-    assert_eq!(greedy.register("greedy", "p0", &addrs(2), 30).await.expect("renewing a registration is not a new one"), 30);
+    assert_eq!(
+        greedy.register("greedy", "p0", &addrs(2), 30).await.expect("renewing a registration is not a new one"),
+        30
+    );
 }
 
 /// Your client with the reference server: register, discover, pages, subscribe, and errors as ClientError::Server
@@ -313,7 +339,10 @@ async fn step_7_client() {
     let mut alice = timeout(WAIT, subject::Client::connect(server.addr())).await.expect("in time").expect("connect");
     let watcher = subject::Client::connect(server.addr()).await.expect("connect");
     let mut arrivals = timeout(WAIT, watcher.subscribe("chat")).await.expect("in time").expect("subscribe");
-    assert_eq!(timeout(WAIT, alice.register("chat", "alice", &addrs(1), 30)).await.expect("in time").expect("register"), 30);
+    assert_eq!(
+        timeout(WAIT, alice.register("chat", "alice", &addrs(1), 30)).await.expect("in time").expect("register"),
+        30
+    );
     let arrived = timeout(WAIT, arrivals.next()).await.expect("an arrival in time").expect("arrived");
     assert_eq!((arrived.peer.as_str(), arrived.ttl), ("alice", 30));
     for i in 0..250 {
@@ -328,8 +357,12 @@ async fn step_7_client() {
     alice.unregister("crowd", "p0").await.expect("unregister");
     assert_eq!(alice.discover_all("crowd").await.expect("discover_all").len(), 249);
     match alice.discover("crowd", 0, 5000).await {
-        Err(subject::ClientError::Server { code: subject::ErrorCode::Invalid, message }) => assert!(!message.is_empty()),
-        other => panic!("a limit of 5000 is refused by the server: ClientError::Server {{ code: Invalid, .. }}, got {other:?}"),
+        Err(subject::ClientError::Server { code: subject::ErrorCode::Invalid, message }) => {
+            assert!(!message.is_empty())
+        }
+        other => panic!(
+            "a limit of 5000 is refused by the server: ClientError::Server {{ code: Invalid, .. }}, got {other:?}"
+        ),
     }
     // A server that answers nonsense is a protocol error, not a panic.
     let fake = listener().await;

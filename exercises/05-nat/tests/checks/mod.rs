@@ -46,7 +46,10 @@ impl Host for Script {
         ctx.set_timer(Duration::from_millis(100), 0);
     }
     fn on_packet(&mut self, _: &mut HostContext, _: SocketAddrV4, payload: &[u8]) {
-        self.got.push(reference::Wire::decode(payload).unwrap_or_else(|| panic!("not a message: {}", String::from_utf8_lossy(payload))));
+        self.got.push(
+            reference::Wire::decode(payload)
+                .unwrap_or_else(|| panic!("not a message: {}", String::from_utf8_lossy(payload))),
+        );
     }
     fn on_timer(&mut self, ctx: &mut HostContext, _: u64) {
         if !self.script.is_empty() {
@@ -77,11 +80,30 @@ fn step_2_relay() {
     // and at 600 ms; bob joins at 400 ms.
     let alice = net.add_public(
         public(1),
-        Script::new(RELAY, vec![join("alice", "bob", 7), data(7, "too early"), reference::Wire::Punch { from: "x".into(), session: 0 }, reference::Wire::Punch { from: "x".into(), session: 0 }, reference::Wire::Punch { from: "x".into(), session: 0 }, data(7, "hi bob")]),
+        Script::new(
+            RELAY,
+            vec![
+                join("alice", "bob", 7),
+                data(7, "too early"),
+                reference::Wire::Punch { from: "x".into(), session: 0 },
+                reference::Wire::Punch { from: "x".into(), session: 0 },
+                reference::Wire::Punch { from: "x".into(), session: 0 },
+                data(7, "hi bob"),
+            ],
+        ),
     );
     let bob = net.add_public(
         public(2),
-        Script::new(RELAY, vec![reference::Wire::Punch { from: "x".into(), session: 0 }, reference::Wire::Punch { from: "x".into(), session: 0 }, reference::Wire::Punch { from: "x".into(), session: 0 }, join("bob", "alice", 7), data(7, "hi alice")]),
+        Script::new(
+            RELAY,
+            vec![
+                reference::Wire::Punch { from: "x".into(), session: 0 },
+                reference::Wire::Punch { from: "x".into(), session: 0 },
+                reference::Wire::Punch { from: "x".into(), session: 0 },
+                join("bob", "alice", 7),
+                data(7, "hi alice"),
+            ],
+        ),
     );
     // mallory knows the session number and tries everything.
     let mallory = net.add_public(
@@ -106,8 +128,14 @@ fn step_2_relay() {
     let got = |id: HostId| net.host::<Script>(id).unwrap().got.clone();
     let (a, b, m) = (got(alice), got(bob), got(mallory));
     let ready = reference::Wire::RelayReady { session: 7 };
-    assert!(a.contains(&ready) && b.contains(&ready), "both members get RelayReady once the second joins: alice got {a:?}, bob got {b:?}");
-    assert!(matches!(a.first(), Some(reference::Wire::RelayRefused { session: 7, .. })), "data before the session is ready is refused, not forwarded: alice got {a:?}");
+    assert!(
+        a.contains(&ready) && b.contains(&ready),
+        "both members get RelayReady once the second joins: alice got {a:?}, bob got {b:?}"
+    );
+    assert!(
+        matches!(a.first(), Some(reference::Wire::RelayRefused { session: 7, .. })),
+        "data before the session is ready is refused, not forwarded: alice got {a:?}"
+    );
     assert!(b.contains(&data(7, "hi bob")), "alice's data reaches bob: bob got {b:?}");
     assert!(a.contains(&data(7, "hi alice")), "bob's data reaches alice: alice got {a:?}");
     for text in ["too early", "from mallory", "from mallory again"] {
@@ -115,7 +143,10 @@ fn step_2_relay() {
     }
     let refusals = m.iter().filter(|w| matches!(w, reference::Wire::RelayRefused { .. })).count();
     assert_eq!(refusals, m.len(), "mallory gets only refusals: {m:?}");
-    assert!(refusals >= 4, "every one of mallory's data and join requests is refused (a claim to be bob from another address included): {m:?}");
+    assert!(
+        refusals >= 4,
+        "every one of mallory's data and join requests is refused (a claim to be bob from another address included): {m:?}"
+    );
     assert!(!m.contains(&ready), "mallory never gets RelayReady");
 }
 
@@ -165,7 +196,11 @@ fn outcome_of(net: &Internet, id: HostId) -> Outcome {
     }
     let p = net.host::<reference::Peer>(id).expect("a peer");
     let c = p.connection();
-    Outcome { direct: c.map(|c| matches!(c.path, reference::Path::Direct(_))), peer: c.map(|c| c.peer.clone()), received: p.received().to_vec() }
+    Outcome {
+        direct: c.map(|c| matches!(c.path, reference::Path::Direct(_))),
+        peer: c.map(|c| c.peer.clone()),
+        received: p.received().to_vec(),
+    }
 }
 
 fn assert_connected(a: NatKind, b: NatKind, at: &Attempt, who: &str) {
@@ -175,19 +210,35 @@ fn assert_connected(a: NatKind, b: NatKind, at: &Attempt, who: &str) {
         let o = outcome_of(&at.net, id);
         assert_eq!(o.peer.as_deref(), Some(other), "{who}, {a:?} dials {b:?}: {me} must be connected to {other}");
         assert_eq!(o.direct, Some(want_direct), "{who}, {a:?} dials {b:?}: {me} must be connected {how}");
-        assert_eq!(o.received, vec![format!("hello from {other}")], "{who}, {a:?} dials {b:?}: {me} must receive {other}'s greeting, once");
+        assert_eq!(
+            o.received,
+            vec![format!("hello from {other}")],
+            "{who}, {a:?} dials {b:?}: {me} must receive {other}'s greeting, once"
+        );
     }
 }
 
 /// Two of your peers behind cone NATs punch through and greet each other directly
 #[test]
 fn step_3_direct() {
-    for (a, b) in [(NatKind::FullCone, NatKind::FullCone), (NatKind::PortRestricted, NatKind::PortRestricted), (NatKind::AddressRestricted, NatKind::FullCone)] {
+    for (a, b) in [
+        (NatKind::FullCone, NatKind::FullCone),
+        (NatKind::PortRestricted, NatKind::PortRestricted),
+        (NatKind::AddressRestricted, NatKind::FullCone),
+    ] {
         let at = attempt(a, b, yours("alice", Some("bob")), yours("bob", None), reference::Relay::new(), 3);
         let alice = at.net.host::<subject::Peer>(at.dialer).unwrap();
-        assert_eq!(alice.observed().map(|o| *o.ip()), Some(Ipv4Addr::new(198, 51, 100, 1)), "the server tells alice her public address");
+        assert_eq!(
+            alice.observed().map(|o| *o.ip()),
+            Some(Ipv4Addr::new(198, 51, 100, 1)),
+            "the server tells alice her public address"
+        );
         assert_connected(a, b, &at, "your peers");
-        assert_eq!(at.net.host::<reference::Relay>(at.relay).map(|r| r.forwarded), Some(0), "a punched connection does not use the relay");
+        assert_eq!(
+            at.net.host::<reference::Relay>(at.relay).map(|r| r.forwarded),
+            Some(0),
+            "a punched connection does not use the relay"
+        );
     }
 }
 

@@ -12,7 +12,12 @@ use crate::subject::{MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
 type Net = Sim<Msg, Timer>;
 
 fn network(n: usize, seed: u64) -> (Net, Vec<NodeId>) {
-    let mut sim = Sim::new(SimConfig { seed: kit::seed(seed), latency: Duration::from_millis(10), jitter: Duration::from_millis(5), ..SimConfig::default() });
+    let mut sim = Sim::new(SimConfig {
+        seed: kit::seed(seed),
+        latency: Duration::from_millis(10),
+        jitter: Duration::from_millis(5),
+        ..SimConfig::default()
+    });
     let ids = (0..n).map(|_| sim.add_node(SwarmNode::new())).collect();
     (sim, ids)
 }
@@ -43,7 +48,10 @@ fn assert_healthy(graph: &BTreeMap<NodeId, (Vec<NodeId>, u64)>, min: usize, max:
         assert!(!set.contains(node), "{node} lists itself");
         for other in neighbours {
             let back = graph.get(other).unwrap_or_else(|| panic!("{node} lists {other}, which is down or unknown"));
-            assert!(back.0.contains(node), "{node} lists {other} but {other} does not list {node}: one connection per pair, known to both ends");
+            assert!(
+                back.0.contains(node),
+                "{node} lists {other} but {other} does not list {node}: one connection per pair, known to both ends"
+            );
         }
         assert!(
             (min..=max).contains(&neighbours.len()),
@@ -62,7 +70,13 @@ fn assert_healthy(graph: &BTreeMap<NodeId, (Vec<NodeId>, u64)>, min: usize, max:
             }
         }
     }
-    assert_eq!(seen.len(), graph.len(), "the overlay is split: only {} of {} nodes are reachable", seen.len(), graph.len());
+    assert_eq!(
+        seen.len(),
+        graph.len(),
+        "the overlay is split: only {} of {} nodes are reachable",
+        seen.len(),
+        graph.len()
+    );
 }
 
 /// Two nodes become each other's only neighbour
@@ -79,14 +93,18 @@ fn step_1_two_nodes() {
 #[test]
 fn step_2_simultaneous_dial() {
     // No jitter and equal latency: both Connects cross in flight.
-    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(2), latency: Duration::from_millis(50), ..SimConfig::default() });
+    let mut sim: Net =
+        Sim::new(SimConfig { seed: kit::seed(2), latency: Duration::from_millis(50), ..SimConfig::default() });
     let ids: Vec<NodeId> = (0..2).map(|_| sim.add_node(SwarmNode::new())).collect();
     sim.run_for(Duration::from_secs(2));
     let graph = read(&mut sim, &ids);
     assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()], "n0 is connected to n1");
     assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()], "n1 is connected to n0");
     let accepts: u64 = graph.values().map(|(_, a)| a).sum();
-    assert_eq!(accepts, 1, "one connection, so one Accept in all: the dial of the smaller id wins, the other is ignored");
+    assert_eq!(
+        accepts, 1,
+        "one connection, so one Accept in all: the dial of the smaller id wins, the other is ignored"
+    );
 }
 
 /// A small swarm (up to 8 nodes) is fully connected

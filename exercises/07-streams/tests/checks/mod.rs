@@ -13,8 +13,8 @@ use tokio::time::timeout;
 
 use crate::reference;
 use crate::subject::{
-    FrameError, FrameType, Flags, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS, MuxError, Session,
-    read_frame, write_frame,
+    Flags, FrameError, FrameType, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS, MuxError,
+    Session, read_frame, write_frame,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -252,8 +252,14 @@ async fn step_2_partial_reads() {
 async fn step_3_bad_frames() {
     let read = |bytes: Vec<u8>| async move { read_frame(&mut bytes.as_slice(), 1024).await };
     // A length of 4 GiB: refused from the length alone.
-    assert!(matches!(read(vec![0x80, 0x80, 0x80, 0x80, 0x10]).await, Err(FrameError::TooLarge { len: 4_294_967_296, max: 1024 })));
-    assert!(matches!(read(vec![0x81, 0x08]).await, Err(FrameError::TooLarge { len: 1025, .. })), "one byte over the limit");
+    assert!(matches!(
+        read(vec![0x80, 0x80, 0x80, 0x80, 0x10]).await,
+        Err(FrameError::TooLarge { len: 4_294_967_296, max: 1024 })
+    ));
+    assert!(
+        matches!(read(vec![0x81, 0x08]).await, Err(FrameError::TooLarge { len: 1025, .. })),
+        "one byte over the limit"
+    );
     assert!(matches!(read(vec![0x05, b'a', b'b']).await, Err(FrameError::Truncated)), "2 of 5 bytes, then the end");
     assert!(matches!(read(vec![0x80]).await, Err(FrameError::Truncated)), "the end inside the length");
     assert!(matches!(read(vec![0xff; 12]).await, Err(FrameError::BadLength)), "a varint of more than 9 bytes");
@@ -269,7 +275,10 @@ async fn step_3_bad_frames() {
     let result = read_frame(&mut &announced[..], 1 << 30).await;
     let largest = memory::largest();
     assert!(matches!(result, Err(FrameError::Truncated)), "64 MiB announced, 3 bytes sent: Truncated, got {result:?}");
-    assert!(largest <= 1 << 20, "a 4-byte header made the reader allocate {largest} bytes at once (at most 1 MiB before the bytes arrive)");
+    assert!(
+        largest <= 1 << 20,
+        "a 4-byte header made the reader allocate {largest} bytes at once (at most 1 MiB before the bytes arrive)"
+    );
 }
 
 /// The 12-byte yamux header: encoded and decoded as spec.md lays it out, checked against hand-computed bytes
@@ -299,7 +308,11 @@ async fn step_4_header() {
     }
     assert!(Flags::SYN.contains(Flags::SYN) && !Flags::SYN.contains(Flags::ACK));
     assert!((Flags::SYN | Flags::FIN).contains(Flags::FIN));
-    assert_eq!(Header::decode(&hdr(DATA, 0, 1, 0).with_version(1)), Err(HeaderError::Version(1)), "version 1 is not yamux 0");
+    assert_eq!(
+        Header::decode(&hdr(DATA, 0, 1, 0).with_version(1)),
+        Err(HeaderError::Version(1)),
+        "version 1 is not yamux 0"
+    );
     assert_eq!(Header::decode(&hdr(4, 0, 1, 0)), Err(HeaderError::Type(4)), "there is no type 4");
     assert_eq!(Header::decode(&hdr(0xff, 0, 1, 0)), Err(HeaderError::Type(0xff)));
 
@@ -387,7 +400,11 @@ async fn step_5_open_accept() {
     }
     opened.sort();
     accepted.sort();
-    assert_eq!(opened, (1..=10).collect::<Vec<u32>>(), "ids 1, 3, 5, 7, 9 for the client and 2, 4, 6, 8, 10 for the server");
+    assert_eq!(
+        opened,
+        (1..=10).collect::<Vec<u32>>(),
+        "ids 1, 3, 5, 7, 9 for the client and 2, 4, 6, 8, 10 for the server"
+    );
     assert_eq!(accepted, opened, "every stream opened on one side is accepted on the other");
 }
 
@@ -448,7 +465,10 @@ async fn step_6_data_and_windows() {
     });
     let mut slow_in = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!writer.is_finished(), "1 MiB was written while the reader read nothing: a writer must wait for window updates");
+    assert!(
+        !writer.is_finished(),
+        "1 MiB was written while the reader read nothing: a writer must wait for window updates"
+    );
     let mut quick = mine.open_stream().await.unwrap();
     quick.write_all(b"still moving").await.unwrap();
     let mut quick_in = timeout(WAIT, theirs.accept_stream()).await.unwrap().unwrap();
@@ -514,7 +534,11 @@ async fn step_6_data_and_windows() {
     let window = vec![0u8; INITIAL_WINDOW as usize];
     raw.send_data(0, 2, &window).await;
     raw.send_data(0, 2, b"!").await;
-    assert_eq!(raw.go_away_code("one byte beyond the window").await, 1, "data beyond the window is a protocol error (GoAway 1)");
+    assert_eq!(
+        raw.go_away_code("one byte beyond the window").await,
+        1,
+        "data beyond the window is a protocol error (GoAway 1)"
+    );
 }
 
 /// Half-close (FIN) and reset (RST) both ways, and a lost connection is an error on every stream, never a clean end
@@ -609,7 +633,11 @@ async fn step_7_close_and_reset() {
     for s in &mut open {
         let mut rest = Vec::new();
         let read = timeout(WAIT, s.read_to_end(&mut rest)).await.expect("a read must end when the connection does");
-        assert!(read.is_err(), "stream {}: the connection was lost, but the read ended cleanly (Ok): a cut transfer would look complete", s.id());
+        assert!(
+            read.is_err(),
+            "stream {}: the connection was lost, but the read ended cleanly (Ok): a cut transfer would look complete",
+            s.id()
+        );
         let write = timeout(WAIT, s.write_all(b"more")).await.expect("a write must end when the connection does");
         assert!(write.is_err(), "stream {}: writing after the connection was lost succeeded", s.id());
     }
@@ -626,7 +654,10 @@ async fn step_8_ping_and_go_away() {
     let (mine, theirs) = (Session::client(a), reference::Session::server(b));
     let rtt = timeout(WAIT, mine.ping()).await.expect("your ping answered in time").expect("a round-trip time");
     assert!(rtt < WAIT);
-    timeout(WAIT, theirs.ping()).await.expect("the reference's ping answered in time").expect("your session answers pings");
+    timeout(WAIT, theirs.ping())
+        .await
+        .expect("the reference's ping answered in time")
+        .expect("your session answers pings");
     drop((mine, theirs));
 
     // A raw ping: the answer is ACK with the very same opaque value.
@@ -635,7 +666,11 @@ async fn step_8_ping_and_go_away() {
     let mut raw = Raw::new(b);
     raw.send(PING, SYN, 0, 0xdead_beef).await;
     let pong = raw.until("a Ping", |f| f.kind == PING).await.expect("an answer to the ping");
-    assert_eq!(hdr(pong.kind, pong.flags, pong.id, pong.length), hdr(PING, ACK, 0, 0xdead_beef), "the answer to a ping");
+    assert_eq!(
+        hdr(pong.kind, pong.flags, pong.id, pong.length),
+        hdr(PING, ACK, 0, 0xdead_beef),
+        "the answer to a ping"
+    );
     // Your ping, answered by hand.
     let pinging = async { timeout(WAIT, mine.ping()).await.expect("in time").expect("answered") };
     let answering = async {
@@ -712,7 +747,11 @@ async fn step_9_hostile_peer() {
     let mut raw = Raw::new(b);
     let mut s = mine.open_stream().await.unwrap();
     raw.send_data(SYN, 1, b"evil").await;
-    assert_eq!(raw.go_away_code("a SYN for stream 1 from the server").await, 1, "a SYN with the client's parity is a protocol error");
+    assert_eq!(
+        raw.go_away_code("a SYN for stream 1 from the server").await,
+        1,
+        "a SYN with the client's parity is a protocol error"
+    );
     let mut buf = [0u8; 4];
     let read = timeout(WAIT, s.read(&mut buf)).await.expect("in time");
     assert!(read.is_err(), "your stream 1 read the intruder's bytes: {read:?}");
@@ -762,7 +801,11 @@ async fn step_9_hostile_peer() {
         let mut r = BufReader::with_capacity(1 << 16, r);
         let (mut resets, mut went_away) = (0u32, false);
         loop {
-            let Some(f) = timeout(Duration::from_secs(60), next_frame(&mut r)).await.expect("the flood handled within 60 s") else { break };
+            let Some(f) =
+                timeout(Duration::from_secs(60), next_frame(&mut r)).await.expect("the flood handled within 60 s")
+            else {
+                break;
+            };
             match f.kind {
                 PING if f.flags & ACK != 0 => break,
                 GO_AWAY => {
@@ -789,7 +832,10 @@ async fn step_9_hostile_peer() {
     kit::figure("SYN flood: refused with RST", resets);
     kit::figure("SYN flood: waiting to be accepted", accepted);
     kit::figure("SYN flood: memory grown (bytes)", grown);
-    assert!(accepted <= MAX_PENDING_ACCEPTS, "more streams were waiting to be accepted than MAX_PENDING_ACCEPTS ({MAX_PENDING_ACCEPTS})");
+    assert!(
+        accepted <= MAX_PENDING_ACCEPTS,
+        "more streams were waiting to be accepted than MAX_PENDING_ACCEPTS ({MAX_PENDING_ACCEPTS})"
+    );
     assert!(
         went_away || resets as usize + accepted >= FLOOD as usize,
         "500,000 SYNs: {resets} refused with RST and {accepted} waiting; the rest were neither refused nor kept"

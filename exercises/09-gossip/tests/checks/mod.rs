@@ -9,9 +9,9 @@ use std::time::Duration;
 use kit::rand::{RngExt, SeedableRng};
 use kit::{NodeId, NodeRng, Report, Sim, SimConfig};
 
-use crate::subject::{BroadcastNode, Msg, Timer};
 #[allow(unused_imports)]
 use crate::reference;
+use crate::subject::{BroadcastNode, Msg, Timer};
 
 const MS: Duration = Duration::from_millis(1);
 const SEC: Duration = Duration::from_secs(1);
@@ -27,10 +27,18 @@ fn network(n: usize, config: SimConfig) -> (Net, Vec<NodeId>) {
         .map(|i| {
             let (r, c) = (i / side, i % side);
             let mut near = Vec::new();
-            if c > 0 { near.push(ids[i - 1].clone()) }
-            if c + 1 < side && i + 1 < n { near.push(ids[i + 1].clone()) }
-            if r > 0 { near.push(ids[i - side].clone()) }
-            if i + side < n { near.push(ids[i + side].clone()) }
+            if c > 0 {
+                near.push(ids[i - 1].clone())
+            }
+            if c + 1 < side && i + 1 < n {
+                near.push(ids[i + 1].clone())
+            }
+            if r > 0 {
+                near.push(ids[i - side].clone())
+            }
+            if i + side < n {
+                near.push(ids[i + side].clone())
+            }
             (ids[i].clone(), near)
         })
         .collect();
@@ -64,11 +72,19 @@ fn reads(sim: &mut Net, ids: &[NodeId]) -> BTreeMap<NodeId, Vec<u64>> {
 
 fn assert_everyone_has(answers: &BTreeMap<NodeId, Vec<u64>>, values: &BTreeSet<u64>) {
     for (node, messages) in answers {
-        assert!(messages.windows(2).all(|w| w[0] < w[1]), "{node} answered {messages:?}: values in ascending order, each once");
+        assert!(
+            messages.windows(2).all(|w| w[0] < w[1]),
+            "{node} answered {messages:?}: values in ascending order, each once"
+        );
         let have: BTreeSet<u64> = messages.iter().copied().collect();
         let missing: Vec<&u64> = values.difference(&have).collect();
         let extra: Vec<&u64> = have.difference(values).collect();
-        assert!(missing.is_empty(), "{node} is missing {} values, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+        assert!(
+            missing.is_empty(),
+            "{node} is missing {} values, e.g. {:?}",
+            missing.len(),
+            &missing[..missing.len().min(5)]
+        );
         assert!(extra.is_empty(), "{node} reports values nobody broadcast: {extra:?}");
     }
 }
@@ -173,7 +189,11 @@ fn glomers_run(seed: u64) -> Report {
         .collect();
     report.latency = kit::Summary::of(&spreads);
     report.print_figures();
-    assert_eq!(report.incomplete, 0, "{} values never reached every node (did you call ctx.observe when a node learns a value?)", report.incomplete);
+    assert_eq!(
+        report.incomplete, 0,
+        "{} values never reached every node (did you call ctx.observe when a node learns a value?)",
+        report.incomplete
+    );
     assert_everyone_has(&reads(&mut sim, &ids), &values);
     report
 }

@@ -34,7 +34,10 @@ fn step_1_envelope() {
     assert_eq!(&rest[44..], b"hi", "then the payload");
     assert_eq!(envelope.signature.len(), 64);
     let theirs = reference::Envelope::sign(&alice, 0x0102, b"hi");
-    assert_eq!(envelope.signature, theirs.signature, "your signature differs from the reference's (Ed25519 is deterministic)");
+    assert_eq!(
+        envelope.signature, theirs.signature,
+        "your signature differs from the reference's (Ed25519 is deterministic)"
+    );
     let id: [u8; 32] = Sha256::digest([bytes.clone(), envelope.signature.clone()].concat()).into();
     assert_eq!(envelope.id(), id, "id() is SHA-256 of the signed bytes followed by the signature");
     assert_eq!(envelope.verify(), Ok(()), "a freshly signed envelope verifies");
@@ -66,7 +69,11 @@ fn step_2_verify() {
     let mut big_and_forged = big.clone();
     big_and_forged.signature = vec![0; 64];
     assert_eq!(big_and_forged.verify(), Err(Reject::TooLarge), "size is checked before the (costlier) signature");
-    assert_eq!(Envelope::sign(&alice, 1, &vec![b'x'; subject::MAX_PAYLOAD]).verify(), Ok(()), "exactly MAX_PAYLOAD is fine");
+    assert_eq!(
+        Envelope::sign(&alice, 1, &vec![b'x'; subject::MAX_PAYLOAD]).verify(),
+        Ok(()),
+        "exactly MAX_PAYLOAD is fine"
+    );
 }
 
 /// The guard admits each message once, in any order within the window, and refuses older ones
@@ -130,7 +137,11 @@ fn step_5_rate_and_memory() {
         secret[..8].copy_from_slice(&(i as u64 + 1000).to_be_bytes());
         let stranger = Keypair::from_secret_bytes(secret);
         guard.admit(&Envelope::sign(&stranger, 1, b"m"), Duration::from_millis(i as u64 + 1)).expect("admit");
-        assert!(guard.tracked_authors() <= subject::MAX_AUTHORS, "the guard remembers {} authors", guard.tracked_authors());
+        assert!(
+            guard.tracked_authors() <= subject::MAX_AUTHORS,
+            "the guard remembers {} authors",
+            guard.tracked_authors()
+        );
     }
     assert_eq!(guard.tracked_authors(), subject::MAX_AUTHORS);
     assert!(!guard.knows(&first.public().to_bytes()), "the least recently heard author is the one forgotten");
@@ -156,7 +167,9 @@ fn read_all(sim: &mut Net, ids: &[NodeId]) -> Vec<Read> {
         .take_client_messages()
         .into_iter()
         .filter_map(|m| match m.message {
-            Msg::ReadOk { delivered, rejected, tracked_authors } => Some((m.from, Read { delivered, rejected, tracked_authors })),
+            Msg::ReadOk { delivered, rejected, tracked_authors } => {
+                Some((m.from, Read { delivered, rejected, tracked_authors }))
+            }
             _ => None,
         })
         .collect();
@@ -171,7 +184,8 @@ fn assert_delivered(reads: &[Read], expected: &BTreeSet<([u8; 32], u64, Vec<u8>)
         let set: BTreeSet<_> = read.delivered.iter().cloned().collect();
         assert_eq!(set.len(), read.delivered.len(), "honest node {i} delivered a message twice");
         let missing = expected.difference(&set).count();
-        let extra: Vec<_> = set.difference(expected).map(|(a, s, p)| (a[0], *s, String::from_utf8_lossy(p).into_owned())).collect();
+        let extra: Vec<_> =
+            set.difference(expected).map(|(a, s, p)| (a[0], *s, String::from_utf8_lossy(p).into_owned())).collect();
         assert_eq!(missing, 0, "honest node {i} is missing {missing} honest messages");
         assert!(extra.is_empty(), "honest node {i} delivered messages no honest node published: {extra:?}");
     }
@@ -199,7 +213,8 @@ fn publish_rounds(sim: &mut Net, ids: &[NodeId], rounds: u64, gap: Duration) -> 
 /// Honest nodes: every published message is delivered on every node, exactly once
 #[test]
 fn step_6_honest_network() {
-    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(6), latency: 20 * MS, jitter: 20 * MS, ..SimConfig::default() });
+    let mut sim: Net =
+        Sim::new(SimConfig { seed: kit::seed(6), latency: 20 * MS, jitter: 20 * MS, ..SimConfig::default() });
     let ids = honest_network(5, &mut sim);
     let expected = publish_rounds(&mut sim, &ids, 8, 100 * MS);
     sim.run_for(2 * SEC);
@@ -246,7 +261,8 @@ impl Node for Attacker {
 /// Forgeries, replays and oversized messages from a hostile peer are refused, and honest messages still arrive once
 #[test]
 fn step_7_hostile_peer() {
-    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(7), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
+    let mut sim: Net =
+        Sim::new(SimConfig { seed: kit::seed(7), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
     let ids = honest_network(4, &mut sim);
     sim.add_node(Attacker { heard: Vec::new() });
     let expected = publish_rounds(&mut sim, &ids, 6, 200 * MS);
@@ -256,7 +272,11 @@ fn step_7_hostile_peer() {
     for (i, read) in reads.iter().enumerate() {
         let count = |r: Reject| read.rejected.get(&r).copied().unwrap_or(0);
         assert!(count(Reject::BadSignature) >= 1, "honest node {i} did not count the forgery: {:?}", read.rejected);
-        assert!(count(Reject::TooLarge) >= 2, "honest node {i} did not refuse the oversized payload and the 100-envelope batch: {:?}", read.rejected);
+        assert!(
+            count(Reject::TooLarge) >= 2,
+            "honest node {i} did not refuse the oversized payload and the 100-envelope batch: {:?}",
+            read.rejected
+        );
         assert!(count(Reject::Duplicate) >= 1, "honest node {i} did not recognise replays: {:?}", read.rejected);
     }
 }
@@ -298,7 +318,8 @@ impl Node for Flooder {
 /// Under a flood of valid messages from fresh keys, honest messages still arrive and memory stays bounded
 #[test]
 fn step_8_flood() {
-    let mut sim: Net = Sim::new(SimConfig { seed: kit::seed(8), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
+    let mut sim: Net =
+        Sim::new(SimConfig { seed: kit::seed(8), latency: 20 * MS, jitter: 10 * MS, ..SimConfig::default() });
     let ids = honest_network(4, &mut sim);
     sim.add_node(Flooder { next: 0 });
     let expected = publish_rounds(&mut sim, &ids, 10, 200 * MS);
@@ -306,13 +327,29 @@ fn step_8_flood() {
     let reads = read_all(&mut sim, &ids);
     let honest_authors: BTreeSet<[u8; 32]> = (0..4).map(|i| keypair(i).public().to_bytes()).collect();
     for (i, read) in reads.iter().enumerate() {
-        kit::figure(&format!("flood messages node {i} delivered (of 3000)"), read.delivered.len().saturating_sub(expected.len()));
+        kit::figure(
+            &format!("flood messages node {i} delivered (of 3000)"),
+            read.delivered.len().saturating_sub(expected.len()),
+        );
         kit::figure(&format!("authors node {i} remembers"), read.tracked_authors);
         let honest: Vec<_> = read.delivered.iter().filter(|(a, _, _)| honest_authors.contains(a)).cloned().collect();
-        assert_delivered(std::slice::from_ref(&Read { delivered: honest, rejected: BTreeMap::new(), tracked_authors: 0 }), &expected);
-        assert!(read.tracked_authors <= subject::MAX_AUTHORS, "honest node {i} remembers {} authors", read.tracked_authors);
+        assert_delivered(
+            std::slice::from_ref(&Read { delivered: honest, rejected: BTreeMap::new(), tracked_authors: 0 }),
+            &expected,
+        );
+        assert!(
+            read.tracked_authors <= subject::MAX_AUTHORS,
+            "honest node {i} remembers {} authors",
+            read.tracked_authors
+        );
         let spam = read.delivered.len() - expected.len();
-        assert!(spam < 1000, "honest node {i} delivered {spam} of the flooder's 3000 messages: limit how fast a neighbour may introduce new authors");
-        assert!(read.rejected.get(&Reject::RateLimited).copied().unwrap_or(0) > 0, "honest node {i} never rate-limited the flood");
+        assert!(
+            spam < 1000,
+            "honest node {i} delivered {spam} of the flooder's 3000 messages: limit how fast a neighbour may introduce new authors"
+        );
+        assert!(
+            read.rejected.get(&Reject::RateLimited).copied().unwrap_or(0) > 0,
+            "honest node {i} never rate-limited the flood"
+        );
     }
 }

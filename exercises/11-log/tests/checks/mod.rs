@@ -85,7 +85,11 @@ fn step_2_first_entry() {
     assert_eq!(first.payload, b"hello, log");
     assert_eq!(to_reference(&first).verify_signature(), Ok(()), "the reference does not accept your signature");
     let theirs = reference::Writer::new(key(SECRET)).append(b"hello, log").expect("append");
-    assert_eq!(hex::encode(first.to_bytes()), hex::encode(theirs.to_bytes()), "your first entry differs from the reference's");
+    assert_eq!(
+        hex::encode(first.to_bytes()),
+        hex::encode(theirs.to_bytes()),
+        "your first entry differs from the reference's"
+    );
     assert_eq!(first.verify_signature(), Ok(()), "verify_signature rejects a valid entry");
 }
 
@@ -111,7 +115,10 @@ fn step_3_hash_chain() {
     let fifth = resumed.append(b"message 5").expect("append");
     assert_eq!(fifth.to_bytes(), their_log(5)[4].to_bytes(), "a resumed writer must continue the chain exactly");
     let stranger = subject::Writer::resume(key(OTHER_SECRET), &log[3]);
-    assert!(matches!(stranger, Err(subject::LogError::WrongAuthor { seq: 4 })), "resuming another author's log must fail");
+    assert!(
+        matches!(stranger, Err(subject::LogError::WrongAuthor { seq: 4 })),
+        "resuming another author's log must fail"
+    );
 }
 
 /// A valid log verifies, whoever wrote it
@@ -139,7 +146,11 @@ fn step_5_verify_rejects() {
     assert_eq!(subject::verify_log(&author, &tampered), Err(E::BadSignature { seq: 3 }), "a changed payload");
 
     let other = key(&hex::encode(subject::Writer::new(key(OTHER_SECRET)).author()));
-    assert_eq!(subject::verify_log(&other, &log), Err(E::WrongAuthor { seq: 1 }), "a log checked against another author");
+    assert_eq!(
+        subject::verify_log(&other, &log),
+        Err(E::WrongAuthor { seq: 1 }),
+        "a log checked against another author"
+    );
 
     let gap = [log[0].clone(), log[2].clone()];
     assert_eq!(subject::verify_log(&author, &gap), Err(E::Gap { expected: 2, found: 3 }), "a missing entry");
@@ -154,7 +165,11 @@ fn step_5_verify_rejects() {
     assert_eq!(subject::verify_log(&author, &broken), Err(E::BrokenChain { seq: 3 }), "entry 3 links to entry 1");
     let mut first = to_reference(&log[0]);
     first.previous = [1; 32];
-    assert_eq!(subject::verify_log(&author, &[resign(first)]), Err(E::BrokenChain { seq: 1 }), "entry 1 must link to zeros");
+    assert_eq!(
+        subject::verify_log(&author, &[resign(first)]),
+        Err(E::BrokenChain { seq: 1 }),
+        "entry 1 must link to zeros"
+    );
 }
 
 /// A suffix verifies from a trusted point, and a fork is recognised
@@ -170,7 +185,10 @@ fn step_6_suffix_and_fork() {
         Err(E::BrokenChain { seq: 4 }),
         "entry 4 does not follow from entry 2's hash"
     );
-    assert_eq!(subject::verify_suffix(&author, Some((2, log[1].hash())), &log[3..]), Err(E::Gap { expected: 3, found: 4 }));
+    assert_eq!(
+        subject::verify_suffix(&author, Some((2, log[1].hash())), &log[3..]),
+        Err(E::Gap { expected: 3, found: 4 })
+    );
     assert_eq!(subject::verify_suffix(&author, None, &log), Ok(()), "None means from the start");
 
     // The author writes two different entries 2: a fork, and the pair proves it.
@@ -236,7 +254,10 @@ fn step_8_log_file() {
             previous_bytes = now;
         }
         let err = file.append(&log[1]);
-        assert!(matches!(err, Err(subject::StoreError::Invalid(_))), "appending an entry that does not continue the log must fail");
+        assert!(
+            matches!(err, Err(subject::StoreError::Invalid(_))),
+            "appending an entry that does not continue the log must fail"
+        );
     }
     let expected: Vec<u8> = log
         .iter()
@@ -245,7 +266,11 @@ fn step_8_log_file() {
             [(bytes.len() as u32).to_be_bytes().to_vec(), bytes].concat()
         })
         .collect();
-    assert_eq!(std::fs::read(&path).expect("readable"), expected, "the file is the records [len u32 BE][entry bytes], nothing else");
+    assert_eq!(
+        std::fs::read(&path).expect("readable"),
+        expected,
+        "the file is the records [len u32 BE][entry bytes], nothing else"
+    );
 
     let (reopened, cut) = subject::LogFile::open(&path, author).expect("reopen");
     assert_eq!((reopened.entries(), cut), (&log[..], 0), "reopening gives back every entry");
@@ -275,7 +300,11 @@ fn step_9_torn_writes() {
             .unwrap_or_else(|e| panic!("a file torn at byte {cut_at} must open, not fail: {e}"));
         assert_eq!(file.entries().len(), 4, "torn at byte {cut_at}: the 4 complete entries survive");
         assert_eq!(cut, (cut_at - ends[3]) as u64, "torn at byte {cut_at}: the bytes cut off");
-        assert_eq!(std::fs::metadata(&path).expect("exists").len(), ends[3] as u64, "the torn tail is truncated on disk");
+        assert_eq!(
+            std::fs::metadata(&path).expect("exists").len(),
+            ends[3] as u64,
+            "the torn tail is truncated on disk"
+        );
         let fifth = subject::Entry::from_bytes(&log[4].to_bytes()).expect("valid");
         file.append(&fifth).expect("appending after recovery works");
         assert_eq!(std::fs::read(&path).expect("readable"), full, "after recovery and a new append the file is whole");
@@ -301,7 +330,11 @@ fn step_9_torn_writes() {
         ends[1],
         result.as_ref().err()
     );
-    assert_eq!(std::fs::read(&path).expect("readable"), corrupt, "a corrupt file must be left untouched for inspection");
+    assert_eq!(
+        std::fs::read(&path).expect("readable"),
+        corrupt,
+        "a corrupt file must be left untouched for inspection"
+    );
 }
 
 /// Any single flipped bit on disk keeps every intact entry or refuses to open: never a silent cut
@@ -363,9 +396,15 @@ fn step_10_every_bit_flip() {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     });
-    assert!(kept > 0 && refused > 0, "flips in the last record are torn tails ({kept} opened), flips before it are corruption ({refused} refused)");
+    assert!(
+        kept > 0 && refused > 0,
+        "flips in the last record are torn tails ({kept} opened), flips before it are corruption ({refused} refused)"
+    );
 }
 
 proptest! {

@@ -77,7 +77,11 @@ fn step_2_missing_for() {
     }
     assert_eq!(missing, expected, "entries after their frontier, author by author in key order, each log in order");
     assert!(replica.missing_for(&replica.frontier(), 100).is_empty(), "a replica that has everything lacks nothing");
-    assert_eq!(replica.missing_for(&BTreeMap::new(), 4), expected_all(&replica)[..4].to_vec(), "at most `limit` entries");
+    assert_eq!(
+        replica.missing_for(&BTreeMap::new(), 4),
+        expected_all(&replica)[..4].to_vec(),
+        "at most `limit` entries"
+    );
 }
 
 fn expected_all(replica: &subject::Replica) -> Vec<Entry> {
@@ -121,10 +125,18 @@ fn step_4_receive_verifies() {
     let mut tampered = log.clone();
     tampered[2].payload = b"edited".to_vec();
     assert_eq!(fresh.receive(&tampered), Err(LogError::BadSignature { seq: 3 }), "a changed entry is refused");
-    assert_eq!(fresh.frontier(), BTreeMap::from([(author(1), 2)]), "the valid entries before it are kept, nothing after");
+    assert_eq!(
+        fresh.frontier(),
+        BTreeMap::from([(author(1), 2)]),
+        "the valid entries before it are kept, nothing after"
+    );
 
     let mut gap = subject::Replica::new(secret(0));
-    assert_eq!(gap.receive(&log[1..]), Err(LogError::Gap { expected: 1, found: 2 }), "a log must be received from its start");
+    assert_eq!(
+        gap.receive(&log[1..]),
+        Err(LogError::Gap { expected: 1, found: 2 }),
+        "a log must be received from its start"
+    );
     assert!(gap.frontier().is_empty());
 
     let a = replica_with(2, &[3, 1]);
@@ -137,7 +149,8 @@ fn step_4_receive_verifies() {
 
 fn network(n: u8, config: SimConfig) -> (Sim<subject::Msg, subject::Timer>, Vec<NodeId>) {
     let mut sim = Sim::new(config);
-    let ids = (0..n).map(|i| sim.add_node(subject::ReplicaNode::new(secret(i), Duration::from_millis(200), 64))).collect();
+    let ids =
+        (0..n).map(|i| sim.add_node(subject::ReplicaNode::new(secret(i), Duration::from_millis(200), 64))).collect();
     (sim, ids)
 }
 
@@ -202,7 +215,13 @@ fn step_5_two_nodes_converge() {
 /// Six nodes converge through 20% loss and a partition, losing no acknowledged entry
 #[test]
 fn step_6_loss_and_partitions() {
-    let config = SimConfig { seed: kit::seed(6), latency: Duration::from_millis(20), jitter: Duration::from_millis(20), loss: 0.2, trace: false };
+    let config = SimConfig {
+        seed: kit::seed(6),
+        latency: Duration::from_millis(20),
+        jitter: Duration::from_millis(20),
+        loss: 0.2,
+        trace: false,
+    };
     let (mut sim, ids) = network(6, config);
     sim.partition(&[&ids[..3], &ids[3..]]);
     for round in 0..10 {
@@ -291,7 +310,10 @@ fn step_8_traffic_follows_the_delta() {
     }
     sim.run_for(20 * SEC);
     let synced = read_all(&mut sim, &ids);
-    assert!(synced.iter().all(|r| r.entries == 500 && r.digest == synced[0].digest), "first, everyone has all 500 entries");
+    assert!(
+        synced.iter().all(|r| r.entries == 500 && r.digest == synced[0].digest),
+        "first, everyone has all 500 entries"
+    );
     let before: u64 = synced.iter().map(|r| r.entries_sent).sum();
     for id in &ids {
         post(&mut sim, id, &format!("{id} one more"));

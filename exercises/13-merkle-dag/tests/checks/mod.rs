@@ -6,18 +6,30 @@ use proptest::prelude::*;
 use rand::RngExt;
 use rand::SeedableRng;
 
-use crate::subject::{BlockStore, Cid, CidError, DAG_CBOR, DagError, RAW, base32, build, node, read, sync, varint};
 use crate::reference;
+use crate::subject::{BlockStore, Cid, CidError, DAG_CBOR, DagError, RAW, base32, build, node, read, sync, varint};
 
 /// The unsigned varints of the multiformats spec round-trip, and bad ones are refused
 #[test]
 fn step_1_varint() {
     // Examples from https://github.com/multiformats/unsigned-varint
-    for (value, bytes) in [(0u64, &[0x00][..]), (1, &[0x01]), (127, &[0x7f]), (128, &[0x80, 0x01]), (255, &[0xff, 0x01]), (300, &[0xac, 0x02]), (16384, &[0x80, 0x80, 0x01])] {
+    for (value, bytes) in [
+        (0u64, &[0x00][..]),
+        (1, &[0x01]),
+        (127, &[0x7f]),
+        (128, &[0x80, 0x01]),
+        (255, &[0xff, 0x01]),
+        (300, &[0xac, 0x02]),
+        (16384, &[0x80, 0x80, 0x01]),
+    ] {
         assert_eq!(varint::encode(value), bytes, "encode({value})");
         assert_eq!(varint::decode(bytes), Ok((value, bytes.len())), "decode({bytes:02x?})");
     }
-    assert_eq!(varint::decode(&[0xac, 0x02, 0xff]), Ok((300, 2)), "decode reads one varint and says how many bytes it took");
+    assert_eq!(
+        varint::decode(&[0xac, 0x02, 0xff]),
+        Ok((300, 2)),
+        "decode reads one varint and says how many bytes it took"
+    );
     assert!(varint::decode(&[0x80]).is_err(), "a varint cut short");
     assert!(varint::decode(&[]).is_err(), "no bytes at all");
     assert!(varint::decode(&[0x81, 0x00]).is_err(), "1 encoded in two bytes is not minimal");
@@ -27,7 +39,15 @@ fn step_1_varint() {
 #[test]
 fn step_2_base32() {
     // RFC 4648 §10, lower case, without the padding.
-    for (plain, encoded) in [("", ""), ("f", "my"), ("fo", "mzxq"), ("foo", "mzxw6"), ("foob", "mzxw6yq"), ("fooba", "mzxw6ytb"), ("foobar", "mzxw6ytboi")] {
+    for (plain, encoded) in [
+        ("", ""),
+        ("f", "my"),
+        ("fo", "mzxq"),
+        ("foo", "mzxw6"),
+        ("foob", "mzxw6yq"),
+        ("fooba", "mzxw6ytb"),
+        ("foobar", "mzxw6ytboi"),
+    ] {
         assert_eq!(base32::encode(plain.as_bytes()), encoded, "encode({plain:?})");
         assert_eq!(base32::decode(encoded).as_deref(), Some(plain.as_bytes()), "decode({encoded:?})");
     }
@@ -45,8 +65,16 @@ fn step_3_cid() {
     assert_eq!(Cid::of(RAW, b"beep boop").to_string(), "bafkreieq5jui4j25lacwomsqgjeswwl3y5zcdrresptwgmfylxo2depppq");
     // The raw CIDv1 of `hello world` and of no bytes at all, as the multiformats crates
     // `cid` 0.11 and `multihash` 0.19 compute them (interop/tests/cid.rs checks both).
-    assert_eq!(Cid::of(RAW, b"hello world").to_string(), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e", "the CID of `hello world`");
-    assert_eq!(Cid::of(RAW, b"").to_string(), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", "the CID of the empty input");
+    assert_eq!(
+        Cid::of(RAW, b"hello world").to_string(),
+        "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e",
+        "the CID of `hello world`"
+    );
+    assert_eq!(
+        Cid::of(RAW, b"").to_string(),
+        "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
+        "the CID of the empty input"
+    );
     let bytes = foo.to_bytes();
     assert_eq!(bytes[..4], [0x01, 0x55, 0x12, 0x20], "version 1, raw, sha2-256, 32 bytes");
     assert_eq!(bytes.len(), 36);
@@ -62,7 +90,11 @@ fn step_4_parse_cid() {
     let text = "bafkreieq5jui4j25lacwomsqgjeswwl3y5zcdrresptwgmfylxo2depppq";
     let cid: Cid = text.parse().expect("a published CID parses");
     assert_eq!((cid.to_string().as_str(), cid.codec()), (text, RAW));
-    assert_eq!("zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA".parse::<Cid>(), Err(CidError::Multibase('z')), "base58 (z) is not supported");
+    assert_eq!(
+        "zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA".parse::<Cid>(),
+        Err(CidError::Multibase('z')),
+        "base58 (z) is not supported"
+    );
     assert_eq!("bafkrei!!".parse::<Cid>(), Err(CidError::Base32));
     let with = |bytes: &[u8]| format!("b{}", base32::encode(bytes)).parse::<Cid>();
     let mut v0 = cid.to_bytes();
@@ -84,13 +116,24 @@ fn step_5_dag_cbor_node() {
     let (a, b) = (Cid::of(RAW, b"foo"), Cid::of(RAW, b"beep boop"));
     let bytes = node::encode(&[a], 3);
     // a2, "Size" → 3, "Links" → [tag 42, bytes(00 ‖ cid)]
-    let mut expected = vec![0xa2, 0x64, b'S', b'i', b'z', b'e', 0x03, 0x65, b'L', b'i', b'n', b'k', b's', 0x81, 0xd8, 0x2a, 0x58, 0x25, 0x00];
+    let mut expected = vec![
+        0xa2, 0x64, b'S', b'i', b'z', b'e', 0x03, 0x65, b'L', b'i', b'n', b'k', b's', 0x81, 0xd8, 0x2a, 0x58, 0x25,
+        0x00,
+    ];
     expected.extend(a.to_bytes());
-    assert_eq!(hex::encode(&bytes), hex::encode(&expected), "map with Size before Links (shorter key first), link as tag 42 over 00 ‖ CID");
+    assert_eq!(
+        hex::encode(&bytes),
+        hex::encode(&expected),
+        "map with Size before Links (shorter key first), link as tag 42 over 00 ‖ CID"
+    );
     assert_eq!(node::decode(&bytes), Ok((vec![a], 3)));
     let big = node::encode(&[a, b], 262_144);
     let theirs = reference::node::encode(&[a.to_string().parse().unwrap(), b.to_string().parse().unwrap()], 262_144);
-    assert_eq!(hex::encode(&big), hex::encode(&theirs), "a two-link node with a 4-byte size differs from the reference's");
+    assert_eq!(
+        hex::encode(&big),
+        hex::encode(&theirs),
+        "a two-link node with a 4-byte size differs from the reference's"
+    );
     assert!(node::decode(&big[..big.len() - 1]).is_err(), "a node cut short");
     let mut long_size = bytes.clone();
     long_size.splice(6..7, [0x18, 0x03]);
@@ -114,7 +157,10 @@ fn step_5_dag_cbor_node() {
     // panic, and whatever still decodes is the canonical encoding of what it decodes to.
     for cut in 0..big.len() {
         let result = std::panic::catch_unwind(|| node::decode(&big[..cut]));
-        assert!(matches!(result, Ok(Err(_))), "decode of the first {cut} bytes of a node must be an error, not {result:?}");
+        assert!(
+            matches!(result, Ok(Err(_))),
+            "decode of the first {cut} bytes of a node must be an error, not {result:?}"
+        );
     }
     for at in 0..big.len() {
         for value in [0x00, 0x17, 0x18, 0x1b, 0x1f, 0x3b, 0x5b, 0x7b, 0x9b, 0xdb, 0xff] {
@@ -123,7 +169,14 @@ fn step_5_dag_cbor_node() {
             let result = std::panic::catch_unwind(|| node::decode(&changed));
             match result {
                 Ok(Ok((links, size))) => {
-                    assert_eq!(reference::node::encode(&links.iter().map(|c| c.to_string().parse().unwrap()).collect::<Vec<_>>(), size), changed, "byte {at} set to {value:02x} decodes, but not from its canonical encoding")
+                    assert_eq!(
+                        reference::node::encode(
+                            &links.iter().map(|c| c.to_string().parse().unwrap()).collect::<Vec<_>>(),
+                            size
+                        ),
+                        changed,
+                        "byte {at} set to {value:02x} decodes, but not from its canonical encoding"
+                    )
                 }
                 Ok(Err(_)) => {}
                 Err(_) => panic!("decode panicked with byte {at} of a valid node set to {value:02x}"),
@@ -160,12 +213,26 @@ fn step_7_verify() {
     assert!(store.has(&leaf), "the fourth chunk is stored under its own CID");
     let mut tampered = store.clone();
     tampered.tamper(&leaf, b"not the fourth chunk".to_vec());
-    assert!(matches!(read(&root, &tampered), Err(DagError::Corrupt { cid, .. }) if cid == leaf), "a block whose bytes do not match its CID");
+    assert!(
+        matches!(read(&root, &tampered), Err(DagError::Corrupt { cid, .. }) if cid == leaf),
+        "a block whose bytes do not match its CID"
+    );
     let mut missing = BlockStore::new();
     missing.insert_verified(root, store.get(&root).unwrap().to_vec()).unwrap();
     assert!(matches!(read(&root, &missing), Err(DagError::Missing(_))));
-    assert!(missing.insert_verified(leaf, b"wrong".to_vec()).is_err(), "insert_verified refuses bytes that do not match");
-    assert_eq!(read(&Cid::of(RAW, b""), &{ let mut s = BlockStore::new(); build(b"", 10, 2, &mut s); s }), Ok(Vec::new()), "the empty file is one empty leaf");
+    assert!(
+        missing.insert_verified(leaf, b"wrong".to_vec()).is_err(),
+        "insert_verified refuses bytes that do not match"
+    );
+    assert_eq!(
+        read(&Cid::of(RAW, b""), &{
+            let mut s = BlockStore::new();
+            build(b"", 10, 2, &mut s);
+            s
+        }),
+        Ok(Vec::new()),
+        "the empty file is one empty leaf"
+    );
 }
 
 /// The network, as the sync sees it: ask the peer (here, the reference's store) for a
@@ -209,13 +276,20 @@ fn step_8_sync() {
         let real = theirs.get(&cid.to_string().parse().unwrap()).map(<[u8]>::to_vec);
         if cid.codec() == RAW { Some(b"forged".to_vec()) } else { real }
     };
-    assert!(matches!(sync(&liar_root, lying, &mut mine), Err(DagError::Corrupt { .. })), "a block that does not match its CID fails the sync");
+    assert!(
+        matches!(sync(&liar_root, lying, &mut mine), Err(DagError::Corrupt { .. })),
+        "a block that does not match its CID fails the sync"
+    );
     assert_eq!(mine.len(), before, "a failed sync stores nothing");
 
     // And the reverse: the reference syncs a DAG you built.
     let mut my_store = BlockStore::new();
     let my_root = build(b"built by the learner, read by the reference", 8, 3, &mut my_store);
     let mut their_copy = reference::BlockStore::new();
-    reference::sync(&my_root.to_string().parse().unwrap(), |c: &reference::Cid| my_store.get(&c.to_string().parse().unwrap()).map(<[u8]>::to_vec), &mut their_copy)
-        .expect("the reference syncs your DAG");
+    reference::sync(
+        &my_root.to_string().parse().unwrap(),
+        |c: &reference::Cid| my_store.get(&c.to_string().parse().unwrap()).map(<[u8]>::to_vec),
+        &mut their_copy,
+    )
+    .expect("the reference syncs your DAG");
 }

@@ -10,8 +10,8 @@ use kit::{Context, Node, NodeId, NodeRng, Sim, SimConfig};
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::subject::{GCounter, LwwRegister, OrSet, PnCounter, Rga};
 use crate::reference;
+use crate::subject::{GCounter, LwwRegister, OrSet, PnCounter, Rga};
 
 fn merged<T: Clone>(a: &T, b: &T, merge: impl Fn(&mut T, &T)) -> T {
     let mut out = a.clone();
@@ -35,7 +35,11 @@ fn step_1_g_counter() {
     b.merge(&a);
     b.increment(1, 4); // replica 2's copy, counting on behalf of replica 1 after a merge
     a.increment(1, 1);
-    assert_eq!(merged(&a, &b, GCounter::merge).value(), 12, "per replica, the larger count wins: 7 for replica 1, 5 for replica 2");
+    assert_eq!(
+        merged(&a, &b, GCounter::merge).value(),
+        12,
+        "per replica, the larger count wins: 7 for replica 1, 5 for replica 2"
+    );
 }
 
 /// PN-Counter: increments and decrements, merged like two G-Counters
@@ -62,11 +66,18 @@ fn step_3_lww_register() {
     assert_eq!(a.get().map(String::as_str), Some("tea"), "an older write does not replace a newer one");
     let mut b: LwwRegister<String> = LwwRegister::new();
     b.set("water".into(), 5, 2);
-    assert_eq!(merged(&a, &b, LwwRegister::merge).get().map(String::as_str), Some("water"), "equal timestamps: replica 2 beats replica 1");
+    assert_eq!(
+        merged(&a, &b, LwwRegister::merge).get().map(String::as_str),
+        Some("water"),
+        "equal timestamps: replica 2 beats replica 1"
+    );
     assert_eq!(merged(&b, &a, LwwRegister::merge).get().map(String::as_str), Some("water"), "on both replicas");
     let mut c: LwwRegister<String> = LwwRegister::new();
     c.set("juice".into(), 6, 0);
-    assert_eq!(merged(&merged(&a, &b, LwwRegister::merge), &c, LwwRegister::merge).get().map(String::as_str), Some("juice"));
+    assert_eq!(
+        merged(&merged(&a, &b, LwwRegister::merge), &c, LwwRegister::merge).get().map(String::as_str),
+        Some("juice")
+    );
 }
 
 /// OR-Set: add and remove, and a concurrent add wins over a remove
@@ -277,7 +288,13 @@ impl Node for Replica {
 /// Six replicas gossiping state through 20% loss and a partition agree once it heals
 #[test]
 fn step_7_convergence() {
-    let config = SimConfig { seed: kit::seed(7), latency: Duration::from_millis(30), jitter: Duration::from_millis(30), loss: 0.2, trace: false };
+    let config = SimConfig {
+        seed: kit::seed(7),
+        latency: Duration::from_millis(30),
+        jitter: Duration::from_millis(30),
+        loss: 0.2,
+        trace: false,
+    };
     let mut sim: Sim<Msg, ()> = Sim::new(config);
     let ids: Vec<NodeId> =
         (0..6).map(|i| sim.add_node(Replica { me: i, likes: GCounter::new(), tags: OrSet::new() })).collect();

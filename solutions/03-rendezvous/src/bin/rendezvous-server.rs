@@ -21,7 +21,9 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let server = rendezvous_solution::spawn(listener).context("cannot start the server")?;
     println!("rendezvous server on {}; Ctrl-C to stop", server.addr());
     tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
