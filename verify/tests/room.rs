@@ -20,10 +20,7 @@ const CODE: &str = "test-room";
 const SIMULATED: usize = 19;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The room process, killed when the test ends (pass or fail).
@@ -43,16 +40,7 @@ impl Drop for Room {
 
 fn start_room(root: &Path) -> Room {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
-        .args([
-            "room",
-            "--code",
-            CODE,
-            "--port",
-            "0",
-            "--web",
-            "127.0.0.1:0",
-            "--plain",
-        ])
+        .args(["room", "--code", CODE, "--port", "0", "--web", "127.0.0.1:0", "--plain"])
         .env("VERIFY_ROOT", root)
         .env("NO_COLOR", "1")
         .env("VERIFY_NO_SETUP", "1")
@@ -71,42 +59,18 @@ fn start_room(root: &Path) -> Room {
     }
     // Parsed into a guard at once, so the process is killed on every path, a failed
     // start included.
-    let mut room = Room {
-        child,
-        lines,
-        udp: ([127, 0, 0, 1], 0).into(),
-        web: ([127, 0, 0, 1], 0).into(),
-    };
+    let mut room = Room { child, lines, udp: ([127, 0, 0, 1], 0).into(), web: ([127, 0, 0, 1], 0).into() };
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let header = room
-            .lines
-            .lock()
-            .unwrap()
-            .iter()
-            .find(|l| l.starts_with("room: "))
-            .cloned();
+        let header = room.lines.lock().unwrap().iter().find(|l| l.starts_with("room: ")).cloned();
         if let Some(header) = header {
-            let field = |after: &str| {
-                header
-                    .split(after)
-                    .nth(1)
-                    .and_then(|r| r.split([' ', '/']).next())
-                    .map(str::to_string)
-            };
-            room.udp = field("udp ")
-                .and_then(|a| a.parse().ok())
-                .expect("the room's UDP address");
-            room.web = field("http://")
-                .and_then(|a| a.parse().ok())
-                .expect("the room's page address");
+            let field =
+                |after: &str| header.split(after).nth(1).and_then(|r| r.split([' ', '/']).next()).map(str::to_string);
+            room.udp = field("udp ").and_then(|a| a.parse().ok()).expect("the room's UDP address");
+            room.web = field("http://").and_then(|a| a.parse().ok()).expect("the room's page address");
             return room;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the room did not start: {:?}",
-            room.lines.lock().unwrap()
-        );
+        assert!(Instant::now() < deadline, "the room did not start: {:?}", room.lines.lock().unwrap());
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -126,22 +90,14 @@ fn state(web: SocketAddr) -> serde_json::Value {
 }
 
 /// Waits until the room's counters satisfy `done`.
-fn wait_for(
-    web: SocketAddr,
-    what: &str,
-    done: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
+fn wait_for(web: SocketAddr, what: &str, done: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let s = state(web);
         if done(&s) {
             return s;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {}",
-            s["board"]["counts"]
-        );
+        assert!(Instant::now() < deadline, "timed out waiting for {what}: {}", s["board"]["counts"]);
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -174,11 +130,7 @@ fn announcement(i: usize, basics: u16, identity: u16) -> Report {
             checked_secs_ago: 600,
         });
     }
-    Report {
-        name: format!("learner-{i:02}"),
-        seq: 1,
-        exercises,
-    }
+    Report { name: format!("learner-{i:02}"), seq: 1, exercises }
 }
 
 #[test]
@@ -195,12 +147,7 @@ fn twenty_learners_and_hostile_datagrams() {
             let udp = room.udp;
             scope.spawn(move || {
                 let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-                socket
-                    .send_to(
-                        &wire::seal(key, tag, &announcement(i, basics, identity)),
-                        udp,
-                    )
-                    .unwrap();
+                socket.send_to(&wire::seal(key, tag, &announcement(i, basics, identity)), udp).unwrap();
             });
         }
     });
@@ -208,41 +155,21 @@ fn twenty_learners_and_hostile_datagrams() {
     // The twentieth is a real runner: `cargo verify share`, with its own state folder.
     let state_dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_verify"))
-        .args([
-            "share",
-            "Real Learner",
-            "--room",
-            CODE,
-            "--port",
-            &room.udp.port().to_string(),
-        ])
+        .args(["share", "Real Learner", "--room", CODE, "--port", &room.udp.port().to_string()])
         .env("VERIFY_ROOT", repo_root())
         .env("VERIFY_STATE_DIR", state_dir.path())
         .env("NO_COLOR", "1")
         .env("VERIFY_NO_SETUP", "1")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "share failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "share failed: {}", String::from_utf8_lossy(&out.stderr));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(state_dir.path().join("share-key"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777;
-        assert_eq!(
-            mode, 0o600,
-            "the sharing key must be readable by its owner only"
-        );
+        let mode = std::fs::metadata(state_dir.path().join("share-key")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the sharing key must be readable by its owner only");
     }
-    let s = wait_for(room.web, "20 learners", |s| {
-        s["board"]["counts"]["accepted"] == 20
-    });
+    let s = wait_for(room.web, "20 learners", |s| s["board"]["counts"]["accepted"] == 20);
     assert_eq!(s["board"]["learners"].as_object().unwrap().len(), 20);
 
     // Hostile and broken datagrams: each refused, counted, and changing nothing.
@@ -250,41 +177,20 @@ fn twenty_learners_and_hostile_datagrams() {
     let mut better = announcement(0, basics, identity);
     better.seq = 2;
     let genuine = String::from_utf8(wire::seal(&keys[0], &tag, &better)).unwrap();
-    let forged = genuine.replace(
-        r#"\"passed\":0"#,
-        &format!(r#"\"passed\":{}"#, identity - 1),
-    );
+    let forged = genuine.replace(r#"\"passed\":0"#, &format!(r#"\"passed\":{}"#, identity - 1));
     assert_ne!(forged, genuine, "the forgery must change the body");
     socket.send_to(forged.as_bytes(), room.udp).unwrap();
-    socket
-        .send_to(b"{\"v\":1,\"room\":\"nonsense\"", room.udp)
-        .unwrap();
-    socket
-        .send_to(&vec![b'x'; wire::MAX_DATAGRAM + 100], room.udp)
-        .unwrap();
+    socket.send_to(b"{\"v\":1,\"room\":\"nonsense\"", room.udp).unwrap();
+    socket.send_to(&vec![b'x'; wire::MAX_DATAGRAM + 100], room.udp).unwrap();
     let mut thief = announcement(1, basics, identity);
     thief.seq = 99;
     thief.exercises[0].passed = identity;
     thief.exercises[0].stuck = None;
+    socket.send_to(&wire::seal(&Keypair::generate(), &tag, &thief), room.udp).unwrap();
     socket
-        .send_to(&wire::seal(&Keypair::generate(), &tag, &thief), room.udp)
+        .send_to(&wire::seal(&keys[2], &wire::room_tag("another-room"), &announcement(2, basics, identity)), room.udp)
         .unwrap();
-    socket
-        .send_to(
-            &wire::seal(
-                &keys[2],
-                &wire::room_tag("another-room"),
-                &announcement(2, basics, identity),
-            ),
-            room.udp,
-        )
-        .unwrap();
-    socket
-        .send_to(
-            &wire::seal(&keys[3], &tag, &announcement(3, basics, identity)),
-            room.udp,
-        )
-        .unwrap();
+    socket.send_to(&wire::seal(&keys[3], &tag, &announcement(3, basics, identity)), room.udp).unwrap();
     let s = wait_for(room.web, "the refusals", |s| {
         let c = &s["board"]["counts"];
         c["forged"] == 1
@@ -294,23 +200,13 @@ fn twenty_learners_and_hostile_datagrams() {
             && c["other_room"] == 1
             && c["replayed"] == 1
     });
-    assert_eq!(
-        s["board"]["counts"]["accepted"], 20,
-        "nothing hostile was taken"
-    );
+    assert_eq!(s["board"]["counts"]["accepted"], 20, "nothing hostile was taken");
 
     // The JSON state, the page and the table all say what was announced.
     let learners = &s["board"]["learners"];
     let page = get(room.web, "/");
-    assert_eq!(
-        page.matches("<tr class=\"learner").count(),
-        20,
-        "the grid has one row per learner"
-    );
-    assert!(
-        !page.contains("src=\"http") && !page.contains("href=\"http"),
-        "the page loads nothing from outside"
-    );
+    assert_eq!(page.matches("<tr class=\"learner").count(), 20, "the grid has one row per learner");
+    assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "the page loads nothing from outside");
     let table = last_table(&room);
     for i in 0..SIMULATED {
         let sent = announcement(i, basics, identity);
@@ -319,41 +215,17 @@ fn twenty_learners_and_hostile_datagrams() {
             .lines()
             .find(|l| l.starts_with(&sent.name))
             .unwrap_or_else(|| panic!("{} not in the table:\n{table}", sent.name));
-        let tr = page
-            .split("<tr class=\"learner")
-            .find(|r| r.contains(&format!("data-name=\"{}\"", sent.name)))
-            .unwrap();
+        let tr =
+            page.split("<tr class=\"learner").find(|r| r.contains(&format!("data-name=\"{}\"", sent.name))).unwrap();
         for p in &sent.exercises {
-            assert_eq!(
-                row["cells"][&p.exercise]["passed"], p.passed,
-                "{}",
-                sent.name
-            );
-            let td = format!(
-                "data-exercise=\"{}\" data-passed=\"{}\" data-total=\"{}\"",
-                p.exercise, p.passed, p.total
-            );
-            assert!(
-                tr.contains(&td),
-                "{} {}: page row {tr}",
-                sent.name,
-                p.exercise
-            );
-            let cell = if p.passed == p.total {
-                "done".to_string()
-            } else {
-                format!("{}/{}", p.passed, p.total)
-            };
-            assert!(
-                line.split_whitespace().any(|w| w == cell),
-                "{}: table line {line:?} lacks {cell}",
-                sent.name
-            );
+            assert_eq!(row["cells"][&p.exercise]["passed"], p.passed, "{}", sent.name);
+            let td =
+                format!("data-exercise=\"{}\" data-passed=\"{}\" data-total=\"{}\"", p.exercise, p.passed, p.total);
+            assert!(tr.contains(&td), "{} {}: page row {tr}", sent.name, p.exercise);
+            let cell = if p.passed == p.total { "done".to_string() } else { format!("{}/{}", p.passed, p.total) };
+            assert!(line.split_whitespace().any(|w| w == cell), "{}: table line {line:?} lacks {cell}", sent.name);
         }
-        let marker = format!(
-            "stuck for {i} min on identity step {}",
-            sent.exercises[0].stuck.unwrap()
-        );
+        let marker = format!("stuck for {i} min on identity step {}", sent.exercises[0].stuck.unwrap());
         assert_eq!(line.contains(&marker), i >= 5, "{line:?}");
         assert_eq!(tr.contains(&marker), i >= 5, "{tr}");
     }
@@ -362,20 +234,9 @@ fn twenty_learners_and_hostile_datagrams() {
     // The most common stuck step, counted here independently.
     let mut counts = std::collections::BTreeMap::new();
     for i in 0..SIMULATED {
-        *counts
-            .entry(
-                announcement(i, basics, identity).exercises[0]
-                    .stuck
-                    .unwrap(),
-            )
-            .or_insert(0) += 1;
+        *counts.entry(announcement(i, basics, identity).exercises[0].stuck.unwrap()).or_insert(0) += 1;
     }
-    let (step, n) = counts
-        .iter()
-        .map(|(s, n)| (*n, std::cmp::Reverse(*s)))
-        .max()
-        .map(|(n, s)| (s.0, n))
-        .unwrap();
+    let (step, n) = counts.iter().map(|(s, n)| (*n, std::cmp::Reverse(*s))).max().map(|(n, s)| (s.0, n)).unwrap();
     let common = format!("most common stuck step: identity step {step} ({n} learners)");
     assert!(table.contains(&common), "{table}");
     assert!(page.contains(&common), "{page}");
@@ -393,75 +254,51 @@ fn a_check_updates_the_room() {
     let sandbox = common::Sandbox::new();
     let room = start_room(&sandbox.root);
     let port = room.udp.port().to_string();
-    let out = sandbox
-        .verify()
-        .args(["share", "Ana", "--room", CODE, "--port", &port])
-        .output()
-        .unwrap();
+    let out = sandbox.verify().args(["share", "Ana", "--room", CODE, "--port", &port]).output().unwrap();
     assert!(out.status.success(), "{}", common::stderr(&out));
-    wait_for(room.web, "Ana's first report", |s| {
-        s["board"]["learners"]["Ana"].is_object()
-    });
+    wait_for(room.web, "Ana's first report", |s| s["board"]["learners"]["Ana"].is_object());
 
     sandbox.write_lib(common::HALF);
-    let out = sandbox
-        .verify()
-        .args(["check", "fixture"])
-        .output()
-        .unwrap();
-    assert!(
-        !out.status.success(),
-        "half done is not done: {}",
-        common::stdout(&out)
-    );
-    let s = wait_for(room.web, "the half-done check", |s| {
-        s["board"]["learners"]["Ana"]["cells"]["fixture"].is_object()
-    });
+    let out = sandbox.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(!out.status.success(), "half done is not done: {}", common::stdout(&out));
+    let s =
+        wait_for(room.web, "the half-done check", |s| s["board"]["learners"]["Ana"]["cells"]["fixture"].is_object());
     let cell = &s["board"]["learners"]["Ana"]["cells"]["fixture"];
     assert_eq!(
-        (
-            cell["passed"].as_u64(),
-            cell["total"].as_u64(),
-            cell["stuck"].as_u64()
-        ),
+        (cell["passed"].as_u64(), cell["total"].as_u64(), cell["stuck"].as_u64()),
         (Some(1), Some(2), Some(2)),
         "{cell}"
     );
 
     sandbox.write_lib(common::SOLVED);
-    let out = sandbox
-        .verify()
-        .args(["check", "fixture"])
-        .output()
-        .unwrap();
+    let out = sandbox.verify().args(["check", "fixture"]).output().unwrap();
     assert!(out.status.success(), "{}", common::stdout(&out));
-    wait_for(room.web, "the solved check", |s| {
-        s["board"]["learners"]["Ana"]["cells"]["fixture"]["passed"] == 2
-    });
-    let shared: serde_json::Value =
-        serde_json::from_str(&sandbox.read(".verify/share.json")).unwrap();
-    assert!(
-        shared
-            .get("exercises")
-            .is_some_and(|e| e["fixture"]["passed"] == 2)
-    );
+    wait_for(room.web, "the solved check", |s| s["board"]["learners"]["Ana"]["cells"]["fixture"]["passed"] == 2);
+    let shared: serde_json::Value = serde_json::from_str(&sandbox.read(".verify/share.json")).unwrap();
+    assert!(shared.get("exercises").is_some_and(|e| e["fixture"]["passed"] == 2));
 
     // Stopping means nothing more is sent.
     let out = sandbox.verify().args(["share", "--stop"]).output().unwrap();
     assert!(out.status.success());
     let before = state(room.web)["board"]["counts"]["accepted"].clone();
     sandbox.write_lib(common::HALF);
-    let _ = sandbox
-        .verify()
-        .args(["check", "fixture"])
-        .output()
-        .unwrap();
+    let _ = sandbox.verify().args(["check", "fixture"]).output().unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(
-        state(room.web)["board"]["counts"]["accepted"],
-        before,
-        "a learner who stopped sharing sends nothing"
-    );
+    assert_eq!(state(room.web)["board"]["counts"]["accepted"], before, "a learner who stopped sharing sends nothing");
+}
+
+/// `--help` works for both commands and says what leaves the laptop.
+#[test]
+fn help_says_what_is_shared() {
+    for (command, says) in [("room", "room code"), ("share", "No code, no file names, no host name")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_verify"))
+            .args([command, "--help"])
+            .env("VERIFY_ROOT", repo_root())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command} --help failed");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(says), "{command} --help lacks {says:?}");
+    }
 }
 
 /// The last table the room printed (blocks start with `---`), once it shows the refusals.
@@ -470,14 +307,10 @@ fn last_table(room: &Room) -> String {
     loop {
         let text = room.lines.lock().unwrap().join("\n");
         let last = text.rsplit("---\n").next().unwrap_or("").to_string();
-        if last.contains("1 forged") && last.contains("most common") && last.contains("name taken")
-        {
+        if last.contains("1 forged") && last.contains("most common") && last.contains("name taken") {
             return last;
         }
-        assert!(
-            Instant::now() < deadline,
-            "no table with the refusals:\n{text}"
-        );
+        assert!(Instant::now() < deadline, "no table with the refusals:\n{text}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -486,21 +319,10 @@ fn last_table(room: &Room) -> String {
 /// `rows` rows, and a screenshot for people to look at. Chromium is required in CI
 /// (`CI` set) and skipped with a note elsewhere.
 fn open_in_chromium(web: SocketAddr, rows: usize) {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        })
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must open the room's page in Chromium: install chromium"
-        );
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|c| {
+        Command::new(c).arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    }) else {
+        assert!(std::env::var_os("CI").is_none(), "CI must open the room's page in Chromium: install chromium");
         eprintln!("note: no chromium here; the page was checked over HTTP only");
         return;
     };
@@ -524,31 +346,16 @@ fn open_in_chromium(web: SocketAddr, rows: usize) {
         .arg(&url);
         c
     };
-    let dom = base(&["--virtual-time-budget=4000", "--dump-dom"])
-        .output()
-        .unwrap();
+    let dom = base(&["--virtual-time-budget=4000", "--dump-dom"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&dom.stderr);
     let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
     let html = String::from_utf8_lossy(&dom.stdout);
-    assert_eq!(
-        html.matches("<tr class=\"learner").count(),
-        rows,
-        "rendered grid: {html}"
-    );
+    assert_eq!(html.matches("<tr class=\"learner").count(), rows, "rendered grid: {html}");
     let shots = repo_root().join("target/book-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("room-dashboard.png");
     let _ = std::fs::remove_file(&shot);
-    let out = base(&[
-        &format!("--screenshot={}", shot.display()),
-        "--window-size=1600,1000",
-    ])
-    .output()
-    .unwrap();
-    assert!(
-        out.status.success() && shot.exists(),
-        "no screenshot: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = base(&[&format!("--screenshot={}", shot.display()), "--window-size=1600,1000"]).output().unwrap();
+    assert!(out.status.success() && shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
 }
