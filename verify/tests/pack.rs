@@ -17,18 +17,11 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
 /// Cargo in the clone as a learner's laptop would run it: the network off, a cargo
@@ -37,11 +30,7 @@ fn cargo_in(clone: &Path, home: &Path, target: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO"));
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().to_string();
-        if key.starts_with("CARGO_")
-            || key.starts_with("VERIFY_")
-            || key == "RUSTFLAGS"
-            || key == "RUST_BACKTRACE"
-        {
+        if key.starts_with("CARGO_") || key.starts_with("VERIFY_") || key == "RUSTFLAGS" || key == "RUST_BACKTRACE" {
             cmd.env_remove(&key);
         }
     }
@@ -81,21 +70,13 @@ fn a_fresh_clone_inside_the_kit_prepares_and_checks_offline() {
         .unwrap();
     assert!(out.status.success(), "pack failed:\n{}", text(&out));
     eprintln!("pack: {:.1} s", started.elapsed().as_secs_f64());
-    for file in [
-        ".cargo/config.toml",
-        "README.md",
-        "p2p-handbook.bundle",
-        "vendor",
-    ] {
+    for file in [".cargo/config.toml", "README.md", "p2p-handbook.bundle", "vendor"] {
         assert!(kit.join(file).exists(), "the kit lacks {file}");
     }
     let lock = std::fs::read_to_string(repo_root().join("Cargo.lock")).unwrap();
     let registry_crates = lock.matches("source = \"registry+").count();
     let vendored = std::fs::read_dir(kit.join("vendor")).unwrap().count();
-    assert_eq!(
-        vendored, registry_crates,
-        "every crate from the registry is in vendor/"
-    );
+    assert_eq!(vendored, registry_crates, "every crate from the registry is in vendor/");
 
     // The learner's side: clone from the bundle, inside the kit.
     let clone = kit.join("p2p-handbook");
@@ -106,41 +87,22 @@ fn a_fresh_clone_inside_the_kit_prepares_and_checks_offline() {
         .arg(&clone)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "git clone from the bundle failed:\n{}",
-        text(&out)
-    );
+    assert!(out.status.success(), "git clone from the bundle failed:\n{}", text(&out));
 
     let started = Instant::now();
     let out = cargo_in(&clone, &home, &target, &["verify", "setup"]);
     let setup = text(&out);
-    assert!(
-        out.status.success() && setup.contains("Ready"),
-        "setup failed offline:\n{setup}"
-    );
+    assert!(out.status.success() && setup.contains("Ready"), "setup failed offline:\n{setup}");
     eprintln!("setup, offline: {:.0} s", started.elapsed().as_secs_f64());
 
-    let out = cargo_in(
-        &clone,
-        &home,
-        &target,
-        &["verify", "--solutions", "check", "identity"],
-    );
-    assert!(
-        out.status.success() && text(&out).contains("identity is done"),
-        "check failed offline:\n{}",
-        text(&out)
-    );
+    let out = cargo_in(&clone, &home, &target, &["verify", "--solutions", "check", "identity"]);
+    assert!(out.status.success() && text(&out).contains("identity is done"), "check failed offline:\n{}", text(&out));
 
     // The learner's own exercise builds too, and fails as shipped, for its code, not
     // for want of a network.
     let out = cargo_in(&clone, &home, &target, &["verify", "check", "identity"]);
     let check = text(&out);
-    assert!(
-        !out.status.success() && check.contains("steps pass") && !check.contains("network"),
-        "{check}"
-    );
+    assert!(!out.status.success() && check.contains("steps pass") && !check.contains("network"), "{check}");
     let home_is_empty = std::fs::read_dir(&home).unwrap().all(|e| {
         let name = e.unwrap().file_name();
         name != "registry" && name != "git"

@@ -97,29 +97,18 @@ fn stated_minutes(content: &str) -> anyhow::Result<Option<(u32, Option<u32>)>> {
     let number = |text: &str| -> Option<u32> { text.split_whitespace().next()?.parse().ok() };
     let reading = line
         .strip_prefix("About ")
-        .and_then(|rest| {
-            rest.find(" minutes of reading")
-                .and_then(|end| number(&rest[..end]))
-        })
-        .with_context(|| {
-            format!("the chapter-minutes line must start \"About N minutes of reading\": {line:?}")
-        })?;
-    let exercise = line
-        .find(" minutes of exercise")
-        .and_then(|end| line[..end].rsplit(' ').next()?.parse().ok());
+        .and_then(|rest| rest.find(" minutes of reading").and_then(|end| number(&rest[..end])))
+        .with_context(|| format!("the chapter-minutes line must start \"About N minutes of reading\": {line:?}"))?;
+    let exercise = line.find(" minutes of exercise").and_then(|end| line[..end].rsplit(' ').next()?.parse().ok());
     Ok(Some((reading, exercise)))
 }
 
 impl Schedules {
     pub fn load(root: &Path, ws: &Workspace, book: &Book) -> anyhow::Result<Schedules> {
-        let toml_text =
-            std::fs::read_to_string(root.join("book.toml")).context("reading book.toml")?;
+        let toml_text = std::fs::read_to_string(root.join("book.toml")).context("reading book.toml")?;
         let table: toml::Table = toml::from_str(&toml_text).context("parsing book.toml")?;
         let config: Config = match table.get("preprocessor").and_then(|p| p.get("exercise")) {
-            Some(section) => section
-                .clone()
-                .try_into()
-                .context("book.toml [preprocessor.exercise]")?,
+            Some(section) => section.clone().try_into().context("book.toml [preprocessor.exercise]")?,
             None => Config::default(),
         };
         let mut pages = BTreeMap::new();
@@ -128,13 +117,9 @@ impl Schedules {
                 continue;
             };
             let path = path.to_string_lossy().replace('\\', "/");
-            let exercise = ws
-                .exercises
-                .iter()
-                .find(|e| e.meta.chapter == path)
-                .map(|e| (e.name.clone(), e.meta.minutes));
-            let stated =
-                stated_minutes(&chapter.content).with_context(|| format!("in book/{path}"))?;
+            let exercise =
+                ws.exercises.iter().find(|e| e.meta.chapter == path).map(|e| (e.name.clone(), e.meta.minutes));
+            let stated = stated_minutes(&chapter.content).with_context(|| format!("in book/{path}"))?;
             let reading = match (stated, config.reading.get(&path)) {
                 (Some(_), Some(_)) => bail!(
                     "book/{path} states its reading time and book.toml's [preprocessor.exercise.reading] does too; keep one"
@@ -153,33 +138,16 @@ impl Schedules {
                 (None, None) => None,
             };
             if let Some(reading) = reading {
-                pages.insert(
-                    path,
-                    Page {
-                        title: chapter.name.clone(),
-                        reading,
-                        exercise,
-                    },
-                );
+                pages.insert(path, Page { title: chapter.name.clone(), reading, exercise });
             }
         }
         for name in config.reading.keys() {
             if !pages.contains_key(name) {
-                bail!(
-                    "book.toml [preprocessor.exercise.reading] names {name}, which is not a page of the book"
-                );
+                bail!("book.toml [preprocessor.exercise.reading] names {name}, which is not a page of the book");
             }
         }
-        let exercises = ws
-            .exercises
-            .iter()
-            .map(|e| (e.name.clone(), e.meta.chapter.clone()))
-            .collect();
-        Ok(Schedules {
-            config,
-            pages,
-            exercises,
-        })
+        let exercises = ws.exercises.iter().map(|e| (e.name.clone(), e.meta.chapter.clone())).collect();
+        Ok(Schedules { config, pages, exercises })
     }
 
     /// The HTML for `{{#schedule NAME}}` on the page at `page` (for relative links).
@@ -190,10 +158,7 @@ impl Schedules {
         }
         let Some(plan) = self.config.schedule.get(name) else {
             let known: Vec<&str> = self.config.schedule.keys().map(String::as_str).collect();
-            bail!(
-                "no schedule called {name:?} in book.toml (known: exercises, {})",
-                known.join(", ")
-            );
+            bail!("no schedule called {name:?} in book.toml (known: exercises, {})", known.join(", "));
         };
         let mut html = String::new();
         let mut taught = Vec::new();
@@ -201,11 +166,7 @@ impl Schedules {
         for (d, day) in plan.days.iter().enumerate() {
             let mut clock = parse_time(&day.start)?;
             if plan.days.len() > 1 {
-                let _ = writeln!(
-                    html,
-                    "<p class=\"schedule-day\"><strong>Day {}</strong></p>",
-                    d + 1
-                );
+                let _ = writeln!(html, "<p class=\"schedule-day\"><strong>Day {}</strong></p>", d + 1);
             }
             html.push_str("<table class=\"schedule\">\n<thead><tr><th>time</th><th>what</th><th>talk</th><th>exercise</th></tr></thead>\n<tbody>\n");
             for item in &day.items {
@@ -214,19 +175,12 @@ impl Schedules {
                         let page = self.pages.get(path).with_context(|| {
                             format!("schedule {name}: book/{path} is not a page with a reading time (a chapter-minutes line, or an entry in [preprocessor.exercise.reading])")
                         })?;
-                        let exercise = if item.exercise {
-                            page.exercise.clone()
-                        } else {
-                            None
-                        };
+                        let exercise = if item.exercise { page.exercise.clone() } else { None };
                         if let Some((e, _)) = &exercise {
                             taught.push(e.clone());
                         }
-                        let link = format!(
-                            "<a href=\"{up}{}\">{}</a>",
-                            path.replace(".md", ".html"),
-                            escape(&page.title)
-                        );
+                        let link =
+                            format!("<a href=\"{up}{}\">{}</a>", path.replace(".md", ".html"), escape(&page.title));
                         let exercise_cell = match (&exercise, &page.exercise) {
                             (Some((e, m)), _) => {
                                 format!("{m} min: <code>cargo verify check {e}</code>")
@@ -246,9 +200,9 @@ impl Schedules {
                         clock += page.reading + exercise_minutes;
                     }
                     (None, Some(pause)) => {
-                        let minutes = item.minutes.with_context(|| {
-                            format!("schedule {name}: the pause {pause:?} needs minutes")
-                        })?;
+                        let minutes = item
+                            .minutes
+                            .with_context(|| format!("schedule {name}: the pause {pause:?} needs minutes"))?;
                         let note = item.note.as_deref().map(escape).unwrap_or_default();
                         let _ = writeln!(
                             html,
@@ -293,16 +247,8 @@ impl Schedules {
             .iter()
             .filter(|(e, _)| !taught.contains(e))
             .map(|(e, page)| {
-                let minutes = self
-                    .pages
-                    .get(page)
-                    .and_then(|p| p.exercise.as_ref())
-                    .map_or(0, |(_, m)| *m);
-                format!(
-                    "<a href=\"{up}{}\">{}</a> ({minutes} min)",
-                    page.replace(".md", ".html"),
-                    escape(e)
-                )
+                let minutes = self.pages.get(page).and_then(|p| p.exercise.as_ref()).map_or(0, |(_, m)| *m);
+                format!("<a href=\"{up}{}\">{}</a> ({minutes} min)", page.replace(".md", ".html"), escape(e))
             })
             .collect();
         if !left.is_empty() {
@@ -352,9 +298,7 @@ impl Schedules {
 
 /// Minutes since midnight.
 fn parse_time(text: &str) -> anyhow::Result<u32> {
-    let (h, m) = text
-        .split_once(':')
-        .with_context(|| format!("{text:?} is not a time like 09:00"))?;
+    let (h, m) = text.split_once(':').with_context(|| format!("{text:?} is not a time like 09:00"))?;
     let (h, m): (u32, u32) = (h.parse()?, m.parse()?);
     if h > 23 || m > 59 {
         bail!("{text:?} is not a time of day");
@@ -375,10 +319,7 @@ fn hours(minutes: u32) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Replaces every `{{#schedule NAME}}` of one page (outside code fences; `\{{#schedule`
@@ -407,9 +348,7 @@ pub fn expand(schedules: &Schedules, page: &str, content: &str) -> anyhow::Resul
             }
             out.push_str(&rest[..at]);
             let after = &rest[at + OPEN.len()..];
-            let Some(end) = after.find("}}") else {
-                bail!("`{OPEN}` without its closing `}}}}`")
-            };
+            let Some(end) = after.find("}}") else { bail!("`{OPEN}` without its closing `}}}}`") };
             out.push_str(&schedules.render(after[..end].trim(), page)?);
             rest = &after[end + 2..];
         }
@@ -425,12 +364,14 @@ mod tests {
     #[test]
     fn minutes_lines_and_clock_times() {
         assert_eq!(
-            stated_minutes("# T\n\n<p class=\"chapter-minutes\">About 20 minutes of reading and 60 minutes of exercise.</p>\n").unwrap(),
+            stated_minutes(
+                "# T\n\n<p class=\"chapter-minutes\">About 20 minutes of reading and 60 minutes of exercise.</p>\n"
+            )
+            .unwrap(),
             Some((20, Some(60)))
         );
         assert_eq!(
-            stated_minutes("<p class=\"chapter-minutes\">About 25 minutes of reading.</p>")
-                .unwrap(),
+            stated_minutes("<p class=\"chapter-minutes\">About 25 minutes of reading.</p>").unwrap(),
             Some((25, None))
         );
         assert!(stated_minutes("<p class=\"chapter-minutes\">Twenty minutes</p>").is_err());
@@ -444,24 +385,16 @@ mod tests {
     #[test]
     fn instructor_pages_hold_no_minute_figures() {
         let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../book");
-        for page in [
-            "instructors.md",
-            "instructors/schedule.md",
-            "instructors/room.md",
-        ] {
+        for page in ["instructors.md", "instructors/schedule.md", "instructors/room.md"] {
             let text = std::fs::read_to_string(book.join(page)).unwrap();
             let words: Vec<&str> = text.split_whitespace().collect();
             for pair in words.windows(2) {
-                let number = pair[0]
-                    .trim_start_matches(['(', '~'])
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '–' || c == '-')
-                    && pair[0].chars().any(|c| c.is_ascii_digit());
+                let number =
+                    pair[0].trim_start_matches(['(', '~']).chars().all(|c| c.is_ascii_digit() || c == '–' || c == '-')
+                        && pair[0].chars().any(|c| c.is_ascii_digit());
                 let unit = pair[1].trim_end_matches([',', '.', ')', ';', ':']);
                 assert!(
-                    !(number
-                        && ["min", "mins", "minute", "minutes", "h", "hour", "hours"]
-                            .contains(&unit)),
+                    !(number && ["min", "mins", "minute", "minutes", "h", "hour", "hours"].contains(&unit)),
                     "book/{page} says {:?} {:?}: take durations from {{{{#schedule …}}}} instead",
                     pair[0],
                     pair[1]

@@ -26,10 +26,8 @@ use verify::style;
 use crate::app::App;
 
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Then copy DIR onto each laptop and follow DIR/README.md. Run it while online, after
-`cargo verify setup`; it needs about as much disk as the downloaded crates."
-)]
+#[command(after_help = "Then copy DIR onto each laptop and follow DIR/README.md. Run it while online, after
+`cargo verify setup`; it needs about as much disk as the downloaded crates.")]
 pub struct Args {
     /// The folder to write the kit into (created; must be empty or missing).
     dir: PathBuf,
@@ -53,29 +51,17 @@ offline = true
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let dir = &args.dir;
     if dir.exists()
-        && std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read {}", dir.display()))?
-            .next()
-            .is_some()
+        && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
     {
-        bail!(
-            "{} is not empty; give a new folder for the kit",
-            dir.display()
-        );
+        bail!("{} is not empty; give a new folder for the kit", dir.display());
     }
-    std::fs::create_dir_all(dir.join(".cargo"))
-        .with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join(".cargo")).with_context(|| format!("cannot create {}", dir.display()))?;
     let dir = dir.canonicalize()?;
     if app.ws.root.starts_with(&dir) {
-        bail!(
-            "the kit must not contain this handbook: its cargo config would turn this clone offline too"
-        );
+        bail!("the kit must not contain this handbook: its cargo config would turn this clone offline too");
     }
 
-    println!(
-        "{}",
-        style::bold("1/3 Copying the source of every crate in Cargo.lock (cargo vendor)")
-    );
+    println!("{}", style::bold("1/3 Copying the source of every crate in Cargo.lock (cargo vendor)"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
         .current_dir(&app.ws.root)
@@ -85,22 +71,12 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         .status()
         .context("could not start cargo")?;
     if !status.success() {
-        bail!(
-            "cargo vendor failed (see above); it needs the network, or `cargo verify setup` run before"
-        );
+        bail!("cargo vendor failed (see above); it needs the network, or `cargo verify setup` run before");
     }
     std::fs::write(dir.join(".cargo/config.toml"), CARGO_CONFIG)?;
 
-    println!(
-        "{}",
-        style::bold("2/3 Bundling the handbook's git history (git bundle)")
-    );
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .current_dir(&app.ws.root)
-            .args(args)
-            .output()
-    };
+    println!("{}", style::bold("2/3 Bundling the handbook's git history (git bundle)"));
+    let git = |args: &[&str]| Command::new("git").current_dir(&app.ws.root).args(args).output();
     let head = git(&["rev-parse", "--short", "HEAD"]).context("could not run git")?;
     if !head.status.success() {
         bail!("the handbook is not a git clone; the kit needs its history to clone from");
@@ -116,9 +92,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     if !made.success() {
         bail!("git bundle failed");
     }
-    let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false);
+    let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|o| !o.stdout.is_empty()).unwrap_or(false);
 
     println!("{}", style::bold("3/3 The book and the instructions"));
     let book = app.ws.root.join("book-html");
@@ -129,9 +103,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
     std::fs::write(dir.join("README.md"), readme(&commit, with_book))?;
 
-    let crates = std::fs::read_dir(dir.join("vendor"))
-        .map(|d| d.count())
-        .unwrap_or(0);
+    let crates = std::fs::read_dir(dir.join("vendor")).map(|d| d.count()).unwrap_or(0);
     println!();
     println!(
         "{} {} ({} crates, {:.0} MB, handbook at commit {commit}).",
@@ -204,8 +176,7 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
         if entry.file_type()?.is_dir() {
             copy_dir(&entry.path(), &target)?;
         } else {
-            std::fs::copy(entry.path(), &target)
-                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            std::fs::copy(entry.path(), &target).with_context(|| format!("cannot copy {}", entry.path().display()))?;
         }
     }
     Ok(())

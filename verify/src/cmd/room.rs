@@ -20,11 +20,9 @@ use verify::{steps, style};
 use crate::app::App;
 
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Learners join with: cargo verify share NAME --room CODE (add --lan on the room's network).
+#[command(after_help = "Learners join with: cargo verify share NAME --room CODE (add --lan on the room's network).
 The design, what the board can and cannot trust, and what to do when multicast is blocked:
-book/instructors/room.md."
-)]
+book/instructors/room.md.")]
 pub struct Args {
     /// The room code learners type to join (default: a new random one, printed).
     #[arg(long, value_name = "CODE")]
@@ -53,9 +51,7 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(2);
 const MAX_REQUEST: u64 = 8 * 1024;
 
 pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
@@ -69,22 +65,13 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let board = Arc::new(Mutex::new(Board::new(tag.clone(), exercises)));
 
     let ip = if args.lan { "0.0.0.0" } else { "127.0.0.1" };
-    let udp = UdpSocket::bind((ip, args.port)).with_context(|| {
-        format!(
-            "cannot listen on UDP {ip}:{} (is another room running? --port)",
-            args.port
-        )
-    })?;
+    let udp = UdpSocket::bind((ip, args.port))
+        .with_context(|| format!("cannot listen on UDP {ip}:{} (is another room running? --port)", args.port))?;
     let udp_addr = udp.local_addr()?;
-    let web = TcpListener::bind(args.web)
-        .with_context(|| format!("cannot serve the page on {} (--web)", args.web))?;
+    let web = TcpListener::bind(args.web).with_context(|| format!("cannot serve the page on {} (--web)", args.web))?;
     let web_addr = web.local_addr()?;
 
-    let _mdns = if args.lan {
-        Some(announce(&tag, udp_addr.port())?)
-    } else {
-        None
-    };
+    let _mdns = if args.lan { Some(announce(&tag, udp_addr.port())?) } else { None };
 
     println!("{} {}", style::bold("Room code:"), style::bold(&code));
     println!("room: tag {tag} · listening on udp {udp_addr} · page http://{web_addr}/");
@@ -95,9 +82,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             udp_addr.port()
         );
     } else {
-        println!(
-            "Loopback only (this laptop). For a room, run with --lan. Try: cargo verify share NAME --room {code}"
-        );
+        println!("Loopback only (this laptop). For a room, run with --lan. Try: cargo verify share NAME --room {code}");
     }
     std::io::stdout().flush().ok();
 
@@ -120,11 +105,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             render::table(&b, now)
         };
         if tty {
-            print!(
-                "\x1b[2J\x1b[H{}{}",
-                style::bold(&format!("Room {code} · page http://{web_addr}/\n")),
-                table
-            );
+            print!("\x1b[2J\x1b[H{}{}", style::bold(&format!("Room {code} · page http://{web_addr}/\n")), table);
             std::io::stdout().flush().ok();
         } else if table != last {
             println!("---\n{table}");
@@ -141,10 +122,7 @@ fn random_code() -> String {
     const LETTERS: &[u8] = b"abcdefghjkmnpqrstuvwxyz";
     let mut bytes = [0u8; 6];
     getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
-    bytes
-        .iter()
-        .map(|b| LETTERS[usize::from(*b) % LETTERS.len()] as char)
-        .collect()
+    bytes.iter().map(|b| LETTERS[usize::from(*b) % LETTERS.len()] as char).collect()
 }
 
 /// Takes datagrams forever. The buffer is one byte larger than the largest
@@ -186,25 +164,13 @@ fn answer(mut stream: TcpStream, board: &Mutex<Board>) -> std::io::Result<()> {
     let (status, kind, body) = {
         let b = board.lock().unwrap_or_else(|e| e.into_inner());
         match path {
-            "/" | "/index.html" => (
-                "200 OK",
-                "text/html; charset=utf-8",
-                render::page(&b, now, "The room"),
-            ),
-            "/board" => (
-                "200 OK",
-                "text/html; charset=utf-8",
-                render::board_html(&b, now),
-            ),
+            "/" | "/index.html" => ("200 OK", "text/html; charset=utf-8", render::page(&b, now, "The room")),
+            "/board" => ("200 OK", "text/html; charset=utf-8", render::board_html(&b, now)),
             "/state.json" => {
                 let state = serde_json::json!({ "now": now, "board": &*b, "most_common_stuck": b.most_common_stuck() });
                 ("200 OK", "application/json", state.to_string())
             }
-            _ => (
-                "404 Not Found",
-                "text/plain; charset=utf-8",
-                "not found\n".to_string(),
-            ),
+            _ => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_string()),
         }
     };
     write!(
@@ -222,18 +188,9 @@ fn announce(tag: &str, port: u16) -> anyhow::Result<mdns_sd::ServiceDaemon> {
     let daemon = mdns_sd::ServiceDaemon::new().context("cannot start mDNS")?;
     let instance = format!("room-{tag}");
     let host = format!("p2p-room-{tag}.local.");
-    let info = mdns_sd::ServiceInfo::new(
-        SERVICE_TYPE,
-        &instance,
-        &host,
-        "",
-        port,
-        &[("room", tag)][..],
-    )
-    .context("cannot build the mDNS announcement")?
-    .enable_addr_auto();
-    daemon
-        .register(info)
-        .context("cannot announce the room with mDNS")?;
+    let info = mdns_sd::ServiceInfo::new(SERVICE_TYPE, &instance, &host, "", port, &[("room", tag)][..])
+        .context("cannot build the mDNS announcement")?
+        .enable_addr_auto();
+    daemon.register(info).context("cannot announce the room with mDNS")?;
     Ok(daemon)
 }

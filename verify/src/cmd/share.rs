@@ -25,8 +25,7 @@ use verify::{Exercise, Mode, progress, steps, style};
 use crate::app::App;
 
 #[derive(clap::Args, Debug)]
-#[command(
-    after_help = "What is sent: your NAME, and per exercise you have checked the steps passed, the step
+#[command(after_help = "What is sent: your NAME, and per exercise you have checked the steps passed, the step
 failing first, and for how long. No code, no file names, no host name. Signed with a key
 kept in .verify/share-key, so nobody else can post as NAME in the room.
 
@@ -35,8 +34,7 @@ Examples:
   cargo verify share Ana --room blue-otter --to 192.168.1.20:47474
                                                       when the room is not found (multicast blocked)
   cargo verify share                                  what is shared, and send it again now
-  cargo verify share --stop                           stop sharing"
-)]
+  cargo verify share --stop                           stop sharing")]
 pub struct Args {
     /// Your name as the room shows it (1 to 32 characters).
     name: Option<String>,
@@ -121,25 +119,15 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         };
         send(app, &mut sharing)?;
         save(app, &sharing)?;
-        println!(
-            "Sharing as {} with room {} at {}; sent again just now.",
-            sharing.name, sharing.room, sharing.to
-        );
+        println!("Sharing as {} with room {} at {}; sent again just now.", sharing.name, sharing.room, sharing.to);
         print_what(&sharing);
         return Ok(ExitCode::SUCCESS);
     };
     if !wire::valid_name(&name) {
-        bail!(
-            "a name is 1 to {} characters, with no spaces at either end",
-            wire::MAX_NAME
-        );
+        bail!("a name is 1 to {} characters, with no spaces at either end", wire::MAX_NAME);
     }
     let old = load(app);
-    let Some(room) = args
-        .room
-        .clone()
-        .or_else(|| old.as_ref().map(|s| s.room.clone()))
-    else {
+    let Some(room) = args.room.clone().or_else(|| old.as_ref().map(|s| s.room.clone())) else {
         bail!("which room? Add --room CODE (the instructor's screen shows the code)");
     };
     let to = match (&args.to, args.lan) {
@@ -160,32 +148,18 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     key(app)?;
     send(app, &mut sharing)?;
     save(app, &sharing)?;
-    println!(
-        "{} sharing as {} with room {} at {}.",
-        style::green("✓"),
-        sharing.name,
-        sharing.room,
-        sharing.to
-    );
+    println!("{} sharing as {} with room {} at {}.", style::green("✓"), sharing.name, sharing.room, sharing.to);
     print_what(&sharing);
-    println!(
-        "  Every check you run from now on updates the room. Stop with: cargo verify share --stop"
-    );
+    println!("  Every check you run from now on updates the room. Stop with: cargo verify share --stop");
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_what(sharing: &Sharing) {
-    println!(
-        "  What is sent: your name and, per exercise you checked since sharing, steps passed and the step"
-    );
+    println!("  What is sent: your name and, per exercise you checked since sharing, steps passed and the step");
     println!(
         "  failing first (now {} exercise{}). No code, no file names, no host name.",
         sharing.exercises.len(),
-        if sharing.exercises.len() == 1 {
-            ""
-        } else {
-            "s"
-        }
+        if sharing.exercises.len() == 1 { "" } else { "s" }
     );
 }
 
@@ -216,12 +190,8 @@ fn find_room(tag: &str, wait: Duration) -> anyhow::Result<Option<SocketAddr>> {
         {
             // The room's laptop may announce several addresses (loopback, a container
             // bridge, the wifi): prefer one another laptop can reach.
-            let mut ips: Vec<std::net::IpAddr> = service
-                .addresses
-                .iter()
-                .map(|a| a.to_ip_addr())
-                .filter(|ip| ip.is_ipv4())
-                .collect();
+            let mut ips: Vec<std::net::IpAddr> =
+                service.addresses.iter().map(|a| a.to_ip_addr()).filter(|ip| ip.is_ipv4()).collect();
             ips.sort_by_key(|ip| match ip {
                 std::net::IpAddr::V4(v4) if v4.is_loopback() => 3,
                 std::net::IpAddr::V4(v4) if v4.is_link_local() => 2,
@@ -254,11 +224,7 @@ fn report(sharing: &Sharing, seq: u64, now: u64) -> wire::Report {
             checked_secs_ago: now.saturating_sub(r.checked_at),
         })
         .collect();
-    wire::Report {
-        name: sharing.name.clone(),
-        seq,
-        exercises,
-    }
+    wire::Report { name: sharing.name.clone(), seq, exercises }
 }
 
 /// Signs and sends one report, advancing `sharing.seq` (the caller saves it). The
@@ -271,20 +237,10 @@ fn send(app: &App, sharing: &mut Sharing) -> anyhow::Result<()> {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     sharing.seq = sharing.seq.saturating_add(1).max(now_ms);
     let to = resolve(&sharing.to)?;
-    let datagram = wire::seal(
-        &keypair,
-        &wire::room_tag(&sharing.room),
-        &report(sharing, sharing.seq, now_ms / 1000),
-    );
-    let bind: SocketAddr = if to.ip().is_loopback() {
-        ([127, 0, 0, 1], 0).into()
-    } else {
-        ([0, 0, 0, 0], 0).into()
-    };
+    let datagram = wire::seal(&keypair, &wire::room_tag(&sharing.room), &report(sharing, sharing.seq, now_ms / 1000));
+    let bind: SocketAddr = if to.ip().is_loopback() { ([127, 0, 0, 1], 0).into() } else { ([0, 0, 0, 0], 0).into() };
     let socket = UdpSocket::bind(bind).context("cannot open a UDP socket")?;
-    socket
-        .send_to(&datagram, to)
-        .with_context(|| format!("cannot send to the room at {to}"))?;
+    socket.send_to(&datagram, to).with_context(|| format!("cannot send to the room at {to}"))?;
     Ok(())
 }
 
@@ -295,25 +251,14 @@ pub fn after_check(app: &App, exercise: &Exercise, report: &CheckReport) {
         return;
     }
     let Some(mut sharing) = load(app) else { return };
-    let total = steps::scan(&exercise.checks_dir())
-        .map(|s| s.len())
-        .unwrap_or(0);
+    let total = steps::scan(&exercise.checks_dir()).map(|s| s.len()).unwrap_or(0);
     let total = u16::try_from(total).unwrap_or(u16::MAX);
     let (passed, stuck) = match report {
         CheckReport::BuildFailed { .. } => (0, (total > 0).then_some(1)),
         CheckReport::Ran { steps, .. } => {
-            let passed = steps
-                .iter()
-                .filter(|r| r.outcome == StepOutcome::Passed)
-                .count();
-            let stuck = steps
-                .iter()
-                .find(|r| r.outcome != StepOutcome::Passed)
-                .map(|r| r.step.number);
-            (
-                u16::try_from(passed).unwrap_or(u16::MAX),
-                stuck.and_then(|n| u16::try_from(n).ok()),
-            )
+            let passed = steps.iter().filter(|r| r.outcome == StepOutcome::Passed).count();
+            let stuck = steps.iter().find(|r| r.outcome != StepOutcome::Passed).map(|r| r.step.number);
+            (u16::try_from(passed).unwrap_or(u16::MAX), stuck.and_then(|n| u16::try_from(n).ok()))
         }
     };
     let now = crate::cmd::room::now();
@@ -336,9 +281,6 @@ pub fn after_check(app: &App, exercise: &Exercise, report: &CheckReport) {
     let sent = send(app, &mut sharing);
     let saved = save(app, &sharing);
     if let Err(e) = sent.and(saved) {
-        eprintln!(
-            "{}",
-            style::dim(&format!("(could not update the room: {e:#})"))
-        );
+        eprintln!("{}", style::dim(&format!("(could not update the room: {e:#})")));
     }
 }

@@ -65,11 +65,7 @@ pub struct Learner {
 impl Learner {
     /// The exercise the learner is on now: of those not done, the one checked last.
     pub fn current(&self) -> Option<(&str, &Cell)> {
-        self.cells
-            .iter()
-            .filter(|(_, c)| !c.done())
-            .max_by_key(|(_, c)| c.checked_at)
-            .map(|(n, c)| (n.as_str(), c))
+        self.cells.iter().filter(|(_, c)| !c.done()).max_by_key(|(_, c)| c.checked_at).map(|(n, c)| (n.as_str(), c))
     }
 }
 
@@ -88,13 +84,7 @@ pub struct Counts {
 
 impl Counts {
     pub fn refused(&self) -> u64 {
-        self.oversized
-            + self.malformed
-            + self.other_room
-            + self.forged
-            + self.replayed
-            + self.name_taken
-            + self.full
+        self.oversized + self.malformed + self.other_room + self.forged + self.replayed + self.name_taken + self.full
     }
 }
 
@@ -136,8 +126,7 @@ impl Board {
     /// Takes one datagram received at `now` (seconds). Returns the learner's name,
     /// or why it was refused; either way it is counted.
     pub fn receive(&mut self, datagram: &[u8], now: u64) -> Result<String, Refusal> {
-        let result =
-            wire::open(datagram, &self.room).and_then(|(key, report)| self.apply(key, report, now));
+        let result = wire::open(datagram, &self.room).and_then(|(key, report)| self.apply(key, report, now));
         let counts = &mut self.counts;
         match &result {
             Ok(_) => counts.accepted += 1,
@@ -156,11 +145,8 @@ impl Board {
         if let Some(owner) = self.learners.get(&report.name)
             && owner.key_bytes != key
         {
-            let notice = format!(
-                "another key ({}…) claimed the name {:?}; refused",
-                &hex::encode(key)[..8],
-                report.name
-            );
+            let notice =
+                format!("another key ({}…) claimed the name {:?}; refused", &hex::encode(key)[..8], report.name);
             self.notice(notice);
             return Err(Refusal::NameTaken(report.name));
         }
@@ -177,17 +163,14 @@ impl Board {
         if !self.learners.contains_key(&report.name) && self.learners.len() >= MAX_LEARNERS {
             return Err(Refusal::Full);
         }
-        let row = self
-            .learners
-            .entry(report.name.clone())
-            .or_insert_with(|| Learner {
-                name: report.name.clone(),
-                key: hex::encode(key),
-                key_bytes: key,
-                seq: 0,
-                last_seen: now,
-                cells: BTreeMap::new(),
-            });
+        let row = self.learners.entry(report.name.clone()).or_insert_with(|| Learner {
+            name: report.name.clone(),
+            key: hex::encode(key),
+            key_bytes: key,
+            seq: 0,
+            last_seen: now,
+            cells: BTreeMap::new(),
+        });
         if report.seq <= row.seq {
             return Err(Refusal::Replayed);
         }
@@ -206,18 +189,10 @@ impl Board {
             // Keep the earlier "stuck since" when the same step is still stuck: the
             // room's clock is the one that matters for "stuck for N min".
             let stuck_since = match old {
-                Some(c) if c.stuck == p.stuck && p.stuck.is_some() => {
-                    c.stuck_since.min(stuck_since)
-                }
+                Some(c) if c.stuck == p.stuck && p.stuck.is_some() => c.stuck_since.min(stuck_since),
                 _ => stuck_since,
             };
-            let cell = Cell {
-                passed: p.passed.min(total),
-                total,
-                stuck: p.stuck,
-                stuck_since,
-                checked_at,
-            };
+            let cell = Cell { passed: p.passed.min(total), total, stuck: p.stuck, stuck_since, checked_at };
             row.cells.insert(p.exercise, cell);
         }
         self.by_key.insert(key, report.name.clone());
@@ -258,16 +233,9 @@ impl Board {
                 *counts.entry((order, step)).or_default() += 1;
             }
         }
-        let best = counts
-            .iter()
-            .map(|(k, v)| (*v, std::cmp::Reverse(*k)))
-            .max()?;
+        let best = counts.iter().map(|(k, v)| (*v, std::cmp::Reverse(*k))).max()?;
         let (order, step) = best.1.0;
-        Some(Common {
-            exercise: self.exercises[order].0.clone(),
-            step,
-            learners: best.0,
-        })
+        Some(Common { exercise: self.exercises[order].0.clone(), step, learners: best.0 })
     }
 }
 
@@ -279,10 +247,7 @@ mod tests {
     use crate::room::wire::{Progress, room_tag, seal};
 
     fn board() -> Board {
-        Board::new(
-            room_tag("c"),
-            vec![("basics".into(), 4), ("identity".into(), 5)],
-        )
+        Board::new(room_tag("c"), vec![("basics".into(), 4), ("identity".into(), 5)])
     }
 
     fn report(name: &str, seq: u64, passed: u16) -> Report {
@@ -305,10 +270,7 @@ mod tests {
     fn a_name_stays_with_its_first_key() {
         let mut b = board();
         let (ana, eve) = (Keypair::generate(), Keypair::generate());
-        assert!(
-            b.receive(&seal(&ana, &b.room.clone(), &report("Ana", 1, 2)), 1000)
-                .is_ok()
-        );
+        assert!(b.receive(&seal(&ana, &b.room.clone(), &report("Ana", 1, 2)), 1000).is_ok());
         let refused = b.receive(&seal(&eve, &b.room.clone(), &report("Ana", 2, 5)), 1001);
         assert_eq!(refused, Err(Refusal::NameTaken("Ana".into())));
         assert_eq!(b.learners["Ana"].cells["identity"].passed, 2);
@@ -321,24 +283,10 @@ mod tests {
         let mut b = board();
         let ana = Keypair::generate();
         let room = b.room.clone();
-        b.receive(&seal(&ana, &room, &report("Ana", 5, 2)), 10_000)
-            .unwrap();
-        assert_eq!(
-            b.receive(&seal(&ana, &room, &report("Ana", 5, 3)), 10_001),
-            Err(Refusal::Replayed)
-        );
-        assert_eq!(
-            b.learners["Ana"].cells["identity"].stuck_since,
-            10_000 - 600
-        );
-        assert_eq!(
-            b.most_common_stuck(),
-            Some(Common {
-                exercise: "identity".into(),
-                step: 3,
-                learners: 1
-            })
-        );
+        b.receive(&seal(&ana, &room, &report("Ana", 5, 2)), 10_000).unwrap();
+        assert_eq!(b.receive(&seal(&ana, &room, &report("Ana", 5, 3)), 10_001), Err(Refusal::Replayed));
+        assert_eq!(b.learners["Ana"].cells["identity"].stuck_since, 10_000 - 600);
+        assert_eq!(b.most_common_stuck(), Some(Common { exercise: "identity".into(), step: 3, learners: 1 }));
         b.expire(10_000 + LEARNER_TTL_SECS + 1);
         assert!(b.learners.is_empty());
     }
@@ -348,15 +296,8 @@ mod tests {
         let mut b = board();
         let room = b.room.clone();
         for i in 0..MAX_LEARNERS {
-            b.receive(
-                &seal(&Keypair::generate(), &room, &report(&format!("l{i}"), 1, 0)),
-                5,
-            )
-            .unwrap();
+            b.receive(&seal(&Keypair::generate(), &room, &report(&format!("l{i}"), 1, 0)), 5).unwrap();
         }
-        assert_eq!(
-            b.receive(&seal(&Keypair::generate(), &room, &report("late", 1, 0)), 5),
-            Err(Refusal::Full)
-        );
+        assert_eq!(b.receive(&seal(&Keypair::generate(), &room, &report("late", 1, 0)), 5), Err(Refusal::Full));
     }
 }

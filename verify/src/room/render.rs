@@ -26,23 +26,15 @@ fn cell_text(cell: Option<&Cell>) -> String {
 pub fn stuck_marker(learner: &Learner, now: u64) -> Option<String> {
     let (exercise, cell) = learner.current()?;
     let step = cell.stuck?;
-    (now.saturating_sub(cell.stuck_since) >= STUCK_MARK_SECS).then(|| {
-        format!(
-            "stuck for {} min on {exercise} step {step}",
-            minutes(now, cell.stuck_since)
-        )
-    })
+    (now.saturating_sub(cell.stuck_since) >= STUCK_MARK_SECS)
+        .then(|| format!("stuck for {} min on {exercise} step {step}", minutes(now, cell.stuck_since)))
 }
 
 /// The summary line under the table and above the page's grid.
 pub fn summary(board: &Board) -> String {
     let c = &board.counts;
-    let mut line = format!(
-        "{} learners · {} reports taken · {} refused",
-        board.learners.len(),
-        c.accepted,
-        c.refused()
-    );
+    let mut line =
+        format!("{} learners · {} reports taken · {} refused", board.learners.len(), c.accepted, c.refused());
     if c.refused() > 0 {
         let kinds = [
             ("forged", c.forged),
@@ -53,11 +45,7 @@ pub fn summary(board: &Board) -> String {
             ("name taken", c.name_taken),
             ("room full", c.full),
         ];
-        let parts: Vec<String> = kinds
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(k, n)| format!("{n} {k}"))
-            .collect();
+        let parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
         let _ = write!(line, " ({})", parts.join(", "));
     }
     line
@@ -108,12 +96,7 @@ pub fn table(board: &Board, now: u64) -> String {
         }
         out.push('\n');
     }
-    let legend: Vec<String> = board
-        .exercises
-        .iter()
-        .enumerate()
-        .map(|(i, (n, _))| format!("{i:02} {n}"))
-        .collect();
+    let legend: Vec<String> = board.exercises.iter().enumerate().map(|(i, (n, _))| format!("{i:02} {n}")).collect();
     let _ = writeln!(out, "{}", legend.join(" · "));
     let _ = writeln!(out, "{}", summary(board));
     let _ = writeln!(out, "{}", common_line(board));
@@ -125,11 +108,7 @@ pub fn table(board: &Board, now: u64) -> String {
 
 /// HTML-escapes text.
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
 /// The cell's colour: grey when never checked, red to green by the share of steps
@@ -138,11 +117,7 @@ fn colour(cell: Option<&Cell>) -> String {
     match cell {
         None => "hsl(0, 0%, 85%)".into(),
         Some(c) => {
-            let share = if c.total == 0 {
-                0
-            } else {
-                u32::from(c.passed) * 120 / u32::from(c.total)
-            };
+            let share = if c.total == 0 { 0 } else { u32::from(c.passed) * 120 / u32::from(c.total) };
             format!("hsl({share}, 70%, {}%)", if c.done() { 55 } else { 75 })
         }
     }
@@ -152,11 +127,7 @@ fn colour(cell: Option<&Cell>) -> String {
 pub fn board_html(board: &Board, now: u64) -> String {
     let mut html = String::new();
     let _ = writeln!(html, "<p id=\"summary\">{}</p>", escape(&summary(board)));
-    let _ = writeln!(
-        html,
-        "<p id=\"common\"><strong>{}</strong></p>",
-        escape(&common_line(board))
-    );
+    let _ = writeln!(html, "<p id=\"common\"><strong>{}</strong></p>", escape(&common_line(board)));
     if !board.notices.is_empty() {
         html.push_str("<ul id=\"notices\">");
         for n in &board.notices {
@@ -166,11 +137,7 @@ pub fn board_html(board: &Board, now: u64) -> String {
     }
     html.push_str("<table id=\"grid\">\n<thead><tr><th>learner</th>");
     for (i, (name, steps)) in board.exercises.iter().enumerate() {
-        let _ = write!(
-            html,
-            "<th title=\"{steps} steps\">{i:02}<br>{}</th>",
-            escape(name)
-        );
+        let _ = write!(html, "<th title=\"{steps} steps\">{i:02}<br>{}</th>", escape(name));
     }
     html.push_str("<th>now</th></tr></thead>\n<tbody>\n");
     for learner in board.learners.values() {

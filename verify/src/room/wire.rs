@@ -38,10 +38,8 @@ const DOMAIN: &[u8] = b"p2p-handbook room report v1\0";
 /// as 16 hex digits. Datagrams and the mDNS announcement carry the tag; the code
 /// stays in the instructor's head and on the whiteboard.
 pub fn room_tag(code: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(b"p2p-handbook room code\0")
-        .chain_update(code.trim().as_bytes())
-        .finalize();
+    let digest =
+        Sha256::new().chain_update(b"p2p-handbook room code\0").chain_update(code.trim().as_bytes()).finalize();
     hex::encode(&digest[..8])
 }
 
@@ -136,8 +134,7 @@ pub fn open(datagram: &[u8], room: &str) -> Result<([u8; 32], Report), Refusal> 
         return Err(Refusal::Oversized);
     }
     let malformed = |what: &str| Refusal::Malformed(what.to_string());
-    let envelope: Envelope =
-        serde_json::from_slice(datagram).map_err(|_| malformed("not a report envelope"))?;
+    let envelope: Envelope = serde_json::from_slice(datagram).map_err(|_| malformed("not a report envelope"))?;
     if envelope.v != 1 {
         return Err(malformed("unknown version"));
     }
@@ -145,20 +142,12 @@ pub fn open(datagram: &[u8], room: &str) -> Result<([u8; 32], Report), Refusal> 
         return Err(Refusal::OtherRoom);
     }
     let mut key = [0u8; 32];
-    hex::decode_to_slice(&envelope.key, &mut key)
-        .map_err(|_| malformed("key is not 64 hex digits"))?;
+    hex::decode_to_slice(&envelope.key, &mut key).map_err(|_| malformed("key is not 64 hex digits"))?;
     let mut sig = [0u8; 64];
-    hex::decode_to_slice(&envelope.sig, &mut sig)
-        .map_err(|_| malformed("signature is not 128 hex digits"))?;
+    hex::decode_to_slice(&envelope.sig, &mut sig).map_err(|_| malformed("signature is not 128 hex digits"))?;
     let public = PublicKey::from_bytes(key).map_err(|_| Refusal::Forged)?;
-    public
-        .verify(
-            &signed_bytes(room, &envelope.body),
-            &Signature::from_bytes(sig),
-        )
-        .map_err(|_| Refusal::Forged)?;
-    let report: Report =
-        serde_json::from_str(&envelope.body).map_err(|_| malformed("the body is not a report"))?;
+    public.verify(&signed_bytes(room, &envelope.body), &Signature::from_bytes(sig)).map_err(|_| Refusal::Forged)?;
+    let report: Report = serde_json::from_str(&envelope.body).map_err(|_| malformed("the body is not a report"))?;
     validate(&report)?;
     Ok((key, report))
 }
@@ -175,10 +164,7 @@ fn validate(report: &Report) -> Result<(), Refusal> {
         return malformed("too many exercises");
     }
     for p in &report.exercises {
-        if p.exercise.is_empty()
-            || p.exercise.len() > MAX_EXERCISE_NAME
-            || p.exercise.chars().any(char::is_control)
-        {
+        if p.exercise.is_empty() || p.exercise.len() > MAX_EXERCISE_NAME || p.exercise.chars().any(char::is_control) {
             return malformed("a bad exercise name");
         }
         if p.passed > p.total || p.stuck.is_some_and(|s| s == 0 || s > p.total) {
@@ -231,10 +217,7 @@ mod tests {
         let (signer, opened) = open(&datagram, &room).unwrap();
         assert_eq!(signer, key.public().to_bytes());
         assert_eq!(opened, report());
-        assert_eq!(
-            open(&datagram, &room_tag("red-fox")),
-            Err(Refusal::OtherRoom)
-        );
+        assert_eq!(open(&datagram, &room_tag("red-fox")), Err(Refusal::OtherRoom));
     }
 
     #[test]
@@ -251,22 +234,13 @@ mod tests {
     fn garbage_and_giants_are_refused() {
         let room = room_tag("x");
         assert!(matches!(open(b"hello", &room), Err(Refusal::Malformed(_))));
-        assert_eq!(
-            open(&vec![b' '; MAX_DATAGRAM + 1], &room),
-            Err(Refusal::Oversized)
-        );
+        assert_eq!(open(&vec![b' '; MAX_DATAGRAM + 1], &room), Err(Refusal::Oversized));
         let key = Keypair::generate();
         let mut bad = report();
         bad.exercises[0].passed = 9;
-        assert!(matches!(
-            open(&seal(&key, &room, &bad), &room),
-            Err(Refusal::Malformed(_))
-        ));
+        assert!(matches!(open(&seal(&key, &room, &bad), &room), Err(Refusal::Malformed(_))));
         bad = report();
         bad.name = "x".repeat(MAX_NAME + 1);
-        assert!(matches!(
-            open(&seal(&key, &room, &bad), &room),
-            Err(Refusal::Malformed(_))
-        ));
+        assert!(matches!(open(&seal(&key, &room, &bad), &room), Err(Refusal::Malformed(_))));
     }
 }
