@@ -24,8 +24,9 @@ pub enum Insert {
 }
 
 /// A Kademlia routing table with 160 buckets. Bucket `i` holds nodes whose distance
-/// from us has its highest set bit at `i`: the far half of the id space shares
-/// bucket 159, the nearest quarter of that bucket 158, and so on. This holds what
+/// from us has its highest set bit at `i`, distances in [2^i, 2^(i+1)): the far half
+/// of the id space shares bucket 159, the farther half of what is left bucket 158,
+/// and so on (Kademlia §2.2). This holds what
 /// BEP 5's table holds when it splits only the bucket that covers its own id.
 #[derive(Clone, Debug)]
 pub struct RoutingTable {
