@@ -61,20 +61,6 @@ pub async fn serve_ping<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> st
     }
 }
 
-/// One ping on `stream`: 32 random bytes out, the same 32 back; the round trip.
-pub async fn ping<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> std::io::Result<std::time::Duration> {
-    let payload: [u8; 32] = kit::rand::random();
-    let started = std::time::Instant::now();
-    stream.write_all(&payload).await?;
-    stream.flush().await?;
-    let mut echo = [0u8; 32];
-    stream.read_exact(&mut echo).await?;
-    if echo != payload {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "the ping came back changed"));
-    }
-    Ok(started.elapsed())
-}
-
 /// What identify says about this peer. Encoded by hand: six protobuf fields, the same
 /// as the interop suite's reference node (`interop/src/protocols.rs`).
 pub struct Identify {
