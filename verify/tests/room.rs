@@ -39,8 +39,13 @@ impl Drop for Room {
 }
 
 fn start_room(root: &Path) -> Room {
+    start_room_with(root, &[])
+}
+
+fn start_room_with(root: &Path, extra: &[&str]) -> Room {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verify"))
         .args(["room", "--code", CODE, "--port", "0", "--web", "127.0.0.1:0", "--plain"])
+        .args(extra)
         .env("VERIFY_ROOT", root)
         .env("NO_COLOR", "1")
         .env("VERIFY_NO_SETUP", "1")
@@ -285,6 +290,26 @@ fn a_check_updates_the_room() {
     let _ = sandbox.verify().args(["check", "fixture"]).output().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(state(room.web)["board"]["counts"]["accepted"], before, "a learner who stopped sharing sends nothing");
+}
+
+/// With `--lan`, the learner's runner finds the room by mDNS (on `lo` here: multicast
+/// in tests stays on this machine) and its report arrives.
+#[test]
+fn share_finds_the_room_with_mdns() {
+    let room = start_room_with(&repo_root(), &["--lan", "--interface", "lo"]);
+    assert!(room.udp.ip().is_loopback(), "a room announced on lo listens on loopback only");
+    let state_dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_verify"))
+        .args(["share", "Mo", "--room", CODE, "--lan", "--interface", "lo"])
+        .env("VERIFY_ROOT", repo_root())
+        .env("VERIFY_STATE_DIR", state_dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "share --lan did not find the room: {said}");
+    assert!(said.contains(&room.udp.to_string()), "it names the room's address: {said}");
+    wait_for(room.web, "Mo's report", |s| s["board"]["learners"]["Mo"].is_object());
 }
 
 /// `--help` works for both commands and says what leaves the laptop.

@@ -37,6 +37,10 @@ pub struct Args {
     /// loopback only, which is for trying it out on one laptop).
     #[arg(long)]
     lan: bool,
+    /// With --lan: announce on this network interface only (e.g. wlan0; `lo` keeps
+    /// everything on this laptop, for trying it out).
+    #[arg(long, value_name = "NAME", requires = "lan")]
+    interface: Option<String>,
     /// Print the table only when it changes, without clearing the screen (the default
     /// when the output is not a terminal).
     #[arg(long)]
@@ -64,14 +68,15 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     }
     let board = Arc::new(Mutex::new(Board::new(tag.clone(), exercises)));
 
-    let ip = if args.lan { "0.0.0.0" } else { "127.0.0.1" };
+    let loopback_only = !args.lan || args.interface.as_deref() == Some("lo");
+    let ip = if loopback_only { "127.0.0.1" } else { "0.0.0.0" };
     let udp = UdpSocket::bind((ip, args.port))
         .with_context(|| format!("cannot listen on UDP {ip}:{} (is another room running? --port)", args.port))?;
     let udp_addr = udp.local_addr()?;
     let web = TcpListener::bind(args.web).with_context(|| format!("cannot serve the page on {} (--web)", args.web))?;
     let web_addr = web.local_addr()?;
 
-    let _mdns = if args.lan { Some(announce(&tag, udp_addr.port())?) } else { None };
+    let _mdns = if args.lan { Some(announce(&tag, udp_addr.port(), args.interface.as_deref())?) } else { None };
 
     println!("{} {}", style::bold("Room code:"), style::bold(&code));
     println!("room: tag {tag} · listening on udp {udp_addr} · page http://{web_addr}/");
@@ -184,8 +189,8 @@ fn answer(mut stream: TcpStream, board: &Mutex<Board>) -> std::io::Result<()> {
 
 /// Announces the room on the LAN: instance `room-<tag>` of [`SERVICE_TYPE`], its UDP
 /// port, the tag in TXT, and a host name made from the tag (not the laptop's own).
-fn announce(tag: &str, port: u16) -> anyhow::Result<mdns_sd::ServiceDaemon> {
-    let daemon = mdns_sd::ServiceDaemon::new().context("cannot start mDNS")?;
+fn announce(tag: &str, port: u16, interface: Option<&str>) -> anyhow::Result<mdns_sd::ServiceDaemon> {
+    let daemon = verify::room::mdns_daemon(interface).context("cannot start mDNS")?;
     let instance = format!("room-{tag}");
     let host = format!("p2p-room-{tag}.local.");
     let info = mdns_sd::ServiceInfo::new(SERVICE_TYPE, &instance, &host, "", port, &[("room", tag)][..])

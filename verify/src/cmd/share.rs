@@ -44,6 +44,9 @@ pub struct Args {
     /// Find the room on the local network with mDNS (default: this laptop only).
     #[arg(long)]
     lan: bool,
+    /// With --lan: look on this network interface only (e.g. wlan0).
+    #[arg(long, value_name = "NAME", requires = "lan")]
+    interface: Option<String>,
     /// Send to the room at this address instead of finding it (HOST:PORT, as the
     /// instructor's screen shows it).
     #[arg(long, value_name = "HOST:PORT")]
@@ -52,7 +55,7 @@ pub struct Args {
     #[arg(long, default_value_t = verify::room::DEFAULT_PORT)]
     port: u16,
     /// Stop sharing.
-    #[arg(long, conflicts_with_all = ["name", "room", "lan", "to"])]
+    #[arg(long, conflicts_with_all = ["name", "room", "lan", "interface", "to"])]
     stop: bool,
 }
 
@@ -132,7 +135,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     };
     let to = match (&args.to, args.lan) {
         (Some(to), _) => resolve(to)?.to_string(),
-        (None, true) => match find_room(&wire::room_tag(&room), Duration::from_secs(5))? {
+        (None, true) => match find_room(&wire::room_tag(&room), args.interface.as_deref(), Duration::from_secs(5))? {
             Some(addr) => addr.to_string(),
             None => bail!(
                 "no room {room} answered on the local network within 5 s. Check the code; if it is right, \
@@ -176,8 +179,8 @@ fn resolve(to: &str) -> anyhow::Result<SocketAddr> {
 
 /// Browses mDNS for the room tagged `tag`, for at most `wait`: its first IPv4 address
 /// and its port.
-fn find_room(tag: &str, wait: Duration) -> anyhow::Result<Option<SocketAddr>> {
-    let daemon = mdns_sd::ServiceDaemon::new().context("cannot start mDNS")?;
+fn find_room(tag: &str, interface: Option<&str>, wait: Duration) -> anyhow::Result<Option<SocketAddr>> {
+    let daemon = verify::room::mdns_daemon(interface).context("cannot start mDNS")?;
     let events = daemon.browse(SERVICE_TYPE).context("cannot browse mDNS")?;
     let deadline = Instant::now() + wait;
     let mut found = None;

@@ -18,3 +18,15 @@ pub const DEFAULT_PORT: u16 = 47474;
 
 /// The mDNS service type the room announces itself under with `--lan`.
 pub const SERVICE_TYPE: &str = "_p2p-room._udp.local.";
+
+/// An mDNS daemon on every interface, or only on the one named: `lo` keeps the tests'
+/// multicast on this machine, a name such as `wlan0` keeps a room off a laptop's other
+/// networks (container bridges, a VPN).
+pub fn mdns_daemon(interface: Option<&str>) -> Result<mdns_sd::ServiceDaemon, mdns_sd::Error> {
+    let daemon = mdns_sd::ServiceDaemon::new()?;
+    if let Some(name) = interface {
+        daemon.disable_interface(mdns_sd::IfKind::All)?;
+        daemon.enable_interface(mdns_sd::IfKind::Name(name.to_string()))?;
+    }
+    Ok(daemon)
+}
