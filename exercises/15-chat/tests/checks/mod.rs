@@ -116,7 +116,7 @@ fn theirs(i: usize) -> Adapter<reference::ChatNode, reference::Msg, Mixed> {
 
 /// A room of `n`; `reference_every` > 0 makes every such node the reference's.
 fn room(n: usize, reference_every: usize, seed: u64) -> (Room, Vec<NodeId>) {
-    let config = SimConfig { seed, latency: 30 * MS, jitter: 20 * MS, loss: 0.0, trace: false };
+    let config = SimConfig { seed: kit::seed(seed), latency: 30 * MS, jitter: 20 * MS, loss: 0.0, trace: false };
     let mut sim = Room::new(config);
     let ids: Vec<NodeId> = (0..n)
         .map(|i| if reference_every > 0 && i % reference_every == 1 { sim.add_node(theirs(i)) } else { sim.add_node(yours(i)) })
@@ -191,7 +191,7 @@ fn assert_converged(sim: &mut Room, ids: &[NodeId], texts: &[String], what: &str
 #[test]
 fn step_3_room() {
     let (mut sim, ids) = room(10, 0, 3);
-    let (mut rng, mut said) = (NodeRng::seed_from_u64(3), BTreeMap::new());
+    let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(3)), BTreeMap::new());
     let texts = chatter(&mut sim, &ids, 40, "line", &mut rng, &mut said);
     sim.run_for(3 * SEC);
     assert_converged(&mut sim, &ids, &texts, "a room of 10");
@@ -205,7 +205,7 @@ fn step_3_room() {
 #[test]
 fn step_4_partition() {
     let (mut sim, ids) = room(10, 0, 4);
-    let (mut rng, mut said) = (NodeRng::seed_from_u64(4), BTreeMap::new());
+    let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(4)), BTreeMap::new());
     let (left, right) = ids.split_at(5);
     sim.partition(&[left, right]);
     let mut texts = chatter(&mut sim, left, 10, "left", &mut rng, &mut said);
@@ -227,7 +227,7 @@ fn step_4_partition() {
 #[test]
 fn step_5_with_the_reference() {
     let (mut sim, ids) = room(9, 3, 5);
-    let (mut rng, mut said) = (NodeRng::seed_from_u64(5), BTreeMap::new());
+    let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(5)), BTreeMap::new());
     let texts = chatter(&mut sim, &ids, 30, "mixed", &mut rng, &mut said);
     sim.run_for(3 * SEC);
     assert_converged(&mut sim, &ids, &texts, "yours and the reference's together");
@@ -263,7 +263,7 @@ impl Node for Forger {
 fn step_6_forger() {
     let (mut sim, ids) = room(6, 0, 6);
     let forger = sim.add_node(Forger { targets: ids.clone() });
-    let (mut rng, mut said) = (NodeRng::seed_from_u64(6), BTreeMap::new());
+    let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(6)), BTreeMap::new());
     sim.run_for(3 * SEC);
     let texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
     sim.run_for(3 * SEC);
@@ -306,7 +306,7 @@ impl Node for Inflater {
 fn step_8_clock_inflation() {
     let (mut sim, ids) = room(6, 3, 8);
     sim.add_node(Inflater { targets: ids.clone() });
-    let (mut rng, mut said) = (NodeRng::seed_from_u64(8), BTreeMap::new());
+    let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(8)), BTreeMap::new());
     sim.run_for(3 * SEC);
     let mut texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
     sim.run_for(2 * SEC);
