@@ -90,11 +90,7 @@ fn a_hanging_check_is_stopped_with_a_clear_message_and_no_stray_process() {
     // The test binary lives in this sandbox's target/debug/deps/ as fixture-<hash>.
     let binary = format!("{}/debug/deps/fixture-", sb.target().display());
     let ps = std::process::Command::new("ps").args(["-eo", "args"]).output().unwrap();
-    let stray: Vec<String> = stdout(&ps)
-        .lines()
-        .filter(|l| l.contains(&binary))
-        .map(String::from)
-        .collect();
+    let stray: Vec<String> = stdout(&ps).lines().filter(|l| l.contains(&binary)).map(String::from).collect();
     assert!(stray.is_empty(), "test processes left running: {stray:?}");
 }
 
@@ -116,7 +112,8 @@ fn printing_libtests_own_lines_passes_nothing() {
     assert!(text.contains("✓ 1. Add two numbers."), "{text}");
     assert!(text.contains("✗ 2. Greet by name"), "a forged line does not pass a failing step: {text}");
     assert!(text.contains("1 of 2 steps pass"), "{text}");
-    let list: serde_json::Value = serde_json::from_slice(&sb.verify().args(["list", "--json"]).output().unwrap().stdout).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_slice(&sb.verify().args(["list", "--json"]).output().unwrap().stdout).unwrap();
     let fixture = list.as_array().unwrap().iter().find(|i| i["name"] == "fixture").unwrap().clone();
     assert_eq!(fixture["steps_passed"], 1, "{fixture}");
 }
@@ -141,9 +138,12 @@ fn a_grandchild_that_leaves_the_group_neither_hangs_the_runner_nor_survives() {
 fn a_crate_that_cannot_be_downloaded_is_not_called_a_compile_error() {
     let sb = Sandbox::new();
     let manifest = sb.exercise().join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest).unwrap().replace("[dev-dependencies]", "[dependencies]\nitoa = \"=0.4.2\"\n\n[dev-dependencies]");
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("[dev-dependencies]", "[dependencies]\nitoa = \"=0.4.2\"\n\n[dev-dependencies]");
     write(&manifest, &text);
-    let out = sb.verify().args(["check", "fixture"]).env("CARGO_HOME", sb.root.join("empty-cargo-home")).output().unwrap();
+    let out =
+        sb.verify().args(["check", "fixture"]).env("CARGO_HOME", sb.root.join("empty-cargo-home")).output().unwrap();
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(!text.contains("does not compile"), "{text}");
@@ -302,6 +302,21 @@ fn the_overview_shows_untouched_exercises_without_building_and_says_what_next() 
     assert!(stdout(&out).contains("1/2"), "{}", stdout(&out));
 }
 
+/// `cargo verify watch fixture` in the sandbox, its output piped to the test.
+fn spawn_watch(sb: &Sandbox, stdin: std::process::Stdio) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+        .current_dir(&sb.root)
+        .env("CARGO_TARGET_DIR", sb.target())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("NO_COLOR", "1")
+        .env("VERIFY_NO_SETUP", "1")
+        .args(["watch", "fixture"])
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 #[test]
 fn watch_rechecks_on_save_and_moves_on_when_done() {
     use std::io::{BufRead, BufReader, Write};
@@ -310,16 +325,7 @@ fn watch_rechecks_on_save_and_moves_on_when_done() {
     let sb = Sandbox::new();
     // Warm the build so the first check is quick.
     sb.verify().args(["check", "fixture"]).output().unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
-        .current_dir(&sb.root)
-        .env("CARGO_TARGET_DIR", sb.target())
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("NO_COLOR", "1")
-        .args(["watch", "fixture"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_watch(&sb, std::process::Stdio::piped());
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -359,16 +365,7 @@ fn watch_checks_once_and_then_once_per_save_never_on_its_own_reads() {
 
     let sb = Sandbox::new();
     sb.verify().args(["check", "fixture"]).output().unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
-        .current_dir(&sb.root)
-        .env("CARGO_TARGET_DIR", sb.target())
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("NO_COLOR", "1")
-        .args(["watch", "fixture"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_watch(&sb, std::process::Stdio::null());
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink = Arc::clone(&lines);
     let stdout = child.stdout.take().unwrap();
@@ -441,7 +438,8 @@ fn step_2_greet() {
     assert!(text.contains("✗ 1. Add numbers drawn from the seed."), "the replay fails the same way: {text}");
     assert!(text.contains("7 + 1"), "{text}");
     // Sweeps and replays do not change the learner's recorded progress.
-    let list: serde_json::Value = serde_json::from_slice(&sb.verify().args(["list", "--json"]).output().unwrap().stdout).unwrap();
+    let list: serde_json::Value =
+        serde_json::from_slice(&sb.verify().args(["list", "--json"]).output().unwrap().stdout).unwrap();
     let fixture = list.as_array().unwrap().iter().find(|i| i["name"] == "fixture").unwrap().clone();
     assert_eq!(fixture["state"], "done", "{fixture}");
 }
