@@ -67,6 +67,8 @@ enum Command {
     Room(cmd::room::Args),
     /// Write an offline room kit: vendored crates, a cargo config, instructions.
     Pack(cmd::pack::Args),
+    /// The room chat, built from every part whose exercise you finished (the rest the reference's).
+    Chat(cmd::chat::Args),
 }
 
 fn main() -> ExitCode {
@@ -110,5 +112,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Share(args)) => cmd::share::run(&app, args),
         Some(Command::Room(args)) => cmd::room::run(&app, args),
         Some(Command::Pack(args)) => cmd::pack::run(&app, args),
+        Some(Command::Chat(args)) => cmd::chat::run(&app, args),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod chat;
 pub mod check;
 pub mod hint;
 pub mod list;

@@ -118,10 +118,27 @@ pub async fn main() -> anyhow::Result<()> {
         tokio::spawn(discover::rendezvous(server, args.room.clone(), me.clone(), listen, events_tx.clone()));
     }
     tokio::spawn(accept(listener, keypair, events_tx.clone()));
-    let room = tokio::spawn(room.run(events));
-    let result = if args.plain { ui::plain(intro, ui_rx, events_tx.clone()).await } else { ui::full(intro, &args.nick, ui_rx, events_tx.clone()).await };
-    let _ = events_tx.send(Event::Quit).await;
-    let _ = room.await;
+    let mut room = tokio::spawn(room.run(events));
+    let ui = async {
+        if args.plain { ui::plain(intro, ui_rx, events_tx.clone()).await } else { ui::full(intro, &args.nick, ui_rx, events_tx.clone()).await }
+    };
+    // The room ends only when told to: if it ends first, a part panicked (a `todo!()`
+    // in an exercise marked yours, most likely), and the program says so and stops.
+    let result = tokio::select! {
+        result = ui => result,
+        ended = &mut room => Err(match ended {
+            Err(e) if e.is_panic() => {
+                let panic = e.into_panic();
+                let why = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+                anyhow::anyhow!("the room stopped: a part panicked ({why}); see the message above")
+            }
+            _ => anyhow::anyhow!("the room stopped"),
+        }),
+    };
+    if !room.is_finished() {
+        let _ = events_tx.send(Event::Quit).await;
+        let _ = room.await;
+    }
     if let Some(mdns) = mdns {
         mdns.stop();
     }
