@@ -97,7 +97,7 @@ impl App {
             return Ok(status(entry.passed.len()));
         }
         if self.mode == Mode::Exercises && self.git.state(exercise.crate_dir(self.mode)) == pristine::State::Pristine {
-            let entry = Entry { hash, pristine: true, passed: Vec::new(), steps_total };
+            let entry = Entry { hash, passed: Vec::new(), steps_total };
             self.store.put(&exercise.name, entry).ok();
             return Ok(status(0));
         }
@@ -126,7 +126,7 @@ impl App {
         }
         let steps_total = steps::scan(&exercise.checks_dir()).map(|s| s.len()).unwrap_or(0);
         let passed = report.passed().iter().map(|s| s.function.clone()).collect();
-        let entry = Entry { hash, pristine: false, passed, steps_total };
+        let entry = Entry { hash, passed, steps_total };
         if let Err(e) = self.store.put(&exercise.name, entry) {
             eprintln!("{} could not save progress ({e}); your results are still shown", style::yellow("note:"));
         }

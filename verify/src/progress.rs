@@ -21,19 +21,10 @@ use crate::workspace::{Mode, Workspace};
 pub struct Entry {
     /// The fingerprint of the sources the result belongs to.
     pub hash: String,
-    /// True when git said the exercise is untouched (so it was not run at all).
-    #[serde(default)]
-    pub pristine: bool,
     /// The step functions that passed.
     pub passed: Vec<String>,
     /// How many steps there were.
     pub steps_total: usize,
-}
-
-impl Entry {
-    pub fn done(&self) -> bool {
-        self.steps_total > 0 && self.passed.len() >= self.steps_total
-    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
