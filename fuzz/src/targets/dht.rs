@@ -5,7 +5,10 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use dht_solution::bencode::{self, Value};
 use dht_solution::krpc::transaction_id;
-use dht_solution::{Body, Contact, DhtNode, Id, Message, Msg, Query, Response, Timer};
+use std::time::Duration;
+
+use dht_solution::node::addr_of;
+use dht_solution::{Body, Contact, DhtNode, Id, K, Message, Msg, Query, Response, Timer};
 use kit::{Context, Node, NodeId};
 
 use crate::harness::{MAX_ALLOC, Target};
@@ -28,6 +31,14 @@ pub fn targets() -> Vec<Target> {
             max_len: 2048,
             max_alloc: MAX_ALLOC,
         },
+        Target {
+            name: "dht-node",
+            about: "dht DhtNode fed a sequence of datagrams from up to 16 peers, its timers fired as time passes",
+            seeds: node_seeds,
+            start: || Box::new(|input| node_one(input)),
+            max_len: 8192,
+            max_alloc: MAX_ALLOC,
+        },
     ]
 }
 
@@ -35,21 +46,12 @@ fn bencode_one(input: &[u8]) -> bool {
     let Ok(value) = bencode::decode(input) else {
         return false;
     };
-    assert_eq!(
-        bencode::encode(&value),
-        input,
-        "a decoded value must re-encode to its one canonical encoding"
-    );
+    assert_eq!(bencode::encode(&value), input, "a decoded value must re-encode to its one canonical encoding");
     true
 }
 
 fn dict(pairs: &[(&str, Value)]) -> Value {
-    Value::Dict(
-        pairs
-            .iter()
-            .map(|(k, v)| (k.as_bytes().to_vec(), v.clone()))
-            .collect::<BTreeMap<_, _>>(),
-    )
+    Value::Dict(pairs.iter().map(|(k, v)| (k.as_bytes().to_vec(), v.clone())).collect::<BTreeMap<_, _>>())
 }
 
 fn bencode_seeds() -> Vec<Vec<u8>> {
@@ -58,15 +60,8 @@ fn bencode_seeds() -> Vec<Vec<u8>> {
         Value::Int(-42),
         Value::Int(i64::MAX),
         Value::Bytes(b"spam".to_vec()),
-        Value::List(vec![
-            Value::Bytes(b"a".to_vec()),
-            Value::Int(1),
-            Value::List(vec![]),
-        ]),
-        dict(&[
-            ("cow", Value::Bytes(b"moo".to_vec())),
-            ("spam", Value::List(vec![Value::Bytes(b"eggs".to_vec())])),
-        ]),
+        Value::List(vec![Value::Bytes(b"a".to_vec()), Value::Int(1), Value::List(vec![])]),
+        dict(&[("cow", Value::Bytes(b"moo".to_vec())), ("spam", Value::List(vec![Value::Bytes(b"eggs".to_vec())]))]),
         dict(&[("a", dict(&[("b", dict(&[("c", Value::Int(3))]))]))]),
     ];
     let mut seeds: Vec<Vec<u8>> = values.iter().map(bencode::encode).collect();
@@ -98,34 +93,11 @@ fn started_node() -> (DhtNode, Context<Msg, Timer>, Vec<Vec<u8>>) {
 fn krpc_seeds() -> Vec<Vec<u8>> {
     let t = b"aa\x00\x01".to_vec();
     let addr = |i: u8| SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, i), 6881);
-    let contacts: Vec<Contact> = (1..=8)
-        .map(|i| Contact {
-            id: id(i),
-            addr: addr(i),
-        })
-        .collect();
+    let contacts: Vec<Contact> = (1..=8).map(|i| Contact { id: id(i), addr: addr(i) }).collect();
     let mut messages = vec![
-        Message {
-            t: t.clone(),
-            body: Body::Query(Query::Ping { id: id(1) }),
-            read_only: false,
-        },
-        Message {
-            t: t.clone(),
-            body: Body::Query(Query::FindNode {
-                id: id(1),
-                target: id(2),
-            }),
-            read_only: true,
-        },
-        Message {
-            t: t.clone(),
-            body: Body::Query(Query::GetPeers {
-                id: id(1),
-                info_hash: id(3),
-            }),
-            read_only: false,
-        },
+        Message { t: t.clone(), body: Body::Query(Query::Ping { id: id(1) }), read_only: false },
+        Message { t: t.clone(), body: Body::Query(Query::FindNode { id: id(1), target: id(2) }), read_only: true },
+        Message { t: t.clone(), body: Body::Query(Query::GetPeers { id: id(1), info_hash: id(3) }), read_only: false },
         Message {
             t: t.clone(),
             body: Body::Query(Query::AnnouncePeer {
@@ -137,11 +109,7 @@ fn krpc_seeds() -> Vec<Vec<u8>> {
             }),
             read_only: false,
         },
-        Message {
-            t: t.clone(),
-            body: Body::Response(Response::id(id(4))),
-            read_only: false,
-        },
+        Message { t: t.clone(), body: Body::Response(Response::id(id(4))), read_only: false },
         Message {
             t: t.clone(),
             body: Body::Response(Response {
@@ -154,10 +122,7 @@ fn krpc_seeds() -> Vec<Vec<u8>> {
         },
         Message {
             t: t.clone(),
-            body: Body::Error {
-                code: 201,
-                message: "A Generic Error Ocurred".into(),
-            },
+            body: Body::Error { code: 201, message: "A Generic Error Ocurred".into() },
             read_only: false,
         },
     ];
@@ -167,12 +132,7 @@ fn krpc_seeds() -> Vec<Vec<u8>> {
         if let Some(t) = transaction_id(&query) {
             messages.push(Message {
                 t,
-                body: Body::Response(Response {
-                    id: id(1),
-                    nodes: Some(contacts.clone()),
-                    values: None,
-                    token: None,
-                }),
+                body: Body::Response(Response { id: id(1), nodes: Some(contacts.clone()), values: None, token: None }),
                 read_only: false,
             });
         }
@@ -184,8 +144,7 @@ fn krpc_one(input: &[u8]) -> bool {
     let _ = transaction_id(input);
     let decoded = Message::decode(input);
     if let Ok(message) = &decoded {
-        let again = Message::decode(&message.encode())
-            .expect("a decoded message re-encodes to one that decodes");
+        let again = Message::decode(&message.encode()).expect("a decoded message re-encodes to one that decodes");
         assert_eq!(&again, message, "decode(encode(m)) == m");
     }
     let (mut node, mut ctx, _) = started_node();
@@ -196,4 +155,147 @@ fn krpc_one(input: &[u8]) -> bool {
         }
     }
     decoded.is_ok()
+}
+
+/// One datagram of a `dht-node` input: `[sender][length: u16 BE][bytes]`. The sender
+/// byte names peer `n1` to `n16`; the length makes the input a sequence that mutations
+/// can cut, repeat and splice.
+fn datagrams(input: &[u8]) -> Vec<(NodeId, &[u8])> {
+    let mut out = Vec::new();
+    let mut rest = input;
+    while let [from, hi, lo, tail @ ..] = rest {
+        let len = usize::from(u16::from_be_bytes([*hi, *lo])).min(tail.len());
+        out.push((NodeId::node(usize::from(*from % 16) + 1), &tail[..len]));
+        rest = &tail[len..];
+    }
+    out
+}
+
+fn frame(from: usize, bytes: &[u8]) -> Vec<u8> {
+    let mut out = vec![(from - 1) as u8];
+    out.extend((bytes.len() as u16).to_be_bytes());
+    out.extend_from_slice(bytes);
+    out
+}
+
+/// The node's timers, fired in deadline order as the fuzzer moves time on.
+struct Clock {
+    now: Duration,
+    timers: Vec<(Duration, Timer)>,
+}
+
+impl Clock {
+    /// Moves time on by `by` and fires what falls due (at most 256 timers, so that a
+    /// timer that sets itself again at once cannot loop for ever), checking that
+    /// everything the node sends decodes.
+    fn advance(&mut self, node: &mut DhtNode, ctx: &mut Context<Msg, Timer>, by: Duration) {
+        self.now += by;
+        self.collect(ctx);
+        for _ in 0..256 {
+            self.timers.sort_by_key(|(due, _)| *due);
+            if self.timers.first().is_none_or(|(due, _)| *due > self.now) {
+                break;
+            }
+            let (due, timer) = self.timers.remove(0);
+            ctx.set_now(due);
+            node.on_timer(ctx, timer);
+            self.collect(ctx);
+        }
+        ctx.set_now(self.now);
+    }
+
+    fn collect(&mut self, ctx: &mut Context<Msg, Timer>) {
+        for (_, sent) in ctx.take_sent() {
+            if let Msg::Krpc(bytes) = sent {
+                Message::decode(&bytes).expect("every datagram the node sends decodes");
+            }
+        }
+        let now = ctx.now();
+        self.timers.extend(ctx.take_timers().into_iter().map(|(after, t)| (now.saturating_add(after), t)));
+    }
+}
+
+fn node_one(input: &[u8]) -> bool {
+    let mut node = DhtNode::new(id(0x11), vec![NodeId::node(1)]);
+    let mut ctx = Context::new(NodeId::node(0), vec![NodeId::node(1)], 7);
+    let mut clock = Clock { now: Duration::ZERO, timers: Vec::new() };
+    node.on_start(&mut ctx);
+    clock.collect(&mut ctx);
+    let mut decoded = 0;
+    for (from, bytes) in datagrams(input) {
+        decoded += usize::from(Message::decode(bytes).is_ok());
+        node.on_message(&mut ctx, from, Msg::Krpc(bytes.to_vec()));
+        clock.advance(&mut node, &mut ctx, Duration::from_millis(100));
+    }
+    // Long enough for every query to time out and the maintenance to run.
+    for _ in 0..3 {
+        clock.advance(&mut node, &mut ctx, Duration::from_secs(60));
+    }
+    assert!(node.table().len() <= 160 * K, "a routing table holds at most K contacts per bucket");
+    decoded > 0
+}
+
+/// Sequences a peer might send: the bootstrap node's answer and the answers of the
+/// nodes it names, then queries from strangers, each from the sender the node expects.
+fn node_seeds() -> Vec<Vec<u8>> {
+    let (mut node, mut ctx, queries) = started_node();
+    let contacts: Vec<Contact> =
+        (2..=9).map(|i| Contact { id: id(i as u8 * 3), addr: addr_of(&NodeId::node(i)) }).collect();
+    let answer = |t: Vec<u8>, by: u8, nodes: &[Contact]| {
+        Message {
+            t,
+            body: Body::Response(Response { id: id(by), nodes: Some(nodes.to_vec()), values: None, token: None }),
+            read_only: false,
+        }
+        .encode()
+    };
+    let mut answers = Vec::new();
+    for q in &queries {
+        if let Some(t) = transaction_id(q) {
+            let bytes = answer(t, 1, &contacts);
+            node.on_message(&mut ctx, NodeId::node(1), Msg::Krpc(bytes.clone()));
+            answers.push(frame(1, &bytes));
+        }
+    }
+    // The node now asks (or pings) the contacts it learnt: answer each from its address.
+    for (to, sent) in ctx.take_sent() {
+        let Msg::Krpc(q) = sent else { continue };
+        let Some(t) = transaction_id(&q) else { continue };
+        let index: usize = to.as_str().strip_prefix('n').and_then(|n| n.parse().ok()).unwrap_or(1);
+        if (1..=16).contains(&index) {
+            answers.push(frame(index, &answer(t, index as u8 * 3, &contacts[..3])));
+        }
+    }
+    let token = node.token_for(&addr_of(&NodeId::node(10)));
+    let t = b"zz\x00\x01".to_vec();
+    let q = |body: Query| Message { t: t.clone(), body: Body::Query(body), read_only: false }.encode();
+    let strangers = [
+        frame(10, &q(Query::Ping { id: id(0x40) })),
+        frame(10, &q(Query::FindNode { id: id(0x40), target: id(0x12) })),
+        frame(10, &q(Query::GetPeers { id: id(0x40), info_hash: id(0x77) })),
+        frame(
+            10,
+            &q(Query::AnnouncePeer { id: id(0x40), info_hash: id(0x77), port: 6881, token, implied_port: false }),
+        ),
+    ];
+    let mut seeds = vec![answers.concat(), strangers.concat(), [answers.concat(), strangers.concat()].concat()];
+    seeds.extend(strangers);
+    seeds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The seeds are what the node expects: its bootstrap answer fills its table.
+    #[test]
+    fn the_seed_answers_reach_the_routing_table() {
+        let seeds = node_seeds();
+        let (mut node, mut ctx, _) = started_node();
+        for (from, bytes) in datagrams(&seeds[0]) {
+            node.on_message(&mut ctx, from, Msg::Krpc(bytes.to_vec()));
+        }
+        assert!(node.table().len() > 0, "no contact admitted from {} datagrams", datagrams(&seeds[0]).len());
+        assert!(node_one(&seeds[2]));
+    }
 }
