@@ -19,8 +19,9 @@
 //! 7. [`node`]: 4-byte transaction ids on the node's own queries.
 //! 8. [`node`]: good nodes only: a node that queries enters the table once it answers.
 //! 9. [`krpc`] and [`node`]: read-only nodes (BEP 43) stay out of the table.
-//! 10. [`node`]: ping-before-evict.
-//! 11. to 13. nothing new: your node in networks of 1,000 nodes with the reference's.
+//! 10. Ping-before-evict, in [`node`].
+//!
+//! Steps 11 to 13 add nothing new: your node runs in networks of 1,000 nodes with the reference's.
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.
