@@ -19,6 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
+use super::parts::handshake::NegotiationError;
 use super::parts::handshake::negotiate::{dialer_select, listener_select};
 use super::parts::handshake::{Role, upgrade};
 use identity_solution::Keypair;
@@ -134,24 +135,33 @@ impl Drop for Conn {
 /// The writer: each frame on this side's substream for its protocol, opened (and its
 /// protocol negotiated) the first time. Returns why it stopped.
 async fn write(session: &Session, mut queue: mpsc::Receiver<Out>) -> String {
-    let (mut push, mut sync, mut swarm): (Option<Stream>, Option<Stream>, Option<Stream>) = (None, None, None);
+    // Each protocol's substream: not opened yet, open, or refused by the peer (a libp2p
+    // node speaks ping and identify but not the chat's protocols: its frames are dropped,
+    // and the room closes the connection once it has carried no neighbour for GRACE).
+    enum Slot {
+        Closed,
+        Open(Stream),
+        Refused,
+    }
+    let (mut push, mut sync, mut swarm) = (Slot::Closed, Slot::Closed, Slot::Closed);
     while let Some(out) = queue.recv().await {
-        let (slot, protocol, bytes): (&mut Option<Stream>, &str, &[u8]) = match &out {
+        let (slot, protocol, bytes): (&mut Slot, &str, &[u8]) = match &out {
             Out::Push(b) => (&mut push, PUSH, b.as_slice()),
             Out::Sync(b) => (&mut sync, SYNC, b.as_slice()),
             Out::Swarm(b) => (&mut swarm, SWARM, b.as_slice()),
         };
-        if slot.is_none() {
+        if let Slot::Closed = slot {
             let mut stream = match session.open_stream().await {
                 Ok(s) => s,
                 Err(e) => return format!("cannot open a substream: {e}"),
             };
-            if let Err(e) = dialer_select(&mut stream, &[protocol]).await {
-                return format!("the peer refused {protocol}: {e}");
-            }
-            *slot = Some(stream);
+            *slot = match dialer_select(&mut stream, &[protocol]).await {
+                Ok(_) => Slot::Open(stream),
+                Err(NegotiationError::NotSupported) => Slot::Refused,
+                Err(e) => return format!("negotiating {protocol}: {e}"),
+            };
         }
-        let stream = slot.as_mut().expect("opened above");
+        let Slot::Open(stream) = slot else { continue };
         if let Err(e) = write_frame(stream, bytes).await {
             return format!("writing on {protocol}: {e}");
         }
