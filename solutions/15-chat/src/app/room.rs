@@ -16,7 +16,7 @@
 //! at once, the connection dialled by the smaller peer id is kept by both, without a
 //! word. A connection that carries no neighbour for [`GRACE`] is closed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -50,6 +50,14 @@ pub const MAX_PENDING: usize = 8;
 /// Malformed or refused frames a connection may send before it is closed: a few can be
 /// an honest race (a line we already had), a steady stream is an attack.
 pub const MAX_STRIKES: u32 = 32;
+
+/// Sync frames a neighbour may send at once, and per second after that. Anti-entropy
+/// sends a few per round (every 500 ms) and a few per batch while catching up; a peer
+/// that sends `Have` in a loop would make this side compute and send batches without
+/// end. Frames over the budget are dropped, which anti-entropy survives: it asks again.
+pub const SYNC_BURST: f64 = 100.0;
+/// See [`SYNC_BURST`].
+pub const SYNC_RATE: f64 = 50.0;
 
 /// After a dial fails, how long before the peer is dialled again.
 pub const REDIAL_AFTER: Duration = Duration::from_secs(2);
@@ -137,10 +145,15 @@ struct Known {
     quiet_until: Option<Instant>,
 }
 
-/// A live connection and since when it carries no neighbour.
+/// A live connection, and what the room keeps per connection (freed with it).
 struct Live {
     conn: Conn,
+    /// Since when it carries no neighbour.
     idle_since: Option<Instant>,
+    /// Frames refused so far (see [`MAX_STRIKES`]).
+    strikes: u32,
+    /// The sync substream's token bucket: tokens, and when last refilled.
+    sync_tokens: (f64, Instant),
 }
 
 /// The room's state. One task runs [`Room::run`]; nothing else touches it.
@@ -163,7 +176,6 @@ pub struct Room {
     dialing: BTreeSet<SocketAddr>,
     conns: BTreeMap<NodeId, Live>,
     next_conn: u64,
-    strikes: HashMap<u64, u32>,
     pending: BTreeMap<NodeId, Vec<swarm::Msg>>,
     neighbours: BTreeSet<NodeId>,
     guard: Guard,
@@ -204,7 +216,6 @@ impl Room {
             dialing: BTreeSet::new(),
             conns: BTreeMap::new(),
             next_conn: 0,
-            strikes: HashMap::new(),
             pending: BTreeMap::new(),
             neighbours: BTreeSet::new(),
             guard: Guard::new(),
@@ -303,7 +314,10 @@ impl Room {
             Event::Down { peer, id, why } => {
                 if self.conns.get(&peer).is_some_and(|l| l.conn.id == id) {
                     self.conns.remove(&peer);
-                    self.strikes.remove(&id);
+                    // A peer that dialled us and left cannot be dialled back: forget it.
+                    if self.known.get(&peer).is_some_and(|k| k.addr.is_none()) {
+                        self.known.remove(&peer);
+                    }
                     // The swarm hears of it at once, instead of after DEAD_AFTER of silence,
                     // and repairs by dialling another peer.
                     self.call_swarm(|n, c| n.on_message(c, peer.clone(), swarm::Msg::Close));
@@ -373,6 +387,9 @@ impl Room {
             }
         }
         let peer = up.peer.clone();
+        if !self.known.contains_key(&peer) && self.known.len() >= MAX_KNOWN {
+            return;
+        }
         if up.dialed {
             self.pinned.retain(|a| *a != up.remote);
         }
@@ -387,7 +404,7 @@ impl Room {
             observed: up.remote,
         };
         let conn = conn::start(up, self.next_conn, identify, self.events.clone());
-        self.conns.insert(peer.clone(), Live { conn, idle_since: Some(Instant::now()) });
+        self.conns.insert(peer.clone(), Live { conn, idle_since: Some(Instant::now()), strikes: 0, sync_tokens: (SYNC_BURST, Instant::now()) });
         for msg in self.pending.remove(&peer).unwrap_or_default() {
             self.send_swarm(&peer, msg);
         }
@@ -395,15 +412,23 @@ impl Room {
         self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
     }
 
-    fn strike(&mut self, peer: &NodeId, id: u64, why: &str) {
-        let count = self.strikes.entry(id).or_insert(0);
-        *count += 1;
+    fn strike(&mut self, peer: &NodeId, _id: u64, why: &str) {
+        let Some(live) = self.conns.get_mut(peer) else { return };
+        live.strikes += 1;
         let _ = self.ui.send(Ui::Notice(format!("refused from {}: {why}", short(peer.as_str()))));
-        if *count > MAX_STRIKES {
+        if live.strikes > MAX_STRIKES {
             let _ = self.ui.send(Ui::Notice(format!("closing {}: {MAX_STRIKES} refusals", short(peer.as_str()))));
             self.conns.remove(peer);
-            self.strikes.remove(&id);
         }
+    }
+
+    /// Takes one token from `peer`'s sync bucket; `false` when it is empty.
+    fn sync_budget(&mut self, peer: &NodeId) -> bool {
+        let Some(live) = self.conns.get_mut(peer) else { return false };
+        let (tokens, last) = live.sync_tokens;
+        let tokens = (tokens + last.elapsed().as_secs_f64() * SYNC_RATE).min(SYNC_BURST);
+        live.sync_tokens = ((tokens - 1.0).max(0.0), Instant::now());
+        tokens >= 1.0
     }
 
     fn from_peer(&mut self, peer: NodeId, id: u64, what: FromPeer) {
@@ -411,7 +436,7 @@ impl Room {
             FromPeer::Malformed(why) => self.strike(&peer, id, why),
             FromPeer::Swarm(msg) => self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg)),
             FromPeer::Sync(msg) => {
-                if self.neighbours.contains(&peer) {
+                if self.neighbours.contains(&peer) && self.sync_budget(&peer) {
                     self.call_chat(|n, c| n.on_message(c, peer.clone(), msg));
                 }
             }
