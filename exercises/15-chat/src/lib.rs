@@ -10,11 +10,12 @@
 //!
 //! - [`line`]: what one chat line carries, and the order every node shows.
 //! - [`node`]: the chat as a sans-IO [`kit::Node`]: in the simulator, and over TCP.
-//! - `main.rs`: the program for the room: a key file, mDNS, the node, a terminal.
+//! - `main.rs`: the program for the room (solutions/15-chat/src/app/): the node on Noise,
+//!   yamux and the swarm's mesh, found by mDNS or rendezvous, with a terminal interface.
 //!
 //! This is your crate: the functions marked `TODO` still call `todo!()`. Replace
 //! each with an implementation until `cargo verify check chat` passes; then run
-//! `cargo run -p chat -- YOURNAME` in two terminals (and with `--lan` in the room).
+//! `cargo verify chat YOURNAME` in two terminals (and with `-- --lan` in the room).
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

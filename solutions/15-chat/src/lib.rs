@@ -10,7 +10,8 @@
 //!
 //! - [`line`]: what one chat line carries, and the order every node shows.
 //! - [`node`]: the chat as a sans-IO [`kit::Node`]: in the simulator, and over TCP.
-//! - `main.rs`: the program for the room: a key file, mDNS, the node, a terminal.
+//! - `main.rs`: the program for the room (solutions/15-chat/src/app/): the node on Noise,
+//!   yamux and the swarm's mesh, found by mDNS or rendezvous, with a terminal interface.
 
 pub mod line;
 pub mod node;
