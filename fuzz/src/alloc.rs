@@ -28,10 +28,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
-            grew(
-                layout.size(),
-                LIVE.fetch_add(layout.size(), Relaxed) + layout.size(),
-            );
+            grew(layout.size(), LIVE.fetch_add(layout.size(), Relaxed) + layout.size());
         }
         ptr
     }
@@ -39,10 +36,7 @@ unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
-            grew(
-                layout.size(),
-                LIVE.fetch_add(layout.size(), Relaxed) + layout.size(),
-            );
+            grew(layout.size(), LIVE.fetch_add(layout.size(), Relaxed) + layout.size());
         }
         ptr
     }
@@ -112,9 +106,5 @@ pub fn human(bytes: usize) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }

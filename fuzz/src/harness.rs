@@ -109,9 +109,7 @@ static STARTED_MS: AtomicU64 = AtomicU64::new(0);
 static CURRENT: Mutex<Option<(&'static str, u64, Vec<u8>)>> = Mutex::new(None);
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Installs the recording panic hook and starts the watchdog (once per process; later
@@ -133,18 +131,12 @@ fn install_once() {
         if !IN_INPUT.with(|i| i.get()) {
             return previous(info);
         }
-        let message = match (
-            info.payload().downcast_ref::<&str>(),
-            info.payload().downcast_ref::<String>(),
-        ) {
+        let message = match (info.payload().downcast_ref::<&str>(), info.payload().downcast_ref::<String>()) {
             (Some(s), _) => s.to_string(),
             (_, Some(s)) => s.clone(),
             _ => "(a panic without a message)".to_string(),
         };
-        let place = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         let mut slot = PANIC.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
             *slot = Some(format!("panicked at {place}: {message}"));
@@ -262,11 +254,7 @@ pub fn fuzz(target: &Target, seed: u64, budget: Budget) -> Outcome {
             && outcome.failures.len() < KEEP_FAILURES
             && !outcome.failures.iter().any(|f| f.message == message)
         {
-            outcome.failures.push(Failure {
-                index,
-                input,
-                message,
-            });
+            outcome.failures.push(Failure { index, input, message });
         }
     }
     outcome.elapsed = started.elapsed();
@@ -284,10 +272,7 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]
@@ -316,10 +301,7 @@ mod tests {
         let Ok(text) = std::str::from_utf8(input) else {
             return false;
         };
-        let Some(digits) = text
-            .strip_prefix("{\"clock\":")
-            .and_then(|t| t.strip_suffix('}'))
-        else {
+        let Some(digits) = text.strip_prefix("{\"clock\":").and_then(|t| t.strip_suffix('}')) else {
             return false;
         };
         digits.parse::<u64>().is_ok_and(|clock| clock + 1 > 0)
@@ -336,19 +318,8 @@ mod tests {
         true
     }
 
-    fn target(
-        name: &'static str,
-        seeds: fn() -> Vec<Vec<u8>>,
-        start: fn() -> Box<dyn FnMut(&[u8]) -> bool>,
-    ) -> Target {
-        Target {
-            name,
-            about: "a planted bug",
-            seeds,
-            start,
-            max_len: 256,
-            max_alloc: MAX_ALLOC,
-        }
+    fn target(name: &'static str, seeds: fn() -> Vec<Vec<u8>>, start: fn() -> Box<dyn FnMut(&[u8]) -> bool>) -> Target {
+        Target { name, about: "a planted bug", seeds, start, max_len: 256, max_alloc: MAX_ALLOC }
     }
 
     #[test]
@@ -359,11 +330,7 @@ mod tests {
             || vec![[&[0x5b][..], &5u64.to_be_bytes(), b"hello"].concat()],
             || Box::new(overflowing_reader),
         );
-        let clock = target(
-            "planted-clock",
-            || vec![b"{\"clock\":41}".to_vec()],
-            || Box::new(overflowing_clock),
-        );
+        let clock = target("planted-clock", || vec![b"{\"clock\":41}".to_vec()], || Box::new(overflowing_clock));
         let alloc = target(
             "planted-alloc",
             || vec![[&12u32.to_be_bytes()[..], b"twelve bytes"].concat()],
@@ -373,12 +340,7 @@ mod tests {
             let outcome = fuzz(&t, 1, Budget::Inputs(20_000));
             assert!(outcome.panics > 0, "{}: no panic in 20,000 inputs", t.name);
             let first = &outcome.failures[0];
-            assert!(
-                first.message.contains("overflow"),
-                "{}: {}",
-                t.name,
-                first.message
-            );
+            assert!(first.message.contains("overflow"), "{}: {}", t.name, first.message);
             // The failing input replays.
             let mut run = (t.start)();
             assert!(run_one(t.name, 1, &mut *run, &first.input).0.is_some());
@@ -386,17 +348,10 @@ mod tests {
         }
         let outcome = fuzz(&alloc, 1, Budget::Inputs(20_000));
         assert_eq!(outcome.panics, 0);
-        assert!(
-            outcome.over_bound > 0,
-            "no allocation over the bound in 20,000 inputs"
-        );
+        assert!(outcome.over_bound > 0, "no allocation over the bound in 20,000 inputs");
         assert!(outcome.largest.0 > MAX_ALLOC);
         // A correct decoder of the same seeds passes.
-        let fine = target(
-            "fine",
-            || vec![b"{\"clock\":41}".to_vec()],
-            || Box::new(|input| !input.to_vec().is_empty()),
-        );
+        let fine = target("fine", || vec![b"{\"clock\":41}".to_vec()], || Box::new(|input| !input.to_vec().is_empty()));
         assert!(fuzz(&fine, 1, Budget::Inputs(5_000)).passed());
     }
 }

@@ -63,22 +63,15 @@ fn main() -> anyhow::Result<ExitCode> {
     for name in &cli.targets {
         if !all.iter().any(|t| t.name == name) {
             let names: Vec<&str> = all.iter().map(|t| t.name).collect();
-            bail!(
-                "no target named `{name}`; the targets are: {}",
-                names.join(", ")
-            );
+            bail!("no target named `{name}`; the targets are: {}", names.join(", "));
         }
     }
-    let chosen: Vec<&harness::Target> = all
-        .iter()
-        .filter(|t| cli.targets.is_empty() || cli.targets.iter().any(|n| n == t.name))
-        .collect();
+    let chosen: Vec<&harness::Target> =
+        all.iter().filter(|t| cli.targets.is_empty() || cli.targets.iter().any(|n| n == t.name)).collect();
     harness::install();
 
     if let Some(text) = &cli.replay {
-        let [target] = chosen.as_slice() else {
-            bail!("--replay needs exactly one --target")
-        };
+        let [target] = chosen.as_slice() else { bail!("--replay needs exactly one --target") };
         let input = harness::unhex(text).context("--replay takes the input as hex")?;
         let mut run = (target.start)();
         let (panic, accepted, usage) = harness::run_one(target.name, cli.seed, &mut *run, &input);
@@ -133,19 +126,9 @@ fn main() -> anyhow::Result<ExitCode> {
             outcome.name, outcome.panics, outcome.over_bound
         );
         for f in &outcome.failures {
-            println!(
-                "  seed {}, input #{} ({} bytes): {}",
-                outcome.seed,
-                f.index,
-                f.input.len(),
-                f.message
-            );
+            println!("  seed {}, input #{} ({} bytes): {}", outcome.seed, f.index, f.input.len(), f.message);
             println!("    input {}", hex(&f.input));
-            println!(
-                "    replay: cargo run -p fuzz -- --target {} --replay {}",
-                outcome.name,
-                hex(&f.input)
-            );
+            println!("    replay: cargo run -p fuzz -- --target {} --replay {}", outcome.name, hex(&f.input));
         }
     }
     if failed.is_empty() {

@@ -76,14 +76,7 @@ impl Mutator {
     pub fn new(rng: Rng, corpus: Vec<Vec<u8>>, max_len: usize) -> Mutator {
         assert!(!corpus.is_empty(), "a target needs at least one seed");
         let longest = corpus.iter().map(Vec::len).max().unwrap_or(0);
-        Mutator {
-            rng,
-            corpus,
-            pool: Vec::new(),
-            max_len: max_len.max(longest),
-            last: Vec::new(),
-            depth: MAX_DEPTH,
-        }
+        Mutator { rng, corpus, pool: Vec::new(), max_len: max_len.max(longest), last: Vec::new(), depth: MAX_DEPTH }
     }
 
     /// The corpus, unchanged: the first inputs of a run are the seeds themselves.
@@ -116,11 +109,7 @@ impl Mutator {
         } else {
             std::mem::take(&mut self.last)
         };
-        let rounds = if self.rng.random_bool(0.5) {
-            1
-        } else {
-            1 + self.rng.random_range(0..4)
-        };
+        let rounds = if self.rng.random_bool(0.5) { 1 } else { 1 + self.rng.random_range(0..4) };
         for _ in 0..rounds {
             self.mutate(&mut input);
         }
@@ -131,11 +120,7 @@ impl Mutator {
     }
 
     fn offset(&mut self, len: usize) -> usize {
-        if len == 0 {
-            0
-        } else {
-            self.rng.random_range(0..len)
-        }
+        if len == 0 { 0 } else { self.rng.random_range(0..len) }
     }
 
     fn interesting(&mut self) -> u64 {
@@ -167,9 +152,7 @@ impl Mutator {
                 let at = self.offset(len + 1);
                 let n = self.rng.random_range(1..=8);
                 let repeat = self.rng.random_bool(0.3).then(|| self.rng.random::<u8>());
-                let bytes: Vec<u8> = (0..n)
-                    .map(|_| repeat.unwrap_or_else(|| self.rng.random()))
-                    .collect();
+                let bytes: Vec<u8> = (0..n).map(|_| repeat.unwrap_or_else(|| self.rng.random())).collect();
                 input.splice(at..at, bytes);
             }
             // Delete a range.
@@ -233,20 +216,12 @@ impl Mutator {
             // of digits nearest a random offset: lengths and counters in text formats.
             10 => {
                 let n = self.interesting();
-                let text = if self.rng.random_bool(0.2) {
-                    format!("-{n}")
-                } else {
-                    n.to_string()
-                };
+                let text = if self.rng.random_bool(0.2) { format!("-{n}") } else { n.to_string() };
                 let start = self.offset(len + 1);
                 match input[start..].iter().position(u8::is_ascii_digit) {
                     Some(i) => {
                         let from = start + i;
-                        let to = from
-                            + input[from..]
-                                .iter()
-                                .take_while(|b| b.is_ascii_digit())
-                                .count();
+                        let to = from + input[from..].iter().take_while(|b| b.is_ascii_digit()).count();
                         input.splice(from..to, text.into_bytes());
                     }
                     None => input.splice(start..start, text.into_bytes()).for_each(drop),
@@ -310,10 +285,7 @@ mod tests {
             assert!(input.len() <= 64);
             changed += usize::from(input != seed);
         }
-        assert!(
-            changed > 1_800,
-            "only {changed} of 2,000 inputs differ from the seed"
-        );
+        assert!(changed > 1_800, "only {changed} of 2,000 inputs differ from the seed");
     }
 
     #[test]

@@ -37,21 +37,11 @@ pub fn targets() -> Vec<Target> {
 const STRANGER: [u8; 32] = [0x3c; 32];
 
 fn line(text: &str, clock: u64) -> Vec<u8> {
-    Line {
-        nick: "mallory".into(),
-        text: text.into(),
-        clock,
-    }
-    .to_payload()
+    Line { nick: "mallory".into(), text: text.into(), clock }.to_payload()
 }
 
 fn wire(body: Msg) -> Vec<u8> {
-    serde_json::to_vec(&Wire {
-        src: NodeId::node(1),
-        dest: NodeId::node(0),
-        body,
-    })
-    .expect("a seed serializes")
+    serde_json::to_vec(&Wire { src: NodeId::node(1), dest: NodeId::node(0), body }).expect("a seed serializes")
 }
 
 fn wire_seeds() -> Vec<Vec<u8>> {
@@ -62,18 +52,10 @@ fn wire_seeds() -> Vec<Vec<u8>> {
         .collect();
     let author = Keypair::from_secret_bytes(STRANGER).public().to_bytes();
     vec![
-        wire(Msg::Entries {
-            entries: entries.clone(),
-        }),
-        wire(Msg::Entries {
-            entries: vec![entries[1].clone()],
-        }),
-        wire(Msg::Have {
-            frontier: vec![(author, 3), ([0; 32], u64::MAX)],
-        }),
-        wire(Msg::Say {
-            text: "hello".into(),
-        }),
+        wire(Msg::Entries { entries: entries.clone() }),
+        wire(Msg::Entries { entries: vec![entries[1].clone()] }),
+        wire(Msg::Have { frontier: vec![(author, 3), ([0; 32], u64::MAX)] }),
+        wire(Msg::Say { text: "hello".into() }),
         wire(Msg::History),
     ]
 }
@@ -90,13 +72,7 @@ fn victim() -> (ChatNode, Context<Msg, Timer>) {
 /// After the input: the node still writes, answers and syncs.
 fn afterwards(node: &mut ChatNode, ctx: &mut Context<Msg, Timer>) {
     ctx.set_now(ctx.now() + Duration::from_secs(1));
-    node.on_message(
-        ctx,
-        NodeId::client(1),
-        Msg::Say {
-            text: "still here".into(),
-        },
-    );
+    node.on_message(ctx, NodeId::client(1), Msg::Say { text: "still here".into() });
     node.on_message(ctx, NodeId::client(1), Msg::History);
     node.on_timer(ctx, Timer::Sync);
     let sent = ctx.take_sent();
@@ -141,12 +117,7 @@ fn wire_one(input: &[u8]) -> bool {
 }
 
 fn line_seeds() -> Vec<Vec<u8>> {
-    vec![
-        line("hi", 1),
-        line("a clock far ahead", u64::MAX),
-        line("", 0),
-        b"not a line".to_vec(),
-    ]
+    vec![line("hi", 1), line("a clock far ahead", u64::MAX), line("", 0), b"not a line".to_vec()]
 }
 
 fn line_one(input: &[u8]) -> bool {
@@ -154,13 +125,7 @@ fn line_one(input: &[u8]) -> bool {
         return false;
     };
     let (mut node, mut ctx) = victim();
-    node.on_message(
-        &mut ctx,
-        NodeId::node(1),
-        Msg::Entries {
-            entries: vec![entry.to_bytes()],
-        },
-    );
+    node.on_message(&mut ctx, NodeId::node(1), Msg::Entries { entries: vec![entry.to_bytes()] });
     afterwards(&mut node, &mut ctx);
     Line::from_payload(input).is_some()
 }

@@ -33,16 +33,10 @@ const SECRET: [u8; 32] = [0x2b; 32];
 
 fn entries() -> Vec<Entry> {
     let mut writer = Writer::new(SECRET);
-    [
-        &b"first"[..],
-        b"",
-        &[0xee; 300],
-        b"{\"nick\":\"a\",\"text\":\"b\",\"clock\":1}",
-        b"last",
-    ]
-    .iter()
-    .map(|p| writer.append(p).expect("a seed entry"))
-    .collect()
+    [&b"first"[..], b"", &[0xee; 300], b"{\"nick\":\"a\",\"text\":\"b\",\"clock\":1}", b"last"]
+        .iter()
+        .map(|p| writer.append(p).expect("a seed entry"))
+        .collect()
 }
 
 fn entry_seeds() -> Vec<Vec<u8>> {
@@ -53,11 +47,7 @@ fn entry_one(input: &[u8]) -> bool {
     let Ok(entry) = Entry::from_bytes(input) else {
         return false;
     };
-    assert_eq!(
-        entry.to_bytes(),
-        input,
-        "an entry re-encodes to exactly the bytes it was read from"
-    );
+    assert_eq!(entry.to_bytes(), input, "an entry re-encodes to exactly the bytes it was read from");
     let _ = entry.verify_signature();
     let _ = entry.hash();
     // Re-signed by the seeds' author: the mutated seq, previous and payload now get
@@ -66,9 +56,7 @@ fn entry_one(input: &[u8]) -> bool {
     let mut resigned = entry;
     resigned.author = key.public().to_bytes();
     resigned.signature = key.sign(&resigned.signed_bytes()).to_bytes();
-    resigned
-        .verify_signature()
-        .expect("an entry the fuzzer signed verifies");
+    resigned.verify_signature().expect("an entry the fuzzer signed verifies");
     let mut chain = entries();
     let at = (resigned.seq.min(6) as usize).saturating_sub(1);
     chain.truncate(at);
@@ -100,25 +88,16 @@ fn file_start() -> Box<dyn FnMut(&[u8]) -> bool> {
             return false;
         };
         {
-            let kept = (input.len() as u64)
-                .checked_sub(cut)
-                .expect("open cut more bytes than the file held");
+            let kept = (input.len() as u64).checked_sub(cut).expect("open cut more bytes than the file held");
             let on_disk = std::fs::metadata(&path).expect("the file").len();
-            assert_eq!(
-                on_disk, kept,
-                "the file keeps exactly what open did not cut"
-            );
+            assert_eq!(on_disk, kept, "the file keeps exactly what open did not cut");
             let mut records = Vec::new();
             for entry in log.entries() {
                 let bytes = entry.to_bytes();
                 records.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
                 records.extend_from_slice(&bytes);
             }
-            assert_eq!(
-                records,
-                input[..kept as usize],
-                "the entries kept are exactly the records before the cut"
-            );
+            assert_eq!(records, input[..kept as usize], "the entries kept are exactly the records before the cut");
         }
         true
     })

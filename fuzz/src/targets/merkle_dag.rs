@@ -31,21 +31,13 @@ pub fn targets() -> Vec<Target> {
 }
 
 fn cids() -> Vec<Cid> {
-    vec![
-        Cid::of(RAW, b"hello"),
-        Cid::of(DAG_CBOR, b"node"),
-        Cid::of(RAW, b""),
-    ]
+    vec![Cid::of(RAW, b"hello"), Cid::of(DAG_CBOR, b"node"), Cid::of(RAW, b"")]
 }
 
 fn cid_seeds() -> Vec<Vec<u8>> {
     let mut seeds: Vec<Vec<u8>> = cids().iter().map(Cid::to_bytes).collect();
     seeds.extend(cids().iter().map(|c| c.to_string().into_bytes()));
-    seeds.extend([
-        varint::encode(0),
-        varint::encode(300),
-        varint::encode(u64::MAX >> 1),
-    ]);
+    seeds.extend([varint::encode(0), varint::encode(300), varint::encode(u64::MAX >> 1)]);
     seeds.push(base32::encode(b"any bytes").into_bytes());
     seeds
 }
@@ -56,39 +48,19 @@ fn cid_one(input: &[u8]) -> bool {
     let mut accepted = false;
     if let Ok(cid) = Cid::from_bytes(input) {
         accepted = true;
-        assert_eq!(
-            cid.to_bytes(),
-            input,
-            "a CID re-encodes to the bytes it was read from"
-        );
-        assert_eq!(
-            Cid::from_str(&cid.to_string()),
-            Ok(cid),
-            "a CID's text form parses back"
-        );
+        assert_eq!(cid.to_bytes(), input, "a CID re-encodes to the bytes it was read from");
+        assert_eq!(Cid::from_str(&cid.to_string()), Ok(cid), "a CID's text form parses back");
     }
     if let Ok((value, used)) = varint::decode(input) {
-        assert_eq!(
-            varint::encode(value),
-            input[..used],
-            "a varint is read only in its minimal form"
-        );
+        assert_eq!(varint::encode(value), input[..used], "a varint is read only in its minimal form");
     }
     if let Ok(text) = std::str::from_utf8(input) {
         if let Ok(cid) = Cid::from_str(text) {
             accepted = true;
-            assert_eq!(
-                Cid::from_str(&cid.to_string()),
-                Ok(cid),
-                "a CID's text form parses back"
-            );
+            assert_eq!(Cid::from_str(&cid.to_string()), Ok(cid), "a CID's text form parses back");
         }
         if let Some(bytes) = base32::decode(text) {
-            assert_eq!(
-                base32::encode(&bytes),
-                text,
-                "base32 is read only in its canonical form"
-            );
+            assert_eq!(base32::encode(&bytes), text, "base32 is read only in its canonical form");
         }
     }
     accepted
@@ -109,11 +81,7 @@ fn node_seeds() -> Vec<Vec<u8>> {
 fn node_one(input: &[u8]) -> bool {
     let decoded = node::decode(input);
     if let Ok((links, size)) = &decoded {
-        assert_eq!(
-            node::encode(links, *size),
-            input,
-            "a node re-encodes to the bytes it was read from"
-        );
+        assert_eq!(node::encode(links, *size), input, "a node re-encodes to the bytes it was read from");
     }
     // The input as a block a peer sent under its own CID: `read` and `sync` decode it
     // and follow its links (to blocks nobody has).

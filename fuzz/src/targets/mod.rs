@@ -42,10 +42,7 @@ const ASYNC_LIMIT: Duration = Duration::from_secs(5);
 /// A single-threaded tokio runtime with timers: everything an input spawns runs on the
 /// fuzzer's own thread, so its allocations and panics are counted for that input.
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("a tokio runtime")
+    tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a tokio runtime")
 }
 
 /// Runs `future` on a fresh runtime (so nothing one input spawned outlives it),

@@ -42,18 +42,9 @@ fn seeds() -> Vec<Vec<u8>> {
             addrs: vec!["127.0.0.1:4001".into()],
             ttl: 60,
         },
-        Request::Discover {
-            topic: "chat".into(),
-            cookie: 0,
-            limit: 100,
-        },
-        Request::Subscribe {
-            topic: "chat".into(),
-        },
-        Request::Unregister {
-            topic: "chat".into(),
-            peer: "12D3KooWpeer".into(),
-        },
+        Request::Discover { topic: "chat".into(), cookie: 0, limit: 100 },
+        Request::Subscribe { topic: "chat".into() },
+        Request::Unregister { topic: "chat".into(), peer: "12D3KooWpeer".into() },
     ];
     let mut seeds: Vec<Vec<u8>> = requests.iter().map(to_line).collect();
     seeds.push(requests.iter().flat_map(to_line).collect());
@@ -70,11 +61,7 @@ fn one(input: &[u8]) -> bool {
             loop {
                 match read_frame(&mut reader, max).await {
                     Ok(Frame::Line(line)) => {
-                        assert!(
-                            line.len() < max,
-                            "a line of {} bytes passed a limit of {max}",
-                            line.len()
-                        );
+                        assert!(line.len() < max, "a line of {} bytes passed a limit of {max}", line.len());
                         if max == MAX_FRAME {
                             lines.push(line);
                         }
@@ -101,24 +88,13 @@ fn one(input: &[u8]) -> bool {
         };
         // What the server answers must be a line that parses as JSON again.
         let reply = match request {
-            Request::Register {
-                topic,
-                peer,
-                addrs,
-                ttl,
-            } => registry
-                .register(&topic, &peer, &addrs, ttl, now)
-                .map(|r| to_line(&r))
-                .unwrap_or_default(),
+            Request::Register { topic, peer, addrs, ttl } => {
+                registry.register(&topic, &peer, &addrs, ttl, now).map(|r| to_line(&r)).unwrap_or_default()
+            }
             Request::Unregister { topic, peer } => to_line(&registry.unregister(&topic, &peer)),
-            Request::Discover {
-                topic,
-                cookie,
-                limit,
-            } => registry
-                .discover(&topic, cookie, limit, now)
-                .map(|r| to_line(&r))
-                .unwrap_or_default(),
+            Request::Discover { topic, cookie, limit } => {
+                registry.discover(&topic, cookie, limit, now).map(|r| to_line(&r)).unwrap_or_default()
+            }
             Request::Subscribe { topic } => to_line(&topic),
         };
         if !reply.is_empty() {
@@ -133,19 +109,12 @@ fn one(input: &[u8]) -> bool {
 /// client that sends the input and closes its side, and everything the server says
 /// until it closes the connection.
 fn server_one(input: &[u8]) -> bool {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     let replies = rt.block_on(async {
         tokio::time::timeout(ASYNC_LIMIT, async {
-            let listener = TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("a loopback port");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
             let server = rendezvous_solution::spawn(listener).expect("the server starts");
-            let mut client = TcpStream::connect(server.addr())
-                .await
-                .expect("a connection to the server");
+            let mut client = TcpStream::connect(server.addr()).await.expect("a connection to the server");
             let (mut read, mut write) = client.split();
             let send = async {
                 let _ = write.write_all(input).await;
@@ -158,21 +127,13 @@ fn server_one(input: &[u8]) -> bool {
             received.map(|_| replies).unwrap_or_default()
         })
         .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "the server did not answer and close within {} s",
-                ASYNC_LIMIT.as_secs()
-            )
-        })
+        .unwrap_or_else(|_| panic!("the server did not answer and close within {} s", ASYNC_LIMIT.as_secs()))
     });
     drop(rt);
     let mut answered = false;
     for line in replies.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let reply: Reply = serde_json::from_slice(line).unwrap_or_else(|e| {
-            panic!(
-                "the server sent a line that is not a reply ({e}): {}",
-                String::from_utf8_lossy(line)
-            )
+            panic!("the server sent a line that is not a reply ({e}): {}", String::from_utf8_lossy(line))
         });
         answered |= !matches!(reply, Reply::Error { .. });
     }

@@ -28,32 +28,18 @@ fn author() -> Keypair {
 }
 
 fn wire(body: Msg) -> Vec<u8> {
-    serde_json::to_vec(&Wire {
-        src: NodeId::node(1),
-        dest: NodeId::node(0),
-        body,
-    })
-    .expect("a seed serializes")
+    serde_json::to_vec(&Wire { src: NodeId::node(1), dest: NodeId::node(0), body }).expect("a seed serializes")
 }
 
 fn seeds() -> Vec<Vec<u8>> {
     let key = author();
-    let envelopes: Vec<Envelope> = (1..=3)
-        .map(|seq| Envelope::sign(&key, seq, format!("line {seq}").as_bytes()))
-        .collect();
+    let envelopes: Vec<Envelope> =
+        (1..=3).map(|seq| Envelope::sign(&key, seq, format!("line {seq}").as_bytes())).collect();
     vec![
-        wire(Msg::Gossip {
-            envelopes: envelopes.clone(),
-        }),
-        wire(Msg::Gossip {
-            envelopes: vec![envelopes[2].clone(), envelopes[0].clone()],
-        }),
-        wire(Msg::Gossip {
-            envelopes: vec![Envelope::sign(&key, u64::MAX - 1, b"late")],
-        }),
-        wire(Msg::Publish {
-            text: "hello".into(),
-        }),
+        wire(Msg::Gossip { envelopes: envelopes.clone() }),
+        wire(Msg::Gossip { envelopes: vec![envelopes[2].clone(), envelopes[0].clone()] }),
+        wire(Msg::Gossip { envelopes: vec![Envelope::sign(&key, u64::MAX - 1, b"late")] }),
+        wire(Msg::Publish { text: "hello".into() }),
         wire(Msg::Read),
     ]
 }
@@ -100,9 +86,6 @@ fn one(input: &[u8]) -> bool {
     }
     node.on_message(&mut ctx, NodeId::client(1), Msg::Read);
     let replies = ctx.take_sent();
-    assert!(
-        matches!(replies.last(), Some((_, Msg::ReadOk { .. }))),
-        "a Read is answered: {replies:?}"
-    );
+    assert!(matches!(replies.last(), Some((_, Msg::ReadOk { .. }))), "a Read is answered: {replies:?}");
     true
 }

@@ -1,9 +1,7 @@
 //! Streams (solutions/07-streams): varint-length frames, and a yamux session fed the
 //! peer's bytes through an in-memory pipe.
 
-use streams_solution::{
-    Flags, FrameType, Header, MAX_FRAME, Mode, MuxError, Session, read_frame, write_frame,
-};
+use streams_solution::{Flags, FrameType, Header, MAX_FRAME, Mode, MuxError, Session, read_frame, write_frame};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
 
 use super::block_on;
@@ -57,11 +55,9 @@ fn frame_one(input: &[u8]) -> bool {
             let mut reader = input;
             loop {
                 match read_frame(&mut reader, max).await {
-                    Ok(Some(frame)) => assert!(
-                        frame.len() <= max,
-                        "a frame of {} bytes passed a limit of {max}",
-                        frame.len()
-                    ),
+                    Ok(Some(frame)) => {
+                        assert!(frame.len() <= max, "a frame of {} bytes passed a limit of {max}", frame.len())
+                    }
                     Ok(None) => {
                         clean |= max == MAX_FRAME;
                         break;
@@ -134,8 +130,7 @@ fn opens_a_stream_of_ours(input: &[u8], mode: Mode) -> bool {
         Mode::Client => header.stream_id % 2 == 1,
         Mode::Server => header.stream_id % 2 == 0,
     };
-    let complete =
-        header.kind != FrameType::Data || input.len() as u64 >= 12 + u64::from(header.length);
+    let complete = header.kind != FrameType::Data || input.len() as u64 >= 12 + u64::from(header.length);
     matches!(header.kind, FrameType::Data | FrameType::WindowUpdate)
         && complete
         && header.flags.contains(Flags::SYN)
@@ -154,9 +149,7 @@ fn yamux_one(input: &[u8]) -> bool {
             if let Some(s) = mine.as_mut() {
                 let _ = s.write_all(b"from this side").await;
             }
-            peer.write_all(input)
-                .await
-                .expect("the pipe holds every input");
+            peer.write_all(input).await.expect("the pipe holds every input");
             let _ = peer.shutdown().await;
             let mut accepted = Vec::new();
             while let Some(s) = session.accept_stream().await {
@@ -167,10 +160,7 @@ fn yamux_one(input: &[u8]) -> bool {
                 let _ = s.read_to_end(&mut rest).await;
             }
             let ended = session.ended();
-            assert!(
-                ended.is_some(),
-                "the connection is gone but the session has not ended"
-            );
+            assert!(ended.is_some(), "the connection is gone but the session has not ended");
             if opens_a_stream_of_ours(input, mode) {
                 assert!(
                     matches!(ended, Some(MuxError::Protocol(_))),
