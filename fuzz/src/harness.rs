@@ -15,6 +15,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::alloc::{Meter, Usage};
 use crate::mutate::{Mutator, rng_for};
 
+/// What runs one input: `true` when the input was accepted (it decoded).
+pub type Run = Box<dyn FnMut(&[u8]) -> bool>;
+
 /// One thing to fuzz: a decoder or a stateful parser, and the valid encodings its
 /// inputs start from.
 pub struct Target {
@@ -28,7 +31,7 @@ pub struct Target {
     /// that runs one input. A bug is a panic: the function asserts the properties it
     /// checks (a decoded value re-encodes to the same bytes, say). It returns whether
     /// the input was accepted (it decoded), so that the fuzzer mutates it again.
-    pub start: fn() -> Box<dyn FnMut(&[u8]) -> bool>,
+    pub start: fn() -> Run,
     /// The longest input to make.
     pub max_len: usize,
     /// The most one input may make the decoder allocate, in one allocation or live at
@@ -318,7 +321,7 @@ mod tests {
         true
     }
 
-    fn target(name: &'static str, seeds: fn() -> Vec<Vec<u8>>, start: fn() -> Box<dyn FnMut(&[u8]) -> bool>) -> Target {
+    fn target(name: &'static str, seeds: fn() -> Vec<Vec<u8>>, start: fn() -> Run) -> Target {
         Target { name, about: "a planted bug", seeds, start, max_len: 256, max_alloc: MAX_ALLOC }
     }
 

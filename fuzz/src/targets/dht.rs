@@ -19,7 +19,7 @@ pub fn targets() -> Vec<Target> {
             name: "bencode",
             about: "dht bencode::decode; a value that decodes re-encodes to the same bytes",
             seeds: bencode_seeds,
-            start: || Box::new(|input| bencode_one(input)),
+            start: || Box::new(bencode_one),
             max_len: 4096,
             max_alloc: MAX_ALLOC,
         },
@@ -27,7 +27,7 @@ pub fn targets() -> Vec<Target> {
             name: "krpc",
             about: "dht Message::decode and transaction_id, then the datagram into a DhtNode waiting for answers",
             seeds: krpc_seeds,
-            start: || Box::new(|input| krpc_one(input)),
+            start: || Box::new(krpc_one),
             max_len: 2048,
             max_alloc: MAX_ALLOC,
         },
@@ -35,7 +35,7 @@ pub fn targets() -> Vec<Target> {
             name: "dht-node",
             about: "dht DhtNode fed a sequence of datagrams from up to 16 peers, its timers fired as time passes",
             seeds: node_seeds,
-            start: || Box::new(|input| node_one(input)),
+            start: || Box::new(node_one),
             max_len: 8192,
             max_alloc: MAX_ALLOC,
         },
@@ -295,7 +295,7 @@ mod tests {
         for (from, bytes) in datagrams(&seeds[0]) {
             node.on_message(&mut ctx, from, Msg::Krpc(bytes.to_vec()));
         }
-        assert!(node.table().len() > 0, "no contact admitted from {} datagrams", datagrams(&seeds[0]).len());
+        assert!(!node.table().is_empty(), "no contact admitted from {} datagrams", datagrams(&seeds[0]).len());
         assert!(node_one(&seeds[2]));
     }
 }

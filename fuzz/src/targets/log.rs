@@ -4,7 +4,7 @@
 use append_log_solution::{Entry, LogFile, Writer, verify_log};
 use identity_solution::Keypair;
 
-use crate::harness::{MAX_ALLOC, Target};
+use crate::harness::{MAX_ALLOC, Run, Target};
 
 pub fn targets() -> Vec<Target> {
     vec![
@@ -12,7 +12,7 @@ pub fn targets() -> Vec<Target> {
             name: "log-entry",
             about: "log Entry::from_bytes (re-encodes to the same bytes), verify_signature, and verify_log after re-signing",
             seeds: entry_seeds,
-            start: || Box::new(|input| entry_one(input)),
+            start: || Box::new(entry_one),
             max_len: 4096,
             max_alloc: MAX_ALLOC,
         },
@@ -78,7 +78,7 @@ fn file_seeds() -> Vec<Vec<u8>> {
     seeds
 }
 
-fn file_start() -> Box<dyn FnMut(&[u8]) -> bool> {
+fn file_start() -> Run {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let author = Keypair::from_secret_bytes(SECRET).public().to_bytes();
     Box::new(move |input| {

@@ -17,7 +17,7 @@ pub fn targets() -> Vec<Target> {
         name: "envelope",
         about: "secure-gossip: a JSON wire message into Envelope::verify and a SecureNode, as sent and re-signed",
         seeds,
-        start: || Box::new(|input| one(input)),
+        start: || Box::new(one),
         max_len: 8192,
         max_alloc: MAX_ALLOC,
     }]

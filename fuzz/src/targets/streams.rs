@@ -13,7 +13,7 @@ pub fn targets() -> Vec<Target> {
             name: "frame",
             about: "streams read_frame, frame after frame, with the default limit and with a 16-byte one",
             seeds: frame_seeds,
-            start: || Box::new(|input| frame_one(input)),
+            start: || Box::new(frame_one),
             max_len: 4096,
             // A frame under the limit reserves up to 64 KiB before its bytes arrive;
             // the bound is far above that and far below one lying length.
@@ -23,7 +23,7 @@ pub fn targets() -> Vec<Target> {
             name: "yamux",
             about: "streams Session (server, then client) reading the input as the peer's frames; streams accepted and read",
             seeds: yamux_seeds,
-            start: || Box::new(|input| yamux_one(input)),
+            start: || Box::new(yamux_one),
             max_len: 4096,
             // Each session sets aside its pipe and a 256 KiB window per stream, and
             // an input of 4 KiB can open a few hundred streams.
