@@ -30,6 +30,8 @@ pub fn verify_at(root: &Path) -> Command {
         .env("CARGO_TARGET_DIR", shared_target())
         .env("CARGO_NET_OFFLINE", "true")
         .env("NO_COLOR", "1")
+        // Preparing the whole workshop is measured by hand, not in every test.
+        .env("VERIFY_NO_SETUP", "1")
         .env_remove("VERIFY_TIMEOUT")
         .env_remove("VERIFY_ROOT")
         .env_remove("VERIFY_STATE_DIR")
@@ -149,12 +151,22 @@ impl Sandbox {
         copy_tree(&repo_root(), &root);
         let ex = root.join("exercises/99-fixture");
         let sol = root.join("solutions/99-fixture");
-        write(&ex.join("Cargo.toml"), &fixture_manifest("fixture", r#"fixture-solution = { path = "../../solutions/99-fixture" }"#));
+        write(
+            &ex.join("Cargo.toml"),
+            &fixture_manifest("fixture", r#"fixture-solution = { path = "../../solutions/99-fixture" }"#),
+        );
         write(&ex.join("src/lib.rs"), PRISTINE);
-        write(&ex.join("tests/fixture.rs"), "use fixture as subject;\nuse fixture_solution as reference;\nmod checks;\n");
+        write(
+            &ex.join("tests/fixture.rs"),
+            "use fixture as subject;\nuse fixture_solution as reference;\nmod checks;\n",
+        );
         write(&ex.join("tests/checks/mod.rs"), CHECKS);
         write(&root.join("verify/hints/99-fixture.toml"), HINTS);
-        write(&sol.join("Cargo.toml"), &fixture_manifest("fixture-solution", "").replace("[package.metadata.handbook]", "[package.metadata.unused]"));
+        write(
+            &sol.join("Cargo.toml"),
+            &fixture_manifest("fixture-solution", "")
+                .replace("[package.metadata.handbook]", "[package.metadata.unused]"),
+        );
         write(&sol.join("src/lib.rs"), SOLVED);
         write(
             &sol.join("tests/fixture.rs"),
