@@ -137,7 +137,10 @@ impl App {
     /// The exercise to work on now: of those not done, the one the learner edited
     /// last (by the newest file under its `src/` that git sees changed), else the
     /// first one in book order.
-    pub fn current<'a>(&'a self, cache: &std::collections::BTreeMap<String, Entry>) -> anyhow::Result<Option<&'a Exercise>> {
+    pub fn current<'a>(
+        &'a self,
+        cache: &std::collections::BTreeMap<String, Entry>,
+    ) -> anyhow::Result<Option<&'a Exercise>> {
         let mut not_done = Vec::new();
         for exercise in &self.ws.exercises {
             if self.status(exercise, cache, false)?.state != State::Done {

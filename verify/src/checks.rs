@@ -75,11 +75,9 @@ impl Report {
     pub fn passed(&self) -> Vec<&Step> {
         match self {
             Report::BuildFailed { .. } => Vec::new(),
-            Report::Ran { steps, .. } => steps
-                .iter()
-                .filter(|r| r.outcome == StepOutcome::Passed)
-                .map(|r| &r.step)
-                .collect(),
+            Report::Ran { steps, .. } => {
+                steps.iter().filter(|r| r.outcome == StepOutcome::Passed).map(|r| &r.step).collect()
+            }
         }
     }
 
@@ -130,8 +128,7 @@ pub struct Sweep {
 
 /// Builds and runs `exercise`'s checks.
 pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Report, CheckError> {
-    let steps = steps::scan(&exercise.checks_dir())
-        .map_err(|e| CheckError::Steps(exercise.name.clone(), e))?;
+    let steps = steps::scan(&exercise.checks_dir()).map_err(|e| CheckError::Steps(exercise.name.clone(), e))?;
     let binary = match build(ws, exercise, options)? {
         Ok(binary) => binary,
         Err(report) => return Ok(report),
@@ -153,15 +150,21 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
             ));
         }
         Ending::Exited(status) => {
-            let missing: Vec<&Step> =
-                steps.iter().filter(|s| !outcomes.keys().any(|n| s.matches(n))).collect();
+            let missing: Vec<&Step> = steps.iter().filter(|s| !outcomes.keys().any(|n| s.matches(n))).collect();
             if !missing.is_empty() {
                 // The process died before every step reported: find out which step
                 // kills it by running each missing one alone.
                 let crash = describe_exit(status, &output.stderr);
                 for step in missing {
                     let remaining = options.timeout.saturating_sub(started.elapsed());
-                    let alone = run_binary(&binary, &dir, &[&step.function], Some(remaining.max(Duration::from_secs(1))), &scratch, options.seed)?;
+                    let alone = run_binary(
+                        &binary,
+                        &dir,
+                        &[&step.function],
+                        Some(remaining.max(Duration::from_secs(1))),
+                        &scratch,
+                        options.seed,
+                    )?;
                     for (name, found) in libtest::figures(&alone.stdout) {
                         figures.entry(name).or_insert(found);
                     }
@@ -172,10 +175,8 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                             outcomes.insert(step.function.clone(), outcome);
                         }
                         (None, Ending::Exited(status)) => {
-                            outcomes.insert(
-                                step.function.clone(),
-                                Outcome::Failed(describe_exit(*status, &alone.stderr)),
-                            );
+                            outcomes
+                                .insert(step.function.clone(), Outcome::Failed(describe_exit(*status, &alone.stderr)));
                         }
                         (None, Ending::TimedOut(_)) => {
                             unfinished_reason.get_or_insert_with(|| crash.clone());
@@ -192,14 +193,14 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                 Some(Outcome::Passed) => StepOutcome::Passed,
                 Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
                 Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
-                None => StepOutcome::Unfinished(
-                    unfinished_reason.clone().unwrap_or_else(|| "did not run".into()),
-                ),
+                None => StepOutcome::Unfinished(unfinished_reason.clone().unwrap_or_else(|| "did not run".into())),
             };
             let figures = figures
                 .iter()
                 .find(|(n, _)| step.matches(n))
-                .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
+                .map(|(_, f)| {
+                    f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect()
+                })
                 .unwrap_or_default();
             let seeded = seeded.iter().any(|n| step.matches(n));
             StepResult { step, outcome, figures, seeded, sweep: None, traces: Vec::new() }
@@ -286,11 +287,17 @@ pub fn traces_of(dir: &std::path::Path, step: &str) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".html")).is_some_and(|k| k.chars().all(|c| c.is_ascii_digit()))
+                n.strip_prefix(&prefix)
+                    .and_then(|r| r.strip_suffix(".html"))
+                    .is_some_and(|k| k.chars().all(|c| c.is_ascii_digit()))
             })
         })
         .collect();
-    found.sort_by_key(|p| p.file_name().and_then(|n| n.to_str()).and_then(|n| n.trim_end_matches(".html").rsplit('-').next()?.parse::<u32>().ok()));
+    found.sort_by_key(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.trim_end_matches(".html").rsplit('-').next()?.parse::<u32>().ok())
+    });
     found
 }
 
@@ -311,7 +318,11 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
     let started = Instant::now();
     let dir = exercise.crate_dir(options.mode).to_path_buf();
     let scratch = Scratch::new(&ws.state_dir)?;
-    let chosen: Vec<String> = if steps.is_empty() { all.iter().map(|s| s.function.clone()).collect() } else { steps.iter().map(|s| s.to_string()).collect() };
+    let chosen: Vec<String> = if steps.is_empty() {
+        all.iter().map(|s| s.function.clone()).collect()
+    } else {
+        steps.iter().map(|s| s.to_string()).collect()
+    };
     let chosen: Vec<&str> = chosen.iter().map(String::as_str).collect();
     let traces = traces_dir(ws, exercise);
     for step in &chosen {
@@ -338,7 +349,9 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
             let figures = figures
                 .iter()
                 .find(|(n, _)| step.matches(n))
-                .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
+                .map(|(_, f)| {
+                    f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect()
+                })
                 .unwrap_or_default();
             StepResult { step, outcome, figures, seeded: true, sweep: None, traces: Vec::new() }
         })
@@ -353,7 +366,13 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
 /// Runs the seeded steps again under seeds 1..=N, one test process per seed (libtest
 /// spreads the steps of each run over the cores), and folds the tallies into
 /// `results`: a step that fails under any seed fails, naming the seed that replays it.
-fn sweep(binary: &PathBuf, dir: &PathBuf, scratch: &Scratch, options: Options, results: &mut [StepResult]) -> Result<(), CheckError> {
+fn sweep(
+    binary: &PathBuf,
+    dir: &PathBuf,
+    scratch: &Scratch,
+    options: Options,
+    results: &mut [StepResult],
+) -> Result<(), CheckError> {
     let names: Vec<String> = results.iter().filter(|r| r.seeded).map(|r| r.step.function.clone()).collect();
     if names.is_empty() {
         return Ok(());
@@ -413,11 +432,7 @@ fn build(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Result
         .args(["test", "--no-run", "--package"])
         .arg(exercise.package(options.mode))
         .args(["--test", &exercise.test_target])
-        .arg(if options.color {
-            "--message-format=json-diagnostic-rendered-ansi"
-        } else {
-            "--message-format=json"
-        });
+        .arg(if options.color { "--message-format=json-diagnostic-rendered-ansi" } else { "--message-format=json" });
     let output = process::run(command, None).map_err(CheckError::Cargo)?;
     let mut errors = Vec::new();
     let mut binary = None;
@@ -468,7 +483,8 @@ struct Scratch {
 
 impl Scratch {
     fn new(state_dir: &std::path::Path) -> Result<Scratch, CheckError> {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let dir = state_dir.join("runs").join(format!("{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(CheckError::Run)?;
         Ok(Scratch { dir, runs: std::cell::Cell::new(0) })
@@ -557,7 +573,8 @@ fn run_binary_env(
     let mut output = process::run(command, limit).map_err(CheckError::Run)?;
     // libtest says `--logfile` is deprecated (its JSON output, the alternative, still
     // needs a nightly compiler); the learner need not read about it.
-    output.stderr = output.stderr.lines().filter(|l| !l.contains("`--logfile` is deprecated")).map(|l| format!("{l}\n")).collect();
+    output.stderr =
+        output.stderr.lines().filter(|l| !l.contains("`--logfile` is deprecated")).map(|l| format!("{l}\n")).collect();
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     Ok(Run { output, log })
 }

@@ -57,7 +57,9 @@ pub enum ExerciseError {
     Manifest { path: PathBuf, message: String },
     #[error("{path} has no tests/<name>.rs file holding the checks")]
     NoChecks { path: PathBuf },
-    #[error("{path} has more than one tests/*.rs file ({targets}); an exercise keeps all its checks in one test target, so the runner builds and runs exactly what it counts")]
+    #[error(
+        "{path} has more than one tests/*.rs file ({targets}); an exercise keeps all its checks in one test target, so the runner builds and runs exactly what it counts"
+    )]
     ManyTargets { path: PathBuf, targets: String },
     #[error(transparent)]
     Hints(#[from] HintsError),
@@ -106,12 +108,10 @@ impl Exercise {
 /// Reads every `exercises/NN-name/Cargo.toml`, in folder (= book) order.
 pub fn load_all(root: &Path) -> Result<Vec<Exercise>, crate::workspace::WorkspaceError> {
     let dir = root.join("exercises");
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|source| crate::workspace::WorkspaceError::Io { path: dir.clone(), source })?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("Cargo.toml").is_file())
-        .collect();
+    let entries =
+        std::fs::read_dir(&dir).map_err(|source| crate::workspace::WorkspaceError::Io { path: dir.clone(), source })?;
+    let mut dirs: Vec<PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("Cargo.toml").is_file()).collect();
     dirs.sort();
     let mut exercises = Vec::with_capacity(dirs.len());
     for dir in dirs {
@@ -123,8 +123,7 @@ pub fn load_all(root: &Path) -> Result<Vec<Exercise>, crate::workspace::Workspac
 /// Reads one exercise folder.
 pub fn load(root: &Path, dir: &Path) -> Result<Exercise, ExerciseError> {
     let path = dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|source| ExerciseError::Io { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path).map_err(|source| ExerciseError::Io { path: path.clone(), source })?;
     let manifest: Manifest = toml::from_str(&text).map_err(|e| {
         let mut message = e.to_string();
         if message.contains("unknown field `hints`") {
@@ -135,16 +134,12 @@ pub fn load(root: &Path, dir: &Path) -> Result<Exercise, ExerciseError> {
         }
         ExerciseError::Manifest { path: path.clone(), message }
     })?;
-    let meta = manifest
-        .package
-        .metadata
-        .and_then(|m| m.handbook)
-        .ok_or_else(|| ExerciseError::Manifest {
-            path: path.clone(),
-            message: "it has no [package.metadata.handbook] table (title, chapter, minutes, \
+    let meta = manifest.package.metadata.and_then(|m| m.handbook).ok_or_else(|| ExerciseError::Manifest {
+        path: path.clone(),
+        message: "it has no [package.metadata.handbook] table (title, chapter, minutes, \
                       summary, edit; hints live in verify/hints/)"
-                .into(),
-        })?;
+            .into(),
+    })?;
     let dir_name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
     let name = short_name(&dir_name).to_string();
     Ok(Exercise {

@@ -98,7 +98,11 @@ pub fn figures(stdout: &str) -> BTreeMap<String, Vec<(String, String)>> {
 /// The tests whose output says they ran a seeded simulation (`seeded: …`, printed
 /// by `kit::seed`): the ones a seed sweep repeats.
 pub fn seeded(stdout: &str) -> Vec<String> {
-    sections(stdout).into_iter().filter(|(_, text)| text.lines().any(|l| l.starts_with(SEEDED))).map(|(name, _)| name).collect()
+    sections(stdout)
+        .into_iter()
+        .filter(|(_, text)| text.lines().any(|l| l.starts_with(SEEDED)))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The start of a seed line (kit's `SEEDED_PREFIX`).
@@ -147,18 +151,23 @@ pub fn tidy(raw: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut location: Option<String> = None;
     for line in raw.lines() {
-        if line.starts_with("note: run with `RUST_BACKTRACE") || line.starts_with("stack backtrace:") || line.starts_with(FIGURE) || line.starts_with(SEEDED) {
+        if line.starts_with("note: run with `RUST_BACKTRACE")
+            || line.starts_with("stack backtrace:")
+            || line.starts_with(FIGURE)
+            || line.starts_with(SEEDED)
+        {
             continue;
         }
         // `thread 'name' panicked at …`, or in recent Rust versions `thread 'name' (id) panicked at …`.
         if let Some(rest) = line.strip_prefix("thread '")
-            && let Some((_, at)) = rest.split_once(" panicked at ") {
-                let at = at.trim_end_matches(':').trim();
-                if location.is_none() {
-                    location = Some(at.to_string());
-                }
-                continue;
+            && let Some((_, at)) = rest.split_once(" panicked at ")
+        {
+            let at = at.trim_end_matches(':').trim();
+            if location.is_none() {
+                location = Some(at.to_string());
             }
+            continue;
+        }
         lines.push(line.trim_end().to_string());
     }
     while lines.first().is_some_and(|l| l.is_empty()) {
@@ -168,9 +177,10 @@ pub fn tidy(raw: &str) -> String {
         lines.pop();
     }
     if let Some(first) = lines.first_mut()
-        && (first == "not yet implemented" || first.starts_with("not yet implemented: ")) {
-            *first = first.replacen("not yet implemented", "not written yet (this function still calls todo!)", 1);
-        }
+        && (first == "not yet implemented" || first.starts_with("not yet implemented: "))
+    {
+        *first = first.replacen("not yet implemented", "not written yet (this function still calls todo!)", 1);
+    }
     if let Some(at) = location {
         lines.push(format!("  at {at}"));
     }

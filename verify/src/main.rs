@@ -95,7 +95,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => {
             // The first `cargo verify` on a clone prepares the whole workshop, so that
             // the rest of the day works offline (VERIFY_NO_SETUP skips it, for tests).
-            if std::env::var_os("VERIFY_NO_SETUP").is_none() && cmd::setup::needed(&app) && !cmd::setup::prepare(&app)? {
+            if std::env::var_os("VERIFY_NO_SETUP").is_none() && cmd::setup::needed(&app) && !cmd::setup::prepare(&app)?
+            {
                 return Ok(ExitCode::FAILURE);
             }
             cmd::overview::run(&app)

@@ -82,14 +82,11 @@ impl Git {
     pub fn restore(&self, dir: &Path) -> Result<(), PristineError> {
         let rev = self.rev().ok_or(PristineError::NoGit)?;
         let spec = dir.to_string_lossy();
-        let (ok, listed) = self
-            .git(&["ls-tree", "-r", "--name-only", rev, "--", &spec])
-            .ok_or(PristineError::NoGit)?;
+        let (ok, listed) = self.git(&["ls-tree", "-r", "--name-only", rev, "--", &spec]).ok_or(PristineError::NoGit)?;
         if !ok || listed.trim().is_empty() {
             return Err(PristineError::Git(format!("{spec} is not in {rev}")));
         }
-        let keep: std::collections::HashSet<PathBuf> =
-            listed.lines().map(|l| self.root.join(l)).collect();
+        let keep: std::collections::HashSet<PathBuf> = listed.lines().map(|l| self.root.join(l)).collect();
         remove_extra(dir, &keep)?;
         match self.git(&["restore", "--source", rev, "--worktree", "--", &spec]) {
             Some((true, _)) => Ok(()),
@@ -107,13 +104,7 @@ impl Git {
 
     /// Runs git in the root; `None` when git cannot run at all.
     fn git(&self, args: &[&str]) -> Option<(bool, String)> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(&self.root)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .ok()?;
+        let out = Command::new("git").arg("-C").arg(&self.root).args(args).stdin(Stdio::null()).output().ok()?;
         if !out.status.success() && out.status.code() != Some(1) {
             // 1 is "differs" for diff --quiet; anything else is a failure to run.
             let err = String::from_utf8_lossy(&out.stderr);

@@ -185,12 +185,13 @@ fn wait(child: &mut Child, limit: Option<Duration>) -> std::io::Result<Ending> {
             return Ok(Ending::Exited(status));
         }
         if let Some(limit) = limit
-            && start.elapsed() >= limit {
-                kill_group(child.id());
-                let _ = child.kill();
-                child.wait()?;
-                return Ok(Ending::TimedOut(limit));
-            }
+            && start.elapsed() >= limit
+        {
+            kill_group(child.id());
+            let _ = child.kill();
+            child.wait()?;
+            return Ok(Ending::TimedOut(limit));
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
 }

@@ -83,11 +83,7 @@ impl Hints {
     }
 
     pub fn seen(&self, name: &str) -> usize {
-        load_json::<BTreeMap<String, usize>>(&self.path)
-            .ok()
-            .flatten()
-            .and_then(|m| m.get(name).copied())
-            .unwrap_or(0)
+        load_json::<BTreeMap<String, usize>>(&self.path).ok().flatten().and_then(|m| m.get(name).copied()).unwrap_or(0)
     }
 
     pub fn set_seen(&self, name: &str, seen: usize) -> std::io::Result<()> {
@@ -112,11 +108,8 @@ pub fn save_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
+    let tmp =
+        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
     file.sync_all()?;

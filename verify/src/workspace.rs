@@ -58,9 +58,7 @@ impl Workspace {
             None => find_root(start).ok_or_else(|| WorkspaceError::NotFound(start.into()))?,
         };
         let exercises = exercise::load_all(&root)?;
-        let state_dir = std::env::var_os("VERIFY_STATE_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join(".verify"));
+        let state_dir = std::env::var_os("VERIFY_STATE_DIR").map(PathBuf::from).unwrap_or_else(|| root.join(".verify"));
         Ok(Workspace { root, exercises, state_dir })
     }
 
@@ -69,13 +67,12 @@ impl Workspace {
     pub fn find(&self, name: &str) -> Result<&Exercise, WorkspaceError> {
         let name = name.trim_end_matches('/');
         let name = name.rsplit('/').next().unwrap_or(name);
-        self.exercises
-            .iter()
-            .find(|e| e.name == name || e.dir_name == name)
-            .ok_or_else(|| WorkspaceError::UnknownExercise {
+        self.exercises.iter().find(|e| e.name == name || e.dir_name == name).ok_or_else(|| {
+            WorkspaceError::UnknownExercise {
                 name: name.to_string(),
                 known: self.exercises.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", "),
-            })
+            }
+        })
     }
 
     /// The path of `path` relative to the root, for messages.

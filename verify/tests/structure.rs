@@ -71,7 +71,8 @@ fn every_file_to_edit_exists_and_marks_its_steps() {
         assert!(!e.meta.edit.is_empty(), "{} names no file to edit", e.name);
         for file in &e.meta.edit {
             let path = e.dir.join(file);
-            let text = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} lists {file} to edit, which does not exist", e.name));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("{} lists {file} to edit, which does not exist", e.name));
             let todos: Vec<u32> = text
                 .lines()
                 .filter_map(|l| l.split("TODO (step ").nth(1))
@@ -79,7 +80,11 @@ fn every_file_to_edit_exists_and_marks_its_steps() {
                 .collect();
             assert!(!todos.is_empty(), "{}/{file} has no `TODO (step N)` marking what to change", e.dir_name);
             for n in todos {
-                assert!(steps.contains(&n), "{}/{file} has a TODO for step {n}, but the checks have steps {steps:?}", e.dir_name);
+                assert!(
+                    steps.contains(&n),
+                    "{}/{file} has a TODO for step {n}, but the checks have steps {steps:?}",
+                    e.dir_name
+                );
             }
         }
     }
@@ -114,10 +119,20 @@ fn every_step_has_a_hint_and_every_hint_a_step() {
     for e in &workspace().exercises {
         let steps = step_numbers(e);
         for n in &steps {
-            assert!(!e.hints.step(*n).is_empty(), "step {n} of {} has no hint in verify/hints/{}.toml", e.name, e.dir_name);
+            assert!(
+                !e.hints.step(*n).is_empty(),
+                "step {n} of {} has no hint in verify/hints/{}.toml",
+                e.name,
+                e.dir_name
+            );
         }
         for n in e.hints.numbers() {
-            assert!(steps.contains(&n), "verify/hints/{}.toml has hints for step {n}, which {} does not have", e.dir_name, e.name);
+            assert!(
+                steps.contains(&n),
+                "verify/hints/{}.toml has hints for step {n}, which {} does not have",
+                e.dir_name,
+                e.name
+            );
         }
     }
 }
@@ -126,7 +141,11 @@ fn every_step_has_a_hint_and_every_hint_a_step() {
 fn hints_stay_out_of_the_learners_crate() {
     for e in &workspace().exercises {
         let manifest = std::fs::read_to_string(e.dir.join("Cargo.toml")).unwrap();
-        assert!(!manifest.lines().any(|l| l.trim_start().starts_with("hints")), "{}/Cargo.toml holds hints", e.dir_name);
+        assert!(
+            !manifest.lines().any(|l| l.trim_start().starts_with("hints")),
+            "{}/Cargo.toml holds hints",
+            e.dir_name
+        );
     }
 }
 
@@ -159,9 +178,19 @@ fn outline(text: &str, crate_root: bool) -> Vec<String> {
 }
 
 fn is_item(line: &str) -> bool {
-    ["pub fn ", "pub struct ", "pub enum ", "pub trait ", "pub type ", "pub const ", "pub mod ", "pub use ", "pub async fn "]
-        .iter()
-        .any(|p| line.starts_with(p))
+    [
+        "pub fn ",
+        "pub struct ",
+        "pub enum ",
+        "pub trait ",
+        "pub type ",
+        "pub const ",
+        "pub mod ",
+        "pub use ",
+        "pub async fn ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
 }
 
 #[test]
@@ -172,7 +201,12 @@ fn stubs_say_what_their_solutions_say_bodies_aside() {
         for stub in rust_files(&e.dir.join("src")) {
             let rel = stub.strip_prefix(&e.dir).unwrap();
             let Ok(solution) = std::fs::read_to_string(e.solution_dir.join(rel)) else {
-                drift.push(format!("{}/{} has no twin in {}", e.dir_name, rel.display(), ws.rel(&e.solution_dir).display()));
+                drift.push(format!(
+                    "{}/{} has no twin in {}",
+                    e.dir_name,
+                    rel.display(),
+                    ws.rel(&e.solution_dir).display()
+                ));
                 continue;
             };
             let root = rel == Path::new("src/lib.rs") || rel == Path::new("src/main.rs");

@@ -49,4 +49,3 @@ pub fn decode(input: &[u8]) -> Result<Value, BencodeError> {
     // TODO (step 2)
     todo!()
 }
-

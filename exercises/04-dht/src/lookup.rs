@@ -54,11 +54,9 @@ impl Lookup {
     }
 
     fn add(&mut self, contacts: &[Contact], depth: u32) {
-
         // TODO (step 5)
 
         todo!()
-
     }
 
     /// The k closest candidates that have not failed.
@@ -74,11 +72,9 @@ impl Lookup {
     }
 
     fn in_flight_mut(&mut self, id: &Id) -> Option<&mut Candidate> {
-
         // TODO (step 5)
 
         todo!()
-
     }
 
     /// `from` answered, naming `nodes` (closer ones, it hopes).

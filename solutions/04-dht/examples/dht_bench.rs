@@ -54,7 +54,12 @@ fn main() {
     let sizes = if sizes.is_empty() { vec![1_000, 10_000] } else { sizes };
     for n in sizes {
         let started = Instant::now();
-        let config = SimConfig { seed: 1, latency: Duration::from_millis(20), jitter: Duration::from_millis(20), ..SimConfig::default() };
+        let config = SimConfig {
+            seed: 1,
+            latency: Duration::from_millis(20),
+            jitter: Duration::from_millis(20),
+            ..SimConfig::default()
+        };
         let mut sim = Sim::new(config);
         sim.set_peer_lists(false);
         let mut rng = NodeRng::seed_from_u64(1);

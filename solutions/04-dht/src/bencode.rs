@@ -138,11 +138,8 @@ impl Parser<'_> {
     /// Digits (with an optional `-`) up to `end`, which is consumed.
     fn integer(&mut self, end: u8) -> Result<i64, BencodeError> {
         let start = self.pos;
-        let stop = self.input[start..]
-            .iter()
-            .position(|&b| b == end)
-            .map(|i| start + i)
-            .ok_or(BencodeError::UnexpectedEnd)?;
+        let stop =
+            self.input[start..].iter().position(|&b| b == end).map(|i| start + i).ok_or(BencodeError::UnexpectedEnd)?;
         let text = &self.input[start..stop];
         let digits = text.strip_prefix(b"-").unwrap_or(text);
         let canonical = !digits.is_empty()
@@ -162,7 +159,8 @@ impl Parser<'_> {
         let at = self.pos;
         let len = self.integer(b':')?;
         let len = usize::try_from(len).map_err(|_| BencodeError::InvalidInteger { at })?;
-        let end = self.pos.checked_add(len).filter(|&end| end <= self.input.len()).ok_or(BencodeError::UnexpectedEnd)?;
+        let end =
+            self.pos.checked_add(len).filter(|&end| end <= self.input.len()).ok_or(BencodeError::UnexpectedEnd)?;
         let bytes = self.input[self.pos..end].to_vec();
         self.pos = end;
         Ok(bytes)

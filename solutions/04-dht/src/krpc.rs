@@ -38,17 +38,34 @@ pub enum Body {
     Response(Response),
     /// 201 generic, 202 server, 203 protocol (a bad token, a malformed packet),
     /// 204 method unknown.
-    Error { code: i64, message: String },
+    Error {
+        code: i64,
+        message: String,
+    },
 }
 
 /// The four queries of BEP 5. `id` is always the querying node's id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Query {
-    Ping { id: Id },
-    FindNode { id: Id, target: Id },
-    GetPeers { id: Id, info_hash: Id },
+    Ping {
+        id: Id,
+    },
+    FindNode {
+        id: Id,
+        target: Id,
+    },
+    GetPeers {
+        id: Id,
+        info_hash: Id,
+    },
     /// `implied_port`: use the port the packet came from instead of `port`.
-    AnnouncePeer { id: Id, info_hash: Id, port: u16, token: Vec<u8>, implied_port: bool },
+    AnnouncePeer {
+        id: Id,
+        info_hash: Id,
+        port: u16,
+        token: Vec<u8>,
+        implied_port: bool,
+    },
 }
 
 /// A response. Which fields are present depends on the query it answers (the

@@ -56,9 +56,11 @@ impl Lookup {
     fn add(&mut self, contacts: &[Contact], depth: u32) {
         for contact in contacts {
             if contact.id != self.own {
-                self.candidates
-                    .entry(contact.id.distance(&self.target))
-                    .or_insert(Candidate { contact: *contact, state: State::Waiting, depth });
+                self.candidates.entry(contact.id.distance(&self.target)).or_insert(Candidate {
+                    contact: *contact,
+                    state: State::Waiting,
+                    depth,
+                });
             }
         }
     }

@@ -131,7 +131,9 @@ enum Purpose {
     Bootstrap,
     Lookup(u32),
     /// Pinging the least recently seen contact of a full bucket.
-    Evict { bucket: usize },
+    Evict {
+        bucket: usize,
+    },
     /// Checking whether an old contact is still there.
     Check,
     /// Pinging a node that queried us: it enters the table only if it answers.
@@ -346,7 +348,13 @@ impl DhtNode {
                 }
                 self.evictions.insert(bucket, (least_recently_seen, contact));
                 let to = peer_at(ctx.me(), &least_recently_seen.addr);
-                self.query(ctx, to, Some(least_recently_seen.id), Query::Ping { id: self.id }, Purpose::Evict { bucket });
+                self.query(
+                    ctx,
+                    to,
+                    Some(least_recently_seen.id),
+                    Query::Ping { id: self.id },
+                    Purpose::Evict { bucket },
+                );
             }
             Insert::Own => {}
         }
@@ -371,7 +379,12 @@ impl DhtNode {
         let mut seeds = self.table.closest(&target, K);
         seeds.extend_from_slice(extra_seeds);
         self.next_task += 1;
-        let task = Task { lookup: Lookup::new(target, self.id, &seeds), goal, tokens: HashMap::new(), values: BTreeSet::new() };
+        let task = Task {
+            lookup: Lookup::new(target, self.id, &seeds),
+            goal,
+            tokens: HashMap::new(),
+            values: BTreeSet::new(),
+        };
         self.tasks.insert(self.next_task, task);
         self.advance(ctx, self.next_task);
     }
@@ -424,8 +437,20 @@ impl DhtNode {
                 let mut waiting = 0;
                 for contact in &closest {
                     if let Some(token) = task.tokens.get(&contact.id) {
-                        let query = Query::AnnouncePeer { id: self.id, info_hash: target, port, token: token.clone(), implied_port: false };
-                        self.query(ctx, peer_at(ctx.me(), &contact.addr), Some(contact.id), query, Purpose::Announce(task_id));
+                        let query = Query::AnnouncePeer {
+                            id: self.id,
+                            info_hash: target,
+                            port,
+                            token: token.clone(),
+                            implied_port: false,
+                        };
+                        self.query(
+                            ctx,
+                            peer_at(ctx.me(), &contact.addr),
+                            Some(contact.id),
+                            query,
+                            Purpose::Announce(task_id),
+                        );
                         waiting += 1;
                     }
                 }
@@ -495,7 +520,13 @@ impl DhtNode {
             let Some(oldest) = self.table.bucket(index).front().copied() else { continue };
             let seen = self.last_seen.get(&oldest.id).copied().unwrap_or_default();
             if now.saturating_sub(seen) >= MAINTENANCE && !self.evictions.contains_key(&index) {
-                self.query(ctx, peer_at(ctx.me(), &oldest.addr), Some(oldest.id), Query::Ping { id: self.id }, Purpose::Check);
+                self.query(
+                    ctx,
+                    peer_at(ctx.me(), &oldest.addr),
+                    Some(oldest.id),
+                    Query::Ping { id: self.id },
+                    Purpose::Check,
+                );
             }
         }
     }
@@ -596,9 +627,10 @@ impl Node for DhtNode {
                     }
                     Body::Response(response) => {
                         // Only an answer to a query we sent, from the node we sent it to.
-                        let expected = self.pending.get(&message.t).is_some_and(|p| {
-                            p.to == from && p.id.is_none_or(|id| id == response.id)
-                        });
+                        let expected = self
+                            .pending
+                            .get(&message.t)
+                            .is_some_and(|p| p.to == from && p.id.is_none_or(|id| id == response.id));
                         if expected {
                             let pending = self.pending.remove(&message.t).expect("checked");
                             self.handle_response(ctx, from, pending, response);

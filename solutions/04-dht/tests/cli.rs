@@ -20,7 +20,8 @@ impl Drop for Serving {
 
 /// Runs `dht` with `args` to the end (at most 60 s) and returns its output lines.
 fn run(args: &[&str]) -> Vec<String> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dht")).args(args).stdout(Stdio::piped()).spawn().expect("start dht");
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_dht")).args(args).stdout(Stdio::piped()).spawn().expect("start dht");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -49,9 +50,16 @@ fn announce_and_get_peers_through_a_serving_node() {
     let addr = listening.split_whitespace().nth(1).expect("listening ADDR id ID").to_string();
     assert!(addr.starts_with("127.0.0.1:"), "{listening}");
 
-    let announced = run(&["--listen", "127.0.0.1:0", "--bootstrap", &addr, "--announce", INFO_HASH, "--port", "7000", "--once"]);
-    assert!(announced.iter().any(|l| l.starts_with("joined: 1 nodes")), "the announcer joins through the serving node: {announced:?}");
-    let stored = announced.iter().find_map(|l| l.strip_prefix(&format!("announced {INFO_HASH} port 7000 stored "))).expect("an announce line");
+    let announced =
+        run(&["--listen", "127.0.0.1:0", "--bootstrap", &addr, "--announce", INFO_HASH, "--port", "7000", "--once"]);
+    assert!(
+        announced.iter().any(|l| l.starts_with("joined: 1 nodes")),
+        "the announcer joins through the serving node: {announced:?}"
+    );
+    let stored = announced
+        .iter()
+        .find_map(|l| l.strip_prefix(&format!("announced {INFO_HASH} port 7000 stored ")))
+        .expect("an announce line");
     assert!(stored.parse::<usize>().expect("a number") >= 1, "{announced:?}");
 
     let found = run(&["--listen", "127.0.0.1:0", "--bootstrap", &addr, "--get-peers", INFO_HASH, "--once"]);

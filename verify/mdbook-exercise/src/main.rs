@@ -99,7 +99,8 @@ fn render(ws: &Workspace, e: &Exercise) -> anyhow::Result<String> {
         bail!("exercise {} has no steps (tests named step_N_…)", e.name);
     }
     let dir = ws.rel(&e.dir).display().to_string();
-    let files: Vec<String> = e.meta.edit.iter().map(|f| format!("<code>{}/{}</code>", escape(&dir), escape(f))).collect();
+    let files: Vec<String> =
+        e.meta.edit.iter().map(|f| format!("<code>{}/{}</code>", escape(&dir), escape(f))).collect();
     let mut html = String::new();
     html.push_str(&format!(
         "<div class=\"exercise-box\" id=\"exercise-{name}\">\n\
@@ -129,7 +130,10 @@ fn render(ws: &Workspace, e: &Exercise) -> anyhow::Result<String> {
                 if i == 0 {
                     html.push_str(&format!("<li>{}</li>\n", inline(hint)));
                 } else {
-                    html.push_str(&format!("<li><details><summary>Next hint</summary>{}</details></li>\n", inline(hint)));
+                    html.push_str(&format!(
+                        "<li><details><summary>Next hint</summary>{}</details></li>\n",
+                        inline(hint)
+                    ));
                 }
             }
             html.push_str("</ol>\n</details>");

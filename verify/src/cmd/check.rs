@@ -115,10 +115,18 @@ pub fn check_and_print_seeded(app: &App, exercise: &Exercise, seed: Option<u64>,
     );
     app.warn_edited_checks(exercise);
     if let Some(seed) = seed {
-        println!("{}", style::dim(&format!("Replaying seed {seed} in every simulated step (progress is not recorded).")));
+        println!(
+            "{}",
+            style::dim(&format!("Replaying seed {seed} in every simulated step (progress is not recorded)."))
+        );
     }
     if sweep > 0 {
-        println!("{}", style::dim(&format!("Then every simulated step again under seeds 1 to {sweep} (progress is not recorded).")));
+        println!(
+            "{}",
+            style::dim(&format!(
+                "Then every simulated step again under seeds 1 to {sweep} (progress is not recorded)."
+            ))
+        );
     }
     let report = app.check_seeded(exercise, seed, sweep)?;
     print_report(app, exercise, &report);
@@ -155,7 +163,10 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                 println!("{error}\n");
             }
             if errors.len() > ERRORS_SHOWN {
-                println!("… and {} more errors; fix the first ones first, the rest often follow.", errors.len() - ERRORS_SHOWN);
+                println!(
+                    "… and {} more errors; fix the first ones first, the rest often follow.",
+                    errors.len() - ERRORS_SHOWN
+                );
             }
             if errors.is_empty() {
                 // Not a compiler error: cargo itself failed (a bad Cargo.toml, no network
@@ -163,10 +174,7 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                 let tail: Vec<&str> = cargo.lines().rev().take(15).collect();
                 println!("{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
             }
-            println!(
-                "Build it yourself with: cargo test -p {} --no-run",
-                exercise.package(app.mode)
-            );
+            println!("Build it yourself with: cargo test -p {} --no-run", exercise.package(app.mode));
         }
         Report::Ran { steps, elapsed } => {
             println!();
@@ -205,7 +213,8 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                     }
                 }
                 if !result.figures.is_empty() {
-                    let figures: Vec<String> = result.figures.iter().map(|f| format!("{} {}", f.label, f.value)).collect();
+                    let figures: Vec<String> =
+                        result.figures.iter().map(|f| format!("{} {}", f.label, f.value)).collect();
                     println!("      {} {}", style::dim("measured:"), figures.join(" · "));
                 }
             }

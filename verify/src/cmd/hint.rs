@@ -39,11 +39,7 @@ pub fn stuck_step(app: &App, exercise: &Exercise) -> u32 {
     let all = steps::scan(&exercise.checks_dir()).unwrap_or_default();
     let cache = app.cache();
     let passed = cache.get(&exercise.name).map(|e| e.passed.clone()).unwrap_or_default();
-    all.iter()
-        .find(|s| !passed.contains(&s.function))
-        .or(all.first())
-        .map(|s| s.number)
-        .unwrap_or(1)
+    all.iter().find(|s| !passed.contains(&s.function)).or(all.first()).map(|s| s.number).unwrap_or(1)
 }
 
 /// Prints the hints of `step` seen so far and, with `reveal`, the next one, and
@@ -58,7 +54,10 @@ pub fn show(app: &App, exercise: &Exercise, step: u32, reveal: bool) -> anyhow::
         .unwrap_or_default();
     println!("{}", style::bold(&format!("Hints for {}, step {step}: {described}", exercise.name)));
     if ladder.is_empty() {
-        println!("\nThis step has no hints. Its check in {}/ says exactly what is expected.", app.rel(&exercise.checks_dir()));
+        println!(
+            "\nThis step has no hints. Its check in {}/ says exactly what is expected.",
+            app.rel(&exercise.checks_dir())
+        );
         return Ok(());
     }
     let store = Hints::new(&app.ws);
@@ -67,7 +66,11 @@ pub fn show(app: &App, exercise: &Exercise, step: u32, reveal: bool) -> anyhow::
     let show = if reveal { (seen + 1).min(ladder.len()) } else { seen.max(1) };
     for (i, hint) in ladder.iter().enumerate().take(show) {
         let text = format!("{}. {hint}", i + 1);
-        if i + 1 == show && show > seen { println!("\n{}", style::bold(&text)) } else { println!("\n{}", style::dim(&text)) }
+        if i + 1 == show && show > seen {
+            println!("\n{}", style::bold(&text))
+        } else {
+            println!("\n{}", style::dim(&text))
+        }
     }
     println!();
     if show < ladder.len() {

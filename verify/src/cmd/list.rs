@@ -30,12 +30,7 @@ struct Item<'a> {
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let cache = app.cache();
-    let statuses = app
-        .ws
-        .exercises
-        .iter()
-        .map(|e| app.status(e, &cache, false))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let statuses = app.ws.exercises.iter().map(|e| app.status(e, &cache, false)).collect::<anyhow::Result<Vec<_>>>()?;
     if args.json {
         let items: Vec<Item> = statuses
             .iter()

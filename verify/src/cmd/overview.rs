@@ -8,12 +8,7 @@ use crate::app::{App, State, Status};
 
 pub fn run(app: &App) -> anyhow::Result<ExitCode> {
     let cache = app.cache();
-    let statuses = app
-        .ws
-        .exercises
-        .iter()
-        .map(|e| app.status(e, &cache, true))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let statuses = app.ws.exercises.iter().map(|e| app.status(e, &cache, true)).collect::<anyhow::Result<Vec<_>>>()?;
     println!("{}", style::bold(&format!("The P2P Handbook — your progress{}", mode_note(app))));
     println!();
     for status in &statuses {
@@ -30,7 +25,15 @@ pub fn run(app: &App) -> anyhow::Result<ExitCode> {
             println!();
             println!("{} {}", style::bold("Next:"), e.meta.summary);
             println!("  read   book/{}", e.meta.chapter);
-            println!("  edit   {}", e.meta.edit.iter().map(|f| format!("{}/{f}", app.rel(e.crate_dir(app.mode)))).collect::<Vec<_>>().join(", "));
+            println!(
+                "  edit   {}",
+                e.meta
+                    .edit
+                    .iter()
+                    .map(|f| format!("{}/{f}", app.rel(e.crate_dir(app.mode))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             println!("  check  cargo verify check {}    (or `cargo verify watch`)", e.name);
         }
         None => println!("{}", style::green("Every exercise is done. Well played!")),

@@ -39,17 +39,29 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let from = match args.from {
         Some(dir) => {
             let dir = if dir.is_absolute() { dir } else { std::env::current_dir()?.join(dir) };
-            anyhow::ensure!(dir.join("src").is_dir(), "{} is not a backup of an exercise (it has no src/ folder)", dir.display());
+            anyhow::ensure!(
+                dir.join("src").is_dir(),
+                "{} is not a backup of an exercise (it has no src/ folder)",
+                dir.display()
+            );
             dir
         }
         None => backups.pop().with_context(|| {
-            format!("there is no backup of {} to restore: `cargo verify reset {}` makes one", exercise.name, exercise.name)
+            format!(
+                "there is no backup of {} to restore: `cargo verify reset {}` makes one",
+                exercise.name, exercise.name
+            )
         })?,
     };
     let dir = exercise.crate_dir(app.mode);
     let saved = backup(app, exercise)?;
     replace_tree(dir, &from).with_context(|| {
-        format!("could not restore {} from {} (what was there is safe in {})", app.rel(dir), from.display(), app.rel(&saved))
+        format!(
+            "could not restore {} from {} (what was there is safe in {})",
+            app.rel(dir),
+            from.display(),
+            app.rel(&saved)
+        )
     })?;
     println!("Saved what was in {} to {}", app.rel(dir), style::bold(&app.rel(&saved)));
     println!("Restored {} from {}", app.rel(dir), style::bold(&app.rel(&from)));

@@ -35,7 +35,10 @@ struct Prepared {
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     if !args.force && !needed(app) {
-        println!("{} this clone is prepared: every crate is downloaded and built, and the exercises work offline.", style::green("✓"));
+        println!(
+            "{} this clone is prepared: every crate is downloaded and built, and the exercises work offline.",
+            style::green("✓")
+        );
         println!("  (`cargo verify setup --force` prepares it again.)");
         return Ok(ExitCode::SUCCESS);
     }

@@ -42,7 +42,13 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             // `b/solutions/…` rather than the whole path of the clone.
             let status = Command::new("git")
                 .current_dir(&app.ws.root)
-                .args(["diff", "--no-index", "--ignore-blank-lines", if style::enabled() { "--color=always" } else { "--color=never" }, "--"])
+                .args([
+                    "diff",
+                    "--no-index",
+                    "--ignore-blank-lines",
+                    if style::enabled() { "--color=always" } else { "--color=never" },
+                    "--",
+                ])
                 .arg(app.ws.rel(&mine))
                 .arg(app.ws.rel(&theirs))
                 .status();

@@ -26,7 +26,8 @@ pub struct Args {
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let exercise = app.ws.find(&args.name)?;
-    let all = steps::scan(&exercise.checks_dir()).with_context(|| format!("cannot read the checks of {}", exercise.name))?;
+    let all =
+        steps::scan(&exercise.checks_dir()).with_context(|| format!("cannot read the checks of {}", exercise.name))?;
     let chosen: Vec<String> = match &args.step {
         None => Vec::new(),
         Some(step) => {
@@ -76,6 +77,8 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         println!("Nothing to draw: these steps run no simulation.");
         return Ok(ExitCode::FAILURE);
     }
-    println!("Open a file in a browser: nodes are columns, time runs downwards, every message is an arrow (hover for its body).");
+    println!(
+        "Open a file in a browser: nodes are columns, time runs downwards, every message is an arrow (hover for its body)."
+    );
     Ok(ExitCode::SUCCESS)
 }

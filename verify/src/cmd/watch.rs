@@ -74,13 +74,20 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         if done {
             exercise = app.current(&app.cache())?;
             if let Some(next) = exercise {
-                println!("\n{} Next: {} — read book/{}.", style::green("On to the next exercise."), next.name, next.meta.chapter);
+                println!(
+                    "\n{} Next: {} — read book/{}.",
+                    style::green("On to the next exercise."),
+                    next.name,
+                    next.meta.chapter
+                );
                 println!("{}", style::dim("Press Enter to start it, or q + Enter to quit."));
                 loop {
                     match inbox.recv() {
                         Ok(Event::Enter) => break,
                         Ok(Event::Hint) => println!("{}", style::dim("Press Enter to start the next exercise first.")),
-                        Ok(Event::WatchError(e)) => eprintln!("{} the file watcher failed: {e}", style::yellow("warning:")),
+                        Ok(Event::WatchError(e)) => {
+                            eprintln!("{} the file watcher failed: {e}", style::yellow("warning:"))
+                        }
                         Ok(Event::Saved) => {}
                         Err(_) => return Ok(ExitCode::SUCCESS),
                     }
@@ -108,7 +115,10 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
                     super::hint::show(app, current, super::hint::stuck_step(app, current), true)?;
                 }
                 Ok(Event::WatchError(e)) => {
-                    eprintln!("{} the file watcher failed: {e}. Press Enter to re-check by hand.", style::yellow("warning:"));
+                    eprintln!(
+                        "{} the file watcher failed: {e}. Press Enter to re-check by hand.",
+                        style::yellow("warning:")
+                    );
                 }
                 Err(_) => return Ok(ExitCode::SUCCESS),
             }
@@ -136,7 +146,12 @@ fn is_save(event: &notify::Event) -> bool {
 /// beside the real one.
 fn is_editor_scratch(path: &Path) -> bool {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    name.starts_with('.') || name.ends_with('~') || name.starts_with('#') || name == "4913" || name.ends_with(".swp") || name.ends_with(".tmp")
+    name.starts_with('.')
+        || name.ends_with('~')
+        || name.starts_with('#')
+        || name == "4913"
+        || name.ends_with(".swp")
+        || name.ends_with(".tmp")
 }
 
 /// The watcher's events, with a way to let a burst of saves settle without losing

@@ -9,7 +9,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Adapter, Either, Context, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::{Adapter, Context, Either, Node, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -89,7 +89,14 @@ fn random_value(r: &mut NodeRng, depth: usize) -> reference::Value {
         1 => reference::Value::Bytes((0..r.random_range(0..30)).map(|_| r.random()).collect()),
         2 => reference::Value::List((0..len).map(|_| random_value(r, depth + 1)).collect()),
         _ => reference::Value::Dict(
-            (0..len).map(|_| ((0..r.random_range(0..5)).map(|_| r.random_range(b'a'..b'f')).collect(), random_value(r, depth + 1))).collect(),
+            (0..len)
+                .map(|_| {
+                    (
+                        (0..r.random_range(0..5)).map(|_| r.random_range(b'a'..b'f')).collect(),
+                        random_value(r, depth + 1),
+                    )
+                })
+                .collect(),
         ),
     }
 }
@@ -126,7 +133,12 @@ fn step_2_bencode() {
         let value = random_value(&mut r, 0);
         let encoded = reference::bencode::encode(&value);
         assert_eq!(subject::bencode::encode(&to_subject(&value)), encoded, "encode({value:?})");
-        assert_eq!(subject::bencode::decode(&encoded), Ok(to_subject(&value)), "decode({:?})", String::from_utf8_lossy(&encoded));
+        assert_eq!(
+            subject::bencode::decode(&encoded),
+            Ok(to_subject(&value)),
+            "decode({:?})",
+            String::from_utf8_lossy(&encoded)
+        );
     }
     use subject::BencodeError as E;
     let deep = format!("{}{}", "l".repeat(40), "e".repeat(40));
@@ -142,7 +154,11 @@ fn step_2_bencode() {
         (b"i9223372036854775808e", |e| matches!(e, E::InvalidInteger { at: 1 }), "an integer beyond i64"),
         (b"03:abc", |e| matches!(e, E::InvalidInteger { at: 0 }), "a string length with a leading zero"),
         (b"x", |e| matches!(e, E::UnexpectedByte { at: 0, byte: b'x' }), "an unknown type byte"),
-        (b"di1ei2ee", |e| matches!(e, E::UnexpectedByte { at: 1, byte: b'i' }), "a dictionary key that is not a string"),
+        (
+            b"di1ei2ee",
+            |e| matches!(e, E::UnexpectedByte { at: 1, byte: b'i' }),
+            "a dictionary key that is not a string",
+        ),
         (b"d4:spam1:a3:cow1:be", |e| matches!(e, E::UnsortedKeys { at: 10 }), "keys out of order"),
         (b"d3:cow1:a3:cow1:be", |e| matches!(e, E::UnsortedKeys { at: 9 }), "a repeated key"),
         (b"i1ei2e", |e| matches!(e, E::TrailingBytes { at: 3, extra: 3 }), "two values"),
@@ -151,14 +167,23 @@ fn step_2_bencode() {
     for (input, ok, what) in bad {
         match subject::bencode::decode(input) {
             Err(e) if ok(&e) => {}
-            other => panic!("{what} ({:?}) must be rejected with the right error, got {other:?}", String::from_utf8_lossy(input)),
+            other => panic!(
+                "{what} ({:?}) must be rejected with the right error, got {other:?}",
+                String::from_utf8_lossy(input)
+            ),
         }
     }
     // Random bytes: never a panic, and the same verdict as the reference.
     for _ in 0..3000 {
-        let input: Vec<u8> = (0..r.random_range(0..12)).map(|_| *b"ild0123:e-x".get(r.random_range(0..11)).unwrap()).collect();
+        let input: Vec<u8> =
+            (0..r.random_range(0..12)).map(|_| *b"ild0123:e-x".get(r.random_range(0..11)).unwrap()).collect();
         let (s, e) = (subject::bencode::decode(&input), reference::bencode::decode(&input));
-        assert_eq!(s.is_ok(), e.is_ok(), "decode({:?}): {s:?}, the reference says {e:?}", String::from_utf8_lossy(&input));
+        assert_eq!(
+            s.is_ok(),
+            e.is_ok(),
+            "decode({:?}): {s:?}, the reference says {e:?}",
+            String::from_utf8_lossy(&input)
+        );
     }
 }
 
@@ -202,7 +227,13 @@ fn step_3_krpc() {
         Body::Query(Query::FindNode { id: a, target: m }),
         Body::Query(Query::GetPeers { id: a, info_hash: m }),
         Body::Response(Response { id: a, nodes: None, values: Some(values), token: Some(b"aoeusnth".to_vec()) }),
-        Body::Query(Query::AnnouncePeer { id: a, info_hash: m, port: 6881, token: b"aoeusnth".to_vec(), implied_port: true }),
+        Body::Query(Query::AnnouncePeer {
+            id: a,
+            info_hash: m,
+            port: 6881,
+            token: b"aoeusnth".to_vec(),
+            implied_port: true,
+        }),
         Body::Error { code: 201, message: "A Generic Error Ocurred".into() },
     ];
     for (vector, body) in BEP5.iter().zip(built) {
@@ -213,12 +244,20 @@ fn step_3_krpc() {
     }
     // A response with real compact node info, against the reference.
     let mut r = rng(3);
-    let nodes: Vec<subject::Contact> = (0..K as u8).map(|i| subject::Contact { id: sid(rid(&mut r)), addr: addr(i) }).collect();
-    let response = Message { t: vec![0, 7], body: Body::Response(Response { id: a, nodes: Some(nodes.clone()), values: None, token: Some(b"tk".to_vec()) }), read_only: false };
+    let nodes: Vec<subject::Contact> =
+        (0..K as u8).map(|i| subject::Contact { id: sid(rid(&mut r)), addr: addr(i) }).collect();
+    let response = Message {
+        t: vec![0, 7],
+        body: Body::Response(Response { id: a, nodes: Some(nodes.clone()), values: None, token: Some(b"tk".to_vec()) }),
+        read_only: false,
+    };
     let bytes = response.encode();
     let theirs = reference::Message::decode(&bytes).expect("the reference reads your find_node response");
     let reference::Body::Response(theirs) = theirs.body else { panic!("the reference reads a response") };
-    assert_eq!(theirs.nodes.unwrap().iter().map(|c| (c.id.0, c.addr)).collect::<Vec<_>>(), nodes.iter().map(|c| (c.id.0, c.addr)).collect::<Vec<_>>());
+    assert_eq!(
+        theirs.nodes.unwrap().iter().map(|c| (c.id.0, c.addr)).collect::<Vec<_>>(),
+        nodes.iter().map(|c| (c.id.0, c.addr)).collect::<Vec<_>>()
+    );
     assert_eq!(Message::decode(&bytes).unwrap(), response);
     assert_eq!(subject::krpc::encode_nodes(&nodes).len(), 26 * K, "compact node info is 26 bytes a node");
     // Refusals.
@@ -229,11 +268,17 @@ fn step_3_krpc() {
         ("d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:y1:qe", |e| matches!(e, E::Missing("t"))),
         ("d1:ade1:q4:ping1:t2:aa1:y1:qe", |e| matches!(e, E::Missing("id"))),
         ("d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe", |e| matches!(e, E::Invalid("id"))),
-        ("d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:aa1:y1:qe", |e| matches!(e, E::UnknownMethod(m) if m == "vote")),
+        (
+            "d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:aa1:y1:qe",
+            |e| matches!(e, E::UnknownMethod(m) if m == "vote"),
+        ),
         ("d1:t2:aa1:y1:ze", |e| matches!(e, E::UnknownType(_))),
         // BEP 5's own find_node response example has a placeholder for nodes.
         ("d1:rd2:id20:0123456789abcdefghij5:nodes9:def456...e1:t2:aa1:y1:re", |e| matches!(e, E::Invalid("nodes"))),
-        ("d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti70000e5:token2:tke1:q13:announce_peer1:t2:aa1:y1:qe", |e| matches!(e, E::Invalid("port"))),
+        (
+            "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti70000e5:token2:tke1:q13:announce_peer1:t2:aa1:y1:qe",
+            |e| matches!(e, E::Invalid("port")),
+        ),
     ];
     for (input, ok) in cases {
         match Message::decode(input.as_bytes()) {
@@ -264,16 +309,25 @@ fn step_4_routing_table() {
     let own = sid(rid(&mut rng(4)));
     let mut table = RoutingTable::new(own);
     assert_eq!(table.insert(Contact { id: own, addr: addr(0) }), Insert::Own, "the table never holds its own node");
-    let contacts: Vec<Contact> = (0..9u8).map(|i| Contact { id: in_bucket(own, 100, i + 1), addr: addr(i + 1) }).collect();
+    let contacts: Vec<Contact> =
+        (0..9u8).map(|i| Contact { id: in_bucket(own, 100, i + 1), addr: addr(i + 1) }).collect();
     for c in &contacts[..8] {
         assert_eq!(table.insert(*c), Insert::Added);
     }
     assert_eq!(table.len(), 8);
-    assert_eq!(table.insert(contacts[8]), Insert::Full { least_recently_seen: contacts[0] }, "a full bucket names its least recently seen contact");
+    assert_eq!(
+        table.insert(contacts[8]),
+        Insert::Full { least_recently_seen: contacts[0] },
+        "a full bucket names its least recently seen contact"
+    );
     assert!(!table.contains(&contacts[8].id), "a full bucket does not take the newcomer");
     assert_eq!(table.insert(contacts[0]), Insert::Updated, "seeing a known contact again");
     assert_eq!(table.bucket(100).back(), Some(&contacts[0]), "…makes it the most recently seen");
-    assert_eq!(table.insert(contacts[8]), Insert::Full { least_recently_seen: contacts[1] }, "now contacts[1] is the oldest");
+    assert_eq!(
+        table.insert(contacts[8]),
+        Insert::Full { least_recently_seen: contacts[1] },
+        "now contacts[1] is the oldest"
+    );
     assert_eq!(table.remove(&contacts[1].id), Some(contacts[1]));
     assert_eq!(table.remove(&contacts[1].id), None);
     assert_eq!(table.insert(contacts[8]), Insert::Added, "after the eviction there is room");
@@ -346,7 +400,8 @@ fn step_5_lookup() {
         for (j, id) in ids.iter().enumerate() {
             seed_table.insert(reference::Contact { id: *id, addr: SocketAddrV4::new(Ipv4Addr::from(j as u32), 1) });
         }
-        let seeds: Vec<subject::Contact> = seed_table.closest(&target, K).iter().map(|c| contact(index[&c.id.0])).collect();
+        let seeds: Vec<subject::Contact> =
+            seed_table.closest(&target, K).iter().map(|c| contact(index[&c.id.0])).collect();
         let mut lookup = subject::Lookup::new(sid(target), sid(ids[me]), &seeds);
         let mut in_flight: Vec<usize> = Vec::new();
         let mut steps = 0;
@@ -365,7 +420,8 @@ fn step_5_lookup() {
             if dead.contains(&i) {
                 lookup.on_failure(&sid(ids[i]));
             } else {
-                let mut nodes: Vec<subject::Contact> = tables[i].closest(&target, K).iter().map(|c| contact(index[&c.id.0])).collect();
+                let mut nodes: Vec<subject::Contact> =
+                    tables[i].closest(&target, K).iter().map(|c| contact(index[&c.id.0])).collect();
                 if r.random_bool(0.3) {
                     let ghost = *dead.iter().nth(r.random_range(0..dead.len())).unwrap();
                     nodes.push(contact(ghost));
@@ -384,7 +440,12 @@ fn step_5_lookup() {
         let want: Vec<[u8; 20]> = live[..K].iter().map(|&i| ids[i].0).collect();
         let got: Vec<[u8; 20]> = lookup.closest().iter().map(|c| c.id.0).collect();
         assert_eq!(got.len(), K, "lookup {round} of {target}: 8 nodes");
-        assert!(got.windows(2).all(|w| sid(reference::Id(w[0])).distance(&sid(target)) < sid(reference::Id(w[1])).distance(&sid(target))), "closest first, no repeats");
+        assert!(
+            got.windows(2)
+                .all(|w| sid(reference::Id(w[0])).distance(&sid(target))
+                    < sid(reference::Id(w[1])).distance(&sid(target))),
+            "closest first, no repeats"
+        );
         assert!(got.iter().all(|id| !dead.contains(&index[id])), "lookup {round}: only nodes that answered");
         exact += usize::from(got == want);
     }
@@ -412,9 +473,11 @@ fn sent(ctx: &mut SCtx) -> Vec<(NodeId, reference::Message)> {
     ctx.take_sent()
         .into_iter()
         .filter_map(|(to, m)| match m {
-            subject::Msg::Krpc(bytes) => {
-                Some((to, reference::Message::decode(&bytes).unwrap_or_else(|e| panic!("the node sent a message the reference cannot read: {e}"))))
-            }
+            subject::Msg::Krpc(bytes) => Some((
+                to,
+                reference::Message::decode(&bytes)
+                    .unwrap_or_else(|e| panic!("the node sent a message the reference cannot read: {e}")),
+            )),
             _ => None,
         })
         .collect()
@@ -422,8 +485,10 @@ fn sent(ctx: &mut SCtx) -> Vec<(NodeId, reference::Message)> {
 
 /// The one reply (a response or an error, not a query of its own) to `to` with `t`.
 fn reply_in(messages: &[(NodeId, reference::Message)], to: &NodeId, t: &[u8]) -> reference::Body {
-    let replies: Vec<_> =
-        messages.iter().filter(|(dest, m)| dest == to && m.t == t && !matches!(m.body, reference::Body::Query(_))).collect();
+    let replies: Vec<_> = messages
+        .iter()
+        .filter(|(dest, m)| dest == to && m.t == t && !matches!(m.body, reference::Body::Query(_)))
+        .collect();
     assert_eq!(replies.len(), 1, "exactly one reply to {to} with t = {t:?}, got {replies:?}");
     replies[0].1.body.clone()
 }
@@ -439,12 +504,20 @@ fn queries_in(messages: &[(NodeId, reference::Message)]) -> Vec<(NodeId, referen
 
 /// The pings among `messages`, to `to`.
 fn pings_to(messages: &[(NodeId, reference::Message)], to: &NodeId) -> Vec<reference::Message> {
-    messages.iter().filter(|(dest, m)| dest == to && matches!(m.body, reference::Body::Query(reference::Query::Ping { .. }))).map(|(_, m)| m.clone()).collect()
+    messages
+        .iter()
+        .filter(|(dest, m)| dest == to && matches!(m.body, reference::Body::Query(reference::Query::Ping { .. })))
+        .map(|(_, m)| m.clone())
+        .collect()
 }
 
 /// `from` answers the query `query` (which it received) as the node with `id`.
 fn answer(node: &mut subject::DhtNode, ctx: &mut SCtx, from: &NodeId, query: &reference::Message, id: reference::Id) {
-    let reply = reference::Message { t: query.t.clone(), body: reference::Body::Response(reference::Response::id(id)), read_only: false };
+    let reply = reference::Message {
+        t: query.t.clone(),
+        body: reference::Body::Response(reference::Response::id(id)),
+        read_only: false,
+    };
     node.on_message(ctx, from.clone(), subject::Msg::Krpc(reply.encode()));
 }
 
@@ -495,7 +568,8 @@ fn step_6_answers_queries() {
     node.on_message(&mut ctx, asker.clone(), krpc(Body::Query(Query::FindNode { id: others[0], target }), b"f"));
     match the_reply(&mut ctx, &asker, b"f") {
         Body::Response(resp) => {
-            let got: Vec<_> = resp.nodes.expect("find_node answers with nodes").iter().map(|c| (c.id.0, c.addr)).collect();
+            let got: Vec<_> =
+                resp.nodes.expect("find_node answers with nodes").iter().map(|c| (c.id.0, c.addr)).collect();
             let want: Vec<_> = node.table().closest(&sid(target), K).iter().map(|c| (c.id.0, c.addr)).collect();
             assert_eq!(got, want, "find_node returns the 8 closest contacts its table holds, with their addresses");
         }
@@ -513,7 +587,9 @@ fn step_6_answers_queries() {
         }
         other => panic!("get_peers must get a response, got {other:?}"),
     };
-    let announce = |id, token: &[u8]| Body::Query(Query::AnnouncePeer { id, info_hash, port: 7000, token: token.to_vec(), implied_port: false });
+    let announce = |id, token: &[u8]| {
+        Body::Query(Query::AnnouncePeer { id, info_hash, port: 7000, token: token.to_vec(), implied_port: false })
+    };
     node.on_message(&mut ctx, asker.clone(), krpc(announce(others[0], b"forged"), b"a0"));
     match the_reply(&mut ctx, &asker, b"a0") {
         Body::Error { code: 203, .. } => {}
@@ -535,7 +611,11 @@ fn step_6_answers_queries() {
     match the_reply(&mut ctx, &other, b"g2") {
         Body::Response(resp) => {
             let peer = SocketAddrV4::new(*reference::node::addr_of(&asker).ip(), 7000);
-            assert_eq!(resp.values, Some(vec![peer]), "get_peers returns the announced peer: the announcer's IP and the port it gave");
+            assert_eq!(
+                resp.values,
+                Some(vec![peer]),
+                "get_peers returns the announced peer: the announcer's IP and the port it gave"
+            );
         }
         other => panic!("get_peers must get a response, got {other:?}"),
     }
@@ -553,7 +633,10 @@ fn step_6_answers_queries() {
             other => panic!("{:?} must get one error {code} reply, got {other:?}", String::from_utf8_lossy(&bytes)),
         }
     }
-    assert!(!node.table().contains(&subject::Id(*b"abcdefghij0123456789")), "a malformed query does not add its sender");
+    assert!(
+        !node.table().contains(&subject::Id(*b"abcdefghij0123456789")),
+        "a malformed query does not add its sender"
+    );
 }
 
 /// Transaction ids: 4 bytes on each query the node sends; replies echo the querier's
@@ -588,7 +671,12 @@ fn step_7_transaction_ids() {
         let mut ids = BTreeSet::new();
         for (to, query) in queries {
             kit::figure("transaction id length (bytes)", query.t.len());
-            assert_eq!(query.t.len(), 4, "the query to {to} has t = {:?}: mainline answers only 4-byte transaction ids", query.t);
+            assert_eq!(
+                query.t.len(),
+                4,
+                "the query to {to} has t = {:?}: mainline answers only 4-byte transaction ids",
+                query.t
+            );
             assert!(ids.insert(query.t.clone()), "round {round}: two queries in flight share t = {:?}", query.t);
         }
     }
@@ -604,7 +692,11 @@ fn step_7_transaction_ids() {
     }
     // A response whose t the node never sent is no answer to anything.
     let stray_id = rid(&mut rng(32));
-    let stray = reference::Message { t: b"zzzz".to_vec(), body: Body::Response(reference::Response::id(stray_id)), read_only: false };
+    let stray = reference::Message {
+        t: b"zzzz".to_vec(),
+        body: Body::Response(reference::Response::id(stray_id)),
+        read_only: false,
+    };
     node.on_message(&mut ctx, NodeId::node(21), subject::Msg::Krpc(stray.encode()));
     assert!(sent(&mut ctx).is_empty(), "a response nobody asked for is ignored: nothing is sent back");
     assert!(!node.table().contains(&sid(stray_id)), "a response nobody asked for does not add its sender");
@@ -629,8 +721,15 @@ fn step_8_good_nodes_only() {
         let messages = sent(&mut ctx);
         assert!(matches!(reply_in(&messages, from, b"p"), Body::Response(_)), "a stranger's ping is answered");
         let pings = pings_to(&messages, from);
-        assert_eq!(pings.len(), 1, "a stranger that queried gets one ping back, to see whether it answers; sent {messages:?}");
-        assert!(!node.table().contains(&sid(*id)), "a querier is not good just for asking: it enters the table only once it has answered");
+        assert_eq!(
+            pings.len(),
+            1,
+            "a stranger that queried gets one ping back, to see whether it answers; sent {messages:?}"
+        );
+        assert!(
+            !node.table().contains(&sid(*id)),
+            "a querier is not good just for asking: it enters the table only once it has answered"
+        );
         verifications.push(pings[0].clone());
     }
     // Asking again while the ping is out: no second ping.
@@ -655,7 +754,9 @@ fn step_8_good_nodes_only() {
     for (i, (from, id)) in strangers.iter().enumerate() {
         let admitted = node.table().contains(&sid(*id));
         match i {
-            0..16 => assert!(admitted, "{from} answered the ping under the id it claimed: it is good and enters the table"),
+            0..16 => {
+                assert!(admitted, "{from} answered the ping under the id it claimed: it is good and enters the table")
+            }
             16..20 => assert!(!admitted, "{from} answered under another id than the one it queried with: it stays out"),
             _ => assert!(!admitted, "{from} never answered the ping: it stays out"),
         }
@@ -684,12 +785,20 @@ fn step_8_good_nodes_only() {
     }
     kit::figure("verification pings for 100 strangers at once", out);
     assert!(out >= 1, "strangers are pinged");
-    assert!(out <= reference::node::MAX_VERIFYING, "{out} pings in flight to strangers; at most MAX_VERIFYING = {}", reference::node::MAX_VERIFYING);
+    assert!(
+        out <= reference::node::MAX_VERIFYING,
+        "{out} pings in flight to strangers; at most MAX_VERIFYING = {}",
+        reference::node::MAX_VERIFYING
+    );
     fire_timers(&mut node, &mut ctx, 5 * SEC);
     sent(&mut ctx);
     let (late, late_id) = (NodeId::node(400), rid(&mut r));
     node.on_message(&mut ctx, late.clone(), krpc(ping(late_id), b"l"));
-    assert_eq!(pings_to(&sent(&mut ctx), &late).len(), 1, "once the earlier pings timed out, a new stranger is pinged again");
+    assert_eq!(
+        pings_to(&sent(&mut ctx), &late).len(),
+        1,
+        "once the earlier pings timed out, a new stranger is pinged again"
+    );
 }
 
 /// Read-only nodes (BEP 43, `ro=1`) are answered but never pinged or added
@@ -701,25 +810,45 @@ fn step_9_read_only_nodes() {
     use reference::{Body, Query};
     // On the wire (bittorrent.org/beps/bep_0043.html): BEP 5's ping with ro = 1.
     let ro_ping = "d1:ad2:id20:abcdefghij0123456789e1:q4:ping2:roi1e1:t2:aa1:y1:qe";
-    let message = subject::Message { t: b"aa".to_vec(), body: subject::Body::Query(subject::Query::Ping { id: text_id("abcdefghij0123456789") }), read_only: true };
-    assert_eq!(String::from_utf8_lossy(&message.encode()), ro_ping, "a read-only query carries ro = 1 at the top level");
+    let message = subject::Message {
+        t: b"aa".to_vec(),
+        body: subject::Body::Query(subject::Query::Ping { id: text_id("abcdefghij0123456789") }),
+        read_only: true,
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&message.encode()),
+        ro_ping,
+        "a read-only query carries ro = 1 at the top level"
+    );
     assert_eq!(subject::Message::decode(ro_ping.as_bytes()), Ok(message.clone()), "decoding {ro_ping}");
     let plain = subject::Message::decode(BEP5[0].as_bytes()).expect("BEP 5's ping");
     assert!(!plain.read_only, "no ro key: not read-only");
-    let zero = subject::Message::decode(b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping2:roi0e1:t2:aa1:y1:qe").expect("a ping with ro = 0");
+    let zero = subject::Message::decode(b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping2:roi0e1:t2:aa1:y1:qe")
+        .expect("a ping with ro = 0");
     assert!(!zero.read_only, "ro = 0 (mainline sends it on every message): not read-only");
 
     let (mut node, mut ctx, own) = one_node(50);
     let own_s = sid(own);
     let target = rid(&mut rng(51));
-    let readers: Vec<(NodeId, reference::Id)> = (0..8).map(|i| (NodeId::node(300 + i), ref_id(in_bucket(own_s, 150 - i, 1)))).collect();
+    let readers: Vec<(NodeId, reference::Id)> =
+        (0..8).map(|i| (NodeId::node(300 + i), ref_id(in_bucket(own_s, 150 - i, 1)))).collect();
     let (control, control_id) = (NodeId::node(310), ref_id(in_bucket(own_s, 150, 2)));
     for (from, id) in &readers {
-        for (t, body) in [(&b"p"[..], ping(*id)), (b"f", Body::Query(Query::FindNode { id: *id, target })), (b"g", Body::Query(Query::GetPeers { id: *id, info_hash: target }))] {
+        for (t, body) in [
+            (&b"p"[..], ping(*id)),
+            (b"f", Body::Query(Query::FindNode { id: *id, target })),
+            (b"g", Body::Query(Query::GetPeers { id: *id, info_hash: target })),
+        ] {
             node.on_message(&mut ctx, from.clone(), krpc_ro(body, t));
             let messages = sent(&mut ctx);
-            assert!(matches!(reply_in(&messages, from, t), Body::Response(_)), "a read-only node's queries are answered like any other");
-            assert!(queries_in(&messages).is_empty(), "a read-only node answers no queries, so none is sent to it; sent {messages:?}");
+            assert!(
+                matches!(reply_in(&messages, from, t), Body::Response(_)),
+                "a read-only node's queries are answered like any other"
+            );
+            assert!(
+                queries_in(&messages).is_empty(),
+                "a read-only node answers no queries, so none is sent to it; sent {messages:?}"
+            );
         }
     }
     // A node that is not read-only, asking the same, is pinged: ro is what differs.
@@ -770,13 +899,21 @@ fn step_10_ping_before_evict() {
         // A ninth stranger asks: its bucket is full of good nodes, so it is not even pinged.
         let asker = NodeId::node(40);
         node.on_message(&mut ctx, asker.clone(), krpc(ping(ref_id(in_bucket(own, 120, 100))), b"p"));
-        assert!(pings_to(&sent(&mut ctx), &asker).is_empty(), "a full bucket takes no stranger: no ping to one that only asked");
+        assert!(
+            pings_to(&sent(&mut ctx), &asker).is_empty(),
+            "a full bucket takes no stranger: no ping to one that only asked"
+        );
         // The bootstrap node answers: a good node for the full bucket. The oldest is pinged.
         ctx.take_timers();
         answer(&mut node, &mut ctx, &late, &bootstrap_query, ref_id(ids[8]));
         let messages = sent(&mut ctx);
-        let pings: Vec<_> = messages.iter().filter(|(_, m)| matches!(m.body, Body::Query(Query::Ping { .. }))).collect();
-        assert_eq!(pings.len(), 1, "a full bucket sends one ping, to its least recently seen contact; sent {messages:?}");
+        let pings: Vec<_> =
+            messages.iter().filter(|(_, m)| matches!(m.body, Body::Query(Query::Ping { .. }))).collect();
+        assert_eq!(
+            pings.len(),
+            1,
+            "a full bucket sends one ping, to its least recently seen contact; sent {messages:?}"
+        );
         let (to, ping) = pings[0];
         assert_eq!(*to, NodeId::node(20), "the least recently seen contact is the first one");
         assert!(!node.table().contains(&ids[8]), "the newcomer waits for the ping's outcome");
@@ -784,10 +921,17 @@ fn step_10_ping_before_evict() {
             answer(&mut node, &mut ctx, to, ping, ref_id(ids[0]));
             assert!(node.table().contains(&ids[0]), "the old contact answered: it stays");
             assert!(!node.table().contains(&ids[8]), "the old contact answered: the newcomer is dropped");
-            assert_eq!(node.table().bucket(120).back().map(|c| c.id), Some(ids[0]), "and the old contact is now the most recently seen");
+            assert_eq!(
+                node.table().bucket(120).back().map(|c| c.id),
+                Some(ids[0]),
+                "and the old contact is now the most recently seen"
+            );
         } else {
             // The ping's timeout fires (and nothing else: the other queries are still out).
-            let timeout = ctx.take_timers().into_iter().find(|(_, timer)| matches!(timer, subject::Timer::Timeout(t) if *t == ping.t));
+            let timeout = ctx
+                .take_timers()
+                .into_iter()
+                .find(|(_, timer)| matches!(timer, subject::Timer::Timeout(t) if *t == ping.t));
             let (_, timeout) = timeout.expect("the ping must have a timeout: a Timer::Timeout with its transaction id");
             ctx.set_now(ctx.now() + Duration::from_secs(60));
             node.on_timer(&mut ctx, timeout);
@@ -813,9 +957,12 @@ fn msg_to_ref(m: subject::Msg) -> reference::Msg {
     match m {
         S::Krpc(b) => reference::Msg::Krpc(b),
         S::FindClosest { target } => reference::Msg::FindClosest { target: ref_id(target) },
-        S::Closest { target, nodes, rounds, queries } => {
-            reference::Msg::Closest { target: ref_id(target), nodes: nodes.into_iter().map(ref_id).collect(), rounds, queries }
-        }
+        S::Closest { target, nodes, rounds, queries } => reference::Msg::Closest {
+            target: ref_id(target),
+            nodes: nodes.into_iter().map(ref_id).collect(),
+            rounds,
+            queries,
+        },
         S::Announce { info_hash, port } => reference::Msg::Announce { info_hash: ref_id(info_hash), port },
         S::Announced { info_hash, stored } => reference::Msg::Announced { info_hash: ref_id(info_hash), stored },
         S::GetPeers { info_hash } => reference::Msg::GetPeers { info_hash: ref_id(info_hash) },
@@ -856,7 +1003,12 @@ struct Network {
 /// `n` nodes joining in waves of 50 through `n0`; even nodes are yours, odd ones the
 /// reference's. Links: 20 ms ± 20 ms.
 fn network(n: usize, seed: u64) -> Network {
-    let config = SimConfig { seed, latency: Duration::from_millis(20), jitter: Duration::from_millis(20), ..SimConfig::default() };
+    let config = SimConfig {
+        seed,
+        latency: Duration::from_millis(20),
+        jitter: Duration::from_millis(20),
+        ..SimConfig::default()
+    };
     let mut sim = Sim::new(config);
     sim.set_peer_lists(false);
     let mut r = rng(seed);
@@ -1000,7 +1152,11 @@ fn step_13_announce_and_get_peers() {
     let mut found = Vec::new();
     for (c, (info_hash, _)) in announced.iter().enumerate() {
         let from = net.rng.random_range(0..n);
-        net.sim.client_send(&NodeId::client(100 + c), &NodeId::node(from), reference::Msg::GetPeers { info_hash: *info_hash });
+        net.sim.client_send(
+            &NodeId::client(100 + c),
+            &NodeId::node(from),
+            reference::Msg::GetPeers { info_hash: *info_hash },
+        );
         net.sim.run_for(20 * SEC);
         let peers = net.sim.take_client_messages().into_iter().find_map(|m| match m.message {
             reference::Msg::Peers { info_hash: h, peers } if h == *info_hash => Some(peers),
@@ -1010,13 +1166,22 @@ fn step_13_announce_and_get_peers() {
     }
     let acknowledged: Vec<usize> = stored.iter().flatten().copied().collect();
     kit::figure("announces acknowledged", format!("{} of {}", acknowledged.len(), announced.len()));
-    kit::figure("nodes storing each announce (mean)", format!("{:.1}", acknowledged.iter().sum::<usize>() as f64 / acknowledged.len().max(1) as f64));
-    let hits = announced.iter().zip(&found).filter(|((_, peer), (_, peers))| peers.as_ref().is_some_and(|p| p.contains(peer))).count();
+    kit::figure(
+        "nodes storing each announce (mean)",
+        format!("{:.1}", acknowledged.iter().sum::<usize>() as f64 / acknowledged.len().max(1) as f64),
+    );
+    let hits = announced
+        .iter()
+        .zip(&found)
+        .filter(|((_, peer), (_, peers))| peers.as_ref().is_some_and(|p| p.contains(peer)))
+        .count();
     kit::figure("get_peers finding the announcer", format!("{hits} of {}", announced.len()));
     for ((info_hash, _), stored) in announced.iter().zip(&stored) {
         match stored {
             Some(s) if *s >= 1 => {}
-            other => panic!("the announce of {info_hash} must be acknowledged (Msg::Announced) with stored ≥ 1, got {other:?}"),
+            other => panic!(
+                "the announce of {info_hash} must be acknowledged (Msg::Announced) with stored ≥ 1, got {other:?}"
+            ),
         }
     }
     for ((info_hash, peer), (from, peers)) in announced.iter().zip(&found) {

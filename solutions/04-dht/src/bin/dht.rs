@@ -72,8 +72,11 @@ fn info_hash(hex: &str, option: &str) -> anyhow::Result<Id> {
 
 /// Resolves `HOST:PORT` to its IPv4 addresses (BEP 5's compact formats are IPv4).
 async fn resolve(spec: &str) -> anyhow::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> =
-        tokio::net::lookup_host(spec).await.with_context(|| format!("--bootstrap {spec}"))?.filter(SocketAddr::is_ipv4).collect();
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host(spec)
+        .await
+        .with_context(|| format!("--bootstrap {spec}"))?
+        .filter(SocketAddr::is_ipv4)
+        .collect();
     if addrs.is_empty() {
         bail!("--bootstrap {spec}: no IPv4 address");
     }
