@@ -15,7 +15,10 @@ use std::time::Instant;
 use common::{WAIT, keys, room};
 
 #[test]
-#[cfg_attr(not(feature = "mine-swarm"), ignore = "needs --features mine-swarm (CI runs it): the chat on the pristine swarm exercise")]
+#[cfg_attr(
+    not(feature = "mine-swarm"),
+    ignore = "needs --features mine-swarm (CI runs it): the chat on the pristine swarm exercise"
+)]
 fn a_part_marked_yours_is_the_learners_crate() {
     let (_dir, keys) = keys();
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat-solution"))

@@ -17,8 +17,8 @@ use handshake_solution::negotiate::{dialer_select, listener_select};
 use handshake_solution::{Role, upgrade};
 use identity_solution::Keypair;
 use secure_gossip_solution::Envelope;
-use streams_solution::frame::{read_frame, write_frame};
 use streams_solution::Session;
+use streams_solution::frame::{read_frame, write_frame};
 
 const PUSH: &str = "/p2p-handbook/chat/push/1.0.0";
 const SWARM: &str = "/p2p-handbook/swarm/1.0.0";
@@ -28,7 +28,9 @@ const SYNC: &str = "/p2p-handbook/chat/sync/1.0.0";
 fn everywhere(procs: &[&Proc], text: &str) -> Instant {
     procs
         .iter()
-        .map(|p| p.shown(text, WAIT).unwrap_or_else(|| panic!("{} never showed {text:?}; it showed {:?}", p.nick, p.texts())))
+        .map(|p| {
+            p.shown(text, WAIT).unwrap_or_else(|| panic!("{} never showed {text:?}; it showed {:?}", p.nick, p.texts()))
+        })
         .max()
         .expect("at least one process")
 }
@@ -52,10 +54,10 @@ async fn push_as(addr: SocketAddr, keypair: Keypair, envelopes: Vec<Envelope>) {
                     while let Ok(Some(frame)) = read_frame(&mut stream, 1 << 20).await {
                         // Its Accept of our Connect, or its own Connect (the smaller id's
                         // dial wins the tie-break): either makes us neighbours.
-                        if frame == br#""Accept""# || frame == br#""Connect""# {
-                            if let Some(tx) = accepted_tx.take() {
-                                let _ = tx.send(());
-                            }
+                        if (frame == br#""Accept""# || frame == br#""Connect""#)
+                            && let Some(tx) = accepted_tx.take()
+                        {
+                            let _ = tx.send(());
                         }
                     }
                 }
@@ -81,7 +83,8 @@ async fn push_as(addr: SocketAddr, keypair: Keypair, envelopes: Vec<Envelope>) {
 
 /// A signed line of `keypair`'s log, number `seq` (earlier ones written and dropped).
 fn line(keypair: &Keypair, writer: &mut Writer, nick: &str, text: &str, clock: u64) -> Envelope {
-    let entry = writer.append(&Line { nick: nick.into(), text: text.into(), clock }.to_payload()).expect("a small payload");
+    let entry =
+        writer.append(&Line { nick: nick.into(), text: text.into(), clock }.to_payload()).expect("a small payload");
     Envelope::sign(keypair, entry.seq, &entry.to_bytes())
 }
 
@@ -97,7 +100,8 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
     // full mesh, so each ends with four.
     let mut discovery = Vec::new();
     for p in &procs {
-        let (at, _) = p.wait_for(|l| l.starts_with("* joined"), WAIT).unwrap_or_else(|| panic!("{} found nobody", p.nick));
+        let (at, _) =
+            p.wait_for(|l| l.starts_with("* joined"), WAIT).unwrap_or_else(|| panic!("{} found nobody", p.nick));
         discovery.push(at - p.started);
         let deadline = Instant::now() + WAIT;
         while p.output().iter().filter(|l| l.starts_with("* joined")).count() < 4 {
@@ -127,7 +131,12 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
 
     // A sixth joins late: it gets all ten, and the live lines.
     let late = Proc::start(nicks[5], &room, &dirs[5].1, &[]);
-    let caught_up = (0..10).map(|i| late.shown(&format!("line {i} from {}", nicks[i % 5]), WAIT).expect("the late joiner gets the history")).max().unwrap();
+    let caught_up = (0..10)
+        .map(|i| {
+            late.shown(&format!("line {i} from {}", nicks[i % 5]), WAIT).expect("the late joiner gets the history")
+        })
+        .max()
+        .unwrap();
     kit::figure("late joiner: start to all 10 lines shown", ms(caught_up - late.started));
     let live = procs[1].say("live after fay came");
     procs.push(late);
@@ -144,7 +153,10 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
     let back = procs[2].shown("while cy was away", WAIT).expect("the restarted process catches up");
     kit::figure("restarted: start to caught up", ms(back - procs[2].started));
     for i in 0..10 {
-        assert!(procs[2].shown(&format!("line {i} from {}", nicks[i % 5]), WAIT).is_some(), "the restarted process lacks line {i}");
+        assert!(
+            procs[2].shown(&format!("line {i} from {}", nicks[i % 5]), WAIT).is_some(),
+            "the restarted process lacks line {i}"
+        );
     }
 
     // Attackers, each on its own connection with its own key, on the real stack:
@@ -155,13 +167,15 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
     runtime.block_on(async {
         let forger = Keypair::generate();
         let mut w = Writer::new(forger.secret_bytes());
-        let entry = w.append(&Line { nick: "mallory".into(), text: "FORGED original".into(), clock: 1 }.to_payload()).unwrap();
+        let entry =
+            w.append(&Line { nick: "mallory".into(), text: "FORGED original".into(), clock: 1 }.to_payload()).unwrap();
         let mut bytes = entry.to_bytes();
         let at = bytes.windows(8).position(|x| x == b"original").unwrap();
         bytes[at] = b'O'; // the entry's signature no longer verifies
         let forged = Envelope::sign(&forger, entry.seq, &bytes);
         let victim = Keypair::generate();
-        let mut stolen = line(&victim, &mut Writer::new(victim.secret_bytes()), "victim", "FORGED under a stolen name", 1);
+        let mut stolen =
+            line(&victim, &mut Writer::new(victim.secret_bytes()), "victim", "FORGED under a stolen name", 1);
         stolen.signature[0] ^= 1;
         push_as(target, forger, vec![forged, stolen]).await;
 
@@ -174,7 +188,8 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
 
         let flooder = Keypair::generate();
         let mut w = Writer::new(flooder.secret_bytes());
-        let flood: Vec<Envelope> = (0..200).map(|i| line(&flooder, &mut w, "flood", &format!("FLOOD {i}"), 12 + i)).collect();
+        let flood: Vec<Envelope> =
+            (0..200).map(|i| line(&flooder, &mut w, "flood", &format!("FLOOD {i}"), 12 + i)).collect();
         push_as(target, flooder, flood).await;
     });
 
@@ -187,7 +202,11 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
     for p in &mut procs {
         assert!(p.alive(), "{} died", p.nick);
         for text in p.texts() {
-            assert!(!text.starts_with("FORGED") && !text.starts_with("INFLATED") && !text.starts_with("OVERSIZED"), "{} shows {text:?}", p.nick);
+            assert!(
+                !text.starts_with("FORGED") && !text.starts_with("INFLATED") && !text.starts_with("OVERSIZED"),
+                "{} shows {text:?}",
+                p.nick
+            );
         }
         let flooded = p.texts().iter().filter(|t| t.starts_with("FLOOD")).count();
         // The burst, and what the bucket refills while the flood lasts (well under 2 s).
@@ -222,7 +241,8 @@ fn rendezvous_finds_the_room_without_mdns() {
         .collect();
     for p in &procs {
         assert!(!p.output().iter().any(|l| l.contains("mDNS")), "{} uses mDNS", p.nick);
-        let (at, _) = p.wait_for(|l| l.starts_with("* joined"), WAIT).unwrap_or_else(|| panic!("{} found nobody", p.nick));
+        let (at, _) =
+            p.wait_for(|l| l.starts_with("* joined"), WAIT).unwrap_or_else(|| panic!("{} found nobody", p.nick));
         kit::figure(&format!("{}: start to first neighbour through rendezvous", p.nick), ms(at - p.started));
     }
     let typed = procs[0].say("found through rendezvous");

@@ -22,14 +22,16 @@ use tokio::task::JoinSet;
 use super::parts::handshake::NegotiationError;
 use super::parts::handshake::negotiate::{dialer_select, listener_select};
 use super::parts::handshake::{Role, upgrade};
-use identity_solution::Keypair;
 use super::parts::secure_gossip::Envelope;
 use super::parts::streams::frame::{read_frame, write_frame};
 use super::parts::streams::{Session, Stream};
 use super::parts::swarm;
 use super::room::{Event, FromPeer};
-use super::wire::{self, Identify, IDENTIFY, MAX_PUSH_FRAME, MAX_SWARM_FRAME, MAX_SYNC_FRAME, PING, PROTOCOLS, PUSH, SWARM, SYNC};
+use super::wire::{
+    self, IDENTIFY, Identify, MAX_PUSH_FRAME, MAX_SWARM_FRAME, MAX_SYNC_FRAME, PING, PROTOCOLS, PUSH, SWARM, SYNC,
+};
 use crate::chat_lib::Msg as ChatMsg;
+use identity_solution::Keypair;
 
 /// Frames waiting to be written to one peer. A peer that reads slower than the room
 /// talks fills it; then the room drops what does not fit (anti-entropy repairs it)
@@ -100,7 +102,11 @@ pub async fn accept(tcp: TcpStream, remote: SocketAddr, keypair: Keypair) -> any
 
 async fn finish(tcp: TcpStream, role: Role, keypair: Keypair, remote: SocketAddr) -> anyhow::Result<Upgraded> {
     let upgraded = upgrade(tcp, role, keypair).await?;
-    anyhow::ensure!(upgraded.muxer == super::parts::handshake::negotiate::YAMUX, "the peer chose {} as multiplexer", upgraded.muxer);
+    anyhow::ensure!(
+        upgraded.muxer == super::parts::handshake::negotiate::YAMUX,
+        "the peer chose {} as multiplexer",
+        upgraded.muxer
+    );
     let session = match role {
         Role::Initiator => Session::client(upgraded.stream),
         Role::Responder => Session::server(upgraded.stream),

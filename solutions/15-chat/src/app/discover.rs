@@ -38,7 +38,13 @@ pub struct Mdns {
 impl Mdns {
     /// Announces `me` for `topic` on `port` over `interface` and reports every peer it
     /// finds or loses to `events`.
-    pub fn start(interface: Interface, me: &str, topic: &str, port: u16, events: mpsc::Sender<Event>) -> anyhow::Result<Mdns> {
+    pub fn start(
+        interface: Interface,
+        me: &str,
+        topic: &str,
+        port: u16,
+        events: mpsc::Sender<Event>,
+    ) -> anyhow::Result<Mdns> {
         let mut discovery = Discovery::start(&interface, me, topic, port)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
@@ -47,7 +53,11 @@ impl Mdns {
                 let event = match discovery.next_event(Duration::from_millis(200)) {
                     Some(MdnsEvent::Joined(peer)) => {
                         let Some(ip) = peer.addrs.iter().find(|a| a.is_ipv4()).or(peer.addrs.first()) else { continue };
-                        Event::Found { peer: Some(NodeId::new(peer.peer)), addr: SocketAddr::new(*ip, peer.port), via: "mdns" }
+                        Event::Found {
+                            peer: Some(NodeId::new(peer.peer)),
+                            addr: SocketAddr::new(*ip, peer.port),
+                            via: "mdns",
+                        }
                     }
                     Some(MdnsEvent::Left(peer)) => Event::Lost { peer: NodeId::new(peer) },
                     None => continue,
@@ -73,7 +83,13 @@ impl Mdns {
 /// Registers with the rendezvous server at `server` and reports the room's members to
 /// `events`, until `events` closes. Errors (a server away, a reply refused) are retried
 /// after [`RENDEZVOUS_EVERY`]; the first is reported once on `notices`.
-pub async fn rendezvous(server: SocketAddr, topic: String, me: String, listen: SocketAddr, events: mpsc::Sender<Event>) {
+pub async fn rendezvous(
+    server: SocketAddr,
+    topic: String,
+    me: String,
+    listen: SocketAddr,
+    events: mpsc::Sender<Event>,
+) {
     // What the others should dial: the address this machine uses towards the server
     // (found by routing a UDP socket, which sends nothing), unless we listen on one.
     let ip = if listen.ip().is_unspecified() { local_ip_towards(server).unwrap_or(listen.ip()) } else { listen.ip() };
@@ -94,8 +110,11 @@ pub async fn rendezvous(server: SocketAddr, topic: String, me: String, listen: S
             match round.await {
                 Ok(peers) => {
                     for registration in peers {
-                        let Some(addr) = registration.addrs.iter().find_map(|a| a.parse::<SocketAddr>().ok()) else { continue };
-                        let event = Event::Found { peer: Some(NodeId::new(registration.peer)), addr, via: "rendezvous" };
+                        let Some(addr) = registration.addrs.iter().find_map(|a| a.parse::<SocketAddr>().ok()) else {
+                            continue;
+                        };
+                        let event =
+                            Event::Found { peer: Some(NodeId::new(registration.peer)), addr, via: "rendezvous" };
                         if events.send(event).await.is_err() {
                             return;
                         }

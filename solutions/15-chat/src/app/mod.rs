@@ -96,7 +96,8 @@ pub async fn main() -> anyhow::Result<()> {
     // makes the key, and it crosses over as its 32 secret bytes.
     let keypair = handshake_keypair(&keypair);
     let ip = if args.lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
-    let listener = TcpListener::bind((ip, args.port)).await.with_context(|| format!("cannot listen on port {}", args.port))?;
+    let listener =
+        TcpListener::bind((ip, args.port)).await.with_context(|| format!("cannot listen on port {}", args.port))?;
     let listen = listener.local_addr()?;
     let (events_tx, events) = mpsc::channel(1024);
     let (ui_tx, ui_rx) = mpsc::unbounded_channel();
@@ -110,8 +111,15 @@ pub async fn main() -> anyhow::Result<()> {
         None
     } else {
         let interface = if args.lan { Interface::All } else { Interface::Loopback };
-        intro.push(format!("looking for room {:?} with mDNS on {}", args.room, if args.lan { "the LAN" } else { "this machine" }));
-        Some(discover::Mdns::start(interface, &me, &args.room, listen.port(), events_tx.clone()).context("cannot start mDNS")?)
+        intro.push(format!(
+            "looking for room {:?} with mDNS on {}",
+            args.room,
+            if args.lan { "the LAN" } else { "this machine" }
+        ));
+        Some(
+            discover::Mdns::start(interface, &me, &args.room, listen.port(), events_tx.clone())
+                .context("cannot start mDNS")?,
+        )
     };
     if let Some(server) = args.rendezvous {
         intro.push(format!("registering with the rendezvous server at {server}"));
@@ -120,7 +128,11 @@ pub async fn main() -> anyhow::Result<()> {
     tokio::spawn(accept(listener, keypair, events_tx.clone()));
     let mut room = tokio::spawn(room.run(events));
     let ui = async {
-        if args.plain { ui::plain(intro, ui_rx, events_tx.clone()).await } else { ui::full(intro, &args.nick, ui_rx, events_tx.clone()).await }
+        if args.plain {
+            ui::plain(intro, ui_rx, events_tx.clone()).await
+        } else {
+            ui::full(intro, &args.nick, ui_rx, events_tx.clone()).await
+        }
     };
     // The room ends only when told to: if it ends first, a part panicked (a `todo!()`
     // in an exercise marked yours, most likely), and the program says so and stops.

@@ -25,12 +25,12 @@ use kit::{Context, Node, NodeId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{self, Conn, Out};
-use identity_solution::{Keypair, PublicKey};
 use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
 use super::parts::swarm;
 use super::wire::Identify;
 use crate::chat_lib::log::Entry;
 use crate::chat_lib::{ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
+use identity_solution::{Keypair, PublicKey};
 
 /// How long a connection may carry no neighbour before it is closed: long enough for a
 /// `Connect` and its `Accept`, and for a libp2p node's ping and identify.
@@ -308,7 +308,7 @@ impl Room {
             }
             Event::Peer { peer, id, what } => {
                 if self.conns.get(&peer).is_some_and(|l| l.conn.id == id) {
-                    self.from_peer(peer, id, what);
+                    self.on_frame(peer, id, what);
                 }
             }
             Event::Down { peer, id, why } => {
@@ -360,7 +360,9 @@ impl Room {
         tokio::spawn(async move {
             let event = match conn::dial(addr, keypair).await {
                 Ok(up) if peer.as_ref().is_none_or(|p| *p == up.peer) => Event::Up(up),
-                Ok(up) => Event::DialFailed { peer, addr, why: format!("{addr} is {}, not the peer announced", up.peer) },
+                Ok(up) => {
+                    Event::DialFailed { peer, addr, why: format!("{addr} is {}, not the peer announced", up.peer) }
+                }
                 Err(e) => Event::DialFailed { peer, addr, why: e.to_string() },
             };
             let _ = events.send(event).await;
@@ -404,7 +406,10 @@ impl Room {
             observed: up.remote,
         };
         let conn = conn::start(up, self.next_conn, identify, self.events.clone());
-        self.conns.insert(peer.clone(), Live { conn, idle_since: Some(Instant::now()), strikes: 0, sync_tokens: (SYNC_BURST, Instant::now()) });
+        self.conns.insert(
+            peer.clone(),
+            Live { conn, idle_since: Some(Instant::now()), strikes: 0, sync_tokens: (SYNC_BURST, Instant::now()) },
+        );
         for msg in self.pending.remove(&peer).unwrap_or_default() {
             self.send_swarm(&peer, msg);
         }
@@ -431,7 +436,7 @@ impl Room {
         tokens >= 1.0
     }
 
-    fn from_peer(&mut self, peer: NodeId, id: u64, what: FromPeer) {
+    fn on_frame(&mut self, peer: NodeId, id: u64, what: FromPeer) {
         match what {
             FromPeer::Malformed(why) => self.strike(&peer, id, why),
             FromPeer::Swarm(msg) => self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg)),
@@ -461,7 +466,9 @@ impl Room {
             Ok(e) if e.author == envelope.author && e.seq == envelope.seq => e,
             _ => return self.strike(&from, id, "an envelope whose entry is not the author's"),
         };
-        let observed = self.call_chat(|n, c| n.on_message(c, from.clone(), ChatMsg::Entries { entries: vec![envelope.payload.clone()] }));
+        let observed = self.call_chat(|n, c| {
+            n.on_message(c, from.clone(), ChatMsg::Entries { entries: vec![envelope.payload.clone()] })
+        });
         if observed.contains(&crate::chat_lib::node::key(&entry)) {
             let frame = Arc::new(serde_json::to_vec(&envelope).expect("an envelope serializes"));
             for peer in self.neighbours.clone() {
@@ -478,7 +485,10 @@ impl Room {
         let worst = Line { nick: self.nick.clone(), text: text.clone(), clock: u64::MAX }.to_payload().len();
         // An entry is 140 bytes around its payload (the log chapter's layout).
         if worst + 140 > MAX_PAYLOAD {
-            return Err(format!("a line must fit in one {MAX_PAYLOAD}-byte envelope; this one is {} bytes", worst + 140));
+            return Err(format!(
+                "a line must fit in one {MAX_PAYLOAD}-byte envelope; this one is {} bytes",
+                worst + 140
+            ));
         }
         let mut answer = Err("the node did not answer".to_string());
         let mut ctx = self.chat_context();
@@ -577,7 +587,9 @@ impl Room {
             return;
         }
         // No connection yet: a Connect (or anything else) waits for the dial.
-        let Some(addr) = self.known.get(to).filter(|k| k.quiet_until.is_none_or(|t| t <= Instant::now())).and_then(|k| k.addr) else {
+        let Some(addr) =
+            self.known.get(to).filter(|k| k.quiet_until.is_none_or(|t| t <= Instant::now())).and_then(|k| k.addr)
+        else {
             return;
         };
         let pending = self.pending.entry(to.clone()).or_default();
@@ -636,7 +648,9 @@ impl Room {
         }
         let connected: BTreeSet<SocketAddr> = self.known.values().filter_map(|k| k.addr).collect();
         for addr in self.pinned.clone() {
-            if !connected.contains(&addr) || !self.known.iter().any(|(p, k)| k.addr == Some(addr) && self.conns.contains_key(p)) {
+            if !connected.contains(&addr)
+                || !self.known.iter().any(|(p, k)| k.addr == Some(addr) && self.conns.contains_key(p))
+            {
                 self.dial(None, addr);
             }
         }
@@ -668,7 +682,11 @@ impl Room {
         let members: Vec<Member> = self
             .known
             .keys()
-            .map(|p| Member { peer: p.to_string(), nick: self.nicks.get(p.as_str()).cloned(), connected: self.neighbours.contains(p) })
+            .map(|p| Member {
+                peer: p.to_string(),
+                nick: self.nicks.get(p.as_str()).cloned(),
+                connected: self.neighbours.contains(p),
+            })
             .collect();
         if members != self.members {
             self.members = members.clone();

@@ -16,7 +16,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::room::{Event, Ui, short};
 
 /// Line mode: until stdin ends.
-pub async fn plain(intro: Vec<String>, mut ui: mpsc::UnboundedReceiver<Ui>, events: mpsc::Sender<Event>) -> anyhow::Result<()> {
+pub async fn plain(
+    intro: Vec<String>,
+    mut ui: mpsc::UnboundedReceiver<Ui>,
+    events: mpsc::Sender<Event>,
+) -> anyhow::Result<()> {
     for line in intro {
         println!("{line}");
     }
@@ -78,7 +82,12 @@ struct Screen {
 }
 
 /// The full-screen interface, until Esc or Ctrl-C.
-pub async fn full(intro: Vec<String>, nick: &str, mut ui: mpsc::UnboundedReceiver<Ui>, events: mpsc::Sender<Event>) -> anyhow::Result<()> {
+pub async fn full(
+    intro: Vec<String>,
+    nick: &str,
+    mut ui: mpsc::UnboundedReceiver<Ui>,
+    events: mpsc::Sender<Event>,
+) -> anyhow::Result<()> {
     use ratatui::crossterm::event::{self, Event as Term, KeyCode, KeyEventKind, KeyModifiers};
 
     // Keys come from a thread: crossterm's reads block.
@@ -100,7 +109,11 @@ pub async fn full(intro: Vec<String>, nick: &str, mut ui: mpsc::UnboundedReceive
         }
     });
     let mut terminal = ratatui::init();
-    let mut screen = Screen { intro, status: format!("you are {nick} · Enter says · PgUp/PgDn scroll · Esc leaves"), ..Screen::default() };
+    let mut screen = Screen {
+        intro,
+        status: format!("you are {nick} · Enter says · PgUp/PgDn scroll · Esc leaves"),
+        ..Screen::default()
+    };
     let result = loop {
         if let Err(e) = terminal.draw(|frame| draw(frame, &screen)) {
             break Err(e.into());
@@ -146,12 +159,16 @@ pub async fn full(intro: Vec<String>, nick: &str, mut ui: mpsc::UnboundedReceive
 }
 
 fn who(author: [u8; 32]) -> String {
-    identity_solution::PublicKey::from_bytes(author).map(|k| short(&k.peer_id().to_string()).to_string()).unwrap_or_default()
+    identity_solution::PublicKey::from_bytes(author)
+        .map(|k| short(&k.peer_id().to_string()).to_string())
+        .unwrap_or_default()
 }
 
 fn apply(screen: &mut Screen, update: Ui) {
     match update {
-        Ui::History(lines) => screen.history = lines.iter().map(|l| format!("<{} {}> {}", l.nick, who(l.author), l.text)).collect(),
+        Ui::History(lines) => {
+            screen.history = lines.iter().map(|l| format!("<{} {}> {}", l.nick, who(l.author), l.text)).collect()
+        }
         Ui::Members(members) => screen.members = members,
         Ui::Neighbour { peer, nick, joined } => {
             let verb = if joined { "joined" } else { "left" };
@@ -170,7 +187,8 @@ fn draw(frame: &mut ratatui::Frame, screen: &Screen) {
     use ratatui::widgets::{Block, Paragraph};
 
     let [main, side] = Layout::horizontal([Constraint::Min(30), Constraint::Length(30)]).areas(frame.area());
-    let [history, input, status] = Layout::vertical([Constraint::Min(3), Constraint::Length(3), Constraint::Length(1)]).areas(main);
+    let [history, input, status] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(3), Constraint::Length(1)]).areas(main);
     let [members, events] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(side);
 
     // The history: the intro, then every line; the newest at the bottom unless scrolled.
@@ -178,7 +196,8 @@ fn draw(frame: &mut ratatui::Frame, screen: &Screen) {
     let rows = history.height.saturating_sub(2) as usize;
     let end = all.len().saturating_sub(screen.scroll);
     let start = end.saturating_sub(rows);
-    let title = if screen.scroll > 0 { format!(" history (scrolled up {}) ", screen.scroll) } else { " history ".to_string() };
+    let title =
+        if screen.scroll > 0 { format!(" history (scrolled up {}) ", screen.scroll) } else { " history ".to_string() };
     let lines: Vec<Line> = all[start..end].iter().map(|l| Line::raw(l.as_str())).collect();
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title)), history);
 
@@ -190,7 +209,14 @@ fn draw(frame: &mut ratatui::Frame, screen: &Screen) {
     let member_lines: Vec<Line> = screen
         .members
         .iter()
-        .map(|m| Line::raw(format!("{} {} {}", if m.connected { "●" } else { "○" }, m.nick.as_deref().unwrap_or("?"), short(&m.peer))))
+        .map(|m| {
+            Line::raw(format!(
+                "{} {} {}",
+                if m.connected { "●" } else { "○" },
+                m.nick.as_deref().unwrap_or("?"),
+                short(&m.peer)
+            ))
+        })
         .collect();
     let title = format!(" members {connected}/{} ", screen.members.len());
     frame.render_widget(Paragraph::new(member_lines).block(Block::bordered().title(title)), members);

@@ -52,7 +52,15 @@ impl Proc {
             }
         });
         let stdin = child.stdin.take();
-        let mut proc = Proc { nick: nick.into(), child, stdin, lines, started, listen: "0.0.0.0:0".parse().unwrap(), id: String::new() };
+        let mut proc = Proc {
+            nick: nick.into(),
+            child,
+            stdin,
+            lines,
+            started,
+            listen: "0.0.0.0:0".parse().unwrap(),
+            id: String::new(),
+        };
         let intro = proc.wait_for(|l| l.contains(" listening on "), WAIT).expect("the chat says where it listens").1;
         // "NICK is ID, listening on ADDR[ (a new key)]"
         let (_, rest) = intro.split_once(" is ").unwrap();
@@ -98,7 +106,11 @@ impl Proc {
 
     /// The texts of the chat lines shown so far, in the order shown.
     pub fn texts(&self) -> Vec<String> {
-        self.output().iter().filter(|l| l.starts_with('<')).filter_map(|l| l.split_once("> ").map(|(_, t)| t.to_string())).collect()
+        self.output()
+            .iter()
+            .filter(|l| l.starts_with('<'))
+            .filter_map(|l| l.split_once("> ").map(|(_, t)| t.to_string()))
+            .collect()
     }
 
     /// Whether the process is still running.
