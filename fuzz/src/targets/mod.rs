@@ -15,6 +15,7 @@ use crate::harness::Target;
 mod chat;
 mod dht;
 mod handshake;
+mod identity;
 mod log;
 mod merkle_dag;
 mod rendezvous;
@@ -24,6 +25,7 @@ mod streams;
 /// Every target, in the order a run goes through them.
 pub fn all() -> Vec<Target> {
     let mut all = Vec::new();
+    all.extend(identity::targets());
     all.extend(rendezvous::targets());
     all.extend(dht::targets());
     all.extend(streams::targets());
