@@ -159,6 +159,13 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
         );
     }
 
+    // Its log was in memory only: writing again under the same key would fork it, and
+    // the program refuses to, saying why.
+    procs[2].say("cy is back");
+    procs[2]
+        .wait_for(|l| l.starts_with("! not said: this key wrote 2 lines in an earlier run"), WAIT)
+        .expect("a clear refusal");
+
     // Attackers, each on its own connection with its own key, on the real stack:
     // a forged entry (its signature broken, its envelope signed), an envelope under
     // someone else's key, a line with clock u64::MAX, an oversized envelope, and a flood.

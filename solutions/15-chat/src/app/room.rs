@@ -176,6 +176,8 @@ pub struct Room {
     dialing: BTreeSet<SocketAddr>,
     conns: BTreeMap<NodeId, Live>,
     next_conn: u64,
+    /// The last line this run wrote (0: none yet).
+    own_seq: u64,
     pending: BTreeMap<NodeId, Vec<swarm::Msg>>,
     neighbours: BTreeSet<NodeId>,
     guard: Guard,
@@ -216,6 +218,7 @@ impl Room {
             dialing: BTreeSet::new(),
             conns: BTreeMap::new(),
             next_conn: 0,
+            own_seq: 0,
             pending: BTreeMap::new(),
             neighbours: BTreeSet::new(),
             guard: Guard::new(),
@@ -482,6 +485,16 @@ impl Room {
     /// The user's line: refused if its entry would not fit in one envelope; otherwise
     /// written by the chat node, whose push becomes one envelope for every neighbour.
     fn say(&mut self, text: String) -> Result<u64, String> {
+        // The log lives in memory only: a key that wrote in an earlier run starts again at
+        // line 1 and would fork its own log, which the others ignore. Say so instead.
+        let author = self.chat.author();
+        let earlier = self.history().iter().filter(|l| l.author == author).map(|l| l.seq).max().unwrap_or(0);
+        if earlier > self.own_seq {
+            return Err(format!(
+                "this key wrote {earlier} lines in an earlier run, which this run does not hold on disk; \
+                 writing now would fork its log: start with another nick to talk"
+            ));
+        }
         let worst = Line { nick: self.nick.clone(), text: text.clone(), clock: u64::MAX }.to_payload().len();
         // An entry is 140 bytes around its payload (the log chapter's layout).
         if worst + 140 > MAX_PAYLOAD {
@@ -497,7 +510,10 @@ impl Room {
         let mut frame = None;
         for (to, msg) in requests.messages {
             match msg {
-                ChatMsg::SayOk { seq } => answer = Ok(seq),
+                ChatMsg::SayOk { seq } => {
+                    self.own_seq = seq;
+                    answer = Ok(seq);
+                }
                 ChatMsg::SayError { reason } => answer = Err(reason),
                 ChatMsg::Entries { entries } if !to.is_client() => {
                     let frame = frame.get_or_insert_with(|| {
@@ -659,6 +675,20 @@ impl Room {
 
     fn nick_of(&self, peer: &NodeId) -> Option<String> {
         self.nicks.get(peer.as_str()).cloned()
+    }
+
+    /// The chat node's history, in order.
+    fn history(&mut self) -> Vec<Shown> {
+        let mut ctx = self.chat_context();
+        self.chat.on_message(&mut ctx, me_client(), ChatMsg::History);
+        ctx.drain()
+            .messages
+            .into_iter()
+            .find_map(|(_, m)| match m {
+                ChatMsg::HistoryOk { lines, .. } => Some(lines),
+                _ => None,
+            })
+            .unwrap_or_default()
     }
 
     /// Sends the interface the history when it changed, and the member list.
