@@ -49,6 +49,8 @@ fn the_terminal_interface_in_tmux() {
     // A fixed size, so that the layout is what the assertions expect.
     tmux(&["new-session", "-d", "-s", &session.0, "-x", "120", "-y", "30", &command]);
     zed.wait_for(|l| l.starts_with("* joined"), WAIT).expect("zed meets amy");
+    // Before zed says anything, its nick is on the member list (from identify).
+    screen_until(&session.0, "zed on the member list", |s| s.contains("● zed"));
     zed.say("hi from zed");
     screen_until(&session.0, "zed's line", |s| s.contains("<zed ") && s.contains("> hi from zed"));
 

@@ -124,7 +124,7 @@ pub fn start(up: Upgraded, id: u64, identify: Identify, events: mpsc::Sender<Eve
     let (s, p, e) = (session.clone(), peer.clone(), events.clone());
     tasks.spawn(async move {
         let why = tokio::select! {
-            why = write(&s, queue) => why,
+            why = write(&s, queue, &p, id, &e) => why,
             why = read(&s, &p, id, identify, &e) => why,
         };
         let _ = e.send(Event::Down { peer: p, id, why }).await;
@@ -140,7 +140,26 @@ impl Drop for Conn {
 
 /// The writer: each frame on this side's substream for its protocol, opened (and its
 /// protocol negotiated) the first time. Returns why it stopped.
-async fn write(session: &Session, mut queue: mpsc::Receiver<Out>) -> String {
+async fn write(
+    session: &Session,
+    mut queue: mpsc::Receiver<Out>,
+    peer: &NodeId,
+    id: u64,
+    events: &mpsc::Sender<Event>,
+) -> String {
+    // First, who is it? A chat peer's identify carries its nick (one small message; a
+    // peer that does not answer within UPGRADE_TIMEOUT just stays nameless).
+    if let Ok(mut stream) = session.open_stream().await {
+        let asked = tokio::time::timeout(UPGRADE_TIMEOUT, async {
+            dialer_select(&mut stream, &[IDENTIFY]).await.ok()?;
+            wire::ask_identify(&mut stream).await.ok()
+        });
+        if let Ok(Some(agent)) = asked.await
+            && let Some(nick) = wire::nick_of_agent(&agent)
+        {
+            let _ = events.send(Event::Peer { peer: peer.clone(), id, what: FromPeer::Nick(nick) }).await;
+        }
+    }
     // Each protocol's substream: not opened yet, open, or refused by the peer (a libp2p
     // node speaks ping and identify but not the chat's protocols: its frames are dropped,
     // and the room closes the connection once it has carried no neighbour for GRACE).

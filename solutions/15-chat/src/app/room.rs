@@ -82,6 +82,8 @@ pub enum FromPeer {
     Sync(ChatMsg),
     /// The swarm's messages.
     Swarm(swarm::Msg),
+    /// The nick its identify claims.
+    Nick(String),
     /// Something that breaks the protocol: counted, and too many end the connection.
     Malformed(&'static str),
 }
@@ -407,6 +409,7 @@ impl Room {
             public_key: [&[0x08, 0x01, 0x12, 0x20][..], &self.keypair.public().to_bytes()].concat(),
             listen: self.listen,
             observed: up.remote,
+            nick: self.nick.clone(),
         };
         let conn = conn::start(up, self.next_conn, identify, self.events.clone());
         self.conns.insert(
@@ -442,6 +445,13 @@ impl Room {
     fn on_frame(&mut self, peer: NodeId, id: u64, what: FromPeer) {
         match what {
             FromPeer::Malformed(why) => self.strike(&peer, id, why),
+            FromPeer::Nick(nick) => {
+                // A line's nick, once one arrives, is what the history shows; until then
+                // the member list has the one identify claimed.
+                if self.nicks.len() < 4 * MAX_KNOWN {
+                    self.nicks.entry(peer.to_string()).or_insert(nick);
+                }
+            }
             FromPeer::Swarm(msg) => self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg)),
             FromPeer::Sync(msg) => {
                 if self.neighbours.contains(&peer) && self.sync_budget(&peer) {

@@ -70,6 +70,75 @@ pub struct Identify {
     pub listen: SocketAddr,
     /// Field 4: the address this peer sees the other side at.
     pub observed: SocketAddr,
+    /// The nick, carried in field 6 after the agent: `p2p-handbook-chat/0.1.0 (ada)`,
+    /// so that the member list has a name before the first line arrives. A claim, like
+    /// every nick.
+    pub nick: String,
+}
+
+/// The largest identify message read: rust-libp2p's own limit is 4 KiB.
+pub const MAX_IDENTIFY: usize = 4096;
+
+/// The nick in another chat peer's agent version, if it is one (at most 32 bytes).
+pub fn nick_of_agent(agent: &str) -> Option<String> {
+    let rest = agent.strip_prefix("p2p-handbook-chat/")?;
+    let (_, nick) = rest.split_once(" (")?;
+    let nick = nick.strip_suffix(')')?;
+    (!nick.is_empty() && nick.len() <= 32 && !nick.chars().any(char::is_control)).then(|| nick.to_string())
+}
+
+/// Asks the peer who it is on `stream` (already negotiated as [`IDENTIFY`]): reads one
+/// varint-prefixed identify message of at most [`MAX_IDENTIFY`] bytes and returns its
+/// agent version (field 6).
+pub async fn ask_identify<S: AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<String> {
+    let bad = |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string());
+    let mut len = 0usize;
+    for i in 0..3 {
+        let byte = stream.read_u8().await?;
+        len |= usize::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            break;
+        }
+        if i == 2 {
+            return Err(bad("an identify length of more than 3 bytes"));
+        }
+    }
+    if len > MAX_IDENTIFY {
+        return Err(bad("an identify message over 4 KiB"));
+    }
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).await?;
+    let mut at = 0;
+    let read_varint = |at: &mut usize| -> std::io::Result<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *body.get(*at).ok_or_else(|| bad("a cut identify message"))?;
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(bad("a varint over 64 bits"))
+    };
+    while at < body.len() {
+        let key = read_varint(&mut at)?;
+        match key & 7 {
+            0 => {
+                read_varint(&mut at)?;
+            }
+            2 => {
+                let len = usize::try_from(read_varint(&mut at)?).map_err(|_| bad("a field too long"))?;
+                let end = at.checked_add(len).filter(|&e| e <= body.len()).ok_or_else(|| bad("a cut field"))?;
+                if key >> 3 == 6 {
+                    return String::from_utf8(body[at..end].to_vec()).map_err(|_| bad("an agent that is not UTF-8"));
+                }
+                at = end;
+            }
+            _ => return Err(bad("an identify field of an unknown wire type")),
+        }
+    }
+    Ok(String::new())
 }
 
 fn varint(out: &mut Vec<u8>, mut value: u64) {
@@ -110,7 +179,7 @@ impl Identify {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         field(&mut out, 5, b"/ipfs/0.1.0");
-        field(&mut out, 6, AGENT.as_bytes());
+        field(&mut out, 6, format!("{AGENT} ({})", self.nick).as_bytes());
         field(&mut out, 1, &self.public_key);
         field(&mut out, 2, &multiaddr(self.listen));
         field(&mut out, 4, &multiaddr(self.observed));
