@@ -52,7 +52,20 @@ impl Mdns {
             while !stopping.load(Ordering::Relaxed) {
                 let event = match discovery.next_event(Duration::from_millis(200)) {
                     Some(MdnsEvent::Joined(peer)) => {
-                        let Some(ip) = peer.addrs.iter().find(|a| a.is_ipv4()).or(peer.addrs.first()) else { continue };
+                        // On one machine, its loopback address; on the LAN, one the others
+                        // can reach (not loopback), IPv4 first.
+                        let lan = interface != Interface::Loopback;
+                        let usable = |a: &&IpAddr| a.is_loopback() != lan;
+                        let Some(ip) = peer
+                            .addrs
+                            .iter()
+                            .filter(usable)
+                            .find(|a| a.is_ipv4())
+                            .or(peer.addrs.iter().find(usable))
+                            .or(peer.addrs.first())
+                        else {
+                            continue;
+                        };
                         Event::Found {
                             peer: Some(NodeId::new(peer.peer)),
                             addr: SocketAddr::new(*ip, peer.port),
