@@ -349,9 +349,9 @@ impl Room {
                 if known.addr != Some(addr) {
                     known.addr = Some(addr);
                     known.quiet_until = None;
+                    // The swarm's view of the room changed: let it top up now.
+                    self.top_up_now();
                 }
-                // The swarm's view of the room grew: let it top up now, not at its next tick.
-                self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
             }
             None => self.dial(None, addr),
         }
@@ -420,7 +420,7 @@ impl Room {
             self.send_swarm(&peer, msg);
         }
         // The swarm learns of a peer that found us before we found it.
-        self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
+        self.top_up_now();
     }
 
     fn strike(&mut self, peer: &NodeId, _id: u64, why: &str) {
@@ -584,6 +584,18 @@ impl Room {
 
     /// Calls the swarm node with every known peer as its view of the room, carries out
     /// what it asked, and reads its neighbours back.
+    /// A tick of the swarm out of turn, so that it dials a peer just found at once
+    /// instead of at its next tick. The timer that tick sets is dropped: the swarm's own
+    /// chain of ticks, started in `on_start`, goes on as it was, and one chain stays one.
+    fn top_up_now(&mut self) {
+        let before = self.timers.len();
+        let seq = self.timer_seq;
+        self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
+        if self.timers.len() > before {
+            self.timers.retain(|(_, s), due| *s <= seq || !matches!(due, Due::Swarm(_)));
+        }
+    }
+
     fn call_swarm(&mut self, f: impl FnOnce(&mut swarm::SwarmNode, &mut Context<swarm::Msg, swarm::Timer>)) {
         let peers: Vec<NodeId> = self.known.keys().filter(|p| **p != self.me).cloned().collect();
         self.timer_seq += 1;
