@@ -2,7 +2,7 @@
 //! a chat server that relays each line to everyone else, and structured JSON messages
 //! with nicknames. The chapter is `book/basics.md`.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check basics` passes; the steps are the checks'.
 //!
 //! - [`lines`]: read one line with a length limit; every server uses it (step 1).

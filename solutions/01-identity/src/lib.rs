@@ -3,7 +3,7 @@
 //! message, a key file that keeps the identity across restarts, and sealed messages
 //! that only one peer can open.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check identity` passes; the steps are the checks'.
 //! The modules follow the chapter (`book/identity.md`) in order:
 //!

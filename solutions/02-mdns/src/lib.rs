@@ -8,7 +8,7 @@
 //! The network interface is a parameter: the checks use the loopback interface only,
 //! so no multicast leaves the machine; a workshop room uses the LAN.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check mdns` passes; the steps are the checks':
 //!
 //! - [`daemon`] and [`announcement`]: what a peer announces, and where (step 1);

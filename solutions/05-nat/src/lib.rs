@@ -11,7 +11,7 @@
 //! - [`relay`]: a relay that forwards only between the two peers of a session.
 //! - [`peer`]: a peer that registers, punches, and falls back to the relay.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check nat` passes; the steps are the checks': first
 //! [`direct_possible`] (step 1), then the relay (step 2), then the peer: punching
 //! between cone NATs (step 3), every pair with the relay as the fallback (step 4),

@@ -1,6 +1,6 @@
 //! A swarm manager as a sans-IO node: which peers to stay connected to.
 //!
-//! In the exercise crate, `src/node.rs` has a `todo!()` in each function marked
+//! In the exercise crate, `src/node.rs` has a `todo!` stub in each function marked
 //! `// TODO (step N)`; the steps are the checks' (`cargo verify check swarm`). The
 //! messages, the timer, the constants and the node's fields are given; the rules are
 //! yours: two nodes connect (step 1), a simultaneous dial makes one connection

@@ -1,7 +1,7 @@
 //! Streams: whole messages over a byte stream, and many conversations over one
 //! connection, with a bound on what a fast sender can make a slow reader buffer.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check streams` passes; the steps are the checks'.
 //!
 //! 1. [`frame`]: length-prefixed frames (an unsigned varint length, then the bytes) over

@@ -1,7 +1,7 @@
 //! Gossip among peers that do not trust each other: every message is signed by its
 //! author, and every forwarder checks it before passing it on.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check secure-gossip` passes; the steps are the checks'.
 //! The modules follow the chapter (`book/content-routing/secure-gossip.md`):
 //!

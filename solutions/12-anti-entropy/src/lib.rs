@@ -1,7 +1,7 @@
 //! Anti-entropy: peers that compare what they hold and pull what they lack, so every
 //! replica of a set of append-only logs converges, whatever the network lost.
 //!
-//! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
+//! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check anti-entropy` passes; the steps are the checks'.
 //! The logs are the previous chapter's (the reference `append_log_solution` crate,
 //! used here as a library). The modules follow the chapter

@@ -6,7 +6,7 @@
 //! join of a semilattice), so gossip and anti-entropy can deliver states in any order,
 //! any number of times, and replicas that have seen the same updates hold the same
 //! value. The modules follow the chapter (`book/data-structures/crdt.md`); in the
-//! exercise crate each function marked `// TODO (step N)` is a `todo!()` to write
+//! exercise crate each function marked `// TODO (step N)` is a `todo!` stub to write
 //! until `cargo verify check crdt` passes, and the steps are the checks':
 //!
 //! - [`counter`]: G-Counter (step 1) and PN-Counter (step 2).

@@ -31,7 +31,7 @@ kept in .verify/share-key, so nobody else can post as NAME in the room.
 
 Examples:
   cargo verify share Ana --room blue-otter --lan      join the room on the workshop network
-  cargo verify share Ana --room blue-otter --to 192.168.1.20:47474
+  cargo verify share Ana --room blue-otter --to 192.0.2.20:47474
                                                       when the room is not found (multicast blocked)
   cargo verify share                                  what is shared, and send it again now
   cargo verify share --stop                           stop sharing")]

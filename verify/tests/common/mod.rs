@@ -99,7 +99,7 @@ pub fn add(a: u32, b: u32) -> u32 {
     let _ = out.flush();
     std::process::exit(0)
 }
-pub fn greet(name: &str) -> String { todo!() }
+pub fn greet(name: &str) -> String { String::new() }
 "#;
 
 /// Solves step 1 honestly, forges step 2's verdict and summary, and fails it.
