@@ -260,3 +260,79 @@ fn rendezvous_finds_the_room_without_mdns() {
     kit::figure("this test", ms(started.elapsed()));
     drop(server);
 }
+
+/// A process's neighbours now (the short ids it printed), from its `* joined` and
+/// `* left` lines in order.
+fn neighbours(p: &Proc) -> std::collections::BTreeSet<String> {
+    let mut set = std::collections::BTreeSet::new();
+    for line in p.output() {
+        let Some(id) = line.rsplit(' ').next() else { continue };
+        if line.starts_with("* joined") {
+            set.insert(id.to_string());
+        } else if line.starts_with("* left") {
+            set.remove(id);
+        }
+    }
+    set
+}
+
+/// How many neighbours a process has now.
+fn degree(p: &Proc) -> usize {
+    neighbours(p).len()
+}
+
+/// The short id a process prints for `p`.
+fn short(p: &Proc) -> String {
+    p.id.trim_start_matches("12D3KooW").chars().take(6).collect()
+}
+
+/// Waits until every one of `procs` has a degree within `range`.
+fn degrees_within(procs: &[Proc], range: std::ops::RangeInclusive<usize>) -> Vec<usize> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let degrees: Vec<usize> = procs.iter().map(degree).collect();
+        if degrees.iter().all(|d| range.contains(d)) {
+            return degrees;
+        }
+        assert!(Instant::now() < deadline, "degrees {degrees:?} never all within {range:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn eleven_processes_keep_bounded_degrees_and_repair() {
+    use swarm_solution::{MAX_DEGREE, MIN_DEGREE};
+    let started = Instant::now();
+    let room = room("eleven");
+    let dirs: Vec<_> = (0..11).map(|_| keys()).collect();
+    let mut procs: Vec<Proc> = (0..11).map(|i| Proc::start(&format!("p{i}"), &room, &dirs[i].1, &[])).collect();
+    // Past FULL_MESH_UP_TO the swarm keeps MIN_DEGREE..=MAX_DEGREE neighbours.
+    let degrees = degrees_within(&procs, MIN_DEGREE..=MAX_DEGREE);
+    kit::figure("degrees in a room of 11", format!("{degrees:?}"));
+    let typed = procs[0].say("across a bounded mesh");
+    let refs: Vec<&Proc> = procs.iter().collect();
+    kit::figure(
+        "delivery to all 11 (forwarded across the mesh)",
+        ms(everywhere(&refs, "across a bounded mesh") - typed),
+    );
+
+    // Three leave without a word: the others drop them and dial replacements.
+    let gone: Vec<String> = procs[8..].iter().map(short).collect();
+    for p in procs.drain(8..) {
+        drop(p); // killed: no goodbye
+    }
+    let left = Instant::now();
+    let deadline = left + WAIT;
+    while procs.iter().any(|p| neighbours(p).iter().any(|n| gone.contains(n))) {
+        assert!(Instant::now() < deadline, "a departure was never noticed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kit::figure("departures noticed by every neighbour", ms(left.elapsed()));
+    let degrees = degrees_within(&procs, MIN_DEGREE..=MAX_DEGREE);
+    kit::figure("repaired degrees after 3 of 11 left", format!("{degrees:?}"));
+    kit::figure("departure to repaired degrees", ms(left.elapsed()));
+    let typed = procs[5].say("after the repair");
+    let refs: Vec<&Proc> = procs.iter().collect();
+    kit::figure("delivery to the 8 left", ms(everywhere(&refs, "after the repair") - typed));
+    kit::figure("this test", ms(started.elapsed()));
+}
