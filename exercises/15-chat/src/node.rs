@@ -67,7 +67,14 @@ impl ChatNode {
     /// A node for `nick`, writing with the Ed25519 secret key `secret`, running
     /// anti-entropy every `interval`.
     pub fn new(secret: [u8; 32], nick: &str, interval: Duration) -> ChatNode {
-        ChatNode { replica: Replica::new(secret), nick: nick.to_string(), clock: 0, interval, batch: 64, bad_peers: BTreeSet::new() }
+        ChatNode {
+            replica: Replica::new(secret),
+            nick: nick.to_string(),
+            clock: 0,
+            interval,
+            batch: 64,
+            bad_peers: BTreeSet::new(),
+        }
     }
 
     /// This node's author key.

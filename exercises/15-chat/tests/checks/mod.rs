@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Adapter, Either, Context, Link, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::{Adapter, Context, Either, Link, Node, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -78,15 +78,26 @@ fn step_2_one_node() {
     for (i, text) in ["hello", "world"].iter().enumerate() {
         node.on_message(&mut ctx, client.clone(), subject::Msg::Say { text: text.to_string() });
         let sent = ctx.take_sent();
-        assert!(sent.contains(&(client.clone(), subject::Msg::SayOk { seq: i as u64 + 1 })), "Say gets SayOk with the entry's sequence number: {sent:?}");
+        assert!(
+            sent.contains(&(client.clone(), subject::Msg::SayOk { seq: i as u64 + 1 })),
+            "Say gets SayOk with the entry's sequence number: {sent:?}"
+        );
     }
     node.on_message(&mut ctx, client.clone(), subject::Msg::Say { text: "x".repeat(1001) });
-    assert!(matches!(ctx.take_sent().as_slice(), [(c, subject::Msg::SayError { .. })] if *c == client), "a line over 1,000 bytes gets SayError");
+    assert!(
+        matches!(ctx.take_sent().as_slice(), [(c, subject::Msg::SayError { .. })] if *c == client),
+        "a line over 1,000 bytes gets SayError"
+    );
     node.on_message(&mut ctx, client.clone(), subject::Msg::History);
     match ctx.take_sent().pop() {
         Some((_, subject::Msg::HistoryOk { lines, .. })) => {
-            let got: Vec<(&str, &str, u64)> = lines.iter().map(|l| (l.nick.as_str(), l.text.as_str(), l.clock)).collect();
-            assert_eq!(got, [("alice", "hello", 1), ("alice", "world", 2)], "each line's clock is one more than the last");
+            let got: Vec<(&str, &str, u64)> =
+                lines.iter().map(|l| (l.nick.as_str(), l.text.as_str(), l.clock)).collect();
+            assert_eq!(
+                got,
+                [("alice", "hello", 1), ("alice", "world", 2)],
+                "each line's clock is one more than the last"
+            );
             assert_eq!(lines[0].author, node.author());
         }
         other => panic!("History gets HistoryOk, got {other:?}"),
@@ -119,7 +130,13 @@ fn room(n: usize, reference_every: usize, seed: u64) -> (Room, Vec<NodeId>) {
     let config = SimConfig { seed: kit::seed(seed), latency: 30 * MS, jitter: 20 * MS, loss: 0.0, trace: false };
     let mut sim = Room::new(config);
     let ids: Vec<NodeId> = (0..n)
-        .map(|i| if reference_every > 0 && i % reference_every == 1 { sim.add_node(theirs(i)) } else { sim.add_node(yours(i)) })
+        .map(|i| {
+            if reference_every > 0 && i % reference_every == 1 {
+                sim.add_node(theirs(i))
+            } else {
+                sim.add_node(yours(i))
+            }
+        })
         .collect();
     // Between nodes, 5% of messages are lost; the terminal's link to its own node is not.
     for a in &ids {
@@ -134,7 +151,14 @@ fn room(n: usize, reference_every: usize, seed: u64) -> (Room, Vec<NodeId>) {
 
 /// Types `count` lines at random nodes, one every 100 ms, and tracks each line's
 /// spread from the moment it is typed; returns their texts.
-fn chatter(sim: &mut Room, ids: &[NodeId], count: usize, tag: &str, rng: &mut NodeRng, said: &mut BTreeMap<usize, u64>) -> Vec<String> {
+fn chatter(
+    sim: &mut Room,
+    ids: &[NodeId],
+    count: usize,
+    tag: &str,
+    rng: &mut NodeRng,
+    said: &mut BTreeMap<usize, u64>,
+) -> Vec<String> {
     let mut texts = Vec::new();
     for k in 0..count {
         let at = &ids[rng.random_range(0..ids.len())];
@@ -198,7 +222,10 @@ fn step_3_room() {
     let report = sim.report();
     assert_eq!(report.incomplete, 0, "every line reaches every node (ctx.observe(key) when a line is new)");
     let median = report.latency.median;
-    assert!(median <= 200 * MS, "a line reaches the whole room in {median:?} at the median, from the moment it is typed: push it to every peer when it is said (one hop is 30–50 ms)");
+    assert!(
+        median <= 200 * MS,
+        "a line reaches the whole room in {median:?} at the median, from the moment it is typed: push it to every peer when it is said (one hop is 30–50 ms)"
+    );
 }
 
 /// A partition splits the room; both halves keep talking; after it heals, every node has every line, and a reply after the heal sorts after what it answers
@@ -219,7 +246,11 @@ fn step_4_partition() {
     sim.run_for(3 * SEC);
     let all = histories(&mut sim, &ids);
     for (id, (lines, _)) in all {
-        assert_eq!(lines.last().map(|(_, t)| t.as_str()), Some("reply after the heal"), "{id}: a line written after seeing everything sorts last (its Lamport clock is the largest)");
+        assert_eq!(
+            lines.last().map(|(_, t)| t.as_str()),
+            Some("reply after the heal"),
+            "{id}: a line written after seeing everything sorts last (its Lamport clock is the largest)"
+        );
     }
 }
 
@@ -322,7 +353,9 @@ fn step_8_clock_inflation() {
         if let reference::Msg::HistoryOk { lines, .. } = m.message {
             for line in &lines {
                 assert!(
-                    !line.text.contains("last word") && !line.text.contains("far future") && !line.text.contains("normal one"),
+                    !line.text.contains("last word")
+                        && !line.text.contains("far future")
+                        && !line.text.contains("normal one"),
                     "{} shows {:?} with clock {}: a line more than MAX_CLOCK_LEAD ahead of every clock the node has accepted must not be stored (nor the rest of its author's log)",
                     m.from,
                     line.text,
@@ -330,7 +363,11 @@ fn step_8_clock_inflation() {
                 );
             }
             let last = lines.last().map(|l| (l.text.as_str(), l.clock));
-            assert!(lines.iter().all(|l| l.clock < 1_000), "{}: honest clocks stay small (one per line), not pulled up by the inflater: {last:?}", m.from);
+            assert!(
+                lines.iter().all(|l| l.clock < 1_000),
+                "{}: honest clocks stay small (one per line), not pulled up by the inflater: {last:?}",
+                m.from
+            );
         }
     }
 }
@@ -350,13 +387,16 @@ async fn step_7_over_tcp() {
     for (i, listener) in listeners.into_iter().enumerate() {
         let peers = (0..3).filter(|&j| j != i).map(|j| (names[j].clone(), addrs[j])).collect();
         let node = subject::ChatNode::new(secret(i), &nick(i), Duration::from_millis(200));
-        handles.push(spawn(node, listener, NetConfig { me: names[i].clone(), peers, seed: i as u64 }).expect("spawn your node"));
+        handles.push(
+            spawn(node, listener, NetConfig { me: names[i].clone(), peers, seed: i as u64 }).expect("spawn your node"),
+        );
     }
     let wait = Duration::from_secs(5);
     for i in 0..3 {
         let mut client = Client::connect(addrs[i], NodeId::client(i)).await.expect("connect");
         client.send(&names[i], &subject::Msg::Say { text: format!("hello from {i}") }).await.unwrap();
-        let reply = tokio::time::timeout(wait, client.recv::<subject::Msg>()).await.expect("SayOk in time").expect("recv");
+        let reply =
+            tokio::time::timeout(wait, client.recv::<subject::Msg>()).await.expect("SayOk in time").expect("recv");
         assert!(matches!(reply.body, subject::Msg::SayOk { .. }), "got {reply:?}");
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -365,7 +405,9 @@ async fn step_7_over_tcp() {
         for i in 0..3 {
             let mut client = Client::connect(addrs[i], NodeId::client(10 + i)).await.expect("connect");
             client.send(&names[i], &subject::Msg::History).await.unwrap();
-            if let subject::Msg::HistoryOk { lines, .. } = tokio::time::timeout(wait, client.recv::<subject::Msg>()).await.expect("in time").expect("recv").body {
+            if let subject::Msg::HistoryOk { lines, .. } =
+                tokio::time::timeout(wait, client.recv::<subject::Msg>()).await.expect("in time").expect("recv").body
+            {
                 views.push(lines.into_iter().map(|l| l.text).collect::<Vec<_>>());
             }
         }
