@@ -32,6 +32,9 @@ pub struct Target {
     /// checks (a decoded value re-encodes to the same bytes, say). It returns whether
     /// the input was accepted (it decoded), so that the fuzzer mutates it again.
     pub start: fn() -> Run,
+    /// The format's tokens for the mutator (see [`crate::mutate::Mutator::with_tokens`]);
+    /// empty for binary formats whose fields are all fixed-width.
+    pub tokens: &'static [&'static [u8]],
     /// The longest input to make.
     pub max_len: usize,
     /// The most one input may make the decoder allocate, in one allocation or live at
@@ -195,7 +198,8 @@ pub fn run_one(
 /// Fuzzes `target` with inputs from `seed` until the budget is spent.
 pub fn fuzz(target: &Target, seed: u64, budget: Budget) -> Outcome {
     let mut run = (target.start)();
-    let mut mutator = Mutator::new(rng_for(seed, target.name), (target.seeds)(), target.max_len);
+    let mut mutator =
+        Mutator::new(rng_for(seed, target.name), (target.seeds)(), target.max_len).with_tokens(target.tokens);
     let seeds = mutator.corpus().to_vec();
     let mut outcome = Outcome {
         name: target.name,
@@ -322,7 +326,7 @@ mod tests {
     }
 
     fn target(name: &'static str, seeds: fn() -> Vec<Vec<u8>>, start: fn() -> Run) -> Target {
-        Target { name, about: "a planted bug", seeds, start, max_len: 256, max_alloc: MAX_ALLOC }
+        Target { name, about: "a planted bug", seeds, start, tokens: &[], max_len: 256, max_alloc: MAX_ALLOC }
     }
 
     #[test]

@@ -62,6 +62,8 @@ pub struct Mutator {
     last: Vec<u8>,
     /// How many mutations `last` is away from a seed.
     depth: usize,
+    /// The format's own tokens (see [`Mutator::with_tokens`]).
+    tokens: &'static [&'static [u8]],
 }
 
 /// How far a random walk goes from a seed before it starts over.
@@ -76,7 +78,25 @@ impl Mutator {
     pub fn new(rng: Rng, corpus: Vec<Vec<u8>>, max_len: usize) -> Mutator {
         assert!(!corpus.is_empty(), "a target needs at least one seed");
         let longest = corpus.iter().map(Vec::len).max().unwrap_or(0);
-        Mutator { rng, corpus, pool: Vec::new(), max_len: max_len.max(longest), last: Vec::new(), depth: MAX_DEPTH }
+        Mutator {
+            rng,
+            corpus,
+            pool: Vec::new(),
+            max_len: max_len.max(longest),
+            last: Vec::new(),
+            depth: MAX_DEPTH,
+            tokens: &[],
+        }
+    }
+
+    /// Tokens of the format (a dictionary, as AFL and libFuzzer take one): type bytes
+    /// and keywords that blind mutation would rarely make, written over or into the
+    /// input, alone or followed by an interesting integer. A CBOR head that announces an
+    /// 8-byte length (`7b`) followed by `u64::MAX` is one mutation away this way, and two
+    /// unlikely ones without.
+    pub fn with_tokens(mut self, tokens: &'static [&'static [u8]]) -> Mutator {
+        self.tokens = tokens;
+        self
     }
 
     /// The corpus, unchanged: the first inputs of a run are the seeds themselves.
@@ -136,7 +156,8 @@ impl Mutator {
     /// One mutation of `input`, in place.
     pub fn mutate(&mut self, input: &mut Vec<u8>) {
         let len = input.len();
-        match self.rng.random_range(0..13) {
+        let choices = if self.tokens.is_empty() { 13 } else { 15 };
+        match self.rng.random_range(0..choices) {
             // Flip one bit.
             0 if len > 0 => {
                 let at = self.offset(len);
@@ -236,6 +257,23 @@ impl Mutator {
             12 if self.rng.random_bool(0.2) => {
                 let n = self.rng.random_range(0..256);
                 *input = (0..n).map(|_| self.rng.random()).collect();
+            }
+            // A token of the format, over the bytes or inserted.
+            13 => {
+                let token = self.tokens[self.rng.random_range(0..self.tokens.len())];
+                let at = self.offset(len + 1);
+                let end = if self.rng.random_bool(0.5) { (at + token.len()).min(len) } else { at };
+                input.splice(at..end, token.iter().copied());
+            }
+            // A token and then an interesting integer, big-endian in the width the token
+            // may announce: a type byte and its length.
+            14 => {
+                let mut bytes = self.tokens[self.rng.random_range(0..self.tokens.len())].to_vec();
+                let width = [1, 2, 4, 8][self.rng.random_range(0..4)];
+                bytes.extend_from_slice(&self.interesting().to_be_bytes()[8 - width..]);
+                let at = self.offset(len + 1);
+                let end = (at + bytes.len()).min(len);
+                input.splice(at..end, bytes);
             }
             // A choice that did not apply (an empty input): grow it instead.
             _ => {

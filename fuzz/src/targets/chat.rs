@@ -12,6 +12,24 @@ use kit::{Context, Node, NodeId};
 
 use crate::harness::{MAX_ALLOC, Target};
 
+/// JSON's structure, and values at the edges of what a field may hold.
+const JSON: &[&[u8]] = &[
+    b"\"",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"null",
+    b"true",
+    b"-1",
+    b"1e400",
+    b"0.5",
+    b"\\u0000",
+    b"18446744073709551616",
+];
+
 pub fn targets() -> Vec<Target> {
     vec![
         Target {
@@ -19,6 +37,7 @@ pub fn targets() -> Vec<Target> {
             about: "chat: a JSON wire message into a ChatNode (entries re-signed too), then Say, History and a sync round",
             seeds: wire_seeds,
             start: || Box::new(wire_one),
+            tokens: JSON,
             max_len: 16384,
             max_alloc: MAX_ALLOC,
         },
@@ -27,6 +46,7 @@ pub fn targets() -> Vec<Target> {
             about: "chat: the input as the payload of a signed entry pushed to a ChatNode, then Say and History",
             seeds: line_seeds,
             start: || Box::new(line_one),
+            tokens: JSON,
             max_len: 2048,
             max_alloc: MAX_ALLOC,
         },

@@ -13,6 +13,36 @@ use kit::{Context, Node, NodeId};
 
 use crate::harness::{MAX_ALLOC, Target};
 
+/// Bencode's type bytes, and KRPC's keys and values as bencoded strings.
+const BENCODE: &[&[u8]] = &[
+    b"i",
+    b"e",
+    b"l",
+    b"d",
+    b":",
+    b"-",
+    b"0",
+    b"1:t",
+    b"1:y",
+    b"1:q",
+    b"1:r",
+    b"1:e",
+    b"1:a",
+    b"2:id",
+    b"6:target",
+    b"9:info_hash",
+    b"5:nodes",
+    b"6:values",
+    b"5:token",
+    b"4:port",
+    b"12:implied_port",
+    b"2:ro",
+    b"4:ping",
+    b"9:find_node",
+    b"9:get_peers",
+    b"13:announce_peer",
+];
+
 pub fn targets() -> Vec<Target> {
     vec![
         Target {
@@ -20,6 +50,7 @@ pub fn targets() -> Vec<Target> {
             about: "dht bencode::decode; a value that decodes re-encodes to the same bytes",
             seeds: bencode_seeds,
             start: || Box::new(bencode_one),
+            tokens: BENCODE,
             max_len: 4096,
             max_alloc: MAX_ALLOC,
         },
@@ -28,6 +59,7 @@ pub fn targets() -> Vec<Target> {
             about: "dht Message::decode and transaction_id, then the datagram into a DhtNode waiting for answers",
             seeds: krpc_seeds,
             start: || Box::new(krpc_one),
+            tokens: BENCODE,
             max_len: 2048,
             max_alloc: MAX_ALLOC,
         },
@@ -36,6 +68,7 @@ pub fn targets() -> Vec<Target> {
             about: "dht DhtNode fed a sequence of datagrams from up to 16 peers, its timers fired as time passes",
             seeds: node_seeds,
             start: || Box::new(node_one),
+            tokens: BENCODE,
             max_len: 8192,
             max_alloc: MAX_ALLOC,
         },

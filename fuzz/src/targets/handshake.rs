@@ -12,6 +12,13 @@ use tokio::io::{AsyncWriteExt, duplex};
 use super::block_on;
 use crate::harness::{MAX_ALLOC, Target};
 
+/// multistream-select's separators and protocol ids.
+const MULTISTREAM_TOKENS: &[&[u8]] = &[b"\n", b"/", b"na", b"/noise", b"/yamux/1.0.0", b"/multistream/1.0.0", &[0x80]];
+
+/// Protobuf field keys of the payload and its extensions (varint and length-delimited
+/// wire types), and a varint continuation byte.
+const PROTOBUF: &[&[u8]] = &[&[0x08], &[0x0a], &[0x10], &[0x12], &[0x1a], &[0x22], &[0x0d], &[0x09], &[0x80]];
+
 pub fn targets() -> Vec<Target> {
     vec![
         Target {
@@ -19,6 +26,7 @@ pub fn targets() -> Vec<Target> {
             about: "handshake negotiate::decode, then listener_select and dialer_select reading the input as the peer",
             seeds: multistream_seeds,
             start: || Box::new(multistream_one),
+            tokens: MULTISTREAM_TOKENS,
             max_len: 2048,
             max_alloc: MAX_ALLOC,
         },
@@ -27,6 +35,7 @@ pub fn targets() -> Vec<Target> {
             about: "handshake Payload::decode (NoiseHandshakePayload protobuf) and verify_payload",
             seeds: payload_seeds,
             start: || Box::new(payload_one),
+            tokens: PROTOBUF,
             max_len: 1024,
             max_alloc: MAX_ALLOC,
         },
@@ -35,6 +44,7 @@ pub fn targets() -> Vec<Target> {
             about: "handshake Noise XX: the input read as message 1, 2 and 3 by a side at that point of a handshake",
             seeds: noise_seeds,
             start: || Box::new(noise_one),
+            tokens: &[],
             max_len: 1024,
             max_alloc: MAX_ALLOC,
         },
@@ -43,6 +53,7 @@ pub fn targets() -> Vec<Target> {
             about: "handshake secure::read_frame, then Session::decrypt of each frame after a real handshake",
             seeds: transport_seeds,
             start: || Box::new(transport_one),
+            tokens: &[],
             max_len: 2048,
             max_alloc: MAX_ALLOC,
         },

@@ -13,6 +13,7 @@ pub fn targets() -> Vec<Target> {
             about: "log Entry::from_bytes (re-encodes to the same bytes), verify_signature, and verify_log after re-signing",
             seeds: entry_seeds,
             start: || Box::new(entry_one),
+            tokens: &[],
             max_len: 4096,
             max_alloc: MAX_ALLOC,
         },
@@ -21,6 +22,7 @@ pub fn targets() -> Vec<Target> {
             about: "log LogFile::open of a file holding the input: what it keeps is exactly the records it read",
             seeds: file_seeds,
             start: file_start,
+            tokens: &[],
             max_len: 8192,
             // open reads the whole file (8 KiB at most here) and keeps its entries.
             max_alloc: MAX_ALLOC,

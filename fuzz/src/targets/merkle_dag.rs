@@ -9,6 +9,42 @@ use merkle_dag_solution::{BlockStore, Cid, DAG_CBOR, RAW, base32, read, sync, va
 
 use crate::harness::{MAX_ALLOC, Target};
 
+/// CBOR heads that announce a 1-, 2-, 4- or 8-byte argument, for every major type (so a
+/// token followed by an interesting integer is a hostile length or count), an
+/// indefinite-length head, a break, tag 42, and the map of two.
+const CBOR: &[&[u8]] = &[
+    &[0x18],
+    &[0x19],
+    &[0x1a],
+    &[0x1b],
+    &[0x38],
+    &[0x3b],
+    &[0x58],
+    &[0x59],
+    &[0x5a],
+    &[0x5b],
+    &[0x78],
+    &[0x79],
+    &[0x7a],
+    &[0x7b],
+    &[0x98],
+    &[0x9a],
+    &[0x9b],
+    &[0xb8],
+    &[0xbb],
+    &[0xd8, 0x2a],
+    &[0xdb],
+    &[0x5f],
+    &[0x7f],
+    &[0x9f],
+    &[0xff],
+    &[0xa2],
+    &[0x00],
+];
+
+/// The codes a CID is made of, and a varint continuation byte.
+const CID: &[&[u8]] = &[&[0x01], &[0x55], &[0x71], &[0x12], &[0x20], &[0x80], &[0xff], b"b"];
+
 pub fn targets() -> Vec<Target> {
     vec![
         Target {
@@ -16,6 +52,7 @@ pub fn targets() -> Vec<Target> {
             about: "merkle-dag Cid::from_bytes and Cid::from_str, varint::decode, base32::decode, each re-encoded",
             seeds: cid_seeds,
             start: || Box::new(cid_one),
+            tokens: CID,
             max_len: 512,
             max_alloc: MAX_ALLOC,
         },
@@ -24,6 +61,7 @@ pub fn targets() -> Vec<Target> {
             about: "merkle-dag node::decode (canonical: re-encodes to the same bytes), then read and sync from it as a root",
             seeds: node_seeds,
             start: || Box::new(node_one),
+            tokens: CBOR,
             max_len: 4096,
             max_alloc: MAX_ALLOC,
         },

@@ -13,6 +13,26 @@ use tokio::net::{TcpListener, TcpStream};
 use super::{ASYNC_LIMIT, block_on};
 use crate::harness::{MAX_ALLOC, Target};
 
+/// JSON's structure, and values at the edges of what a field may hold.
+const JSON: &[&[u8]] = &[
+    b"\"",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"null",
+    b"true",
+    b"-1",
+    b"1e400",
+    b"0.5",
+    b"\\u0000",
+    b"18446744073709551616",
+    b"\\n",
+    b"\"op\":",
+];
+
 pub fn targets() -> Vec<Target> {
     vec![
         Target {
@@ -20,6 +40,7 @@ pub fn targets() -> Vec<Target> {
             about: "rendezvous read_frame (default and 32-byte limit) and parse_request, each request applied to a Registry",
             seeds,
             start: || Box::new(one),
+            tokens: JSON,
             max_len: 8192,
             max_alloc: MAX_ALLOC,
         },
@@ -28,6 +49,7 @@ pub fn targets() -> Vec<Target> {
             about: "rendezvous server on 127.0.0.1:0: the input sent by one client, every reply a Reply line",
             seeds,
             start: || Box::new(server_one),
+            tokens: JSON,
             max_len: 8192,
             max_alloc: MAX_ALLOC,
         },

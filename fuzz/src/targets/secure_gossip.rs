@@ -12,12 +12,31 @@ use secure_gossip_solution::{Envelope, Msg, SecureNode, Timer};
 
 use crate::harness::{MAX_ALLOC, Target};
 
+/// JSON's structure, and values at the edges of what a field may hold.
+const JSON: &[&[u8]] = &[
+    b"\"",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b",",
+    b":",
+    b"null",
+    b"true",
+    b"-1",
+    b"1e400",
+    b"0.5",
+    b"\\u0000",
+    b"18446744073709551616",
+];
+
 pub fn targets() -> Vec<Target> {
     vec![Target {
         name: "envelope",
         about: "secure-gossip: a JSON wire message into Envelope::verify and a SecureNode, as sent and re-signed",
         seeds,
         start: || Box::new(one),
+        tokens: JSON,
         max_len: 8192,
         max_alloc: MAX_ALLOC,
     }]

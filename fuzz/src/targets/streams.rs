@@ -14,6 +14,7 @@ pub fn targets() -> Vec<Target> {
             about: "streams read_frame, frame after frame, with the default limit and with a 16-byte one",
             seeds: frame_seeds,
             start: || Box::new(frame_one),
+            tokens: &[],
             max_len: 4096,
             // A frame under the limit reserves up to 64 KiB before its bytes arrive;
             // the bound is far above that and far below one lying length.
@@ -24,6 +25,7 @@ pub fn targets() -> Vec<Target> {
             about: "streams Session (server, then client) reading the input as the peer's frames; streams accepted and read",
             seeds: yamux_seeds,
             start: || Box::new(yamux_one),
+            tokens: &[],
             max_len: 4096,
             // Each session sets aside its pipe and a 256 KiB window per stream, and
             // an input of 4 KiB can open a few hundred streams.
