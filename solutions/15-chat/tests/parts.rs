@@ -1,7 +1,7 @@
 //! A part marked "yours" is the learner's code running, not the reference under
 //! another name: built with `--features mine-swarm` on the pristine swarm exercise
-//! (every function a `todo!()`, a broken part by construction), the chat says
-//! `swarm: yours` and stops at the exercise's first `todo!()`.
+//! (every function a `todo!` stub, a broken part by construction), the chat says
+//! `swarm: yours` and stops at the exercise's first `todo!` stub.
 //!
 //! It needs the feature, so a plain `cargo test` skips it; `.ci/run` runs
 //! `cargo test -p chat-solution --features mine-swarm --test parts`.

@@ -134,7 +134,7 @@ pub async fn main() -> anyhow::Result<()> {
             ui::full(intro, &args.nick, ui_rx, events_tx.clone()).await
         }
     };
-    // The room ends only when told to: if it ends first, a part panicked (a `todo!()`
+    // The room ends only when told to: if it ends first, a part panicked (a `todo!` stub
     // in an exercise marked yours, most likely), and the program says so and stops.
     let result = tokio::select! {
         result = ui => result,
