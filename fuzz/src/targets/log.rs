@@ -100,7 +100,24 @@ fn file_start() -> Run {
                 records.extend_from_slice(&bytes);
             }
             assert_eq!(records, input[..kept as usize], "the entries kept are exactly the records before the cut");
+            if let Some(at) = intact_record(&input[kept as usize..], &author) {
+                panic!("open cut {cut} bytes as a torn tail, but an intact signed record starts {at} bytes into them");
+            }
         }
         true
+    })
+}
+
+/// The offset of a whole, validly signed record of `author` in `tail`, if there is one:
+/// a torn append leaves a prefix of one record, never a later record intact, so
+/// cutting a tail that holds one drops an entry that was acknowledged.
+fn intact_record(tail: &[u8], author: &[u8; 32]) -> Option<usize> {
+    (1..tail.len()).find(|&at| {
+        let Some(len) = tail.get(at..at + 4) else { return false };
+        let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
+        tail.get(at + 4..)
+            .and_then(|rest| rest.get(..len))
+            .and_then(|body| Entry::from_bytes(body).ok())
+            .is_some_and(|e| e.author == *author && e.verify_signature().is_ok())
     })
 }

@@ -81,8 +81,9 @@ impl LogFile {
                     offset += size;
                 }
                 Err(reason) => {
-                    // Torn only if this bad record is the last thing in the file.
-                    if !reaches_end(&bytes[offset..]) {
+                    // Torn only if this bad record is the last thing in the file: by
+                    // both its lengths, and with no intact record of ours after it.
+                    if !reaches_end(&bytes[offset..]) || signed_record_follows(&bytes[offset + 1..], author) {
                         return Err(StoreError::Corrupt { path: path.to_path_buf(), offset: offset as u64, reason });
                     }
                     file.set_len(offset as u64).map_err(io)?;
@@ -132,6 +133,24 @@ fn record(bytes: &[u8], author: [u8; 32], last: Option<&Entry>) -> Result<(Entry
     let anchor = last.map(|e| (e.seq, e.hash()));
     verify_suffix(&author, anchor, std::slice::from_ref(&entry)).map_err(|e| e.to_string())?;
     Ok((entry, 4 + len))
+}
+
+/// Whether a record signed by `author` starts anywhere in `bytes`. Damage over a
+/// record's head (a bad sector, a block of garbage) can make both of its lengths claim
+/// to run past the end of the file, as a torn append's would; an intact, signed
+/// record after it proves that it is not the tail, and cutting there would throw that
+/// record away. A torn append never leaves a whole signed record behind it, so this
+/// costs nothing on the common path (it scans only the cut bytes, at most one record).
+fn signed_record_follows(bytes: &[u8], author: [u8; 32]) -> bool {
+    (0..bytes.len()).any(|at| {
+        let Some(len) = bytes.get(at..at + 4) else { return false };
+        let len = u32::from_be_bytes(len.try_into().expect("4 bytes")) as usize;
+        if len > MAX_PAYLOAD + 200 {
+            return false;
+        }
+        let Some(body) = bytes.get(at + 4..at + 4 + len) else { return false };
+        Entry::from_bytes(body).is_ok_and(|entry| entry.author == author && entry.verify_signature().is_ok())
+    })
 }
 
 /// Whether the bad record at the start of `bytes` could be a torn append: the last

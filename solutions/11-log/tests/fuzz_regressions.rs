@@ -1,10 +1,9 @@
 //! Inputs the fuzzer (`cargo run -p fuzz -- --target log-file`) found, kept as tests.
 //!
-//! Both are ignored until `LogFile::open` is fixed (src/store.rs, `reaches_end`: a bad
-//! record is taken for a torn tail by its two length fields alone, so damage over a
-//! record's head that makes both claim to run past the end cuts every intact record
-//! after it). Run them with `cargo test -p append-log-solution --test fuzz_regressions
-//! -- --ignored`; remove the `#[ignore]` with the fix.
+//! Both cut intact records before `LogFile::open` learned to look for a signed record
+//! after the damage (src/store.rs, `signed_record_follows`): a bad record used to be
+//! taken for a torn tail by its two length fields alone, so damage over a record's head
+//! that made both claim to run past the end cut every intact record after it.
 
 use append_log_solution::{LogFile, StoreError, Writer};
 
@@ -27,7 +26,6 @@ fn five_records(path: &std::path::Path) -> (Vec<u8>, Vec<usize>) {
 /// then claim to run past the end, as a torn append's would, but two intact, signed
 /// records follow it. Cutting there drops acknowledged entries; it is corruption.
 #[test]
-#[ignore = "LogFile::open cuts intact records after a damaged head: fix reaches_end, then remove this"]
 fn garbage_over_a_record_head_in_the_middle_is_corrupt_not_a_torn_tail() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log");
@@ -50,7 +48,6 @@ fn garbage_over_a_record_head_in_the_middle_is_corrupt_not_a_torn_tail() {
 /// The same damage over the first record: open cut the whole file, on the disk too
 /// (`set_len(0)`), and returned an empty log, destroying five acknowledged entries.
 #[test]
-#[ignore = "LogFile::open empties a file whose first record head is damaged: fix reaches_end, then remove this"]
 fn garbage_over_the_first_record_head_does_not_empty_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("log");
