@@ -69,6 +69,11 @@ pub struct View<'a, N, M> {
     pub ids: &'a [NodeId],
     /// Every message a node sent to a client so far: (server, client, message).
     pub replies: &'a [(NodeId, NodeId, M)],
+    /// In a liveness check, each node's answers to the [probe](Search::probe) (a
+    /// client's question asked after the network settled, such as `Read`), in node
+    /// order; empty otherwise. This is how an invariant reads nodes whose state is
+    /// private.
+    pub probed: &'a [Vec<M>],
 }
 
 /// What a finished search found.
@@ -137,6 +142,7 @@ pub struct Search<N: Node> {
     nodes: Vec<N>,
     ids: Vec<NodeId>,
     initial: Vec<(NodeId, usize, N::Message)>,
+    probe: Option<N::Message>,
     config: SearchConfig,
 }
 
@@ -152,7 +158,13 @@ where
         // shows every settling event, which for a node with a periodic timer is the
         // whole budget of ticks.)
         let ids = (0..nodes.len()).map(NodeId::node).collect();
-        Search { nodes, ids, initial: Vec::new(), config }
+        Search { nodes, ids, initial: Vec::new(), probe: None, config }
+    }
+
+    /// A question a client asks every node before liveness is judged (`Read`): the
+    /// answers are in [`View::probed`].
+    pub fn probe(&mut self, message: N::Message) {
+        self.probe = Some(message);
     }
 
     /// A client message in flight at the start (it is delivered, or lost, like any).
@@ -251,7 +263,25 @@ where
     }
 
     fn view<'a>(&'a self, state: &'a StateOf<N>) -> View<'a, N, N::Message> {
-        View { nodes: &state.nodes, ids: &self.ids, replies: &state.replies }
+        View { nodes: &state.nodes, ids: &self.ids, replies: &state.replies, probed: &[] }
+    }
+
+    /// Judges liveness of `state`, asking the probe first if there is one.
+    fn live(&self, state: &StateOf<N>, liveness: &Invariant<'_, N>) -> Result<(), String> {
+        let Some(probe) = &self.probe else { return liveness(&self.view(state)) };
+        let mut asked = state.clone();
+        let client = NodeId::new("c-probe");
+        let mut probed = Vec::new();
+        for i in 0..asked.nodes.len() {
+            let before = asked.replies.len();
+            let message = probe.clone();
+            let from = client.clone();
+            self.callback(&mut asked, i, |node, ctx| node.on_message(ctx, from, message));
+            probed.push(
+                asked.replies[before..].iter().filter(|(_, to, _)| *to == client).map(|(_, _, m)| m.clone()).collect(),
+            );
+        }
+        liveness(&View { nodes: &state.nodes, ids: &self.ids, replies: &state.replies, probed: &probed })
     }
 
     /// Every state one event away, with the event in words.
@@ -310,7 +340,7 @@ where
                 let (from, to, message) = state.flight.remove(0);
                 events.push(format!("{from} -> {} {message:?}", self.ids[to]));
                 self.callback(&mut state, to, |node, ctx| node.on_message(ctx, from, message));
-                if state.flight.is_empty() && liveness(&self.view(&state)).is_ok() {
+                if state.flight.is_empty() && self.live(&state, liveness).is_ok() {
                     return Ok(());
                 }
                 continue;
@@ -323,11 +353,11 @@ where
             state.now = state.now.max(at);
             events.push(format!("{} timer {timer:?} at {} ms", self.ids[i], state.now.as_millis()));
             self.callback(&mut state, i, |node, ctx| node.on_timer(ctx, timer));
-            if liveness(&self.view(&state)).is_ok() {
+            if self.live(&state, liveness).is_ok() {
                 return Ok(());
             }
         }
-        liveness(&self.view(&state)).map_err(|violation| (violation, events))
+        self.live(&state, liveness).map_err(|violation| (violation, events))
     }
 
     /// Runs one callback of node `i` and carries out what it asked.

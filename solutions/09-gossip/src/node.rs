@@ -47,7 +47,9 @@ pub enum Timer {
     Tick,
 }
 
-/// A node of the broadcast system.
+/// A node of the broadcast system. (`Clone` and `Debug` let the checks search every
+/// interleaving of a small network: keep your fields to types that have both.)
+#[derive(Clone, Debug)]
 pub struct BroadcastNode {
     interval: Duration,
     retry: Duration,

@@ -217,3 +217,39 @@ fn step_5_glomers_3e() {
         "3e targets: < 20 messages/op, median < 1 s, max < 2 s; measured {report}"
     );
 }
+
+/// Every interleaving of two nodes, with any one message lost: no value some node learned is lost for good
+#[test]
+fn step_6_every_interleaving() {
+    use kit::search::{Search, SearchConfig, View};
+
+    let config =
+        SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 20, max_states: 200_000, settle_events: 600 };
+    let mut search = Search::new(vec![BroadcastNode::new(), BroadcastNode::new()], config);
+    search.client_send(&NodeId::client(0), &NodeId::node(0), Msg::Broadcast { message: 1 });
+    search.client_send(&NodeId::client(0), &NodeId::node(1), Msg::Broadcast { message: 2 });
+    search.probe(Msg::Read);
+    // Once the network behaves again, every node reads every value any node read.
+    let liveness = |view: &View<'_, BroadcastNode, Msg>| {
+        let reads: Vec<BTreeSet<u64>> = view
+            .probed
+            .iter()
+            .map(|answers| match answers.as_slice() {
+                [Msg::ReadOk { messages }] => Ok(messages.iter().copied().collect()),
+                other => Err(format!("Read must be answered with one ReadOk, got {other:?}")),
+            })
+            .collect::<Result<_, _>>()?;
+        let known: BTreeSet<u64> = reads.iter().flatten().copied().collect();
+        match reads.iter().position(|r| *r != known) {
+            Some(i) => Err(format!("n{i} reads {:?}, but {known:?} were learned", reads[i])),
+            None => Ok(()),
+        }
+    };
+    let found = search.run(|_| Ok(()), liveness);
+    kit::figure("states searched", found.states);
+    kit::figure("deepest interleaving", found.depth);
+    if let Some(counterexample) = found.counterexample {
+        panic!("{counterexample}");
+    }
+    assert!(!found.truncated, "the search stopped at its bound of {} states before it was done", config.max_states);
+}
