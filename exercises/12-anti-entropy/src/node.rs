@@ -50,7 +50,9 @@ pub enum Timer {
     Sync,
 }
 
-/// A replica on the network.
+/// A replica on the network. (`Clone` and `Debug` let the checks search every
+/// interleaving of a small network: keep your fields to types that have both.)
+#[derive(Clone, Debug)]
 pub struct ReplicaNode {
     replica: Replica,
     interval: Duration,

@@ -12,6 +12,7 @@ pub type Frontier = BTreeMap<[u8; 32], u64>;
 
 /// The logs one peer holds: its own, which it writes, and everyone else's, which it
 /// only ever receives and verifies.
+#[derive(Clone, Debug)]
 pub struct Replica {
     writer: Writer,
     logs: BTreeMap<[u8; 32], Vec<Entry>>,

@@ -6,6 +6,7 @@ use crate::entry::{Entry, Hash, LogError, MAX_PAYLOAD};
 
 /// The author's end of a log: it remembers the last sequence number and hash, so
 /// each new entry continues the chain.
+#[derive(Clone, Debug)]
 pub struct Writer {
     key: SigningKey,
     seq: u64,

@@ -329,3 +329,38 @@ fn step_8_traffic_follows_the_delta() {
     assert!(sent >= 20, "the counter entries_sent must count entries sent to peers: {sent}");
     assert!(sent <= 40, "syncing 5 new entries sent {sent} entries: send only what the peer lacks");
 }
+
+/// Every interleaving of two replicas, with any one message lost: once the network behaves, they hold the same logs
+#[test]
+fn step_9_every_interleaving() {
+    use kit::search::{Search, SearchConfig, View};
+
+    let node = |i: u8| subject::ReplicaNode::new(secret(i), Duration::from_millis(200), 64);
+    let config =
+        SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 16, max_states: 200_000, settle_events: 400 };
+    let mut search = Search::new(vec![node(0), node(1)], config);
+    search.client_send(&client(), &NodeId::node(0), subject::Msg::Post { text: "from n0".into() });
+    search.client_send(&client(), &NodeId::node(1), subject::Msg::Post { text: "from n1".into() });
+    search.probe(subject::Msg::Read);
+    let liveness = |view: &View<'_, subject::ReplicaNode, subject::Msg>| {
+        let mut digests = Vec::new();
+        for (i, answers) in view.probed.iter().enumerate() {
+            match answers.as_slice() {
+                [subject::Msg::ReadOk { digest, .. }] => digests.push(*digest),
+                other => return Err(format!("n{i} must answer Read with one ReadOk, got {other:?}")),
+            }
+        }
+        if digests.windows(2).all(|w| w[0] == w[1]) {
+            Ok(())
+        } else {
+            Err("the two replicas hold different logs".into())
+        }
+    };
+    let found = search.run(|_| Ok(()), liveness);
+    kit::figure("states searched", found.states);
+    kit::figure("deepest interleaving", found.depth);
+    if let Some(counterexample) = found.counterexample {
+        panic!("{counterexample}");
+    }
+    assert!(!found.truncated, "the search stopped at its bound of {} states before it was done", config.max_states);
+}
