@@ -240,6 +240,7 @@ enum Msg {
 }
 
 /// A replica that gossips its whole state to a random peer every 100 ms.
+#[derive(Clone, Debug)]
 struct Replica {
     me: u64,
     likes: GCounter,
@@ -391,4 +392,38 @@ fn step_8_collaborative_text() {
         assert_eq!(mine.text(), other_order.text(), "round {round}: two merge orders gave two texts");
         assert_eq!(mine.text(), theirs.text(), "round {round}: your text differs from the reference's");
     }
+}
+
+/// Every interleaving of two replicas (a like, a tag, its concurrent removal), any one message lost: they converge
+#[test]
+fn step_9_every_interleaving() {
+    use kit::search::{Search, SearchConfig, View};
+
+    let replica = |me: u64| Replica { me, likes: GCounter::new(), tags: OrSet::new() };
+    let config =
+        SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 16, max_states: 200_000, settle_events: 200 };
+    let mut search = Search::new(vec![replica(0), replica(1)], config);
+    let client = NodeId::client(0);
+    search.client_send(&client, &NodeId::node(0), Msg::Like);
+    search.client_send(&client, &NodeId::node(1), Msg::Tag("rust".into()));
+    search.client_send(&client, &NodeId::node(0), Msg::Untag("rust".into()));
+    search.probe(Msg::Read);
+    let liveness = |view: &View<'_, Replica, Msg>| {
+        let reads: Vec<(u64, BTreeSet<String>)> = view
+            .probed
+            .iter()
+            .map(|answers| match answers.as_slice() {
+                [Msg::ReadOk { likes, tags }] => Ok((*likes, tags.clone())),
+                other => Err(format!("Read must be answered with one ReadOk, got {other:?}")),
+            })
+            .collect::<Result<_, _>>()?;
+        if reads.windows(2).all(|w| w[0] == w[1]) { Ok(()) } else { Err(format!("the replicas read {reads:?}")) }
+    };
+    let found = search.run(|_| Ok(()), liveness);
+    kit::figure("states searched", found.states);
+    kit::figure("deepest interleaving", found.depth);
+    if let Some(counterexample) = found.counterexample {
+        panic!("{counterexample}");
+    }
+    assert!(!found.truncated, "the search stopped at its bound of {} states before it was done", config.max_states);
 }
