@@ -52,7 +52,9 @@ pub enum Timer {
     Sync,
 }
 
-/// A participant in the room.
+/// A participant in the room. (`Clone` and `Debug` let the checks search every
+/// interleaving of a small room: keep your fields to types that have both.)
+#[derive(Clone, Debug)]
 pub struct ChatNode {
     replica: Replica,
     nick: String,

@@ -418,3 +418,39 @@ async fn step_7_over_tcp() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Every interleaving of a room of two, a line said at each, any one message lost: both show the same history
+#[test]
+fn step_9_every_interleaving() {
+    use kit::search::{Search, SearchConfig, View};
+
+    let node = |i: usize| subject::ChatNode::new(secret(i), &nick(i), SYNC);
+    let config =
+        SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 16, max_states: 200_000, settle_events: 400 };
+    let mut search = Search::new(vec![node(0), node(1)], config);
+    let client = NodeId::client(0);
+    search.client_send(&client, &NodeId::node(0), subject::Msg::Say { text: "hello".into() });
+    search.client_send(&client, &NodeId::node(1), subject::Msg::Say { text: "hi there".into() });
+    search.probe(subject::Msg::History);
+    let liveness = |view: &View<'_, subject::ChatNode, subject::Msg>| {
+        let mut digests = Vec::new();
+        for (i, answers) in view.probed.iter().enumerate() {
+            match answers.as_slice() {
+                [subject::Msg::HistoryOk { digest, .. }] => digests.push(*digest),
+                other => return Err(format!("n{i} must answer History with one HistoryOk, got {other:?}")),
+            }
+        }
+        if digests.windows(2).all(|w| w[0] == w[1]) {
+            Ok(())
+        } else {
+            Err("the two nodes show different histories".into())
+        }
+    };
+    let found = search.run(|_| Ok(()), liveness);
+    kit::figure("states searched", found.states);
+    kit::figure("deepest interleaving", found.depth);
+    if let Some(counterexample) = found.counterexample {
+        panic!("{counterexample}");
+    }
+    assert!(!found.truncated, "the search stopped at its bound of {} states before it was done", config.max_states);
+}
