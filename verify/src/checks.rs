@@ -189,21 +189,9 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
     let results = steps
         .into_iter()
         .map(|step| {
-            let outcome = match outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
-                Some(Outcome::Passed) => StepOutcome::Passed,
-                Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
-                Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
-                None => StepOutcome::Unfinished(unfinished_reason.clone().unwrap_or_else(|| "did not run".into())),
-            };
-            let figures = figures
-                .iter()
-                .find(|(n, _)| step.matches(n))
-                .map(|(_, f)| {
-                    f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect()
-                })
-                .unwrap_or_default();
+            let unfinished = unfinished_reason.clone().unwrap_or_else(|| "did not run".into());
             let seeded = seeded.iter().any(|n| step.matches(n));
-            StepResult { step, outcome, figures, seeded, sweep: None, traces: Vec::new() }
+            step_result(step, &outcomes, &figures, unfinished, seeded)
         })
         .collect::<Vec<_>>();
     let mut results = results;
@@ -339,28 +327,36 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
     let mut results: Vec<StepResult> = all
         .into_iter()
         .filter(|s| chosen.contains(&s.function.as_str()))
-        .map(|step| {
-            let outcome = match outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
-                Some(Outcome::Passed) => StepOutcome::Passed,
-                Some(Outcome::Failed(m)) => StepOutcome::Failed(m.clone()),
-                Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
-                None => StepOutcome::Unfinished(describe_exit_of(&run)),
-            };
-            let figures = figures
-                .iter()
-                .find(|(n, _)| step.matches(n))
-                .map(|(_, f)| {
-                    f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect()
-                })
-                .unwrap_or_default();
-            StepResult { step, outcome, figures, seeded: true, sweep: None, traces: Vec::new() }
-        })
+        .map(|step| step_result(step, &outcomes, &figures, describe_exit_of(&run), true))
         .collect();
     for result in results.iter_mut() {
         result.traces = traces_of(&traces, &result.step.function);
         mark_failure(result);
     }
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
+}
+
+/// What one step did in a run: its outcome (`unfinished` says why, if it never
+/// reported) and the figures it printed.
+fn step_result(
+    step: Step,
+    outcomes: &std::collections::BTreeMap<String, Outcome>,
+    figures: &std::collections::BTreeMap<String, Vec<(String, String)>>,
+    unfinished: String,
+    seeded: bool,
+) -> StepResult {
+    let outcome = match outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
+        Some(Outcome::Passed) => StepOutcome::Passed,
+        Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
+        Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
+        None => StepOutcome::Unfinished(unfinished),
+    };
+    let figures = figures
+        .iter()
+        .find(|(n, _)| step.matches(n))
+        .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
+        .unwrap_or_default();
+    StepResult { step, outcome, figures, seeded, sweep: None, traces: Vec::new() }
 }
 
 /// Runs the seeded steps again under seeds 1..=N, one test process per seed (libtest
