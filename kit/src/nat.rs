@@ -20,9 +20,10 @@
 //! minutes of silence; keepalives are a separate concern).
 //!
 //! Time is simulated and every random choice comes from the seed, as in the simulator.
-//! No packet touches a real network. The examples and checks give inside hosts
-//! addresses from the shared address space of RFC 6598 (100.64.0.0/10, what carrier
-//! NATs use inside) and public hosts addresses from the documentation ranges of
+//! No packet touches a real network. An inside host's address is only a label: this
+//! example gives it one from RFC 1918's private ranges, as a home network would (RFC
+//! 6598's 100.64.0.0/10 belongs to the ISP's side of a home router, between it and a
+//! carrier-grade NAT), and public hosts addresses from the documentation ranges of
 //! RFC 5737, so no simulated address is anyone's real one.
 //!
 //! ```
@@ -53,7 +54,7 @@
 //! let mut net = Internet::new(1, Duration::from_millis(20));
 //! net.add_public(server, Echo);
 //! let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 7), NatKind::PortRestricted);
-//! let pinger = net.add_behind(nat, "100.64.1.2:5000".parse().unwrap(), Pinger { to: server, answered_by: None });
+//! let pinger = net.add_behind(nat, "192.168.1.2:5000".parse().unwrap(), Pinger { to: server, answered_by: None });
 //! net.run_for(Duration::from_secs(1));
 //! assert_eq!(net.host::<Pinger>(pinger).unwrap().answered_by, Some(server));
 //! ```
