@@ -24,6 +24,7 @@ chapter!(Goal, "../../book/goal.md");
 chapter!(Cap, "../../book/cap.md");
 chapter!(Roles, "../../book/roles.md");
 chapter!(Kit, "../../book/kit.md");
+chapter!(KitSimulator, "../../book/kit/simulator.md");
 chapter!(Identity, "../../book/identity.md");
 chapter!(Discovery, "../../book/discovery.md");
 chapter!(DiscoveryMdns, "../../book/discovery/mdns.md");
