@@ -17,6 +17,7 @@ pub mod checks;
 pub mod exercise;
 pub mod hints;
 pub mod libtest;
+pub mod mistakes;
 pub mod pristine;
 pub mod process;
 pub mod progress;

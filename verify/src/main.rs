@@ -67,6 +67,9 @@ enum Command {
     Room(cmd::room::Args),
     /// Write an offline room kit: vendored crates, a cargo config, instructions.
     Pack(cmd::pack::Args),
+    /// For the handbook's developers: try the catalogue of typical mistakes on copies of the reference.
+    #[command(hide = true)]
+    Mistakes(cmd::mistakes::Args),
     /// The room chat, built from every part whose exercise you finished (the rest the reference's).
     Chat(cmd::chat::Args),
 }
@@ -114,5 +117,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Room(args)) => cmd::room::run(&app, args),
         Some(Command::Pack(args)) => cmd::pack::run(&app, args),
         Some(Command::Chat(args)) => cmd::chat::run(&app, args),
+        Some(Command::Mistakes(args)) => cmd::mistakes::run(&app, args),
     }
 }

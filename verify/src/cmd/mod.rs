@@ -4,6 +4,7 @@ pub mod chat;
 pub mod check;
 pub mod hint;
 pub mod list;
+pub mod mistakes;
 pub mod overview;
 pub mod pack;
 pub mod reset;
