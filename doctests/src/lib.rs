@@ -33,6 +33,7 @@ chapter!(DiscoveryDht, "../../book/discovery/dht.md");
 chapter!(DiscoveryNat, "../../book/discovery/nat.md");
 chapter!(Topology, "../../book/topology.md");
 chapter!(Streams, "../../book/streams.md");
+chapter!(StreamsResources, "../../book/streams/resources.md");
 chapter!(Protocol, "../../book/protocol.md");
 chapter!(Transports, "../../book/transports.md");
 chapter!(Interop, "../../book/interop.md");
