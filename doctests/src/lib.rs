@@ -30,6 +30,7 @@ chapter!(Discovery, "../../book/discovery.md");
 chapter!(DiscoveryMdns, "../../book/discovery/mdns.md");
 chapter!(DiscoveryRendezvous, "../../book/discovery/rendezvous.md");
 chapter!(DiscoveryDht, "../../book/discovery/dht.md");
+chapter!(DiscoveryDhtMaintenance, "../../book/discovery/dht-maintenance.md");
 chapter!(DiscoveryNat, "../../book/discovery/nat.md");
 chapter!(Topology, "../../book/topology.md");
 chapter!(Streams, "../../book/streams.md");
