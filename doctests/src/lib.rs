@@ -32,6 +32,7 @@ chapter!(DiscoveryRendezvous, "../../book/discovery/rendezvous.md");
 chapter!(DiscoveryDht, "../../book/discovery/dht.md");
 chapter!(DiscoveryDhtMaintenance, "../../book/discovery/dht-maintenance.md");
 chapter!(DiscoveryNat, "../../book/discovery/nat.md");
+chapter!(DiscoveryRelay, "../../book/discovery/relay.md");
 chapter!(Topology, "../../book/topology.md");
 chapter!(Streams, "../../book/streams.md");
 chapter!(StreamsResources, "../../book/streams/resources.md");
