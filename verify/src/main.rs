@@ -37,6 +37,7 @@ struct Cli {
 const AFTER_HELP: &str = "Examples:
   cargo verify                     progress of every exercise (the first run prepares everything)
   cargo verify setup               download and build everything once, to work offline
+  cargo verify doctor              what will fail on this laptop, and the fix (--lan in the room)
   cargo verify check identity      check one exercise (or: 01-identity)
   cargo verify watch               re-check on every save
   cargo verify hint                the next hint for the current exercise";
@@ -57,6 +58,8 @@ enum Command {
     Restore(cmd::restore::Args),
     /// Download and build everything the exercises need, once, so the day works offline.
     Setup(cmd::setup::Args),
+    /// Check this laptop before the workshop: Rust, disk, offline readiness, multicast, firewall.
+    Doctor(cmd::doctor::Args),
     /// Show the reference solution (once the exercise is done, or with --force).
     Solution(cmd::solution::Args),
     /// Record a run of an exercise's simulated steps as space-time diagrams (HTML).
@@ -111,6 +114,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Reset(args)) => cmd::reset::run(&app, args),
         Some(Command::Restore(args)) => cmd::restore::run(&app, args),
         Some(Command::Setup(args)) => cmd::setup::run(&app, args),
+        Some(Command::Doctor(args)) => cmd::doctor::run(&app, args),
         Some(Command::Solution(args)) => cmd::solution::run(&app, args),
         Some(Command::Trace(args)) => cmd::trace::run(&app, args),
         Some(Command::Share(args)) => cmd::share::run(&app, args),

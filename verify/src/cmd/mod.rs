@@ -2,6 +2,7 @@
 
 pub mod chat;
 pub mod check;
+pub mod doctor;
 pub mod hint;
 pub mod list;
 pub mod mistakes;
