@@ -135,6 +135,9 @@ pub fn check_and_print_seeded(app: &App, exercise: &Exercise, seed: Option<u64>,
 
 /// How many lines of a failure message to show for the step to fix next.
 const MESSAGE_LINES: usize = 20;
+/// How many for each later failing step: enough for the assertion's own message
+/// and its values; the location is always shown too (`libtest::cut` keeps it).
+const LATER_MESSAGE_LINES: usize = 6;
 /// How many compiler errors to show in full.
 const ERRORS_SHOWN: usize = 3;
 
@@ -186,11 +189,8 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                     StepOutcome::Failed(message) | StepOutcome::Unfinished(message) => {
                         println!("  {} {label}", style::red("✗"));
                         let message = style::strip_ansi(message);
-                        let shown = if first_failure {
-                            libtest::cut(&message, MESSAGE_LINES)
-                        } else {
-                            message.lines().next().unwrap_or("").to_string()
-                        };
+                        let shown =
+                            libtest::cut(&message, if first_failure { MESSAGE_LINES } else { LATER_MESSAGE_LINES });
                         for line in shown.lines() {
                             println!("      {}", style::dim(line));
                         }
