@@ -33,8 +33,25 @@ pub const MAINTENANCE: Duration = Duration::from_secs(30);
 /// How long a node that reached none of its bootstrap nodes waits before it tries
 /// them again.
 pub const BOOTSTRAP_RETRY: Duration = Duration::from_secs(5);
-/// How many peers a node stores per info-hash.
+/// How many peers a node stores per info-hash. Past it, a new peer takes the place of
+/// the one announced least recently.
 pub const MAX_PEERS_PER_HASH: usize = 100;
+/// How many info-hashes a node stores peers for, in all (libtorrent's `dht_max_torrents`
+/// has the same default). One token buys announces for as many info-hashes as its
+/// holder likes; past this, a new info-hash takes the place of the one with the fewest
+/// peers, the least recently announced among those, so a flood of made-up info-hashes
+/// with one peer each replaces only its own kind.
+pub const MAX_INFO_HASHES: usize = 2_000;
+/// How long a stored peer lives without a new announce. BEP 5 sets no figure; clients
+/// announce again every 15 to 30 minutes, and 30 minutes is what DHT nodes commonly
+/// keep. Expired peers are swept every [`MAINTENANCE`].
+pub const PEER_TTL: Duration = Duration::from_secs(30 * 60);
+/// How many contacts at one IPv4 address the routing table holds. Node ids are free
+/// (BEP 5 checks none), addresses are not: without this, one machine that answers
+/// pings under 64 made-up ids owns 64 places in the table and the answers to every
+/// `find_node` near them. Loopback addresses are exempt, as BEP 42 exempts local ones:
+/// a network of nodes on one machine all share 127.0.0.1.
+pub const MAX_IDS_PER_IP: usize = 2;
 /// How many nodes that queried us may be waiting at once for the ping that decides
 /// whether they enter the table. Each query from a stranger costs at most one ping,
 /// and the pings in flight stay this few however many strangers (or made-up ids) ask.
@@ -180,6 +197,15 @@ struct Task {
     values: BTreeSet<SocketAddrV4>,
 }
 
+/// The peers announced for one info-hash, and when each last announced.
+#[derive(Clone, Debug, Default)]
+struct Swarm {
+    peers: Vec<SocketAddrV4>,
+    announced: Vec<Duration>,
+    /// The latest of `announced`.
+    last: Duration,
+}
+
 /// A DHT node.
 #[derive(Debug)]
 pub struct DhtNode {
@@ -197,7 +223,13 @@ pub struct DhtNode {
     /// For each full bucket whose oldest contact is being pinged: that contact and
     /// the newcomer waiting for its place.
     evictions: HashMap<usize, (Contact, Contact)>,
-    peers: HashMap<Id, Vec<SocketAddrV4>>,
+    /// The peers announced for each info-hash ([`MAX_INFO_HASHES`], [`MAX_PEERS_PER_HASH`]).
+    peers: HashMap<Id, Swarm>,
+    /// Every stored info-hash by (peers, last announce): the first is the one a new
+    /// info-hash replaces when the store is full.
+    by_size: BTreeSet<(usize, Duration, Id)>,
+    /// The time of the message or timer being handled (the context's clock).
+    now: Duration,
     /// The current token secret and the one before it.
     secrets: [[u8; 16]; 2],
     /// When each contact was last heard from.
@@ -219,6 +251,8 @@ impl DhtNode {
             announcing: HashMap::new(),
             evictions: HashMap::new(),
             peers: HashMap::new(),
+            by_size: BTreeSet::new(),
+            now: Duration::ZERO,
             secrets: [[0; 16]; 2],
             last_seen: HashMap::new(),
         }
@@ -236,7 +270,7 @@ impl DhtNode {
 
     /// The peers stored for `info_hash`.
     pub fn stored_peers(&self, info_hash: &Id) -> &[SocketAddrV4] {
-        self.peers.get(info_hash).map(Vec::as_slice).unwrap_or(&[])
+        self.peers.get(info_hash).map(|s| s.peers.as_slice()).unwrap_or(&[])
     }
 
     /// The token for a querier at `addr`: a hash of the current secret and its IP,
@@ -269,14 +303,75 @@ impl DhtNode {
         todo!()
     }
 
+    /// How many info-hashes, and peers in all, the node stores.
+    pub fn stored(&self) -> (usize, usize) {
+        (self.peers.len(), self.peers.values().map(|s| s.peers.len()).sum())
+    }
+
+    /// Stores `peer` for `info_hash`, or notes that it announced again, within
+    /// [`MAX_INFO_HASHES`] and [`MAX_PEERS_PER_HASH`].
     fn store(&mut self, info_hash: Id, peer: SocketAddrV4) {
-        let peers = self.peers.entry(info_hash).or_default();
-        if !peers.contains(&peer) {
-            if peers.len() == MAX_PEERS_PER_HASH {
-                peers.remove(0);
-            }
-            peers.push(peer);
+        let now = self.now;
+        if !self.peers.contains_key(&info_hash)
+            && self.peers.len() >= MAX_INFO_HASHES
+            && let Some((_, _, victim)) = self.by_size.pop_first()
+        {
+            self.peers.remove(&victim);
         }
+        let swarm = self.peers.entry(info_hash).or_default();
+        self.by_size.remove(&(swarm.peers.len(), swarm.last, info_hash));
+        match swarm.peers.iter().position(|p| *p == peer) {
+            Some(at) => swarm.announced[at] = now,
+            None => {
+                if swarm.peers.len() >= MAX_PEERS_PER_HASH {
+                    let oldest = (0..swarm.announced.len()).min_by_key(|&i| swarm.announced[i]).unwrap_or(0);
+                    swarm.peers.remove(oldest);
+                    swarm.announced.remove(oldest);
+                }
+                swarm.peers.push(peer);
+                swarm.announced.push(now);
+            }
+        }
+        swarm.last = now;
+        self.by_size.insert((swarm.peers.len(), now, info_hash));
+    }
+
+    /// Forgets every peer that has not announced for [`PEER_TTL`].
+    fn expire(&mut self) {
+        let now = self.now;
+        let by_size = &mut self.by_size;
+        self.peers.retain(|info_hash, swarm| {
+            let before = swarm.peers.len();
+            let mut at = 0;
+            swarm.peers.retain(|_| {
+                let keep = now.saturating_sub(swarm.announced[at]) < PEER_TTL;
+                at += 1;
+                keep
+            });
+            swarm.announced.retain(|t| now.saturating_sub(*t) < PEER_TTL);
+            if swarm.peers.len() != before {
+                by_size.remove(&(before, swarm.last, *info_hash));
+                if !swarm.peers.is_empty() {
+                    by_size.insert((swarm.peers.len(), swarm.last, *info_hash));
+                }
+            }
+            !swarm.peers.is_empty()
+        });
+    }
+
+    /// Whether `contact` may enter the table as far as its address goes: it is there
+    /// already, or its address is loopback, or fewer than [`MAX_IDS_PER_IP`] contacts
+    /// at its IP are in the table or waiting in `evictions` for a place.
+    fn address_has_room(&self, contact: &Contact) -> bool {
+        let ip = contact.addr.ip();
+        let Some(index) = self.id.bucket_index(&contact.id) else { return true };
+        if ip.is_loopback() || self.table.bucket(index).iter().any(|c| c.id == contact.id) {
+            return true;
+        }
+        let in_table =
+            (0..crate::id::Id::BITS).flat_map(|i| self.table.bucket(i)).filter(|c| c.addr.ip() == ip).count();
+        let waiting = self.evictions.values().filter(|(_, newcomer)| newcomer.addr.ip() == ip).count();
+        in_table + waiting < MAX_IDS_PER_IP
     }
 
     /// `contact` sent us a query. Asking does not make a node good (BEP 5: a good
@@ -415,7 +510,10 @@ impl DhtNode {
     }
 
     fn handle_response(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, pending: Pending, response: Response) {
-        self.admit(ctx, Contact { id: response.id, addr: addr_of(&from) });
+        let contact = Contact { id: response.id, addr: addr_of(&from) };
+        if self.address_has_room(&contact) {
+            self.admit(ctx, contact);
+        }
         match pending.purpose {
             Purpose::Bootstrap => {
                 let seeds = response.nodes.unwrap_or_default();
@@ -539,6 +637,7 @@ impl Node for DhtNode {
     }
 
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+        self.now = ctx.now();
         match message {
             Msg::Krpc(bytes) => {
                 let message = match Message::decode(&bytes) {
@@ -590,6 +689,7 @@ impl Node for DhtNode {
     }
 
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {
+        self.now = ctx.now();
         match timer {
             Timer::Timeout(t) => {
                 if let Some(pending) = self.pending.remove(&t) {
@@ -603,6 +703,7 @@ impl Node for DhtNode {
             }
             Timer::Bootstrap => self.send_bootstrap(ctx),
             Timer::Maintain => {
+                self.expire();
                 self.maintain(ctx);
                 ctx.set_timer(MAINTENANCE, Timer::Maintain);
             }
