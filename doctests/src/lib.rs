@@ -46,6 +46,7 @@ chapter!(DataStructures, "../../book/data-structures.md");
 chapter!(DataStructuresLog, "../../book/data-structures/log.md");
 chapter!(DataStructuresAntiEntropy, "../../book/data-structures/anti-entropy.md");
 chapter!(DataStructuresMerkleDag, "../../book/data-structures/merkle-dag.md");
+chapter!(DataStructuresBitswap, "../../book/data-structures/bitswap.md");
 chapter!(DataStructuresCrdt, "../../book/data-structures/crdt.md");
 chapter!(Survey, "../../book/survey.md");
 chapter!(Capstone, "../../book/capstone.md");
