@@ -34,6 +34,7 @@ chapter!(DiscoveryDhtMaintenance, "../../book/discovery/dht-maintenance.md");
 chapter!(DiscoveryNat, "../../book/discovery/nat.md");
 chapter!(DiscoveryRelay, "../../book/discovery/relay.md");
 chapter!(Topology, "../../book/topology.md");
+chapter!(TopologyFailureDetection, "../../book/topology/failure-detection.md");
 chapter!(Streams, "../../book/streams.md");
 chapter!(StreamsResources, "../../book/streams/resources.md");
 chapter!(Protocol, "../../book/protocol.md");
