@@ -45,6 +45,7 @@ chapter!(ContentRoutingGossip, "../../book/content-routing/gossip.md");
 chapter!(ContentRoutingSecureGossip, "../../book/content-routing/secure-gossip.md");
 chapter!(DataStructures, "../../book/data-structures.md");
 chapter!(DataStructuresLog, "../../book/data-structures/log.md");
+chapter!(DataStructuresHypercoreTree, "../../book/data-structures/hypercore-tree.md");
 chapter!(DataStructuresAntiEntropy, "../../book/data-structures/anti-entropy.md");
 chapter!(DataStructuresMerkleDag, "../../book/data-structures/merkle-dag.md");
 chapter!(DataStructuresBitswap, "../../book/data-structures/bitswap.md");
