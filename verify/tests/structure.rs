@@ -152,7 +152,9 @@ fn hints_stay_out_of_the_learners_crate() {
 /// The doc comments and the `pub` item lines of a source file, in order: what a
 /// stub and its solution must share. A crate root's own `//!` docs are left out:
 /// the stub's tells the learner how to work on it, the solution's says what it is.
-/// Docs of private items (a solution's own helpers) are not part of the outline.
+/// Docs of private items (a solution's own helpers, a struct's private fields) are not
+/// part of the outline: where the state's design is the lesson, the stub's fields are
+/// a placeholder and the learner's own.
 fn outline(text: &str, crate_root: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut docs: Vec<String> = Vec::new();
@@ -164,7 +166,8 @@ fn outline(text: &str, crate_root: bool) -> Vec<String> {
         } else {
             let private = ["fn ", "const ", "struct ", "enum ", "type ", "static ", "mod ", "async fn ", "unsafe fn "]
                 .iter()
-                .any(|p| line.starts_with(p));
+                .any(|p| line.starts_with(p))
+                || is_private_field(line);
             if !private {
                 out.append(&mut docs);
             }
@@ -175,6 +178,14 @@ fn outline(text: &str, crate_root: bool) -> Vec<String> {
         }
     }
     out
+}
+
+/// `name: Type,`: a field without `pub`.
+fn is_private_field(line: &str) -> bool {
+    let Some((name, rest)) = line.split_once(':') else { return false };
+    !rest.starts_with(':')
+        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn is_item(line: &str) -> bool {

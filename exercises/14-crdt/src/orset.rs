@@ -1,6 +1,7 @@
 //! An observed-remove set: a concurrent add wins over a remove.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
@@ -9,25 +10,32 @@ use crate::ReplicaId;
 /// A unique tag for one add: the replica that added and that replica's counter.
 pub type Tag = (ReplicaId, u64);
 
-/// A set in which each add of an element carries a fresh unique tag, and a remove
-/// deletes only the tags it has *observed*. An add that happened concurrently with a
-/// remove has a tag the remove did not see, so the element stays: add wins.
+/// A set in which an add that happens concurrently with a remove wins.
 ///
-/// Removed tags are kept as tombstones, so the state grows with every add; the
-/// "optimised" OR-Set of Bieniusa et al. (2012) replaces them with version vectors.
+/// The state is yours to design (step 4). What it must do, on the public API alone:
+///
+/// - After `add(r, x)`, `contains(&x)` holds; after `remove(&x)`, it does not, on this
+///   replica, and adding `x` again brings it back.
+/// - A remove takes away only the adds this replica has *observed*: an add of `x` that
+///   another replica made concurrently (one this replica had not merged when it
+///   removed `x`) survives the merge, on both sides. A remove that had observed every
+///   add of `x` removes it everywhere.
+/// - `merge` is commutative, associative and idempotent (step 5), and the elements
+///   equal the reference's after any history (step 6).
+/// - The state travels as a message between replicas (steps 7 and 9), so it keeps the
+///   derives below.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrSet<T: Ord> {
-    /// For each element, the tags of its adds.
-    adds: BTreeMap<T, BTreeSet<Tag>>,
-    /// Tags that have been removed.
-    removed: BTreeSet<Tag>,
-    /// The last counter used by each replica, so tags stay unique after merges.
-    clock: BTreeMap<ReplicaId, u64>,
+    // TODO (step 4): the fields are yours to choose. What must a replica remember so
+    // that a remove takes away only the adds it has seen, and so that its next tag is
+    // new after any merge? The placeholder only keeps the stub compiling: replace it,
+    // and `default` below with it.
+    placeholder: PhantomData<T>,
 }
 
 impl<T: Ord> Default for OrSet<T> {
     fn default() -> Self {
-        OrSet { adds: BTreeMap::new(), removed: BTreeSet::new(), clock: BTreeMap::new() }
+        OrSet { placeholder: PhantomData }
     }
 }
 
@@ -37,16 +45,18 @@ impl<T: Ord + Clone> OrSet<T> {
         OrSet::default()
     }
 
-    /// Adds `value` on behalf of `replica`, with a fresh tag, and returns the tag: the
-    /// replica and its next counter, one more than the last counter this set has seen
-    /// from that replica. Adding an element already present is not a no-op: the new tag
-    /// is what lets this add survive a concurrent remove.
+    /// Adds `value` on behalf of `replica` and returns the add's tag, which names this
+    /// add alone: no other add, on any replica, before or after any merge, carries the
+    /// same tag, and two copies that have seen the same adds give `replica`'s next add
+    /// the same tag (step 4 checks both). Adding an element already present is not a
+    /// no-op: the new add is what survives a concurrent remove of the old ones.
     pub fn add(&mut self, replica: ReplicaId, value: T) -> Tag {
         // TODO (step 4)
         todo!()
     }
 
-    /// Removes `value`: every tag of it this replica has seen becomes a tombstone.
+    /// Removes `value`: every add of it this replica has seen is undone, for good; adds
+    /// it has not seen (concurrent ones, merged later) are not.
     pub fn remove(&mut self, value: &T) {
         // TODO (step 4)
         todo!()

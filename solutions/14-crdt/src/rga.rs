@@ -1,12 +1,21 @@
 //! A replicated growable array (RGA), for text that several people edit at once.
 //!
-//! Each character gets a unique id, (counter, replica), and is inserted *after* an
-//! existing character (or at the start). The text is the tree of "inserted after"
-//! links, read depth first, with the children of a character in descending id order:
-//! of two characters inserted at the same place concurrently, the one with the larger
-//! id comes first, on every replica. A deleted character stays as a tombstone (other
-//! characters may be anchored to it) and is only hidden. Roh et al., "Replicated
-//! abstract data types", JPDC 2011, describe it; the counters are Lamport clocks.
+//! Every character gets a unique id, [`RgaId`], and where a character stands in the
+//! text is decided by ids alone, so replicas that have seen the same insertions and
+//! deletions show the same text, in whatever order they merged them. The design of the
+//! state is the exercise's (step 8); what the checks hold it to, on the public API:
+//!
+//! - On the replica that makes an edit, `insert(r, i, ch)` puts `ch` at index `i` of
+//!   the visible text and `delete(i)` takes away the character at `i`.
+//! - Characters typed at the same place concurrently (neither replica had seen the
+//!   other's) stand in the same order on every replica: the one with the larger id
+//!   first, as in the reference.
+//! - A deleted character is hidden, but a replica that has not merged the deletion
+//!   may still type next to it, and that character must land where it was typed.
+//! - Merging in any order gives the same text, and it is the reference's.
+//!
+//! Roh et al., "Replicated abstract data types: Building blocks for collaborative
+//! applications", JPDC 2011, describe the RGA; the chapter shows how it orders text.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ReplicaId;
 
-/// A character's id: (Lamport counter, replica). Ordered by counter, then replica.
+/// A character's id: (Lamport counter, replica), ordered by counter, then replica.
 pub type RgaId = (u64, ReplicaId);
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,13 +49,10 @@ impl Rga {
 
     /// Inserts `ch` so that it becomes the character at `index` of the visible text
     /// (0 inserts at the start; the text's length appends), on behalf of `replica`.
-    /// Returns the new character's id.
-    ///
-    /// The new character is anchored after the visible character now before `index`
-    /// (at the start for 0). Its id takes the next counter of the Lamport clock (one
-    /// more than the largest counter seen from any replica), so it sorts after every
-    /// character its replica had seen; the reference numbers the same way, and step 8
-    /// compares the texts.
+    /// Returns the new character's id: `(c + 1, replica)`, where `c` is the largest
+    /// counter of any id this text has seen, typed here or merged in (a Lamport
+    /// clock). So a character typed after a merge counts as later than everything
+    /// merged; the reference numbers the same way, and step 8 compares the texts.
     ///
     /// # Panics
     /// If `index` is beyond the end of the text.
@@ -60,8 +66,9 @@ impl Rga {
         id
     }
 
-    /// Deletes the character at `index` of the visible text. It stays as a tombstone:
-    /// other characters, here or on replicas not merged yet, may be anchored after it.
+    /// Deletes the character at `index` of the visible text. A replica that has not
+    /// merged the deletion yet may still type next to that character; what it types
+    /// must keep its place once the two merge.
     ///
     /// # Panics
     /// If there is no character at `index`.
@@ -76,7 +83,7 @@ impl Rga {
     }
 
     /// Takes in every insertion and deletion `other` has seen: a character deleted on
-    /// either side is deleted, and the clock has seen what both had seen.
+    /// either side is deleted, and the next id counts past every id of both.
     pub fn merge(&mut self, other: &Rga) {
         for (id, c) in &other.chars {
             let mine = self.chars.entry(*id).or_insert_with(|| c.clone());

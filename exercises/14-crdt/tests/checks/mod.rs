@@ -171,8 +171,23 @@ fn merge_state(a: &State, b: &State) -> State {
     out
 }
 
-fn values(s: &State) -> (u64, i64, Option<u64>, BTreeSet<u8>) {
-    (s.g.value(), s.pn.value(), s.lww.get().copied(), s.set.elements())
+/// What each type of a [`State`] reads, labelled so that a failure says which type
+/// broke the law.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Values {
+    g_counter: u64,
+    pn_counter: i64,
+    lww_register: Option<u64>,
+    or_set: BTreeSet<u8>,
+}
+
+fn values(s: &State) -> Values {
+    Values {
+        g_counter: s.g.value(),
+        pn_counter: s.pn.value(),
+        lww_register: s.lww.get().copied(),
+        or_set: s.set.elements(),
+    }
 }
 
 proptest! {
@@ -222,7 +237,8 @@ proptest! {
             lww.merge(&rlww);
             set.merge(&rset);
         }
-        prop_assert_eq!(values(&merged_mine), (g.value(), pn.value(), lww.get().copied(), set.elements()));
+        let theirs = Values { g_counter: g.value(), pn_counter: pn.value(), lww_register: lww.get().copied(), or_set: set.elements() };
+        prop_assert_eq!(values(&merged_mine), theirs, "your values (left) differ from the reference's (right), merged in the order {:?}", order);
     }
 }
 
@@ -354,6 +370,31 @@ fn step_8_collaborative_text() {
     assert_eq!(ab.text(), "Hello!", "both edits survive the merge");
     assert_eq!(ab.text(), merged(&b, &a, Rga::merge).text(), "and the order of the merge does not matter");
 
+    // Typing after a merge: replica 1 learns "ab" from replica 9 only by merging, then
+    // types X at the start. X comes after everything replica 1 has seen, so it must count
+    // as later than "ab", and the later character at a place goes first.
+    let mut typed = Rga::new();
+    typed.insert(9, 0, 'a');
+    typed.insert(9, 1, 'b');
+    let mut learned = Rga::new();
+    learned.merge(&typed);
+    learned.insert(1, 0, 'X');
+    let mut reference_typed = reference::Rga::new();
+    reference_typed.insert(9, 0, 'a');
+    reference_typed.insert(9, 1, 'b');
+    let mut reference_learned = reference::Rga::new();
+    reference_learned.merge(&reference_typed);
+    reference_learned.insert(1, 0, 'X');
+    assert_eq!(
+        learned.text(),
+        reference_learned.text(),
+        "replica 1 merged \"ab\" (typed by replica 9), then inserted X at index 0: it shows {:?}, the reference \
+         {:?}: merge must take the larger Lamport clock, so a character typed after a merge gets a larger id than \
+         every merged one (and a larger id goes first among characters at one place)",
+        learned.text(),
+        reference_learned.text()
+    );
+
     // Two replicas type at the same place at the same time: every replica puts the
     // same one first, the reference's order.
     let mut rng = NodeRng::seed_from_u64(kit::seed(8));
@@ -366,20 +407,31 @@ fn step_8_collaborative_text() {
         }
         let mut copies_mine = [base_mine.clone(), base_mine.clone(), base_mine];
         let mut copies_theirs = [base_theirs.clone(), base_theirs.clone(), base_theirs];
+        // Each replica's text comes from the reference's copy, so the edits stay
+        // valid (and replayable) whatever the learner's text says.
+        let mut edits = Vec::new();
         for step in 0..6 {
             let r = rng.random_range(0..3usize);
-            let len = copies_mine[r].text().chars().count();
+            let len = copies_theirs[r].text().chars().count();
             if len > 0 && rng.random_bool(0.3) {
                 let at = rng.random_range(0..len);
+                edits.push(format!("replica {r}: delete({at})"));
                 copies_mine[r].delete(at);
                 copies_theirs[r].delete(at);
             } else {
                 let at = rng.random_range(0..=len);
                 let ch = (b'a' + ((round + step) % 26) as u8) as char;
+                edits.push(format!("replica {r}: insert({r}, {at}, {ch:?})"));
                 copies_mine[r].insert(r as u64, at, ch);
                 copies_theirs[r].insert(r as u64, at, ch);
             }
         }
+        // Everything needed to replay the round by hand.
+        let replay = format!(
+            "three replicas each start from \"abc\" (replica 9 typed it: insert(9, 0, 'a'), insert(9, 1, 'b'), \
+             insert(9, 2, 'c')), then edit concurrently: {}",
+            edits.join(", ")
+        );
         let mut mine = copies_mine[2].clone();
         mine.merge(&copies_mine[0]);
         mine.merge(&copies_mine[1]);
@@ -389,8 +441,17 @@ fn step_8_collaborative_text() {
         let mut theirs = copies_theirs[0].clone();
         theirs.merge(&copies_theirs[1]);
         theirs.merge(&copies_theirs[2]);
-        assert_eq!(mine.text(), other_order.text(), "round {round}: two merge orders gave two texts");
-        assert_eq!(mine.text(), theirs.text(), "round {round}: your text differs from the reference's");
+        assert_eq!(
+            mine.text(),
+            other_order.text(),
+            "round {round}: merging 2 ← 0 ← 1 (left) and 0 ← 1 ← 2 (right) gave two texts; {replay}"
+        );
+        assert_eq!(
+            mine.text(),
+            theirs.text(),
+            "round {round}: your text merged 2 ← 0 ← 1 (left) differs from the reference's merged 0 ← 1 ← 2 (right); \
+             {replay}"
+        );
     }
 }
 
