@@ -15,6 +15,32 @@
 //!   (steps 8–9).
 //! - [`mod@seal`]: encrypt a message to a peer's public key (X25519 + HKDF-SHA256 +
 //!   ChaCha20-Poly1305), and refuse anything changed (steps 10–11).
+//!
+//! # Steps
+//!
+//! `cargo verify check identity` runs these eleven steps, in this order; each names the
+//! files it asks you to change (or, for a step that adds no code, the ones it
+//! exercises):
+//!
+//! 1. A keypair from a secret key gives the public key of RFC 8032's test vectors —
+//!    `src/keys.rs`
+//! 2. Generated keypairs are fresh and random each time — `src/keys.rs`
+//! 3. Signatures match RFC 8032's test vectors byte for byte — `src/keys.rs`
+//! 4. Verify accepts real signatures and rejects changed messages, signatures and keys
+//!    — `src/keys.rs`
+//! 5. Public keys read from bytes are checked: not on the curve, or weak, is an error —
+//!    `src/keys.rs`
+//! 6. Peer ids are libp2p's: base58btc of 00 24 08 01 12 20 and the key —
+//!    `src/peer_id.rs`
+//! 7. Peer ids parse back, and malformed ones give the matching error —
+//!    `src/peer_id.rs`
+//! 8. A key file saves and loads an identity, owner-only, and is never overwritten —
+//!    `src/key_file.rs`
+//! 9. Missing, exposed or corrupt key files give clear errors — `src/key_file.rs`
+//! 10. Sealed messages open with the right key, in both directions across
+//!    implementations — `src/keys.rs`, `src/seal.rs`
+//! 11. Opening refuses the wrong key, any changed byte, and truncated input —
+//!    `src/seal.rs`
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

@@ -20,6 +20,20 @@
 //!
 //! `src/main.rs` uses them to show the peers around you (`cargo run -p mdns -- PEER
 //! TOPIC PORT`, with `--lan` in a workshop room).
+//!
+//! # Steps
+//!
+//! `cargo verify check mdns` runs these five steps, in this order; each names the files
+//! it asks you to change (or, for a step that adds no code, the ones it exercises):
+//!
+//! 1. The announcement: the instance, host, port and TXT record; bad names refused —
+//!    `src/lib.rs`
+//! 2. Reading an announcement: a peer of ours, or something to ignore — `src/lib.rs`
+//! 3. Your announcement is found by the reference, with its port and loopback address —
+//!    `src/lib.rs`
+//! 4. You find the reference; your own announcement and other topics are not reported —
+//!    `src/lib.rs`
+//! 5. Departures: a peer that stops is noticed as Left, both ways — `src/lib.rs`
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

@@ -11,6 +11,27 @@
 //! each with an implementation until `cargo verify check rendezvous` passes, in step
 //! order: the registry (1), `proto::parse_request` (2), the server (3–6), the
 //! client (7).
+//!
+//! # Steps
+//!
+//! `cargo verify check rendezvous` runs these seven steps, in this order; each names
+//! the files it asks you to change (or, for a step that adds no code, the ones it
+//! exercises):
+//!
+//! 1. The registry: register, replace, unregister, TTLs, expiry and pagination —
+//!    `src/registry.rs`
+//! 2. Parsing untrusted lines: requests, and malformed input, unknown ops and bad
+//!    fields told apart — `src/proto.rs`
+//! 3. Your server with the reference client: register, discover across connections,
+//!    pages, unregister — `src/server.rs`
+//! 4. Bad input: malformed, oversized, unknown, half-sent; each gets its error and the
+//!    server keeps serving — `src/server.rs`
+//! 5. Subscriptions push arrivals; registrations disappear when their TTL runs out —
+//!    `src/server.rs`
+//! 6. Clients that leave leave nothing behind, and one client cannot make the server
+//!    hold without bound — `src/server.rs`
+//! 7. Your client with the reference server: register, discover, pages, subscribe, and
+//!    errors as ClientError::Server — `src/client.rs`
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

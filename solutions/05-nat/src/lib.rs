@@ -16,6 +16,22 @@
 //! [`direct_possible`] (step 1), then the relay (step 2), then the peer: punching
 //! between cone NATs (step 3), every pair with the relay as the fallback (step 4),
 //! and working with the reference's peers (step 5).
+//!
+//! # Steps
+//!
+//! `cargo verify check nat` runs these five steps, in this order; each names the files
+//! it asks you to change (or, for a step that adds no code, the ones it exercises):
+//!
+//! 1. Which pairs of NAT types can be punched through, for all 16 ordered pairs —
+//!    `src/lib.rs`
+//! 2. The relay forwards between the two peers of a session once both joined, and for
+//!    nobody else — `src/relay.rs`
+//! 3. Two of your peers behind cone NATs punch through and greet each other directly —
+//!    `src/peer.rs`
+//! 4. Every pair of NAT types, your peers on both sides: direct where theory allows,
+//!    relayed otherwise — `src/peer.rs`
+//! 5. Your peer with the reference's, each dialling, and your relay between reference
+//!    peers — `src/peer.rs`
 
 pub mod peer;
 pub mod relay;

@@ -29,6 +29,33 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Steps
+//!
+//! `cargo verify check streams` runs these nine steps, in this order; each names the
+//! files it asks you to change (or, for a step that adds no code, the ones it
+//! exercises):
+//!
+//! 1. Frames round-trip and carry an unsigned varint length, to the reference and back
+//!    — `src/frame.rs`
+//! 2. Frames arrive whole however the bytes are split, over duplex and over TCP —
+//!    `src/frame.rs`
+//! 3. Oversized, truncated and malformed frames are clear errors, never a panic or a
+//!    buffer sized by the header alone — `src/frame.rs`
+//! 4. The 12-byte yamux header: encoded and decoded as spec.md lays it out, checked
+//!    against hand-computed bytes — `src/header.rs`
+//! 5. Opening and accepting: SYN and ACK, odd ids for the client and even for the
+//!    server, with the reference both ways — `src/mux.rs`
+//! 6. Data and windows: a megabyte through each side, a writer that waits for its
+//!    reader, a window that grows when the reader keeps up, and data beyond the window
+//!    refused — `src/mux.rs`
+//! 7. Half-close (FIN) and reset (RST) both ways, and a lost connection is an error on
+//!    every stream, never a clean end — `src/mux.rs`
+//! 8. Ping (SYN answered by ACK with the same value) and GoAway (normal: no new
+//!    streams; an error code: the session ends) — `src/mux.rs`
+//! 9. A hostile peer: window overflow, stream ids of the wrong parity or in use, a
+//!    flood of SYNs, bad headers: GoAway or RST, bounded memory, never a panic —
+//!    `src/mux.rs`
 
 pub mod frame;
 pub mod header;

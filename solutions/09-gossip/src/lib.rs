@@ -6,6 +6,23 @@
 //! itself (see `src/main.rs`). The chapter is `book/content-routing/gossip.md`. In the
 //! exercise crate, `src/node.rs` has a `todo!` stub in each function marked
 //! `// TODO (step N)`; the steps are the checks' (`cargo verify check gossip`).
+//!
+//! # Steps
+//!
+//! `cargo verify check gossip` runs these six steps, in this order; each names the
+//! files it asks you to change (or, for a step that adds no code, the ones it
+//! exercises):
+//!
+//! 1. One node answers Topology, Broadcast and Read — `src/node.rs`
+//! 2. Five nodes: every value reaches every node, once — `src/node.rs`
+//! 3. Values broadcast during a partition reach every node once it heals —
+//!    `src/node.rs`
+//! 4. Gossip Glomers 3d: under 30 messages per operation, median latency under 400 ms,
+//!    max under 600 ms — `src/node.rs`
+//! 5. Gossip Glomers 3e: under 20 messages per operation, median latency under 1 s, max
+//!    under 2 s — `src/node.rs`
+//! 6. Every interleaving of two nodes, with any one message lost: no value some node
+//!    learned is lost for good — `src/node.rs`
 
 pub mod messages;
 pub mod node;
