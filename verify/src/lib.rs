@@ -13,6 +13,7 @@
 //! hint ladders, which live outside the learner's crate. [`pristine`] asks git
 //! what the exercise looked like before the learner touched it.
 
+pub mod audit;
 pub mod checks;
 pub mod exercise;
 pub mod hints;

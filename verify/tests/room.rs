@@ -124,6 +124,7 @@ fn announcement(i: usize, basics: u16, identity: u16) -> Report {
         stuck: Some(passed + 1),
         stuck_secs: 60 * i as u64,
         checked_secs_ago: 0,
+        audit: Vec::new(),
     }];
     if i.is_multiple_of(2) {
         exercises.push(Progress {
@@ -133,6 +134,7 @@ fn announcement(i: usize, basics: u16, identity: u16) -> Report {
             stuck: None,
             stuck_secs: 0,
             checked_secs_ago: 600,
+            audit: Vec::new(),
         });
     }
     Report { name: format!("learner-{i:02}"), seq: 1, exercises }
@@ -340,6 +342,20 @@ fn last_table(room: &Room) -> String {
     }
 }
 
+/// The last table the room printed, once it contains `needle`.
+fn table_with(room: &Room, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = room.lines.lock().unwrap().join("\n");
+        let last = text.rsplit("---\n").next().unwrap_or("").to_string();
+        if last.contains(needle) {
+            return last;
+        }
+        assert!(Instant::now() < deadline, "no table with {needle:?}:\n{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Opens the page as a browser does: no console messages, the grid rendered with
 /// `rows` rows, and a screenshot for people to look at. Chromium is required in CI
 /// (`CI` set) and skipped with a note elsewhere.
@@ -383,4 +399,105 @@ fn open_in_chromium(web: SocketAddr, rows: usize) {
     let _ = std::fs::remove_file(&shot);
     let out = base(&[&format!("--screenshot={}", shot.display()), "--window-size=1600,1000"]).output().unwrap();
     assert!(out.status.success() && shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A refused datagram leaves no row: 200 reports refused as replays (sequence 0),
+/// each from a fresh key, leave the room empty, and the next real learner is taken.
+#[test]
+fn refused_datagrams_leave_no_rows() {
+    let room = start_room(&repo_root());
+    let tag = wire::room_tag(CODE);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for i in 0..200 {
+        let ghost = Report { name: format!("ghost-{i:03}"), seq: 0, exercises: Vec::new() };
+        socket.send_to(&wire::seal(&Keypair::generate(), &tag, &ghost), room.udp).unwrap();
+    }
+    let s = wait_for(room.web, "200 refusals", |s| s["board"]["counts"]["replayed"] == 200);
+    let rows = s["board"]["learners"].as_object().unwrap().len();
+    println!("rows after 200 refused datagrams: {rows}");
+    assert_eq!(rows, 0, "refused datagrams made {rows} rows");
+    let real = Report { name: "Real".into(), seq: 1, exercises: Vec::new() };
+    socket.send_to(&wire::seal(&Keypair::generate(), &tag, &real), room.udp).unwrap();
+    let s = wait_for(room.web, "the real learner", |s| s["board"]["counts"]["accepted"] == 1);
+    assert!(s["board"]["learners"]["Real"].is_object(), "{}", s["board"]);
+}
+
+/// One client sending its request a byte every 1.5 s neither delays another client's
+/// page nor holds its own connection past the room's deadline for a request.
+#[test]
+fn a_slow_client_does_not_stall_the_page() {
+    let room = start_room(&repo_root());
+    let web = room.web;
+    let slow = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(web).unwrap();
+        let started = Instant::now();
+        for byte in b"GET / HTTP/1.1\r\nHost: slow\r\n".iter().cycle().take(8) {
+            if stream.write_all(&[*byte]).is_err() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        // The server cuts the connection: a read returns 0 (or fails) at once.
+        stream.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest);
+        (started.elapsed(), String::from_utf8_lossy(&rest).into_owned())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let mut latencies = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(web).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+        write!(stream, "GET / HTTP/1.1\r\nHost: room\r\n\r\n").unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        latencies.push(started.elapsed());
+        assert!(response.starts_with("HTTP/1.1 200"), "no page beside a slow client: {response:?}");
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    println!("GET / beside a client sending a byte every 1.5 s: {latencies:?}");
+    assert!(latencies.iter().all(|l| *l < Duration::from_secs(1)), "the page waited for a slow client: {latencies:?}");
+    let (held, answer) = slow.join().unwrap();
+    println!("the slow client was cut off after {held:?}");
+    assert!(held < Duration::from_secs(11), "the slow client held its connection for {held:?}: {answer}");
+}
+
+/// Names that look alike are told apart: invisible and bidi control characters are
+/// removed, and every name is shown with its key's short form, in the table and on
+/// the page.
+#[test]
+fn look_alike_names_are_told_apart() {
+    let room = start_room(&repo_root());
+    let tag = wire::room_tag(CODE);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let names = ["Ana", "Ana\u{200B}", "Ana\u{202E}61/61 enod", "\u{0410}na"];
+    let keys: Vec<Keypair> = names.iter().map(|_| Keypair::generate()).collect();
+    for (name, key) in names.iter().zip(&keys) {
+        let report = Report { name: name.to_string(), seq: 1, exercises: Vec::new() };
+        socket.send_to(&wire::seal(key, &tag, &report), room.udp).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let s = wait_for(room.web, "four reports", |s| {
+        let c = &s["board"]["counts"];
+        c["accepted"].as_u64().unwrap_or(0) + c["name_taken"].as_u64().unwrap_or(0) == 4
+    });
+    let page = get(room.web, "/");
+    let taken = format!("{} reports taken", s["board"]["counts"]["accepted"]);
+    let table = table_with(&room, &taken);
+    let state = s.to_string();
+    for invisible in ['\u{200B}', '\u{202E}'] {
+        assert!(!page.contains(invisible), "{invisible:?} on the page");
+        assert!(!table.contains(invisible), "{invisible:?} in the table");
+        assert!(!state.contains(invisible) && !state.contains(&format!("\\u{:04x}", invisible as u32)), "{state}");
+    }
+    assert_eq!(s["board"]["counts"]["name_taken"], 1, "Ana with a zero-width space is Ana: {}", s["board"]);
+    // Every row shows its key's short form beside its name, so Ana and Аna differ.
+    let learners = s["board"]["learners"].as_object().unwrap();
+    assert_eq!(learners.len(), 3, "{learners:?}");
+    for row in learners.values() {
+        let short = &row["key"].as_str().unwrap()[..8];
+        assert!(table.lines().any(|l| l.contains(short)), "{short} not in the table:\n{table}");
+        assert!(page.contains(short), "{short} not on the page");
+    }
 }

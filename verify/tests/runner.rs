@@ -443,3 +443,130 @@ fn step_2_greet() {
     let fixture = list.as_array().unwrap().iter().find(|i| i["name"] == "fixture").unwrap().clone();
     assert_eq!(fixture["state"], "done", "{fixture}");
 }
+
+/// Code in the learner's crate that runs before `main` registers an exit hook that
+/// forges the verdict: rewrites libtest's log; also prints a matching summary and
+/// exits 0; or forks a child that rewrites the log once the test process is gone.
+/// Each is refused (no step passes) and marked (the audit names what it found).
+#[test]
+fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
+    let variants = [
+        ("an exit hook that rewrites the log", include_str!("fixture/exit_hook.rs.txt")),
+        ("an exit hook that also prints a summary and exits 0", include_str!("fixture/exit_hook_summary.rs.txt")),
+        (
+            "a forked child that rewrites the log after the test process exits",
+            include_str!("fixture/exit_hook_fork.rs.txt"),
+        ),
+    ];
+    let sb = Sandbox::new();
+    let mut forged = Vec::new();
+    for (what, source) in variants {
+        sb.write_lib(source);
+        // Several runs: the forked variant is a race, and must lose every time.
+        for run in 0..3 {
+            let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+            let text = stdout(&out);
+            eprintln!("{what}, run {run}:\n{text}");
+            if out.status.code() != Some(1) || text.contains("fixture is done") || text.contains('✓') {
+                forged.push(format!("{what}, run {run}"));
+            }
+        }
+        let out = sb.verify().args(["check", "fixture", "--json"]).output().unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --json prints JSON");
+        if json["done"] != false {
+            forged.push(format!("{what}: check --json says done"));
+        }
+        let audit: Vec<String> = json["audit"]
+            .as_array()
+            .map(|a| a.iter().map(|f| f["what"].as_str().unwrap_or_default().to_string()).collect())
+            .unwrap_or_default();
+        for expected in ["link_section", "extern \"C\"", "/proc/self"] {
+            if !audit.iter().any(|a| a.contains(expected)) {
+                forged.push(format!("{what}: the audit lacks {expected} ({audit:?})"));
+            }
+        }
+    }
+    assert!(forged.is_empty(), "forged verdicts passed or went unmarked: {forged:#?}");
+    // An honest solution has nothing to report.
+    sb.write_lib(SOLVED);
+    let out = sb.verify().args(["check", "fixture", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["done"], true, "{json}");
+    assert_eq!(json["audit"], serde_json::json!([]), "{json}");
+}
+
+/// Whether cargo can still load the sandbox's workspace (every member's manifest).
+fn workspace_loads(sb: &Sandbox) -> Result<(), String> {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&sb.root)
+        .args(["metadata", "--offline", "--no-deps", "--format-version", "1"])
+        .output()
+        .unwrap();
+    if out.status.success() { Ok(()) } else { Err(stderr(&out)) }
+}
+
+/// The exercise's own files that must never go missing.
+fn exercise_is_whole(sb: &Sandbox) -> Result<(), String> {
+    for file in ["Cargo.toml", "tests/fixture.rs", "tests/checks/mod.rs", "src/lib.rs"] {
+        if !sb.exercise().join(file).is_file() {
+            return Err(format!("exercises/99-fixture/{file} is missing"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+#[test]
+fn restore_refuses_symlinks_and_never_breaks_the_workspace() {
+    use std::os::unix::fs::symlink;
+
+    let sb = Sandbox::new();
+    sb.write_lib(HALF);
+    let outside = sb.root.parent().unwrap().join("outside");
+    write(&outside.join("secret.txt"), "a file from outside the exercise\n");
+    let mut broken = Vec::new();
+
+    // A backup with a folder symlink in it.
+    let with_dir_link = sb.root.join("from-dir-link");
+    write(&with_dir_link.join("Cargo.toml"), &sb.read("exercises/99-fixture/Cargo.toml"));
+    write(&with_dir_link.join("src/lib.rs"), SOLVED);
+    write(&with_dir_link.join("tests/fixture.rs"), &sb.read("exercises/99-fixture/tests/fixture.rs"));
+    symlink(&outside, with_dir_link.join("tests/checks")).unwrap();
+    // A backup whose src/lib.rs is a symlink to a file outside.
+    let with_file_link = sb.root.join("from-file-link");
+    write(&with_file_link.join("Cargo.toml"), &sb.read("exercises/99-fixture/Cargo.toml"));
+    std::fs::create_dir_all(with_file_link.join("src")).unwrap();
+    symlink(outside.join("secret.txt"), with_file_link.join("src/lib.rs")).unwrap();
+    for (what, dir) in [("a folder symlink", &with_dir_link), ("a file symlink to outside", &with_file_link)] {
+        let out = sb.verify().args(["restore", "fixture", "--from"]).arg(dir).output().unwrap();
+        let said = format!("{}{}", stdout(&out), stderr(&out));
+        eprintln!("{what}: {said}");
+        if out.status.success() || !said.contains("symbolic link") {
+            broken.push(format!("{what}: not refused with a clear message: {said}"));
+        }
+        if let Err(e) = exercise_is_whole(&sb).and_then(|()| workspace_loads(&sb)) {
+            broken.push(format!("{what}: {e}"));
+        }
+        if sb.exercise().join("src/lib.rs").exists() && sb.read("exercises/99-fixture/src/lib.rs") != HALF {
+            broken.push(format!("{what}: the learner's src/lib.rs changed"));
+        }
+    }
+
+    // A backup with src/ only: src is restored, the rest of the exercise stays.
+    let src_only = sb.root.join("from-src-only");
+    write(&src_only.join("src/lib.rs"), SOLVED);
+    let out = sb.verify().args(["restore", "fixture", "--from"]).arg(&src_only).output().unwrap();
+    eprintln!("src only: {}{}", stdout(&out), stderr(&out));
+    if !out.status.success() {
+        broken.push(format!("src only: refused: {}", stderr(&out)));
+    }
+    if let Err(e) = exercise_is_whole(&sb).and_then(|()| workspace_loads(&sb)) {
+        broken.push(format!("src only: {e}"));
+    }
+    if sb.exercise().join("src/lib.rs").exists() && sb.read("exercises/99-fixture/src/lib.rs") != SOLVED {
+        broken.push("src only: src/lib.rs was not restored".into());
+    }
+    assert!(broken.is_empty(), "{broken:#?}");
+    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(stdout(&out).contains("fixture is done"), "the restored exercise checks: {}", stdout(&out));
+}

@@ -33,7 +33,9 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let sweep = args.seeds.unwrap_or(0);
     let done = if args.json {
         let report = app.check_seeded(exercise, args.seed, sweep)?;
-        println!("{}", serde_json::to_string_pretty(&to_json(exercise, &report))?);
+        let mut json = to_json(exercise, &report);
+        json["audit"] = serde_json::to_value(crate::cmd::share::audit(app, exercise))?;
+        println!("{}", serde_json::to_string_pretty(&json)?);
         report.done()
     } else {
         check_and_print_seeded(app, exercise, args.seed, sweep)?

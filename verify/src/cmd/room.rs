@@ -6,11 +6,12 @@
 //! table. With `--lan` the room listens on every interface and announces itself with
 //! mDNS, so learners' runners find it; otherwise everything stays on loopback.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use verify::room::board::Board;
@@ -45,14 +46,25 @@ pub struct Args {
     /// when the output is not a terminal).
     #[arg(long)]
     plain: bool,
+    /// The most learners one address may add (raise it when every laptop reaches the
+    /// room through one address, a NAT; this laptop's own loopback is never limited).
+    #[arg(long, value_name = "N", default_value_t = verify::room::board::MAX_ROWS_PER_ADDRESS)]
+    per_address: usize,
 }
 
 /// How often the table is redrawn (and quiet learners forgotten), in milliseconds.
 const TICK_MS: u64 = 1000;
-/// How long the HTTP server waits for a request line before giving up on a client.
-const HTTP_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one HTTP request may take in all, from accepting the connection to the
+/// last byte of the answer: a client that sends its request (or reads the answer) a
+/// byte at a time is cut off then, however steadily it trickles.
+const HTTP_DEADLINE: Duration = Duration::from_secs(5);
 /// The longest request head the HTTP server reads: GET lines are short.
-const MAX_REQUEST: u64 = 8 * 1024;
+const MAX_REQUEST: usize = 8 * 1024;
+/// How many connections are served at once, each on a thread of its own, and how
+/// many of those one address may hold: a projector, a phone or two, and a few slow or
+/// hostile clients never keep the page from anyone else.
+const MAX_CONNECTIONS: usize = 64;
+const MAX_CONNECTIONS_PER_ADDRESS: usize = 8;
 
 pub fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -66,7 +78,9 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         let steps = steps::scan(&e.checks_dir()).map(|s| s.len()).unwrap_or(0);
         exercises.push((e.name.clone(), u16::try_from(steps).unwrap_or(u16::MAX)));
     }
-    let board = Arc::new(Mutex::new(Board::new(tag.clone(), exercises)));
+    let mut board = Board::new(tag.clone(), exercises);
+    board.per_address = args.per_address.max(1);
+    let board = Arc::new(Mutex::new(board));
 
     let loopback_only = !args.lan || args.interface.as_deref() == Some("lo");
     let ip = if loopback_only { "127.0.0.1" } else { "0.0.0.0" };
@@ -135,35 +149,67 @@ fn random_code() -> String {
 fn receive(udp: UdpSocket, board: Arc<Mutex<Board>>) {
     let mut buf = vec![0u8; wire::MAX_DATAGRAM + 1];
     loop {
-        let Ok((n, _from)) = udp.recv_from(&mut buf) else {
+        let Ok((n, from)) = udp.recv_from(&mut buf) else {
             continue;
         };
         let mut b = board.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = b.receive(&buf[..n], now());
+        let _ = b.receive_from(&buf[..n], from.ip(), now());
     }
 }
 
-/// Serves the page, one request at a time (an instructor's browser and a projector;
-/// each request is answered from memory in microseconds, and a slow client is cut
-/// off after [`HTTP_TIMEOUT`]).
+/// Serves the page: every connection on a thread of its own, so one slow client
+/// never delays another; at most [`MAX_CONNECTIONS`] at once and
+/// [`MAX_CONNECTIONS_PER_ADDRESS`] from one address (a connection beyond either is
+/// closed at once); each request answered or cut off within [`HTTP_DEADLINE`].
 fn serve(web: TcpListener, board: Arc<Mutex<Board>>) {
+    let open = Arc::new(Mutex::new(HashMap::new()));
     for stream in web.incoming() {
         let Ok(stream) = stream else { continue };
-        let _ = answer(stream, &board);
+        let ip = stream.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+        let Some(slot) = Slot::take(&open, ip) else { continue };
+        let board = board.clone();
+        let _ = std::thread::Builder::new().name("room-page".into()).spawn(move || {
+            let _slot = slot;
+            let _ = answer(stream, &board);
+        });
+    }
+}
+
+/// One connection being served, counted against its address until dropped.
+struct Slot {
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl Slot {
+    fn take(open: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Option<Slot> {
+        let mut counts = open.lock().unwrap_or_else(|e| e.into_inner());
+        let total: usize = counts.values().sum();
+        let mine = counts.entry(ip).or_insert(0);
+        if total >= MAX_CONNECTIONS || *mine >= MAX_CONNECTIONS_PER_ADDRESS {
+            return None;
+        }
+        *mine += 1;
+        Some(Slot { open: open.clone(), ip })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut counts = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
+        }
     }
 }
 
 fn answer(mut stream: TcpStream, board: &Mutex<Board>) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(HTTP_TIMEOUT))?;
-    stream.set_write_timeout(Some(HTTP_TIMEOUT))?;
-    let mut reader = BufReader::new((&stream).take(MAX_REQUEST));
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    // Read (and ignore) the rest of the head, so the client sees a clean close.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
-    }
+    let deadline = Instant::now() + HTTP_DEADLINE;
+    let head = read_head(&mut stream, deadline)?;
+    let line = head.lines().next().unwrap_or("");
     let path = line.split_whitespace().nth(1).unwrap_or("/");
     let now = now();
     let (status, kind, body) = {
@@ -178,12 +224,49 @@ fn answer(mut stream: TcpStream, board: &Mutex<Board>) -> std::io::Result<()> {
             _ => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_string()),
         }
     };
-    write!(
-        stream,
+    let mut response = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
-    )?;
-    stream.write_all(body.as_bytes())?;
+    )
+    .into_bytes();
+    response.extend_from_slice(body.as_bytes());
+    write_by(&mut stream, &response, deadline)
+}
+
+/// The time left before `deadline`, or a time-out error once it has passed.
+fn left(deadline: Instant) -> std::io::Result<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::TimedOut))
+}
+
+/// The request head (up to its blank line, [`MAX_REQUEST`] bytes at most, or what
+/// came before the client closed), read by `deadline`.
+fn read_head(stream: &mut TcpStream, deadline: Instant) -> std::io::Result<String> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while head.len() < MAX_REQUEST && !head.windows(4).any(|w| w == b"\r\n\r\n") && !head.ends_with(b"\n\n") {
+        stream.set_read_timeout(Some(left(deadline)?))?;
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&chunk[..n]);
+    }
+    Ok(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Writes all of `bytes` by `deadline`, however slowly the client reads.
+fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        stream.set_write_timeout(Some(left(deadline)?))?;
+        let n = stream.write(bytes)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        bytes = &bytes[n..];
+    }
     stream.flush()
 }
 

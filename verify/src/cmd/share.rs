@@ -80,6 +80,9 @@ pub struct Recorded {
     pub stuck: Option<u16>,
     pub stuck_since: u64,
     pub checked_at: u64,
+    /// What the audit of the exercise's crate found (see `verify::audit`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<String>,
 }
 
 fn settings_path(app: &App) -> PathBuf {
@@ -126,8 +129,10 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         print_what(&sharing);
         return Ok(ExitCode::SUCCESS);
     };
+    // The room shows names without invisible and bidi characters; so does this.
+    let name = wire::display_name(&name);
     if !wire::valid_name(&name) {
-        bail!("a name is 1 to {} characters, with no spaces at either end", wire::MAX_NAME);
+        bail!("a name is 1 to {} visible characters, with no spaces at either end", wire::MAX_NAME);
     }
     let old = load(app);
     let Some(room) = args.room.clone().or_else(|| old.as_ref().map(|s| s.room.clone())) else {
@@ -158,12 +163,34 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn print_what(sharing: &Sharing) {
-    println!("  What is sent: your name and, per exercise you checked since sharing, steps passed and the step");
+    println!("  What is sent: your name and, per exercise you checked since sharing, steps passed, the step");
     println!(
-        "  failing first (now {} exercise{}). No code, no file names, no host name.",
+        "  failing first, and what the audit of your crate found (now {} exercise{}). No code, no file",
         sharing.exercises.len(),
         if sharing.exercises.len() == 1 { "" } else { "s" }
     );
+    println!("  names, no host name.");
+    for (name, recorded) in &sharing.exercises {
+        if !recorded.audit.is_empty() {
+            println!(
+                "  {} {name}: the audit found {} (the room marks your row; `cargo verify check {name} --json` \
+                 says where)",
+                style::yellow("⚠"),
+                recorded.audit.join(", ")
+            );
+        }
+    }
+}
+
+/// The audit of `exercise`'s crate (see `verify::audit`), with `tests/` edited when
+/// the checks differ from the pristine ones.
+pub fn audit(app: &App, exercise: &Exercise) -> Vec<verify::audit::Finding> {
+    let dir = exercise.crate_dir(app.mode);
+    let mut findings = verify::audit::scan(dir);
+    if app.git.state(&dir.join("tests")) == verify::pristine::State::Modified {
+        findings.push(verify::audit::Finding { what: "tests/ edited".into(), file: "tests/".into(), line: 0 });
+    }
+    findings
 }
 
 fn save(app: &App, sharing: &Sharing) -> anyhow::Result<()> {
@@ -225,6 +252,7 @@ fn report(sharing: &Sharing, seq: u64, now: u64) -> wire::Report {
             stuck: r.stuck,
             stuck_secs: now.saturating_sub(r.stuck_since),
             checked_secs_ago: now.saturating_sub(r.checked_at),
+            audit: r.audit.iter().take(wire::MAX_AUDIT).cloned().collect(),
         })
         .collect();
     wire::Report { name: sharing.name.clone(), seq, exercises }
@@ -278,6 +306,7 @@ pub fn after_check(app: &App, exercise: &Exercise, report: &CheckReport) {
             stuck: stuck.filter(|s| *s <= total),
             stuck_since,
             checked_at: now,
+            audit: verify::audit::summary(&audit(app, exercise)),
         },
     );
     // Saved even when sending fails, so the next report carries this result.

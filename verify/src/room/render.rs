@@ -44,6 +44,7 @@ pub fn summary(board: &Board) -> String {
             ("replayed", c.replayed),
             ("name taken", c.name_taken),
             ("room full", c.full),
+            ("too many from one address", c.crowded),
         ];
         let parts: Vec<String> = kinds.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
         let _ = write!(line, " ({})", parts.join(", "));
@@ -65,20 +66,29 @@ pub fn common_line(board: &Board) -> String {
     }
 }
 
-/// The terminal table: one line per learner, one column per exercise (headed by its
-/// number in book order, the legend below the table), then what the learner is on.
+/// The audit mark of a learner whose runner's audit found something in a crate:
+/// `⚠ audit: unsafe, link_section`.
+pub fn audit_marker(learner: &Learner) -> Option<String> {
+    let audit = learner.audit();
+    (!audit.is_empty()).then(|| format!("⚠ audit: {}", audit.join(", ")))
+}
+
+/// The terminal table: one line per learner (the name, then its key's short form),
+/// one column per exercise (headed by its number in book order, the legend below the
+/// table), then what the learner is on.
 pub fn table(board: &Board, now: u64) -> String {
     const NAME: usize = 16;
+    const KEY: usize = 8;
     const COL: usize = 5;
     let mut out = String::new();
-    let _ = write!(out, "{:<NAME$}", "learner");
+    let _ = write!(out, "{:<NAME$} {:<KEY$}", "learner", "key");
     for (i, _) in board.exercises.iter().enumerate() {
         let _ = write!(out, " {:>COL$}", format!("{i:02}"));
     }
     out.push_str("  now\n");
     for learner in board.learners.values() {
         let name: String = learner.name.chars().take(NAME).collect();
-        let _ = write!(out, "{name:<NAME$}");
+        let _ = write!(out, "{name:<NAME$} {}", learner.short_key());
         for (exercise, _) in &board.exercises {
             let _ = write!(out, " {:>COL$}", cell_text(learner.cells.get(exercise)));
         }
@@ -93,6 +103,9 @@ pub fn table(board: &Board, now: u64) -> String {
         let _ = write!(out, "  {now_text}");
         if now.saturating_sub(learner.last_seen) >= QUIET_SECS {
             let _ = write!(out, " (quiet for {quiet} min)");
+        }
+        if let Some(marker) = audit_marker(learner) {
+            let _ = write!(out, "  {marker}");
         }
         out.push('\n');
     }
@@ -142,12 +155,16 @@ pub fn board_html(board: &Board, now: u64) -> String {
     html.push_str("<th>now</th></tr></thead>\n<tbody>\n");
     for learner in board.learners.values() {
         let quiet = now.saturating_sub(learner.last_seen) >= QUIET_SECS;
+        let audit = audit_marker(learner);
         let _ = write!(
             html,
-            "<tr class=\"learner{}\" data-name=\"{}\"><th>{}</th>",
+            "<tr class=\"learner{}{}\" data-name=\"{}\" data-key=\"{}\"><th>{} <span class=\"key\">{}</span></th>",
             if quiet { " quiet" } else { "" },
+            if audit.is_some() { " audited" } else { "" },
             escape(&learner.name),
-            escape(&learner.name)
+            learner.short_key(),
+            escape(&learner.name),
+            learner.short_key()
         );
         for (exercise, _) in &board.exercises {
             let cell = learner.cells.get(exercise);
@@ -161,7 +178,11 @@ pub fn board_html(board: &Board, now: u64) -> String {
             );
         }
         let marker = stuck_marker(learner, now).unwrap_or_default();
-        let _ = writeln!(html, "<td class=\"stuck\">{}</td></tr>", escape(&marker));
+        let _ = write!(html, "<td class=\"stuck\">{}", escape(&marker));
+        if let Some(audit) = audit {
+            let _ = write!(html, " <span class=\"audit\">{}</span>", escape(&audit));
+        }
+        let _ = writeln!(html, "</td></tr>");
     }
     html.push_str("</tbody>\n</table>\n");
     html
@@ -186,13 +207,16 @@ thead th {{ font-weight: normal; font-size: .8em; }}
 tbody th {{ text-align: left; white-space: nowrap; }}
 td.stuck {{ text-align: left; color: #a00; font-weight: bold; white-space: nowrap; border: none; }}
 tr.quiet th {{ color: #888; font-style: italic; }}
+tr.audited th {{ background: #fde9a8; }}
+span.key {{ font-family: ui-monospace, monospace; font-size: .8em; color: #666; font-weight: normal; }}
+span.audit {{ color: #8a5a00; }}
 #notices {{ color: #a60; }}
 #status {{ color: #888; font-size: .8em; }}
 </style>
 </head>
 <body>
 <h1>{title}</h1>
-<p id="status">Refreshes every 3 s. Colours: grey not checked, red to green by steps passed.</p>
+<p id="status">Refreshes every 3 s. Colours: grey not checked, red to green by steps passed. Beside each name, its key's first 8 hex digits; ⚠ audit: the learner's crate uses what a forged result needs.</p>
 <div id="board">
 {board}</div>
 <script>

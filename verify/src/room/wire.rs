@@ -29,6 +29,9 @@ pub const MAX_NAME: usize = 32;
 pub const MAX_EXERCISES: usize = 64;
 /// The longest exercise name accepted on the wire.
 pub const MAX_EXERCISE_NAME: usize = 40;
+/// The most audit phrases one exercise may carry, and the longest phrase.
+pub const MAX_AUDIT: usize = 16;
+pub const MAX_AUDIT_PHRASE: usize = 24;
 
 /// Signed before the room tag and the body, so that a signature made for a room
 /// report can never be replayed as a signature over anything else.
@@ -73,6 +76,10 @@ pub struct Progress {
     pub stuck_secs: u64,
     /// How long ago the last check of this exercise ran, in seconds.
     pub checked_secs_ago: u64,
+    /// What the runner's audit of the learner's crate found (`unsafe`, `link_section`,
+    /// …; see `verify::audit`), as short phrases; left out when nothing was found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<String>,
 }
 
 /// The envelope: who signed which body for which room.
@@ -110,6 +117,9 @@ pub enum Refusal {
     /// The room holds as many learners as it allows.
     #[error("the room is full")]
     Full,
+    /// The sending address already has as many rows as one address may have.
+    #[error("too many learners from one address")]
+    Crowded,
 }
 
 /// Signs `report` for the room tagged `room` and returns the datagram to send.
@@ -170,6 +180,11 @@ fn validate(report: &Report) -> Result<(), Refusal> {
         if p.passed > p.total || p.stuck.is_some_and(|s| s == 0 || s > p.total) {
             return malformed("steps out of range");
         }
+        if p.audit.len() > MAX_AUDIT
+            || p.audit.iter().any(|a| a.is_empty() || a.chars().count() > MAX_AUDIT_PHRASE || a.chars().any(invisible))
+        {
+            return malformed("a bad audit");
+        }
     }
     Ok(())
 }
@@ -179,6 +194,38 @@ fn validate(report: &Report) -> Result<(), Refusal> {
 pub fn valid_name(name: &str) -> bool {
     let n = name.chars().count();
     (1..=MAX_NAME).contains(&n) && !name.chars().any(char::is_control) && name.trim() == name
+}
+
+/// A name as the room shows it: without control, bidi and invisible characters
+/// (zero-width spaces and joiners, U+202E RIGHT-TO-LEFT OVERRIDE and the other
+/// embedding, override and isolate controls, soft hyphens, variation selectors, tags),
+/// with every run of spaces of any kind made one plain space, trimmed. Two names
+/// that differ only in such characters are the same name. Letters from other scripts
+/// that look like Latin ones (Cyrillic А for A) are kept: the room shows every name
+/// beside its key's short form, which tells them apart.
+pub fn display_name(name: &str) -> String {
+    let mut shown = String::with_capacity(name.len());
+    for c in name.chars().filter(|c| !invisible(*c)) {
+        if c.is_whitespace() {
+            if !shown.ends_with(' ') {
+                shown.push(' ');
+            }
+        } else {
+            shown.push(c);
+        }
+    }
+    shown.trim().to_string()
+}
+
+/// Control, format and invisible characters (the Unicode `Cc` and `Cf` categories
+/// that can appear in a name, and the fillers that render as nothing).
+fn invisible(c: char) -> bool {
+    (c.is_control() && !c.is_whitespace())
+        || matches!(c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
 fn signed_bytes(room: &str, body: &str) -> Vec<u8> {
@@ -205,6 +252,7 @@ mod tests {
                 stuck: Some(3),
                 stuck_secs: 60,
                 checked_secs_ago: 5,
+                audit: Vec::new(),
             }],
         }
     }
@@ -242,5 +290,32 @@ mod tests {
         bad = report();
         bad.name = "x".repeat(MAX_NAME + 1);
         assert!(matches!(open(&seal(&key, &room, &bad), &room), Err(Refusal::Malformed(_))));
+        bad = report();
+        bad.exercises[0].audit = vec!["x".repeat(MAX_AUDIT_PHRASE + 1)];
+        assert!(matches!(open(&seal(&key, &room, &bad), &room), Err(Refusal::Malformed(_))));
+    }
+
+    #[test]
+    fn a_clean_report_carries_no_audit_field() {
+        let body = serde_json::to_string(&report()).unwrap();
+        assert!(!body.contains("audit"), "{body}");
+        let mut flagged = report();
+        flagged.exercises[0].audit = vec!["unsafe".into()];
+        let room = room_tag("x");
+        let (_, opened) = open(&seal(&Keypair::generate(), &room, &flagged), &room).unwrap();
+        assert_eq!(opened.exercises[0].audit, ["unsafe"]);
+    }
+
+    #[test]
+    fn display_names_lose_invisible_and_bidi_characters() {
+        assert_eq!(display_name("Ana\u{200B}"), "Ana");
+        assert_eq!(display_name("A\u{200D}na\u{FEFF}"), "Ana");
+        assert_eq!(display_name("Ana\u{202E}61/61 enod"), "Ana61/61 enod");
+        assert_eq!(display_name("Ana\u{2066}B\u{2069}"), "AnaB");
+        assert_eq!(display_name(" Ana \u{00A0}\u{2003} B "), "Ana B");
+        // A Cyrillic A stays: it is a letter, told apart by the key beside it.
+        assert_eq!(display_name("\u{0410}na"), "\u{0410}na");
+        assert_ne!(display_name("\u{0410}na"), display_name("Ana"));
+        assert_eq!(display_name("\u{200B}\u{202E}"), "");
     }
 }
