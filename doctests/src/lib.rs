@@ -50,6 +50,7 @@ chapter!(DataStructuresAntiEntropy, "../../book/data-structures/anti-entropy.md"
 chapter!(DataStructuresMerkleDag, "../../book/data-structures/merkle-dag.md");
 chapter!(DataStructuresBitswap, "../../book/data-structures/bitswap.md");
 chapter!(DataStructuresCrdt, "../../book/data-structures/crdt.md");
+chapter!(DataStructuresCrdtDepth, "../../book/data-structures/crdt-depth.md");
 chapter!(Survey, "../../book/survey.md");
 chapter!(Capstone, "../../book/capstone.md");
 chapter!(Instructors, "../../book/instructors.md");
