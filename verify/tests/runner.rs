@@ -302,21 +302,6 @@ fn the_overview_shows_untouched_exercises_without_building_and_says_what_next() 
     assert!(stdout(&out).contains("1/2"), "{}", stdout(&out));
 }
 
-/// `cargo verify watch fixture` in the sandbox, its output piped to the test.
-fn spawn_watch(sb: &Sandbox, stdin: std::process::Stdio) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
-        .current_dir(&sb.root)
-        .env("CARGO_TARGET_DIR", sb.target())
-        .env("CARGO_NET_OFFLINE", "true")
-        .env("NO_COLOR", "1")
-        .env("VERIFY_NO_SETUP", "1")
-        .args(["watch", "fixture"])
-        .stdin(stdin)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn watch_rechecks_on_save_and_moves_on_when_done() {
     use std::io::{BufRead, BufReader, Write};

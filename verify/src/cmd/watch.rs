@@ -68,9 +68,15 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         }
         clear_screen();
         let done = super::check::check_and_print(app, current)?;
-        // Saves made while the check ran are covered by the next one; events the
-        // check itself caused were never sent.
-        inbox.settle();
+        // A save that landed while the check ran is newer than what was just checked:
+        // check again at once, or the learner reads a result for code they have
+        // already changed. (The check's own reads and builds never reach the inbox:
+        // `is_save` keeps writes under `src/` only.)
+        if inbox.saved_meanwhile() {
+            inbox.settle();
+            println!("\n{}", style::dim("You saved while the check ran: checking again."));
+            continue;
+        }
         if done {
             exercise = app.current(&app.cache())?;
             if let Some(next) = exercise {
@@ -167,6 +173,19 @@ impl Inbox {
             Some(event) => Ok(event),
             None => self.rx.recv(),
         }
+    }
+
+    /// Whether a save has arrived that nobody has read yet (without waiting); other
+    /// events read on the way are kept for `recv`, in order.
+    fn saved_meanwhile(&mut self) -> bool {
+        let mut saved = false;
+        while let Ok(event) = self.rx.try_recv() {
+            match event {
+                Event::Saved => saved = true,
+                other => self.held.push_back(other),
+            }
+        }
+        saved
     }
 
     /// Waits until no save has arrived for [`SETTLE`], swallowing the burst; other

@@ -241,3 +241,18 @@ pub fn stdout(output: &std::process::Output) -> String {
 pub fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `cargo verify watch fixture` in `sb`, its standard output piped for the test to read.
+pub fn spawn_watch(sb: &Sandbox, stdin: std::process::Stdio) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("verify"))
+        .current_dir(&sb.root)
+        .env("CARGO_TARGET_DIR", sb.target())
+        .env("CARGO_NET_OFFLINE", "true")
+        .env("NO_COLOR", "1")
+        .env("VERIFY_NO_SETUP", "1")
+        .args(["watch", "fixture"])
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
