@@ -18,7 +18,8 @@ pub enum DagError {
     /// A block the DAG links to is not in the store.
     #[error("block {0} is missing")]
     Missing(Cid),
-    /// A block's bytes do not hash to its CID, or do not decode.
+    /// A block's bytes do not hash to its CID, or do not decode, or a node's size is
+    /// not the sum of its children's.
     #[error("block {cid} is corrupt: {reason}")]
     Corrupt {
         /// The block.
@@ -26,7 +27,20 @@ pub enum DagError {
         /// What is wrong.
         reason: String,
     },
+    /// The file below `cid` is larger than [`MAX_READ`].
+    #[error("the file below {cid} is {size} bytes, more than the {MAX_READ} a read returns")]
+    TooLarge {
+        /// The root.
+        cid: Cid,
+        /// Its size, checked against every block below it.
+        size: u64,
+    },
 }
+
+/// The most bytes [`read`] returns (1 GiB). A few blocks that link to one another many
+/// times can describe a file of any size, truthfully: the size is checked before any of
+/// it is written out, and a larger file is refused instead of filling memory.
+pub const MAX_READ: u64 = 1 << 30;
 
 /// Blocks by CID. Storing checks nothing; [`BlockStore::put`] computes the CID, and
 /// [`BlockStore::insert_verified`] is for blocks that came from elsewhere.
@@ -99,6 +113,14 @@ pub fn build(data: &[u8], chunk_size: usize, max_links: usize, store: &mut Block
 /// its CID: a block the store lacks is [`DagError::Missing`], one whose bytes do not
 /// hash to its CID (or a node that does not decode) [`DagError::Corrupt`]. Wrong data
 /// is never returned.
+///
+/// A node's size is a claim too: it must equal the sum of its children's sizes (a raw
+/// leaf's size is its length), or the node is [`DagError::Corrupt`]. Sizes are checked
+/// first, visiting each distinct block once however many links lead to it, so the
+/// work before any output is bounded by the blocks in the store; then the output is
+/// exactly the root's checked size, and one over [`MAX_READ`] is
+/// [`DagError::TooLarge`]. Three blocks whose links repeat one child while claiming a
+/// size of 1 are refused, not expanded into a hundred megabytes.
 pub fn read(root: &Cid, store: &BlockStore) -> Result<Vec<u8>, DagError> {
     // TODO (step 7)
     todo!()

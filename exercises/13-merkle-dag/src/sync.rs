@@ -28,6 +28,13 @@ pub struct SyncStats {
 /// the network: it may return nothing ([`DagError::Missing`]) or wrong bytes
 /// ([`DagError::Corrupt`]); either fails the sync, and a failed sync stores nothing.
 /// Returns what was fetched.
+///
+/// Sizes are checked as [`read`](crate::read) checks them, before anything is stored:
+/// a node whose size is not the sum of its children's (a block already held counts at
+/// the size it has) is [`DagError::Corrupt`], so a store never holds a DAG that lies
+/// about its size. Each block is fetched and checked once however many links lead to
+/// it, and the leaf bytes fetched never exceed the size the root claims: a peer that
+/// sends more is lying, and the sync stops there.
 pub fn sync(
     root: &Cid,
     mut fetch: impl FnMut(&Cid) -> Option<Vec<u8>>,

@@ -18,7 +18,8 @@ pub enum DagError {
     /// A block the DAG links to is not in the store.
     #[error("block {0} is missing")]
     Missing(Cid),
-    /// A block's bytes do not hash to its CID, or do not decode.
+    /// A block's bytes do not hash to its CID, or do not decode, or a node's size is
+    /// not the sum of its children's.
     #[error("block {cid} is corrupt: {reason}")]
     Corrupt {
         /// The block.
@@ -26,7 +27,20 @@ pub enum DagError {
         /// What is wrong.
         reason: String,
     },
+    /// The file below `cid` is larger than [`MAX_READ`].
+    #[error("the file below {cid} is {size} bytes, more than the {MAX_READ} a read returns")]
+    TooLarge {
+        /// The root.
+        cid: Cid,
+        /// Its size, checked against every block below it.
+        size: u64,
+    },
 }
+
+/// The most bytes [`read`] returns (1 GiB). A few blocks that link to one another many
+/// times can describe a file of any size, truthfully: the size is checked before any of
+/// it is written out, and a larger file is refused instead of filling memory.
+pub const MAX_READ: u64 = 1 << 30;
 
 /// Blocks by CID. Storing checks nothing; [`BlockStore::put`] computes the CID, and
 /// [`BlockStore::insert_verified`] is for blocks that came from elsewhere.
@@ -115,21 +129,89 @@ pub fn build(data: &[u8], chunk_size: usize, max_links: usize, store: &mut Block
 /// its CID: a block the store lacks is [`DagError::Missing`], one whose bytes do not
 /// hash to its CID (or a node that does not decode) [`DagError::Corrupt`]. Wrong data
 /// is never returned.
+///
+/// A node's size is a claim too: it must equal the sum of its children's sizes (a raw
+/// leaf's size is its length), or the node is [`DagError::Corrupt`]. Sizes are checked
+/// first, visiting each distinct block once however many links lead to it, so the
+/// work before any output is bounded by the blocks in the store; then the output is
+/// exactly the root's checked size, and one over [`MAX_READ`] is
+/// [`DagError::TooLarge`]. Three blocks whose links repeat one child while claiming a
+/// size of 1 are refused, not expanded into a hundred megabytes.
 pub fn read(root: &Cid, store: &BlockStore) -> Result<Vec<u8>, DagError> {
-    let mut out = Vec::new();
+    let checked = check_sizes(root, |cid| store.get(cid), |_| None)?;
+    let size = checked.sizes[root];
+    if size > MAX_READ {
+        return Err(DagError::TooLarge { cid: *root, size });
+    }
+    let mut out = Vec::with_capacity(size as usize);
     let mut stack = vec![*root];
     while let Some(cid) = stack.pop() {
-        let bytes = store.get(&cid).ok_or(DagError::Missing(cid))?;
+        match checked.links.get(&cid) {
+            // Depth first, left to right: push the children in reverse, skipping those
+            // with nothing below them, so every block visited adds to the output.
+            Some(links) => stack.extend(links.iter().rev().filter(|l| checked.sizes[*l] > 0)),
+            None => out.extend_from_slice(store.get(&cid).expect("checked")),
+        }
+    }
+    Ok(out)
+}
+
+// What `check_sizes` found: the size below every block it visited, and the links of
+// every node among them.
+pub(crate) struct Checked {
+    pub(crate) sizes: HashMap<Cid, u64>,
+    pub(crate) links: HashMap<Cid, Vec<Cid>>,
+}
+
+// Checks the DAG below `root`: every block `get` gives is checked against its CID and
+// decoded once, however many links lead to it, and every node's claimed size against
+// the sum of its children's. A block `known` gives a size for (one a store already
+// holds whole) is taken at that size without looking below it.
+pub(crate) fn check_sizes<'a>(
+    root: &Cid,
+    get: impl Fn(&Cid) -> Option<&'a [u8]>,
+    known: impl Fn(&Cid) -> Option<u64>,
+) -> Result<Checked, DagError> {
+    let mut checked = Checked { sizes: HashMap::new(), links: HashMap::new() };
+    let mut claimed: HashMap<Cid, u64> = HashMap::new();
+    // (block, whether its children have been pushed already)
+    let mut stack = vec![(*root, false)];
+    while let Some((cid, expanded)) = stack.pop() {
+        if checked.sizes.contains_key(&cid) {
+            continue;
+        }
+        if expanded {
+            let links = &checked.links[&cid];
+            let sum = links.iter().try_fold(0u64, |sum, l| sum.checked_add(checked.sizes[l]));
+            let claim = claimed[&cid];
+            if sum != Some(claim) {
+                let holds = sum.map_or("more than 2^64".to_string(), |s| s.to_string());
+                let reason = format!("it claims {claim} bytes below it, and its links hold {holds}");
+                return Err(DagError::Corrupt { cid, reason });
+            }
+            checked.sizes.insert(cid, claim);
+            continue;
+        }
+        if checked.links.contains_key(&cid) {
+            continue; // already expanded: it is below itself only in a cycle, which hashes rule out
+        }
+        if let Some(size) = known(&cid) {
+            checked.sizes.insert(cid, size);
+            continue;
+        }
+        let bytes = get(&cid).ok_or(DagError::Missing(cid))?;
         if !cid.matches(bytes) {
             return Err(DagError::Corrupt { cid, reason: "its bytes do not hash to its CID".into() });
         }
         if cid.codec() == RAW {
-            out.extend_from_slice(bytes);
-        } else {
-            let (links, _) = node::decode(bytes).map_err(|e| DagError::Corrupt { cid, reason: e.to_string() })?;
-            // Depth first, left to right: push the children in reverse.
-            stack.extend(links.into_iter().rev());
+            checked.sizes.insert(cid, bytes.len() as u64);
+            continue;
         }
+        let (links, size) = node::decode(bytes).map_err(|e| DagError::Corrupt { cid, reason: e.to_string() })?;
+        stack.push((cid, true));
+        stack.extend(links.iter().rev().filter(|l| !checked.sizes.contains_key(*l)).map(|l| (*l, false)));
+        claimed.insert(cid, size);
+        checked.links.insert(cid, links);
     }
-    Ok(out)
+    Ok(checked)
 }

@@ -201,7 +201,25 @@ proptest! {
     }
 }
 
-/// Reading checks every block: a tampered or missing block is an error, never wrong data
+/// Three blocks that lie about their size: a 10,000-byte leaf, a node that links to it
+/// 100 times and a root that links to that node 100 times, both claiming 1 byte below
+/// them. Read naively, that is 100,000,000 bytes. Returned as the root and the blocks.
+fn lying_dag() -> (Cid, Vec<(Cid, Vec<u8>)>) {
+    let leaf_bytes = vec![0x4c; 10_000];
+    let leaf = reference::Cid::of(reference::RAW, &leaf_bytes);
+    let middle_bytes = reference::node::encode(&[leaf; 100], 1);
+    let middle = reference::Cid::of(reference::DAG_CBOR, &middle_bytes);
+    let root_bytes = reference::node::encode(&[middle; 100], 1);
+    let root = reference::Cid::of(reference::DAG_CBOR, &root_bytes);
+    let ours = |cid: reference::Cid| -> Cid { cid.to_string().parse().unwrap() };
+    (ours(root), vec![(ours(leaf), leaf_bytes), (ours(middle), middle_bytes), (ours(root), root_bytes)])
+}
+
+/// Reading checks every block: a tampered or missing block, or a node whose size is not its children's, is an error
+///
+/// Reading checks every block against its CID (a tampered or missing block is an error,
+/// never wrong data) and every node's size against the sum of its children's, so a DAG
+/// that repeats one child while claiming a size of 1 is refused, not expanded
 #[test]
 fn step_7_verify() {
     let data: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
@@ -233,6 +251,47 @@ fn step_7_verify() {
         Ok(Vec::new()),
         "the empty file is one empty leaf"
     );
+
+    // Sharing is fine when the sizes add up: a node that links to one 10-byte leaf three
+    // times holds 30 bytes, and a root that links to that node twice, 60.
+    let ten = b"0123456789".to_vec();
+    let leaf = reference::Cid::of(reference::RAW, &ten);
+    let node_bytes = reference::node::encode(&[leaf; 3], 30);
+    let middle = reference::Cid::of(reference::DAG_CBOR, &node_bytes);
+    let root_bytes = reference::node::encode(&[middle; 2], 60);
+    let mut shared = BlockStore::new();
+    for (codec, bytes) in [(RAW, ten.clone()), (DAG_CBOR, node_bytes), (DAG_CBOR, root_bytes.clone())] {
+        shared.put(codec, bytes);
+    }
+    let shared_root = Cid::of(DAG_CBOR, &root_bytes);
+    assert_eq!(read(&shared_root, &shared), Ok(ten.repeat(6)), "a DAG that links to one child more than once");
+
+    // The same shape, lying: sizes of 1 over a million bytes.
+    let (liar_root, blocks) = lying_dag();
+    let mut liar = BlockStore::new();
+    for (cid, bytes) in blocks {
+        liar.insert_verified(cid, bytes).unwrap();
+    }
+    let started = std::time::Instant::now();
+    let result = read(&liar_root, &liar);
+    let took = started.elapsed();
+    println!(
+        "read of three blocks claiming 1 byte over 1,000,000: {} in {took:?}",
+        match &result {
+            Ok(bytes) => format!("{} bytes", bytes.len()),
+            Err(e) => format!("refused ({e})"),
+        }
+    );
+    match result {
+        Err(DagError::Corrupt { .. }) => {}
+        Ok(bytes) => panic!(
+            "read returned {} bytes for a root that claims 1 byte: each node's size must equal the sum of its \
+             children's sizes (a raw leaf's size is its length), or the node is DagError::Corrupt; check sizes \
+             before writing any output, visiting each distinct block once",
+            bytes.len()
+        ),
+        Err(other) => panic!("a node whose size disagrees with its links is DagError::Corrupt, got {other:?}"),
+    }
 }
 
 /// The network, as the sync sees it: ask the peer (here, the reference's store) for a
@@ -280,6 +339,27 @@ fn step_8_sync() {
         matches!(sync(&liar_root, lying, &mut mine), Err(DagError::Corrupt { .. })),
         "a block that does not match its CID fails the sync"
     );
+    assert_eq!(mine.len(), before, "a failed sync stores nothing");
+
+    // A peer that lies about sizes: every block matches its CID, but the nodes claim 1
+    // byte over a million. The sync fails and stores nothing, so no store holds a DAG
+    // that lies about its size.
+    let (liar_root, blocks) = lying_dag();
+    let mut asked = 0;
+    let result = sync(
+        &liar_root,
+        |cid: &Cid| {
+            asked += 1;
+            blocks.iter().find(|(c, _)| c == cid).map(|(_, b)| b.clone())
+        },
+        &mut mine,
+    );
+    assert!(
+        matches!(result, Err(DagError::Corrupt { .. })),
+        "a DAG whose nodes claim 1 byte while linking to 1,000,000 must fail the sync with DagError::Corrupt \
+         (check each node's size against its children's before storing anything), got {result:?}"
+    );
+    assert!(asked <= 3, "{asked} fetches for a DAG of three distinct blocks: fetch each block once");
     assert_eq!(mine.len(), before, "a failed sync stores nothing");
 
     // And the reverse: the reference syncs a DAG you built.
