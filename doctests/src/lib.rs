@@ -33,6 +33,7 @@ chapter!(DiscoveryDht, "../../book/discovery/dht.md");
 chapter!(DiscoveryDhtMaintenance, "../../book/discovery/dht-maintenance.md");
 chapter!(DiscoveryNat, "../../book/discovery/nat.md");
 chapter!(DiscoveryRelay, "../../book/discovery/relay.md");
+chapter!(DiscoveryIdentify, "../../book/discovery/identify.md");
 chapter!(Topology, "../../book/topology.md");
 chapter!(TopologyFailureDetection, "../../book/topology/failure-detection.md");
 chapter!(Streams, "../../book/streams.md");
