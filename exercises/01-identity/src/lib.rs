@@ -38,9 +38,9 @@
 //!    `src/key_file.rs`
 //! 9. Missing, exposed or corrupt key files give clear errors — `src/key_file.rs`
 //! 10. Sealed messages open with the right key, in both directions across
-//!    implementations — `src/keys.rs`, `src/seal.rs`
+//!     implementations — `src/keys.rs`, `src/seal.rs`
 //! 11. Opening refuses the wrong key, any changed byte, and truncated input —
-//!    `src/seal.rs`
+//!     `src/seal.rs`
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

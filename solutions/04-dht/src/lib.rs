@@ -30,13 +30,13 @@
 //! 9. Read-only nodes (BEP 43, `ro=1`) are answered but never pinged or added —
 //!    `src/node.rs`, `src/krpc.rs`
 //! 10. Ping before evict: a full bucket keeps a live old contact, replaces a dead one —
-//!    `src/node.rs`
+//!     `src/node.rs`
 //! 11. 1,000 nodes, half yours: 99% of lookups find the true 8 closest — `src/node.rs`,
-//!    `src/lookup.rs`, `src/table.rs`
+//!     `src/lookup.rs`, `src/table.rs`
 //! 12. After 20% of the nodes leave: 95% of lookups still find the true 8 closest —
-//!    `src/node.rs`, `src/lookup.rs`, `src/table.rs`
+//!     `src/node.rs`, `src/lookup.rs`, `src/table.rs`
 //! 13. Announce and get_peers across a network of 300 nodes — `src/node.rs`,
-//!    `src/lookup.rs`
+//!     `src/lookup.rs`
 
 pub mod bencode;
 pub mod id;

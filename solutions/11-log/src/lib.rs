@@ -31,9 +31,9 @@
 //! 9. A torn write at the tail is cut off on open; corruption before it is an error —
 //!    `src/store.rs`
 //! 10. Any single flipped bit on disk keeps every intact entry or refuses to open:
-//!    never a silent cut — `src/store.rs`
+//!     never a silent cut — `src/store.rs`
 //! 11. Random logs are byte-equal to the reference's, and verify on both sides —
-//!    `src/entry.rs`, `src/writer.rs`, `src/verify.rs`
+//!     `src/entry.rs`, `src/writer.rs`, `src/verify.rs`
 
 pub mod entry;
 pub mod store;
