@@ -8,6 +8,28 @@
 //! 3. [`node`]: an interior node of the DAG, encoded in DAG-CBOR.
 //! 4. [`dag`]: chunking a file into a balanced DAG, storing blocks, reading it back.
 //! 5. [`sync`]: copying a DAG from an untrusted peer, fetching only what is missing.
+//!
+//! # Steps
+//!
+//! `cargo verify check merkle-dag` runs these eight steps, in this order; each names
+//! the files it asks you to change (or, for a step that adds no code, the ones it
+//! exercises):
+//!
+//! 1. The unsigned varints of the multiformats spec round-trip, and bad ones are
+//!    refused — `src/varint.rs`
+//! 2. Base32, lower case and unpadded, matches RFC 4648's test vectors —
+//!    `src/base32.rs`
+//! 3. CIDs of raw bytes equal the ones IPFS publishes, byte for byte — `src/cid.rs`
+//! 4. CIDs parse back from text, and each kind of malformed CID gets its error —
+//!    `src/cid.rs`
+//! 5. Interior nodes are canonical DAG-CBOR, byte-equal to the reference's —
+//!    `src/node.rs`
+//! 6. Chunked into a balanced DAG and read back, any file is unchanged, under the
+//!    reference's root CID — `src/dag.rs`
+//! 7. Reading checks every block: a tampered or missing block, or a node whose size is
+//!    not its children's, is an error — `src/dag.rs`
+//! 8. Sync fetches only what is missing: a 1% change costs one leaf and its path to the
+//!    root — `src/sync.rs`
 
 pub mod base32;
 pub mod cid;
