@@ -142,7 +142,9 @@ fn contains_word(line: &str, needle: &str) -> bool {
     line.match_indices(needle).any(|(at, _)| {
         let before = line[..at].chars().next_back();
         let after = line[at + needle.len()..].chars().next();
-        !(starts_ident && before.is_some_and(ident)) && !(ends_ident && after.is_some_and(ident))
+        let glued_before = starts_ident && before.is_some_and(ident);
+        let glued_after = ends_ident && after.is_some_and(ident);
+        !glued_before && !glued_after
     })
 }
 

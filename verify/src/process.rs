@@ -86,8 +86,10 @@ fn become_subreaper() {}
 #[cfg(target_os = "linux")]
 pub fn kill_descendants() {
     let me = std::process::id();
-    // Repeat: a process may fork while we look; a few rounds catch up with it.
-    for _ in 0..5 {
+    // Repeat: a process may fork while we look, so look again until a round finds
+    // nobody (each round kills all it found; a bound keeps a fork bomb from holding
+    // the runner here for ever).
+    for _ in 0..100 {
         let parents = process_parents();
         let mut found = Vec::new();
         let mut frontier = vec![me];

@@ -284,6 +284,19 @@ fn a_check_updates_the_room() {
     let shared: serde_json::Value = serde_json::from_str(&sandbox.read(".verify/share.json")).unwrap();
     assert!(shared.get("exercises").is_some_and(|e| e["fixture"]["passed"] == 2));
 
+    // A crate that uses what a forged verdict needs is marked on the board, even when
+    // its checks pass.
+    sandbox.write_lib(
+        "pub fn add(a: u32, b: u32) -> u32 { let p = &a as *const u32; unsafe { *p + b } }\n\
+         pub fn greet(name: &str) -> String { format!(\"Hello, {name}!\") }\n",
+    );
+    let out = sandbox.verify().args(["check", "fixture"]).output().unwrap();
+    assert!(out.status.success(), "{}", common::stdout(&out));
+    let s = wait_for(room.web, "the audit", |s| s["board"]["learners"]["Ana"]["cells"]["fixture"]["audit"].is_array());
+    assert_eq!(s["board"]["learners"]["Ana"]["cells"]["fixture"]["audit"], serde_json::json!(["unsafe"]));
+    assert!(get(room.web, "/").contains("⚠ audit: unsafe"), "the page marks the row");
+    table_with(&room, "⚠ audit: unsafe");
+
     // Stopping means nothing more is sent.
     let out = sandbox.verify().args(["share", "--stop"]).output().unwrap();
     assert!(out.status.success());

@@ -432,7 +432,9 @@ fn step_2_greet() {
 /// Code in the learner's crate that runs before `main` registers an exit hook that
 /// forges the verdict: rewrites libtest's log; also prints a matching summary and
 /// exits 0; or forks a child that rewrites the log once the test process is gone.
-/// Each is refused (no step passes) and marked (the audit names what it found).
+/// Each is refused (no step passes) and marked (the audit names what it found). A
+/// fourth forges every record the runner reads, consistently: no runner can refuse
+/// that, and the audit marks it.
 #[test]
 fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
     let variants = [
@@ -455,6 +457,9 @@ fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
             if out.status.code() != Some(1) || text.contains("fixture is done") || text.contains('✓') {
                 forged.push(format!("{what}, run {run}"));
             }
+            if !stderr(&out).contains("the audit found") || !stderr(&out).contains("link_section (src/lib.rs:") {
+                forged.push(format!("{what}, run {run}: check does not show the audit: {}", stderr(&out)));
+            }
         }
         let out = sb.verify().args(["check", "fixture", "--json"]).output().unwrap();
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --json prints JSON");
@@ -472,6 +477,15 @@ fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
         }
     }
     assert!(forged.is_empty(), "forged verdicts passed or went unmarked: {forged:#?}");
+
+    sb.write_lib(include_str!("fixture/exit_hook_full.rs.txt"));
+    let out = sb.verify().args(["check", "fixture", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check --json prints JSON");
+    eprintln!("a consistent forgery of every record: done = {}", json["done"]);
+    let audit = json["audit"].to_string();
+    for expected in ["link_section", "extern \\\"C\\\"", "unsafe", "#[used]"] {
+        assert!(audit.contains(expected), "a consistent forgery is not marked with {expected}: {audit}");
+    }
     // An honest solution has nothing to report.
     sb.write_lib(SOLVED);
     let out = sb.verify().args(["check", "fixture", "--json"]).output().unwrap();

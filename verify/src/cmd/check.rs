@@ -132,6 +132,7 @@ pub fn check_and_print_seeded(app: &App, exercise: &Exercise, seed: Option<u64>,
     }
     let report = app.check_seeded(exercise, seed, sweep)?;
     print_report(app, exercise, &report);
+    crate::cmd::share::print_audit(app, exercise);
     Ok(report.done())
 }
 

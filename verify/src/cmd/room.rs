@@ -60,9 +60,10 @@ const TICK_MS: u64 = 1000;
 const HTTP_DEADLINE: Duration = Duration::from_secs(5);
 /// The longest request head the HTTP server reads: GET lines are short.
 const MAX_REQUEST: usize = 8 * 1024;
-/// How many connections are served at once, each on a thread of its own, and how
-/// many of those one address may hold: a projector, a phone or two, and a few slow or
-/// hostile clients never keep the page from anyone else.
+/// How many connections from the room's network are served at once, each on a thread
+/// of its own, and how many one address may hold (this laptop's loopback included):
+/// a phone or two and a few slow or hostile clients never keep the page from anyone
+/// else, and the projector on this laptop is never kept out by the network.
 const MAX_CONNECTIONS: usize = 64;
 const MAX_CONNECTIONS_PER_ADDRESS: usize = 8;
 
@@ -184,9 +185,11 @@ struct Slot {
 impl Slot {
     fn take(open: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr) -> Option<Slot> {
         let mut counts = open.lock().unwrap_or_else(|e| e.into_inner());
-        let total: usize = counts.values().sum();
+        // This laptop's own connections (the projector's browser) do not count
+        // against the others: the room's network can never keep the page from it.
+        let total: usize = counts.iter().filter(|(ip, _)| !ip.is_loopback()).map(|(_, n)| n).sum();
         let mine = counts.entry(ip).or_insert(0);
-        if total >= MAX_CONNECTIONS || *mine >= MAX_CONNECTIONS_PER_ADDRESS {
+        if (!ip.is_loopback() && total >= MAX_CONNECTIONS) || *mine >= MAX_CONNECTIONS_PER_ADDRESS {
             return None;
         }
         *mine += 1;

@@ -182,6 +182,33 @@ fn print_what(sharing: &Sharing) {
     }
 }
 
+/// Says what the audit of `exercise`'s crate found, if anything, after a check.
+pub fn print_audit(app: &App, exercise: &Exercise) {
+    let findings = audit(app, exercise);
+    if findings.is_empty() {
+        return;
+    }
+    // Each thing found once, at its first place.
+    let mut firsts: Vec<&verify::audit::Finding> = Vec::new();
+    for f in &findings {
+        if !firsts.iter().any(|seen| seen.what == f.what) {
+            firsts.push(f);
+        }
+    }
+    let places: Vec<String> = firsts
+        .iter()
+        .map(|f| if f.line > 0 { format!("{} ({}:{})", f.what, f.file, f.line) } else { f.what.clone() })
+        .collect();
+    eprintln!(
+        "{} the audit found {} in this crate ({} place{} in all): no exercise needs them, so a result \
+         from it is marked (`--json` lists every place; the room marks your row when you share).",
+        style::yellow("⚠"),
+        places.join(", "),
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    );
+}
+
 /// The audit of `exercise`'s crate (see `verify::audit`), with `tests/` edited when
 /// the checks differ from the pristine ones.
 pub fn audit(app: &App, exercise: &Exercise) -> Vec<verify::audit::Finding> {
