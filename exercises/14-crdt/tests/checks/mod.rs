@@ -363,9 +363,16 @@ fn step_8_collaborative_text() {
     assert_eq!(a.text(), "helo");
     let mut b = a.clone();
     a.insert(1, 3, 'l');
+    assert_eq!(
+        a.text(),
+        "hello",
+        "insert(1, 3, 'l') into \"helo\": a character typed at index 3 stands at index 3, in front of the 'o' \
+         typed there before (the later character, with the larger id, goes first among those after the same one)"
+    );
     b.insert(2, 4, '!');
     b.delete(0);
     b.insert(2, 0, 'H');
+    assert_eq!(b.text(), "Helo!", "insert(2, 4, '!'), delete(0) and insert(2, 0, 'H') into \"helo\"");
     let ab = merged(&a, &b, Rga::merge);
     assert_eq!(ab.text(), "Hello!", "both edits survive the merge");
     assert_eq!(ab.text(), merged(&b, &a, Rga::merge).text(), "and the order of the merge does not matter");
@@ -449,8 +456,8 @@ fn step_8_collaborative_text() {
         assert_eq!(
             mine.text(),
             theirs.text(),
-            "round {round}: your text merged 2 ← 0 ← 1 (left) differs from the reference's merged 0 ← 1 ← 2 (right); \
-             {replay}"
+            "round {round}: your text merged 2 ← 0 ← 1 (left) differs from the reference's merged 0 ← 1 ← 2 (right) \
+             (among characters after the same one, the larger id, (counter, replica), goes first); {replay}"
         );
     }
 }
