@@ -64,19 +64,19 @@ pub enum NegotiationError {
 
 /// One message: varint(length of text + 1) ‖ text ‖ `\n`.
 pub fn encode(text: &str) -> Vec<u8> {
-    // TODO (step 1): varint(text length + 1), the text, a newline
+    // TODO (step 2): varint(text length + 1), the text, a newline
     todo!()
 }
 
 /// Reads exactly one message. `None` if the bytes are not one well-formed message.
 pub fn decode(bytes: &[u8]) -> Option<String> {
-    // TODO (step 1): exactly one well-formed message, or None
+    // TODO (step 2): exactly one well-formed message, or None
     todo!()
 }
 
 /// Writes one message (one write, so that it leaves in one segment).
 pub async fn write_message<T: AsyncWrite + Unpin>(io: &mut T, text: &str) -> Result<(), NegotiationError> {
-    // TODO (step 9): one message, in one write
+    // TODO (step 10): one message, in one write
     todo!()
 }
 
@@ -86,7 +86,7 @@ pub async fn write_message<T: AsyncWrite + Unpin>(io: &mut T, text: &str) -> Res
 /// [`NegotiationError::Malformed`] for a bad varint, a missing newline or bad UTF-8,
 /// [`NegotiationError::Io`] if the stream ends.
 pub async fn read_message<T: AsyncRead + Unpin>(io: &mut T) -> Result<String, NegotiationError> {
-    // TODO (step 9): one message and not a byte more; every bad length or byte is its error
+    // TODO (step 10): one message and not a byte more; every bad length or byte is its error
     todo!()
 }
 
@@ -96,7 +96,7 @@ pub async fn dialer_select<T>(io: &mut T, protocols: &[&str]) -> Result<String, 
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    // TODO (step 9): the header, then proposals until one is echoed ("na": the next)
+    // TODO (step 10): the header, then proposals until one is echoed ("na": the next)
     todo!()
 }
 
@@ -108,6 +108,6 @@ pub async fn listener_select<T>(io: &mut T, supported: &[&str]) -> Result<String
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    // TODO (step 9): answer the header; echo the first supported proposal, "na" to the others, within the bound
+    // TODO (step 10): answer the header; echo the first supported proposal, "na" to the others, within the bound
     todo!()
 }

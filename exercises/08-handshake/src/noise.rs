@@ -105,7 +105,7 @@ pub struct VerifiedPayload {
 /// [`HandshakeError::Payload`]; a signature that does not verify is
 /// [`HandshakeError::BadIdentity`].
 pub fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<VerifiedPayload, HandshakeError> {
-    // TODO (step 4): decode, check the key and the signature (every error case: step 7)
+    // TODO (step 4): decode, check the key and the signature (every error case: step 8)
     todo!()
 }
 
@@ -268,13 +268,27 @@ impl Handshake {
     /// [`HandshakeError::Decrypt`] when tampered with, and the errors of
     /// [`verify_payload`].
     pub fn read_message(&mut self, message: &[u8]) -> Result<(), HandshakeError> {
-        // TODO (step 4): the mirror, checking each length and the payload (refusals: step 7)
+        // TODO (step 4): the mirror, checking each length and the payload (refusals: step 8)
         todo!()
     }
 
     /// The other side's Noise static key, once received.
     pub fn remote_static(&self) -> Option<[u8; 32]> {
         self.rs
+    }
+
+    /// The handshake hash `h` so far: the protocol name, the prologue and every key and
+    /// ciphertext of the handshake, hashed in order (Noise §5.2). After each message both
+    /// sides hold the same value; the checks compare yours with the reference's, message
+    /// by message. Public, not secret: libp2p could bind it into a signature.
+    pub fn handshake_hash(&self) -> [u8; 32] {
+        self.symmetric.h
+    }
+
+    /// The chaining key `ck` so far: every Diffie–Hellman result mixed in (Noise §5.2).
+    /// For the checks and for debugging only: it is secret, never send or log it.
+    pub fn chaining_key(&self) -> [u8; 32] {
+        self.symmetric.ck
     }
 
     /// Ends the handshake: one key per direction (the initiator sends with the first

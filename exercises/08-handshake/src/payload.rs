@@ -86,7 +86,7 @@ pub struct Payload {
 /// Appends `n` as a varint: seven bits per byte, least significant group first, the
 /// top bit set on every byte but the last.
 pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
-    // TODO (step 2): seven bits at a time, low bits first
+    // TODO (step 1): seven bits at a time, low bits first
     todo!()
 }
 
@@ -94,7 +94,7 @@ pub fn put_varint(out: &mut Vec<u8>, mut n: u64) {
 /// [`PayloadError::Truncated`] if the bytes end first, [`PayloadError::Varint`] if it
 /// does not fit 64 bits.
 pub fn get_varint(bytes: &[u8]) -> Result<(u64, usize), PayloadError> {
-    // TODO (step 2): the value and its length; Truncated or Varint when it is neither
+    // TODO (step 1): the value and its length; Truncated or Varint when it is neither
     todo!()
 }
 
@@ -111,13 +111,13 @@ fn for_each_field<'a>(
     mut bytes: &'a [u8],
     mut each: impl FnMut(u64, Value<'a>) -> Result<(), PayloadError>,
 ) -> Result<(), PayloadError> {
-    // TODO (step 2): key, wire type, value, for every field; every length checked
+    // TODO (step 1): key, wire type, value, for every field; every length checked
     todo!()
 }
 
 /// Appends a length-delimited field: its key (wire type 2), the length, the bytes.
 fn put_bytes_field(out: &mut Vec<u8>, field: u64, bytes: &[u8]) {
-    // TODO (step 2): key (wire type 2), length, bytes
+    // TODO (step 1): key (wire type 2), length, bytes
     todo!()
 }
 
@@ -140,12 +140,12 @@ impl Payload {
 /// libp2p's `PublicKey` message for an Ed25519 key: `08 01 12 20` and the 32 key bytes
 /// (type 1, then 32 bytes of data). The peer id hashes exactly these bytes.
 pub fn encode_public_key(key: &PublicKey) -> Vec<u8> {
-    // TODO (step 2): type Ed25519, then the 32 key bytes
+    // TODO (step 1): type Ed25519, then the 32 key bytes
     todo!()
 }
 
 /// Reads a `PublicKey` message, accepting only a valid Ed25519 key.
 pub fn decode_public_key(bytes: &[u8]) -> Result<PublicKey, PayloadError> {
-    // TODO (step 2): both fields present, Ed25519, 32 bytes, a valid key
+    // TODO (step 1): both fields present, Ed25519, 32 bytes, a valid key
     todo!()
 }

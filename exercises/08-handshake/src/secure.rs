@@ -61,19 +61,19 @@ pub struct SecureStream<T> {
 /// Writes one Noise message as a frame: its 2-byte big-endian length and the bytes, in
 /// one write. [`io::ErrorKind::InvalidInput`] over 65,535 bytes.
 pub async fn write_frame<T: AsyncWrite + Unpin>(io: &mut T, message: &[u8]) -> io::Result<()> {
-    // TODO (step 10): a 2-byte big-endian length, then the message
+    // TODO (step 11): a 2-byte big-endian length, then the message
     todo!()
 }
 
 /// Reads one frame's message. `None` if the stream ends cleanly before a frame starts;
 /// [`io::ErrorKind::UnexpectedEof`] if it ends inside one.
 pub async fn read_frame<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<Option<Vec<u8>>> {
-    // TODO (step 10): None on a clean end before the length
+    // TODO (step 11): None on a clean end before the length
     todo!()
 }
 
 fn put_frame(out: &mut Vec<u8>, message: &[u8]) -> io::Result<()> {
-    // TODO (step 10): the length in 2 bytes (InvalidInput if it does not fit), then the message
+    // TODO (step 11): the length in 2 bytes (InvalidInput if it does not fit), then the message
     todo!()
 }
 
@@ -91,7 +91,7 @@ pub async fn secure<T: AsyncRead + AsyncWrite + Unpin>(
     mut io: T,
     mut handshake: Handshake,
 ) -> Result<SecureStream<T>, SecureError> {
-    // TODO (step 10): the three handshake messages in turn, each as one frame, then finish()
+    // TODO (step 11): the three handshake messages in turn, each as one frame, then finish()
     todo!()
 }
 

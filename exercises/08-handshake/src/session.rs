@@ -90,7 +90,7 @@ impl Session {
     /// Encrypts one message: at most [`MAX_PLAINTEXT`] bytes, so that with its tag it
     /// fits one Noise message; more is [`HandshakeError::TooLong`].
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 4): refuse over MAX_PLAINTEXT (TooLong, step 8)
+        // TODO (step 4): refuse over MAX_PLAINTEXT (TooLong, step 9)
         todo!()
     }
 
@@ -98,7 +98,7 @@ impl Session {
     /// over 65,535 bytes, [`HandshakeError::Decrypt`] if it was altered, replayed,
     /// reordered or follows a dropped one.
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 4): refuse over MAX_MESSAGE (TooLong, step 8)
+        // TODO (step 4): refuse over MAX_MESSAGE (TooLong, step 9)
         todo!()
     }
 }

@@ -41,7 +41,7 @@ pub struct Upgraded<T> {
 /// follow), otherwise the first of the initiator's that the responder also offered.
 /// [`SecureError::NoCommonMuxer`] if both offered and they share none.
 pub fn inlined_muxer(initiator: &[String], responder: &[String]) -> Result<Option<String>, SecureError> {
-    // TODO (step 11): None unless both offered; the initiator's first the responder shares; NoCommonMuxer
+    // TODO (step 12): None unless both offered; the initiator's first the responder shares; NoCommonMuxer
     todo!()
 }
 
@@ -52,7 +52,7 @@ pub async fn upgrade<T>(io: T, role: Role, identity: Keypair) -> Result<Upgraded
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    // TODO (step 11): libp2p's defaults: offer and accept /yamux/1.0.0
+    // TODO (step 12): libp2p's defaults: offer and accept /yamux/1.0.0
     todo!()
 }
 
@@ -66,6 +66,6 @@ pub async fn upgrade_with<T>(mut io: T, handshake: Handshake, muxers: &[&str]) -
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    // TODO (step 11): /noise, the handshake, then the muxer: inlined, or a round over the encrypted stream
+    // TODO (step 12): /noise, the handshake, then the muxer: inlined, or a round over the encrypted stream
     todo!()
 }

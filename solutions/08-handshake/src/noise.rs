@@ -390,6 +390,20 @@ impl Handshake {
         self.rs
     }
 
+    /// The handshake hash `h` so far: the protocol name, the prologue and every key and
+    /// ciphertext of the handshake, hashed in order (Noise §5.2). After each message both
+    /// sides hold the same value; the checks compare yours with the reference's, message
+    /// by message. Public, not secret: libp2p could bind it into a signature.
+    pub fn handshake_hash(&self) -> [u8; 32] {
+        self.symmetric.h
+    }
+
+    /// The chaining key `ck` so far: every Diffie–Hellman result mixed in (Noise §5.2).
+    /// For the checks and for debugging only: it is secret, never send or log it.
+    pub fn chaining_key(&self) -> [u8; 32] {
+        self.symmetric.ck
+    }
+
     /// Ends the handshake: one key per direction (the initiator sends with the first
     /// key of the split, the responder with the second), and what the peer proved.
     /// [`HandshakeError::OutOfOrder`] before all three messages.

@@ -140,7 +140,12 @@ fn print_trial(t: &Trial, verbose: bool) {
             let lines: Vec<&str> = message.lines().collect();
             let shown = if verbose || !t.caught { lines.len() } else { lines.len().min(3) };
             for line in &lines[..shown] {
-                println!("      {}", style::dim(line));
+                let line: String = if line.chars().count() > 400 {
+                    line.chars().take(400).chain(" …".chars()).collect()
+                } else {
+                    line.to_string()
+                };
+                println!("      {}", style::dim(&line));
             }
             if !t.caught {
                 let want = t.step.map(|s| format!("step {s} ")).unwrap_or_default();

@@ -36,6 +36,47 @@ use crate::subject::{
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// Why a negotiation waits forever.
+const NEGOTIATION: &str = "a message not flushed after write_all; a length or newline missing, so the other side waits \
+     for bytes that never come; a read that takes more than one message (a BufReader, or one large read(): read the \
+     varint a byte at a time, then exactly the length it says, because the bytes after belong to the next protocol)";
+/// Why a secure stream waits forever.
+const SECURE: &str = "a frame not flushed (write_frame: write_all, then flush); a poll_flush that does not seal the \
+     pending plaintext into a message and write it out; a frame length that is not 2 bytes big-endian, so the peer \
+     waits for bytes that never come; a frame read with one read() instead of read_exact";
+/// Why an upgrade waits forever: either of the above.
+const UPGRADE: &str = "one side waiting for a message the other never sends or flushes: in multistream-select, a \
+     message not flushed or a read that swallows the next protocol's bytes (read a byte at a time until the \
+     length is known); in the secure stream, a frame or a pending write not flushed, or a frame length that is \
+     not 2 bytes big-endian";
+
+/// The end of a wait that took longer than [`WAIT`]: what was awaited, and why that happens.
+fn late(what: &str, causes: &str) -> ! {
+    panic!("waited {} s for {what}, and it did not happen. Likely causes: {causes}.", WAIT.as_secs())
+}
+
+/// Both sides' results, yours looked at first: when yours succeeded and the
+/// reference's did not, the message says so instead of blaming the reference.
+#[track_caller]
+fn both<A, B, E: std::fmt::Debug, F: std::fmt::Debug>(
+    mine: Result<A, E>,
+    theirs: Result<B, F>,
+    my_name: &str,
+    their_name: &str,
+) -> (A, B) {
+    match (mine, theirs) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), theirs) => panic!(
+            "{my_name} failed: {e:?}{}",
+            theirs.err().map(|t| format!(" (and {their_name}, on the other side: {t:?})")).unwrap_or_default()
+        ),
+        (Ok(_), Err(e)) => panic!(
+            "{their_name} failed with {e:?} while {my_name} returned Ok: the reference refused or never got what your \
+             side sent (an Io(UnexpectedEof) means it read a stream your side closed, or stopped writing to, too early)"
+        ),
+    }
+}
+
 fn identity(i: u8) -> Keypair {
     Keypair::from_secret_bytes([i; 32])
 }
@@ -82,16 +123,20 @@ fn noise_bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// Runs the three messages between two sans-IO handshakes (of any two implementations).
+/// Runs the three messages between two sans-IO handshakes (of any two implementations),
+/// naming the side that failed.
 macro_rules! run {
-    ($initiator:expr, $responder:expr) => {{
-        let m1 = $initiator.write_message().expect("message 1");
-        $responder.read_message(&m1).expect("read message 1");
-        let m2 = $responder.write_message().expect("message 2");
-        $initiator.read_message(&m2).expect("read message 2");
-        let m3 = $initiator.write_message().expect("message 3");
-        $responder.read_message(&m3).expect("read message 3");
-        assert!($initiator.is_finished() && $responder.is_finished());
+    ($initiator:expr, $responder:expr) => {
+        run!($initiator, $responder, "the initiator", "the responder")
+    };
+    ($initiator:expr, $responder:expr, $i:expr, $r:expr) => {{
+        let m1 = $initiator.write_message().unwrap_or_else(|e| panic!("{} could not write message 1: {e:?}", $i));
+        $responder.read_message(&m1).unwrap_or_else(|e| panic!("{} refused message 1 from {}: {e:?}", $r, $i));
+        let m2 = $responder.write_message().unwrap_or_else(|e| panic!("{} could not write message 2: {e:?}", $r));
+        $initiator.read_message(&m2).unwrap_or_else(|e| panic!("{} refused message 2 from {}: {e:?}", $i, $r));
+        let m3 = $initiator.write_message().unwrap_or_else(|e| panic!("{} could not write message 3: {e:?}", $i));
+        $responder.read_message(&m3).unwrap_or_else(|e| panic!("{} refused message 3 from {}: {e:?}", $r, $i));
+        assert!($initiator.is_finished() && $responder.is_finished(), "both sides finished after three messages");
         (m1, m2, m3)
     }};
 }
@@ -103,37 +148,22 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
     (dialer.unwrap(), accepted.unwrap().0)
 }
 
-/// multistream-select messages: varint length, text, newline (the spec's `na` = 03 6e 61 0a)
-#[test]
-fn step_1_multistream_messages() {
-    assert_eq!(encode("na"), [0x03, b'n', b'a', b'\n'], "\"na\" is 03 6e 61 0a");
-    let header = encode("/multistream/1.0.0");
-    assert_eq!(header[0], 0x13, "/multistream/1.0.0 is 18 bytes + newline = 19 = 0x13");
-    assert_eq!(&header[1..], b"/multistream/1.0.0\n");
-    assert_eq!(encode("/noise"), b"\x07/noise\n", "/noise is 07 2f 6e 6f 69 73 65 0a");
-    assert_eq!(encode("/yamux/1.0.0")[0], 0x0d, "/yamux/1.0.0 is 12 bytes + newline = 0x0d");
-    assert_eq!(decode(&header).as_deref(), Some("/multistream/1.0.0"));
-    let long = "/".repeat(200);
-    assert_eq!(encode(&long)[..2], [0xc9, 0x01], "201 as a varint is c9 01");
-    assert_eq!(decode(&encode(&long)), Some(long));
-    assert_eq!(decode(&[0x03, b'n', b'a']), None, "cut short");
-    assert_eq!(decode(&[0x03, b'n', b'a', b'!']), None, "no trailing newline");
-    assert_eq!(decode(&[0x02, b'n', b'a', b'\n']), None, "the length does not match");
-    assert_eq!(decode(&[0x80]), None, "a varint that never ends");
-}
-
 /// Protobuf varints, and libp2p's PublicKey message for an Ed25519 key (the peer-ids spec's vector)
 #[test]
-fn step_2_varints_and_public_key() {
+fn step_1_varints_and_public_key() {
     for (n, bytes) in [(0u64, "00"), (1, "01"), (127, "7f"), (128, "80 01"), (300, "ac 02"), (16_384, "80 80 01")] {
         let mut out = Vec::new();
         put_varint(&mut out, n);
-        assert_eq!(out, hex(bytes), "{n} as a varint");
+        assert_bytes(
+            &out,
+            &hex(bytes),
+            &format!("{n} as a varint (seven bits a byte, low bits first, the top bit set on all but the last)"),
+        );
         assert_eq!(get_varint(&out), Ok((n, out.len())), "reading {n} back");
     }
     let mut max = Vec::new();
     put_varint(&mut max, u64::MAX);
-    assert_eq!(max, hex("ff ff ff ff ff ff ff ff ff 01"), "u64::MAX takes ten bytes");
+    assert_bytes(&max, &hex("ff ff ff ff ff ff ff ff ff 01"), "u64::MAX takes ten bytes");
     assert_eq!(get_varint(&max), Ok((u64::MAX, 10)));
     assert_eq!(get_varint(&hex("ac 02 99")), Ok((300, 2)), "a varint stops at the first byte without the top bit");
     assert_eq!(get_varint(&hex("ac")), Err(PayloadError::Truncated), "cut short");
@@ -143,7 +173,11 @@ fn step_2_varints_and_public_key() {
 
     let key = Keypair::from_secret_bytes(hex32(SPEC_SECRET)).public();
     assert_eq!(KEY_TYPE_ED25519, 1);
-    assert_eq!(encode_public_key(&key), hex(SPEC_PUBLIC_PROTOBUF), "the peer-ids spec's Ed25519 public key vector");
+    assert_bytes(
+        &encode_public_key(&key),
+        &hex(SPEC_PUBLIC_PROTOBUF),
+        "the peer-ids spec's Ed25519 public key vector (08 01: field 1 the type; 12 20: field 2, 32 bytes)",
+    );
     assert_eq!(decode_public_key(&hex(SPEC_PUBLIC_PROTOBUF)), Ok(key));
     let mut reordered = hex("12 20");
     reordered.extend(&hex(SPEC_PUBLIC_PROTOBUF)[4..]);
@@ -164,6 +198,29 @@ fn step_2_varints_and_public_key() {
     assert_eq!(decode_public_key(&weak), Err(PayloadError::InvalidKey), "the identity point (a weak key)");
 }
 
+/// multistream-select messages: varint length, text, newline (the spec's `na` = 03 6e 61 0a)
+#[test]
+fn step_2_multistream_messages() {
+    assert_bytes(
+        &encode("na"),
+        &[0x03, b'n', b'a', b'\n'],
+        "encode(\"na\"): \"na\" is 03 6e 61 0a (the length counts the newline)",
+    );
+    let header = encode("/multistream/1.0.0");
+    assert_eq!(header[0], 0x13, "/multistream/1.0.0 is 18 bytes + newline = 19 = 0x13");
+    assert_bytes(&header[1..], b"/multistream/1.0.0\n", "the text, then a newline");
+    assert_bytes(&encode("/noise"), b"\x07/noise\n", "/noise is 07 2f 6e 6f 69 73 65 0a");
+    assert_eq!(encode("/yamux/1.0.0")[0], 0x0d, "/yamux/1.0.0 is 12 bytes + newline = 0x0d");
+    assert_eq!(decode(&header).as_deref(), Some("/multistream/1.0.0"));
+    let long = "/".repeat(200);
+    assert_bytes(&encode(&long)[..2], &[0xc9, 0x01], "a 200-byte name: its length 201 as a varint is c9 01");
+    assert_eq!(decode(&encode(&long)), Some(long));
+    assert_eq!(decode(&[0x03, b'n', b'a']), None, "cut short");
+    assert_eq!(decode(&[0x03, b'n', b'a', b'!']), None, "no trailing newline");
+    assert_eq!(decode(&[0x02, b'n', b'a', b'\n']), None, "the length does not match");
+    assert_eq!(decode(&[0x80]), None, "a varint that never ends");
+}
+
 /// The NoiseHandshakePayload protobuf: a fixed vector both ways, unknown fields skipped, malformed input refused
 #[test]
 fn step_3_handshake_payload() {
@@ -176,11 +233,15 @@ fn step_3_handshake_payload() {
     );
     let vector = payload_vector();
     assert_eq!(vector.len(), 120);
-    assert_eq!(identity_payload(&identity, &static_public, &[YAMUX]), vector, "identity key, signature, /yamux/1.0.0");
-    assert_eq!(
-        identity_payload(&identity, &static_public, &[]),
-        vector[..104],
-        "no muxers: no extensions field at all"
+    assert_bytes(
+        &identity_payload(&identity, &static_public, &[YAMUX]),
+        &vector,
+        "identity key (0a 24 …), signature (12 40 …), /yamux/1.0.0 (22 0e 12 0c …)",
+    );
+    assert_bytes(
+        &identity_payload(&identity, &static_public, &[]),
+        &vector[..104],
+        "no muxers: no extensions field at all",
     );
 
     let decoded = Payload::decode(&vector).expect("the vector decodes");
@@ -190,7 +251,7 @@ fn step_3_handshake_payload() {
         stream_muxers: vec!["/yamux/1.0.0".into()],
     };
     assert_eq!(decoded, expected);
-    assert_eq!(expected.encode(), vector, "Payload::encode");
+    assert_bytes(&expected.encode(), &vector, "Payload::encode");
     let two = Payload { stream_muxers: vec!["/yamux/1.0.0".into(), "/mplex/6.7.0".into()], ..expected.clone() };
     assert_eq!(Payload::decode(&two.encode()).unwrap(), two, "two muxers, in order");
 
@@ -231,12 +292,551 @@ fn step_3_handshake_payload() {
     }
 }
 
+// ---------------------------------------------------------------------------------
+// Known answers for step 4: the Noise XX handshake from fixed keys, computed here
+// token by token with the primitives themselves (SHA-256, HKDF, ChaCha20-Poly1305,
+// X25519), so that the check can say which token of which message went wrong.
+// Sections: noiseprotocol.org/noise.html §5.1 (CipherState), §5.2 (SymmetricState),
+// §5.3 (HandshakeState), §7.5 (XX); the libp2p noise spec for the empty payload of
+// message 1 and the identity payloads.
+
+const KA_INITIATOR_STATIC: [u8; 32] = [0x11; 32];
+const KA_INITIATOR_EPHEMERAL: [u8; 32] = [0x12; 32];
+const KA_RESPONDER_STATIC: [u8; 32] = [0x21; 32];
+const KA_RESPONDER_EPHEMERAL: [u8; 32] = [0x22; 32];
+
+/// Bytes as the book writes them: two hex digits each, a space between.
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// At most the first 40 bytes in hex, then how many more.
+fn short_hex(bytes: &[u8]) -> String {
+    if bytes.len() <= 40 {
+        to_hex(bytes)
+    } else {
+        format!("{} … ({} bytes in all)", to_hex(&bytes[..40]), bytes.len())
+    }
+}
+
+/// A message that must be refused with `want`; accepted, its plaintext is shown in hex.
+#[track_caller]
+fn assert_refused(got: Result<Vec<u8>, HandshakeError>, want: HandshakeError, what: &str) {
+    match got {
+        Err(e) if e == want => {}
+        Err(e) => panic!("{what}: expected {want:?}, got {e:?} ({e})"),
+        Ok(bytes) => panic!("{what}: expected {want:?}, but it was accepted, giving {}", short_hex(&bytes)),
+    }
+}
+
+/// Two byte strings that must be equal; on a difference, both in hex and where they part.
+#[track_caller]
+fn assert_bytes(got: &[u8], want: &[u8], what: &str) {
+    if got != want {
+        let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+        panic!(
+            "{what}\n    yours:    {}\n    expected: {}\n    ({} bytes against {}; they first differ at byte {at})",
+            short_hex(got),
+            short_hex(want),
+            got.len(),
+            want.len()
+        );
+    }
+}
+
+fn x25519_public(secret: [u8; 32]) -> [u8; 32] {
+    x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(secret)).to_bytes()
+}
+
+fn x25519(secret: [u8; 32], public: [u8; 32]) -> [u8; 32] {
+    x25519_dalek::StaticSecret::from(secret).diffie_hellman(&x25519_dalek::PublicKey::from(public)).to_bytes()
+}
+
+fn sha256(a: &[u8], b: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::new().chain_update(a).chain_update(b).finalize().into()
+}
+
+fn hkdf2(ck: &[u8; 32], ikm: &[u8]) -> ([u8; 32], [u8; 32]) {
+    let mut out = [0u8; 64];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(ck), ikm).expand(&[], &mut out).unwrap();
+    (out[..32].try_into().unwrap(), out[32..].try_into().unwrap())
+}
+
+/// Noise's ChaChaPoly nonce: 4 zero bytes, then the counter, little-endian (§12.3).
+fn nonce_le(n: u64) -> [u8; 12] {
+    let mut nonce = [0u8; 12];
+    nonce[4..].copy_from_slice(&n.to_le_bytes());
+    nonce
+}
+
+/// The mistake: the counter big-endian.
+fn nonce_be(n: u64) -> [u8; 12] {
+    let mut nonce = [0u8; 12];
+    nonce[4..].copy_from_slice(&n.to_be_bytes());
+    nonce
+}
+
+fn seal(key: &[u8; 32], nonce: [u8; 12], ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    use chacha20poly1305::KeyInit;
+    use chacha20poly1305::aead::{Aead, Payload};
+    chacha20poly1305::ChaCha20Poly1305::new(&(*key).into())
+        .encrypt(&nonce.into(), Payload { msg: plaintext, aad: ad })
+        .unwrap()
+}
+
+/// Every intermediate value of a correct XX handshake between the fixed keys.
+struct Known {
+    /// The four Diffie–Hellman results: initiator's key first (ee, es = e·rs, se = s·re, ss).
+    dh: [([u8; 32], &'static str); 4],
+    h0: [u8; 32],
+    ck0: [u8; 32],
+    h1_before_payload: [u8; 32],
+    h1: [u8; 32],
+    m1: Vec<u8>,
+    ck2_ee: [u8; 32],
+    k2_ee: [u8; 32],
+    ck2: [u8; 32],
+    k2_es: [u8; 32],
+    h2: [u8; 32],
+    m2: Vec<u8>,
+    s_initiator: [u8; 32],
+    ck3: [u8; 32],
+    h3: [u8; 32],
+    m3: Vec<u8>,
+    k1: [u8; 32],
+    k2: [u8; 32],
+}
+
+impl Known {
+    fn compute() -> Known {
+        let (s_i, e_i) = (x25519_public(KA_INITIATOR_STATIC), x25519_public(KA_INITIATOR_EPHEMERAL));
+        let (s_r, e_r) = (x25519_public(KA_RESPONDER_STATIC), x25519_public(KA_RESPONDER_EPHEMERAL));
+        let ee = x25519(KA_INITIATOR_EPHEMERAL, e_r);
+        let es = x25519(KA_INITIATOR_EPHEMERAL, s_r);
+        let se = x25519(KA_INITIATOR_STATIC, e_r);
+        let ss = x25519(KA_INITIATOR_STATIC, s_r);
+        let name: [u8; 32] = crate::subject::PROTOCOL_NAME.as_bytes().try_into().expect("the name is 32 bytes");
+        let (ck0, h0) = (name, sha256(&name, &[]));
+        let h1_before_payload = sha256(&h0, &e_i);
+        let h1 = sha256(&h1_before_payload, &[]);
+        let h2_after_e = sha256(&h1, &e_r);
+        let (ck2_ee, k2_ee) = hkdf2(&ck0, &ee);
+        let c2_s = seal(&k2_ee, nonce_le(0), &h2_after_e, &s_r);
+        let h2_after_s = sha256(&h2_after_e, &c2_s);
+        let (ck2, k2_es) = hkdf2(&ck2_ee, &es);
+        let payload_responder = reference::identity_payload(&identity(2), &s_r, &[]);
+        let c2_p = seal(&k2_es, nonce_le(0), &h2_after_s, &payload_responder);
+        let h2 = sha256(&h2_after_s, &c2_p);
+        let c3_s = seal(&k2_es, nonce_le(1), &h2, &s_i);
+        let h3_after_s = sha256(&h2, &c3_s);
+        let (ck3, k3) = hkdf2(&ck2, &se);
+        let payload_initiator = reference::identity_payload(&identity(1), &s_i, &[]);
+        let c3_p = seal(&k3, nonce_le(0), &h3_after_s, &payload_initiator);
+        let h3 = sha256(&h3_after_s, &c3_p);
+        let (k1, k2) = hkdf2(&ck3, &[]);
+        Known {
+            dh: [(ee, "ee"), (es, "es"), (se, "se"), (ss, "ss")],
+            h0,
+            ck0,
+            h1_before_payload,
+            h1,
+            m1: e_i.to_vec(),
+            ck2_ee,
+            k2_ee,
+            ck2,
+            k2_es,
+            h2,
+            m2: [&e_r[..], &c2_s, &c2_p].concat(),
+            s_initiator: s_i,
+            ck3,
+            h3,
+            m3: [&c3_s[..], &c3_p].concat(),
+            k1,
+            k2,
+        }
+    }
+
+    /// The Diffie–Hellman that `value` is, in the words of `side`'s own keys.
+    fn dh_in_words(&self, value: &[u8; 32], initiator: bool) -> Option<&'static str> {
+        let (_, name) = self.dh.iter().find(|(v, _)| v == value)?;
+        Some(match (*name, initiator) {
+            ("ee", _) => "DH(e, re), which is ee",
+            ("es", true) => "DH(e, rs), which is es",
+            ("es", false) => "DH(s, re), which is es",
+            ("se", true) => "DH(s, re), which is se",
+            ("se", false) => "DH(e, rs), which is se",
+            _ => "DH(s, rs), the two static keys, which XX never mixes",
+        })
+    }
+
+    /// Which Diffie–Hellman, mixed into `from`, gives `ck`.
+    fn mixed(&self, from: &[u8; 32], ck: &[u8; 32], initiator: bool) -> Option<&'static str> {
+        self.dh.iter().find(|(v, _)| hkdf2(from, v).0 == *ck).and_then(|(v, _)| self.dh_in_words(v, initiator))
+    }
+}
+
+/// What is wrong with one side's `h` and `ck` after message `n`, in the words of the
+/// token that made it; `None` when both equal the known answers.
+fn diagnose(k: &Known, who: &str, initiator: bool, n: u8, h: [u8; 32], ck: [u8; 32]) -> Option<String> {
+    let (want_h, want_ck) = match n {
+        1 => (k.h1, k.ck0),
+        2 => (k.h2, k.ck2),
+        _ => (k.h3, k.ck3),
+    };
+    if h == want_h && ck == want_ck {
+        return None;
+    }
+    let (es_words, se_words) = if initiator {
+        (
+            "DH(e, rs): your ephemeral key with the responder's static key",
+            "DH(s, re): your static key with the responder's ephemeral key",
+        )
+    } else {
+        (
+            "DH(s, re): your static key with the initiator's ephemeral key",
+            "DH(e, rs): your ephemeral key with the initiator's static key",
+        )
+    };
+    let head = format!(
+        "after message {n}, {who}'s {} from the reference's",
+        if ck != want_ck && h != want_h {
+            "h and ck differ"
+        } else if ck != want_ck {
+            "ck differs"
+        } else {
+            "h differs"
+        }
+    );
+    let why = if n == 1 && ck != want_ck {
+        if ck == k.h0 {
+            "ck must start as the protocol name itself, taken before the prologue is hashed into h (InitializeSymmetric, Noise §5.2)".to_string()
+        } else {
+            "ck must still be its starting value, the 32-byte protocol name: message 1 has no Diffie–Hellman (Noise §5.2, §7.5)".to_string()
+        }
+    } else if n == 1 {
+        let name: [u8; 32] = crate::subject::PROTOCOL_NAME.as_bytes().try_into().unwrap();
+        if h == k.h1_before_payload {
+            "your MixHash of the empty payload is missing: message 1 carries an empty payload, and with no key yet \
+             EncryptAndHash (DecryptAndHash when reading) of it still hashes the empty ciphertext, h = SHA-256(h ‖ \"\") \
+             (Noise §5.2, EncryptAndHash; §5.3, WriteMessage: the payload comes after the tokens)".to_string()
+        } else if h == sha256(&sha256(&name, &k.m1), &[]) {
+            "the empty prologue is hashed too: MixHash(prologue) right after InitializeSymmetric, before any token (Noise §5.3, Initialize)".to_string()
+        } else if h == sha256(&sha256(&sha256(&sha256(&name, &[]), &[]), &k.m1), &[]) {
+            "a protocol name of exactly 32 bytes is h as it is, not hashed (InitializeSymmetric, Noise §5.2)"
+                .to_string()
+        } else {
+            "expected h = the 32-byte protocol name, then MixHash(empty prologue), MixHash(e), MixHash(empty payload) \
+             (Noise §5.2, §5.3)"
+                .to_string()
+        }
+    } else if n == 2 && ck != want_ck {
+        if let Some(used) = k.mixed(&k.ck2_ee, &ck, initiator) {
+            format!(
+                "your second MixKey of message 2 (the token es) mixed {used}; es on this side is {es_words} (Noise §7.5: the reading side mirrors the writing side's keys)"
+            )
+        } else if ck == k.ck2_ee {
+            format!(
+                "ck holds ee but not es: after the encrypted s, message 2's es must be mixed in with MixKey({es_words}) (or decrypting the encrypted s, under the key from ee with h as associated data and nonce 0, failed)"
+            )
+        } else if ck == k.ck0 {
+            "no Diffie–Hellman was mixed into ck: message 2 is e, ee, s, es — MixKey(DH(e, re)) after e, MixKey(es) after s (Noise §5.3, §7.5)".to_string()
+        } else if k
+            .dh
+            .iter()
+            .any(|(v, _)| hkdf2(&k.ck0, v).0 == ck || k.dh.iter().any(|(w, _)| hkdf2(&hkdf2(&k.ck0, v).0, w).0 == ck))
+        {
+            "the first MixKey of message 2 must be ee, DH(e, re), the two ephemeral keys, and the second es (Noise §7.5)".to_string()
+        } else {
+            "MixKey(ikm) sets ck, k = HKDF(ck, ikm) with two 32-byte outputs (Noise §5.2, §4.3): HKDF-SHA256 with ck as the salt and an empty info".to_string()
+        }
+    } else if n == 3 && ck != want_ck {
+        if let Some(used) = k.mixed(&k.ck2, &ck, initiator) {
+            format!("your MixKey of message 3 (the token se) mixed {used}; se on this side is {se_words} (Noise §7.5)")
+        } else if ck == k.ck2 {
+            format!(
+                "ck lacks se: after the encrypted s, message 3's se must be mixed in with MixKey({se_words}) (or decrypting the encrypted s failed first)"
+            )
+        } else {
+            format!("message 3 is s, se: one MixKey, of {se_words} (Noise §7.5)")
+        }
+    } else {
+        // ck is right, h is not: a ciphertext hashed into h differs.
+        "ck is right, so the Diffie–Hellmans are; the bytes hashed into h are not: every public key in clear and every \
+         ciphertext (not the plaintext), in order, each encrypted with h as the associated data (EncryptAndHash, Noise §5.2)"
+            .to_string()
+    };
+    Some(format!(
+        "{head}: {why}\n    your h:  {}\n    its h:   {}\n    your ck: {}\n    its ck:  {}",
+        to_hex(&h),
+        to_hex(&want_h),
+        to_hex(&ck),
+        to_hex(&want_ck)
+    ))
+}
+
+/// What a wrong part of a handshake message is most likely to be: checked against
+/// the same part made with the typical mistakes.
+fn diagnose_part(got: &[u8], candidates: &[(Vec<u8>, &str)]) -> Option<String> {
+    candidates.iter().find(|(bytes, _)| bytes == got).map(|(_, why)| why.to_string())
+}
+
+/// A named part of a handshake message: its bytes' range.
+type Part = (&'static str, std::ops::Range<usize>);
+/// A part made with a typical mistake, and the mistake in words.
+type Candidate = (Vec<u8>, &'static str);
+
+/// Compares a message your side wrote with the known answer, part by part.
+#[track_caller]
+fn check_written(k: &Known, who: &str, n: u8, got: &[u8]) {
+    let want = match n {
+        1 => &k.m1,
+        2 => &k.m2,
+        _ => &k.m3,
+    };
+    if got == want.as_slice() {
+        return;
+    }
+    let s_len = 48;
+    let (parts, hint): (Vec<Part>, Vec<Candidate>) = match n {
+        1 => (vec![("the ephemeral public key (-> e)", 0..32)], vec![]),
+        2 => (
+            vec![
+                ("the ephemeral public key (e)", 0..32),
+                ("the encrypted static key (s)", 32..32 + s_len),
+                ("the encrypted identity payload", 32 + s_len..want.len()),
+            ],
+            vec![(
+                [&k.m2[..32], &seal(&k.k2_ee, nonce_le(0), &[], &x25519_public(KA_RESPONDER_STATIC))[..]].concat(),
+                "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
+            )],
+        ),
+        _ => (
+            vec![("the encrypted static key (s)", 0..s_len), ("the encrypted identity payload", s_len..want.len())],
+            vec![
+                (
+                    seal(&k.k2_es, nonce_be(1), &k.h2, &k.s_initiator),
+                    "encrypted with nonce 1 big-endian: the ChaChaPoly nonce is 4 zero bytes, then the 64-bit counter little-endian (Noise §12.3); message 3's s is the second encryption under the key from es, so nonce 1",
+                ),
+                (
+                    seal(&k.k2_es, nonce_le(0), &k.h2, &k.s_initiator),
+                    "encrypted with nonce 0 again: the nonce counts up after each encryption and each decryption under a key (Noise §5.1), and message 3's s is the second use of the key from es (message 2's payload, nonce 0, was the first)",
+                ),
+                (
+                    seal(&k.k2_es, nonce_le(1), &[], &k.s_initiator),
+                    "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
+                ),
+            ],
+        ),
+    };
+    let mut text = format!("message {n} from {who} differs from the reference's (the same keys make the same bytes)");
+    for (name, range) in parts {
+        let range = range.start.min(got.len())..range.end.min(want.len());
+        let mine = got.get(range.start..range.end.min(got.len())).unwrap_or(&[]);
+        if mine != &want[range.clone()] {
+            text += &format!(
+                "\n  {name}, bytes {}..{}, differs first:\n    yours:    {}\n    expected: {}",
+                range.start,
+                range.end,
+                short_hex(mine),
+                short_hex(&want[range.clone()])
+            );
+            let part = &got[range.start.min(got.len())..(range.start + (range.end - range.start)).min(got.len())];
+            if let Some(why) = diagnose_part(part, &hint.iter().map(|(b, w)| (b[..].to_vec(), *w)).collect::<Vec<_>>())
+            {
+                text += &format!("\n  It is what the reference makes when {why}");
+            }
+            break;
+        }
+    }
+    if got.len() != want.len() {
+        text += &format!("\n  ({} bytes against {})", got.len(), want.len());
+    }
+    panic!("{text}");
+}
+
+/// The first transport messages of a finished session, against Split's known keys.
+#[track_caller]
+fn check_transport(k: &Known, who: &str, initiator: bool, session: &mut crate::subject::Session) {
+    let (send, receive) = if initiator { (k.k1, k.k2) } else { (k.k2, k.k1) };
+    let (sends_with, receives_with) = if initiator { ("k1", "k2") } else { ("k2", "k1") };
+    let plain = b"known answer";
+    let first = session.encrypt(plain).unwrap_or_else(|e| panic!("{who}'s Session::encrypt: {e:?} ({e})"));
+    if first != seal(&send, nonce_le(0), &[], plain) {
+        let (other, _) = if initiator { (k.k2, k.k1) } else { (k.k1, k.k2) };
+        let split_inputs: [(&[u8], &str); 3] =
+            [(&k.h3, "the handshake hash h"), (&k.ck3, "ck itself"), (&[0u8; 32], "32 zero bytes")];
+        let why = if first == seal(&other, nonce_le(0), &[], plain) {
+            format!(
+                "{who} sends with the wrong key of Split: Split gives (k1, k2); the initiator sends with k1 and receives with k2, the responder sends with k2 and receives with k1 (Noise §5.2 Split, §5.3)"
+            )
+        } else if first == seal(&send, nonce_le(0), &k.h3, plain) {
+            "transport messages carry associated data here (h): after the handshake they are encrypted with empty associated data (Noise §5.2 Split returns plain CipherStates; libp2p noise spec)".to_string()
+        } else if let Some((_, what)) = split_inputs.iter().find(|(ikm, _)| {
+            let (a, b) = hkdf2(&k.ck3, ikm);
+            first == seal(&a, nonce_le(0), &[], plain) || first == seal(&b, nonce_le(0), &[], plain)
+        }) {
+            format!(
+                "Split was given {what} as input: Split is HKDF(ck, empty input), a zero-length input key material (Noise §5.2 Split)"
+            )
+        } else {
+            format!(
+                "the first transport message of {who} must be ChaCha20-Poly1305 under {sends_with} from Split (HKDF(ck, empty input)), nonce 0, empty associated data (Noise §5.1, §5.2)"
+            )
+        };
+        panic!(
+            "{who}'s first transport message after the handshake is not the known answer: {why}\n    yours:    {}\n    expected: {}",
+            short_hex(&first),
+            short_hex(&seal(&send, nonce_le(0), &[], plain))
+        );
+    }
+    let second = session.encrypt(plain).unwrap();
+    if second != seal(&send, nonce_le(1), &[], plain) {
+        let why = if second == seal(&send, nonce_be(1), &[], plain) {
+            "nonce 1 is big-endian: the ChaChaPoly nonce is 4 zero bytes, then the counter little-endian (Noise §12.3)"
+        } else if second == first {
+            "the nonce did not count up: each encryption under a key takes the next nonce (Noise §5.1)"
+        } else {
+            "the second message must use nonce 1 under the same key (Noise §5.1)"
+        };
+        panic!("{who}'s second transport message is not the known answer: {why}\n    yours:    {}", short_hex(&second));
+    }
+    let incoming = seal(&receive, nonce_le(0), &[], b"to you");
+    match session.decrypt(&incoming) {
+        Ok(got) => assert_bytes(&got, b"to you", &format!("{who} decrypted the peer's first transport message")),
+        Err(e) => panic!(
+            "{who} could not decrypt the peer's first transport message ({e:?}), encrypted under {receives_with} from Split, nonce 0, empty associated data: \
+             {who} must receive with {receives_with} (Noise §5.2 Split)"
+        ),
+    }
+}
+
+/// A message read by your side: a refusal explains itself with the state it left.
+#[track_caller]
+fn read_known(k: &Known, who: &str, initiator: bool, n: u8, mine: &mut Handshake, message: &[u8]) {
+    if let Err(e) = mine.read_message(message) {
+        let state = diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key());
+        let (prev_h, prev_ck) = if n == 2 { (k.h1, k.ck0) } else { (k.h2, k.ck2) };
+        let then = match state {
+            Some(d) if !(mine.handshake_hash() == prev_h && mine.chaining_key() == prev_ck) => d,
+            _ => format!(
+                "h and ck were still right when it failed, so the first decryption of message {n} (its encrypted static key) failed: \
+                 {}, with h as the associated data, and a nonce of 4 zero bytes then the counter little-endian (Noise §5.1, §5.2, §12.3)",
+                if n == 2 {
+                    "under the key from ee, nonce 0"
+                } else {
+                    "under the key from es, nonce 1 (message 2's payload took nonce 0)"
+                }
+            ),
+        };
+        panic!("{who} refused the reference's message {n} with {e:?} ({e}).\n  {then}");
+    }
+    if let Some(d) = diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key()) {
+        panic!("{d}");
+    }
+}
+
+/// Noise XX from fixed keys, message by message: your h and ck after each message, each message's bytes, and the keys of Split equal the known answers
+#[test]
+fn step_4_known_answers() {
+    let k = Known::compute();
+    // A check of the check: the reference makes exactly these values.
+    let mut ri = reference::Handshake::with_keys(
+        reference::Role::Initiator,
+        identity(1),
+        KA_INITIATOR_STATIC,
+        KA_INITIATOR_EPHEMERAL,
+    );
+    let mut rr = reference::Handshake::with_keys(
+        reference::Role::Responder,
+        identity(2),
+        KA_RESPONDER_STATIC,
+        KA_RESPONDER_EPHEMERAL,
+    );
+    let (m1, m2, m3) = run!(ri, rr);
+    assert!(m1 == k.m1 && m2 == k.m2 && m3 == k.m3, "the check's known answers disagree with the reference's messages");
+    assert!(
+        ri.handshake_hash() == k.h3 && ri.chaining_key() == k.ck3,
+        "the check's known answers disagree with the reference"
+    );
+
+    // Your initiator, the reference responder.
+    let who = "your initiator";
+    let mut mine = Handshake::with_keys(Role::Initiator, identity(1), KA_INITIATOR_STATIC, KA_INITIATOR_EPHEMERAL);
+    let mut theirs = reference::Handshake::with_keys(
+        reference::Role::Responder,
+        identity(2),
+        KA_RESPONDER_STATIC,
+        KA_RESPONDER_EPHEMERAL,
+    );
+    let m1 = mine.write_message().unwrap_or_else(|e| panic!("{who} could not write message 1: {e:?} ({e})"));
+    check_written(&k, who, 1, &m1);
+    if let Some(d) = diagnose(&k, who, true, 1, mine.handshake_hash(), mine.chaining_key()) {
+        panic!("{d}");
+    }
+    theirs.read_message(&m1).unwrap();
+    read_known(&k, who, true, 2, &mut mine, &theirs.write_message().unwrap());
+    let m3 = mine.write_message().unwrap_or_else(|e| panic!("{who} could not write message 3: {e:?} ({e})"));
+    check_state_then_bytes(&k, who, true, 3, &mine, &m3);
+    theirs
+        .read_message(&m3)
+        .unwrap_or_else(|e| panic!("the reference responder refused message 3 from {who}: {e:?} ({e})"));
+    let mut session = mine.finish().unwrap_or_else(|e| panic!("{who}'s finish after three messages: {e:?} ({e})"));
+    check_transport(&k, who, true, &mut session);
+
+    // The reference initiator, your responder.
+    let who = "your responder";
+    let mut theirs = reference::Handshake::with_keys(
+        reference::Role::Initiator,
+        identity(1),
+        KA_INITIATOR_STATIC,
+        KA_INITIATOR_EPHEMERAL,
+    );
+    let mut mine = Handshake::with_keys(Role::Responder, identity(2), KA_RESPONDER_STATIC, KA_RESPONDER_EPHEMERAL);
+    read_known_first(&k, who, &mut mine, &theirs.write_message().unwrap());
+    let m2 = mine.write_message().unwrap_or_else(|e| panic!("{who} could not write message 2: {e:?} ({e})"));
+    check_state_then_bytes(&k, who, false, 2, &mine, &m2);
+    theirs
+        .read_message(&m2)
+        .unwrap_or_else(|e| panic!("the reference initiator refused message 2 from {who}: {e:?} ({e})"));
+    read_known(&k, who, false, 3, &mut mine, &theirs.write_message().unwrap());
+    let mut session = mine.finish().unwrap_or_else(|e| panic!("{who}'s finish after three messages: {e:?} ({e})"));
+    check_transport(&k, who, false, &mut session);
+}
+
+/// After your side wrote message `n`: a wrong ck first (a Diffie–Hellman went wrong),
+/// then the message's bytes part by part, then h.
+#[track_caller]
+fn check_state_then_bytes(k: &Known, who: &str, initiator: bool, n: u8, mine: &Handshake, message: &[u8]) {
+    let want_ck = if n == 2 { k.ck2 } else { k.ck3 };
+    if mine.chaining_key() != want_ck
+        && let Some(d) = diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key())
+    {
+        panic!("{d}");
+    }
+    check_written(k, who, n, message);
+    if let Some(d) = diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key()) {
+        panic!("{d}");
+    }
+}
+
+/// Message 1 read by your responder: nothing to decrypt, so only the state can be wrong.
+#[track_caller]
+fn read_known_first(k: &Known, who: &str, mine: &mut Handshake, message: &[u8]) {
+    if let Err(e) = mine.read_message(message) {
+        panic!("{who} refused the reference's message 1, its 32-byte ephemeral key and nothing else: {e:?} ({e})");
+    }
+    if let Some(d) = diagnose(k, who, false, 1, mine.handshake_hash(), mine.chaining_key()) {
+        panic!("{d}");
+    }
+}
+
 /// Two of your handshakes complete, agree on keys, and learn each other's identity and muxers
 #[test]
-fn step_4_handshake() {
+fn step_5_handshake() {
     let mut alice = Handshake::new(Role::Initiator, identity(1)).with_stream_muxers(&[YAMUX]);
     let mut bob = Handshake::new(Role::Responder, identity(2)).with_stream_muxers(&["/mplex/6.7.0", YAMUX]);
-    let (m1, m2, m3) = run!(alice, bob);
+    let (m1, m2, m3) = run!(alice, bob, "your initiator", "your responder");
     let payload = |muxers: &[&str]| identity_payload(&identity(1), &[0; 32], muxers).len();
     assert_eq!(m1.len(), 32, "message 1: the ephemeral key and an empty payload in clear");
     assert_eq!(
@@ -256,9 +856,19 @@ fn step_4_handshake() {
     assert_eq!(a.local_stream_muxers(), [YAMUX]);
     let ct = a.encrypt(b"hello bob").unwrap();
     assert_eq!(ct.len(), 9 + 16, "a transport message is the plaintext and a 16-byte tag");
-    assert_eq!(b.decrypt(&ct).unwrap(), b"hello bob");
+    assert_eq!(
+        b.decrypt(&ct).unwrap_or_else(|e| panic!(
+            "your responder could not decrypt your initiator's first transport message: {e:?}"
+        )),
+        b"hello bob"
+    );
     let ct = b.encrypt(b"hello alice").unwrap();
-    assert_eq!(a.decrypt(&ct).unwrap(), b"hello alice");
+    assert_eq!(
+        a.decrypt(&ct).unwrap_or_else(|e| panic!(
+            "your initiator could not decrypt your responder's first transport message: {e:?}"
+        )),
+        b"hello alice"
+    );
     assert!(!ct.windows(5).any(|w| w == b"hello"), "transport messages are encrypted");
 
     let mut carol = Handshake::new(Role::Initiator, identity(3));
@@ -269,31 +879,51 @@ fn step_4_handshake() {
 
 /// Your handshake and the reference's complete in both roles
 #[test]
-fn step_5_with_the_reference() {
+fn step_6_with_the_reference() {
     let mut mine = Handshake::new(Role::Initiator, identity(1)).with_stream_muxers(&[YAMUX]);
     let mut theirs = reference::Handshake::new(reference::Role::Responder, identity(2)).with_stream_muxers(&[YAMUX]);
-    run!(mine, theirs);
+    run!(mine, theirs, "your initiator", "the reference responder");
     let (mut a, mut b) = (mine.finish().unwrap(), theirs.finish().unwrap());
     assert_eq!(a.remote_identity(), identity(2).public());
     assert_eq!(b.remote_identity(), identity(1).public(), "the reference verified your payload");
     assert_eq!(b.remote_stream_muxers(), [YAMUX], "the reference read your extension");
-    assert_eq!(b.decrypt(&a.encrypt(b"to the reference").unwrap()).unwrap(), b"to the reference");
-    assert_eq!(a.decrypt(&b.encrypt(b"from the reference").unwrap()).unwrap(), b"from the reference");
+    assert_eq!(
+        b.decrypt(&a.encrypt(b"to the reference").unwrap()).unwrap_or_else(|e| panic!(
+            "the reference responder could not decrypt your initiator's transport message: {e:?}"
+        )),
+        b"to the reference"
+    );
+    assert_eq!(
+        a.decrypt(&b.encrypt(b"from the reference").unwrap()).unwrap_or_else(|e| panic!(
+            "your initiator could not decrypt the reference responder's transport message: {e:?}"
+        )),
+        b"from the reference"
+    );
 
     let mut theirs = reference::Handshake::new(reference::Role::Initiator, identity(3)).with_stream_muxers(&[YAMUX]);
     let mut mine = Handshake::new(Role::Responder, identity(4));
-    run!(theirs, mine);
+    run!(theirs, mine, "the reference initiator", "your responder");
     let (mut a, mut b) = (theirs.finish().unwrap(), mine.finish().unwrap());
     assert_eq!(b.remote_identity(), identity(3).public());
     assert_eq!(b.remote_stream_muxers(), [YAMUX]);
     assert!(a.remote_stream_muxers().is_empty());
-    assert_eq!(b.decrypt(&a.encrypt(b"x").unwrap()).unwrap(), b"x");
-    assert_eq!(a.decrypt(&b.encrypt(b"y").unwrap()).unwrap(), b"y");
+    assert_eq!(
+        b.decrypt(&a.encrypt(b"x").unwrap()).unwrap_or_else(|e| panic!(
+            "your responder could not decrypt the reference initiator's transport message: {e:?}"
+        )),
+        b"x"
+    );
+    assert_eq!(
+        a.decrypt(&b.encrypt(b"y").unwrap()).unwrap_or_else(|e| panic!(
+            "the reference initiator could not decrypt your responder's transport message: {e:?}"
+        )),
+        b"y"
+    );
 }
 
 /// Your handshake interoperates with `snow`, an independent Noise implementation, both ways
 #[test]
-fn step_6_with_snow() {
+fn step_7_with_snow() {
     let params: snow::params::NoiseParams = "Noise_XX_25519_ChaChaPoly_SHA256".parse().unwrap();
     let snow_static = [9u8; 32];
     let snow_public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(snow_static)).to_bytes();
@@ -360,7 +990,7 @@ fn against_snow_responder(snow_payload: &[u8]) -> Result<(), HandshakeError> {
 
 /// A lying or broken peer is refused with a typed error: bad signature, wrong key type, malformed payload, tampering
 #[test]
-fn step_7_identity_binding() {
+fn step_8_identity_binding() {
     let snow_public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([9u8; 32])).to_bytes();
     let honest = reference::identity_payload(&identity(9), &snow_public, &[]);
     assert_eq!(against_snow_responder(&honest), Ok(()), "an honest payload");
@@ -458,13 +1088,18 @@ fn step_7_identity_binding() {
 
 /// Transport: a replayed, reordered or altered message is refused; over 65,519 bytes is TooLong
 #[test]
-fn step_8_transport() {
+fn step_9_transport() {
     let mut alice = Handshake::new(Role::Initiator, identity(1));
     let mut bob = reference::Handshake::new(reference::Role::Responder, identity(2));
     run!(alice, bob);
     let (mut a, mut b) = (alice.finish().unwrap(), bob.finish().unwrap());
     let first = a.encrypt(b"one").unwrap();
-    assert_eq!(b.decrypt(&first).unwrap(), b"one");
+    assert_eq!(
+        b.decrypt(&first).unwrap_or_else(|e| panic!(
+            "the reference responder could not decrypt your initiator's first transport message: {e:?}"
+        )),
+        b"one"
+    );
     assert!(b.decrypt(&first).is_err(), "the reference refuses a replay of yours");
 
     let mut alice = Handshake::new(Role::Initiator, identity(1));
@@ -474,33 +1109,51 @@ fn step_8_transport() {
     let first = a.encrypt(b"one").unwrap();
     let second = a.encrypt(b"two").unwrap();
     let third = a.encrypt(b"three").unwrap();
-    assert_eq!(b.decrypt(&first).unwrap(), b"one");
-    assert_eq!(b.decrypt(&first), Err(HandshakeError::Decrypt), "a replayed message");
-    assert_eq!(b.decrypt(&third), Err(HandshakeError::Decrypt), "a message out of order");
+    assert_eq!(
+        b.decrypt(&first).unwrap_or_else(|e| panic!(
+            "your responder could not decrypt your initiator's first transport message: {e:?}"
+        )),
+        b"one"
+    );
+    assert_refused(b.decrypt(&first), HandshakeError::Decrypt, "a replayed message");
+    assert_refused(b.decrypt(&third), HandshakeError::Decrypt, "a message out of order");
     let mut altered = second.clone();
     altered[0] ^= 1;
-    assert_eq!(b.decrypt(&altered), Err(HandshakeError::Decrypt), "an altered message");
-    assert_eq!(b.decrypt(&second).unwrap(), b"two", "the genuine next message still decrypts");
-    assert_eq!(b.decrypt(&third).unwrap(), b"three", "and the one after it, in order now");
-    assert_eq!(b.decrypt(&[0; 15]), Err(HandshakeError::Decrypt), "shorter than a tag");
-    assert_eq!(a.encrypt(&vec![0; 65_520]), Err(HandshakeError::TooLong), "one byte over 65,535 − 16");
+    assert_refused(b.decrypt(&altered), HandshakeError::Decrypt, "an altered message");
+    assert_eq!(b.decrypt(&second).unwrap_or_else(|e| panic!("the genuine next message must still decrypt after the refusals (a refused message must not use up a nonce): {e:?}")), b"two", "the genuine next message still decrypts");
+    assert_eq!(
+        b.decrypt(&third).unwrap_or_else(|e| panic!("the message after it must decrypt, in order now: {e:?}")),
+        b"three",
+        "and the one after it, in order now"
+    );
+    assert_refused(b.decrypt(&[0; 15]), HandshakeError::Decrypt, "shorter than a tag");
+    assert_refused(a.encrypt(&vec![0; 65_520]), HandshakeError::TooLong, "one byte over 65,535 − 16");
     let largest = a.encrypt(&vec![0; 65_519]).unwrap();
     assert_eq!(largest.len(), 65_535, "the largest transport message");
     assert_eq!(b.decrypt(&largest).unwrap().len(), 65_519);
-    assert_eq!(b.decrypt(&vec![0; 65_536]), Err(HandshakeError::TooLong));
+    assert_refused(b.decrypt(&vec![0; 65_536]), HandshakeError::TooLong, "over 65,535 bytes");
 }
 
 /// multistream-select over loopback TCP with the reference, both ways: the bytes, `na` and fallback, refusals
 #[tokio::test]
-async fn step_9_negotiation_over_tcp() {
+async fn step_10_negotiation_over_tcp() {
     // What your dialer puts on the wire first.
     let (mut dialer, mut raw) = tcp_pair().await;
     let dial = tokio::spawn(async move { dialer_select(&mut dialer, &[NOISE]).await.map(|_| ()) });
     let mut first = [0u8; 28];
-    timeout(WAIT, raw.read_exact(&mut first)).await.expect("in time").unwrap();
+    timeout(WAIT, raw.read_exact(&mut first))
+        .await
+        .unwrap_or_else(|_| late("your dialer's first 28 bytes (the header and /noise)", NEGOTIATION))
+        .unwrap();
     assert_eq!(&first, b"\x13/multistream/1.0.0\n\x07/noise\n", "header and proposal");
     raw.write_all(b"\x13/multistream/1.0.0\n\x07/noise\n").await.unwrap();
-    assert!(timeout(WAIT, dial).await.expect("in time").unwrap().is_ok());
+    assert!(
+        timeout(WAIT, dial)
+            .await
+            .unwrap_or_else(|_| late("your dialer_select to return after the listener's answer", NEGOTIATION))
+            .unwrap()
+            .is_ok()
+    );
 
     // Your dialer against the reference listener: /tls is refused, /noise accepted.
     let (mut a, mut b) = tcp_pair().await;
@@ -511,13 +1164,17 @@ async fn step_9_negotiation_over_tcp() {
         )
     })
     .await
-    .expect("in time");
-    assert_eq!(mine.expect("your dialer"), NOISE, "na for /tls/1.0.0, then /noise");
-    assert_eq!(theirs.expect("the reference listener"), NOISE);
+    .unwrap_or_else(|_| late("your dialer and the reference listener to agree", NEGOTIATION));
+    let (mine, theirs) = both(mine, theirs, "your dialer", "the reference listener");
+    assert_eq!(mine, NOISE, "na for /tls/1.0.0, then /noise");
+    assert_eq!(theirs, NOISE);
     // Nothing more was read than the negotiation: the next bytes are intact.
     a.write_all(b"after").await.unwrap();
     let mut after = [0u8; 5];
-    b.read_exact(&mut after).await.unwrap();
+    timeout(WAIT, b.read_exact(&mut after))
+        .await
+        .unwrap_or_else(|_| late("the 5 bytes written after the negotiation", NEGOTIATION))
+        .unwrap();
     assert_eq!(&after, b"after");
 
     // The reference dialer against your listener.
@@ -529,37 +1186,51 @@ async fn step_9_negotiation_over_tcp() {
         )
     })
     .await
-    .expect("in time");
-    assert_eq!(mine.expect("your listener"), YAMUX);
-    assert_eq!(theirs.expect("the reference dialer"), YAMUX);
+    .unwrap_or_else(|_| late("the reference dialer and your listener to agree", NEGOTIATION));
+    let (mine, theirs) = both(mine, theirs, "your listener", "the reference dialer");
+    assert_eq!(mine, YAMUX);
+    assert_eq!(theirs, YAMUX);
 
     // Nothing in common.
     let (mut a, mut b) = tcp_pair().await;
     tokio::spawn(async move { reference::negotiate::listener_select(&mut b, &[NOISE]).await.map(|_| ()) });
-    let mine = timeout(WAIT, dialer_select(&mut a, &["/chat/2.0.0"])).await.expect("in time");
+    let mine = timeout(WAIT, dialer_select(&mut a, &["/chat/2.0.0"])).await.unwrap_or_else(|_| {
+        late("your dialer_select to give up (the listener answers na to /chat/2.0.0)", NEGOTIATION)
+    });
     assert!(matches!(mine, Err(NegotiationError::NotSupported)), "got {mine:?}");
 
     // A peer that does not speak multistream-select, and one that claims a huge message.
     let (mut a, mut b) = tcp_pair().await;
     a.write_all(&encode("/http/1.1")).await.unwrap();
-    let got = timeout(WAIT, listener_select(&mut b, &[NOISE])).await.expect("in time");
+    let got = timeout(WAIT, listener_select(&mut b, &[NOISE]))
+        .await
+        .unwrap_or_else(|_| late("your listener_select to refuse a peer whose header is /http/1.1", NEGOTIATION));
     assert!(matches!(&got, Err(NegotiationError::NotMultistream(h)) if h == "/http/1.1"), "got {got:?}");
     let (mut a, mut b) = tcp_pair().await;
     a.write_all(&hex("d0 0f")).await.unwrap(); // 2000
-    let got = timeout(WAIT, read_message(&mut b)).await.expect("in time");
+    let got = timeout(WAIT, read_message(&mut b))
+        .await
+        .unwrap_or_else(|_| late("your read_message to refuse a length of 2000", NEGOTIATION));
     assert!(matches!(got, Err(NegotiationError::TooLong(2000))), "got {got:?}");
     let (mut a, mut b) = tcp_pair().await;
     a.write_all(b"\x03na!").await.unwrap();
-    let got = timeout(WAIT, read_message(&mut b)).await.expect("in time");
+    let got = timeout(WAIT, read_message(&mut b))
+        .await
+        .unwrap_or_else(|_| late("your read_message to refuse a message without its newline", NEGOTIATION));
     assert!(matches!(got, Err(NegotiationError::Malformed)), "no newline: got {got:?}");
     let (a, mut b) = tcp_pair().await;
     drop(a);
-    assert!(matches!(timeout(WAIT, read_message(&mut b)).await.expect("in time"), Err(NegotiationError::Io(_))));
+    assert!(matches!(
+        timeout(WAIT, read_message(&mut b))
+            .await
+            .unwrap_or_else(|_| late("your read_message to fail on a closed stream", NEGOTIATION)),
+        Err(NegotiationError::Io(_))
+    ));
 }
 
 /// The handshake over TCP gives an encrypted AsyncRead + AsyncWrite stream, with the reference both ways
 #[tokio::test]
-async fn step_10_secure_stream() {
+async fn step_11_secure_stream() {
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
 
     // You dial, the reference listens; 300 kB each way (several Noise messages).
@@ -571,8 +1242,9 @@ async fn step_10_secure_stream() {
         )
     })
     .await
-    .expect("in time");
-    let (mut mine, mut theirs) = (mine.expect("your handshake over TCP"), theirs.expect("the reference's"));
+    .unwrap_or_else(|_| late("your initiator's handshake over TCP and the reference responder's", SECURE));
+    let (mut mine, mut theirs) =
+        both(mine, theirs, "your handshake over TCP (initiator)", "the reference's handshake (responder)");
     assert_eq!(mine.remote_peer_id(), identity(2).peer_id());
     assert_eq!(theirs.remote_peer_id(), identity(1).peer_id());
     let sent = data.clone();
@@ -590,7 +1262,7 @@ async fn step_10_secure_stream() {
         )
     })
     .await
-    .expect("in time");
+    .unwrap_or_else(|_| late("the reference to read the 300 kB your stream wrote and flushed", SECURE));
     assert!(got == data, "the reference read what you wrote");
     let (_, got) = timeout(WAIT, async {
         tokio::join!(
@@ -606,7 +1278,7 @@ async fn step_10_secure_stream() {
         )
     })
     .await
-    .expect("in time");
+    .unwrap_or_else(|_| late("your stream to read the 300 kB the reference wrote, then the end", SECURE));
     assert!(got == data, "you read what the reference wrote, then a clean end");
 
     // The reference dials, you listen.
@@ -618,14 +1290,17 @@ async fn step_10_secure_stream() {
         )
     })
     .await
-    .expect("in time");
-    let (mut theirs, mut mine) =
-        (theirs.expect("the reference's handshake"), mine.expect("your handshake as listener"));
+    .unwrap_or_else(|_| late("the reference initiator's handshake and your responder's", SECURE));
+    let (mut mine, mut theirs) =
+        both(mine, theirs, "your handshake as listener (responder)", "the reference's handshake (initiator)");
     assert_eq!(mine.remote_identity(), identity(3).public());
     theirs.write_all(b"ping").await.unwrap();
     theirs.flush().await.unwrap();
     let mut ping = [0u8; 4];
-    timeout(WAIT, mine.read_exact(&mut ping)).await.expect("in time").unwrap();
+    timeout(WAIT, mine.read_exact(&mut ping))
+        .await
+        .unwrap_or_else(|_| late("your stream to deliver the reference's 4 bytes \"ping\"", SECURE))
+        .unwrap();
     assert_eq!(&ping, b"ping");
 
     // A frame altered on the way: the read fails (InvalidData), it does not return bytes.
@@ -645,10 +1320,12 @@ async fn step_10_secure_stream() {
         })
     })
     .await
-    .expect("in time");
+    .unwrap_or_else(|_| late("your handshake against a peer that then alters a frame", SECURE));
     let mut mine = mine.expect("your handshake");
     let mut buf = [0u8; 16];
-    let got = timeout(WAIT, mine.read(&mut buf)).await.expect("in time");
+    let got = timeout(WAIT, mine.read(&mut buf))
+        .await
+        .unwrap_or_else(|_| late("your read of the altered frame to fail", SECURE));
     let error = got.expect_err("an altered transport message is an error");
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     drop(faked);
@@ -657,17 +1334,23 @@ async fn step_10_secure_stream() {
     let (a, mut b) = tcp_pair().await;
     let handshake = tokio::spawn(secure(a, Handshake::new(Role::Initiator, identity(7))));
     let mut m1 = [0u8; 34];
-    b.read_exact(&mut m1).await.unwrap();
+    timeout(WAIT, b.read_exact(&mut m1))
+        .await
+        .unwrap_or_else(|_| late("your initiator's message 1 as a frame (34 bytes)", SECURE))
+        .unwrap();
     assert_eq!(m1[..2], [0x00, 0x20], "message 1 travels as 00 20 and 32 bytes");
     b.write_all(&[0x00, 0xc8, 1, 2, 3]).await.unwrap(); // 200 bytes announced, 3 sent
     drop(b);
-    let got = timeout(WAIT, handshake).await.expect("in time").unwrap();
+    let got = timeout(WAIT, handshake)
+        .await
+        .unwrap_or_else(|_| late("your handshake to fail on a stream that ends inside a frame", SECURE))
+        .unwrap();
     assert!(matches!(got, Err(SecureError::Io(_))), "got {:?}", got.err());
 }
 
 /// The whole upgrade over TCP, both ways: /noise, the handshake, and /yamux/1.0.0 inlined or in a round after
 #[tokio::test]
-async fn step_11_upgrade() {
+async fn step_12_upgrade() {
     let list = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
         inlined_muxer(&list(&[YAMUX, "/mplex/6.7.0"]), &list(&["/mplex/6.7.0", YAMUX])).unwrap().as_deref(),
@@ -682,10 +1365,20 @@ async fn step_11_upgrade() {
     let (a, mut raw) = tcp_pair().await;
     let dial = tokio::spawn(upgrade(a, Role::Initiator, identity(1)));
     let mut first = [0u8; 28];
-    timeout(WAIT, raw.read_exact(&mut first)).await.expect("in time").unwrap();
+    timeout(WAIT, raw.read_exact(&mut first))
+        .await
+        .unwrap_or_else(|_| late("your upgrade's first 28 bytes", UPGRADE))
+        .unwrap();
     assert_eq!(&first, b"\x13/multistream/1.0.0\n\x07/noise\n", "security is negotiated first, in plaintext");
     drop(raw);
-    assert!(timeout(WAIT, dial).await.expect("in time").unwrap().is_err(), "the peer went away");
+    assert!(
+        timeout(WAIT, dial)
+            .await
+            .unwrap_or_else(|_| late("your upgrade to fail once the peer went away", UPGRADE))
+            .unwrap()
+            .is_err(),
+        "the peer went away"
+    );
 
     // Both offer /yamux/1.0.0 in the handshake: agreed there, no round after.
     let (a, b) = tcp_pair().await;
@@ -696,8 +1389,8 @@ async fn step_11_upgrade() {
         )
     })
     .await
-    .expect("in time");
-    let (mut mine, mut theirs) = (mine.expect("your upgrade"), theirs.expect("the reference's upgrade"));
+    .unwrap_or_else(|_| late("your upgrade (initiator) and the reference's (responder)", UPGRADE));
+    let (mut mine, mut theirs) = both(mine, theirs, "your upgrade (initiator)", "the reference's upgrade (responder)");
     assert_eq!(mine.peer, identity(2).peer_id(), "you verified the reference's peer id");
     assert_eq!(theirs.peer, identity(1).peer_id(), "the reference verified yours");
     assert_eq!((mine.muxer.as_str(), mine.inlined), (YAMUX, true), "yamux, agreed inside the handshake");
@@ -705,7 +1398,10 @@ async fn step_11_upgrade() {
     mine.stream.write_all(b"over yamux next").await.unwrap();
     mine.stream.flush().await.unwrap();
     let mut got = [0u8; 15];
-    timeout(WAIT, theirs.stream.read_exact(&mut got)).await.expect("in time").unwrap();
+    timeout(WAIT, theirs.stream.read_exact(&mut got))
+        .await
+        .unwrap_or_else(|_| late("the reference to read the 15 bytes your upgraded stream wrote and flushed", UPGRADE))
+        .unwrap();
     assert_eq!(&got, b"over yamux next", "the first bytes after the upgrade belong to the multiplexer");
 
     // The reference offers nothing in its handshake (as rust-libp2p does): a round.
@@ -717,15 +1413,21 @@ async fn step_11_upgrade() {
         )
     })
     .await
-    .expect("in time");
-    let (mut theirs, mut mine) = (theirs.expect("the reference's upgrade"), mine.expect("your upgrade as listener"));
+    .unwrap_or_else(|_| {
+        late("the reference's upgrade (initiator, the muxer in a round after) and yours (responder)", UPGRADE)
+    });
+    let (mut mine, mut theirs) =
+        both(mine, theirs, "your upgrade as listener (responder)", "the reference's upgrade (initiator)");
     assert_eq!(mine.peer, identity(3).peer_id());
     assert_eq!((mine.muxer.as_str(), mine.inlined), (YAMUX, false), "yamux, in a multistream-select round after");
     assert_eq!((theirs.muxer.as_str(), theirs.inlined), (YAMUX, false));
     theirs.stream.write_all(b"ok").await.unwrap();
     theirs.stream.flush().await.unwrap();
     let mut ok = [0u8; 2];
-    timeout(WAIT, mine.stream.read_exact(&mut ok)).await.expect("in time").unwrap();
+    timeout(WAIT, mine.stream.read_exact(&mut ok))
+        .await
+        .unwrap_or_else(|_| late("your upgraded stream to deliver the reference's \"ok\"", UPGRADE))
+        .unwrap();
     assert_eq!(&ok, b"ok");
 
     // You dial offering nothing inline; the reference listens with its defaults.
@@ -737,8 +1439,8 @@ async fn step_11_upgrade() {
         )
     })
     .await
-    .expect("in time");
-    let (mine, theirs) = (mine.expect("your upgrade"), theirs.expect("the reference's upgrade"));
+    .unwrap_or_else(|_| late("your upgrade offering nothing inline and the reference's", UPGRADE));
+    let (mine, theirs) = both(mine, theirs, "your upgrade (initiator)", "the reference's upgrade (responder)");
     assert_eq!((mine.muxer.as_str(), mine.inlined), (YAMUX, false), "na for mplex, then yamux");
     assert_eq!(theirs.peer, identity(5).peer_id());
 
@@ -756,7 +1458,7 @@ async fn step_11_upgrade() {
         )
     })
     .await
-    .expect("in time");
+    .unwrap_or_else(|_| late("both upgrades to fail with no common muxer", UPGRADE));
     assert!(matches!(mine, Err(SecureError::NoCommonMuxer)), "got {:?}", mine.err());
     assert!(theirs.is_err());
 }
