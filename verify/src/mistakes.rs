@@ -171,6 +171,8 @@ pub fn prepare_scratch(root: &Path) -> std::io::Result<PathBuf> {
     let target = if target.is_absolute() { target } else { root.join(target) };
     let scratch = target.join("mistakes").join("ws");
     copy_tree(root, &scratch, true)?;
+    // The exercises' own sources are never copied: each trial puts the reference's
+    // there, and a second run going on at the same time must not see them replaced.
     let config = std::fs::read_to_string(root.join(".cargo").join("config.toml")).unwrap_or_default();
     let config = format!("{config}\n[build]\ntarget-dir = {:?}\n", target.display().to_string());
     write_if_changed(&scratch.join(".cargo").join("config.toml"), config.as_bytes())?;
@@ -185,6 +187,10 @@ fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
         let entry = entry?;
         let name = entry.file_name();
         if (top && SKIPPED_AT_ROOT.iter().any(|s| name == *s)) || name == "target" {
+            continue;
+        }
+        let in_an_exercise = from.parent().and_then(|p| p.file_name()).is_some_and(|p| p == "exercises");
+        if in_an_exercise && name == "src" && to.join("src").exists() {
             continue;
         }
         let kind = entry.file_type()?;
