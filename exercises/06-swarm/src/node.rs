@@ -15,9 +15,23 @@ pub const MAX_DEGREE: usize = 8;
 pub const FULL_MESH_UP_TO: usize = 8;
 /// How often a node pings its neighbours and tops up its connections.
 pub const TICK: Duration = Duration::from_millis(200);
-/// A neighbour not heard from for this long is dropped, and a dial not answered for
-/// this long is given up.
-pub const DEAD_AFTER: Duration = Duration::from_secs(1);
+/// A neighbour not heard from for this long is dropped: twenty pings in a row missed,
+/// not one. On wifi a lost segment and its lost retransmission, or a laptop busy
+/// compiling, silence a live peer for a second or more; dropping it then closes the
+/// connection and repairs for nothing. A peer that really died is still noticed within
+/// this time (and at once when its connection ends, which is how most deaths show).
+pub const DEAD_AFTER: Duration = Duration::from_secs(4);
+/// A dial not answered for this long is given up.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// About how often a node dials one of the neighbours it dropped for silence, whatever
+/// its degree, until it is a neighbour again (or [`FORGET_LOST`] has passed). A node at
+/// its target degree never tops up, so without this a swarm cut in two by the network
+/// would stay two swarms for ever after the cut ends: each half repairs within itself,
+/// and nothing dials across. With it, the first dial across the old cut joins them. A
+/// rejoin accepted when the node is full replaces a random neighbour.
+pub const REJOIN: Duration = Duration::from_secs(2);
+/// How long a neighbour dropped for silence is dialled again now and then.
+pub const FORGET_LOST: Duration = Duration::from_secs(300);
 
 /// What nodes and clients send.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +69,12 @@ pub struct SwarmNode {
     /// Dials sent and not answered yet, with when.
     dialing: BTreeMap<NodeId, Duration>,
     accepts_sent: u64,
+    /// Neighbours dropped for silence, with when: dialled again now and then.
+    lost: BTreeMap<NodeId, Duration>,
+    /// The rejoin dial in flight, if any.
+    rejoining: Option<NodeId>,
+    /// When the next rejoin dial is due.
+    next_rejoin: Duration,
 }
 
 impl SwarmNode {
@@ -78,7 +98,27 @@ impl SwarmNode {
     /// `peer` is a neighbour from now on (and no longer a dial in flight).
     fn connect(&mut self, ctx: &mut Context<Msg, Timer>, peer: NodeId) {
         self.dialing.remove(&peer);
+        self.lost.remove(&peer);
         self.neighbours.insert(peer, ctx.now());
+    }
+
+    /// Closes the connection to a random neighbour other than `keep`, to make room.
+    fn evict(&mut self, ctx: &mut Context<Msg, Timer>, keep: &NodeId) {
+        let others: Vec<NodeId> = self.neighbours.keys().filter(|p| *p != keep).cloned().collect();
+        if others.is_empty() {
+            return;
+        }
+        let victim = others[ctx.rng().random_range(0..others.len())].clone();
+        self.neighbours.remove(&victim);
+        ctx.send(victim, Msg::Close);
+    }
+
+    /// Every [`REJOIN`] or so (at random, so that the nodes do not all dial at once):
+    /// dial one random neighbour lost to silence that is still known, not a neighbour and
+    /// not being dialled.
+    fn rejoin(&mut self, ctx: &mut Context<Msg, Timer>) {
+        // TODO (step 6): one random lost neighbour, about every REJOIN
+        todo!()
     }
 
     /// Dials random known peers until neighbours and pending dials reach the target.
@@ -100,6 +140,7 @@ impl Node for SwarmNode {
     /// Dials, and starts the [`Timer::Tick`] that keeps everything going.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
         // TODO (step 1)
+        // TODO (step 6): when the first rejoin dial is due
         todo!()
     }
 
@@ -112,14 +153,17 @@ impl Node for SwarmNode {
         // TODO (step 2): both dialled at once: one connection, one Accept in all
         // TODO (step 4): refuse beyond the maximum degree
         // TODO (step 5): pings, and what a ping means from a node that is not a neighbour
+        // TODO (step 6): a rejoin's Accept when full replaces an old link; a Close tops up at once
         todo!()
     }
 
-    /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] and dials unanswered for as
-    /// long are given up, the rest are pinged, and the node tops up its connections.
+    /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] are dropped (and remembered
+    /// as lost), dials unanswered for [`DIAL_TIMEOUT`] are given up, the rest are pinged,
+    /// the node tops up its connections, and dials a lost one again when it is time.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {
         // TODO (step 1): keep the tick going, and top up
         // TODO (step 5): drop the silent, ping the rest
+        // TODO (step 6): remember the silent as lost, and rejoin
         todo!()
     }
 }

@@ -3,7 +3,7 @@
 //!     cargo run --release -p swarm-solution --example churn_bench
 //!
 //! 50 nodes; for 7 s, every 700 ms two random nodes crash and every other round one
-//! comes back; then 5 s to settle. For each of 20 seeds: whether the overlay ended
+//! comes back; then DEAD_AFTER + 4 s to settle. For each of 20 seeds: whether the overlay ended
 //! healthy (symmetric, degrees in 4..=8, connected), the degree range, and the messages
 //! spent per node per second.
 
@@ -38,7 +38,7 @@ fn run(seed: u64) -> (bool, usize, usize, f64) {
         }
         sim.run_for(Duration::from_millis(700));
     }
-    sim.run_for(Duration::from_secs(5));
+    sim.run_for(swarm_solution::DEAD_AFTER + Duration::from_secs(4));
     let live: Vec<NodeId> = ids.iter().filter(|id| sim.is_alive(id)).cloned().collect();
     for id in &live {
         sim.client_send(&NodeId::client(0), id, Msg::Read);

@@ -22,4 +22,6 @@
 
 pub mod node;
 
-pub use node::{DEAD_AFTER, FULL_MESH_UP_TO, MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, TICK, Timer};
+pub use node::{
+    DEAD_AFTER, DIAL_TIMEOUT, FORGET_LOST, FULL_MESH_UP_TO, MAX_DEGREE, MIN_DEGREE, Msg, REJOIN, SwarmNode, TICK, Timer,
+};

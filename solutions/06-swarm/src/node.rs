@@ -15,9 +15,23 @@ pub const MAX_DEGREE: usize = 8;
 pub const FULL_MESH_UP_TO: usize = 8;
 /// How often a node pings its neighbours and tops up its connections.
 pub const TICK: Duration = Duration::from_millis(200);
-/// A neighbour not heard from for this long is dropped, and a dial not answered for
-/// this long is given up.
-pub const DEAD_AFTER: Duration = Duration::from_secs(1);
+/// A neighbour not heard from for this long is dropped: twenty pings in a row missed,
+/// not one. On wifi a lost segment and its lost retransmission, or a laptop busy
+/// compiling, silence a live peer for a second or more; dropping it then closes the
+/// connection and repairs for nothing. A peer that really died is still noticed within
+/// this time (and at once when its connection ends, which is how most deaths show).
+pub const DEAD_AFTER: Duration = Duration::from_secs(4);
+/// A dial not answered for this long is given up.
+pub const DIAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// About how often a node dials one of the neighbours it dropped for silence, whatever
+/// its degree, until it is a neighbour again (or [`FORGET_LOST`] has passed). A node at
+/// its target degree never tops up, so without this a swarm cut in two by the network
+/// would stay two swarms for ever after the cut ends: each half repairs within itself,
+/// and nothing dials across. With it, the first dial across the old cut joins them. A
+/// rejoin accepted when the node is full replaces a random neighbour.
+pub const REJOIN: Duration = Duration::from_secs(2);
+/// How long a neighbour dropped for silence is dialled again now and then.
+pub const FORGET_LOST: Duration = Duration::from_secs(300);
 
 /// What nodes and clients send.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +69,13 @@ pub struct SwarmNode {
     /// Dials sent and not answered yet, with when.
     dialing: BTreeMap<NodeId, Duration>,
     accepts_sent: u64,
+    /// Neighbours dropped for silence, with when: dialled again now and then.
+    lost: BTreeMap<NodeId, Duration>,
+    /// The rejoin dial in flight, if any, with when (apart from `dialing`, which top-up
+    /// counts: a lost peer that stays unreachable must not keep the node below target).
+    rejoining: Option<(NodeId, Duration)>,
+    /// When the next rejoin dial is due.
+    next_rejoin: Duration,
 }
 
 impl SwarmNode {
@@ -76,7 +97,46 @@ impl SwarmNode {
     /// `peer` is a neighbour from now on (and no longer a dial in flight).
     fn connect(&mut self, ctx: &mut Context<Msg, Timer>, peer: NodeId) {
         self.dialing.remove(&peer);
+        self.lost.remove(&peer);
         self.neighbours.insert(peer, ctx.now());
+    }
+
+    /// Closes the connection to a random neighbour other than `keep`, to make room.
+    fn evict(&mut self, ctx: &mut Context<Msg, Timer>, keep: &NodeId) {
+        let others: Vec<NodeId> = self.neighbours.keys().filter(|p| *p != keep).cloned().collect();
+        if others.is_empty() {
+            return;
+        }
+        let victim = others[ctx.rng().random_range(0..others.len())].clone();
+        self.neighbours.remove(&victim);
+        ctx.send(victim, Msg::Close);
+    }
+
+    /// Every [`REJOIN`] or so (at random, so that the nodes do not all dial at once):
+    /// dial one random neighbour lost to silence that is still known, not a neighbour and
+    /// not being dialled.
+    fn rejoin(&mut self, ctx: &mut Context<Msg, Timer>) {
+        let now = ctx.now();
+        self.lost.retain(|_, at| now.saturating_sub(*at) < FORGET_LOST);
+        if now < self.next_rejoin {
+            return;
+        }
+        self.next_rejoin = now + REJOIN / 2 + ctx.rng().random_range(Duration::ZERO..REJOIN);
+        if self.rejoining.as_ref().is_some_and(|(_, sent)| now.saturating_sub(*sent) < DIAL_TIMEOUT) {
+            return;
+        }
+        let candidates: Vec<NodeId> = self
+            .lost
+            .keys()
+            .filter(|p| ctx.peers().contains(p) && !self.neighbours.contains_key(*p) && !self.dialing.contains_key(*p))
+            .cloned()
+            .collect();
+        if candidates.is_empty() {
+            return;
+        }
+        let pick = candidates[ctx.rng().random_range(0..candidates.len())].clone();
+        self.rejoining = Some((pick.clone(), now));
+        ctx.send(pick, Msg::Connect);
     }
 
     /// Dials random known peers until neighbours and pending dials reach the target.
@@ -106,6 +166,7 @@ impl Node for SwarmNode {
 
     /// Dials, and starts the [`Timer::Tick`] that keeps everything going.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+        self.next_rejoin = ctx.now() + ctx.rng().random_range(Duration::ZERO..REJOIN);
         self.top_up(ctx);
         ctx.set_timer(TICK, Timer::Tick);
     }
@@ -142,8 +203,15 @@ impl Node for SwarmNode {
             }
             Msg::Accept => {
                 let (_, max) = Self::bounds(ctx);
+                let rejoined = self.rejoining.take_if(|(peer, _)| *peer == from).is_some();
                 if self.neighbours.contains_key(&from) {
                     self.dialing.remove(&from);
+                } else if rejoined {
+                    // A link across a healed cut is worth more than any one inside a half.
+                    if self.neighbours.len() >= max {
+                        self.evict(ctx, &from);
+                    }
+                    self.connect(ctx, from);
                 } else if self.neighbours.len() < max {
                     self.connect(ctx, from);
                 } else {
@@ -153,13 +221,16 @@ impl Node for SwarmNode {
             }
             Msg::Refuse => {
                 self.dialing.remove(&from);
+                self.rejoining.take_if(|(peer, _)| *peer == from);
             }
             Msg::Close => {
                 self.neighbours.remove(&from);
                 self.dialing.remove(&from);
+                // Replaced by a rejoin, perhaps: top up at once, not at the next tick.
+                self.top_up(ctx);
             }
             Msg::Ping => {
-                if self.dialing.contains_key(&from) {
+                if self.dialing.contains_key(&from) || self.rejoining.take_if(|(peer, _)| *peer == from).is_some() {
                     // It accepted our dial and pinged before its Accept arrived.
                     self.connect(ctx, from.clone());
                 }
@@ -172,17 +243,28 @@ impl Node for SwarmNode {
         }
     }
 
-    /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] and dials unanswered for as
-    /// long are given up, the rest are pinged, and the node tops up its connections.
+    /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] are dropped (and remembered
+    /// as lost), dials unanswered for [`DIAL_TIMEOUT`] are given up, the rest are pinged,
+    /// the node tops up its connections, and dials a lost one again when it is time.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Tick: Timer) {
         let now = ctx.now();
-        self.neighbours.retain(|_, heard| now.saturating_sub(*heard) < DEAD_AFTER);
-        self.dialing.retain(|_, sent| now.saturating_sub(*sent) < DEAD_AFTER);
+        let silent: Vec<NodeId> = self
+            .neighbours
+            .iter()
+            .filter(|(_, heard)| now.saturating_sub(**heard) >= DEAD_AFTER)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for peer in silent {
+            self.neighbours.remove(&peer);
+            self.lost.insert(peer, now);
+        }
+        self.dialing.retain(|_, sent| now.saturating_sub(*sent) < DIAL_TIMEOUT);
         let neighbours: BTreeSet<NodeId> = self.neighbours.keys().cloned().collect();
         for peer in neighbours {
             ctx.send(peer, Msg::Ping);
         }
         self.top_up(ctx);
+        self.rejoin(ctx);
         ctx.set_timer(TICK, Timer::Tick);
     }
 }

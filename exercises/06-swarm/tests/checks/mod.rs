@@ -7,7 +7,7 @@ use std::time::Duration;
 use kit::rand::{RngExt, SeedableRng};
 use kit::{NodeId, NodeRng, Sim, SimConfig};
 
-use crate::subject::{MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
+use crate::subject::{DEAD_AFTER, MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
 
 type Net = Sim<Msg, Timer>;
 
@@ -148,9 +148,49 @@ fn step_5_churn() {
         }
         sim.run_for(Duration::from_millis(700));
     }
-    sim.run_for(Duration::from_secs(5));
+    // Long enough for the last crashed to be noticed (DEAD_AFTER) and replaced.
+    sim.run_for(DEAD_AFTER + Duration::from_secs(4));
     let graph = read(&mut sim, &ids);
     assert_eq!(graph.len(), ids.iter().filter(|id| sim.is_alive(id)).count());
     assert!(graph.len() >= 30, "the check keeps most nodes alive: {}", graph.len());
+    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
+}
+
+/// Thirty nodes cut in two by the network until every link across the cut is dropped and every node is at its target degree in its half: within 5 s of the cut ending the overlay is one again (dial the neighbours lost to silence now and then)
+#[test]
+fn step_6_a_cut_heals() {
+    let (mut sim, ids) = network(30, 6);
+    sim.run_for(Duration::from_secs(3));
+    let (left, right) = ids.split_at(15);
+    sim.partition(&[left, right]);
+    sim.run_for(DEAD_AFTER + Duration::from_secs(2));
+    // Wait (up to 30 s) until each half has settled: no link across, every node at its
+    // target, where top-up no longer dials.
+    let mut settled: Result<(), String> = Err(String::new());
+    for _ in 0..30 {
+        let graph = read(&mut sim, &ids);
+        settled = graph.iter().try_for_each(|(node, (neighbours, _))| {
+            let own_half = if left.contains(node) { left } else { right };
+            if let Some(across) = neighbours.iter().find(|n| !own_half.contains(*n)) {
+                Err(format!(
+                    "{node} still lists {across}, across the cut, after the silence (drop the silent after DEAD_AFTER)"
+                ))
+            } else if neighbours.len() < MIN_DEGREE {
+                Err(format!("{node} has {} neighbours in its half", neighbours.len()))
+            } else {
+                Ok(())
+            }
+        });
+        if settled.is_ok() {
+            break;
+        }
+        sim.run_for(Duration::from_secs(1));
+    }
+    if let Err(why) = settled {
+        panic!("30 s into the cut the halves have not settled: {why}");
+    }
+    sim.heal();
+    sim.run_for(Duration::from_secs(5));
+    let graph = read(&mut sim, &ids);
     assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
 }
