@@ -25,7 +25,7 @@ pub mod line;
 pub mod node;
 
 pub use line::{Line, Shown, history};
-pub use node::{ChatNode, Msg, Timer};
+pub use node::{Ban, ChatNode, Msg, Timer};
 
 /// The reference solutions this chapter builds on.
 pub use anti_entropy_solution as anti_entropy;

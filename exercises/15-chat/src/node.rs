@@ -1,10 +1,10 @@
 //! The chat node: eager push for speed, anti-entropy for completeness.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use anti_entropy_solution::{Frontier, Replica};
-use append_log_solution::{Entry, LogError};
+use append_log_solution::{Entry, LogError, Writer};
 use kit::rand::RngExt;
 use kit::{Context, Node, NodeId};
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,12 @@ pub const MAX_TEXT: usize = 1000;
 /// clocks have no gaps larger than one.
 pub const MAX_CLOCK_LEAD: u64 = 1_000;
 
+/// How long a ban lasts. A peer that sent bytes that are not a validly signed entry, and
+/// an author that signed two different entries for one place in its log, are ignored
+/// this long; then they are judged afresh. No ban is for ever: a peer may have been
+/// broken for a while, and a ban that never ends cannot be undone by anyone.
+pub const BAN_FOR: Duration = Duration::from_secs(60);
+
 /// What nodes and clients (the terminal, the checks) send.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Msg {
@@ -33,7 +39,7 @@ pub enum Msg {
     Say { text: String },
     /// The line is in the node's log as number `seq`.
     SayOk { seq: u64 },
-    /// The line was refused (too long).
+    /// The line was refused (too long, or the node has not resumed its own log yet).
     SayError { reason: String },
     /// Client: what does the room look like from here?
     History,
@@ -52,31 +58,112 @@ pub enum Timer {
     Sync,
 }
 
+/// Someone this node ignores for a while, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ban {
+    /// A peer sent bytes that are not an entry, or an entry its author did not sign: an
+    /// honest peer verifies before it passes anything on, so the fault is the peer's.
+    Peer {
+        /// The peer.
+        peer: NodeId,
+        /// Until when (the node's clock, [`Context::now`]).
+        until: Duration,
+    },
+    /// An author signed two different histories: the two entries are the proof, and
+    /// anyone can check it. The peers that passed them on did nothing wrong.
+    Author {
+        /// The author's key.
+        author: [u8; 32],
+        /// The entry this node held, and the one that contradicts it: the same sequence
+        /// number, or the next one linking to another entry than the one held.
+        proof: Box<(Entry, Entry)>,
+        /// Until when.
+        until: Duration,
+    },
+}
+
+/// Two entries of one author that cannot both be in its log.
+type Proof = Box<(Entry, Entry)>;
+
+/// The secret key, kept to resume the writer; its `Debug` prints nothing of it.
+#[derive(Clone)]
+struct Secret([u8; 32]);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// A participant in the room. (`Clone` and `Debug` let the checks search every
 /// interleaving of a small room: keep your fields to types that have both.)
 #[derive(Clone, Debug)]
 pub struct ChatNode {
     replica: Replica,
+    secret: Secret,
+    /// Writes this node's lines; it continues from the last line of its own log held.
+    writer: Writer,
+    /// The sequence number of the last entry `writer` wrote or resumed from.
+    written: u64,
+    /// Whether this node may have written lines it does not hold: it writes nothing until
+    /// a peer has told it how far its own log goes and it has caught up to that.
+    resuming: bool,
+    /// The highest sequence number of this node's own log that a peer said it holds
+    /// (`None`: no peer has said anything yet).
+    heard_own: Option<u64>,
     nick: String,
     /// The Lamport clock: the largest clock seen or written.
     clock: u64,
     interval: Duration,
     batch: usize,
-    bad_peers: BTreeSet<NodeId>,
+    bad_peers: BTreeMap<NodeId, Duration>,
+    forked: BTreeMap<[u8; 32], (Proof, Duration)>,
 }
 
 impl ChatNode {
     /// A node for `nick`, writing with the Ed25519 secret key `secret`, running
-    /// anti-entropy every `interval`.
+    /// anti-entropy every `interval`. For a key that has written nothing yet: it writes
+    /// at once, starting its log at line 1.
     pub fn new(secret: [u8; 32], nick: &str, interval: Duration) -> ChatNode {
         ChatNode {
             replica: Replica::new(secret),
+            secret: Secret(secret),
+            writer: Writer::new(secret),
+            written: 0,
+            resuming: false,
+            heard_own: None,
             nick: nick.to_string(),
             clock: 0,
             interval,
             batch: 64,
-            bad_peers: BTreeSet::new(),
+            bad_peers: BTreeMap::new(),
+            forked: BTreeMap::new(),
         }
+    }
+
+    /// A node for a key that may have written lines before and holds none of them (its
+    /// history on disk was lost): it writes nothing until it has resumed its own log from
+    /// the room. A line written at once would start the log again at 1, a second history
+    /// for the same places, which every peer holding the first must refuse.
+    pub fn restarted(secret: [u8; 32], nick: &str, interval: Duration) -> ChatNode {
+        ChatNode { resuming: true, ..ChatNode::new(secret, nick, interval) }
+    }
+
+    /// A node resumed from its history on disk: `entries` are what it held (its own log
+    /// and the others', each log in order), taken as if received. Its own log is held
+    /// whole, since every line it wrote reached its disk before any peer, so it writes at
+    /// once, after its last line. Entries that do not verify are left out.
+    pub fn resume(secret: [u8; 32], nick: &str, interval: Duration, entries: &[Entry]) -> ChatNode {
+        let mut node = ChatNode::new(secret, nick, interval);
+        for entry in entries {
+            if node.replica.receive(std::slice::from_ref(entry)).is_ok_and(|n| n > 0)
+                && let Some(line) = Line::from_payload(&entry.payload)
+            {
+                node.clock = node.clock.max(line.clock);
+            }
+        }
+        node.catch_up_writer();
+        node
     }
 
     /// This node's author key.
@@ -84,15 +171,67 @@ impl ChatNode {
         self.replica.author()
     }
 
+    /// Whether the node is still waiting to resume its own log (see
+    /// [`ChatNode::restarted`]).
+    pub fn resuming(&self) -> bool {
+        self.resuming
+    }
+
+    /// Every log held, by author: what a program keeps on disk.
+    pub fn logs(&self) -> &BTreeMap<[u8; 32], Vec<Entry>> {
+        self.replica.logs()
+    }
+
+    /// The bans in force at `now`.
+    pub fn bans(&self, now: Duration) -> Vec<Ban> {
+        // TODO (step 12)
+        todo!()
+    }
+
+    /// Tells a new neighbour what this node holds, at once instead of at a random later
+    /// round: it answers with what we lack, and we with what it lacks.
+    pub fn greet(&self, ctx: &mut Context<Msg, Timer>, peer: NodeId) {
+        self.send_have(ctx, peer);
+    }
+
+    fn banned_peer(&self, peer: &NodeId, now: Duration) -> bool {
+        self.bad_peers.get(peer).is_some_and(|until| *until > now)
+    }
+
+    fn banned_author(&self, author: &[u8; 32], now: Duration) -> bool {
+        self.forked.get(author).is_some_and(|(_, until)| *until > now)
+    }
+
+    /// The writer continues after the last line of our own log held.
+    fn catch_up_writer(&mut self) {
+        let last = self.replica.logs().get(&self.author()).and_then(|log| log.last()).cloned();
+        if let Some(last) = last
+            && last.seq > self.written
+            && let Ok(writer) = Writer::resume(self.secret.0, &last)
+        {
+            self.writer = writer;
+            self.written = last.seq;
+        }
+    }
+
+    /// Ends the wait of a restarted node once a peer has told how far its own log goes
+    /// and it holds that much.
+    fn check_resumed(&mut self) {
+        // TODO (step 10)
+        todo!()
+    }
+
     /// Writes `text` as the next line: its clock is one more than any seen (saturating,
     /// so no clock can overflow). A text over [`MAX_TEXT`] bytes gets `SayError` and
-    /// changes nothing. Otherwise the line goes into this node's own log, is pushed at
-    /// once to every peer not marked bad (the push is what makes a line fast; anti-entropy
-    /// only repairs), is observed under its [`key`], and the client gets `SayOk` with the
-    /// entry's sequence number.
+    /// changes nothing, and so does any line while the node is resuming its own log.
+    /// Otherwise the line goes into this node's own log, is pushed at once to every peer
+    /// not banned (the push is what makes a line fast; anti-entropy only repairs), is
+    /// observed under its [`key`], and the client gets `SayOk` with the entry's sequence
+    /// number.
     fn say(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, text: String) {
         // TODO (step 2)
         // TODO (step 8)
+        // TODO (step 10)
         todo!()
     }
 
@@ -103,21 +242,35 @@ impl ChatNode {
         todo!()
     }
 
-    /// A peer's frontier: send what it lacks; if it has what we lack, say so.
+    /// A peer's frontier: send what it lacks; if it has what we lack, say so. A
+    /// restarted node learns from it how far its own log goes.
     fn on_have(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, theirs: Frontier) {
         // TODO (step 3)
+        // TODO (step 10)
         todo!()
     }
 
-    /// Entries from a peer: verify and store them, move the clock forward. A gap (a
-    /// push that overtook an earlier line, or a line missed in a partition) asks the
-    /// sender for the rest; anything invalid marks the sender as bad. A line whose clock
+    /// Entries from a peer, each judged on its own, so one bad entry never costs the
+    /// others of its batch. A valid new entry is stored and moves the clock forward. A gap
+    /// (a push that overtook an earlier line, or a line missed in a partition) asks the
+    /// sender for the rest. An entry validly signed by its author that contradicts what
+    /// is held is the *author's* fault: the pair is kept as the proof and the author is
+    /// banned for [`BAN_FOR`]; the peer that passed it on is not blamed. Bytes that are not
+    /// an entry, or an entry its author did not sign, ban the sender. A line whose clock
     /// is more than [`MAX_CLOCK_LEAD`] ahead of ours is not stored yet, and neither is
     /// anything after it in its author's log; nothing it carries can crash the node.
     fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
         // TODO (step 3)
         // TODO (step 6)
         // TODO (step 8)
+        // TODO (step 12)
+        todo!()
+    }
+
+    /// The entry held that `entry` contradicts, if any: a different entry at the same
+    /// place, or (for the next place) one that does not link to the last entry held.
+    fn contradicted(&self, entry: &Entry) -> Option<Entry> {
+        // TODO (step 12)
         todo!()
     }
 }
@@ -136,15 +289,16 @@ impl Node for ChatNode {
         ctx.set_timer(self.interval, Timer::Sync);
     }
 
-    /// Nothing from a peer marked bad is read. `Say` and `History` come from clients
-    /// (the terminal) and are answered to them; `Have` and `Entries` from peers.
+    /// Nothing from a banned peer is read. `Say` and `History` come from clients (the
+    /// terminal) and are answered to them; `Have` and `Entries` from peers.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         // TODO (step 2)
+        // TODO (step 6)
         todo!()
     }
 
     /// A round of anti-entropy: `Have` to one peer chosen at random among those not
-    /// marked bad, then the next round in `interval`.
+    /// banned, then the next round in `interval`.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Sync: Timer) {
         // TODO (step 3)
         todo!()

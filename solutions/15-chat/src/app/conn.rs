@@ -23,7 +23,7 @@ use super::parts::handshake::NegotiationError;
 use super::parts::handshake::negotiate::{dialer_select, listener_select};
 use super::parts::handshake::{Role, upgrade};
 use super::parts::secure_gossip::Envelope;
-use super::parts::streams::frame::{read_frame, write_frame};
+use super::parts::streams::frame::{FrameError, read_frame, write_frame};
 use super::parts::streams::{Session, Stream};
 use super::parts::swarm;
 use super::room::{Event, FromPeer};
@@ -268,20 +268,22 @@ async fn read(session: &Session, peer: &NodeId, id: u64, identify: Identify, eve
     }
 }
 
-/// The next frame of at most `max` bytes on `stream`, or `None` at its end; a frame over
-/// `max` or a broken stream is reported to the room as malformed and ends the stream.
+/// The next frame of at most `max` bytes on `stream`, or `None` at its end. A frame over
+/// `max` or a length that is not a varint is reported to the room as malformed; a stream
+/// that ends or is reset, even inside a frame, is what a restart or the one-connection-
+/// per-pair tie-break does, and ends the stream without a word.
 async fn next(
     stream: &mut Stream,
     max: usize,
     events: &mpsc::Sender<Event>,
     send: &impl Fn(FromPeer) -> Event,
 ) -> Option<Vec<u8>> {
-    match read_frame(stream, max).await {
-        Ok(Some(frame)) => Some(frame),
-        Ok(None) => None,
-        Err(_) => {
-            let _ = events.send(send(FromPeer::Malformed("an oversized or broken frame"))).await;
-            None
-        }
-    }
+    let why = match read_frame(stream, max).await {
+        Ok(frame) => return frame,
+        Err(FrameError::Truncated | FrameError::Io(_)) => return None,
+        Err(FrameError::TooLarge { .. }) => "an oversized frame",
+        Err(FrameError::BadLength) => "a frame length that is not a varint",
+    };
+    let _ = events.send(send(FromPeer::Malformed(why))).await;
+    None
 }

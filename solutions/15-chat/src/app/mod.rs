@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use parts::identity::Keypair;
 use parts::identity::key_file::{load_key, save_key};
 use parts::mdns::Interface;
-use room::{Event, Room};
+use room::{Disk, Event, Room, Start};
 
 /// The room chat: every laptop in the room, no server. Lines are signed, kept in each
 /// author's log, pushed at once and repaired by anti-entropy; connections are Noise
@@ -60,7 +60,8 @@ pub struct Args {
     /// The room's name: peers announce and look for it (mDNS topic, rendezvous topic).
     #[arg(long, default_value = "p2p-handbook-chat")]
     pub room: String,
-    /// Where key files live: DIR/NICK.key is created on first use.
+    /// Where key files live: DIR/NICK.key is created on first use, and the history this
+    /// key holds is kept in DIR/PEER-ID/, one log file per author.
     #[arg(long, value_name = "DIR", default_value = ".chat")]
     pub keys: PathBuf,
     /// Plain lines on stdin and stdout instead of the full-screen interface (for
@@ -101,7 +102,21 @@ pub async fn main() -> anyhow::Result<()> {
     let listen = listener.local_addr()?;
     let (events_tx, events) = mpsc::channel(1024);
     let (ui_tx, ui_rx) = mpsc::unbounded_channel();
-    let room = Room::new(keypair.clone(), &args.nick, listen, args.peers.clone(), events_tx.clone(), ui_tx);
+    let state = args.keys.join(keypair.peer_id().to_string());
+    let author = keypair.public().to_bytes();
+    let start = match Disk::open(&state, author) {
+        Ok(disk) if new || disk.own_intact => Start::Disk(disk),
+        Ok(disk) => Start::Lost(Some(disk)),
+        Err(e) if new => {
+            eprintln!("chat: no history on disk ({}: {e})", state.display());
+            Start::Fresh
+        }
+        Err(e) => {
+            eprintln!("chat: no history on disk ({}: {e})", state.display());
+            Start::Lost(None)
+        }
+    };
+    let room = Room::new(keypair.clone(), &args.nick, listen, args.peers.clone(), start, events_tx.clone(), ui_tx);
     let me = room.me().to_string();
     let mut intro = vec![
         format!("parts: {}", parts::summary()),

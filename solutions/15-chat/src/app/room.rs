@@ -18,6 +18,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -28,8 +29,8 @@ use super::conn::{self, Conn, Out};
 use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
 use super::parts::swarm;
 use super::wire::Identify;
-use crate::chat_lib::log::Entry;
-use crate::chat_lib::{ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
+use crate::chat_lib::log::{Entry, LogFile, StoreError};
+use crate::chat_lib::{Ban, ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
 use identity_solution::{Keypair, PublicKey};
 
 /// How long a connection may carry no neighbour before it is closed: long enough for a
@@ -69,6 +70,102 @@ pub const HOUSEKEEPING: Duration = Duration::from_millis(250);
 pub const SYNC_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The client id under which the room talks to its own nodes.
+/// Log files kept open at most: this peer's own and the first others it replicates.
+/// Anyone can make new authors (a key is free), so the number of files is bounded; the
+/// logs past it live in memory only and come back from the room after a restart.
+pub const MAX_LOG_FILES: usize = 512;
+
+/// The history on disk: the log chapter's [`LogFile`], one per author, in a folder of
+/// this peer's own (named by its peer id). Every entry this peer writes reaches its file
+/// before any peer sees it, so a restarted peer resumes its own log where it stopped.
+pub struct Disk {
+    dir: PathBuf,
+    files: BTreeMap<[u8; 32], LogFile>,
+    /// Whether this peer's own log was read whole (false: damaged, set aside).
+    pub own_intact: bool,
+    /// Every entry read, each log in order: what the chat node resumes from.
+    pub entries: Vec<Entry>,
+    /// What opening found, for the interface: torn tails cut, damaged files set aside.
+    pub notes: Vec<String>,
+}
+
+impl Disk {
+    /// Opens (or creates) the folder `dir` for the author `me`, and every log file in it.
+    /// A torn tail (a crash during an append) is cut, as the log chapter teaches; a file
+    /// damaged before its end is renamed `*.corrupt` and left for someone to inspect, and
+    /// its log comes back from the room instead.
+    pub fn open(dir: &Path, me: [u8; 32]) -> std::io::Result<Disk> {
+        std::fs::create_dir_all(dir)?;
+        let mut disk = Disk {
+            dir: dir.to_path_buf(),
+            files: BTreeMap::new(),
+            own_intact: dir.join(log_name(&me)).exists(),
+            entries: Vec::new(),
+            notes: Vec::new(),
+        };
+        let mut authors = vec![me];
+        for item in std::fs::read_dir(dir)? {
+            let name = item?.file_name().to_string_lossy().into_owned();
+            let author = name.strip_suffix(".log").and_then(|hex| {
+                let bytes: Vec<u8> = (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                    .collect::<Option<_>>()?;
+                <[u8; 32]>::try_from(bytes).ok()
+            });
+            if let Some(author) = author.filter(|a| *a != me) {
+                authors.push(author);
+            }
+        }
+        for author in authors.into_iter().take(MAX_LOG_FILES) {
+            let path = dir.join(log_name(&author));
+            match LogFile::open(&path, author) {
+                Ok((file, cut)) => {
+                    if cut > 0 {
+                        disk.notes.push(format!("{}: cut a torn tail of {cut} bytes", path.display()));
+                    }
+                    disk.entries.extend_from_slice(file.entries());
+                    disk.files.insert(author, file);
+                }
+                Err(e) => {
+                    if author == me {
+                        disk.own_intact = false;
+                    }
+                    let aside = path.with_extension("corrupt");
+                    let _ = std::fs::rename(&path, &aside);
+                    disk.notes.push(format!("{e}: set aside as {}; the room has it", aside.display()));
+                    if let Ok((file, _)) = LogFile::open(&path, author) {
+                        disk.files.insert(author, file);
+                    }
+                }
+            }
+        }
+        Ok(disk)
+    }
+
+    /// Appends to the files whatever the chat node holds beyond them.
+    fn save(&mut self, logs: &BTreeMap<[u8; 32], Vec<Entry>>) -> Result<(), StoreError> {
+        for (author, log) in logs {
+            if !self.files.contains_key(author) {
+                if self.files.len() >= MAX_LOG_FILES {
+                    continue;
+                }
+                let (file, _) = LogFile::open(&self.dir.join(log_name(author)), *author)?;
+                self.files.insert(*author, file);
+            }
+            let file = self.files.get_mut(author).expect("just opened");
+            let held = file.entries().len();
+            for entry in log.iter().skip(held) {
+                file.append(entry)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn log_name(author: &[u8; 32]) -> String {
+    author.iter().map(|b| format!("{b:02x}")).collect::<String>() + ".log"
+}
+
 fn me_client() -> NodeId {
     NodeId::client(0)
 }
@@ -133,6 +230,18 @@ pub enum Ui {
 }
 
 /// A timer of one of the two nodes, or the room's own.
+/// How the chat node starts: on a key that never wrote, on its history from disk, or
+/// (its own log lost) waiting to resume it from the room.
+pub enum Start {
+    /// A new key.
+    Fresh,
+    /// A key with its history on disk.
+    Disk(Disk),
+    /// A key whose own log is not on disk (lost or damaged): the chat node writes nothing
+    /// until a neighbour has told it how far its log goes and it has caught up.
+    Lost(Option<Disk>),
+}
+
 #[derive(Debug)]
 enum Due {
     Chat(ChatTimer),
@@ -178,8 +287,12 @@ pub struct Room {
     dialing: BTreeSet<SocketAddr>,
     conns: BTreeMap<NodeId, Live>,
     next_conn: u64,
-    /// The last line this run wrote (0: none yet).
-    own_seq: u64,
+    /// The history on disk, if any.
+    disk: Option<Disk>,
+    /// The bans last shown.
+    bans: Vec<String>,
+    /// Whether the interface was told the chat node is resuming its log.
+    resuming: bool,
     pending: BTreeMap<NodeId, Vec<swarm::Msg>>,
     neighbours: BTreeSet<NodeId>,
     guard: Guard,
@@ -200,11 +313,33 @@ impl Room {
         pinned: Vec<SocketAddr>,
         events: mpsc::Sender<Event>,
         ui: mpsc::UnboundedSender<Ui>,
+        start: Start,
     ) -> Room {
         let me = NodeId::new(keypair.peer_id().to_string());
         let seed = u64::from_le_bytes(keypair.secret_bytes()[..8].try_into().expect("8 bytes"));
         Room {
-            chat: ChatNode::new(keypair.secret_bytes(), nick, SYNC_INTERVAL),
+            chat,
+            disk,
+            bans: Vec::new(),
+            resuming,
+        let secret = keypair.secret_bytes();
+        let (chat, disk) = match start {
+            Start::Fresh => (ChatNode::new(secret, nick, SYNC_INTERVAL), None),
+            Start::Disk(disk) => (ChatNode::resume(secret, nick, SYNC_INTERVAL, &disk.entries), Some(disk)),
+            // The others' logs come back from the room with the own one.
+            Start::Lost(disk) => (ChatNode::restarted(secret, nick, SYNC_INTERVAL), disk),
+        };
+        let resuming = chat.resuming();
+        if let Some(disk) = &disk {
+            for note in &disk.notes {
+                let _ = ui.send(Ui::Notice(note.clone()));
+            }
+        }
+        if resuming {
+            let _ = ui.send(Ui::Notice(
+                "this key's own log is not on disk: catching up from the room before you can write".into(),
+            ));
+        }
             keypair,
             me,
             nick: nick.to_string(),
@@ -220,7 +355,6 @@ impl Room {
             dialing: BTreeSet::new(),
             conns: BTreeMap::new(),
             next_conn: 0,
-            own_seq: 0,
             pending: BTreeMap::new(),
             neighbours: BTreeSet::new(),
             guard: Guard::new(),
@@ -259,6 +393,7 @@ impl Room {
         }
         // Tell the neighbours at once, so that they repair without waiting for silence.
         for peer in self.neighbours.clone() {
+            self.show_bans();
             self.send_swarm(&peer, swarm::Msg::Close);
         }
         let conns = std::mem::take(&mut self.conns);
@@ -495,16 +630,6 @@ impl Room {
     /// The user's line: refused if its entry would not fit in one envelope; otherwise
     /// written by the chat node, whose push becomes one envelope for every neighbour.
     fn say(&mut self, text: String) -> Result<u64, String> {
-        // The log lives in memory only: a key that wrote in an earlier run starts again at
-        // line 1 and would fork its own log, which the others ignore. Say so instead.
-        let author = self.chat.author();
-        let earlier = self.history().iter().filter(|l| l.author == author).map(|l| l.seq).max().unwrap_or(0);
-        if earlier > self.own_seq {
-            return Err(format!(
-                "this key wrote {earlier} lines in an earlier run, which this run does not hold on disk; \
-                 writing now would fork its log: start with another nick to talk"
-            ));
-        }
         let worst = Line { nick: self.nick.clone(), text: text.clone(), clock: u64::MAX }.to_payload().len();
         // An entry is 140 bytes around its payload (the log chapter's layout).
         if worst + 140 > MAX_PAYLOAD {
@@ -520,12 +645,13 @@ impl Room {
         let mut frame = None;
         for (to, msg) in requests.messages {
             match msg {
-                ChatMsg::SayOk { seq } => {
-                    self.own_seq = seq;
-                    answer = Ok(seq);
-                }
+                ChatMsg::SayOk { seq } => answer = Ok(seq),
                 ChatMsg::SayError { reason } => answer = Err(reason),
                 ChatMsg::Entries { entries } if !to.is_client() => {
+        // On the disk before any peer sees it: a restart resumes after it.
+        if let Err(e) = self.save() {
+            return Err(format!("not said: the history on disk failed ({e})"));
+        }
                     let frame = frame.get_or_insert_with(|| {
                         let entry = entries.first().and_then(|b| Entry::from_bytes(b).ok());
                         entry.map(|e| {
@@ -570,6 +696,12 @@ impl Room {
 
     fn route_chat(&mut self, to: NodeId, msg: ChatMsg) {
         if to.is_client() || !self.conns.contains_key(&to) {
+        if !requests.observed.is_empty()
+            && let Err(e) = self.save()
+        {
+            let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
+            self.disk = None;
+        }
             return;
         }
         let frame = serde_json::to_vec(&msg).expect("a chat message serializes");
@@ -665,12 +797,12 @@ impl Room {
             }
             let nick = self.nick_of(peer);
             let _ = self.ui.send(Ui::Neighbour { peer: peer.to_string(), nick, joined: true });
-            // A new neighbour may have nothing: offer it what an empty frontier lacks
-            // (our first batch of every log) now, instead of at a random later round.
-            // It does the same for us, so a late joiner has the history within a round
-            // trip, and anti-entropy fetches the rest batch by batch.
+            // Tell a new neighbour our frontier now, instead of at a random later round:
+            // it answers with what we lack (a late joiner has the history within a round
+            // trip, anti-entropy fetches the rest batch by batch), and a restarted peer
+            // learns how far its own log goes.
             let peer = peer.clone();
-            self.call_chat(|n, c| n.on_message(c, peer, ChatMsg::Have { frontier: Vec::new() }));
+            self.call_chat(|n, c| n.greet(c, peer));
         }
     }
 
@@ -695,22 +827,34 @@ impl Room {
         self.set_timer(HOUSEKEEPING, Due::Housekeeping);
     }
 
-    fn nick_of(&self, peer: &NodeId) -> Option<String> {
-        self.nicks.get(peer.as_str()).cloned()
+    /// Appends what the chat node holds beyond the files.
+    fn save(&mut self) -> Result<(), StoreError> {
+        match &mut self.disk {
+            Some(disk) => disk.save(self.chat.logs()),
+            None => Ok(()),
+        }
     }
 
-    /// The chat node's history, in order.
-    fn history(&mut self) -> Vec<Shown> {
-        let mut ctx = self.chat_context();
-        self.chat.on_message(&mut ctx, me_client(), ChatMsg::History);
-        ctx.drain()
-            .messages
-            .into_iter()
-            .find_map(|(_, m)| match m {
-                ChatMsg::HistoryOk { lines, .. } => Some(lines),
-                _ => None,
-            })
-            .unwrap_or_default()
+    /// Tells the interface when a ban starts or ends, and when a restarted log resumed.
+    fn show_bans(&mut self) {
+        if self.resuming && !self.chat.resuming() {
+            self.resuming = false;
+            let held = self.chat.logs().get(&self.chat.author()).map_or(0, Vec::len);
+            let _ = self.ui.send(Ui::Notice(format!("caught up: your log resumes after line {held}")));
+        }
+        let now = self.now();
+        let bans: Vec<String> = self.chat.bans(now).iter().map(describe).collect();
+        for ban in bans.iter().filter(|b| !self.bans.contains(b)) {
+            let _ = self.ui.send(Ui::Notice(format!("ignoring {ban}")));
+        }
+        for ban in self.bans.iter().filter(|b| !bans.contains(b)) {
+            let _ = self.ui.send(Ui::Notice(format!("no longer ignoring {ban}")));
+        }
+        self.bans = bans;
+    }
+
+    fn nick_of(&self, peer: &NodeId) -> Option<String> {
+        self.nicks.get(peer.as_str()).cloned()
     }
 
     /// Sends the interface the history when it changed, and the member list.
@@ -757,6 +901,28 @@ fn reject(why: Reject) -> &'static str {
         Reject::RateLimited => "an author over its rate limit",
     }
 }
+/// A ban in words (without its end: the interface says when it starts and ends).
+fn describe(ban: &Ban) -> String {
+    match ban {
+        Ban::Peer { peer, .. } => {
+            format!(
+                "{} for {} s: it sent an entry its author did not sign",
+                short(peer.as_str()),
+                crate::chat_lib::node::BAN_FOR.as_secs()
+            )
+        }
+        Ban::Author { author, proof, .. } => {
+            let who = PublicKey::from_bytes(*author).map(|k| k.peer_id().to_string()).unwrap_or_default();
+            format!(
+                "author {} for {} s: it signed two different histories at line {} (the two entries are the proof)",
+                short(&who),
+                crate::chat_lib::node::BAN_FOR.as_secs(),
+                proof.1.seq
+            )
+        }
+    }
+}
+
 
 /// The first characters of a peer id after its common `12D3KooW` prefix.
 pub fn short(peer: &str) -> &str {
