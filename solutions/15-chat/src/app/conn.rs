@@ -9,13 +9,22 @@
 //! (the queue, the substreams served at once, each frame) and is freed when it ends: the
 //! room dropping its [`Conn`] aborts both tasks, which drops the session and every
 //! substream with it.
+//!
+//! Before a connection is anyone's, [`serve`] accepts it and upgrades it, and a
+//! stranger costs little there too: a short deadline for its first bytes, at most
+//! [`MAX_UPGRADES`] upgrades at once and [`MAX_UPGRADES_PER_IP`] from one address, and
+//! when either is full the oldest upgrade that has not spoken yet (or else the oldest)
+//! makes way for the newcomer, so silent sockets can delay a peer by one round trip at
+//! most, never keep it out.
 
-use std::net::SocketAddr;
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use kit::NodeId;
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
@@ -42,9 +51,35 @@ pub const QUEUE: usize = 256;
 /// identify and ping retries. A peer that opens more gets them reset.
 pub const MAX_INBOUND_STREAMS: usize = 16;
 
+/// Substreams served at once by this peer, over all its connections: what
+/// [`MAX_INBOUND_STREAMS`] bounds per connection, bounded again for the process, so
+/// that many connections each at their limit still hold a known amount. Past it, a new
+/// substream is reset.
+pub const MAX_STREAMS_TOTAL: usize = 256;
+
+/// How long a substream may take to name its protocol (one round trip for an honest
+/// peer). A substream that says nothing is reset instead of holding one of the
+/// connection's [`MAX_INBOUND_STREAMS`].
+pub const NEGOTIATE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// How long the TCP connect and the whole upgrade may take: a peer that accepts and
 /// then says nothing must not hold a dial for ever.
 pub const UPGRADE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long an accepted connection may wait before its first byte. A dialler speaks
+/// first (multistream-select's header and `/noise`, in one write), so an honest one
+/// has sent it within a round trip; a socket that is silent for this long is closed.
+pub const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Upgrades in progress at once on the listener.
+pub const MAX_UPGRADES: usize = 32;
+
+/// Upgrades in progress at once from one IP address: one host cannot take more than a
+/// quarter of [`MAX_UPGRADES`], and past this its own oldest makes way.
+pub const MAX_UPGRADES_PER_IP: usize = 8;
+
+/// The substreams served at once by this process ([`MAX_STREAMS_TOTAL`]).
+static STREAMS: Semaphore = Semaphore::const_new(MAX_STREAMS_TOTAL);
 
 /// A frame for one of this side's substreams.
 #[derive(Debug)]
@@ -92,12 +127,75 @@ pub async fn dial(addr: SocketAddr, keypair: Keypair) -> anyhow::Result<Upgraded
     .map_err(|_| anyhow::anyhow!("no answer from {addr} in {UPGRADE_TIMEOUT:?}"))?
 }
 
-/// Upgrades an accepted connection as the responder, within [`UPGRADE_TIMEOUT`].
-pub async fn accept(tcp: TcpStream, remote: SocketAddr, keypair: Keypair) -> anyhow::Result<Upgraded> {
+/// Upgrades an accepted connection as the responder: waits at most
+/// [`FIRST_BYTES_TIMEOUT`] for the dialler's first byte (and sets `spoke` once it has
+/// come), then at most [`UPGRADE_TIMEOUT`] for the upgrade.
+async fn accept(tcp: TcpStream, remote: SocketAddr, keypair: Keypair, spoke: &AtomicBool) -> anyhow::Result<Upgraded> {
     tcp.set_nodelay(true)?;
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(FIRST_BYTES_TIMEOUT, tcp.peek(&mut first)).await {
+        Ok(Ok(1..)) => spoke.store(true, Ordering::Relaxed),
+        Ok(Ok(_)) => anyhow::bail!("{remote} closed before saying anything"),
+        Ok(Err(e)) => return Err(e.into()),
+        Err(_) => anyhow::bail!("{remote} said nothing in {FIRST_BYTES_TIMEOUT:?}"),
+    }
     tokio::time::timeout(UPGRADE_TIMEOUT, finish(tcp, Role::Responder, keypair, remote))
         .await
         .map_err(|_| anyhow::anyhow!("{remote} did not finish the handshake in {UPGRADE_TIMEOUT:?}"))?
+}
+
+/// One upgrade in progress on the listener.
+struct Pending {
+    ip: IpAddr,
+    /// Whether its first byte has come.
+    spoke: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Which pending upgrade makes way for a new one from `ip`, if one must: from `ip` when
+/// it has [`MAX_UPGRADES_PER_IP`], else from anyone when there are [`MAX_UPGRADES`];
+/// among those, the oldest that has not spoken yet, or else the oldest.
+fn evict(pending: &VecDeque<Pending>, ip: IpAddr) -> Option<usize> {
+    let from_ip = pending.iter().filter(|p| p.ip == ip).count();
+    let candidates: Vec<usize> = if from_ip >= MAX_UPGRADES_PER_IP {
+        (0..pending.len()).filter(|&i| pending[i].ip == ip).collect()
+    } else if pending.len() >= MAX_UPGRADES {
+        (0..pending.len()).collect()
+    } else {
+        return None;
+    };
+    candidates.iter().copied().find(|&i| !pending[i].spoke.load(Ordering::Relaxed)).or(candidates.first().copied())
+}
+
+/// Accepts connections on `listener` and upgrades each in a task of its own, within
+/// [`MAX_UPGRADES`] and [`MAX_UPGRADES_PER_IP`] (see the module's docs); each upgraded
+/// connection goes to the room as [`Event::Up`].
+pub async fn serve(listener: TcpListener, keypair: Keypair, events: mpsc::Sender<Event>) {
+    let mut pending: VecDeque<Pending> = VecDeque::new();
+    loop {
+        let (tcp, remote) = match listener.accept().await {
+            Ok(x) => x,
+            Err(_) => {
+                // Out of descriptors, most likely: wait instead of spinning.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        pending.retain(|p| !p.task.is_finished());
+        if let Some(at) = evict(&pending, remote.ip())
+            && let Some(old) = pending.remove(at)
+        {
+            old.task.abort();
+        }
+        let spoke = Arc::new(AtomicBool::new(false));
+        let (keypair, events, noted) = (keypair.clone(), events.clone(), spoke.clone());
+        let task = tokio::spawn(async move {
+            if let Ok(up) = accept(tcp, remote, keypair, &noted).await {
+                let _ = events.send(Event::Up(up)).await;
+            }
+        });
+        pending.push_back(Pending { ip: remote.ip(), spoke, task });
+    }
 }
 
 async fn finish(tcp: TcpStream, role: Role, keypair: Keypair, remote: SocketAddr) -> anyhow::Result<Upgraded> {
@@ -194,9 +292,10 @@ async fn write(
     "closed by this side".into()
 }
 
-/// The reader: every substream the other side opens, its protocol negotiated and then
-/// served by a task of its own (at most [`MAX_INBOUND_STREAMS`] at once). Returns why
-/// the session ended.
+/// The reader: every substream the other side opens, its protocol negotiated within
+/// [`NEGOTIATE_TIMEOUT`] and then served by a task of its own (at most
+/// [`MAX_INBOUND_STREAMS`] at once, and [`MAX_STREAMS_TOTAL`] in the process; past
+/// either, the substream is reset). Returns why the session ended.
 async fn read(session: &Session, peer: &NodeId, id: u64, identify: Identify, events: &mpsc::Sender<Event>) -> String {
     let limit = Arc::new(Semaphore::new(MAX_INBOUND_STREAMS));
     let mut streams = JoinSet::new();
@@ -206,14 +305,16 @@ async fn read(session: &Session, peer: &NodeId, id: u64, identify: Identify, eve
             return session.ended().map(|e| e.to_string()).unwrap_or_else(|| "closed by the peer".into());
         };
         while streams.try_join_next().is_some() {}
-        let Ok(permit) = limit.clone().try_acquire_owned() else {
+        let (Ok(permit), Ok(total)) = (limit.clone().try_acquire_owned(), STREAMS.try_acquire()) else {
             stream.reset();
             continue;
         };
         let (peer, events, identify) = (peer.clone(), events.clone(), identify.clone());
         streams.spawn(async move {
-            let _permit = permit;
-            let Ok(protocol) = listener_select(&mut stream, &PROTOCOLS).await else {
+            let _permits = (permit, total);
+            let Ok(Ok(protocol)) =
+                tokio::time::timeout(NEGOTIATE_TIMEOUT, listener_select(&mut stream, &PROTOCOLS)).await
+            else {
                 stream.reset();
                 return;
             };

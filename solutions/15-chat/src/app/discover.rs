@@ -8,11 +8,19 @@
 //! - **rendezvous** (the rendezvous chapter): where multicast is blocked, register with
 //!   a rendezvous server and ask it for the others, every [`RENDEZVOUS_EVERY`].
 //! - **by hand**: `--peer HOST:PORT`, dialled until it answers (the room does it).
+//!
+//! A peer is known for as long as discovery keeps reporting it: rendezvous every
+//! [`RENDEZVOUS_EVERY`], mDNS every [`MDNS_REFRESH`] for each peer it has not seen
+//! leave. [`Heard`] is the room's record of when each was last reported; one not heard
+//! of for [`KNOWN_TTL`] is forgotten unless connected, and when the room's list is full
+//! a newcomer takes the place of the one heard of least recently, so names that nobody
+//! announces any more never keep a real peer out.
 
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kit::NodeId;
 use tokio::sync::mpsc;
@@ -28,6 +36,66 @@ pub const RENDEZVOUS_EVERY: Duration = Duration::from_secs(1);
 /// How long a rendezvous registration lives without a refresh: a peer that leaves
 /// without a word drops out of the list within this.
 pub const RENDEZVOUS_TTL: u64 = 30;
+
+/// How often the mDNS browser reports again every peer it has found and not seen
+/// leave (mDNS itself reports a peer once, when it appears).
+pub const MDNS_REFRESH: Duration = Duration::from_secs(5);
+
+/// How long a known peer stays known without discovery reporting it again, unless it
+/// is connected: four mDNS refreshes, twenty rendezvous rounds.
+pub const KNOWN_TTL: Duration = Duration::from_secs(20);
+
+/// Peers the mDNS browser remembers to report again (a LAN that announces more is
+/// reported as it announces, without refreshes past this many).
+pub const MDNS_REMEMBERED: usize = 1024;
+
+/// When each known peer was last heard of: by discovery, or by connecting.
+#[derive(Debug, Default)]
+pub struct Heard {
+    at: BTreeMap<NodeId, Instant>,
+}
+
+impl Heard {
+    /// `peer` was heard of now.
+    pub fn note(&mut self, peer: &NodeId) {
+        self.at.insert(peer.clone(), Instant::now());
+    }
+
+    /// Whether `known` has room for one more peer, making it if it must: when `known`
+    /// holds `max`, the peer heard of least recently among those not `connected` is
+    /// forgotten. `false` only when every one is connected.
+    pub fn make_room<V>(
+        &mut self,
+        known: &mut BTreeMap<NodeId, V>,
+        max: usize,
+        connected: impl Fn(&NodeId) -> bool,
+    ) -> bool {
+        if known.len() < max {
+            return true;
+        }
+        self.at.retain(|p, _| known.contains_key(p));
+        let never = Instant::now() - KNOWN_TTL * 2;
+        let oldest =
+            known.keys().filter(|p| !connected(p)).min_by_key(|p| self.at.get(*p).copied().unwrap_or(never)).cloned();
+        match oldest {
+            Some(peer) => {
+                known.remove(&peer);
+                self.at.remove(&peer);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Forgets from `known` every peer not `connected` and not heard of for
+    /// [`KNOWN_TTL`], and what this record holds of peers `known` no longer has.
+    pub fn expire<V>(&mut self, known: &mut BTreeMap<NodeId, V>, connected: impl Fn(&NodeId) -> bool) {
+        let now = Instant::now();
+        let stale = |at: Option<&Instant>| at.is_none_or(|t| now.duration_since(*t) > KNOWN_TTL);
+        known.retain(|p, _| connected(p) || !stale(self.at.get(p)));
+        self.at.retain(|p, _| known.contains_key(p));
+    }
+}
 
 /// A running mDNS announcement and browser; [`Mdns::stop`] says goodbye.
 pub struct Mdns {
@@ -49,7 +117,20 @@ impl Mdns {
         let stop = Arc::new(AtomicBool::new(false));
         let stopping = stop.clone();
         let thread = std::thread::spawn(move || {
+            // Every peer reported and not seen leave, to report again every MDNS_REFRESH.
+            let mut found: HashMap<String, SocketAddr> = HashMap::new();
+            let mut refreshed = Instant::now();
             while !stopping.load(Ordering::Relaxed) {
+                if refreshed.elapsed() >= MDNS_REFRESH {
+                    refreshed = Instant::now();
+                    for (peer, addr) in &found {
+                        let again = Event::Found { peer: Some(NodeId::new(peer.clone())), addr: *addr, via: "mdns" };
+                        if events.blocking_send(again).is_err() {
+                            stopping.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                    }
+                }
                 let event = match discovery.next_event(Duration::from_millis(200)) {
                     Some(MdnsEvent::Joined(peer)) => {
                         // On one machine, its loopback address; on the LAN, one the others
@@ -66,13 +147,16 @@ impl Mdns {
                         else {
                             continue;
                         };
-                        Event::Found {
-                            peer: Some(NodeId::new(peer.peer)),
-                            addr: SocketAddr::new(*ip, peer.port),
-                            via: "mdns",
+                        let addr = SocketAddr::new(*ip, peer.port);
+                        if found.len() < MDNS_REMEMBERED || found.contains_key(&peer.peer) {
+                            found.insert(peer.peer.clone(), addr);
                         }
+                        Event::Found { peer: Some(NodeId::new(peer.peer)), addr, via: "mdns" }
                     }
-                    Some(MdnsEvent::Left(peer)) => Event::Lost { peer: NodeId::new(peer) },
+                    Some(MdnsEvent::Left(peer)) => {
+                        found.remove(&peer);
+                        Event::Lost { peer: NodeId::new(peer) }
+                    }
                     None => continue,
                 };
                 if events.blocking_send(event).is_err() {

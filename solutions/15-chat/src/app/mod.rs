@@ -140,7 +140,7 @@ pub async fn main() -> anyhow::Result<()> {
         intro.push(format!("registering with the rendezvous server at {server}"));
         tokio::spawn(discover::rendezvous(server, args.room.clone(), me.clone(), listen, events_tx.clone()));
     }
-    tokio::spawn(accept(listener, keypair, events_tx.clone()));
+    tokio::spawn(conn::serve(listener, keypair, events_tx.clone()));
     let mut room = tokio::spawn(room.run(events));
     let ui = async {
         if args.plain {
@@ -176,30 +176,3 @@ pub async fn main() -> anyhow::Result<()> {
 fn handshake_keypair(keypair: &Keypair) -> identity_solution::Keypair {
     identity_solution::Keypair::from_secret_bytes(keypair.secret_bytes())
 }
-
-/// Accepts connections and upgrades each in a task of its own; at most
-/// [`MAX_HANDSHAKES`] at once, so that a crowd of half-open dials cannot pile up tasks.
-async fn accept(listener: TcpListener, keypair: identity_solution::Keypair, events: mpsc::Sender<Event>) {
-    let limit = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
-    loop {
-        let (tcp, remote) = match listener.accept().await {
-            Ok(x) => x,
-            Err(_) => {
-                // Out of descriptors, most likely: wait instead of spinning.
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let Ok(permit) = limit.clone().try_acquire_owned() else { continue };
-        let (keypair, events) = (keypair.clone(), events.clone());
-        tokio::spawn(async move {
-            let _permit = permit;
-            if let Ok(up) = conn::accept(tcp, remote, keypair).await {
-                let _ = events.send(Event::Up(up)).await;
-            }
-        });
-    }
-}
-
-/// Handshakes in progress at once on the listener.
-pub const MAX_HANDSHAKES: usize = 32;

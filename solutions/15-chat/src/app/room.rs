@@ -38,7 +38,8 @@ use identity_solution::{Keypair, PublicKey};
 pub const GRACE: Duration = Duration::from_secs(5);
 
 /// Peers remembered at most (found by mDNS, rendezvous or by hand, or connected to us).
-/// Anyone on the LAN can announce names; past this, new ones are ignored.
+/// Anyone on the LAN can announce names; past this, a new one takes the place of the
+/// unconnected one heard of least recently ([`Heard`](super::discover::Heard)).
 pub const MAX_KNOWN: usize = 256;
 
 /// Connections at once, in and out: the swarm's degree bound, with room for dials that
@@ -282,6 +283,7 @@ pub struct Room {
     timers: BTreeMap<(Duration, u64), Due>,
     timer_seq: u64,
     known: BTreeMap<NodeId, Known>,
+    heard: super::discover::Heard,
     /// Addresses given by hand, dialled until connected.
     pinned: Vec<SocketAddr>,
     dialing: BTreeSet<SocketAddr>,
@@ -351,6 +353,7 @@ impl Room {
             timers: BTreeMap::new(),
             timer_seq: 0,
             known: BTreeMap::new(),
+            heard: Default::default(),
             pinned,
             dialing: BTreeSet::new(),
             conns: BTreeMap::new(),
@@ -477,9 +480,12 @@ impl Room {
         match peer {
             Some(peer) if peer == self.me => {}
             Some(peer) => {
-                if !self.known.contains_key(&peer) && self.known.len() >= MAX_KNOWN {
+                if !self.known.contains_key(&peer)
+                    && !self.heard.make_room(&mut self.known, MAX_KNOWN, |p| self.conns.contains_key(p))
+                {
                     return;
                 }
+                self.heard.note(&peer);
                 let known = self.known.entry(peer).or_insert(Known { addr: None, quiet_until: None });
                 if known.addr != Some(addr) {
                     known.addr = Some(addr);
@@ -529,9 +535,12 @@ impl Room {
             }
         }
         let peer = up.peer.clone();
-        if !self.known.contains_key(&peer) && self.known.len() >= MAX_KNOWN {
+        if !self.known.contains_key(&peer)
+            && !self.heard.make_room(&mut self.known, MAX_KNOWN, |p| self.conns.contains_key(p))
+        {
             return;
         }
+        self.heard.note(&peer);
         if up.dialed {
             self.pinned.retain(|a| *a != up.remote);
         }
@@ -816,6 +825,7 @@ impl Room {
         for peer in idle {
             self.conns.remove(&peer);
         }
+        self.heard.expire(&mut self.known, |p| self.conns.contains_key(p));
         let connected: BTreeSet<SocketAddr> = self.known.values().filter_map(|k| k.addr).collect();
         for addr in self.pinned.clone() {
             if !connected.contains(&addr)

@@ -34,7 +34,9 @@ impl Proc {
     /// for it to say who it is and where it listens.
     pub fn start(nick: &str, room: &str, keys: &Path, extra: &[&str]) -> Proc {
         let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-solution"))
+        // CHAT_BIN runs another build of the program (an older one, to see a test fail).
+        let program = std::env::var_os("CHAT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_chat-solution").into());
+        let mut child = Command::new(program)
             .args([nick, "--plain", "--room", room, "--keys"])
             .arg(keys)
             .args(extra)
@@ -111,6 +113,17 @@ impl Proc {
             .filter(|l| l.starts_with('<'))
             .filter_map(|l| l.split_once("> ").map(|(_, t)| t.to_string()))
             .collect()
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its resident memory in KiB, from `/proc/PID/status`.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
     }
 
     /// Whether the process is still running.
