@@ -170,4 +170,21 @@ mod tests {
         std::fs::remove_file(dir.path().join("build.rs")).unwrap();
         assert_eq!(scan(dir.path()), []);
     }
+
+    /// No exercise and no reference solution of this handbook is marked: a mark means
+    /// the learner added something.
+    #[test]
+    fn the_handbooks_own_crates_are_not_marked() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut scanned = 0;
+        for kind in ["exercises", "solutions"] {
+            for entry in std::fs::read_dir(root.join(kind)).unwrap().flatten() {
+                if entry.path().join("Cargo.toml").is_file() {
+                    assert_eq!(scan(&entry.path()), [], "{}", entry.path().display());
+                    scanned += 1;
+                }
+            }
+        }
+        assert!(scanned >= 2, "found no crates under {}", root.display());
+    }
 }

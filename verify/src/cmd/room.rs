@@ -61,9 +61,10 @@ const HTTP_DEADLINE: Duration = Duration::from_secs(5);
 /// The longest request head the HTTP server reads: GET lines are short.
 const MAX_REQUEST: usize = 8 * 1024;
 /// How many connections from the room's network are served at once, each on a thread
-/// of its own, and how many one address may hold (this laptop's loopback included):
-/// a phone or two and a few slow or hostile clients never keep the page from anyone
-/// else, and the projector on this laptop is never kept out by the network.
+/// of its own, and how many one address may hold: a phone or two and a few slow or
+/// hostile clients never keep the page from anyone else. This laptop's own
+/// connections (the projector's browser) have a pool of [`MAX_CONNECTIONS`] of their
+/// own, so the network can never keep the page from it.
 const MAX_CONNECTIONS: usize = 64;
 const MAX_CONNECTIONS_PER_ADDRESS: usize = 8;
 
@@ -189,7 +190,12 @@ impl Slot {
         // against the others: the room's network can never keep the page from it.
         let total: usize = counts.iter().filter(|(ip, _)| !ip.is_loopback()).map(|(_, n)| n).sum();
         let mine = counts.entry(ip).or_insert(0);
-        if (!ip.is_loopback() && total >= MAX_CONNECTIONS) || *mine >= MAX_CONNECTIONS_PER_ADDRESS {
+        let full = if ip.is_loopback() {
+            *mine >= MAX_CONNECTIONS
+        } else {
+            total >= MAX_CONNECTIONS || *mine >= MAX_CONNECTIONS_PER_ADDRESS
+        };
+        if full {
             return None;
         }
         *mine += 1;
