@@ -71,7 +71,11 @@ fn step_3_lww_register() {
         Some("water"),
         "equal timestamps: replica 2 beats replica 1"
     );
-    assert_eq!(merged(&b, &a, LwwRegister::merge).get().map(String::as_str), Some("water"), "on both replicas");
+    assert_eq!(
+        merged(&b, &a, LwwRegister::merge).get().map(String::as_str),
+        Some("water"),
+        "merged the other way round too: merge keeps the larger (timestamp, replica), whichever side holds it"
+    );
     let mut c: LwwRegister<String> = LwwRegister::new();
     c.set("juice".into(), 6, 0);
     assert_eq!(
@@ -103,13 +107,22 @@ fn step_4_or_set() {
     // A remove that saw every add does remove.
     let mut c = ab.clone();
     c.remove(&"eggs".to_string());
-    assert!(!merged(&ab, &c, OrSet::merge).contains(&"eggs".to_string()), "a remove that observed every add wins");
+    assert!(
+        !merged(&ab, &c, OrSet::merge).contains(&"eggs".to_string()),
+        "a remove that observed every add wins: merged with a copy from before the remove, eggs stays removed (the set \
+         must remember what it removed, or the merge brings it back)"
+    );
     // Tags stay unique after a merge: replica 2 adding after learning replica 1's tags.
     let mut d: OrSet<String> = OrSet::new();
     d.merge(&ab);
     let tag = d.add(1, "bread".into());
     let tag_again = ab.clone().add(1, "bread".into());
-    assert_eq!(tag, tag_again, "the same replica's next tag is the same on any copy that saw the same adds");
+    assert_eq!(
+        tag, tag_again,
+        "a copy that merged replica 1's adds gave replica 1's next add the tag {tag:?}, a copy that made them \
+         {tag_again:?}: the next tag is the same on any copy that saw the same adds, and never one already used (merge \
+         must keep what each replica has counted)"
+    );
 }
 
 // ---- Random states for the property checks ----
@@ -372,7 +385,12 @@ fn step_8_collaborative_text() {
     b.insert(2, 4, '!');
     b.delete(0);
     b.insert(2, 0, 'H');
-    assert_eq!(b.text(), "Helo!", "insert(2, 4, '!'), delete(0) and insert(2, 0, 'H') into \"helo\"");
+    assert_eq!(
+        b.text(),
+        "Helo!",
+        "insert(2, 4, '!'), delete(0) and insert(2, 0, 'H') into \"helo\": a deleted character is hidden, but what \
+         was typed after it keeps its place"
+    );
     let ab = merged(&a, &b, Rga::merge);
     assert_eq!(ab.text(), "Hello!", "both edits survive the merge");
     assert_eq!(ab.text(), merged(&b, &a, Rga::merge).text(), "and the order of the merge does not matter");
