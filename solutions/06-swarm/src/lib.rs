@@ -19,6 +19,24 @@
 //!   peer is dialled to replace it (an unstructured overlay);
 //! - **small swarms are fully connected**: with at most [`FULL_MESH_UP_TO`] nodes, every
 //!   node connects to every other.
+//!
+//! # Steps
+//!
+//! `cargo verify check swarm` runs these six steps, in this order; each names the files
+//! it asks you to change (or, for a step that adds no code, the ones it exercises):
+//!
+//! 1. Two nodes become each other's only neighbour — `src/node.rs`
+//! 2. When both dial at once, exactly one connection is made, and both agree on it —
+//!    `src/node.rs`
+//! 3. A small swarm (up to 8 nodes) is fully connected — `src/node.rs`
+//! 4. Fifty nodes: degrees stay within bounds and the overlay is connected —
+//!    `src/node.rs`
+//! 5. Under churn (nodes crashing and coming back), the overlay repairs itself —
+//!    `src/node.rs`
+//! 6. Thirty nodes cut in two by the network until every link across the cut is dropped
+//!    and every node is at its target degree in its half: within 5 s of the cut ending
+//!    the overlay is one again (dial the neighbours lost to silence now and then) —
+//!    `src/node.rs`
 
 pub mod node;
 
