@@ -6,7 +6,8 @@
 //! (`src/`, without `src/main.rs` and `src/bin/`, which the checks never link) that use
 //! what a forgery needs and an exercise never does: `unsafe`, a linker section, a
 //! foreign function, an exit hook, the process's own `/proc` entry; and a build script,
-//! which runs arbitrary code when the crate compiles. `cargo verify check --json` and
+//! which runs arbitrary code when the crate compiles; and `#[path]` and `include!`,
+//! which bring in code from outside `src/`. `cargo verify check --json` and
 //! `cargo verify share` carry the list, and the room marks a row that has one.
 //!
 //! It is a plain text search, so it can be fooled by code that builds these words at
@@ -51,6 +52,9 @@ const SIGNS: &[(&str, &str)] = &[
     ("#[ctor", "ctor"),
     ("ctor::", "ctor"),
     ("asm!", "asm!"),
+    // Code from outside src/, where this search does not look.
+    ("#[path", "#[path]"),
+    ("include!", "include!"),
 ];
 
 /// The most of one source file read (bytes): sources are small, and a huge one is

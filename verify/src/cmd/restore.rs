@@ -209,7 +209,7 @@ fn build_beside(dir: &Path, from: &Path, staging: &Path) -> std::io::Result<Vec<
         if kind.is_dir() {
             copy_plain(&entry.path(), &staging.join(&name))?;
         } else if kind.is_file() {
-            std::fs::copy(entry.path(), staging.join(&name))?;
+            copy_file(&entry.path(), &staging.join(&name))?;
         } else {
             continue;
         }
@@ -235,12 +235,32 @@ fn copy_plain(from: &Path, to: &Path) -> std::io::Result<()> {
                 copy_plain(&entry.path(), &target)?;
             }
         } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target)?;
+            copy_file(&entry.path(), &target)?;
         } else {
             return Err(std::io::Error::other(format!("{} is not a plain file", entry.path().display())));
         }
     }
     Ok(())
+}
+
+/// Copies one plain file, refusing to open it through a symbolic link (one that
+/// replaced the file after [`plain_tree`] looked) and keeping its permissions.
+fn copy_file(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let mut source = options.open(from)?;
+    let metadata = source.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other(format!("{} is not a plain file", from.display())));
+    }
+    let mut target = std::fs::File::create_new(to)?;
+    std::io::copy(&mut source, &mut target)?;
+    target.set_permissions(metadata.permissions())
 }
 
 /// Puts `new` at `dir` and what was at `dir` at `new`: one atomic exchange where the

@@ -209,13 +209,17 @@ pub fn print_audit(app: &App, exercise: &Exercise) {
     );
 }
 
-/// The audit of `exercise`'s crate (see `verify::audit`), with `tests/` edited when
-/// the checks differ from the pristine ones.
+/// The audit of `exercise`'s crate (see `verify::audit`), with `tests/ edited` and
+/// `Cargo.toml edited` when those differ from the pristine ones.
 pub fn audit(app: &App, exercise: &Exercise) -> Vec<verify::audit::Finding> {
     let dir = exercise.crate_dir(app.mode);
     let mut findings = verify::audit::scan(dir);
-    if app.git.state(&dir.join("tests")) == verify::pristine::State::Modified {
-        findings.push(verify::audit::Finding { what: "tests/ edited".into(), file: "tests/".into(), line: 0 });
+    // The checks, and the manifest (a new dependency can run code at build time or
+    // before `main`), as the handbook shipped them?
+    for (path, what) in [("tests", "tests/ edited"), ("Cargo.toml", "Cargo.toml edited")] {
+        if app.git.state(&dir.join(path)) == verify::pristine::State::Modified {
+            findings.push(verify::audit::Finding { what: what.into(), file: path.into(), line: 0 });
+        }
     }
     findings
 }
