@@ -70,7 +70,6 @@ pub const HOUSEKEEPING: Duration = Duration::from_millis(250);
 /// The chat node's anti-entropy interval.
 pub const SYNC_INTERVAL: Duration = Duration::from_millis(500);
 
-/// The client id under which the room talks to its own nodes.
 /// Log files kept open at most: this peer's own and the first others it replicates.
 /// Anyone can make new authors (a key is free), so the number of files is bounded; the
 /// logs past it live in memory only and come back from the room after a restart.
@@ -167,6 +166,7 @@ fn log_name(author: &[u8; 32]) -> String {
     author.iter().map(|b| format!("{b:02x}")).collect::<String>() + ".log"
 }
 
+/// The client id under which the room talks to its own nodes.
 fn me_client() -> NodeId {
     NodeId::client(0)
 }
@@ -230,7 +230,6 @@ pub enum Ui {
     Notice(String),
 }
 
-/// A timer of one of the two nodes, or the room's own.
 /// How the chat node starts: on a key that never wrote, on its history from disk, or
 /// (its own log lost) waiting to resume it from the room.
 pub enum Start {
@@ -243,6 +242,7 @@ pub enum Start {
     Lost(Option<Disk>),
 }
 
+/// A timer of one of the two nodes, or the room's own.
 #[derive(Debug)]
 enum Due {
     Chat(ChatTimer),
@@ -313,17 +313,12 @@ impl Room {
         nick: &str,
         listen: SocketAddr,
         pinned: Vec<SocketAddr>,
+        start: Start,
         events: mpsc::Sender<Event>,
         ui: mpsc::UnboundedSender<Ui>,
-        start: Start,
     ) -> Room {
         let me = NodeId::new(keypair.peer_id().to_string());
         let seed = u64::from_le_bytes(keypair.secret_bytes()[..8].try_into().expect("8 bytes"));
-        Room {
-            chat,
-            disk,
-            bans: Vec::new(),
-            resuming,
         let secret = keypair.secret_bytes();
         let (chat, disk) = match start {
             Start::Fresh => (ChatNode::new(secret, nick, SYNC_INTERVAL), None),
@@ -342,6 +337,11 @@ impl Room {
                 "this key's own log is not on disk: catching up from the room before you can write".into(),
             ));
         }
+        Room {
+            chat,
+            disk,
+            bans: Vec::new(),
+            resuming,
             keypair,
             me,
             nick: nick.to_string(),
@@ -393,10 +393,10 @@ impl Room {
                 _ = tokio::time::sleep(sleep) => self.fire_timers(),
             }
             self.refresh_ui();
+            self.show_bans();
         }
         // Tell the neighbours at once, so that they repair without waiting for silence.
         for peer in self.neighbours.clone() {
-            self.show_bans();
             self.send_swarm(&peer, swarm::Msg::Close);
         }
         let conns = std::mem::take(&mut self.conns);
@@ -441,11 +441,15 @@ impl Room {
             Event::Up(up) => self.up(up),
             Event::DialFailed { peer, addr, why } => {
                 self.dialing.remove(&addr);
-                if let Some(peer) = peer {
+                // A failed dial of an address the peer has since left (it restarted) says
+                // nothing about the dial of its new one.
+                let stale = |known: &Known| known.addr.is_some_and(|a| a != addr);
+                if let Some(peer) = peer.filter(|p| !self.known.get(p).is_some_and(stale)) {
                     self.pending.remove(&peer);
                     if let Some(known) = self.known.get_mut(&peer) {
                         known.quiet_until = Some(Instant::now() + REDIAL_AFTER);
                     }
+                    self.dial_over(peer);
                 }
                 let _ = why;
             }
@@ -486,15 +490,32 @@ impl Room {
                     return;
                 }
                 self.heard.note(&peer);
-                let known = self.known.entry(peer).or_insert(Known { addr: None, quiet_until: None });
+                let connected = self.conns.contains_key(&peer);
+                let known = self.known.entry(peer.clone()).or_insert(Known { addr: None, quiet_until: None });
                 if known.addr != Some(addr) {
                     known.addr = Some(addr);
                     known.quiet_until = None;
-                    // The swarm's view of the room changed: let it top up now.
+                    // The swarm's view of the room changed: let it top up now. A peer back
+                    // at a new address (a restart) is dialled at once, not after the swarm
+                    // has given up a dial to its old one.
+                    self.dial_over(peer);
                     self.top_up_now();
+                } else if !connected {
+                    // Announced again: reachable again, perhaps after a cut. The next dial
+                    // the swarm asks for goes out, whatever failed before.
+                    known.quiet_until = None;
                 }
             }
             None => self.dial(None, addr),
+        }
+    }
+
+    /// Tells the swarm that a dial of `peer` is over (failed, or to an address it has
+    /// left), as a refusal would: it stops waiting for an answer that will not come, and
+    /// may dial the peer again at once.
+    fn dial_over(&mut self, peer: NodeId) {
+        if !self.neighbours.contains(&peer) {
+            self.call_swarm(|n, c| n.on_message(c, peer, swarm::Msg::Refuse));
         }
     }
 
@@ -651,16 +672,16 @@ impl Room {
         let mut ctx = self.chat_context();
         self.chat.on_message(&mut ctx, me_client(), ChatMsg::Say { text });
         let requests = ctx.drain();
+        // On the disk before any peer sees it: a restart resumes after it.
+        if let Err(e) = self.save() {
+            return Err(format!("not said: the history on disk failed ({e})"));
+        }
         let mut frame = None;
         for (to, msg) in requests.messages {
             match msg {
                 ChatMsg::SayOk { seq } => answer = Ok(seq),
                 ChatMsg::SayError { reason } => answer = Err(reason),
                 ChatMsg::Entries { entries } if !to.is_client() => {
-        // On the disk before any peer sees it: a restart resumes after it.
-        if let Err(e) = self.save() {
-            return Err(format!("not said: the history on disk failed ({e})"));
-        }
                     let frame = frame.get_or_insert_with(|| {
                         let entry = entries.first().and_then(|b| Entry::from_bytes(b).ok());
                         entry.map(|e| {
@@ -696,6 +717,12 @@ impl Room {
         self.timer_seq += 1;
         f(&mut self.chat, &mut ctx);
         let requests = ctx.drain();
+        if !requests.observed.is_empty()
+            && let Err(e) = self.save()
+        {
+            let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
+            self.disk = None;
+        }
         for (to, msg) in requests.messages {
             self.route_chat(to, msg);
         }
@@ -705,12 +732,6 @@ impl Room {
 
     fn route_chat(&mut self, to: NodeId, msg: ChatMsg) {
         if to.is_client() || !self.conns.contains_key(&to) {
-        if !requests.observed.is_empty()
-            && let Err(e) = self.save()
-        {
-            let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
-            self.disk = None;
-        }
             return;
         }
         let frame = serde_json::to_vec(&msg).expect("a chat message serializes");
@@ -901,16 +922,6 @@ impl Room {
     }
 }
 
-/// Why the guard refused, in words.
-fn reject(why: Reject) -> &'static str {
-    match why {
-        Reject::TooLarge => "an oversized envelope",
-        Reject::BadSignature => "an envelope with a bad signature",
-        Reject::Duplicate => "a duplicate",
-        Reject::TooOld => "an envelope older than the replay window",
-        Reject::RateLimited => "an author over its rate limit",
-    }
-}
 /// A ban in words (without its end: the interface says when it starts and ends).
 fn describe(ban: &Ban) -> String {
     match ban {
@@ -933,6 +944,16 @@ fn describe(ban: &Ban) -> String {
     }
 }
 
+/// Why the guard refused, in words.
+fn reject(why: Reject) -> &'static str {
+    match why {
+        Reject::TooLarge => "an oversized envelope",
+        Reject::BadSignature => "an envelope with a bad signature",
+        Reject::Duplicate => "a duplicate",
+        Reject::TooOld => "an envelope older than the replay window",
+        Reject::RateLimited => "an author over its rate limit",
+    }
+}
 
 /// The first characters of a peer id after its common `12D3KooW` prefix.
 pub fn short(peer: &str) -> &str {
