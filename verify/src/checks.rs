@@ -591,6 +591,10 @@ fn disagreement(
     }
     let kind = |o: &Outcome| std::mem::discriminant(o);
     for (name, verdict) in log {
+        // A verdict libtest printed stays printed: a later line cannot take it back.
+        if *verdict == Outcome::Passed && run.stdout.contains(&format!("test {name} ... FAILED")) {
+            return Some(format!("libtest printed FAILED for {name} and its log says ok"));
+        }
         match printed.get(name) {
             Some(shown) if kind(shown) != kind(verdict) => {
                 return Some(format!("libtest printed one verdict for {name} and logged another"));

@@ -431,23 +431,31 @@ fn step_2_greet() {
 
 /// Code in the learner's crate that runs before `main` registers an exit hook that
 /// forges the verdict: rewrites libtest's log; also prints a matching summary and
-/// exits 0; or forks a child that rewrites the log once the test process is gone.
+/// exits 0; or forks a child that rewrites the log once the test process is gone; or,
+/// with no `unsafe` at all, a step rewrites the log, prints a summary and exits 0.
 /// Each is refused (no step passes) and marked (the audit names what it found). A
 /// fourth forges every record the runner reads, consistently: no runner can refuse
 /// that, and the audit marks it.
 #[test]
 fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
+    let hook: &[&str] = &["link_section", "extern \"C\"", "/proc/self"];
     let variants = [
-        ("an exit hook that rewrites the log", include_str!("fixture/exit_hook.rs.txt")),
-        ("an exit hook that also prints a summary and exits 0", include_str!("fixture/exit_hook_summary.rs.txt")),
+        ("an exit hook that rewrites the log", include_str!("fixture/exit_hook.rs.txt"), hook),
+        ("an exit hook that also prints a summary and exits 0", include_str!("fixture/exit_hook_summary.rs.txt"), hook),
         (
             "a forked child that rewrites the log after the test process exits",
             include_str!("fixture/exit_hook_fork.rs.txt"),
+            hook,
+        ),
+        (
+            "a step that rewrites the log, prints a summary and exits 0 mid-run",
+            include_str!("fixture/exit_midrun.rs.txt"),
+            &["/proc/self", "process::exit"],
         ),
     ];
     let sb = Sandbox::new();
     let mut forged = Vec::new();
-    for (what, source) in variants {
+    for (what, source, marks) in variants {
         sb.write_lib(source);
         // Several runs: the forked variant is a race, and must lose every time.
         for run in 0..3 {
@@ -457,7 +465,9 @@ fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
             if out.status.code() != Some(1) || text.contains("fixture is done") || text.contains('✓') {
                 forged.push(format!("{what}, run {run}"));
             }
-            if !stderr(&out).contains("the audit found") || !stderr(&out).contains("link_section (src/lib.rs:") {
+            if !stderr(&out).contains("the audit found")
+                || !stderr(&out).contains(&format!("{} (src/lib.rs:", marks[0]))
+            {
                 forged.push(format!("{what}, run {run}: check does not show the audit: {}", stderr(&out)));
             }
         }
@@ -470,7 +480,7 @@ fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
             .as_array()
             .map(|a| a.iter().map(|f| f["what"].as_str().unwrap_or_default().to_string()).collect())
             .unwrap_or_default();
-        for expected in ["link_section", "extern \"C\"", "/proc/self"] {
+        for expected in marks {
             if !audit.iter().any(|a| a.contains(expected)) {
                 forged.push(format!("{what}: the audit lacks {expected} ({audit:?})"));
             }
