@@ -7,7 +7,7 @@ use dht_solution::bencode::{self, Value};
 use dht_solution::krpc::transaction_id;
 use std::time::Duration;
 
-use dht_solution::node::addr_of;
+use dht_solution::node::{MAX_IDS_PER_IP, MAX_INFO_HASHES, MAX_PEERS_PER_HASH, addr_of};
 use dht_solution::{Body, Contact, DhtNode, Id, K, Message, Msg, Query, Response, Timer};
 use kit::{Context, Node, NodeId};
 
@@ -265,6 +265,17 @@ fn node_one(input: &[u8]) -> bool {
         clock.advance(&mut node, &mut ctx, Duration::from_secs(60));
     }
     assert!(node.table().len() <= 160 * K, "a routing table holds at most K contacts per bucket");
+    // Sixteen senders, one address each: none holds more than its share of the table.
+    let mut per_ip: BTreeMap<Ipv4Addr, usize> = BTreeMap::new();
+    for contact in node.table().closest(&id(0), usize::MAX) {
+        *per_ip.entry(*contact.addr.ip()).or_default() += 1;
+    }
+    if let Some((ip, n)) = per_ip.iter().max_by_key(|(_, n)| **n) {
+        assert!(*n <= MAX_IDS_PER_IP, "{n} contacts at {ip} in the table");
+    }
+    let (info_hashes, peers) = node.stored();
+    assert!(info_hashes <= MAX_INFO_HASHES, "{info_hashes} info-hashes stored");
+    assert!(peers <= info_hashes * MAX_PEERS_PER_HASH, "{peers} peers stored");
     decoded > 0
 }
 
