@@ -50,9 +50,13 @@ fn step_2_pn_counter() {
     a.increment(1, 10);
     a.decrement(1, 3);
     b.decrement(2, 9);
-    assert_eq!((a.value(), b.value()), (7, -9));
+    assert_eq!(
+        (a.value(), b.value()),
+        (7, -9),
+        "10 up and 3 down is 7; 9 down is -9: the value is what went up minus what went down, and may be negative"
+    );
     let ab = merged(&a, &b, PnCounter::merge);
-    assert_eq!(ab.value(), -2);
+    assert_eq!(ab.value(), -2, "merging keeps both replicas' increments and decrements: 10 - 3 - 9");
     assert_eq!(ab, merged(&b, &a, PnCounter::merge), "the order of a merge does not matter");
 }
 
@@ -392,7 +396,11 @@ fn step_8_collaborative_text() {
          was typed after it keeps its place"
     );
     let ab = merged(&a, &b, Rga::merge);
-    assert_eq!(ab.text(), "Hello!", "both edits survive the merge");
+    assert_eq!(
+        ab.text(),
+        "Hello!",
+        "both replicas' edits survive the merge: what either side typed stays, and what either side deleted is deleted"
+    );
     assert_eq!(ab.text(), merged(&b, &a, Rga::merge).text(), "and the order of the merge does not matter");
 
     // Typing after a merge: replica 1 learns "ab" from replica 9 only by merging, then
