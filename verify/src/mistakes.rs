@@ -221,10 +221,51 @@ pub fn place(exercise: &Exercise, files: &[(String, String)]) -> std::io::Result
         std::fs::remove_dir_all(&src)?;
     }
     copy_tree(&exercise.solution_dir.join("src"), &src, false)?;
+    // The solution's own tools (`src/bin`, such as the dht's UDP node) need dependencies
+    // the exercise crate does not have, and are no part of what the learner writes.
+    let tools = src.join("bin");
+    if tools.exists() {
+        std::fs::remove_dir_all(&tools)?;
+    }
     for (file, text) in files {
         std::fs::write(exercise.dir.join(file), text)?;
     }
+    // The solution's binaries name their own library `NAME_solution`; in the learner's
+    // place that library is `NAME`.
+    let own = exercise.package.replace('-', "_");
+    rename_crate(&src, &format!("{own}_solution"), &own)
+}
+
+fn rename_crate(dir: &Path, from: &str, to: &str) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            rename_crate(&path, from, to)?;
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path)?;
+            let renamed = replace_word(&text, from, to);
+            if renamed != text {
+                std::fs::write(&path, renamed)?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// `text` with every `from` that is a whole identifier replaced by `to`.
+fn replace_word(text: &str, from: &str, to: &str) -> String {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + from.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        out.push_str(if before.is_some_and(ident) || after.is_some_and(ident) { from } else { to });
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// What the checks said about one mistake.

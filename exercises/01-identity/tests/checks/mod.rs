@@ -173,7 +173,12 @@ fn step_5_public_key_from_bytes() {
 fn step_6_peer_id() {
     let keypair = subject::Keypair::from_secret_bytes(bytes(RFC8032[0].0));
     let id = keypair.peer_id();
-    assert_eq!(id.to_string(), RFC8032_TEST1_PEER_ID, "wrong peer id text for RFC 8032 test 1's key");
+    assert_eq!(
+        id.to_string(),
+        RFC8032_TEST1_PEER_ID,
+        "wrong peer id text for RFC 8032 test 1's key: an Ed25519 peer id is the base58btc text of the identity \
+         multihash 00 24, then the PublicKey protobuf 08 01 12 20 and the 32 key bytes, so it starts 12D3KooW"
+    );
     let raw = id.to_bytes();
     assert_eq!(raw.len(), 38, "a peer id is 38 bytes: 6 of prefix and 32 of key");
     assert_eq!(raw[..6], [0x00, 0x24, 0x08, 0x01, 0x12, 0x20], "wrong prefix bytes");
@@ -218,6 +223,15 @@ fn step_7_parse_peer_id() {
 
     use subject::PeerIdError as E;
     let parse = |text: &str| text.parse::<subject::PeerId>();
+    let short = std::panic::catch_unwind(|| subject::PeerId::from_bytes(&[0x00, 0x24, 0x08]));
+    assert!(
+        matches!(short, Ok(Err(E::WrongLength { len: 3 }))),
+        "PeerId::from_bytes of 3 bytes must be WrongLength {{ len: 3 }}, got {}: check the length before slicing",
+        match &short {
+            Ok(result) => format!("{result:?}"),
+            Err(_) => "a panic (the message above)".to_string(),
+        }
+    );
     assert_eq!(parse("12D3KooW0OIl"), Err(E::NotBase58), "0, O, I and l are not base58btc");
     assert_eq!(parse(""), Err(E::WrongLength { len: 0 }), "the empty string is 0 bytes");
     // An RSA peer id: a SHA-256 multihash (12 20 + 32 bytes), 34 bytes.
@@ -244,6 +258,17 @@ fn step_8_key_file() {
     let path = dir.path().join("identity.key");
     let keypair = subject::Keypair::generate();
     subject::save_key(&path, &keypair).expect("saving to a new file must work");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).expect("the saved file").permissions().mode() & 0o777;
+        assert_eq!(
+            format!("{mode:03o}"),
+            "600",
+            "save_key must create the key file readable and writable by its owner only (0600), as it creates it \
+             (OpenOptionsExt::mode), not with the default mode"
+        );
+    }
     let loaded = subject::load_key(&path).expect("loading what was saved must work");
     assert_eq!(loaded.public(), keypair.public(), "the loaded key is not the saved one");
     assert_eq!(
@@ -384,15 +409,36 @@ fn step_11_open_rejects_tampering() {
             "a message with byte {position} changed was accepted"
         );
     }
-    assert_eq!(subject::open(&mine, &sealed[..47]), Err(subject::OpenError::TooShort { len: 47 }));
-    assert_eq!(subject::open(&mine, &[]), Err(subject::OpenError::TooShort { len: 0 }));
-    // An all-zero ephemeral key is a point of small order: the "shared" secret would
-    // be zero whoever opens it, so anyone could have made this message.
-    let mut zero_ephemeral = sealed.clone();
-    zero_ephemeral[..32].fill(0);
     assert_eq!(
-        subject::open(&mine, &zero_ephemeral),
+        subject::open(&mine, &sealed[..47]),
+        Err(subject::OpenError::TooShort { len: 47 }),
+        "a message shorter than 48 bytes (an ephemeral key and a tag) is TooShort, checked before anything else"
+    );
+    assert_eq!(
+        subject::open(&mine, &[]),
+        Err(subject::OpenError::TooShort { len: 0 }),
+        "an empty message: shorter than 48 bytes (an ephemeral key and a tag) is TooShort"
+    );
+    // An all-zero ephemeral key is a point of small order: the "shared" secret is zero
+    // whoever opens it, so anyone can make this message, sealed the chapter's way
+    // (HKDF-SHA256 of the shared secret, info "p2p-handbook seal v1" ‖ ephemeral ‖
+    // recipient; ChaCha20-Poly1305 with nonce 0) without any secret.
+    let forged = {
+        use chacha20poly1305::aead::{Aead, KeyInit};
+        let mut key = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, &[0u8; 32])
+            .expand_multi_info(&[&b"p2p-handbook seal v1"[..], &[0u8; 32], &mine.public().to_bytes()], &mut key)
+            .expect("32 bytes");
+        let ciphertext = chacha20poly1305::ChaCha20Poly1305::new(&key.into())
+            .encrypt(&Default::default(), &b"anyone could have sealed this"[..])
+            .expect("encrypts");
+        [&[0u8; 32][..], &ciphertext].concat()
+    };
+    assert_eq!(
+        subject::open(&mine, &forged),
         Err(subject::OpenError::Rejected),
-        "a small-order ephemeral key must be rejected (see SharedSecret::was_contributory)"
+        "a message sealed with the all-zero ephemeral key (a point of small order) opened: its shared secret is zero \
+         whoever opens it, so anyone could have sealed it; refuse a shared secret that is not contributory \
+         (SharedSecret::was_contributory)"
     );
 }

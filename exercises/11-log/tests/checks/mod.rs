@@ -61,11 +61,20 @@ fn step_1_entry_bytes() {
         signature: [0xcc; 64],
     };
     let bytes = entry.to_bytes();
-    assert_eq!(bytes.len(), 32 + 8 + 32 + 4 + 2 + 64, "author, seq, previous, len, payload, signature");
+    assert_eq!(
+        bytes.len(),
+        32 + 8 + 32 + 4 + 2 + 64,
+        "author (32), seq (8), previous (32), the payload length (4: a u32, though seq is a u64), the payload (2 here), \
+         the signature (64)"
+    );
     assert_eq!(bytes[..32], [0xaa; 32], "bytes 0..32: the author");
-    assert_eq!(bytes[32..40], [1, 2, 3, 4, 5, 6, 7, 8], "bytes 32..40: seq, big-endian");
+    assert_eq!(
+        hex::encode(&bytes[32..40]),
+        "0102030405060708",
+        "bytes 32..40: seq 0x0102030405060708, big-endian (most significant byte first)"
+    );
     assert_eq!(bytes[40..72], [0xbb; 32], "bytes 40..72: previous");
-    assert_eq!(bytes[72..76], [0, 0, 0, 2], "bytes 72..76: the payload length, big-endian");
+    assert_eq!(hex::encode(&bytes[72..76]), "00000002", "bytes 72..76: the payload length, a big-endian u32");
     assert_eq!(&bytes[76..78], b"hi", "then the payload");
     assert_eq!(bytes[78..], [0xcc; 64], "then the signature");
     assert_eq!(subject::Entry::from_bytes(&bytes), Ok(entry.clone()), "from_bytes must read back what to_bytes wrote");
@@ -81,7 +90,8 @@ fn step_2_first_entry() {
     let mut writer = subject::Writer::new(key(SECRET));
     assert_eq!(hex::encode(writer.author()), PUBLIC, "author() is the Ed25519 public key of the secret");
     let first = writer.append(b"hello, log").expect("append");
-    assert_eq!((first.seq, first.previous), (1, [0; 32]), "the first entry has seq 1 and previous = 32 zero bytes");
+    assert_eq!(first.seq, 1, "the first entry has seq 1 (sequence numbers count from 1; 0 means no entry yet)");
+    assert_eq!(hex::encode(first.previous), hex::encode([0; 32]), "the first entry's previous is 32 zero bytes");
     assert_eq!(first.payload, b"hello, log");
     assert_eq!(to_reference(&first).verify_signature(), Ok(()), "the reference does not accept your signature");
     let theirs = reference::Writer::new(key(SECRET)).append(b"hello, log").expect("append");
@@ -99,7 +109,11 @@ fn step_3_hash_chain() {
     let log = my_log(4);
     for (i, entry) in log.iter().enumerate() {
         let expected: [u8; 32] = Sha256::digest(entry.to_bytes()).into();
-        assert_eq!(entry.hash(), expected, "hash() is SHA-256 of to_bytes()");
+        assert_eq!(
+            hex::encode(entry.hash()),
+            hex::encode(expected),
+            "hash() is SHA-256 of to_bytes(), the whole entry with its signature"
+        );
         assert_eq!(entry.seq, i as u64 + 1, "sequence numbers count from 1");
         if i > 0 {
             assert_eq!(entry.previous, log[i - 1].hash(), "entry {} must link to the hash of entry {}", i + 1, i);
@@ -229,7 +243,8 @@ fn step_7_bad_input() {
     let mut writer = subject::Writer::new(key(SECRET));
     assert_eq!(
         writer.append(&vec![0; subject::MAX_PAYLOAD + 1]).map(|_| ()),
-        Err(subject::LogError::PayloadTooLarge { len: subject::MAX_PAYLOAD + 1 })
+        Err(subject::LogError::PayloadTooLarge { len: subject::MAX_PAYLOAD + 1 }),
+        "Writer::append must refuse a payload over MAX_PAYLOAD before signing it"
     );
     let full = writer.append(&vec![7; subject::MAX_PAYLOAD]).expect("exactly MAX_PAYLOAD is allowed");
     assert_eq!(full.seq, 1, "a refused append must not use up a sequence number");
