@@ -200,8 +200,8 @@ pub fn print_audit(app: &App, exercise: &Exercise) {
         .map(|f| if f.line > 0 { format!("{} ({}:{})", f.what, f.file, f.line) } else { f.what.clone() })
         .collect();
     eprintln!(
-        "{} the audit found {} in this crate ({} place{} in all): no exercise needs them, so a result \
-         from it is marked (`--json` lists every place; the room marks your row when you share).",
+        "{} the audit found {} in this crate ({} place{} in all): the exercises never need these, so a \
+         result from this crate is marked (`--json` lists every place; the room marks your row when you share).",
         style::yellow("⚠"),
         places.join(", "),
         findings.len(),
