@@ -56,7 +56,7 @@ fn step_1_xor_distance() {
     for _ in 0..1000 {
         let (a, b) = (rid(&mut r), rid(&mut r));
         let (sa, sb) = (sid(a), sid(b));
-        assert_eq!(sa.distance(&sb).0, a.distance(&b).0, "distance({a}, {b})");
+        assert_eq!(sa.distance(&sb).0, a.distance(&b).0, "distance({a}, {b}) is a XOR b, byte by byte");
         assert_eq!(sa.distance(&sb), sb.distance(&sa), "distance is symmetric");
         assert_eq!(sa.bucket_index(&sb), a.bucket_index(&b), "bucket_index({a}, {b})");
         let c = rid(&mut r);
@@ -161,7 +161,11 @@ fn step_2_bencode() {
         ),
         (b"d4:spam1:a3:cow1:be", |e| matches!(e, E::UnsortedKeys { at: 10 }), "keys out of order"),
         (b"d3:cow1:a3:cow1:be", |e| matches!(e, E::UnsortedKeys { at: 9 }), "a repeated key"),
-        (b"i1ei2e", |e| matches!(e, E::TrailingBytes { at: 3, extra: 3 }), "two values"),
+        (
+            b"i1ei2e",
+            |e| matches!(e, E::TrailingBytes { at: 3, extra: 3 }),
+            "two values back to back (decode takes exactly one value, nothing after it)",
+        ),
         (deep.as_bytes(), |e| matches!(e, E::TooDeep { .. }), "lists nested 40 deep"),
     ];
     for (input, ok, what) in bad {
@@ -236,6 +240,12 @@ fn step_3_krpc() {
         }),
         Body::Error { code: 201, message: "A Generic Error Ocurred".into() },
     ];
+    assert_eq!(
+        subject::krpc::encode_addr(&SocketAddrV4::new(Ipv4Addr::new(1, 2, 3, 4), 6881)),
+        [0x01, 0x02, 0x03, 0x04, 0x1a, 0xe1],
+        "compact peer info for 1.2.3.4:6881 is 01 02 03 04 1a e1: the IPv4 address, then the port in network \
+         byte order (big-endian)"
+    );
     for (vector, body) in BEP5.iter().zip(built) {
         let message = Message { t: t.clone(), body, read_only: false };
         assert_eq!(String::from_utf8_lossy(&message.encode()), *vector, "encoding {message:?}");
@@ -318,7 +328,8 @@ fn step_4_routing_table() {
     assert_eq!(
         table.insert(contacts[8]),
         Insert::Full { least_recently_seen: contacts[0] },
-        "a full bucket names its least recently seen contact"
+        "a bucket holds at most K = 8 contacts: the ninth finds it full, unchanged, and it names its least \
+         recently seen contact"
     );
     assert!(!table.contains(&contacts[8].id), "a full bucket does not take the newcomer");
     assert_eq!(table.insert(contacts[0]), Insert::Updated, "seeing a known contact again");
@@ -349,7 +360,10 @@ fn step_4_routing_table() {
         let target = rid(&mut r);
         let mine: Vec<_> = table.closest(&sid(target), K).iter().map(|c| c.id.0).collect();
         let want: Vec<_> = theirs.closest(&target, K).iter().map(|c| c.id.0).collect();
-        assert_eq!(mine, want, "closest({target}, 8), closest first");
+        assert_eq!(
+            mine, want,
+            "closest({target}, 8): the 8 contacts with the smallest XOR distance to the target, closest first"
+        );
     }
 }
 
@@ -434,12 +448,22 @@ fn step_5_lookup() {
                 break;
             }
         }
-        assert!(lookup.is_done(), "lookup {round}: nothing left to ask, so it is done");
+        assert!(
+            lookup.is_done(),
+            "lookup {round}: nothing is in flight and next_queries() asks nobody more, yet is_done() is false: a \
+             query that failed or was answered frees its place among the α in flight, and a failed node is \
+             skipped, not counted among the k closest"
+        );
         let mut live: Vec<usize> = (0..n).filter(|i| !dead.contains(i) && *i != me).collect();
         live.sort_by_key(|&i| ids[i].distance(&target));
         let want: Vec<[u8; 20]> = live[..K].iter().map(|&i| ids[i].0).collect();
         let got: Vec<[u8; 20]> = lookup.closest().iter().map(|c| c.id.0).collect();
-        assert_eq!(got.len(), K, "lookup {round} of {target}: 8 nodes");
+        assert_eq!(
+            got.len(),
+            K,
+            "lookup {round} of {target}: 8 nodes that answered (is_done() holds only once the k closest live \
+             candidates have all answered)"
+        );
         assert!(
             got.windows(2)
                 .all(|w| sid(reference::Id(w[0])).distance(&sid(target))
@@ -452,6 +476,21 @@ fn step_5_lookup() {
     // A lookup can miss a node that no queried node happens to know; in a settled
     // network that is rare.
     assert!(exact >= 38, "only {exact} of 40 lookups found the true 8 closest live nodes");
+    // The three closest seeds are dead: their failures must make room for the next three.
+    let target = rid(&mut r);
+    let seeds: Vec<subject::Contact> = (0..K).map(contact).collect();
+    let mut lookup = subject::Lookup::new(sid(target), sid(ids[K]), &seeds);
+    let first = lookup.next_queries();
+    assert_eq!(first.len(), subject::ALPHA, "a lookup with 8 seeds starts with α = 3 queries");
+    for c in &first {
+        lookup.on_failure(&c.id);
+    }
+    assert_eq!(
+        lookup.next_queries().len(),
+        subject::ALPHA,
+        "after its first 3 queries failed, next_queries() asks 3 more: a query that failed frees its place \
+         among the α in flight"
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -619,6 +658,27 @@ fn step_6_answers_queries() {
         }
         other => panic!("get_peers must get a response, got {other:?}"),
     }
+    // implied_port = 1 (BEP 5): the peer's port is the one the query came from, not `port`.
+    let implied_hash = rid(&mut rng(9));
+    let implied = Body::Query(Query::AnnouncePeer {
+        id: others[0],
+        info_hash: implied_hash,
+        port: 7000,
+        token: token.clone(),
+        implied_port: true,
+    });
+    node.on_message(&mut ctx, asker.clone(), krpc(implied, b"a3"));
+    match the_reply(&mut ctx, &asker, b"a3") {
+        Body::Response(_) => {}
+        other => panic!("announce_peer with implied_port = 1 and a valid token must succeed, got {other:?}"),
+    }
+    let from = reference::node::addr_of(&asker);
+    assert_eq!(
+        node.stored_peers(&sid(implied_hash)),
+        [from],
+        "announce_peer with implied_port = 1 stores the port the query came from ({}), not the port it names (7000)",
+        from.port()
+    );
     // Garbage and unknown methods get errors, not a panic.
     let stranger = NodeId::node(99);
     for (bytes, code) in [
@@ -820,7 +880,11 @@ fn step_9_read_only_nodes() {
         ro_ping,
         "a read-only query carries ro = 1 at the top level"
     );
-    assert_eq!(subject::Message::decode(ro_ping.as_bytes()), Ok(message.clone()), "decoding {ro_ping}");
+    assert_eq!(
+        subject::Message::decode(ro_ping.as_bytes()),
+        Ok(message.clone()),
+        "decoding {ro_ping}: ro = 1 at the top level means the sender is read-only"
+    );
     let plain = subject::Message::decode(BEP5[0].as_bytes()).expect("BEP 5's ping");
     assert!(!plain.read_only, "no ro key: not read-only");
     let zero = subject::Message::decode(b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping2:roi0e1:t2:aa1:y1:qe")
