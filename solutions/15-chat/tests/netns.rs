@@ -12,7 +12,8 @@
 //!     cargo test --release -p chat-solution --test netns -- --ignored --nocapture
 //!
 //! The namespaces are removed whatever happens (also when the test fails), and any left
-//! by an earlier run that was killed are removed first.
+//! by an earlier run that was killed are removed first. `CHAT_NETNS_PEERS` (default 20)
+//! and `CHAT_NETNS_LOSS` (percent, default 5) try larger rooms and worse networks.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -20,8 +21,16 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Peers in the room.
-const PEERS: usize = 20;
+/// Peers in the room, unless `CHAT_NETNS_PEERS` says otherwise.
+fn peers() -> usize {
+    std::env::var("CHAT_NETNS_PEERS").ok().and_then(|v| v.parse().ok()).unwrap_or(20)
+}
+
+/// Percent of received packets dropped in every namespace, unless `CHAT_NETNS_LOSS` says
+/// otherwise.
+fn loss() -> u32 {
+    std::env::var("CHAT_NETNS_LOSS").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
+}
 /// Peers killed and restarted.
 const RESTARTS: usize = 5;
 /// The longest any one wait takes before the test fails.
@@ -50,6 +59,7 @@ fn nft(ns: &str, rules: &str) {
 struct Net {
     tag: String,
     hub: String,
+    peers: usize,
 }
 
 impl Net {
@@ -62,14 +72,14 @@ impl Net {
             }
         }
         let tag = format!("{}", std::process::id() % 10_000);
-        let net = Net { hub: format!("{PREFIX}{tag}-hub"), tag };
+        let net = Net { hub: format!("{PREFIX}{tag}-hub"), tag, peers: peers() };
         run(&["ip", "netns", "add", &net.hub]);
         run(&["ip", "-n", &net.hub, "link", "set", "lo", "up"]);
         for bridge in ["br0", "br1"] {
             run(&["ip", "-n", &net.hub, "link", "add", bridge, "type", "bridge"]);
             run(&["ip", "-n", &net.hub, "link", "set", bridge, "up"]);
         }
-        for i in 0..PEERS {
+        for i in 0..net.peers {
             let (ns, inside, outside) = (net.ns(i), format!("cr{}v{i}", net.tag), net.port(i));
             run(&["ip", "netns", "add", &ns]);
             run(&[
@@ -81,11 +91,12 @@ impl Net {
             let addr = format!("198.18.{}.{}/15", i / 200, i % 200 + 1);
             run(&["ip", "-n", &ns, "addr", "add", &addr, "dev", "eth0"]);
             run(&["ip", "-n", &ns, "link", "set", "eth0", "up", "multicast", "on"]);
-            nft(
-                &ns,
-                "table inet loss {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    \
-                 iifname \"lo\" accept\n    numgen random mod 100 < 5 drop\n  }\n}\n",
+            let rules = format!(
+                "table inet loss {{\n  chain input {{\n    type filter hook input priority 0; policy accept;\n    \
+                 iifname \"lo\" accept\n    numgen random mod 100 < {} drop\n  }}\n}}\n",
+                loss()
             );
+            nft(&ns, &rules);
         }
         net
     }
@@ -109,7 +120,7 @@ impl Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        for i in 0..PEERS {
+        for i in 0..self.peers {
             let _ = Command::new("ip").args(["netns", "del", &self.ns(i)]).status();
         }
         let _ = Command::new("ip").args(["netns", "del", &self.hub]).status();
@@ -223,10 +234,12 @@ fn twenty_peers_in_namespaces_with_loss_a_cut_and_restarts() {
     let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
     assert!(is_root, "the namespace room needs root (ip netns, nft)");
     let net = Net::new();
-    let dirs: Vec<tempfile::TempDir> = (0..PEERS).map(|_| tempfile::tempdir().unwrap()).collect();
+    let n = net.peers;
+    kit::figure("peers, and percent of packets each drops", format!("{n}, {}%", loss()));
+    let dirs: Vec<tempfile::TempDir> = (0..n).map(|_| tempfile::tempdir().unwrap()).collect();
     let room = format!("netns-{}", std::process::id());
-    let nicks: Vec<String> = (0..PEERS).map(|i| format!("p{i:02}")).collect();
-    let mut peers: Vec<Peer> = (0..PEERS).map(|i| Peer::start(&net.ns(i), &nicks[i], &room, dirs[i].path())).collect();
+    let nicks: Vec<String> = (0..n).map(|i| format!("p{i:02}")).collect();
+    let mut peers: Vec<Peer> = (0..n).map(|i| Peer::start(&net.ns(i), &nicks[i], &room, dirs[i].path())).collect();
 
     // Discovery: start to first neighbour.
     assert!(
@@ -236,8 +249,8 @@ fn twenty_peers_in_namespaces_with_loss_a_cut_and_restarts() {
     let mut discovery: Vec<Duration> =
         peers.iter().map(|p| p.first(|l| l.starts_with("* joined")).unwrap() - p.started).collect();
     discovery.sort();
-    kit::figure("discovery (start to first neighbour), median of 20", ms(percentile(&discovery, 0.5)));
-    kit::figure("discovery, slowest of 20", ms(discovery[PEERS - 1]));
+    kit::figure("discovery (start to first neighbour), median", ms(percentile(&discovery, 0.5)));
+    kit::figure("discovery, slowest", ms(discovery[n - 1]));
     std::thread::sleep(Duration::from_secs(3));
 
     // Delivery: two lines from every peer, one every 100 ms.
@@ -255,14 +268,14 @@ fn twenty_peers_in_namespaces_with_loss_a_cut_and_restarts() {
         delivery.push(everywhere(&peers, text).unwrap() - *at);
     }
     delivery.sort();
-    kit::figure("delivery (typed to shown on all 20), p50 of 40 lines", ms(percentile(&delivery, 0.5)));
+    kit::figure("delivery (typed to shown on every peer), p50 of two lines per peer", ms(percentile(&delivery, 0.5)));
     kit::figure("delivery, p99", ms(percentile(&delivery, 0.99)));
     let left_before_cut: usize = peers.iter().map(|p| p.count(|l| l.starts_with("* left"))).sum();
-    kit::figure("neighbour drops while the room talked (5% loss)", left_before_cut);
+    kit::figure("neighbour drops while the room talked", left_before_cut);
     assert!(percentile(&delivery, 0.99) <= Duration::from_secs(2), "delivery p99 over 2 s: {delivery:?}");
 
     // The cut: two bridges, each half talks, then one bridge again.
-    net.attach(PEERS / 2..PEERS, "br1");
+    net.attach(n / 2..n, "br1");
     std::thread::sleep(Duration::from_secs(6));
     let mut cut_lines = Vec::new();
     for (i, peer) in peers.iter_mut().enumerate() {
@@ -271,14 +284,14 @@ fn twenty_peers_in_namespaces_with_loss_a_cut_and_restarts() {
         cut_lines.push(text);
     }
     std::thread::sleep(Duration::from_secs(2));
-    net.attach(PEERS / 2..PEERS, "br0");
+    net.attach(n / 2..n, "br0");
     let healed_at = Instant::now();
     assert!(
         wait_until(|| cut_lines.iter().all(|t| everywhere(&peers, t).is_some())),
         "{WAIT:?} after the cut ended, some peer still lacks a line said during it: the room did not heal"
     );
     let healed = cut_lines.iter().map(|t| everywhere(&peers, t).unwrap()).max().unwrap() - healed_at;
-    kit::figure("cut ended to every line said during it on all 20", ms(healed));
+    kit::figure("cut ended to every line said during it on every peer", ms(healed));
     assert!(healed <= Duration::from_secs(10), "the cut room took {healed:?} to heal");
 
     // Restarts: five peers killed and started again with their keys, typing at once.
@@ -302,7 +315,7 @@ fn twenty_peers_in_namespaces_with_loss_a_cut_and_restarts() {
         );
     }
     // Nobody is deaf: a last line from every peer reaches every peer.
-    let finals: Vec<String> = (0..PEERS).map(|i| format!("last word from {}", nicks[i])).collect();
+    let finals: Vec<String> = (0..n).map(|i| format!("last word from {}", nicks[i])).collect();
     for (peer, text) in peers.iter_mut().zip(&finals) {
         peer.say(text);
     }
