@@ -149,6 +149,11 @@ fn five_processes_a_late_joiner_a_restart_and_attackers() {
     procs[0].say("while cy was away");
     let others: Vec<&Proc> = procs.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, p)| p).collect();
     everywhere(&others, "while cy was away");
+    // Its disk holds the others' logs as well as its own: one file per author.
+    let logs = std::fs::read_dir(dirs[2].1.join(&procs[2].id))
+        .map(|d| d.filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "log"))).count())
+        .unwrap_or(0);
+    assert!(logs >= 5, "the killed process kept {logs} log files; five authors had written");
     procs[2] = Proc::start(nicks[2], &room, &dirs[2].1, &[]);
     let back = procs[2].shown("while cy was away", WAIT).expect("the restarted process catches up");
     kit::figure("restarted: start to caught up", ms(back - procs[2].started));

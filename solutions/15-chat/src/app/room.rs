@@ -75,6 +75,9 @@ pub const SYNC_INTERVAL: Duration = Duration::from_millis(500);
 /// logs past it live in memory only and come back from the room after a restart.
 pub const MAX_LOG_FILES: usize = 512;
 
+/// Entries of other authors' logs written to disk per [`HOUSEKEEPING`] at most.
+pub const SAVE_BATCH: usize = 64;
+
 /// The history on disk: the log chapter's [`LogFile`], one per author, in a folder of
 /// this peer's own (named by its peer id). Every entry this peer writes reaches its file
 /// before any peer sees it, so a restarted peer resumes its own log where it stopped.
@@ -142,9 +145,19 @@ impl Disk {
         Ok(disk)
     }
 
-    /// Appends to the files whatever the chat node holds beyond them.
-    fn save(&mut self, logs: &BTreeMap<[u8; 32], Vec<Entry>>) -> Result<(), StoreError> {
-        for (author, log) in logs {
+    /// Appends to the files what the chat node holds beyond them: all of `me`'s own log,
+    /// and at most `others` entries of the other logs. Each append waits for the disk, and
+    /// only the own log must be there before any peer sees a line (the others come back
+    /// from the room after a restart), so a long history caught up at once is written a
+    /// batch at a time instead of stalling the room for a sync per entry.
+    fn save(&mut self, me: [u8; 32], logs: &BTreeMap<[u8; 32], Vec<Entry>>, others: usize) -> Result<(), StoreError> {
+        let mut budget = others;
+        let own = logs.get_key_value(&me).into_iter();
+        for (author, log) in own.chain(logs.iter().filter(|(a, _)| **a != me)) {
+            let mine = *author == me;
+            if !mine && budget == 0 {
+                break;
+            }
             if !self.files.contains_key(author) {
                 if self.files.len() >= MAX_LOG_FILES {
                     continue;
@@ -155,6 +168,12 @@ impl Disk {
             let file = self.files.get_mut(author).expect("just opened");
             let held = file.entries().len();
             for entry in log.iter().skip(held) {
+                if !mine {
+                    if budget == 0 {
+                        break;
+                    }
+                    budget -= 1;
+                }
                 file.append(entry)?;
             }
         }
@@ -673,7 +692,7 @@ impl Room {
         self.chat.on_message(&mut ctx, me_client(), ChatMsg::Say { text });
         let requests = ctx.drain();
         // On the disk before any peer sees it: a restart resumes after it.
-        if let Err(e) = self.save() {
+        if let Err(e) = self.save(0) {
             return Err(format!("not said: the history on disk failed ({e})"));
         }
         let mut frame = None;
@@ -718,7 +737,7 @@ impl Room {
         f(&mut self.chat, &mut ctx);
         let requests = ctx.drain();
         if !requests.observed.is_empty()
-            && let Err(e) = self.save()
+            && let Err(e) = self.save(0)
         {
             let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
             self.disk = None;
@@ -837,6 +856,10 @@ impl Room {
     }
 
     fn housekeeping(&mut self) {
+        if let Err(e) = self.save(SAVE_BATCH) {
+            let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
+            self.disk = None;
+        }
         let idle: Vec<NodeId> = self
             .conns
             .iter()
@@ -859,9 +882,11 @@ impl Room {
     }
 
     /// Appends what the chat node holds beyond the files.
-    fn save(&mut self) -> Result<(), StoreError> {
+    /// Appends the own log's new lines, and at most `others` entries of the others'.
+    fn save(&mut self, others: usize) -> Result<(), StoreError> {
+        let me = self.chat.author();
         match &mut self.disk {
-            Some(disk) => disk.save(self.chat.logs()),
+            Some(disk) => disk.save(me, self.chat.logs(), others),
             None => Ok(()),
         }
     }
