@@ -16,15 +16,19 @@
 //! - [`Discovery::start`]: be found (step 3); [`Discovery::next_event`]: find the
 //!   others of your topic and nothing else (step 4);
 //! - leaving: [`Discovery::stop`] says goodbye, and a peer that leaves is reported as
-//!   [`Event::Left`] (step 5).
+//!   [`Event::Left`] (step 5);
+//! - [`libp2p`]: libp2p's own mDNS by hand, so that rust-libp2p nodes find you and you
+//!   find them: the query and the response (step 6), reading them (step 7), refusing
+//!   hostile packets (step 8).
 //!
 //! `src/main.rs` uses them to show the peers around you (`cargo run -p mdns -- PEER
 //! TOPIC PORT`, with `--lan` in a workshop room).
 //!
 //! # Steps
 //!
-//! `cargo verify check mdns` runs these five steps, in this order; each names the files
-//! it asks you to change (or, for a step that adds no code, the ones it exercises):
+//! `cargo verify check mdns` runs these eight steps, in this order; each names the
+//! files it asks you to change (or, for a step that adds no code, the ones it
+//! exercises):
 //!
 //! 1. The announcement: the instance, host, port and TXT record; bad names refused —
 //!    `src/lib.rs`
@@ -34,12 +38,20 @@
 //! 4. You find the reference; your own announcement and other topics are not reported —
 //!    `src/lib.rs`
 //! 5. Departures: a peer that stops is noticed as Left, both ways — `src/lib.rs`
+//! 6. libp2p's mDNS, the query and the answer: the bytes rust-libp2p sends and reads —
+//!    `src/libp2p.rs`
+//! 7. Reading libp2p's mDNS: rust-libp2p's own packets, compressed names, foreign
+//!    records skipped — `src/libp2p.rs`
+//! 8. Hostile packets: truncation, pointer loops, pointers past the end, oversized
+//!    counts and names refused; round trip — `src/libp2p.rs`
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use mdns_sd::{IfKind, ResolvedService, ServiceDaemon, ServiceEvent, ServiceInfo};
+
+pub mod libp2p;
 
 /// The DNS-SD service type of the handbook's peers.
 pub const SERVICE_TYPE: &str = "_p2p-handbook._udp.local.";

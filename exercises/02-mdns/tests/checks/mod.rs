@@ -212,3 +212,392 @@ fn step_5_leaving() {
     mine.stop();
     theirs.stop();
 }
+
+// ---------------------------------------------------------------------------------
+// libp2p's mDNS (src/libp2p.rs): the spec's query and response, by hand, byte for byte.
+// Spec: https://github.com/libp2p/specs/blob/master/discovery/mdns.md
+// Wire format: RFC 1035 §4.1; multicast rules: RFC 6762.
+// ---------------------------------------------------------------------------------
+
+use subject::libp2p as p2p;
+
+/// A peer id in libp2p's text form (base58 of the multihash of an Ed25519 key).
+const PEER_ID: &str = "12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA";
+
+/// `_p2p._udp.local` as uncompressed labels: length, bytes, ..., the root's zero.
+const SERVICE_WIRE: &[u8] = b"\x04_p2p\x04_udp\x05local\x00";
+
+fn unhex(text: &str) -> Vec<u8> {
+    let text: String = text.split_whitespace().collect();
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).expect("hex")).collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ")
+}
+
+/// Panics, showing where two packets first differ, if they do.
+fn same_bytes(what: &str, yours: &[u8], expected: &[u8]) {
+    if yours == expected {
+        return;
+    }
+    let at = yours.iter().zip(expected).position(|(a, b)| a != b).unwrap_or(yours.len().min(expected.len()));
+    let from = at.saturating_sub(8);
+    panic!(
+        "{what}: your bytes differ from the expected ones at byte {at} ({} bytes against {}).\n    yours    [{from}..]: {}\n    expected [{from}..]: {}",
+        yours.len(),
+        expected.len(),
+        hex(&yours[from.min(yours.len())..(at + 16).min(yours.len())]),
+        hex(&expected[from.min(expected.len())..(at + 16).min(expected.len())]),
+    );
+}
+
+fn sock(text: &str) -> std::net::SocketAddr {
+    text.parse().unwrap()
+}
+
+/// libp2p's mDNS, the query and the answer: the bytes rust-libp2p sends and reads
+#[test]
+fn step_6_libp2p_encode() {
+    // The query: a 12-byte header (id, flags 0 = a standard query, 1 question, 0 answers,
+    // 0 authorities, 0 additionals), then `_p2p._udp.local` type PTR (12) class IN (1).
+    let expected = unhex(
+        "1234 0000 0001 0000 0000 0000
+         04 5f703270 04 5f756470 05 6c6f63616c 00
+         000c 0001",
+    );
+    same_bytes("encode_query(0x1234)", &p2p::encode_query(0x1234), &expected);
+
+    // The multiaddr text forms.
+    assert_eq!(p2p::multiaddr(sock("192.0.2.1:4001"), PEER_ID), format!("/ip4/192.0.2.1/tcp/4001/p2p/{PEER_ID}"));
+    assert_eq!(
+        p2p::multiaddr(sock("[2001:db8::1]:4001"), PEER_ID),
+        format!("/ip6/2001:db8::1/tcp/4001/p2p/{PEER_ID}"),
+        "an IPv6 address in its shortest text form"
+    );
+
+    // The response, field by field as the spec and RFC 6762 lay it out.
+    let name = "k3vq0c8x2m5n7p9r1t4w6y8z0b2d4f6h"; // 32 random letters and digits
+    let addrs = [sock("192.0.2.1:4001"), sock("[2001:db8::1]:4002")];
+    let mut expected = unhex("0000 8400 0000 0001 0000 0002"); // id 0; QR+AA; 0 q, 1 answer, 2 additional
+    let mut instance = vec![32u8];
+    instance.extend_from_slice(name.as_bytes());
+    instance.extend_from_slice(SERVICE_WIRE); // <peer-name>._p2p._udp.local
+    expected.extend_from_slice(SERVICE_WIRE); // the answer's owner
+    expected.extend(unhex("000c 0001 00000078")); // PTR, class IN (shared: no cache flush), TTL 120 s
+    expected.extend((instance.len() as u16).to_be_bytes());
+    expected.extend_from_slice(&instance);
+    for addr in addrs {
+        let text = format!("dnsaddr={}", p2p::multiaddr(addr, PEER_ID));
+        expected.extend_from_slice(&instance);
+        expected.extend(unhex("0010 8001 00000078")); // TXT, class IN with cache flush (ours alone), TTL 120 s
+        expected.extend((text.len() as u16 + 1).to_be_bytes()); // the data: one character-string
+        expected.push(text.len() as u8);
+        expected.extend_from_slice(text.as_bytes());
+    }
+    let yours = p2p::encode_response(name, PEER_ID, &addrs, 120).expect("a response");
+    same_bytes("encode_response(two addresses, TTL 120)", &yours, &expected);
+    // Header, answer (owner 17, type/class/TTL/length 10, target 50), then per address a
+    // TXT record (owner 50, 10, one length byte) and its 88- and 90-byte strings.
+    assert_eq!(yours.len(), 12 + (17 + 10 + 50) + (61 + 88) + (61 + 90), "the response's length in bytes");
+
+    // What cannot be encoded is refused, with its reason.
+    for bad in ["", "has.dot", "has space", &"x".repeat(64)] {
+        assert!(
+            matches!(p2p::encode_response(bad, PEER_ID, &addrs, 120), Err(p2p::Libp2pError::PeerName(_))),
+            "{bad:?} cannot be a peer name (one label of letters and digits): Libp2pError::PeerName"
+        );
+    }
+    for bad in ["", "0OIl", "12D3/KooW"] {
+        assert!(
+            matches!(p2p::encode_response(name, bad, &addrs, 120), Err(p2p::Libp2pError::PeerId(_))),
+            "{bad:?} is not base58: Libp2pError::PeerId"
+        );
+    }
+    let long_id = "1".repeat(210);
+    match p2p::encode_response(name, &long_id, &[sock("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535")], 120) {
+        Err(p2p::Libp2pError::TxtTooLong(n)) => assert!(n > 255, "TxtTooLong carries the length, {n}"),
+        other => panic!("a dnsaddr string over 255 bytes must be Libp2pError::TxtTooLong, got {other:?}"),
+    }
+    let many: Vec<_> = (0..200).map(|i| sock(&format!("[2001:db8::{i:x}]:4001"))).collect();
+    assert!(
+        matches!(
+            p2p::encode_response(name, PEER_ID, &many, 120),
+            Err(p2p::Libp2pError::TooLarge(_) | p2p::Libp2pError::TooManyRecords { .. })
+        ),
+        "200 addresses do not fit in one mDNS message of at most {} bytes",
+        p2p::MAX_PACKET
+    );
+}
+
+// Captured from rust-libp2p 0.57 (libp2p-mdns 0.49.0, `mdns::tokio::Behaviour` with its
+// default config) by interop/tests/libp2p_mdns.rs: the handbook's side printed the bytes
+// of every packet it received from the rust-libp2p node, on a veth link between two
+// network namespaces (the node at 198.18.0.1, listening on /ip4/0.0.0.0/tcp/0).
+// rust-libp2p writes them in protocols/mdns/src/behaviour/iface/dns.rs:
+// `build_query` and `build_query_response`.
+const RUST_LIBP2P_QUERY: &str = "
+     6d7700000001000000000000045f703270045f756470056c6f63616c00000c00
+     01";
+// Its answer to that same query (rust-libp2p answers its own query, and gives the answer
+// the query's id, 0x6d77): the PTR's target is a bare label of 61 random letters and
+// digits, with no `._p2p._udp.local` after it; TTL 360 s (0x168); one TXT record, with
+// the address on the link (the captured answer carries only this one of the node's two
+// listen addresses, 127.0.0.1 and 198.18.0.1):
+// `dnsaddr=/ip4/198.18.0.1/tcp/37189/p2p/12D3KooWSd5RHEfw97f4ac2CyrQecuhVq5UoMFy9BVBkz4GomdCT`.
+const RUST_LIBP2P_RESPONSE: &str = "
+     6d7784000000000100000001045f703270045f756470056c6f63616c00000c00
+     0100000168003f3d686461534130436b46793441626953705230586b61477376
+     627544424b314e4c4c6d4761644c4b356242386f4a4b566534304736314c467a
+     7546704249003d686461534130436b46793441626953705230586b6147737662
+     7544424b314e4c4c6d4761644c4b356242386f4a4b566534304736314c467a75
+     46704249000010800100000168005b5a646e73616464723d2f6970342f313938
+     2e31382e302e312f7463702f33373138392f7032702f313244334b6f6f575364
+     355248456677393766346163324379725165637568567135556f4d4679394256
+     426b7a34476f6d644354";
+const RUST_LIBP2P_PEER: &str = "12D3KooWSd5RHEfw97f4ac2CyrQecuhVq5UoMFy9BVBkz4GomdCT";
+const RUST_LIBP2P_ADDRS: [&str; 1] = ["198.18.0.1:37189"];
+
+/// Reading libp2p's mDNS: rust-libp2p's own packets, compressed names, foreign records skipped
+#[test]
+fn step_7_libp2p_decode() {
+    // Multiaddr texts: the TCP forms are read, any other form is not an error but `None`.
+    assert_eq!(
+        p2p::parse_multiaddr(&format!("/ip4/192.0.2.1/tcp/4001/p2p/{PEER_ID}")),
+        Some((sock("192.0.2.1:4001"), PEER_ID.to_string()))
+    );
+    assert_eq!(
+        p2p::parse_multiaddr(&format!("/ip6/2001:db8::1/tcp/4001/p2p/{PEER_ID}")),
+        Some((sock("[2001:db8::1]:4001"), PEER_ID.to_string()))
+    );
+    for other in [
+        format!("/ip4/192.0.2.1/udp/4001/quic-v1/p2p/{PEER_ID}"),
+        format!("/dns4/example.com/tcp/4001/p2p/{PEER_ID}"),
+        "/ip4/192.0.2.1/tcp/4001".to_string(),
+        format!("/ip4/192.0.2.1/tcp/70000/p2p/{PEER_ID}"),
+        format!("/ip4/192.0.2.300/tcp/4001/p2p/{PEER_ID}"),
+        "/ip4/192.0.2.1/tcp/4001/p2p/0OIl".to_string(),
+    ] {
+        assert_eq!(p2p::parse_multiaddr(&other), None, "{other} is not a TCP address with a peer id");
+    }
+
+    // rust-libp2p's query: a query for us, and byte for byte the one you encode.
+    let query = unhex(RUST_LIBP2P_QUERY);
+    let id = u16::from_be_bytes([query[0], query[1]]);
+    assert_eq!(p2p::decode(&query), Ok(p2p::Message::Query { id }), "rust-libp2p's query ({})", hex(&query));
+    same_bytes("encode_query with rust-libp2p's id", &p2p::encode_query(id), &query);
+
+    // rust-libp2p's response: one peer, its addresses in the order of the records.
+    let response = unhex(RUST_LIBP2P_RESPONSE);
+    let expected = p2p::Found {
+        peer_id: RUST_LIBP2P_PEER.to_string(),
+        addrs: RUST_LIBP2P_ADDRS.iter().map(|a| sock(a)).collect(),
+        ttl: 360,
+    };
+    assert_eq!(
+        p2p::decode(&response),
+        Ok(p2p::Message::Response(vec![expected])),
+        "rust-libp2p's response: its PTR names a single-label peer name, whose TXT records are in the additional section"
+    );
+
+    // A response compressed as most mDNS stacks write it, in other letter cases, with
+    // records that are not for us around the ones that are.
+    let mut packet = unhex("0000 8400 0000 0004 0000 0002");
+    packet.extend_from_slice(b"\x04_P2P\x04_UDP\x05LOCAL\x00"); // 12: the service name, upper case
+    packet.extend(unhex("000c 0001 00000078 0008")); // PTR, TTL 120, 8 bytes of data:
+    let target = packet.len();
+    packet.extend_from_slice(b"\x05peer1\xc0\x0c"); // peer1 + pointer to byte 12
+    packet.extend_from_slice(b"\x05_http\x04_tcp\xc0\x16"); // _http._tcp.local (a pointer to `LOCAL`, byte 22)
+    packet.extend(unhex("000c 0001 00000078 0002 c00c")); //   PTR to the service name: not ours
+    packet.extend(unhex("c00c 0010 0001 00000078 0004 03 613d62")); // a TXT for the service name: ignored
+    packet.extend(unhex("c00c 0001 0001 00000078 0004 c0000201")); // an A record: ignored
+    let strings = [
+        "version=1".to_string(),
+        format!("dnsaddr=/ip4/192.0.2.7/tcp/4001/p2p/{PEER_ID}"),
+        format!("dnsaddr=/ip4/192.0.2.7/udp/4001/quic-v1/p2p/{PEER_ID}"),
+        "dnsaddr=/ip4/192.0.2.8/tcp/4001/p2p/12D3KooWAnotherPeer".to_string(),
+    ];
+    let mut txt = Vec::new();
+    for s in &strings {
+        txt.push(s.len() as u8);
+        txt.extend_from_slice(s.as_bytes());
+    }
+    packet.extend([0xc0, target as u8]); // the owner: a pointer to peer1._p2p._udp.local
+    packet.extend(unhex("0010 8001 00000078"));
+    packet.extend((txt.len() as u16).to_be_bytes());
+    packet.extend(&txt);
+    let six = format!("dnsaddr=/ip6/2001:db8::7/tcp/4001/p2p/{PEER_ID}");
+    packet.extend_from_slice(b"\x05PEER1\xc0\x0c"); // the same name, spelt out and in capitals
+    packet.extend(unhex("0010 8001 00000078"));
+    packet.extend((six.len() as u16 + 1).to_be_bytes());
+    packet.push(six.len() as u8);
+    packet.extend_from_slice(six.as_bytes());
+    let expected = p2p::Found {
+        peer_id: PEER_ID.to_string(),
+        addrs: vec![sock("192.0.2.7:4001"), sock("[2001:db8::7]:4001")],
+        ttl: 120,
+    };
+    assert_eq!(
+        p2p::decode(&packet),
+        Ok(p2p::Message::Response(vec![expected])),
+        "a compressed response ({}): names compared without regard to case, pointers followed, other names, types, \
+         keys, multiaddr forms and peer ids left out",
+        hex(&packet)
+    );
+
+    // Queries: for us in type PTR or ANY, even with the unicast-response bit (RFC 6762 §5.4); other names are Other.
+    let mut q = unhex("0000 0000 0001 0000 0000 0000");
+    q.extend_from_slice(SERVICE_WIRE);
+    q.extend(unhex("00ff 8001"));
+    assert_eq!(p2p::decode(&q), Ok(p2p::Message::Query { id: 0 }), "an ANY question with the QU bit: {}", hex(&q));
+    let mut q = unhex("0007 0000 0001 0000 0000 0000");
+    q.extend_from_slice(b"\x05_http\x04_tcp\x05local\x00");
+    q.extend(unhex("000c 0001"));
+    assert_eq!(p2p::decode(&q), Ok(p2p::Message::Other), "a query for _http._tcp.local is not for us");
+    assert_eq!(
+        p2p::decode(&unhex("0000 8400 0000 0000 0000 0000")),
+        Ok(p2p::Message::Response(vec![])),
+        "an empty response announces nobody"
+    );
+}
+
+/// Hostile packets: truncation, pointer loops, pointers past the end, oversized counts and names refused; round trip
+#[test]
+fn step_8_libp2p_hostile() {
+    use p2p::Libp2pError as E;
+    let check = |what: &str, packet: &[u8], ok: &dyn Fn(&E) -> bool| match p2p::decode(packet) {
+        Err(e) if ok(&e) => {}
+        other => panic!("{what} ({}) must be refused with the error that names it, got {other:?}", hex(packet)),
+    };
+    let header = |q: u16, an: u16| {
+        let mut h = unhex("0000 8400");
+        for c in [q, an, 0, 0] {
+            h.extend(c.to_be_bytes());
+        }
+        h
+    };
+
+    check("11 bytes: no room for the header", &unhex("0000 8400 0000 0001 0000 00"), &|e| {
+        matches!(e, E::Truncated { need: 12, len: 11, .. })
+    });
+    let mut big = header(0, 0);
+    big.resize(p2p::MAX_PACKET + 1, 0);
+    check("a packet over MAX_PACKET", &big, &|e| matches!(e, E::TooLarge(n) if *n == p2p::MAX_PACKET + 1));
+
+    // Counts: 65535 answers in 40 bytes, or more records than MAX_RECORDS in a packet big enough.
+    let mut p = header(0, 0xffff);
+    p.resize(40, 0);
+    check("65535 answers claimed in 40 bytes", &p, &|e| matches!(e, E::TooManyRecords { count: 65535, len: 40 }));
+    let mut p = header(0, 300);
+    p.resize(12 + 300 * 11, 0);
+    check("300 records", &p, &|e| matches!(e, E::TooManyRecords { count: 300, .. }));
+
+    // Compression pointers.
+    let mut p = header(1, 0);
+    p.extend(unhex("c00c 000c 0001"));
+    check("a name that points to itself (byte 12 → 12)", &p, &|e| {
+        matches!(e, E::PointerLoop { at: 12, target: 12, .. })
+    });
+    let mut p = header(2, 0); // question 1's name at byte 12 points to question 2's, which points back
+    p.extend(unhex("c012 000c 0001"));
+    p.extend(unhex("c00c 000c 0001"));
+    check("two names pointing at each other (12 → 18 → 12)", &p, &|e| {
+        matches!(e, E::PointerLoop { at: 12, target: 18, .. })
+    });
+    let mut p = header(1, 0);
+    p.extend(unhex("0161 c014 000c 0001"));
+    p.extend(unhex("0162 c00c"));
+    check("a label, a pointer forward to a label and a pointer back (12 → 20 → 12)", &p, &|e| {
+        matches!(e, E::PointerLoop { at: 14, target: 20, .. })
+    });
+    let mut p = header(1, 0);
+    p.extend(unhex("0161 c0ff 000c 0001"));
+    check("a pointer past the end", &p, &|e| matches!(e, E::PointerOutOfRange { at: 14, target: 255 }));
+
+    // Labels and names.
+    let mut p = header(1, 0);
+    p.extend(unhex("40"));
+    p.extend([b'x'; 64]);
+    p.extend(unhex("00 000c 0001"));
+    check("a 64-byte label (length byte 0x40)", &p, &|e| matches!(e, E::LabelTooLong { at: 12, byte: 0x40 }));
+    let mut p = header(1, 0);
+    for _ in 0..5 {
+        p.push(63);
+        p.extend([b'x'; 63]);
+    }
+    p.extend(unhex("00 000c 0001"));
+    check("a 321-byte name", &p, &|e| matches!(e, E::NameTooLong { at: 12 }));
+    let mut p = header(1, 0);
+    p.push(63);
+    p.extend([b'a'; 10]);
+    check("a 63-byte label with 10 bytes left", &p, &|e| matches!(e, E::Truncated { need: 76, len: 23, .. }));
+
+    // Records.
+    let mut p = header(0, 1);
+    p.extend_from_slice(SERVICE_WIRE);
+    p.extend(unhex("0010 8001 00000078 0040 03 613d62"));
+    check("a TXT record whose data length (64) runs past the end", &p, &|e| matches!(e, E::Truncated { .. }));
+    let mut p = header(0, 1);
+    p.extend_from_slice(SERVICE_WIRE);
+    p.extend(unhex("0010 8001 00000078 0004 09 613d62"));
+    check("a TXT string of 9 bytes in 4 bytes of data", &p, &|e| matches!(e, E::BadRecord { at: 12, .. }));
+    let mut p = header(0, 1);
+    p.extend_from_slice(SERVICE_WIRE);
+    p.extend(unhex("000c 0001 00000078 0002 0161 00"));
+    check("a PTR name longer than its data", &p, &|e| matches!(e, E::BadRecord { at: 12, .. }));
+    let mut p = header(0, 1);
+    p.extend_from_slice(SERVICE_WIRE);
+    p.extend(unhex("000c 0001 0000"));
+    check("a record cut in its TTL", &p, &|e| matches!(e, E::Truncated { .. }));
+
+    // Every prefix of a good response is refused or read, never a panic, never a hang.
+    let good = p2p::encode_response("roundtrip0roundtrip0roundtrip012", PEER_ID, &[sock("192.0.2.1:4001")], 120)
+        .expect("a response");
+    for cut in 0..good.len() {
+        let _ = p2p::decode(&good[..cut]);
+    }
+
+    // Round trip: what you encode, you read back.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..50 {
+        let name = p2p::random_peer_name();
+        assert!(
+            (32..=63).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()),
+            "random_peer_name: {name:?}"
+        );
+        let addrs: Vec<std::net::SocketAddr> = (0..(next() % 6))
+            .map(|i| {
+                let r = next();
+                if i % 2 == 0 {
+                    std::net::SocketAddr::from(((r as u32).to_be_bytes(), (r >> 32) as u16))
+                } else {
+                    std::net::SocketAddr::from((
+                        std::net::Ipv6Addr::from(u128::from(r) << 64 | u128::from(next())),
+                        (r >> 40) as u16,
+                    ))
+                }
+            })
+            .collect();
+        let ttl = (next() % 7200) as u32;
+        let packet = p2p::encode_response(&name, PEER_ID, &addrs, ttl).expect("a response");
+        let expected = if addrs.is_empty() {
+            vec![]
+        } else {
+            vec![p2p::Found { peer_id: PEER_ID.to_string(), addrs: addrs.clone(), ttl }]
+        };
+        assert_eq!(
+            p2p::decode(&packet),
+            Ok(p2p::Message::Response(expected)),
+            "round {round}: the response you encoded for {addrs:?} (TTL {ttl}) reads back differently: {}",
+            hex(&packet)
+        );
+        let id = next() as u16;
+        assert_eq!(p2p::decode(&p2p::encode_query(id)), Ok(p2p::Message::Query { id }), "round {round}: query {id}");
+    }
+}
