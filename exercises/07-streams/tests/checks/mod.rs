@@ -204,12 +204,20 @@ async fn step_1_frames() {
         write_frame(&mut a, &vec![n as u8; n]).await.expect("write");
     }
     for &n in &sizes {
-        assert_eq!(read_frame(&mut b, MAX_FRAME).await.expect("read"), Some(vec![n as u8; n]), "frame of {n} bytes");
+        let got = read_frame(&mut b, MAX_FRAME)
+            .await
+            .unwrap_or_else(|e| panic!("reading back the frame of {n} bytes your write_frame wrote: {e}"));
+        let len = got.as_ref().map(Vec::len);
+        assert!(
+            got == Some(vec![n as u8; n]),
+            "the frame of {n} bytes your write_frame wrote read back as {len:?} bytes: the length is an unsigned \
+             varint, seven bits a byte, low bits first, the top bit (0x80) set on every byte but the last (128 is 80 01)"
+        );
     }
     // The layout: varint(300) = ac 02, then the bytes.
     let mut raw = Vec::new();
     write_frame(&mut raw, &[7u8; 300]).await.unwrap();
-    assert_eq!(raw[..2], [0xac, 0x02], "a 300-byte frame starts with the varint ac 02");
+    assert_eq!(format!("{:02x} {:02x}", raw[0], raw[1]), "ac 02", "a 300-byte frame starts with the varint ac 02");
     assert_eq!(raw.len(), 302);
     // Interop: your frames read by the reference, the reference's by you.
     let (mut a, mut b) = duplex(1 << 16);
@@ -237,8 +245,22 @@ async fn step_2_partial_reads() {
     }
     async fn read_three<R: AsyncRead + Unpin>(mut r: R) {
         for n in [5usize, 200, 1000] {
-            let frame = timeout(WAIT, read_frame(&mut r, MAX_FRAME)).await.expect("in time").expect("read");
-            assert_eq!(frame, Some(vec![n as u8; n]), "a frame of {n} bytes sent 3 bytes at a time");
+            let frame = timeout(WAIT, read_frame(&mut r, MAX_FRAME))
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("waited {} s for a frame of {n} bytes sent 3 bytes at a time", WAIT.as_secs())
+                })
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "a frame of {n} bytes sent 3 bytes at a time: {e}. One read() returns what has arrived so far, \
+                         not the whole frame: read until you have the length's bytes (read_exact, or take(len))"
+                    )
+                });
+            let len = frame.as_ref().map(Vec::len);
+            assert!(
+                frame == Some(vec![n as u8; n]),
+                "a frame of {n} bytes sent 3 bytes at a time read as {len:?} bytes"
+            );
         }
     }
     let (a, b) = duplex(8);
@@ -252,10 +274,12 @@ async fn step_2_partial_reads() {
 async fn step_3_bad_frames() {
     let read = |bytes: Vec<u8>| async move { read_frame(&mut bytes.as_slice(), 1024).await };
     // A length of 4 GiB: refused from the length alone.
-    assert!(matches!(
-        read(vec![0x80, 0x80, 0x80, 0x80, 0x10]).await,
-        Err(FrameError::TooLarge { len: 4_294_967_296, max: 1024 })
-    ));
+    let huge = read(vec![0x80, 0x80, 0x80, 0x80, 0x10]).await;
+    assert!(
+        matches!(huge, Err(FrameError::TooLarge { len: 4_294_967_296, max: 1024 })),
+        "a header announcing 4 GiB with a limit of 1024 must be TooLarge {{ len: 4294967296, max: 1024 }} from the \
+         length alone, before reading or allocating anything; got {huge:?}"
+    );
     assert!(
         matches!(read(vec![0x81, 0x08]).await, Err(FrameError::TooLarge { len: 1025, .. })),
         "one byte over the limit"
@@ -303,7 +327,13 @@ async fn step_4_header() {
         (Header::new(FrameType::WindowUpdate, Flags::SYN | Flags::RST, 3, 0), [0x00, 0x01, 0x00, 0x09, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00]),
     ];
     for (header, bytes) in &vectors {
-        assert_eq!(header.encode(), *bytes, "encoding {header:?}");
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<Vec<_>>().join(" ");
+        assert_eq!(
+            hex(&header.encode()),
+            hex(bytes),
+            "encoding {header:?}: version (1 byte), type (1), flags (2), stream id (4), length (4), every field \
+             big-endian (network order)"
+        );
         assert_eq!(Header::decode(bytes), Ok(*header), "decoding {bytes:02x?}");
     }
     assert!(Flags::SYN.contains(Flags::SYN) && !Flags::SYN.contains(Flags::ACK));
@@ -428,7 +458,15 @@ async fn there_and_back<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, data: &[u8
     let mut back = vec![0u8; data.len()];
     let send = async { w.write_all(data).await.expect("write") };
     let receive = async { r.read_exact(&mut back).await.expect("read back") };
-    timeout(WAIT, async { tokio::join!(send, receive) }).await.expect("there and back in time (window updates?)");
+    timeout(WAIT, async { tokio::join!(send, receive) }).await.unwrap_or_else(|_| {
+        panic!(
+            "waited {} s for {} bytes to go there and back, and the writer stopped. A stream may send at most its \
+             window (256 KiB to start) until the reader gives it back: the reader must send a WindowUpdate as it \
+             consumes what it read (at half the window, say), and the writer must wait for it, not drop the bytes",
+            WAIT.as_secs(),
+            data.len()
+        )
+    });
     back
 }
 
@@ -581,7 +619,10 @@ async fn step_7_close_and_reset() {
                 assert_eq!(reply, b"reply");
             }
         };
-        timeout(WAIT, exchange).await.expect("the exchange in time");
+        timeout(WAIT, exchange).await.expect(
+            "waited 10 s for a request and its reply on one stream, half-closed: after the peer's FIN, reads must end \
+             (read returns 0) once the bytes before it are read, while this side can still write",
+        );
     }
 
     // RST from the reference: your reads and writes fail with ConnectionReset.
@@ -652,11 +693,20 @@ async fn step_8_ping_and_go_away() {
     // Pings between your session and the reference's, both ways.
     let (a, b) = tcp_pair().await;
     let (mine, theirs) = (Session::client(a), reference::Session::server(b));
-    let rtt = timeout(WAIT, mine.ping()).await.expect("your ping answered in time").expect("a round-trip time");
+    let rtt = timeout(WAIT, mine.ping())
+        .await
+        .expect(
+            "waited 10 s for the reference to answer your Ping: send a Ping with SYN on stream 0, and complete when \
+             the Ping with ACK and the same opaque value arrives",
+        )
+        .expect("a round-trip time");
     assert!(rtt < WAIT);
     timeout(WAIT, theirs.ping())
         .await
-        .expect("the reference's ping answered in time")
+        .expect(
+            "waited 10 s for your session to answer the reference's Ping: a Ping with SYN is answered at once with a \
+             Ping with ACK carrying the same opaque value (in the length field)",
+        )
         .expect("your session answers pings");
     drop((mine, theirs));
 
@@ -703,7 +753,10 @@ async fn step_8_ping_and_go_away() {
         }
     })
     .await
-    .expect("after the peer's GoAway, opening a stream must fail");
+    .expect(
+        "after the peer's GoAway (normal termination), open_stream must fail with RemoteGoAway, but for 10 s it kept \
+         opening streams: remember the peer's GoAway and refuse every new stream after it",
+    );
     assert_eq!(refused, MuxError::RemoteGoAway, "after the peer's GoAway");
     s.write_all(b"still here").await.unwrap();
     let mut got = [0u8; 10];

@@ -51,6 +51,7 @@ const UPGRADE: &str = "one side waiting for a message the other never sends or f
      not 2 bytes big-endian";
 
 /// The end of a wait that took longer than [`WAIT`]: what was awaited, and why that happens.
+#[track_caller]
 fn late(what: &str, causes: &str) -> ! {
     panic!("waited {} s for {what}, and it did not happen. Likely causes: {causes}.", WAIT.as_secs())
 }

@@ -70,7 +70,9 @@ fn reads(sim: &mut Net, ids: &[NodeId]) -> BTreeMap<NodeId, Vec<u64>> {
     answers
 }
 
-fn assert_everyone_has(answers: &BTreeMap<NodeId, Vec<u64>>, values: &BTreeSet<u64>) {
+/// Every node's Read answer holds exactly `values`. `why` says what the step did that
+/// a node could miss values through, for the message.
+fn assert_everyone_has(answers: &BTreeMap<NodeId, Vec<u64>>, values: &BTreeSet<u64>, why: &str) {
     for (node, messages) in answers {
         assert!(
             messages.windows(2).all(|w| w[0] < w[1]),
@@ -81,7 +83,7 @@ fn assert_everyone_has(answers: &BTreeMap<NodeId, Vec<u64>>, values: &BTreeSet<u
         let extra: Vec<&u64> = have.difference(values).collect();
         assert!(
             missing.is_empty(),
-            "{node} is missing {} values, e.g. {:?}",
+            "{node} is missing {} values, e.g. {:?}, once the network was quiet: {why}",
             missing.len(),
             &missing[..missing.len().min(5)]
         );
@@ -116,7 +118,11 @@ fn step_2_many_nodes() {
         sim.run_for(7 * MS);
     }
     sim.run_for(5 * SEC);
-    assert_everyone_has(&reads(&mut sim, &ids), &values);
+    assert_everyone_has(
+        &reads(&mut sim, &ids),
+        &values,
+        "values travel only while someone sends them: gossip on a timer that sets itself again in on_timer, and send each neighbour what it lacks",
+    );
 }
 
 /// Values broadcast during a partition reach every node once it heals
@@ -137,7 +143,11 @@ fn step_3_partitions() {
     assert!(during.values().any(|m| m.len() < values.len()), "the partition kept some values from some nodes");
     sim.heal();
     sim.run_for(10 * SEC);
-    assert_everyone_has(&reads(&mut sim, &ids), &values);
+    assert_everyone_has(
+        &reads(&mut sim, &ids),
+        &values,
+        "messages sent during the partition were lost: resend what a neighbour has not confirmed (GossipOk) after a timeout, so values cross once the partition heals",
+    );
 }
 
 /// Gossip Glomers' 3d/3e workload: 25 nodes, 100 ms links, 100 ops/s for 20 s, half
@@ -194,7 +204,11 @@ fn glomers_run(seed: u64) -> Report {
         "{} values never reached every node (did you call ctx.observe when a node learns a value?)",
         report.incomplete
     );
-    assert_everyone_has(&reads(&mut sim, &ids), &values);
+    assert_everyone_has(
+        &reads(&mut sim, &ids),
+        &values,
+        "values travel only while someone sends them: keep gossiping on a timer, and resend what is not confirmed",
+    );
     report
 }
 
