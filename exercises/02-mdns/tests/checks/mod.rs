@@ -301,6 +301,34 @@ fn step_6_libp2p_encode() {
     // TXT record (owner 50, 10, one length byte) and its 88- and 90-byte strings.
     assert_eq!(yours.len(), 12 + (17 + 10 + 50) + (61 + 88) + (61 + 90), "the response's length in bytes");
 
+    // Against rust-libp2p's own encoder: its captured answer (below, before step 7) is your
+    // encoding of the same peer name, peer id, address and TTL, byte for byte, once the two
+    // fields where it departs from the RFC and the spec are put back: the id, which RFC 6762
+    // §18.1 wants 0 in a multicast response, and the PTR target, which the spec writes
+    // `<peer-name>._p2p._udp.local` where rust-libp2p sends the bare `<peer-name>`.
+    let captured = unhex(RUST_LIBP2P_RESPONSE);
+    let n = captured[39] as usize; // the answer's data starts at 12 + 17 + 10 = 39: the label
+    let their_name = std::str::from_utf8(&captured[40..40 + n]).unwrap();
+    let bare = &captured[39..41 + n]; // length, label, root
+    let mut full = bare[..bare.len() - 1].to_vec();
+    full.extend_from_slice(SERVICE_WIRE);
+    let mut adapted = Vec::new();
+    let mut i = 0;
+    while i < captured.len() {
+        if captured[i..].starts_with(bare) {
+            adapted.extend_from_slice(&full);
+            i += bare.len();
+        } else {
+            adapted.push(captured[i]);
+            i += 1;
+        }
+    }
+    adapted[0..2].copy_from_slice(&[0, 0]);
+    adapted[37..39].copy_from_slice(&(full.len() as u16).to_be_bytes()); // the PTR's data length
+    let yours =
+        p2p::encode_response(their_name, RUST_LIBP2P_PEER, &[sock(RUST_LIBP2P_ADDRS[0])], 360).expect("a response");
+    same_bytes("encode_response against rust-libp2p's captured answer (id and PTR target put back)", &yours, &adapted);
+
     // What cannot be encoded is refused, with its reason.
     for bad in ["", "has.dot", "has space", &"x".repeat(64)] {
         assert!(
