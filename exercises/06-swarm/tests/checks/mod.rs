@@ -11,6 +11,10 @@ use crate::subject::{DEAD_AFTER, MAX_DEGREE, MIN_DEGREE, Msg, SwarmNode, Timer};
 
 type Net = Sim<Msg, Timer>;
 
+/// Why a large swarm's degrees are bounded, for the failure messages.
+const DEGREES: &str = "dial until MIN_DEGREE neighbours, accept up to MAX_DEGREE and Refuse beyond (an Accept that \
+                       arrives when full is undone with Close)";
+
 fn network(n: usize, seed: u64) -> (Net, Vec<NodeId>) {
     let mut sim = Sim::new(SimConfig {
         seed: kit::seed(seed),
@@ -41,13 +45,19 @@ fn read(sim: &mut Net, ids: &[NodeId]) -> BTreeMap<NodeId, (Vec<NodeId>, u64)> {
 
 /// Checks the overlay: symmetric, no duplicates, no dead or unknown neighbours, degrees
 /// within bounds, and connected.
-fn assert_healthy(graph: &BTreeMap<NodeId, (Vec<NodeId>, u64)>, min: usize, max: usize) {
+/// `bounds` says in the learner's words why the degrees must be within `min..=max`.
+fn assert_healthy(graph: &BTreeMap<NodeId, (Vec<NodeId>, u64)>, min: usize, max: usize, bounds: &str) {
     for (node, (neighbours, _)) in graph {
         let set: BTreeSet<&NodeId> = neighbours.iter().collect();
         assert_eq!(set.len(), neighbours.len(), "{node} lists a neighbour twice: {neighbours:?}");
         assert!(!set.contains(node), "{node} lists itself");
         for other in neighbours {
-            let back = graph.get(other).unwrap_or_else(|| panic!("{node} lists {other}, which is down or unknown"));
+            let back = graph.get(other).unwrap_or_else(|| {
+                panic!(
+                    "{node} lists {other}, which is down or unknown: a neighbour silent for DEAD_AFTER is dropped, \
+                     and a stranger's ping is answered with Close"
+                )
+            });
             assert!(
                 back.0.contains(node),
                 "{node} lists {other} but {other} does not list {node}: one connection per pair, known to both ends"
@@ -55,7 +65,7 @@ fn assert_healthy(graph: &BTreeMap<NodeId, (Vec<NodeId>, u64)>, min: usize, max:
         }
         assert!(
             (min..=max).contains(&neighbours.len()),
-            "{node} has {} neighbours, outside {min}..={max}",
+            "{node} has {} neighbours, outside {min}..={max}: {bounds}",
             neighbours.len()
         );
     }
@@ -85,8 +95,10 @@ fn step_1_two_nodes() {
     let (mut sim, ids) = network(2, 1);
     sim.run_for(Duration::from_secs(1));
     let graph = read(&mut sim, &ids);
-    assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()]);
-    assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()]);
+    let rule = "a Connect answered by an Accept makes the two nodes each other's neighbour, on both sides (and \
+                when both dial at once, the dial of the smaller id is still accepted)";
+    assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()], "{} lists {} as its only neighbour: {rule}", ids[0], ids[1]);
+    assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()], "{} lists {} as its only neighbour: {rule}", ids[1], ids[0]);
 }
 
 /// When both dial at once, exactly one connection is made, and both agree on it
@@ -98,8 +110,9 @@ fn step_2_simultaneous_dial() {
     let ids: Vec<NodeId> = (0..2).map(|_| sim.add_node(SwarmNode::new())).collect();
     sim.run_for(Duration::from_secs(2));
     let graph = read(&mut sim, &ids);
-    assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()], "n0 is connected to n1");
-    assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()], "n1 is connected to n0");
+    let rule = "when both dial at once, the dial of the smaller id is still accepted";
+    assert_eq!(graph[&ids[0]].0, vec![ids[1].clone()], "n0 is connected to n1: {rule}");
+    assert_eq!(graph[&ids[1]].0, vec![ids[0].clone()], "n1 is connected to n0: {rule}");
     let accepts: u64 = graph.values().map(|(_, a)| a).sum();
     assert_eq!(
         accepts, 1,
@@ -113,7 +126,7 @@ fn step_3_full_mesh() {
     let (mut sim, ids) = network(6, 3);
     sim.run_for(Duration::from_secs(3));
     let graph = read(&mut sim, &ids);
-    assert_healthy(&graph, 5, 5);
+    assert_healthy(&graph, 5, 5, "a swarm of up to FULL_MESH_UP_TO nodes is a full mesh, everyone's neighbour");
 }
 
 /// Fifty nodes: degrees stay within bounds and the overlay is connected
@@ -123,7 +136,7 @@ fn step_4_bounded_degree() {
     sim.run_for(Duration::from_secs(5));
     let graph = read(&mut sim, &ids);
     assert_eq!(graph.len(), 50);
-    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
+    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE, DEGREES);
     assert_eq!((MIN_DEGREE, MAX_DEGREE), (4, 8));
 }
 
@@ -153,7 +166,7 @@ fn step_5_churn() {
     let graph = read(&mut sim, &ids);
     assert_eq!(graph.len(), ids.iter().filter(|id| sim.is_alive(id)).count());
     assert!(graph.len() >= 30, "the check keeps most nodes alive: {}", graph.len());
-    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
+    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE, DEGREES);
 }
 
 /// Thirty nodes cut in two by the network until every link across the cut is dropped and every node is at its target degree in its half: within 5 s of the cut ending the overlay is one again (dial the neighbours lost to silence now and then)
@@ -192,5 +205,5 @@ fn step_6_a_cut_heals() {
     sim.heal();
     sim.run_for(Duration::from_secs(5));
     let graph = read(&mut sim, &ids);
-    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE);
+    assert_healthy(&graph, MIN_DEGREE, MAX_DEGREE, DEGREES);
 }
