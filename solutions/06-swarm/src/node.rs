@@ -1,6 +1,6 @@
 //! The swarm node.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kit::rand::RngExt;
@@ -21,6 +21,12 @@ pub const TICK: Duration = Duration::from_millis(200);
 /// connection and repairs for nothing. A peer that really died is still noticed within
 /// this time (and at once when its connection ends, which is how most deaths show).
 pub const DEAD_AFTER: Duration = Duration::from_secs(4);
+/// A neighbour heard from within this long is not pinged: anything it sends shows it
+/// alive. An idle pair then exchanges a ping and a pong about once a second instead of
+/// four messages every [`TICK`], and a pair that is talking exchanges none; a neighbour
+/// quiet for longer is pinged every tick until it answers, so a lost ping is retried
+/// within a tick and [`DEAD_AFTER`] still means many pings missed, not one.
+pub const PING_AFTER: Duration = Duration::from_secs(1);
 /// A dial not answered for this long is given up.
 pub const DIAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// About how often a node dials one of the neighbours it dropped for silence, whatever
@@ -244,8 +250,9 @@ impl Node for SwarmNode {
     }
 
     /// Every [`TICK`]: neighbours silent for [`DEAD_AFTER`] are dropped (and remembered
-    /// as lost), dials unanswered for [`DIAL_TIMEOUT`] are given up, the rest are pinged,
-    /// the node tops up its connections, and dials a lost one again when it is time.
+    /// as lost), dials unanswered for [`DIAL_TIMEOUT`] are given up, the rest that have
+    /// been quiet for [`PING_AFTER`] are pinged, the node tops up its connections, and
+    /// dials a lost one again when it is time.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Tick: Timer) {
         let now = ctx.now();
         let silent: Vec<NodeId> = self
@@ -259,8 +266,13 @@ impl Node for SwarmNode {
             self.lost.insert(peer, now);
         }
         self.dialing.retain(|_, sent| now.saturating_sub(*sent) < DIAL_TIMEOUT);
-        let neighbours: BTreeSet<NodeId> = self.neighbours.keys().cloned().collect();
-        for peer in neighbours {
+        let quiet: Vec<NodeId> = self
+            .neighbours
+            .iter()
+            .filter(|(_, heard)| now.saturating_sub(**heard) >= PING_AFTER)
+            .map(|(p, _)| p.clone())
+            .collect();
+        for peer in quiet {
             ctx.send(peer, Msg::Ping);
         }
         self.top_up(ctx);

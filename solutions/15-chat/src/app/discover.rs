@@ -131,7 +131,9 @@ impl Mdns {
                         }
                     }
                 }
-                let event = match discovery.next_event(Duration::from_millis(200)) {
+                // Half a second: how long leaving waits for this thread, and two
+                // wakeups a second for an idle peer.
+                let event = match discovery.next_event(Duration::from_millis(500)) {
                     Some(MdnsEvent::Joined(peer)) => {
                         // On one machine, its loopback address; on the LAN, one the others
                         // can reach (not loopback), IPv4 first.

@@ -90,13 +90,15 @@ pub async fn full(
 ) -> anyhow::Result<()> {
     use ratatui::crossterm::event::{self, Event as Term, KeyCode, KeyEventKind, KeyModifiers};
 
-    // Keys come from a thread: crossterm's reads block.
+    // Keys come from a thread: crossterm's reads block. A key wakes it at once; the
+    // poll's timeout only bounds how long it outlives the interface (nothing waits for
+    // it), so it is long enough to leave an idle peer asleep.
     let (keys_tx, mut keys) = mpsc::unbounded_channel();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stopping = stop.clone();
     std::thread::spawn(move || {
         while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
-            if event::poll(std::time::Duration::from_millis(100)).unwrap_or(false) {
+            if event::poll(std::time::Duration::from_secs(1)).unwrap_or(false) {
                 match event::read() {
                     Ok(e) => {
                         if keys_tx.send(e).is_err() {
