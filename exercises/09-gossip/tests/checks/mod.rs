@@ -121,7 +121,7 @@ fn step_2_many_nodes() {
     assert_everyone_has(
         &reads(&mut sim, &ids),
         &values,
-        "values travel only while someone sends them: gossip on a timer that sets itself again in on_timer, and send each neighbour what it lacks",
+        "values travel only while someone sends them, and only along the links nodes choose: gossip on a timer that sets itself again in on_timer, send each neighbour what it lacks, keep every value a Gossip brings (Read answers it and it travels on), and make sure every value has a path to every node (nodes that pick their neighbours must pick consistently)",
     );
 }
 
