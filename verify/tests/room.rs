@@ -137,7 +137,7 @@ fn announcement(i: usize, basics: u16, identity: u16) -> Report {
             audit: Vec::new(),
         });
     }
-    Report { name: format!("learner-{i:02}"), seq: 1, exercises }
+    Report { name: format!("learner-{i:02}"), seq: 1, exercises, doctor: None }
 }
 
 #[test]
@@ -159,8 +159,15 @@ fn twenty_learners_and_hostile_datagrams() {
         }
     });
 
-    // The twentieth is a real runner: `cargo verify share`, with its own state folder.
+    // The twentieth is a real runner: `cargo verify share`, with its own state folder,
+    // on a laptop whose `cargo verify doctor` found multicast blocked on loopback.
     let state_dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        state_dir.path().join("doctor.json"),
+        r#"{"os":"linux","lines":[{"name":"rust","status":"pass","found":"rustc"},
+           {"name":"mdns-loopback","status":"fail","found":"not heard","fix":"tell the instructor"}]}"#,
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_verify"))
         .args(["share", "Real Learner", "--room", CODE, "--port", &room.udp.port().to_string()])
         .env("VERIFY_ROOT", repo_root())
@@ -212,6 +219,8 @@ fn twenty_learners_and_hostile_datagrams() {
     // The JSON state, the page and the table all say what was announced.
     let learners = &s["board"]["learners"];
     let page = get(room.web, "/");
+    assert_eq!(learners["Real Learner"]["doctor"], "fail: mdns-loopback", "share carries the doctor's line");
+    assert_eq!(page.matches("doctor: fail: mdns-loopback").count(), 1, "the page marks that row, and only it");
     assert_eq!(page.matches("<tr class=\"learner").count(), 20, "the grid has one row per learner");
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "the page loads nothing from outside");
     let table = last_table(&room);
@@ -422,14 +431,14 @@ fn refused_datagrams_leave_no_rows() {
     let tag = wire::room_tag(CODE);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     for i in 0..200 {
-        let ghost = Report { name: format!("ghost-{i:03}"), seq: 0, exercises: Vec::new() };
+        let ghost = Report { name: format!("ghost-{i:03}"), seq: 0, exercises: Vec::new(), doctor: None };
         socket.send_to(&wire::seal(&Keypair::generate(), &tag, &ghost), room.udp).unwrap();
     }
     let s = wait_for(room.web, "200 refusals", |s| s["board"]["counts"]["replayed"] == 200);
     let rows = s["board"]["learners"].as_object().unwrap().len();
     println!("rows after 200 refused datagrams: {rows}");
     assert_eq!(rows, 0, "refused datagrams made {rows} rows");
-    let real = Report { name: "Real".into(), seq: 1, exercises: Vec::new() };
+    let real = Report { name: "Real".into(), seq: 1, exercises: Vec::new(), doctor: None };
     socket.send_to(&wire::seal(&Keypair::generate(), &tag, &real), room.udp).unwrap();
     let s = wait_for(room.web, "the real learner", |s| s["board"]["counts"]["accepted"] == 1);
     assert!(s["board"]["learners"]["Real"].is_object(), "{}", s["board"]);
@@ -487,7 +496,7 @@ fn look_alike_names_are_told_apart() {
     let names = ["Ana", "Ana\u{200B}", "Ana\u{202E}61/61 enod", "\u{0410}na"];
     let keys: Vec<Keypair> = names.iter().map(|_| Keypair::generate()).collect();
     for (name, key) in names.iter().zip(&keys) {
-        let report = Report { name: name.to_string(), seq: 1, exercises: Vec::new() };
+        let report = Report { name: name.to_string(), seq: 1, exercises: Vec::new(), doctor: None };
         socket.send_to(&wire::seal(key, &tag, &report), room.udp).unwrap();
         std::thread::sleep(Duration::from_millis(50));
     }

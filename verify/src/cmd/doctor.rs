@@ -123,6 +123,12 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     Ok(if report.worst() == Status::Fail { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
+/// The report `doctor` saved last, if any: what `share` sends to the room.
+pub fn saved(app: &App) -> Option<Report> {
+    let bytes = std::fs::read(app.ws.state_dir.join("doctor.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 fn examine(app: &App, args: &Args) -> Report {
     let mut lines = vec![rust(&app.ws.root), disk(&app.ws.root), offline(app)];
     lines.push(mdns_loopback());

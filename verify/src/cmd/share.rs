@@ -271,7 +271,7 @@ fn find_room(tag: &str, interface: Option<&str>, wait: Duration) -> anyhow::Resu
 
 /// The report this laptop sends: the name and the recorded results, with times
 /// turned into durations (clocks of different laptops disagree; durations do not).
-fn report(sharing: &Sharing, seq: u64, now: u64) -> wire::Report {
+fn report(sharing: &Sharing, seq: u64, now: u64, doctor: Option<String>) -> wire::Report {
     let exercises = sharing
         .exercises
         .iter()
@@ -286,7 +286,7 @@ fn report(sharing: &Sharing, seq: u64, now: u64) -> wire::Report {
             audit: r.audit.iter().take(wire::MAX_AUDIT).cloned().collect(),
         })
         .collect();
-    wire::Report { name: sharing.name.clone(), seq, exercises }
+    wire::Report { name: sharing.name.clone(), seq, exercises, doctor }
 }
 
 /// Signs and sends one report, advancing `sharing.seq` (the caller saves it). The
@@ -298,8 +298,11 @@ fn send(app: &App, sharing: &mut Sharing) -> anyhow::Result<()> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     sharing.seq = sharing.seq.saturating_add(1).max(now_ms);
+    // The last doctor's one line, so the room sees who cannot do mDNS before it matters.
+    let doctor = crate::cmd::doctor::saved(app).map(|r| r.summary());
     let to = resolve(&sharing.to)?;
-    let datagram = wire::seal(&keypair, &wire::room_tag(&sharing.room), &report(sharing, sharing.seq, now_ms / 1000));
+    let datagram =
+        wire::seal(&keypair, &wire::room_tag(&sharing.room), &report(sharing, sharing.seq, now_ms / 1000, doctor));
     let bind: SocketAddr = if to.ip().is_loopback() { ([127, 0, 0, 1], 0).into() } else { ([0, 0, 0, 0], 0).into() };
     let socket = UdpSocket::bind(bind).context("cannot open a UDP socket")?;
     socket.send_to(&datagram, to).with_context(|| format!("cannot send to the room at {to}"))?;

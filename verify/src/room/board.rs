@@ -80,6 +80,8 @@ pub struct Learner {
     pub last_seen: u64,
     /// By exercise short name.
     pub cells: BTreeMap<String, Cell>,
+    /// The summary of the learner's last `cargo verify doctor`, if they ran it.
+    pub doctor: Option<String>,
 }
 
 impl Learner {
@@ -249,10 +251,12 @@ impl Board {
                 source,
                 last_seen: now,
                 cells: BTreeMap::new(),
+                doctor: None,
             },
         };
         row.seq = report.seq;
         row.last_seen = now;
+        row.doctor = report.doctor;
         for p in report.exercises {
             // Only the handbook's own exercises become columns; anything else is
             // dropped, so a report cannot grow a row beyond the exercise count.
@@ -355,6 +359,7 @@ mod tests {
                 checked_secs_ago: 0,
                 audit: Vec::new(),
             }],
+            doctor: None,
         }
     }
 

@@ -66,6 +66,13 @@ pub fn common_line(board: &Board) -> String {
     }
 }
 
+/// The doctor's mark of a learner whose laptop has a problem (`cargo verify doctor`
+/// found a failing or warning line): `doctor: fail: mdns-loopback`. Nothing when
+/// all is well or the learner never ran it.
+pub fn doctor_marker(learner: &Learner) -> Option<String> {
+    learner.doctor.as_deref().filter(|d| *d != "ok").map(|d| format!("doctor: {d}"))
+}
+
 /// The audit mark of a learner whose runner's audit found something in a crate:
 /// `⚠ audit: unsafe, link_section`.
 pub fn audit_marker(learner: &Learner) -> Option<String> {
@@ -106,6 +113,9 @@ pub fn table(board: &Board, now: u64) -> String {
         }
         if let Some(marker) = audit_marker(learner) {
             let _ = write!(out, "  {marker}");
+        }
+        if let Some(doctor) = doctor_marker(learner) {
+            let _ = write!(out, "  {doctor}");
         }
         out.push('\n');
     }
@@ -182,6 +192,9 @@ pub fn board_html(board: &Board, now: u64) -> String {
         if let Some(audit) = audit {
             let _ = write!(html, " <span class=\"audit\">{}</span>", escape(&audit));
         }
+        if let Some(doctor) = doctor_marker(learner) {
+            let _ = write!(html, " <span class=\"doctor\">{}</span>", escape(&doctor));
+        }
         let _ = writeln!(html, "</td></tr>");
     }
     html.push_str("</tbody>\n</table>\n");
@@ -210,6 +223,7 @@ tr.quiet th {{ color: #888; font-style: italic; }}
 tr.audited th {{ background: #fde9a8; }}
 span.key {{ font-family: ui-monospace, monospace; font-size: .8em; color: #666; font-weight: normal; }}
 span.audit {{ color: #8a5a00; }}
+span.doctor {{ color: #9b1c1c; }}
 #notices {{ color: #a60; }}
 #status {{ color: #888; font-size: .8em; }}
 </style>

@@ -32,6 +32,8 @@ pub const MAX_EXERCISE_NAME: usize = 40;
 /// The most audit phrases one exercise may carry, and the longest phrase.
 pub const MAX_AUDIT: usize = 16;
 pub const MAX_AUDIT_PHRASE: usize = 24;
+/// The longest doctor summary (`fail: mdns-loopback, tcp-loopback; warn: disk`).
+pub const MAX_DOCTOR: usize = 120;
 
 /// Signed before the room tag and the body, so that a signature made for a room
 /// report can never be replayed as a signature over anything else.
@@ -57,6 +59,11 @@ pub struct Report {
     pub seq: u64,
     /// One entry per exercise the runner has checked.
     pub exercises: Vec<Progress>,
+    /// The one-line summary of the learner's last `cargo verify doctor` (`ok`, or the
+    /// lines that fail and warn), so the instructor sees who cannot do mDNS before the
+    /// chapter that needs it; left out when the learner never ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doctor: Option<String>,
 }
 
 /// Where a learner stands in one exercise.
@@ -173,6 +180,11 @@ fn validate(report: &Report) -> Result<(), Refusal> {
     if report.exercises.len() > MAX_EXERCISES {
         return malformed("too many exercises");
     }
+    if report.doctor.as_ref().is_some_and(|d| {
+        d.is_empty() || d.chars().count() > MAX_DOCTOR || d.chars().any(|c| c.is_control() || invisible(c))
+    }) {
+        return malformed("a bad doctor summary");
+    }
     for p in &report.exercises {
         if p.exercise.is_empty() || p.exercise.len() > MAX_EXERCISE_NAME || p.exercise.chars().any(char::is_control) {
             return malformed("a bad exercise name");
@@ -254,6 +266,7 @@ mod tests {
                 checked_secs_ago: 5,
                 audit: Vec::new(),
             }],
+            doctor: Some("fail: mdns-loopback".into()),
         }
     }
 
@@ -293,6 +306,11 @@ mod tests {
         bad = report();
         bad.exercises[0].audit = vec!["x".repeat(MAX_AUDIT_PHRASE + 1)];
         assert!(matches!(open(&seal(&key, &room, &bad), &room), Err(Refusal::Malformed(_))));
+        for doctor in ["".to_string(), "x".repeat(MAX_DOCTOR + 1), "ok\u{202E}liaf".into(), "ok\nfail".into()] {
+            bad = report();
+            bad.doctor = Some(doctor);
+            assert!(matches!(open(&seal(&key, &room, &bad), &room), Err(Refusal::Malformed(_))), "{:?}", bad.doctor);
+        }
     }
 
     #[test]
