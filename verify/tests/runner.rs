@@ -505,6 +505,7 @@ fn a_verdict_forged_by_an_exit_hook_is_refused_and_marked() {
 }
 
 /// Whether cargo can still load the sandbox's workspace (every member's manifest).
+#[cfg(unix)]
 fn workspace_loads(sb: &Sandbox) -> Result<(), String> {
     let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&sb.root)
@@ -515,6 +516,7 @@ fn workspace_loads(sb: &Sandbox) -> Result<(), String> {
 }
 
 /// The exercise's own files that must never go missing.
+#[cfg(unix)]
 fn exercise_is_whole(sb: &Sandbox) -> Result<(), String> {
     for file in ["Cargo.toml", "tests/fixture.rs", "tests/checks/mod.rs", "src/lib.rs"] {
         if !sb.exercise().join(file).is_file() {
