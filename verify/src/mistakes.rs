@@ -186,18 +186,28 @@ fn copy_tree(from: &Path, to: &Path, top: bool) -> std::io::Result<()> {
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
-        if (top && SKIPPED_AT_ROOT.iter().any(|s| name == *s)) || name == "target" {
+        // Build folders (`target`, `target-*`) are skipped wherever they are.
+        let build = name.to_str().is_some_and(|n| n == "target" || n.starts_with("target-"));
+        if (top && SKIPPED_AT_ROOT.iter().any(|s| name == *s)) || build {
             continue;
         }
         let in_an_exercise = from.parent().and_then(|p| p.file_name()).is_some_and(|p| p == "exercises");
         if in_an_exercise && name == "src" && to.join("src").exists() {
             continue;
         }
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &to.join(&name), false)?;
-        } else if kind.is_file() {
-            write_if_changed(&to.join(&name), &std::fs::read(entry.path())?)?;
+        // The handbook is a shared work tree: a file that vanishes while it is copied
+        // (an editor's swap file, another tool's scratch) is not an error.
+        let copied = match entry.file_type() {
+            Ok(kind) if kind.is_dir() => copy_tree(&entry.path(), &to.join(&name), false),
+            Ok(kind) if kind.is_file() => {
+                std::fs::read(entry.path()).and_then(|bytes| write_if_changed(&to.join(&name), &bytes))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(e),
+        };
+        match copied {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
         }
     }
     Ok(())
