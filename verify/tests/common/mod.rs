@@ -221,7 +221,9 @@ fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if [".git", "target", ".verify", "book-html"].iter().any(|n| name == *n) {
+        // Build output (`target`, and any `target-*` folder a tool made beside it) is
+        // never part of the handbook, and copying one that is being written fails.
+        if [".git", ".verify", "book-html"].iter().any(|n| name == *n) || name.to_string_lossy().starts_with("target") {
             continue;
         }
         let target = to.join(&name);
