@@ -32,6 +32,32 @@ pub const MAX_CLOCK_LEAD: u64 = 1_000;
 /// broken for a while, and a ban that never ends cannot be undone by anyone.
 pub const BAN_FOR: Duration = Duration::from_secs(60);
 
+/// Authors (other than this node) whose logs a node holds at most. A key costs nothing,
+/// so without a bound one neighbour could make a node hold as many logs as it cares to
+/// sign; a workshop room has about sixty authors. Past the bound an entry of an author
+/// not held is refused (not stored, nobody blamed); authors held keep being taken.
+pub const MAX_AUTHORS: usize = 1024;
+
+/// Authors not held yet that one peer may introduce per [`NEW_AUTHORS_EVERY`]: enough
+/// for a newcomer to take a whole room's history from one neighbour at once, few enough
+/// that one neighbour takes [`MAX_AUTHORS`] / 128 = 8 windows to fill the table. An
+/// entry over the budget is refused, not stored, and the peer is not blamed: an honest
+/// peer passes on whatever authors it took, an attacker's included. Entries of authors
+/// held never count against it, and neither does the peer's own key (its peer id names
+/// it), so a neighbour that passed on an attacker's authors is still heard itself.
+pub const MAX_NEW_AUTHORS: usize = 128;
+
+/// The window of [`MAX_NEW_AUTHORS`].
+pub const NEW_AUTHORS_EVERY: Duration = Duration::from_secs(60);
+
+/// Entries of one author's log a node holds at most (its own log is never bounded): a
+/// day of a busy room is a few thousand lines in all.
+pub const MAX_ENTRIES_PER_AUTHOR: usize = 10_000;
+
+/// Bytes of other authors' entries (as received) a node holds at most: 32 MiB, where a
+/// day of a room is about a megabyte. Past it every other author's entry is refused.
+pub const MAX_HELD_BYTES: usize = 32 * 1024 * 1024;
+
 /// What nodes and clients (the terminal, the checks) send.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Msg {
@@ -118,6 +144,11 @@ pub struct ChatNode {
     batch: usize,
     bad_peers: BTreeMap<NodeId, Duration>,
     forked: BTreeMap<[u8; 32], (Proof, Duration)>,
+    /// Per peer, the start of its current [`NEW_AUTHORS_EVERY`] window and the authors
+    /// it introduced in it (only peers whose window is running are kept).
+    introduced: BTreeMap<NodeId, (Duration, usize)>,
+    /// Bytes of other authors' entries held (see [`MAX_HELD_BYTES`]).
+    held_bytes: usize,
 }
 
 impl ChatNode {
@@ -138,6 +169,8 @@ impl ChatNode {
             batch: 64,
             bad_peers: BTreeMap::new(),
             forked: BTreeMap::new(),
+            introduced: BTreeMap::new(),
+            held_bytes: 0,
         }
     }
 
@@ -156,10 +189,15 @@ impl ChatNode {
     pub fn resume(secret: [u8; 32], nick: &str, interval: Duration, entries: &[Entry]) -> ChatNode {
         let mut node = ChatNode::new(secret, nick, interval);
         for entry in entries {
-            if node.replica.receive(std::slice::from_ref(entry)).is_ok_and(|n| n > 0)
-                && let Some(line) = Line::from_payload(&entry.payload)
-            {
-                node.clock = node.clock.max(line.clock);
+            let size = entry.to_bytes().len();
+            if node.refused(entry, size) {
+                continue;
+            }
+            if node.replica.receive(std::slice::from_ref(entry)).is_ok_and(|n| n > 0) {
+                node.held(entry, size);
+                if let Some(line) = Line::from_payload(&entry.payload) {
+                    node.clock = node.clock.max(line.clock);
+                }
             }
         }
         node.catch_up_writer();
@@ -307,10 +345,21 @@ impl ChatNode {
     /// an entry, or an entry its author did not sign, ban the sender. A line whose clock
     /// is more than [`MAX_CLOCK_LEAD`] ahead of ours is not stored yet, and neither is
     /// anything after it in its author's log; nothing it carries can crash the node.
+    ///
+    /// What one peer can make the node store is bounded: an author not held yet is taken
+    /// only while fewer than [`MAX_AUTHORS`] are held and the sender has introduced fewer
+    /// than [`MAX_NEW_AUTHORS`] in its current [`NEW_AUTHORS_EVERY`], an author's log
+    /// grows to [`MAX_ENTRIES_PER_AUTHOR`], and all other authors' entries to
+    /// [`MAX_HELD_BYTES`]. An entry past a bound is refused like a line too far ahead:
+    /// not stored, the rest of its author's log in the batch skipped, the sender not
+    /// blamed, and a batch that stored nothing because of it asks for no more (the sender
+    /// would offer the same entries again).
     fn on_entries(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, raw: Vec<Vec<u8>>) {
         let now = ctx.now();
         let mut sender_bad = false;
         let mut gap = false;
+        let (mut stored, mut refused) = (0, 0);
+        self.introduced.retain(|_, (since, _)| now < *since + NEW_AUTHORS_EVERY);
         // Authors whose later entries in this batch cannot be taken.
         let mut skip = BTreeSet::new();
         for bytes in &raw {
@@ -326,6 +375,15 @@ impl ChatNode {
                 skip.insert(entry.author);
                 continue;
             }
+            let new_author = entry.author != self.author() && !self.replica.logs().contains_key(&entry.author);
+            let over_budget = new_author
+                && self.introduced.get(&from).is_some_and(|(_, n)| *n >= MAX_NEW_AUTHORS)
+                && !writes_as(&from, &entry.author);
+            if over_budget || self.refused(&entry, bytes.len()) {
+                skip.insert(entry.author);
+                refused += 1;
+                continue;
+            }
             if let Some(held) = self.contradicted(&entry) {
                 skip.insert(entry.author);
                 if entry.verify_signature().is_ok() {
@@ -338,6 +396,11 @@ impl ChatNode {
             match self.replica.receive(std::slice::from_ref(&entry)) {
                 Ok(0) => {}
                 Ok(_) => {
+                    stored += 1;
+                    self.held(&entry, bytes.len());
+                    if new_author && !writes_as(&from, &entry.author) {
+                        self.introduced.entry(from.clone()).or_insert((now, 0)).1 += 1;
+                    }
                     ctx.observe(key(&entry));
                     if let Some(line) = line {
                         self.clock = self.clock.max(line.clock);
@@ -355,10 +418,34 @@ impl ChatNode {
         }
         if sender_bad {
             self.bad_peers.insert(from.clone(), now + BAN_FOR);
-        } else if gap || raw.len() >= self.batch {
+        } else if (gap || raw.len() >= self.batch) && (stored > 0 || refused == 0) {
             self.send_have(ctx, from);
         }
         self.check_resumed();
+    }
+
+    /// Whether a bound refuses `entry` (of `size` bytes as received), whatever peer sent
+    /// it: [`MAX_AUTHORS`], [`MAX_ENTRIES_PER_AUTHOR`] or [`MAX_HELD_BYTES`]. This node's
+    /// own log is never refused.
+    fn refused(&self, entry: &Entry, size: usize) -> bool {
+        let me = self.author();
+        if entry.author == me {
+            return false;
+        }
+        let logs = self.replica.logs();
+        let others = logs.len() - usize::from(logs.contains_key(&me));
+        match logs.get(&entry.author) {
+            None if others >= MAX_AUTHORS => true,
+            Some(log) if log.len() >= MAX_ENTRIES_PER_AUTHOR && entry.seq as usize > log.len() => true,
+            _ => self.held_bytes + size > MAX_HELD_BYTES,
+        }
+    }
+
+    /// Counts a new entry stored against [`MAX_HELD_BYTES`] (this node's own are free).
+    fn held(&mut self, entry: &Entry, size: usize) {
+        if entry.author != self.author() {
+            self.held_bytes += size;
+        }
     }
 
     /// The entry held that `entry` contradicts, if any: a different entry at the same
@@ -372,6 +459,12 @@ impl ChatNode {
         let last = log.last()?;
         (at == log.len() && entry.previous != last.hash()).then(|| last.clone())
     }
+}
+
+/// Whether `author` is `peer`'s own key (the peer's id is the key's peer id): a peer's
+/// own log is always taken from it, whatever authors it has introduced.
+fn writes_as(peer: &NodeId, author: &[u8; 32]) -> bool {
+    identity_solution::PublicKey::from_bytes(*author).is_ok_and(|key| key.peer_id().to_string() == peer.as_str())
 }
 
 /// The name under which the simulator tracks a line's spread.

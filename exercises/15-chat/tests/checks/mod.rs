@@ -1062,3 +1062,95 @@ fn step_15_loss_bursts() {
     kit::figure("a silent crash: until no peer lists it", format!("{noticed:?}"));
     assert!(noticed.is_some(), "10 s after {dead} crashed, a peer still lists it as a neighbour");
 }
+
+/// `n` fresh authors' logs of `lines` lines each, their secrets numbered from `first`.
+fn fresh_authors(first: usize, n: usize, lines: u64) -> Vec<Vec<u8>> {
+    let mut entries = Vec::new();
+    for i in first..first + n {
+        let mut s = [0u8; 32];
+        s[..4].copy_from_slice(&(i as u32).to_le_bytes());
+        s[31] = 99;
+        let mut writer = reference::log::Writer::new(s);
+        for clock in 1..=lines {
+            let line = reference::Line { nick: format!("junk{i}"), text: format!("junk {i}.{clock}"), clock };
+            entries.push(writer.append(&line.to_payload()).unwrap().to_bytes());
+        }
+    }
+    entries
+}
+
+/// One neighbour sends 1,000 fresh authors' logs: the node takes at most MAX_NEW_AUTHORS new authors from one peer per NEW_AUTHORS_EVERY and MAX_AUTHORS in all, blames nobody for the rest, and still takes every line of the authors it holds
+#[test]
+fn step_16_bounded_store() {
+    use subject::node::{MAX_AUTHORS, MAX_NEW_AUTHORS, NEW_AUTHORS_EVERY};
+    let flooder = NodeId::node(1);
+    let honest = NodeId::node(2);
+    let mut node = subject::ChatNode::new(secret(0), "alice", SYNC);
+    let mut ctx = Ctx::new(NodeId::node(0), vec![flooder.clone(), honest.clone()], 1);
+    node.on_start(&mut ctx);
+    let me = node.author();
+    let (_, bob) = log_of(1, &[("hello", 1), ("still here", 2), ("and now", 3), ("bye", 4)]);
+    let send = |node: &mut subject::ChatNode, ctx: &mut Ctx, from: &NodeId, entries: Vec<Vec<u8>>| {
+        node.on_message(ctx, from.clone(), subject::Msg::Entries { entries });
+        ctx.take_sent()
+    };
+    send(&mut node, &mut ctx, &honest, vec![bob[0].to_bytes()]);
+    let held_authors = |node: &subject::ChatNode| node.logs().keys().filter(|a| **a != me).count();
+    let held_lines = |node: &subject::ChatNode, author: [u8; 32]| node.logs().get(&author).map_or(0, Vec::len);
+    assert_eq!(held_lines(&node, bob[0].author), 1, "a line of a new author from a neighbour is taken");
+
+    // 1,000 fresh authors × 5 lines from one neighbour, 10 authors to a batch.
+    let mut asked_again = 0;
+    for batch in 0..100 {
+        let sent = send(&mut node, &mut ctx, &flooder, fresh_authors(batch * 10, 10, 5));
+        if batch > 20 && sent.iter().any(|(to, m)| *to == flooder && matches!(m, subject::Msg::Have { .. })) {
+            asked_again += 1;
+        }
+    }
+    let junk = held_authors(&node) - 1;
+    kit::figure("fresh authors taken of 1,000 from one neighbour", junk);
+    assert!(
+        junk <= MAX_NEW_AUTHORS,
+        "one neighbour introduced {junk} new authors at once; at most MAX_NEW_AUTHORS ({MAX_NEW_AUTHORS}) per NEW_AUTHORS_EVERY: keys are free, so new authors must be budgeted per peer"
+    );
+    assert!(
+        junk >= MAX_NEW_AUTHORS / 2,
+        "only {junk} new authors were taken from a neighbour: a newcomer takes a whole room's authors from one neighbour, so the budget must allow MAX_NEW_AUTHORS ({MAX_NEW_AUTHORS})"
+    );
+    assert_eq!(
+        asked_again, 0,
+        "a batch whose every entry was refused must not be answered with Have: the neighbour would send the same entries again, for ever"
+    );
+    let bans = node.bans(ctx.now());
+    assert!(
+        bans.is_empty(),
+        "entries over a budget are refused, and nobody is banned for them (an honest peer passes on what it took): {bans:?}"
+    );
+    // An author held is always taken, from the neighbour whose budget is spent.
+    send(&mut node, &mut ctx, &flooder, vec![bob[1].to_bytes()]);
+    assert_eq!(
+        held_lines(&node, bob[0].author),
+        2,
+        "a line of an author already held is taken from any neighbour, whatever new authors it sent"
+    );
+    // Another neighbour has a budget of its own.
+    let (_, cy) = log_of(2, &[("hi all", 2)]);
+    send(&mut node, &mut ctx, &honest, vec![cy[0].to_bytes()]);
+    assert_eq!(held_lines(&node, cy[0].author), 1, "a new author from another neighbour is taken: budgets are per peer");
+    // The budget comes back after NEW_AUTHORS_EVERY.
+    ctx.set_now(ctx.now() + NEW_AUTHORS_EVERY + SEC);
+    send(&mut node, &mut ctx, &flooder, fresh_authors(5000, 10, 1));
+    assert_eq!(held_authors(&node), junk + 2 + 10, "NEW_AUTHORS_EVERY later, the same neighbour may introduce authors again");
+
+    // Many neighbours, each with a fresh budget: never more than MAX_AUTHORS in all.
+    for n in 0..(MAX_AUTHORS / MAX_NEW_AUTHORS + 2) {
+        let peer = NodeId::node(10 + n);
+        send(&mut node, &mut ctx, &peer, fresh_authors(10_000 + n * 1000, MAX_NEW_AUTHORS, 1));
+    }
+    let total = held_authors(&node);
+    kit::figure("authors held after many neighbours' floods", total);
+    assert!(total <= MAX_AUTHORS, "the node holds {total} other authors' logs; at most MAX_AUTHORS ({MAX_AUTHORS})");
+    assert!(node.bans(ctx.now()).is_empty(), "nobody is banned for authors over the bound");
+    send(&mut node, &mut ctx, &flooder, vec![bob[2].to_bytes(), bob[3].to_bytes()]);
+    assert_eq!(held_lines(&node, bob[0].author), 4, "with MAX_AUTHORS held, an author held is still taken");
+}
