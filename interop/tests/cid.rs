@@ -8,7 +8,7 @@
 
 use merkle_dag_solution as reference;
 use multihash_codetable::{Code, MultihashDigest};
-use rand::{Rng, RngExt};
+use rand::{Rng, RngExt, SeedableRng};
 
 /// Random inputs per codec: lengths 0 to 4 KiB, enough to cover the empty input and
 /// inputs longer than one SHA-256 block many times over.
@@ -33,7 +33,8 @@ fn hello_world_and_empty_input() {
 
 #[test]
 fn random_inputs_give_equal_cids_both_ways() {
-    let mut rng = rand::rng();
+    // Seeded and printed, so a failing input can be replayed (VERIFY_SEED=S).
+    let mut rng = rand::rngs::StdRng::seed_from_u64(kit::seed(0xC1D));
     for i in 0..RANDOM_INPUTS {
         let mut data = vec![0u8; rng.random_range(0..4096)];
         rng.fill_bytes(&mut data);
