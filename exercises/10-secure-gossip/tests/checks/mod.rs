@@ -27,6 +27,13 @@ fn step_1_envelope() {
     let bytes = envelope.signed_bytes();
     let domain = b"p2p-handbook gossip v1\0";
     assert!(bytes.starts_with(domain), "the signed bytes start with the domain string");
+    assert_eq!(
+        bytes.len(),
+        domain.len() + 32 + 8 + 4 + 2,
+        "the signed bytes are the domain (23) ‖ author (32) ‖ seq (8) ‖ payload length (4) ‖ payload (2 here): \
+         yours are {:02x?}",
+        bytes
+    );
     let rest = &bytes[domain.len()..];
     assert_eq!(rest[..32], alice.public().to_bytes(), "then the author's key");
     assert_eq!(rest[32..40], [0, 0, 0, 0, 0, 0, 1, 2], "then seq, 8 bytes big-endian");
@@ -36,11 +43,16 @@ fn step_1_envelope() {
     let theirs = reference::Envelope::sign(&alice, 0x0102, b"hi");
     assert_eq!(
         envelope.signature, theirs.signature,
-        "your signature differs from the reference's (Ed25519 is deterministic)"
+        "your signature differs from the reference's: sign() signs all of signed_bytes() (Ed25519 is deterministic)"
     );
     let id: [u8; 32] = Sha256::digest([bytes.clone(), envelope.signature.clone()].concat()).into();
     assert_eq!(envelope.id(), id, "id() is SHA-256 of the signed bytes followed by the signature");
-    assert_eq!(envelope.verify(), Ok(()), "a freshly signed envelope verifies");
+    assert_eq!(
+        envelope.verify(),
+        Ok(()),
+        "a freshly signed envelope verifies: verify() checks the signature over signed_bytes(), the same bytes \
+         sign() signed"
+    );
 }
 
 /// Verification refuses oversized payloads first, then anything not signed by its author
@@ -83,14 +95,14 @@ fn step_3_replay_window() {
     let mut guard = Guard::new();
     let at = |s: u64| Duration::from_secs(s);
     let admit = |guard: &mut Guard, seq: u64, t: u64| guard.admit(&Envelope::sign(&alice, seq, b"m"), at(t));
-    assert_eq!(admit(&mut guard, 1, 0), Ok(()));
+    assert_eq!(admit(&mut guard, 1, 0), Ok(()), "an author's first message is admitted");
     assert_eq!(admit(&mut guard, 3, 1), Ok(()), "gaps are fine: gossip reorders");
     assert_eq!(admit(&mut guard, 2, 2), Ok(()), "a late message inside the window is new");
     assert_eq!(admit(&mut guard, 2, 3), Err(Reject::Duplicate), "the same message twice");
-    assert_eq!(admit(&mut guard, 70, 4), Ok(()));
+    assert_eq!(admit(&mut guard, 70, 4), Ok(()), "a number above the highest moves the window");
     assert_eq!(admit(&mut guard, 7, 5), Ok(()), "70 − 7 = 63: still inside a window of 64");
     assert_eq!(admit(&mut guard, 6, 6), Err(Reject::TooOld), "70 − 6 = 64: outside the window, refused");
-    assert_eq!(admit(&mut guard, 70, 7), Err(Reject::Duplicate));
+    assert_eq!(admit(&mut guard, 70, 7), Err(Reject::Duplicate), "the highest number, seen again");
     let mut forged = Envelope::sign(&alice, 71, b"m");
     forged.payload = b"n".to_vec();
     assert_eq!(guard.admit(&forged, at(8)), Err(Reject::BadSignature), "the guard verifies before it remembers");
@@ -113,7 +125,14 @@ proptest! {
             let envelope = Envelope::sign(&keypair(author), seq, b"m");
             let their_envelope = reference::Envelope::sign(&keypair(author), seq, b"m");
             let (a, b) = (mine.admit(&envelope, t), theirs.admit(&their_envelope, t));
-            prop_assert_eq!(format!("{a:?}"), format!("{b:?}"), "author {} seq {} at {:?}", author, seq, t);
+            prop_assert_eq!(
+                format!("{a:?}"),
+                format!("{b:?}"),
+                "author {} seq {} at {:?}: your guard's verdict (left) differs from the reference's (right)",
+                author,
+                seq,
+                t
+            );
         }
     }
 }
@@ -139,7 +158,7 @@ fn step_5_rate_and_memory() {
         guard.admit(&Envelope::sign(&stranger, 1, b"m"), Duration::from_millis(i as u64 + 1)).expect("admit");
         assert!(
             guard.tracked_authors() <= subject::MAX_AUTHORS,
-            "the guard remembers {} authors",
+            "the guard remembers {} authors, more than MAX_AUTHORS: forget the least recently heard first",
             guard.tracked_authors()
         );
     }
@@ -187,7 +206,11 @@ fn assert_delivered(reads: &[Read], expected: &BTreeSet<([u8; 32], u64, Vec<u8>)
         let extra: Vec<_> =
             set.difference(expected).map(|(a, s, p)| (a[0], *s, String::from_utf8_lossy(p).into_owned())).collect();
         assert_eq!(missing, 0, "honest node {i} is missing {missing} honest messages");
-        assert!(extra.is_empty(), "honest node {i} delivered messages no honest node published: {extra:?}");
+        assert!(
+            extra.is_empty(),
+            "honest node {i} delivered messages no honest node published (deliver and forward only what the guard \
+             admitted): {extra:?}"
+        );
     }
 }
 
@@ -219,7 +242,7 @@ fn step_6_honest_network() {
     let expected = publish_rounds(&mut sim, &ids, 8, 100 * MS);
     sim.run_for(2 * SEC);
     let acks = sim.take_client_messages().iter().filter(|m| matches!(m.message, Msg::PublishOk { .. })).count();
-    assert_eq!(acks, 40, "every Publish is answered with PublishOk");
+    assert_eq!(acks, 40, "every Publish is answered with PublishOk, each signed with the next seq (1, 2, 3, …)");
     assert_delivered(&read_all(&mut sim, &ids), &expected);
 }
 
@@ -268,17 +291,18 @@ fn step_7_hostile_peer() {
     let expected = publish_rounds(&mut sim, &ids, 6, 200 * MS);
     sim.run_for(3 * SEC);
     let reads = read_all(&mut sim, &ids);
-    assert_delivered(&reads, &expected);
     for (i, read) in reads.iter().enumerate() {
         let count = |r: Reject| read.rejected.get(&r).copied().unwrap_or(0);
         assert!(count(Reject::BadSignature) >= 1, "honest node {i} did not count the forgery: {:?}", read.rejected);
         assert!(
             count(Reject::TooLarge) >= 2,
-            "honest node {i} did not refuse the oversized payload and the 100-envelope batch: {:?}",
+            "honest node {i} did not refuse the oversized payload and the 100-envelope batch (over MAX_BATCH, refused \
+             whole): {:?}",
             read.rejected
         );
         assert!(count(Reject::Duplicate) >= 1, "honest node {i} did not recognise replays: {:?}", read.rejected);
     }
+    assert_delivered(&reads, &expected);
 }
 
 // A flooder: thousands of validly signed envelopes from fresh keys, every 10 ms.
@@ -339,7 +363,7 @@ fn step_8_flood() {
         );
         assert!(
             read.tracked_authors <= subject::MAX_AUTHORS,
-            "honest node {i} remembers {} authors",
+            "honest node {i} remembers {} authors, more than MAX_AUTHORS",
             read.tracked_authors
         );
         let spam = read.delivered.len() - expected.len();
