@@ -5,7 +5,9 @@
 //!    on their own (no progress noise) and the test binary's path is known. A build
 //!    has no time limit: a cold build may legitimately take minutes.
 //! 2. Run: the test binary itself, in its own process group, under the time limit.
-//!    If it hangs, the steps that never reported are named; if it crashes (a stack
+//!    If it hangs, the steps that never reported are named, and the steps that
+//!    failed before it are run again alone for their messages (libtest prints a
+//!    failure's message only at the end of a run); if it crashes (a stack
 //!    overflow aborts the whole process), the unreported steps are run again one by
 //!    one, so the crash is pinned on the step that causes it.
 //!
@@ -179,6 +181,10 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                  waiting for a message that never comes? (the limit is --timeout)",
                 limit.as_secs()
             ));
+            // libtest prints a failure's message only in its closing report, which a
+            // stopped run never reaches: the steps that failed before the hang have a
+            // verdict and no message. Run each of them again alone to hear why.
+            recover_lost_messages(&binary, &dir, &scratch, options, &mut outcomes, &mut figures)?;
         }
         Ending::Exited(status) => {
             let missing: Vec<&Step> = steps.iter().filter(|s| !outcomes.keys().any(|n| s.matches(n))).collect();
@@ -241,6 +247,57 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
         record_traces(ws, exercise, &binary, &dir, &scratch, options, &names, &mut results)?;
     }
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
+}
+
+/// How long a failed step, run again alone for its message, may take: it failed
+/// within the run's limit once, so a short limit does; a step that now hangs must not
+/// cost the learner a second full `--timeout`.
+const RERUN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Fills in the messages of the steps that failed in a run that was stopped at its
+/// time limit (libtest's log has their verdict; its closing report, which holds the
+/// messages, never came). Each is run again alone, under [`RERUN_LIMIT`], and only its
+/// message is taken from that run: the verdict stays the first run's, so a step the
+/// log says failed stays failed whatever the second run says.
+fn recover_lost_messages(
+    binary: &PathBuf,
+    dir: &PathBuf,
+    scratch: &Scratch,
+    options: Options,
+    outcomes: &mut std::collections::BTreeMap<String, Outcome>,
+    figures: &mut std::collections::BTreeMap<String, Vec<(String, String)>>,
+) -> Result<(), CheckError> {
+    let lost: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Failed(m) if m.is_empty()))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let limit = options.timeout.min(RERUN_LIMIT);
+    for name in lost {
+        let alone = run_binary(binary, dir, &[&name, "--exact"], Some(limit), scratch, options.seed)?;
+        for (step, found) in libtest::figures(&alone.stdout) {
+            figures.entry(step).or_insert(found);
+        }
+        let message = match (trusted_outcomes(&alone).remove(&name), &alone.ending) {
+            (Some(Outcome::Failed(message)), _) if !message.is_empty() => message,
+            (Some(Outcome::Passed), _) => "failed in the full run (its message was lost when a later step was \
+                 stopped), yet passed when run again alone: does it depend on timing, or on what another step \
+                 does at the same time?"
+                .to_string(),
+            (_, Ending::TimedOut(_)) => format!(
+                "failed before a later step hung; its message was lost when the run was stopped, and run again \
+                 alone it did not finish within {} s",
+                limit.as_secs()
+            ),
+            (_, Ending::Exited(status)) => format!(
+                "failed before a later step hung; its message was lost when the run was stopped, and run again \
+                 alone {}",
+                describe_exit(*status, &alone.stderr).trim_start_matches("the test process ")
+            ),
+        };
+        outcomes.insert(name, Outcome::Failed(message));
+    }
+    Ok(())
 }
 
 /// Where the diagrams of an exercise's runs go: `target/verify/traces/NAME/`.

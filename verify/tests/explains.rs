@@ -46,3 +46,22 @@ fn every_failing_step_shows_its_message_and_location_and_a_property_its_law() {
     assert!(step(4).contains("attempt to multiply with overflow"), "{text}");
     assert!(step(4).contains("at exercises/99-fixture/src/lib.rs:2:"), "{text}");
 }
+
+/// libtest prints a failure's message only in its closing report, and a run stopped
+/// at `--timeout` never gets there: a step that failed before a later one hung still
+/// shows its own message, and the hanging step says it did not finish.
+#[test]
+fn a_failed_step_keeps_its_message_when_a_later_step_hangs() {
+    let sb = Sandbox::new();
+    sb.write_lib(include_str!("fixture/fail_then_hang.rs.txt"));
+    let out = sb.verify().args(["check", "fixture", "--timeout", "3"]).output().unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("0 of 2 steps pass"), "{text}");
+    let (one, two) = text.split_once("✗ 2.").unwrap_or_else(|| panic!("step 2 failed: {text}"));
+    let one = &one[one.find("✗ 1.").unwrap_or_else(|| panic!("step 1 failed: {text}"))..];
+    assert!(one.contains("2 + 3 should be 5"), "step 1's own message: {text}");
+    assert!(one.contains("left: 6"), "and its values: {text}");
+    assert!(one.contains("at exercises/99-fixture/tests/checks/mod.rs:"), "and its place: {text}");
+    assert!(two.contains("did not finish within 3 s"), "{text}");
+}
