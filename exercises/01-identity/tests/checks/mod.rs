@@ -76,6 +76,13 @@ fn step_1_keypair_from_secret_bytes() {
             bytes::<32>(secret),
             "secret_bytes() must give back the secret key the keypair was made from"
         );
+        let shown = format!("{keypair:?}");
+        assert!(
+            shown.contains(public) && !shown.contains(secret),
+            "RFC 8032 test {}: a keypair's {{:?}} (what a log or a panic message shows) must print its public key \
+             in hex and never its secret key; it printed {shown}",
+            i + 1
+        );
     }
 }
 
@@ -100,6 +107,11 @@ fn step_3_sign() {
             hex::encode(keypair.sign(&message).to_bytes()),
             *signature,
             "RFC 8032 test {}: wrong signature (Ed25519 signing is deterministic, so it must match exactly)",
+            i + 1
+        );
+        assert!(
+            format!("{:?}", keypair.sign(&message)).contains(signature),
+            "RFC 8032 test {}: a signature's {{:?}} must print its 64 bytes in hex",
             i + 1
         );
     }
@@ -185,6 +197,7 @@ fn step_6_peer_id() {
     assert_eq!(raw[6..], keypair.public().to_bytes(), "the last 32 bytes must be the public key");
     assert_eq!(id.public_key(), keypair.public(), "public_key() must give back the key inside the id");
     assert_eq!(keypair.public().peer_id(), id, "Keypair::peer_id and PublicKey::peer_id disagree");
+    assert_eq!(format!("{id:?}"), format!("PeerId({RFC8032_TEST1_PEER_ID})"), "a peer id's {{:?}} shows its text");
 
     let (secret, public, spec_id) = SPEC_ED25519;
     let spec_key = subject::Keypair::from_secret_bytes(bytes(secret));
