@@ -248,6 +248,16 @@ fn step_7_bad_input() {
     );
     let full = writer.append(&vec![7; subject::MAX_PAYLOAD]).expect("exactly MAX_PAYLOAD is allowed");
     assert_eq!(full.seq, 1, "a refused append must not use up a sequence number");
+    assert!(
+        subject::Entry::from_bytes(&full.to_bytes()).is_ok_and(|read| read == full),
+        "an entry whose payload is exactly MAX_PAYLOAD bytes is allowed: from_bytes must read it back"
+    );
+    let empty = writer.append(b"").expect("an empty payload is allowed");
+    assert_eq!(
+        subject::Entry::from_bytes(&empty.to_bytes()),
+        Ok(empty),
+        "an entry with an empty payload is the smallest there is (76 + 64 = 140 bytes): from_bytes must read it back"
+    );
 }
 
 /// The log file keeps entries across reopening, in the shared record format
@@ -349,6 +359,62 @@ fn step_9_torn_writes() {
         std::fs::read(&path).expect("readable"),
         corrupt,
         "a corrupt file must be left untouched for inspection"
+    );
+
+    // A crash during the very first append: part of one record and nothing before it.
+    let path = dir.path().join("first.log");
+    let torn = ends[0] / 2;
+    std::fs::write(&path, &full[..torn]).expect("write");
+    let (file, cut) = subject::LogFile::open(&path, author).unwrap_or_else(|e| {
+        panic!("a file holding only the first {torn} bytes of entry 1 must open empty, not fail: {e}")
+    });
+    assert_eq!((file.entries().len(), cut), (0, torn as u64), "a torn first record: no entries, all its bytes cut");
+
+    // A whole last record whose own length, or whose entry's payload length, says it
+    // ends a byte before the file does: more data follows it, so it is not a torn append.
+    for (what, field) in [("its record length", ends[3]), ("its entry's payload length", ends[3] + 4 + 72)] {
+        let mut shorter = full.clone();
+        let value = u32::from_be_bytes(shorter[field..field + 4].try_into().expect("4 bytes"));
+        shorter[field..field + 4].copy_from_slice(&(value - 1).to_be_bytes());
+        let path = dir.path().join("shorter.log");
+        std::fs::write(&path, &shorter).expect("write");
+        let result = subject::LogFile::open(&path, author);
+        assert!(
+            matches!(&result, Err(subject::StoreError::Corrupt { offset, .. }) if *offset == ends[3] as u64),
+            "entry 5 with {what} one smaller ends a byte before the file does: a torn append runs to the end of the \
+             file or past it, so this is damage and must fail with Corrupt at its offset ({}); got {:?}",
+            ends[3],
+            result.as_ref().map(|(file, cut)| (file.entries().len(), *cut))
+        );
+    }
+
+    // Garbage over the head of entry 4 makes both of its lengths claim to run past the
+    // end of the file, as a torn append's would; the intact entry 5 after it (as large as
+    // an entry gets) proves it is not the tail.
+    let mut writer = reference::Writer::new(key(SECRET));
+    let mut big = Vec::new();
+    let mut big_ends = Vec::new();
+    for payload in [b"one".to_vec(), b"two".to_vec(), b"three".to_vec(), b"four".to_vec(), vec![5; 65_536]] {
+        let bytes = writer.append(&payload).expect("append").to_bytes();
+        big.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+        big.extend_from_slice(&bytes);
+        big_ends.push(big.len());
+    }
+    let path = dir.path().join("big.log");
+    std::fs::write(&path, &big).expect("write");
+    let (file, cut) = subject::LogFile::open(&path, author).expect("a log whose last entry has a 64 KiB payload opens");
+    assert_eq!((file.entries().len(), cut), (5, 0), "a record of an entry with a MAX_PAYLOAD payload is valid");
+    drop(file);
+    big[big_ends[2]..big_ends[2] + 80].fill(0xff);
+    std::fs::write(&path, &big).expect("write");
+    let result = subject::LogFile::open(&path, author);
+    assert!(
+        matches!(&result, Err(subject::StoreError::Corrupt { offset, .. }) if *offset == big_ends[2] as u64),
+        "entry 4's first 80 bytes overwritten with ff: both its lengths run past the end as a torn append's would, \
+         but a whole record signed by this author follows it (entry 5), so cutting would drop an acknowledged \
+         entry: Corrupt at its offset ({}); got {:?}",
+        big_ends[2],
+        result.as_ref().map(|(file, cut)| (file.entries().len(), *cut))
     );
 }
 
