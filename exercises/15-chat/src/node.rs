@@ -54,9 +54,15 @@ pub const NEW_AUTHORS_EVERY: Duration = Duration::from_secs(60);
 /// day of a busy room is a few thousand lines in all.
 pub const MAX_ENTRIES_PER_AUTHOR: usize = 10_000;
 
-/// Bytes of other authors' entries (as received) a node holds at most: 32 MiB, where a
-/// day of a room is about a megabyte. Past it every other author's entry is refused.
+/// Bytes of other authors' entries (as received) a node holds in all before it refuses
+/// more: 32 MiB, where a day of a room is about a megabyte. Past it, an author is still
+/// taken up to its share, [`AUTHOR_SHARE`], so that a few authors with huge logs cannot
+/// silence the others: the node holds at most twice this.
 pub const MAX_HELD_BYTES: usize = 32 * 1024 * 1024;
+
+/// The bytes every author may hold even when [`MAX_HELD_BYTES`] is reached: an equal
+/// share of it among [`MAX_AUTHORS`] (32 KiB, about 170 short lines).
+pub const AUTHOR_SHARE: usize = MAX_HELD_BYTES / MAX_AUTHORS;
 
 /// What nodes and clients (the terminal, the checks) send.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -147,8 +153,10 @@ pub struct ChatNode {
     /// Per peer, the start of its current [`NEW_AUTHORS_EVERY`] window and the authors
     /// it introduced in it (only peers whose window is running are kept).
     introduced: BTreeMap<NodeId, (Duration, usize)>,
-    /// Bytes of other authors' entries held (see [`MAX_HELD_BYTES`]).
+    /// Bytes of other authors' entries held, in all and by author (see
+    /// [`MAX_HELD_BYTES`]).
     held_bytes: usize,
+    held_by: BTreeMap<[u8; 32], usize>,
 }
 
 impl ChatNode {
@@ -171,6 +179,7 @@ impl ChatNode {
             forked: BTreeMap::new(),
             introduced: BTreeMap::new(),
             held_bytes: 0,
+            held_by: BTreeMap::new(),
         }
     }
 
@@ -302,7 +311,8 @@ impl ChatNode {
     /// only while fewer than [`MAX_AUTHORS`] are held and the sender has introduced fewer
     /// than [`MAX_NEW_AUTHORS`] in its current [`NEW_AUTHORS_EVERY`], an author's log
     /// grows to [`MAX_ENTRIES_PER_AUTHOR`], and all other authors' entries to
-    /// [`MAX_HELD_BYTES`]. An entry past a bound is refused like a line too far ahead:
+    /// [`MAX_HELD_BYTES`] (beyond which each author still has its [`AUTHOR_SHARE`]). An
+    /// entry past a bound is refused like a line too far ahead:
     /// not stored, the rest of its author's log in the batch skipped, the sender not
     /// blamed, and a batch that stored nothing because of it asks for no more (the sender
     /// would offer the same entries again).
@@ -328,7 +338,10 @@ impl ChatNode {
         match logs.get(&entry.author) {
             None if others >= MAX_AUTHORS => true,
             Some(log) if log.len() >= MAX_ENTRIES_PER_AUTHOR && entry.seq as usize > log.len() => true,
-            _ => self.held_bytes + size > MAX_HELD_BYTES,
+            _ => {
+                self.held_bytes + size > MAX_HELD_BYTES
+                    && self.held_by.get(&entry.author).copied().unwrap_or(0) + size > AUTHOR_SHARE
+            }
         }
     }
 
@@ -336,6 +349,7 @@ impl ChatNode {
     fn held(&mut self, entry: &Entry, size: usize) {
         if entry.author != self.author() {
             self.held_bytes += size;
+            *self.held_by.entry(entry.author).or_insert(0) += size;
         }
     }
 

@@ -15,7 +15,7 @@
 //!
 //! # Steps
 //!
-//! `cargo verify check chat` runs these fifteen steps, in this order; each names the
+//! `cargo verify check chat` runs these sixteen steps, in this order; each names the
 //! files it asks you to change (or, for a step that adds no code, the ones it
 //! exercises):
 //!
@@ -56,6 +56,10 @@
 //! 15. Sixteen peers through 10 s of 15% loss, then 20 s of loss in bursts (each link
 //!     down now and then for about a second, 15% of the time in all): every line still
 //!     reaches every peer — `src/node.rs`
+//! 16. One neighbour sends 1,000 fresh authors' logs: the node takes at most
+//!     MAX_NEW_AUTHORS new authors from one peer per NEW_AUTHORS_EVERY and MAX_AUTHORS
+//!     in all, blames nobody for the rest, and still takes every line of the authors it
+//!     holds — `src/node.rs`
 
 pub mod line;
 pub mod node;

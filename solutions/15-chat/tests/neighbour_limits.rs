@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use append_log_solution::Writer;
-use chat_solution::node::MAX_CLOCK_LEAD;
+use chat_solution::node::{MAX_CLOCK_LEAD, MAX_NEW_AUTHORS};
 use chat_solution::{ChatNode, Line, Msg, Timer};
 use kit::{Context, Node, NodeId};
 
@@ -70,7 +70,7 @@ fn a_clock_pushed_just_under_the_lead_limit_moves_by_one_lead_per_line() {
 }
 
 /// Fresh authors over sync: how many entries one neighbour's `Entries` make the node
-/// hold, and their bytes (the figure the room's bound on authors and entries must cap).
+/// hold, and their bytes: at most `MAX_NEW_AUTHORS` authors from one neighbour at once.
 #[test]
 fn what_one_neighbour_can_make_the_node_store() {
     let (mut node, mut ctx) = node();
@@ -91,5 +91,43 @@ fn what_one_neighbour_can_make_the_node_store() {
     kit::figure("1,000 fresh authors × 5 entries from one neighbour: authors held", authors);
     kit::figure("entries held", entries);
     kit::figure("bytes sent", sent_bytes);
-    assert!(authors <= 1001, "at most the authors sent, and our own");
+    assert!(
+        authors <= MAX_NEW_AUTHORS,
+        "{authors} new authors from one neighbour at once; at most MAX_NEW_AUTHORS ({MAX_NEW_AUTHORS})"
+    );
+}
+
+/// A few authors with huge logs fill MAX_HELD_BYTES: their next entries are refused, and
+/// the sender is not banned, while an author with a short log (held or new) is still
+/// taken up to its AUTHOR_SHARE, and the node never holds more than twice the bound.
+#[test]
+fn huge_logs_fill_the_bytes_but_do_not_silence_the_others() {
+    use chat_solution::node::{AUTHOR_SHARE, MAX_HELD_BYTES};
+    let (mut node, mut ctx) = node();
+    let neighbour = NodeId::node(1);
+    let mut honest = Writer::new([3; 32]);
+    node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries: vec![entry(&mut honest, 1)] });
+    let big = |writer: &mut Writer, clock: u64| {
+        let line = Line { nick: "huge".into(), text: "x".repeat(60_000), clock };
+        writer.append(&line.to_payload()).expect("under the log's 64 KiB").to_bytes()
+    };
+    let mut writers: Vec<Writer> = (0..12u8).map(|i| Writer::new([100 + i; 32])).collect();
+    let mut sent = 0;
+    for round in 0..60 {
+        let entries: Vec<Vec<u8>> = writers.iter_mut().map(|w| big(w, round + 1)).collect();
+        sent += entries.iter().map(Vec::len).sum::<usize>();
+        node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries });
+        ctx.take_sent();
+    }
+    let held: usize = node.logs().values().flatten().map(|e| e.to_bytes().len()).sum();
+    kit::figure("bytes sent in huge lines by 12 authors", sent);
+    kit::figure("bytes held", held);
+    assert!(sent > MAX_HELD_BYTES && held <= MAX_HELD_BYTES + AUTHOR_SHARE * 13, "held {held} of {sent} bytes");
+    assert!(node.bans(ctx.now()).is_empty(), "nobody is banned for entries over the bound");
+    // The honest author's next line, and a new author's first, are still taken.
+    let mut newcomer = Writer::new([4; 32]);
+    let lines = vec![entry(&mut honest, 2), entry(&mut newcomer, 3)];
+    node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries: lines });
+    assert_eq!(node.logs().get(&honest.author()).map(Vec::len), Some(2), "a short log still grows");
+    assert_eq!(node.logs().get(&newcomer.author()).map(Vec::len), Some(1), "a new author still comes in");
 }

@@ -1,6 +1,7 @@
 //! What one admitted neighbour can make a chat peer store: it becomes ana's neighbour
 //! over the real stack (TCP, Noise, yamux, the swarm's `Connect`) and sends, on the sync
-//! substream, 1,000 fresh authors' logs of 5 validly signed lines each. ana keeps at
+//! substream, 1,000 fresh authors' logs of 5 validly signed lines each, then pushes 200
+//! more fresh authors' lines as gossip envelopes. ana keeps at
 //! most the node's bound on new authors from one neighbour (`MAX_NEW_AUTHORS` per
 //! `NEW_AUTHORS_EVERY`), its memory and its history on disk stay flat, nobody blames the
 //! honest peer that passes the admitted authors on, and an honest author's next line is
@@ -20,6 +21,7 @@ use common::{Proc, WAIT, keys, room};
 use handshake_solution::negotiate::{dialer_select, listener_select};
 use handshake_solution::{Role, upgrade};
 use identity_solution::Keypair;
+use secure_gossip_solution::Envelope;
 use streams_solution::Session;
 use streams_solution::frame::{read_frame, write_frame};
 
@@ -42,8 +44,9 @@ fn on_disk(dir: &Path) -> (usize, u64) {
 }
 
 /// Dials `addr`, becomes a neighbour through the swarm's `Connect`, then sends `frames`
-/// as sync messages; keeps the connection open for `hold`.
-async fn flood(addr: SocketAddr, frames: Vec<Vec<u8>>, hold: Duration) -> usize {
+/// as sync messages and `envelopes` on the push substream; keeps the connection open
+/// for `hold`.
+async fn flood(addr: SocketAddr, frames: Vec<Vec<u8>>, envelopes: Vec<Envelope>, hold: Duration) -> usize {
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("dial");
     let up = upgrade(tcp, Role::Initiator, Keypair::generate()).await.expect("the chat upgrades our connection");
     let session = Arc::new(Session::client(up.stream));
@@ -81,6 +84,13 @@ async fn flood(addr: SocketAddr, frames: Vec<Vec<u8>>, hold: Duration) -> usize 
         }
         sent += 1;
     }
+    let mut push = session.open_stream().await.expect("a substream");
+    dialer_select(&mut push, &[PUSH]).await.expect("the chat speaks the push protocol");
+    for envelope in envelopes {
+        if write_frame(&mut push, &serde_json::to_vec(&envelope).unwrap()).await.is_err() {
+            break;
+        }
+    }
     // Answer the swarm's pings while the peer digests the flood.
     let until = Instant::now() + hold;
     while Instant::now() < until {
@@ -88,6 +98,18 @@ async fn flood(addr: SocketAddr, frames: Vec<Vec<u8>>, hold: Duration) -> usize 
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     sent
+}
+
+/// `n` more fresh authors' first lines, each as an envelope its author signed.
+fn pushed(n: usize) -> Vec<Envelope> {
+    (0..n)
+        .map(|i| {
+            let keypair = Keypair::generate();
+            let line = Line { nick: format!("junk-push{i}"), text: format!("junk pushed {i}"), clock: 1 };
+            let entry = Writer::new(keypair.secret_bytes()).append(&line.to_payload()).expect("a small line");
+            Envelope::sign(&keypair, entry.seq, &entry.to_bytes())
+        })
+        .collect()
 }
 
 /// 1,000 fresh authors × 5 signed lines, as sync `Entries` frames.
@@ -127,10 +149,11 @@ fn one_neighbour_with_a_thousand_fresh_authors_is_held_to_the_bound() {
 
     let (frames, sent_bytes) = junk();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let frames_sent = rt.block_on(flood(ana.listen, frames, Duration::from_secs(6)));
+    let frames_sent = rt.block_on(flood(ana.listen, frames, pushed(200), Duration::from_secs(6)));
     kit::figure("sync frames sent", frames_sent);
     kit::figure("entries sent (1,000 fresh authors × 5)", AUTHORS * LINES as usize);
     kit::figure("bytes of entries sent", sent_bytes);
+    kit::figure("then pushed: fresh authors' first lines", 200);
 
     // A line said after the flood is shown by both: the room goes on.
     bo.say("after the flood");

@@ -1136,11 +1136,19 @@ fn step_16_bounded_store() {
     // Another neighbour has a budget of its own.
     let (_, cy) = log_of(2, &[("hi all", 2)]);
     send(&mut node, &mut ctx, &honest, vec![cy[0].to_bytes()]);
-    assert_eq!(held_lines(&node, cy[0].author), 1, "a new author from another neighbour is taken: budgets are per peer");
+    assert_eq!(
+        held_lines(&node, cy[0].author),
+        1,
+        "a new author from another neighbour is taken: budgets are per peer"
+    );
     // The budget comes back after NEW_AUTHORS_EVERY.
     ctx.set_now(ctx.now() + NEW_AUTHORS_EVERY + SEC);
     send(&mut node, &mut ctx, &flooder, fresh_authors(5000, 10, 1));
-    assert_eq!(held_authors(&node), junk + 2 + 10, "NEW_AUTHORS_EVERY later, the same neighbour may introduce authors again");
+    assert_eq!(
+        held_authors(&node),
+        junk + 2 + 10,
+        "NEW_AUTHORS_EVERY later, the same neighbour may introduce authors again"
+    );
 
     // Many neighbours, each with a fresh budget: never more than MAX_AUTHORS in all.
     for n in 0..(MAX_AUTHORS / MAX_NEW_AUTHORS + 2) {

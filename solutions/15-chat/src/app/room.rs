@@ -647,7 +647,8 @@ impl Room {
     }
 
     /// A pushed envelope: admitted by secure gossip's guard (size, the author's
-    /// signature, replay window, the author's rate), its entry the author's own and
+    /// signature, replay window, the author's rate; only an author over its rate is not
+    /// held against the neighbour that sent it), its entry the author's own and
     /// numbered as the envelope says, then given to the chat node; if the chat node
     /// stored it, forwarded to every other neighbour.
     fn push_in(&mut self, from: NodeId, id: u64, envelope: Envelope) {
@@ -657,6 +658,17 @@ impl Room {
         match self.guard.admit(&envelope, self.now()) {
             Ok(()) => {}
             Err(Reject::Duplicate) => return,
+            // The author's fault, not the neighbour's: an honest neighbour forwards an
+            // author's lines as fast as its own guard took them, and a little jitter puts
+            // them over ours. Shown, never counted against the neighbour.
+            Err(Reject::RateLimited) => {
+                let _ = self.ui.send(Ui::Notice(format!(
+                    "refused from {}: {}",
+                    short(from.as_str()),
+                    reject(Reject::RateLimited)
+                )));
+                return;
+            }
             Err(why) => return self.strike(&from, id, reject(why)),
         }
         let entry = match Entry::from_bytes(&envelope.payload) {
