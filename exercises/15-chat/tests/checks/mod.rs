@@ -1099,11 +1099,12 @@ fn step_16_bounded_store() {
     let held_lines = |node: &subject::ChatNode, author: [u8; 32]| node.logs().get(&author).map_or(0, Vec::len);
     assert_eq!(held_lines(&node, bob[0].author), 1, "a line of a new author from a neighbour is taken");
 
-    // 1,000 fresh authors × 5 lines from one neighbour, 10 authors to a batch.
+    // 1,000 fresh authors × 5 lines from one neighbour, 20 authors (100 entries, more than
+    // a full batch of 64) at a time.
     let mut asked_again = 0;
-    for batch in 0..100 {
-        let sent = send(&mut node, &mut ctx, &flooder, fresh_authors(batch * 10, 10, 5));
-        if batch > 20 && sent.iter().any(|(to, m)| *to == flooder && matches!(m, subject::Msg::Have { .. })) {
+    for batch in 0..50 {
+        let sent = send(&mut node, &mut ctx, &flooder, fresh_authors(batch * 20, 20, 5));
+        if batch > 10 && sent.iter().any(|(to, m)| *to == flooder && matches!(m, subject::Msg::Have { .. })) {
             asked_again += 1;
         }
     }
