@@ -22,7 +22,12 @@ fn step_1_varint() {
         (300, &[0xac, 0x02]),
         (16384, &[0x80, 0x80, 0x01]),
     ] {
-        assert_eq!(varint::encode(value), bytes, "encode({value})");
+        assert_eq!(
+            varint::encode(value),
+            bytes,
+            "encode({value}) is {bytes:02x?}: seven bits a byte, least significant group first, the top bit set on \
+             every byte but the last"
+        );
         assert_eq!(varint::decode(bytes), Ok((value, bytes.len())), "decode({bytes:02x?})");
     }
     assert_eq!(
@@ -30,7 +35,7 @@ fn step_1_varint() {
         Ok((300, 2)),
         "decode reads one varint and says how many bytes it took"
     );
-    assert!(varint::decode(&[0x80]).is_err(), "a varint cut short");
+    assert!(varint::decode(&[0x80]).is_err(), "a varint cut short: its last byte has the top bit set");
     assert!(varint::decode(&[]).is_err(), "no bytes at all");
     assert!(varint::decode(&[0x81, 0x00]).is_err(), "1 encoded in two bytes is not minimal");
 }
@@ -48,7 +53,11 @@ fn step_2_base32() {
         ("fooba", "mzxw6ytb"),
         ("foobar", "mzxw6ytboi"),
     ] {
-        assert_eq!(base32::encode(plain.as_bytes()), encoded, "encode({plain:?})");
+        assert_eq!(
+            base32::encode(plain.as_bytes()),
+            encoded,
+            "encode({plain:?}): RFC 4648 base32, lower case, no padding, the last character's unused bits zero"
+        );
         assert_eq!(base32::decode(encoded).as_deref(), Some(plain.as_bytes()), "decode({encoded:?})");
     }
     assert_eq!(base32::decode("MZXW6"), None, "upper case is not this alphabet");
@@ -61,7 +70,12 @@ fn step_2_base32() {
 fn step_3_cid() {
     // From the multiformats rust-cid README and tests: https://github.com/multiformats/rust-cid
     let foo = Cid::of(RAW, b"foo");
-    assert_eq!(foo.to_string(), "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy");
+    assert_eq!(
+        foo.to_string(),
+        "bafkreibme22gw2h7y2h7tg2fhqotaqjucnbc24deqo72b6mkl2egezxhvy",
+        "the CID of `foo` is b (base32) then base32 of 01 55 12 20 ‖ SHA-256(foo); your binary CID is {}",
+        hex::encode(foo.to_bytes())
+    );
     assert_eq!(Cid::of(RAW, b"beep boop").to_string(), "bafkreieq5jui4j25lacwomsqgjeswwl3y5zcdrresptwgmfylxo2depppq");
     // The raw CIDv1 of `hello world` and of no bytes at all, as the multiformats crates
     // `cid` 0.11 and `multihash` 0.19 compute them (interop/tests/cid.rs checks both).
@@ -124,7 +138,8 @@ fn step_5_dag_cbor_node() {
     assert_eq!(
         hex::encode(&bytes),
         hex::encode(&expected),
-        "map with Size before Links (shorter key first), link as tag 42 over 00 ‖ CID"
+        "canonical DAG-CBOR: a map with Size before Links (shorter key first), every integer and length in its \
+         shortest form, each link as tag 42 over the bytes 00 ‖ CID"
     );
     assert_eq!(node::decode(&bytes), Ok((vec![a], 3)));
     let big = node::encode(&[a, b], 262_144);
@@ -193,7 +208,14 @@ proptest! {
     fn step_6_build_and_read(data in proptest::collection::vec(any::<u8>(), 0..3000), chunk in 1usize..200, links in 2usize..6) {
         let mut store = BlockStore::new();
         let root = build(&data, chunk, links, &mut store);
-        prop_assert_eq!(read(&root, &store), Ok(data.clone()));
+        prop_assert_eq!(
+            read(&root, &store),
+            Ok(data.clone()),
+            "reading back the file you built ({} bytes, chunks of {}, at most {} links a node)",
+            data.len(),
+            chunk,
+            links
+        );
         let mut theirs = reference::BlockStore::new();
         let their_root = reference::build(&data, chunk, links, &mut theirs);
         prop_assert_eq!(root.to_string(), their_root.to_string(), "your root CID differs from the reference's");
@@ -314,7 +336,11 @@ fn step_8_sync() {
     let first = sync(&root, fetch_from(&theirs), &mut mine).expect("sync from the reference");
     assert_eq!(first.blocks, theirs.len(), "the first sync fetches every block");
     assert_eq!(read(&root, &mine), Ok(data.clone()));
-    assert_eq!(sync(&root, fetch_from(&theirs), &mut mine).unwrap().blocks, 0, "syncing again fetches nothing");
+    assert_eq!(
+        sync(&root, fetch_from(&theirs), &mut mine).unwrap().blocks,
+        0,
+        "syncing again fetches nothing: a block already held is skipped with everything below it"
+    );
 
     // Change 1% of the file, in one chunk: 100 leaves, fan-out 8 (levels of 13, 2, 1).
     for byte in &mut data[50 * 1024..50 * 1024 + 1024] {
