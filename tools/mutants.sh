@@ -16,7 +16,9 @@
 #   MUTANTS_TARGET   its cargo target folder         (default target-mutants in the handbook,
 #                    never the shared target/, so a long run never holds its lock)
 #   MUTANTS_TIMEOUT  seconds one mutant's tests may run before it counts as a timeout
-#                    (default 120; the networking checks are the slow ones)
+#                    (default: cargo-mutants's own, five times the unmutated run and at
+#                    least 20 s; the exercises' checks take 1 to 20 s, and a mutant
+#                    that makes a networking check hang would otherwise cost minutes)
 # Mutants are tested one at a time (--in-place allows no other way): the handbook's
 # machines are shared.
 # Extra arguments after NAME go to cargo mutants (e.g. `--file src/varint.rs`, `--list`).
@@ -46,7 +48,8 @@ cargo mutants --version >/dev/null 2>&1 || {
 
 ws="${MUTANTS_WS:-/tmp/mutants-ws}"
 target="${MUTANTS_TARGET:-$root/target-mutants}"
-timeout="${MUTANTS_TIMEOUT:-120}"
+timeout=()
+[[ -n "${MUTANTS_TIMEOUT:-}" ]] && timeout=(--timeout "$MUTANTS_TIMEOUT")
 case "$ws" in "$root"|"$root"/*) echo "MUTANTS_WS must be outside the handbook" >&2; exit 2 ;; esac
 
 # The scratch handbook: the work tree as it is now, without build output and git.
@@ -68,14 +71,14 @@ find "$ws/exercises/$dir/src" -name '*.rs' -exec perl -pi -e "s/\\b${crate}_solu
 
 out="$target/out/$dir"
 mkdir -p "$out"
-echo "mutants of $package ($dir): scratch $ws, target $target, timeout ${timeout}s"
+echo "mutants of $package ($dir): scratch $ws, target $target, timeout ${MUTANTS_TIMEOUT:-auto}"
 start=$(date +%s)
 status=0
 (
     cd "$ws"
     CARGO_TARGET_DIR="$target" cargo mutants --in-place --no-shuffle \
         --package "$package" --test-package "$package" \
-        --timeout "$timeout" --output "$out" "$@"
+        "${timeout[@]}" --output "$out" "$@"
 ) || status=$?
 end=$(date +%s)
 echo "wall time: $((end - start)) s ($dir, $(nproc) cores, cargo-mutants $(cargo mutants --version | cut -d' ' -f2))"
