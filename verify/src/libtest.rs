@@ -199,13 +199,23 @@ pub fn tidy(raw: &str) -> String {
     if let Some(first) = lines.first_mut()
         && (first == "not yet implemented" || first.starts_with("not yet implemented: "))
     {
-        *first = first.replacen("not yet implemented", "not written yet (this function still calls todo!)", 1);
+        *first = first.replacen("not yet implemented", UNWRITTEN, 1);
     }
     if let Some(at) = location {
         lines.push(format!("{AT}{at}"));
     }
     lines.join("\n")
 }
+
+/// Whether a tidied message is a panic of code still to be written (`todo!()`,
+/// `unimplemented!()`), not a wrong answer.
+pub fn unwritten(message: &str) -> bool {
+    let first = message.lines().next().unwrap_or("");
+    first.starts_with(UNWRITTEN) || first == "not implemented" || first.starts_with("not implemented: ")
+}
+
+/// What a `todo!()` panic says once tidied.
+const UNWRITTEN: &str = "not written yet (this function still calls todo!)";
 
 /// How a location line starts in a tidied message.
 const AT: &str = "  at ";
@@ -507,6 +517,8 @@ test result: FAILED. 0 passed; 3 failed; 0 ignored; 0 measured; 6 filtered out; 
             "not written yet (this function still calls todo!)\nminimal failing input: a = [], b = [], c = []\n  at src/counter.rs:38:9"
         );
         assert_eq!(compact_debug("Values {\n    g: 1,\n    s: {\n        2,\n    },\n}"), "Values { g: 1, s: { 2 } }");
+        assert!(unwritten(&tidy(raw)), "a todo!() is code still to be written");
+        assert!(!unwritten("assertion `left == right` failed\n  at src/lib.rs:1:1"));
     }
 
     #[test]
