@@ -26,10 +26,8 @@ pub type Tag = (ReplicaId, u64);
 ///   derives below.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrSet<T: Ord> {
-    // TODO (step 4): the fields are yours to choose. What must a replica remember so
-    // that a remove takes away only the adds it has seen, and so that its next tag is
-    // new after any merge? The placeholder only keeps the stub compiling: replace it,
-    // and `default` below with it.
+    // TODO (step 4): the fields are yours to choose. The placeholder only keeps the
+    // stub compiling: replace it, and `default` below with it.
     placeholder: PhantomData<T>,
 }
 

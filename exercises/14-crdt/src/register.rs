@@ -1,5 +1,7 @@
 //! A last-writer-wins register.
 
+use std::marker::PhantomData;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ReplicaId;
@@ -12,13 +14,14 @@ use crate::ReplicaId;
 /// never write twice with the same timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LwwRegister<T> {
-    /// The value, with the (timestamp, replica) that wrote it; `None` before any write.
-    entry: Option<(u64, ReplicaId, T)>,
+    // TODO (step 3): the fields are yours to choose. The placeholder only keeps the
+    // stub compiling: replace it, and `default` below with it.
+    placeholder: PhantomData<T>,
 }
 
 impl<T> Default for LwwRegister<T> {
     fn default() -> Self {
-        LwwRegister { entry: None }
+        LwwRegister { placeholder: PhantomData }
     }
 }
 

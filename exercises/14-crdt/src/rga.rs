@@ -7,6 +7,10 @@
 //!
 //! - On the replica that makes an edit, `insert(r, i, ch)` puts `ch` at index `i` of
 //!   the visible text and `delete(i)` takes away the character at `i`.
+//! - An inserted character follows its anchor, on every replica and after any merge:
+//!   the character that was *visible* just before index `i` when it was typed (for
+//!   `i = 0`, the start of the text). A deleted character is never an anchor: typed at
+//!   index 1 of `a(b)c`, with `b` deleted, a character follows `a`, not `b`.
 //! - Characters typed at the same place concurrently (neither replica had seen the
 //!   other's) stand in the same order on every replica: the one with the larger id
 //!   first, as in the reference.
@@ -29,9 +33,7 @@ pub type RgaId = (u64, ReplicaId);
 /// A text that merges concurrent insertions and deletions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rga {
-    // TODO (step 8): the fields are yours to choose. What must a replica keep so that
-    // every replica orders the same characters the same way, and so that a character
-    // typed next to a deleted one still has a place? The placeholder only keeps the
+    // TODO (step 8): the fields are yours to choose. The placeholder only keeps the
     // stub compiling: replace it.
     placeholder: (),
 }
@@ -44,10 +46,10 @@ impl Rga {
 
     /// Inserts `ch` so that it becomes the character at `index` of the visible text
     /// (0 inserts at the start; the text's length appends), on behalf of `replica`.
-    /// Returns the new character's id: `(c + 1, replica)`, where `c` is the largest
-    /// counter of any id this text has seen, typed here or merged in (a Lamport
-    /// clock). So a character typed after a merge counts as later than everything
-    /// merged; the reference numbers the same way, and step 8 compares the texts.
+    /// Returns the new character's id, `(counter, replica)`: its counter is the
+    /// smallest that is larger than every counter of an id this text has seen, typed
+    /// here or merged in. The reference numbers the same way, and step 8 compares the
+    /// texts.
     ///
     /// # Panics
     /// If `index` is beyond the end of the text.

@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::ReplicaId;
 
-/// A grow-only counter: one count per replica. A replica only ever increments its
-/// own entry; merging takes the larger count of each replica (a replica's count only
-/// grows, so the larger one has seen more); the value is the sum.
+/// A grow-only counter, copied on every replica. Each copy counts the increments made
+/// on it, and copies exchange their state and merge it. The value of a copy is the
+/// total of every increment it has seen, made here or merged in: a merge must neither
+/// lose an increment nor count one twice, however often and in whatever order copies
+/// are merged (merging a copy that has seen nothing new changes nothing).
+///
+/// The state is yours to design (step 1); the checks use only the methods below.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GCounter {
     counts: BTreeMap<ReplicaId, u64>,
@@ -39,9 +43,12 @@ impl GCounter {
     }
 }
 
-/// A counter that can also go down: two grow-only counters, one of increments and one
-/// of decrements. (A single per-replica count that went up and down could not be
-/// merged by taking the maximum.)
+/// A counter that can also go down, with the promise of [`GCounter`] for both
+/// directions: the value of a copy is every increment minus every decrement it has
+/// seen, made here or merged in, each counted exactly once whatever the order and the
+/// number of merges.
+///
+/// The state is yours to design (step 2); the checks use only the methods below.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PnCounter {
     up: GCounter,

@@ -12,7 +12,7 @@ use crate::ReplicaId;
 /// never write twice with the same timestamp.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LwwRegister<T> {
-    /// The value, with the (timestamp, replica) that wrote it; `None` before any write.
+    // The value, with the (timestamp, replica) that wrote it; `None` before any write.
     entry: Option<(u64, ReplicaId, T)>,
 }
 
