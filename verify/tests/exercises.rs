@@ -1,6 +1,7 @@
 //! The project's promise about its exercises, checked through the runner exactly as
 //! a learner and an instructor use it: every pristine exercise fails EVERY step (so
-//! no step can pass on stubs), and every reference solution passes every step.
+//! no step can pass on stubs), and the runner calls a passing reference done (every
+//! reference passing every step is proven by its own test target in `cargo test`).
 
 mod common;
 
@@ -20,10 +21,20 @@ fn verify(state: &tempfile::TempDir) -> assert_cmd::Command {
     cmd
 }
 
+/// Every reference passes its checks already in a plain `cargo test` (each solution's
+/// own test target runs them), so running all of them again here would only double the
+/// suite's time. What this adds is the runner's side: that `cargo verify` calls a
+/// passing crate done. One exercise of each kind of check proves it: plain asserts
+/// (basics), property tests (crdt), seeded simulations with pictures (gossip), and
+/// sockets with a reference on the other side (streams).
 #[test]
-fn every_reference_solution_passes_every_step() {
+fn the_runner_calls_a_reference_of_each_kind_of_check_done() {
     let state = tempfile::tempdir().unwrap();
-    for name in exercise_names() {
+    let names = exercise_names();
+    for kind in ["basics", "crdt", "gossip", "streams"] {
+        assert!(names.iter().any(|n| n == kind), "no exercise named {kind}: update this list");
+    }
+    for name in ["basics", "crdt", "gossip", "streams"] {
         let out = verify(&state).args(["--solutions", "check", &name, "--timeout", "300"]).output().unwrap();
         let text = stdout(&out);
         assert!(out.status.success(), "the solution of {name} must pass:\n{text}\n{}", stderr(&out));
