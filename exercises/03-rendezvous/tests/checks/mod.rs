@@ -92,13 +92,29 @@ fn step_1_registry() {
         (0..25).map(|i| format!("p{i:02}")).collect::<Vec<_>>()
     );
     // Refusals.
-    assert_eq!(r.register("chat", "x", &addrs(1), 0, t0), Err(RegistryError::Ttl(0)));
-    assert_eq!(r.register("chat", "x", &addrs(1), 72 * 3600 + 1, t0), Err(RegistryError::Ttl(72 * 3600 + 1)));
-    assert_eq!(r.register("", "x", &addrs(1), 60, t0), Err(RegistryError::Name));
-    assert_eq!(r.register("chat", &"x".repeat(256), &addrs(1), 60, t0), Err(RegistryError::Name));
-    assert_eq!(r.register("chat", "x", &vec!["a:1".to_string(); 17], 60, t0), Err(RegistryError::TooManyAddrs));
-    assert_eq!(r.discover("chat", 0, 0, t0), Err(RegistryError::Limit(0)));
-    assert_eq!(r.discover("chat", 0, 1001, t0), Err(RegistryError::Limit(1001)));
+    assert_eq!(r.register("chat", "x", &addrs(1), 0, t0), Err(RegistryError::Ttl(0)), "a ttl of 0 is refused");
+    assert_eq!(
+        r.register("chat", "x", &addrs(1), 72 * 3600 + 1, t0),
+        Err(RegistryError::Ttl(72 * 3600 + 1)),
+        "a ttl over MAX_TTL (72 h) is refused"
+    );
+    assert_eq!(r.register("", "x", &addrs(1), 60, t0), Err(RegistryError::Name), "an empty topic is refused");
+    assert_eq!(
+        r.register("chat", &"x".repeat(256), &addrs(1), 60, t0),
+        Err(RegistryError::Name),
+        "a peer name over MAX_NAME (255) bytes is refused"
+    );
+    assert_eq!(
+        r.register("chat", "x", &vec!["a:1".to_string(); 17], 60, t0),
+        Err(RegistryError::TooManyAddrs),
+        "more than MAX_ADDRS (16) addresses are refused"
+    );
+    assert_eq!(r.discover("chat", 0, 0, t0), Err(RegistryError::Limit(0)), "a limit of 0 is refused");
+    assert_eq!(
+        r.discover("chat", 0, 1001, t0),
+        Err(RegistryError::Limit(1001)),
+        "a limit over MAX_LIMIT (1000) is refused"
+    );
 }
 
 /// Parsing untrusted lines: requests, and malformed input, unknown ops and bad fields told apart
@@ -138,7 +154,13 @@ fn step_2_parse() {
     ];
     for (line, code) in cases {
         match parse_request(line) {
-            Err(e) => assert_eq!(e.code(), code, "{:?}: {e}", String::from_utf8_lossy(line)),
+            Err(e) => assert_eq!(
+                e.code(),
+                code,
+                "{:?} is {code:?}: malformed when not a JSON object with a string op, unknown_op for an op that is \
+                 none of the four, invalid for bad or missing fields; yours says: {e}",
+                String::from_utf8_lossy(line)
+            ),
             Ok(r) => panic!("{:?} must be refused as {code:?}, got {r:?}", String::from_utf8_lossy(line)),
         }
     }
@@ -207,7 +229,11 @@ impl Raw {
     async fn reply(&mut self) -> serde_json::Value {
         let mut line = String::new();
         let n = timeout(WAIT, self.reader.read_line(&mut line)).await.expect("a reply in time").expect("read");
-        assert!(n > 0, "the server closed the connection instead of replying");
+        assert!(
+            n > 0,
+            "the server closed the connection instead of replying: a bad line gets an error reply, and the \
+             connection keeps serving"
+        );
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("the reply is not JSON ({e}): {line:?}"))
     }
 }
@@ -237,7 +263,11 @@ async fn step_4_bad_input() {
     huge.extend_from_slice(b"\",\"addrs\":[]}\n");
     raw.send(&huge).await;
     let reply = raw.reply().await;
-    assert_eq!((reply["op"].as_str(), reply["code"].as_str()), (Some("error"), Some("too_large")), "{reply}");
+    assert_eq!(
+        (reply["op"].as_str(), reply["code"].as_str()),
+        (Some("error"), Some("too_large")),
+        "a line over MAX_FRAME (64 KiB) gets a too_large error, and the rest of that line is skipped: {reply}"
+    );
     // The same connection still works.
     raw.send(b"{\"op\":\"discover\",\"topic\":\"chat\"}\n").await;
     assert_eq!(raw.reply().await["op"], "peers", "after bad input the connection keeps working");
@@ -338,9 +368,11 @@ async fn step_7_client() {
     let server = reference::spawn(listener().await).expect("spawn the reference server");
     let mut alice = timeout(WAIT, subject::Client::connect(server.addr())).await.expect("in time").expect("connect");
     let watcher = subject::Client::connect(server.addr()).await.expect("connect");
-    let mut arrivals = timeout(WAIT, watcher.subscribe("chat")).await.expect("in time").expect("subscribe");
+    let silent = "no reply from the reference server within 5 s: does each request end with a newline (one JSON \
+                  object per line), and is it written to the socket?";
+    let mut arrivals = timeout(WAIT, watcher.subscribe("chat")).await.expect(silent).expect("subscribe");
     assert_eq!(
-        timeout(WAIT, alice.register("chat", "alice", &addrs(1), 30)).await.expect("in time").expect("register"),
+        timeout(WAIT, alice.register("chat", "alice", &addrs(1), 30)).await.expect(silent).expect("register"),
         30
     );
     let arrived = timeout(WAIT, arrivals.next()).await.expect("an arrival in time").expect("arrived");
