@@ -3,9 +3,11 @@
 //! [multistream-select](https://github.com/multiformats/multistream-select)).
 //!
 //! Each message is an unsigned varint length (counting the trailing newline), the UTF-8
-//! text, and `\n`. Both sides first send the header `/multistream/1.0.0`. The initiator
-//! then proposes a protocol id; the responder echoes it to accept, or answers `na` (not
-//! available), and the initiator may propose the next.
+//! text, and `\n`. Both sides send the header `/multistream/1.0.0`, the initiator
+//! without waiting for anything (a responder may wait for it before sending its own, as
+//! rust-libp2p's does). The initiator proposes a protocol id, right behind its header or
+//! after reading the responder's (either works); the responder echoes it to accept, or
+//! answers `na` (not available), and the initiator may propose the next.
 //!
 //! A TCP connection runs it twice: in plaintext for the security protocol (`/noise`),
 //! then inside the encrypted channel for the multiplexer (`/yamux/1.0.0`); and every
@@ -96,7 +98,7 @@ pub async fn dialer_select<T>(io: &mut T, protocols: &[&str]) -> Result<String, 
 where
     T: AsyncRead + AsyncWrite + Unpin,
 {
-    // TODO (step 10): the header, then proposals until one is echoed ("na": the next)
+    // TODO (step 10): your header at once, the first proposal with it or after the listener's header; then proposals until one is echoed ("na": the next)
     todo!()
 }
 

@@ -37,18 +37,31 @@ use crate::subject::{
 const WAIT: Duration = Duration::from_secs(10);
 
 /// Why a negotiation waits forever.
-const NEGOTIATION: &str = "a message not flushed after write_all; a length or newline missing, so the other side waits \
-     for bytes that never come; a read that takes more than one message (a BufReader, or one large read(): read the \
-     varint a byte at a time, then exactly the length it says, because the bytes after belong to the next protocol)";
-/// Why a secure stream waits forever.
-const SECURE: &str = "a frame not flushed (write_frame: write_all, then flush); a poll_flush that does not seal the \
-     pending plaintext into a message and write it out; a frame length that is not 2 bytes big-endian, so the peer \
-     waits for bytes that never come; a frame read with one read() instead of read_exact";
+const NEGOTIATION: &str = "a read that takes more than one message (a BufReader, or one large read(): read the varint \
+     a byte at a time, then exactly the length it says, because the bytes after belong to the next protocol); a \
+     message not flushed after write_all; a length or newline missing, so the other side waits for bytes that never \
+     come; a dialer that waits for the listener's header before sending its own (the listener may wait for the \
+     dialer's first, as rust-libp2p's and the reference's do)";
+/// Why a dialer sends nothing, or less than its header and first proposal, to a
+/// listener that has already sent its header.
+const DIALER: &str = "the proposal written but not flushed; the dialer waiting for an answer before it proposes \
+     (the listener's header is there to read, but the echo of /noise comes only after the proposal); a read of the \
+     listener's header that asks for more than its 20 bytes (a buffer-full read, or a BufReader) and so waits for \
+     bytes the listener sends only after your proposal";
+/// Why a handshake over a byte stream waits forever.
+const SECURE: &str = "the turns swapped in secure(): the initiator writes messages 1 and 3 and reads 2, the \
+     responder reads 1 and 3 and writes 2, so two sides that both start by reading both wait; a frame not flushed \
+     (write_frame: the length and the message in one write_all, then flush); a frame length that is not 2 bytes \
+     big-endian, so the peer waits for bytes that never come; a frame read with one read() instead of read_exact";
+/// Why a secure stream waits forever once the handshake is done.
+const TRANSPORT: &str = "a frame length that is not 2 bytes big-endian (put_frame), so the peer waits for bytes that \
+     never come; a frame read with one read() instead of read_exact (read_frame); a change to the given poll_write \
+     or poll_flush that leaves the pending plaintext unsealed";
 /// Why an upgrade waits forever: either of the above.
 const UPGRADE: &str = "one side waiting for a message the other never sends or flushes: in multistream-select, a \
      message not flushed or a read that swallows the next protocol's bytes (read a byte at a time until the \
-     length is known); in the secure stream, a frame or a pending write not flushed, or a frame length that is \
-     not 2 bytes big-endian";
+     length is known); in the secure stream, the handshake's turns swapped (the initiator writes first), a frame \
+     or a pending write not flushed, or a frame length that is not 2 bytes big-endian";
 
 /// The end of a wait that took longer than [`WAIT`]: what was awaited, and why that happens.
 #[track_caller]
@@ -147,6 +160,46 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
     let addr = listener.local_addr().unwrap();
     let (dialer, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
     (dialer.unwrap(), accepted.unwrap().0)
+}
+
+/// Bytes in hex, or "nothing".
+fn in_hex_or_nothing(bytes: &[u8]) -> String {
+    if bytes.is_empty() { "nothing".to_string() } else { format!("{} bytes: {}", bytes.len(), to_hex(bytes)) }
+}
+
+/// When your dialer sent less than expected: if it panicked or returned, that says
+/// more than the bytes it did not send.
+async fn dialer_stopped<T, E: std::fmt::Debug>(
+    dial: &mut tokio::task::JoinHandle<Result<T, E>>,
+    sent: &[u8],
+    who: &str,
+) {
+    match timeout(Duration::from_secs(1), dial).await {
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Ok(Ok(Err(e))) => panic!(
+            "{who} returned {e:?} after sending {}, before its header and proposal /noise",
+            in_hex_or_nothing(sent)
+        ),
+        _ => {}
+    }
+}
+
+/// What arrives on `io` within [`WAIT`], up to `n` bytes: fewer when the other side
+/// stops sending, closes, or fails.
+async fn read_up_to(io: &mut TcpStream, n: usize) -> Vec<u8> {
+    let mut got = vec![0u8; n];
+    let mut len = 0;
+    let _ = timeout(WAIT, async {
+        while len < n {
+            match io.read(&mut got[len..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(k) => len += k,
+            }
+        }
+    })
+    .await;
+    got.truncate(len);
+    got
 }
 
 /// Protobuf varints, and libp2p's PublicKey message for an Ed25519 key (the peer-ids spec's vector)
@@ -334,15 +387,43 @@ fn assert_refused(got: Result<Vec<u8>, HandshakeError>, want: HandshakeError, wh
 #[track_caller]
 fn assert_bytes(got: &[u8], want: &[u8], what: &str) {
     if got != want {
-        let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
-        panic!(
-            "{what}\n    yours:    {}\n    expected: {}\n    ({} bytes against {}; they first differ at byte {at})",
-            short_hex(got),
-            short_hex(want),
-            got.len(),
-            want.len()
+        panic!("{what}\n{}", differ(got, want, 0));
+    }
+}
+
+/// Where `got` and `want` part, in hex: both from the start when they are short,
+/// otherwise the bytes around the first difference, so a difference past the first 40
+/// bytes (an authentication tag, say) shows. `base` is where the part starts in its message.
+fn differ(got: &[u8], want: &[u8], base: usize) -> String {
+    let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
+    let lengths = format!("{} bytes against {}", got.len(), want.len());
+    if got.len().max(want.len()) <= 40 {
+        return format!(
+            "    yours:    {}\n    expected: {}\n    ({lengths}; they first differ at byte {})",
+            to_hex(got),
+            to_hex(want),
+            base + at
         );
     }
+    let from = at.saturating_sub(8);
+    let around = |bytes: &[u8]| {
+        let end = (from + 24).min(bytes.len());
+        let shown = to_hex(bytes.get(from..end).unwrap_or(&[]));
+        format!("{}{shown}{}", if from > 0 { "… " } else { "" }, if end < bytes.len() { " …" } else { "" })
+    };
+    format!(
+        "    yours:    {}\n    expected: {}\n    ({lengths}; they first differ at byte {}{}, shown from byte {})",
+        around(got),
+        around(want),
+        base + at,
+        if got.len() == want.len() && at >= want.len() - 16 {
+            ", in the last 16 bytes, the tag: the same key and nonce sealed the same plaintext, under other associated \
+             data"
+        } else {
+            ""
+        },
+        base + from
+    )
 }
 
 fn x25519_public(secret: [u8; 32]) -> [u8; 32] {
@@ -399,9 +480,17 @@ struct Known {
     k2_ee: [u8; 32],
     ck2: [u8; 32],
     k2_es: [u8; 32],
+    h2_after_e: [u8; 32],
+    h2_after_s: [u8; 32],
     h2: [u8; 32],
     m2: Vec<u8>,
+    payload_responder: Vec<u8>,
     s_initiator: [u8; 32],
+    s_responder: [u8; 32],
+    c3_s: Vec<u8>,
+    h3_after_s: [u8; 32],
+    k3: [u8; 32],
+    payload_initiator: Vec<u8>,
     ck3: [u8; 32],
     h3: [u8; 32],
     m3: Vec<u8>,
@@ -447,9 +536,17 @@ impl Known {
             k2_ee,
             ck2,
             k2_es,
+            h2_after_e,
+            h2_after_s,
             h2,
             m2: [&e_r[..], &c2_s, &c2_p].concat(),
+            payload_responder,
             s_initiator: s_i,
+            s_responder: s_r,
+            c3_s: c3_s.clone(),
+            h3_after_s,
+            k3,
+            payload_initiator,
             ck3,
             h3,
             m3: [&c3_s[..], &c3_p].concat(),
@@ -510,7 +607,13 @@ fn diagnose(k: &Known, who: &str, initiator: bool, n: u8, h: [u8; 32], ck: [u8; 
         }
     );
     let why = if n == 1 && ck != want_ck {
-        if ck == k.h0 {
+        let name: [u8; 32] = crate::subject::PROTOCOL_NAME.as_bytes().try_into().unwrap();
+        // With the empty prologue, SHA-256(name) is also h after MixHash(prologue): h tells the two apart.
+        if ck == sha256(&name, &[]) && h == sha256(&sha256(&sha256(&sha256(&name, &[]), &[]), &k.m1), &[]) {
+            "the protocol name was hashed: a name of exactly 32 bytes is used as it is, h = the name's 32 bytes, and \
+             ck = h is that name too; only a longer name is hashed (InitializeSymmetric, Noise §5.2)"
+                .to_string()
+        } else if ck == k.h0 {
             "ck must start as the protocol name itself, taken before the prologue is hashed into h (InitializeSymmetric, Noise §5.2)".to_string()
         } else {
             "ck must still be its starting value, the 32-byte protocol name: message 1 has no Diffie–Hellman (Noise §5.2, §7.5)".to_string()
@@ -607,10 +710,24 @@ fn check_written(k: &Known, who: &str, n: u8, got: &[u8]) {
                 ("the encrypted static key (s)", 32..32 + s_len),
                 ("the encrypted identity payload", 32 + s_len..want.len()),
             ],
-            vec![(
-                [&k.m2[..32], &seal(&k.k2_ee, nonce_le(0), &[], &x25519_public(KA_RESPONDER_STATIC))[..]].concat(),
-                "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
-            )],
+            vec![
+                (
+                    seal(&k.k2_ee, nonce_le(0), &[], &k.s_responder),
+                    "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
+                ),
+                (
+                    seal(&k.k2_es, nonce_le(0), &sha256(&k.h2_after_e, &k.s_responder), &k.payload_responder),
+                    "EncryptAndHash hashes the plaintext of s into h instead of its ciphertext: h = SHA-256(h ‖ ciphertext) (Noise §5.2), so the payload's associated data differs and only its 16-byte tag changes",
+                ),
+                (
+                    seal(&k.k2_es, nonce_le(1), &k.h2_after_s, &k.payload_responder),
+                    "MixKey keeps the old nonce: a new key starts at nonce 0 (MixKey calls InitializeKey, which sets n = 0: Noise §5.2, §5.1), so the payload, the first encryption under the key from es, takes nonce 0",
+                ),
+                (
+                    seal(&k.k2_es, nonce_le(0), &[], &k.payload_responder),
+                    "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
+                ),
+            ],
         ),
         _ => (
             vec![("the encrypted static key (s)", 0..s_len), ("the encrypted identity payload", s_len..want.len())],
@@ -627,6 +744,18 @@ fn check_written(k: &Known, who: &str, n: u8, got: &[u8]) {
                     seal(&k.k2_es, nonce_le(1), &[], &k.s_initiator),
                     "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
                 ),
+                (
+                    seal(&k.k3, nonce_le(0), &sha256(&k.h2, &k.s_initiator), &k.payload_initiator),
+                    "EncryptAndHash hashes the plaintext of s into h instead of its ciphertext: h = SHA-256(h ‖ ciphertext) (Noise §5.2), so the payload's associated data differs and only its 16-byte tag changes",
+                ),
+                (
+                    seal(&k.k3, nonce_le(2), &k.h3_after_s, &k.payload_initiator),
+                    "MixKey keeps the old nonce: a new key starts at nonce 0 (MixKey calls InitializeKey, which sets n = 0: Noise §5.2, §5.1), so the payload, the first encryption under the key from se, takes nonce 0",
+                ),
+                (
+                    seal(&k.k3, nonce_le(0), &[], &k.payload_initiator),
+                    "encrypted with empty associated data: during the handshake EncryptAndHash uses h as the associated data (Noise §5.2)",
+                ),
             ],
         ),
     };
@@ -635,13 +764,9 @@ fn check_written(k: &Known, who: &str, n: u8, got: &[u8]) {
         let range = range.start.min(got.len())..range.end.min(want.len());
         let mine = got.get(range.start..range.end.min(got.len())).unwrap_or(&[]);
         if mine != &want[range.clone()] {
-            text += &format!(
-                "\n  {name}, bytes {}..{}, differs first:\n    yours:    {}\n    expected: {}",
-                range.start,
-                range.end,
-                short_hex(mine),
-                short_hex(&want[range.clone()])
-            );
+            text += &format!("\n  {name}, bytes {}..{}, differs first:\n{}", range.start, range.end, {
+                differ(mine, &want[range.clone()], range.start)
+            });
             let part = &got[range.start.min(got.len())..(range.start + (range.end - range.start)).min(got.len())];
             if let Some(why) = diagnose_part(part, &hint.iter().map(|(b, w)| (b[..].to_vec(), *w)).collect::<Vec<_>>())
             {
@@ -712,29 +837,134 @@ fn check_transport(k: &Known, who: &str, initiator: bool, session: &mut crate::s
     }
 }
 
-/// A message read by your side: a refusal explains itself with the state it left.
+/// A message read by your side: a refusal explains itself by its error, by which
+/// variant of the message (made with a typical mistake) a fresh handshake of yours
+/// accepts instead, or by the state it left.
 #[track_caller]
 fn read_known(k: &Known, who: &str, initiator: bool, n: u8, mine: &mut Handshake, message: &[u8]) {
     if let Err(e) = mine.read_message(message) {
-        let state = diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key());
-        let (prev_h, prev_ck) = if n == 2 { (k.h1, k.ck0) } else { (k.h2, k.ck2) };
-        let then = match state {
-            Some(d) if !(mine.handshake_hash() == prev_h && mine.chaining_key() == prev_ck) => d,
-            _ => format!(
-                "h and ck were still right when it failed, so the first decryption of message {n} (its encrypted static key) failed: \
-                 {}, with h as the associated data, and a nonce of 4 zero bytes then the counter little-endian (Noise §5.1, §5.2, §12.3)",
-                if n == 2 {
-                    "under the key from ee, nonce 0"
-                } else {
-                    "under the key from es, nonce 1 (message 2's payload took nonce 0)"
-                }
-            ),
+        let then = if e == HandshakeError::BadIdentity {
+            format!(
+                "message {n} decrypted, but its payload's signature did not verify: it signs \"noise-libp2p-static-key:\" ‖ \
+                 the static key this message just delivered (rs, the encrypted s), not the ephemeral key re; \
+                 verify_payload(payload, rs) (libp2p noise spec, \"The libp2p Handshake Payload\")"
+            )
+        } else if let HandshakeError::Payload(p) = &e {
+            format!(
+                "message {n} decrypted, but its payload did not decode ({p}): the payload is the plaintext of the last \
+                 DecryptAndHash, the bytes after the encrypted s (32 + 16 bytes), all of them"
+            )
+        } else if let Some(why) = accepted_instead(k, initiator, n) {
+            why
+        } else {
+            let (prev_h, prev_ck) = if n == 2 { (k.h1, k.ck0) } else { (k.h2, k.ck2) };
+            match diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key()) {
+                Some(d) if !(mine.handshake_hash() == prev_h && mine.chaining_key() == prev_ck) => d,
+                _ => format!(
+                    "h and ck were still right when it failed, so the first decryption of message {n} (its encrypted static key) failed: \
+                     {}, with h as the associated data, and a nonce of 4 zero bytes then the counter little-endian (Noise §5.1, §5.2, §12.3)",
+                    if n == 2 {
+                        "under the key from ee, nonce 0"
+                    } else {
+                        "under the key from es, nonce 1 (message 2's payload took nonce 0)"
+                    }
+                ),
+            }
         };
         panic!("{who} refused the reference's message {n} with {e:?} ({e}).\n  {then}");
     }
     if let Some(d) = diagnose(k, who, initiator, n, mine.handshake_hash(), mine.chaining_key()) {
         panic!("{d}");
     }
+}
+
+/// Message `n` made with each typical mistake of the reading side, fed to a fresh
+/// handshake of yours with the same keys: the mistake whose message it accepts.
+fn accepted_instead(k: &Known, initiator: bool, n: u8) -> Option<String> {
+    let fresh = || -> Option<Handshake> {
+        if initiator {
+            let mut h = Handshake::with_keys(Role::Initiator, identity(1), KA_INITIATOR_STATIC, KA_INITIATOR_EPHEMERAL);
+            h.write_message().ok()?;
+            Some(h)
+        } else {
+            let mut h = Handshake::with_keys(Role::Responder, identity(2), KA_RESPONDER_STATIC, KA_RESPONDER_EPHEMERAL);
+            h.read_message(&k.m1).ok()?;
+            h.write_message().ok()?;
+            Some(h)
+        }
+    };
+    let (variants, key): ([(Vec<u8>, &str); 3], &str) = if n == 2 {
+        let e_r = &k.m2[..32];
+        let c2_s = &k.m2[32..80];
+        (
+            [
+                ([e_r, c2_s, &seal(&k.k2_es, nonce_le(1), &k.h2_after_s, &k.payload_responder)].concat(), "nonce"),
+                (
+                    [
+                        e_r,
+                        &seal(&k.k2_ee, nonce_le(0), &[], &k.s_responder),
+                        &seal(&k.k2_es, nonce_le(0), &[], &k.payload_responder),
+                    ]
+                    .concat(),
+                    "ad",
+                ),
+                (
+                    [
+                        e_r,
+                        c2_s,
+                        &seal(&k.k2_es, nonce_le(0), &sha256(&k.h2_after_e, &k.s_responder), &k.payload_responder),
+                    ]
+                    .concat(),
+                    "plaintext",
+                ),
+            ],
+            "es",
+        )
+    } else {
+        (
+            [
+                ([&k.c3_s[..], &seal(&k.k3, nonce_le(2), &k.h3_after_s, &k.payload_initiator)].concat(), "nonce"),
+                (
+                    [
+                        &seal(&k.k2_es, nonce_le(1), &[], &k.s_initiator)[..],
+                        &seal(&k.k3, nonce_le(0), &[], &k.payload_initiator),
+                    ]
+                    .concat(),
+                    "ad",
+                ),
+                (
+                    [&k.c3_s[..], &seal(&k.k3, nonce_le(0), &sha256(&k.h2, &k.s_initiator), &k.payload_initiator)]
+                        .concat(),
+                    "plaintext",
+                ),
+            ],
+            "se",
+        )
+    };
+    for (message, mistake) in variants {
+        let mut h = fresh()?;
+        if h.read_message(&message).is_ok() {
+            return Some(match mistake {
+                "nonce" => format!(
+                    "your side decrypts the payload of message {n} with the nonce counting on from before the last MixKey, \
+                     where a new key starts at nonce 0: MixKey calls InitializeKey, which sets n = 0 (Noise §5.2, §5.1); \
+                     the payload is the first decryption under the key from {key}, so nonce 0 (a message sealed with the \
+                     continued nonce is accepted by a fresh handshake of yours)"
+                ),
+                "ad" => format!(
+                    "your side decrypts with empty associated data: during the handshake DecryptAndHash uses h as the \
+                     associated data, as EncryptAndHash does (Noise §5.2); only transport messages have none (a message \
+                     {n} sealed with empty associated data is accepted by a fresh handshake of yours)"
+                ),
+                _ => format!(
+                    "your DecryptAndHash hashes the plaintext into h instead of the ciphertext: h = SHA-256(h ‖ ciphertext) \
+                     on both sides (Noise §5.2), so the next decryption's associated data differs (a message {n} made \
+                     that way is accepted by a fresh handshake of yours)"
+                ),
+            });
+        }
+    }
+    None
 }
 
 /// Noise XX from fixed keys, message by message: your h and ck after each message, each message's bytes, and the keys of Split equal the known answers
@@ -754,7 +984,7 @@ fn step_4_known_answers() {
         KA_RESPONDER_STATIC,
         KA_RESPONDER_EPHEMERAL,
     );
-    let (m1, m2, m3) = run!(ri, rr);
+    let (m1, m2, m3) = run!(ri, rr, "the reference initiator", "the reference responder");
     assert!(m1 == k.m1 && m2 == k.m2 && m3 == k.m3, "the check's known answers disagree with the reference's messages");
     assert!(
         ri.handshake_hash() == k.h3 && ri.chaining_key() == k.ck3,
@@ -874,7 +1104,7 @@ fn step_5_handshake() {
 
     let mut carol = Handshake::new(Role::Initiator, identity(3));
     let mut dave = Handshake::new(Role::Responder, identity(4));
-    run!(carol, dave);
+    run!(carol, dave, "your initiator", "your responder");
     assert!(carol.finish().unwrap().remote_stream_muxers().is_empty(), "no extension sent, none read");
 }
 
@@ -1073,6 +1303,25 @@ fn step_8_identity_binding() {
     );
     assert!(Handshake::new(Role::Initiator, identity(1)).finish().is_err(), "finish before the handshake is complete");
 
+    // An all-zero ephemeral key, a point of small order: every Diffie–Hellman with it is
+    // 32 zero bytes, a key the attacker knows. MixKey refuses it with WeakKey.
+    let mut bob = Handshake::new(Role::Responder, identity(2));
+    let weak = bob.read_message(&[0; 32]).and_then(|()| bob.write_message().map(|_| ()));
+    assert_eq!(
+        weak,
+        Err(HandshakeError::WeakKey),
+        "message 1 whose ephemeral key is all zeros: DH(e, re) is then 32 zero bytes, which anyone can compute; refuse \
+         an all-zero Diffie–Hellman result with WeakKey (in MixKey), at the latest when message 2 mixes in ee"
+    );
+    let mut alice = Handshake::new(Role::Initiator, identity(1));
+    alice.write_message().unwrap();
+    assert_eq!(
+        alice.read_message(&[0; 32 + 48 + 16 + 120]),
+        Err(HandshakeError::WeakKey),
+        "message 2 whose ephemeral key is all zeros: ee is 32 zero bytes; refuse it with WeakKey when it is mixed in, \
+         before any decryption"
+    );
+
     // Bytes from nowhere as message 2 or 3, of every length up to 300: refused, no panic.
     for seed in 0..300u64 {
         let junk = noise_bytes(seed, seed as usize);
@@ -1092,7 +1341,7 @@ fn step_8_identity_binding() {
 fn step_9_transport() {
     let mut alice = Handshake::new(Role::Initiator, identity(1));
     let mut bob = reference::Handshake::new(reference::Role::Responder, identity(2));
-    run!(alice, bob);
+    run!(alice, bob, "your initiator", "the reference responder");
     let (mut a, mut b) = (alice.finish().unwrap(), bob.finish().unwrap());
     let first = a.encrypt(b"one").unwrap();
     assert_eq!(
@@ -1105,27 +1354,49 @@ fn step_9_transport() {
 
     let mut alice = Handshake::new(Role::Initiator, identity(1));
     let mut bob = Handshake::new(Role::Responder, identity(2));
-    run!(alice, bob);
+    run!(alice, bob, "your initiator", "your responder");
     let (mut a, mut b) = (alice.finish().unwrap(), bob.finish().unwrap());
-    let first = a.encrypt(b"one").unwrap();
-    let second = a.encrypt(b"two").unwrap();
-    let third = a.encrypt(b"three").unwrap();
+    let sent: Vec<Vec<u8>> = [&b"one"[..], b"two", b"three", b"four"].iter().map(|m| a.encrypt(m).unwrap()).collect();
     assert_eq!(
-        b.decrypt(&first).unwrap_or_else(|e| panic!(
+        b.decrypt(&sent[0]).unwrap_or_else(|e| panic!(
             "your responder could not decrypt your initiator's first transport message: {e:?}"
         )),
         b"one"
     );
-    assert_refused(b.decrypt(&first), HandshakeError::Decrypt, "a replayed message");
-    assert_refused(b.decrypt(&third), HandshakeError::Decrypt, "a message out of order");
-    let mut altered = second.clone();
+    assert_refused(b.decrypt(&sent[0]), HandshakeError::Decrypt, "a replayed message");
+    // Each refusal is followed by the genuine next message, so a refusal that used up a
+    // nonce shows here, at the message after it.
+    let nonce_kept = |what: &str| {
+        format!(
+            "your responder refused the genuine next message after refusing {what}: a refused message must not use up a \
+             nonce (Noise §5.1: DecryptWithAd increments n only when the tag verifies); count up only after a \
+             successful decryption"
+        )
+    };
+    assert_eq!(
+        b.decrypt(&sent[1]).unwrap_or_else(|e| panic!("{} ({e:?})", nonce_kept("a replay"))),
+        b"two",
+        "the genuine next message after a refused replay"
+    );
+    let mut altered = sent[2].clone();
     altered[0] ^= 1;
     assert_refused(b.decrypt(&altered), HandshakeError::Decrypt, "an altered message");
-    assert_eq!(b.decrypt(&second).unwrap_or_else(|e| panic!("the genuine next message must still decrypt after the refusals (a refused message must not use up a nonce): {e:?}")), b"two", "the genuine next message still decrypts");
     assert_eq!(
-        b.decrypt(&third).unwrap_or_else(|e| panic!("the message after it must decrypt, in order now: {e:?}")),
+        b.decrypt(&sent[2]).unwrap_or_else(|e| panic!("{} ({e:?})", nonce_kept("an altered message"))),
         b"three",
-        "and the one after it, in order now"
+        "the genuine message after a refused alteration of it"
+    );
+    let fifth = a.encrypt(b"five").unwrap();
+    assert_refused(b.decrypt(&fifth), HandshakeError::Decrypt, "a message out of order (the fifth before the fourth)");
+    assert_eq!(
+        b.decrypt(&sent[3]).unwrap_or_else(|e| panic!("{} ({e:?})", nonce_kept("a message out of order"))),
+        b"four",
+        "the fourth message, after the fifth was refused"
+    );
+    assert_eq!(
+        b.decrypt(&fifth).unwrap_or_else(|e| panic!("the fifth message must decrypt, in order now: {e:?}")),
+        b"five",
+        "and the fifth, in order now"
     );
     assert_refused(b.decrypt(&[0; 15]), HandshakeError::Decrypt, "shorter than a tag");
     assert_refused(a.encrypt(&vec![0; 65_520]), HandshakeError::TooLong, "one byte over 65,535 − 16");
@@ -1138,23 +1409,52 @@ fn step_9_transport() {
 /// multistream-select over loopback TCP with the reference, both ways: the bytes, `na` and fallback, refusals
 #[tokio::test]
 async fn step_10_negotiation_over_tcp() {
-    // What your dialer puts on the wire first.
+    // What your dialer puts on the wire first. This peer is a listener as rust-libp2p's
+    // is: it waits for the dialer's header before sending its own. A dialer that sends
+    // its header and /noise together passes, and so does one that sends its header,
+    // reads the listener's, then proposes.
+    const HEADER: &[u8] = b"\x13/multistream/1.0.0\n";
     let (mut dialer, mut raw) = tcp_pair().await;
-    let dial = tokio::spawn(async move { dialer_select(&mut dialer, &[NOISE]).await.map(|_| ()) });
-    let mut first = [0u8; 28];
-    timeout(WAIT, raw.read_exact(&mut first))
-        .await
-        .unwrap_or_else(|_| late("your dialer's first 28 bytes (the header and /noise)", NEGOTIATION))
-        .unwrap();
-    assert_eq!(&first, b"\x13/multistream/1.0.0\n\x07/noise\n", "header and proposal");
-    raw.write_all(b"\x13/multistream/1.0.0\n\x07/noise\n").await.unwrap();
-    assert!(
-        timeout(WAIT, dial)
-            .await
-            .unwrap_or_else(|_| late("your dialer_select to return after the listener's answer", NEGOTIATION))
-            .unwrap()
-            .is_ok()
-    );
+    let mut dial = tokio::spawn(async move { dialer_select(&mut dialer, &[NOISE]).await.map(|_| ()) });
+    let header = read_up_to(&mut raw, HEADER.len()).await;
+    if header.len() < HEADER.len() {
+        dialer_stopped(&mut dial, &header, "your dialer_select").await;
+        late(
+            &format!(
+                "your dialer's header, {} (20 bytes), which a listener may wait for before it sends anything (your \
+                 dialer sent {})",
+                to_hex(HEADER),
+                in_hex_or_nothing(&header)
+            ),
+            "a dialer that waits for the listener's header before sending its own (rust-libp2p's listener, and the \
+             reference's, send theirs only after reading the dialer's); the header written but not flushed; a length \
+             or newline missing",
+        );
+    }
+    assert_bytes(&header, HEADER, "your dialer's first message, the header /multistream/1.0.0");
+    raw.write_all(HEADER).await.unwrap();
+    let proposal = read_up_to(&mut raw, 8).await;
+    if proposal.len() < 8 {
+        dialer_stopped(&mut dial, &proposal, "your dialer_select").await;
+        late(
+            &format!(
+                "your dialer's proposal /noise, {}, after the listener's header (your dialer sent {} after its header)",
+                to_hex(b"\x07/noise\n"),
+                in_hex_or_nothing(&proposal)
+            ),
+            DIALER,
+        );
+    }
+    assert_bytes(&proposal, b"\x07/noise\n", "your dialer's proposal, /noise, right after its header");
+    raw.write_all(b"\x07/noise\n").await.unwrap();
+    match timeout(WAIT, dial).await {
+        Err(_) => late("your dialer_select to return after the listener's header and its echo of /noise", NEGOTIATION),
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Ok(Ok(Err(e))) => {
+            panic!("your dialer_select failed after the listener's header and its echo of /noise: {e:?} ({e})")
+        }
+        Ok(Ok(Ok(()))) => {}
+    }
 
     // Your dialer against the reference listener: /tls is refused, /noise accepted.
     let (mut a, mut b) = tcp_pair().await;
@@ -1229,6 +1529,74 @@ async fn step_10_negotiation_over_tcp() {
     ));
 }
 
+/// A byte stream that records the size of every write that reaches it.
+struct Counted<T> {
+    io: T,
+    writes: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl<T> Counted<T> {
+    fn new(io: T) -> (Counted<T>, std::sync::Arc<std::sync::Mutex<Vec<usize>>>) {
+        let writes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        (Counted { io, writes: writes.clone() }, writes)
+    }
+}
+
+impl<T: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Counted<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Counted<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.io).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &polled {
+            self.writes.lock().unwrap().push(*n);
+        }
+        polled
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// The writes a handshake made, against its frames' `sizes` (length included): one
+/// write each, or a frame waits on Nagle's algorithm and a delayed ACK.
+#[track_caller]
+fn one_write_per_frame(writes: &[usize], sizes: &[usize], who: &str) {
+    if writes != sizes {
+        panic!(
+            "{who} wrote its {} handshake frames ({} bytes each, length included) in {} writes of {writes:?} bytes: \
+             a frame must leave in one write, its 2-byte length and its message built in one buffer and written with \
+             one write_all. Two small writes in a row make the second wait for the ACK of the first, which the peer \
+             delays: about 40 ms per frame on Linux (the chapter's Pitfall \"two writes per frame\"; RFC 1122 §4.2.3.2)",
+            sizes.len(),
+            sizes.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" and "),
+            writes.len()
+        );
+    }
+}
+
 /// The handshake over TCP gives an encrypted AsyncRead + AsyncWrite stream, with the reference both ways
 #[tokio::test]
 async fn step_11_secure_stream() {
@@ -1236,6 +1604,7 @@ async fn step_11_secure_stream() {
 
     // You dial, the reference listens; 300 kB each way (several Noise messages).
     let (a, b) = tcp_pair().await;
+    let (a, writes) = Counted::new(a);
     let (mine, theirs) = timeout(WAIT, async {
         tokio::join!(
             secure(a, Handshake::new(Role::Initiator, identity(1))),
@@ -1246,6 +1615,8 @@ async fn step_11_secure_stream() {
     .unwrap_or_else(|_| late("your initiator's handshake over TCP and the reference responder's", SECURE));
     let (mut mine, mut theirs) =
         both(mine, theirs, "your handshake over TCP (initiator)", "the reference's handshake (responder)");
+    let m3 = 48 + reference::identity_payload(&identity(1), &[0; 32], &[]).len() + 16;
+    one_write_per_frame(&writes.lock().unwrap(), &[2 + 32, 2 + m3], "your initiator's secure()");
     assert_eq!(mine.remote_peer_id(), identity(2).peer_id());
     assert_eq!(theirs.remote_peer_id(), identity(1).peer_id());
     let sent = data.clone();
@@ -1263,7 +1634,7 @@ async fn step_11_secure_stream() {
         )
     })
     .await
-    .unwrap_or_else(|_| late("the reference to read the 300 kB your stream wrote and flushed", SECURE));
+    .unwrap_or_else(|_| late("the reference to read the 300 kB your stream wrote and flushed", TRANSPORT));
     assert!(got == data, "the reference read what you wrote");
     let (_, got) = timeout(WAIT, async {
         tokio::join!(
@@ -1279,11 +1650,12 @@ async fn step_11_secure_stream() {
         )
     })
     .await
-    .unwrap_or_else(|_| late("your stream to read the 300 kB the reference wrote, then the end", SECURE));
+    .unwrap_or_else(|_| late("your stream to read the 300 kB the reference wrote, then the end", TRANSPORT));
     assert!(got == data, "you read what the reference wrote, then a clean end");
 
     // The reference dials, you listen.
     let (a, b) = tcp_pair().await;
+    let (b, writes) = Counted::new(b);
     let (theirs, mine) = timeout(WAIT, async {
         tokio::join!(
             reference::secure(a, reference::Handshake::new(reference::Role::Initiator, identity(3))),
@@ -1294,13 +1666,15 @@ async fn step_11_secure_stream() {
     .unwrap_or_else(|_| late("the reference initiator's handshake and your responder's", SECURE));
     let (mut mine, mut theirs) =
         both(mine, theirs, "your handshake as listener (responder)", "the reference's handshake (initiator)");
+    let m2 = 32 + 48 + reference::identity_payload(&identity(4), &[0; 32], &[]).len() + 16;
+    one_write_per_frame(&writes.lock().unwrap(), &[2 + m2], "your responder's secure()");
     assert_eq!(mine.remote_identity(), identity(3).public());
     theirs.write_all(b"ping").await.unwrap();
     theirs.flush().await.unwrap();
     let mut ping = [0u8; 4];
     timeout(WAIT, mine.read_exact(&mut ping))
         .await
-        .unwrap_or_else(|_| late("your stream to deliver the reference's 4 bytes \"ping\"", SECURE))
+        .unwrap_or_else(|_| late("your stream to deliver the reference's 4 bytes \"ping\"", TRANSPORT))
         .unwrap();
     assert_eq!(&ping, b"ping");
 
@@ -1326,7 +1700,7 @@ async fn step_11_secure_stream() {
     let mut buf = [0u8; 16];
     let got = timeout(WAIT, mine.read(&mut buf))
         .await
-        .unwrap_or_else(|_| late("your read of the altered frame to fail", SECURE));
+        .unwrap_or_else(|_| late("your read of the altered frame to fail", TRANSPORT));
     let error = got.expect_err("an altered transport message is an error");
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     drop(faked);
@@ -1362,24 +1736,45 @@ async fn step_12_upgrade() {
     assert_eq!(inlined_muxer(&[], &list(&[YAMUX])).unwrap(), None, "the initiator offered none");
     assert!(matches!(inlined_muxer(&list(&["/mplex/6.7.0"]), &list(&[YAMUX])), Err(SecureError::NoCommonMuxer)));
 
-    // What your upgrade puts on the wire first.
+    // What your upgrade puts on the wire first, to a listener that answers the header
+    // only once it has the dialer's (as rust-libp2p's does).
     let (a, mut raw) = tcp_pair().await;
-    let dial = tokio::spawn(upgrade(a, Role::Initiator, identity(1)));
-    let mut first = [0u8; 28];
-    timeout(WAIT, raw.read_exact(&mut first))
-        .await
-        .unwrap_or_else(|_| late("your upgrade's first 28 bytes", UPGRADE))
-        .unwrap();
-    assert_eq!(&first, b"\x13/multistream/1.0.0\n\x07/noise\n", "security is negotiated first, in plaintext");
+    let mut dial = tokio::spawn(upgrade(a, Role::Initiator, identity(1)));
+    const HEADER: &[u8] = b"\x13/multistream/1.0.0\n";
+    let header = read_up_to(&mut raw, HEADER.len()).await;
+    if header.len() < HEADER.len() {
+        dialer_stopped(&mut dial, &header, "your upgrade").await;
+        late(
+            &format!(
+                "your upgrade's first message, the header {} (20 bytes): security is negotiated first, in plaintext \
+                 (your upgrade sent {})",
+                to_hex(HEADER),
+                in_hex_or_nothing(&header)
+            ),
+            UPGRADE,
+        );
+    }
+    assert_bytes(&header, HEADER, "security is negotiated first, in plaintext: the header /multistream/1.0.0");
+    raw.write_all(HEADER).await.unwrap();
+    let proposal = read_up_to(&mut raw, 8).await;
+    if proposal.len() < 8 {
+        dialer_stopped(&mut dial, &proposal, "your upgrade").await;
+        late(
+            &format!(
+                "your upgrade's proposal /noise, {}, after the listener's header (your upgrade sent {} after its header)",
+                to_hex(b"\x07/noise\n"),
+                in_hex_or_nothing(&proposal)
+            ),
+            DIALER,
+        );
+    }
+    assert_bytes(&proposal, b"\x07/noise\n", "your upgrade's proposal, /noise, the security protocol");
     drop(raw);
-    assert!(
-        timeout(WAIT, dial)
-            .await
-            .unwrap_or_else(|_| late("your upgrade to fail once the peer went away", UPGRADE))
-            .unwrap()
-            .is_err(),
-        "the peer went away"
-    );
+    match timeout(WAIT, dial).await {
+        Err(_) => late("your upgrade to fail once the peer went away", UPGRADE),
+        Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+        Ok(Ok(got)) => assert!(got.is_err(), "the peer went away after the header: your upgrade must fail"),
+    }
 
     // Both offer /yamux/1.0.0 in the handshake: agreed there, no round after.
     let (a, b) = tcp_pair().await;
@@ -1430,6 +1825,62 @@ async fn step_12_upgrade() {
         .unwrap_or_else(|_| late("your upgraded stream to deliver the reference's \"ok\"", UPGRADE))
         .unwrap();
     assert_eq!(&ok, b"ok");
+
+    // Both offer two muxers inline, in opposite orders: the initiator's preference wins
+    // on both sides, whichever side you are.
+    for mine_initiates in [false, true] {
+        let (a, b) = tcp_pair().await;
+        let (mplex, yamux) = ("/mplex/6.7.0", YAMUX);
+        let (initiator_list, responder_list) = ([mplex, yamux], [yamux, mplex]);
+        let (mine, theirs) = timeout(WAIT, async {
+            if mine_initiates {
+                tokio::join!(
+                    upgrade_with(
+                        a,
+                        Handshake::new(Role::Initiator, identity(11)).with_stream_muxers(&initiator_list),
+                        &initiator_list
+                    ),
+                    reference::upgrade_with(
+                        b,
+                        reference::Handshake::new(reference::Role::Responder, identity(12))
+                            .with_stream_muxers(&responder_list),
+                        &responder_list
+                    )
+                )
+            } else {
+                let (theirs, mine) = tokio::join!(
+                    reference::upgrade_with(
+                        a,
+                        reference::Handshake::new(reference::Role::Initiator, identity(11))
+                            .with_stream_muxers(&initiator_list),
+                        &initiator_list
+                    ),
+                    upgrade_with(
+                        b,
+                        Handshake::new(Role::Responder, identity(12)).with_stream_muxers(&responder_list),
+                        &responder_list
+                    )
+                );
+                (mine, theirs)
+            }
+        })
+        .await
+        .unwrap_or_else(|_| late("both upgrades, each offering two muxers inline in the other order", UPGRADE));
+        let you = if mine_initiates { "your upgrade (initiator)" } else { "your upgrade (responder)" };
+        let they =
+            if mine_initiates { "the reference's upgrade (responder)" } else { "the reference's upgrade (initiator)" };
+        let (mine, theirs) = both(mine, theirs, you, they);
+        assert_eq!(theirs.muxer, mplex);
+        assert!(
+            mine.muxer == mplex && mine.inlined,
+            "{you} chose {:?} (inlined: {}), where the initiator offered {initiator_list:?} and the responder \
+             {responder_list:?}: both sides must pick the first of the initiator's list that the responder also \
+             offered, /mplex/6.7.0, so they agree without a round. As responder, the initiator's list is the remote \
+             one: inlined_muxer(remote, local), not inlined_muxer(local, remote)",
+            mine.muxer,
+            mine.inlined
+        );
+    }
 
     // You dial offering nothing inline; the reference listens with its defaults.
     let (a, b) = tcp_pair().await;
