@@ -105,7 +105,8 @@ pub struct VerifiedPayload {
 /// [`HandshakeError::Payload`]; a signature that does not verify is
 /// [`HandshakeError::BadIdentity`].
 pub fn verify_payload(payload: &[u8], static_public: &[u8; 32]) -> Result<VerifiedPayload, HandshakeError> {
-    // TODO (step 4): decode, check the key and the signature (every error case: step 8)
+    // TODO (step 4): decode, check the key and the signature
+    // TODO (step 8): every error case, each with its own error
     todo!()
 }
 
@@ -268,7 +269,8 @@ impl Handshake {
     /// [`HandshakeError::Decrypt`] when tampered with, and the errors of
     /// [`verify_payload`].
     pub fn read_message(&mut self, message: &[u8]) -> Result<(), HandshakeError> {
-        // TODO (step 4): the mirror, checking each length and the payload (refusals: step 8)
+        // TODO (step 4): the mirror, checking each length and the payload
+        // TODO (step 8): every refusal with its own error, before the state changes
         todo!()
     }
 

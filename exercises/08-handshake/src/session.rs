@@ -47,6 +47,7 @@ impl CipherState {
     /// tag does not verify.
     pub(crate) fn decrypt(&mut self, ad: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
         // TODO (step 4): the mirror; a failed tag is HandshakeError::Decrypt
+        // TODO (step 9): a refused message leaves the counter where it was
         todo!()
     }
 }
@@ -90,7 +91,8 @@ impl Session {
     /// Encrypts one message: at most [`MAX_PLAINTEXT`] bytes, so that with its tag it
     /// fits one Noise message; more is [`HandshakeError::TooLong`].
     pub fn encrypt(&mut self, plaintext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 4): refuse over MAX_PLAINTEXT (TooLong, step 9)
+        // TODO (step 4): encrypt with the sending key
+        // TODO (step 9): refuse over MAX_PLAINTEXT with TooLong
         todo!()
     }
 
@@ -98,7 +100,8 @@ impl Session {
     /// over 65,535 bytes, [`HandshakeError::Decrypt`] if it was altered, replayed,
     /// reordered or follows a dropped one.
     pub fn decrypt(&mut self, ciphertext: &[u8]) -> Result<Vec<u8>, HandshakeError> {
-        // TODO (step 4): refuse over MAX_MESSAGE (TooLong, step 9)
+        // TODO (step 4): decrypt with the receiving key
+        // TODO (step 9): refuse over MAX_MESSAGE with TooLong
         todo!()
     }
 }
