@@ -28,14 +28,16 @@
 //! 4. OR-Set: add and remove, and a concurrent add wins over a remove — `src/orset.rs`
 //! 5. Merge is commutative, associative and idempotent, for every type —
 //!    `src/counter.rs`, `src/register.rs`, `src/orset.rs`
-//! 6. Random histories on three replicas, merged in random orders: your values equal
-//!    the reference's — `src/counter.rs`, `src/register.rs`, `src/orset.rs`
+//! 6. Random histories on three replicas that merge each other's states as they go:
+//!    your values equal the reference's — `src/counter.rs`, `src/register.rs`,
+//!    `src/orset.rs`
 //! 7. Six replicas gossiping state through 20% loss and a partition agree once it heals
 //!    — `src/counter.rs`, `src/orset.rs`
 //! 8. Text (RGA): concurrent edits converge to the same text, in the same order as the
 //!    reference — `src/rga.rs`
 //! 9. Every interleaving of two replicas (a like, a tag, its concurrent removal), any
-//!    one message lost: they converge — `src/counter.rs`, `src/orset.rs`
+//!    one message lost: they converge on the reference's values — `src/counter.rs`,
+//!    `src/orset.rs`
 
 pub mod counter;
 pub mod orset;

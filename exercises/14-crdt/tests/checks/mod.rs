@@ -99,6 +99,8 @@ fn step_4_or_set() {
     assert!(!a.contains(&"milk".to_string()));
     a.add(1, "milk".into());
     assert!(a.contains(&"milk".to_string()), "an element can be added again after a remove");
+    // A copy of replica 1's list as it is now, brought up to date by merging below.
+    let older = a.clone();
 
     // Replica 2 learns the list, then removes eggs while replica 1, concurrently, adds
     // eggs again. The add has a tag the remove never saw: eggs stays.
@@ -108,6 +110,22 @@ fn step_4_or_set() {
     let ab = merged(&a, &b, OrSet::merge);
     assert!(ab.contains(&"eggs".to_string()), "add wins over a concurrent remove");
     assert_eq!(ab.elements(), merged(&b, &a, OrSet::merge).elements());
+    // The same across three replicas: replica 1 removes "jam" having seen replica 2's
+    // add of it; replica 0 adds "jam" concurrently. Merged, replica 0's add survives,
+    // whichever replica's tag compares larger.
+    let mut r2: OrSet<String> = OrSet::new();
+    r2.add(2, "jam".into());
+    let mut r1: OrSet<String> = OrSet::new();
+    r1.merge(&r2);
+    r1.remove(&"jam".to_string());
+    let mut r0: OrSet<String> = OrSet::new();
+    r0.add(0, "jam".into());
+    r1.merge(&r0);
+    assert!(
+        r1.contains(&"jam".to_string()),
+        "replica 1 removed jam after merging replica 2's add of it, then merged replica 0's concurrent add: jam is \
+         present, since one of its adds was never removed (add wins over a concurrent remove, whatever the tags)"
+    );
     // A remove that saw every add does remove.
     let mut c = ab.clone();
     c.remove(&"eggs".to_string());
@@ -116,17 +134,21 @@ fn step_4_or_set() {
         "a remove that observed every add wins: merged with a copy from before the remove, eggs stays removed (the set \
          must remember what it removed, or the merge brings it back)"
     );
-    // Tags stay unique after a merge: replica 2 adding after learning replica 1's tags.
-    let mut d: OrSet<String> = OrSet::new();
-    d.merge(&ab);
-    let tag = d.add(1, "bread".into());
-    let tag_again = ab.clone().add(1, "bread".into());
-    assert_eq!(
-        tag, tag_again,
-        "a copy that merged replica 1's adds gave replica 1's next add the tag {tag:?}, a copy that made them \
-         {tag_again:?}: the next tag is the same on any copy that saw the same adds, and never one already used (merge \
-         must keep what each replica has counted)"
-    );
+    // Tags stay unique after a merge: a copy that learned replica 1's adds only by
+    // merging gives replica 1's next add the tag the copy that made them would give,
+    // whether it started empty or from an older copy.
+    for (start, from) in [(OrSet::new(), "an empty copy"), (older, "an older copy of replica 1's list")] {
+        let mut d: OrSet<String> = start;
+        d.merge(&ab);
+        let tag = d.add(1, "bread".into());
+        let tag_again = ab.clone().add(1, "bread".into());
+        assert_eq!(
+            tag, tag_again,
+            "{from}, after merging replica 1's adds, gave replica 1's next add the tag {tag:?}, a copy that made \
+             them {tag_again:?}: the next tag is the same on any copy that saw the same adds, and never one already \
+             used (merge must keep what each replica has counted: the larger count)"
+        );
+    }
 }
 
 // ---- Random states for the property checks ----
@@ -145,8 +167,9 @@ fn op() -> impl Strategy<Value = Op> {
         (1u64..5).prop_map(Op::Inc),
         (1u64..5).prop_map(Op::Dec),
         (0u64..1000).prop_map(Op::Set),
-        (0u8..8).prop_map(Op::Add),
-        (0u8..8).prop_map(Op::Remove),
+        // Few elements, so that adds and removes of one element meet often.
+        (0u8..3).prop_map(Op::Add),
+        (0u8..3).prop_map(Op::Remove),
     ]
 }
 
@@ -160,23 +183,114 @@ struct State {
 }
 
 fn state(me: u64, ops: &[Op]) -> State {
-    let mut s = State { g: GCounter::new(), pn: PnCounter::new(), lww: LwwRegister::new(), set: OrSet::new() };
-    for (i, op) in ops.iter().enumerate() {
-        match *op {
-            Op::Inc(n) => {
-                s.g.increment(me, n);
-                s.pn.increment(me, n);
-            }
-            Op::Dec(n) => s.pn.decrement(me, n),
-            // Timestamps are unique per replica: (position, replica).
-            Op::Set(v) => s.lww.set(v, i as u64, me),
-            Op::Add(v) => {
-                s.set.add(me, v);
-            }
-            Op::Remove(v) => s.set.remove(&v),
-        }
+    let mut s = State::new();
+    let mut writes = 0;
+    for op in ops {
+        s.apply(me, op, &mut writes);
     }
     s
+}
+
+impl State {
+    fn new() -> State {
+        State { g: GCounter::new(), pn: PnCounter::new(), lww: LwwRegister::new(), set: OrSet::new() }
+    }
+
+    /// Applies `op` as replica `me`. `writes` counts the replica's register writes: the
+    /// k-th write has timestamp k, unique per replica and independent of the other
+    /// operations (so proptest can drop them when it shrinks a failing case).
+    fn apply(&mut self, me: u64, op: &Op, writes: &mut u64) {
+        match *op {
+            Op::Inc(n) => {
+                self.g.increment(me, n);
+                self.pn.increment(me, n);
+            }
+            Op::Dec(n) => self.pn.decrement(me, n),
+            Op::Set(v) => {
+                *writes += 1;
+                self.lww.set(v, *writes, me);
+            }
+            Op::Add(v) => {
+                self.set.add(me, v);
+            }
+            Op::Remove(v) => self.set.remove(&v),
+        }
+    }
+}
+
+/// The same replica built from the reference types.
+#[derive(Clone, Debug)]
+struct ReferenceState {
+    g: reference::GCounter,
+    pn: reference::PnCounter,
+    lww: reference::LwwRegister<u64>,
+    set: reference::OrSet<u8>,
+}
+
+impl ReferenceState {
+    fn new() -> ReferenceState {
+        ReferenceState {
+            g: reference::GCounter::new(),
+            pn: reference::PnCounter::new(),
+            lww: reference::LwwRegister::new(),
+            set: reference::OrSet::new(),
+        }
+    }
+
+    fn apply(&mut self, me: u64, op: &Op, writes: &mut u64) {
+        match *op {
+            Op::Inc(n) => {
+                self.g.increment(me, n);
+                self.pn.increment(me, n);
+            }
+            Op::Dec(n) => self.pn.decrement(me, n),
+            Op::Set(v) => {
+                *writes += 1;
+                self.lww.set(v, *writes, me);
+            }
+            Op::Add(v) => {
+                self.set.add(me, v);
+            }
+            Op::Remove(v) => self.set.remove(&v),
+        }
+    }
+
+    fn merge(&mut self, other: &ReferenceState) {
+        self.g.merge(&other.g);
+        self.pn.merge(&other.pn);
+        self.lww.merge(&other.lww);
+        self.set.merge(&other.set);
+    }
+
+    fn values(&self) -> Values {
+        Values {
+            g_counter: self.g.value(),
+            pn_counter: self.pn.value(),
+            lww_register: self.lww.get().copied(),
+            or_set: self.set.elements(),
+        }
+    }
+}
+
+/// One event of a history on three replicas.
+#[derive(Clone, Debug)]
+enum Event {
+    /// `Do(r, op)`: replica `r` applies `op`.
+    Do(usize, Op),
+    /// Replica `to` merges replica `from`'s state.
+    Learn { to: usize, from: usize },
+    /// Replica `to` backs its state up to replica `from` (which merges it), loses it,
+    /// and starts again as replica `to` from a copy of `from`'s: a new laptop restored
+    /// from a peer. Everything it knew it knows again, but only through a merge.
+    Restore { to: usize, from: usize },
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        3 => (0..3usize, op()).prop_map(|(r, op)| Event::Do(r, op)),
+        2 => (0..3usize, 0..3usize).prop_map(|(to, from)| Event::Learn { to, from }),
+        1 => (0..3usize, 0..3usize).prop_map(|(to, from)| Event::Restore { to, from }),
+    ]
 }
 
 fn merge_state(a: &State, b: &State) -> State {
@@ -208,7 +322,7 @@ fn values(s: &State) -> Values {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Merge is commutative, associative and idempotent, for every type
     #[test]
@@ -225,37 +339,57 @@ proptest! {
         prop_assert_eq!(values(&merge_state(&ab, &a)), values(&ab), "merging what is already known changes nothing");
     }
 
-    /// Random histories on three replicas, merged in random orders: your values equal the reference's
+    /// Random histories on three replicas that merge each other's states as they go: your values equal the reference's
     #[test]
-    fn step_6_matches_the_reference(histories in proptest::collection::vec(proptest::collection::vec(op(), 0..10), 3), order in Just(()).prop_perturb(|_, mut rng| { let mut v = vec![0usize, 1, 2]; for i in (1..3).rev() { v.swap(i, rng.random_range(0..=i)); } v })) {
-        let mine: Vec<State> = histories.iter().enumerate().map(|(i, h)| state(i as u64, h)).collect();
-        let mut merged_mine = mine[order[0]].clone();
-        for &i in &order[1..] {
-            merged_mine = merge_state(&merged_mine, &mine[i]);
-        }
-        // The same with the reference types.
-        let mut g = reference::GCounter::new();
-        let mut pn = reference::PnCounter::new();
-        let mut lww: reference::LwwRegister<u64> = reference::LwwRegister::new();
-        let mut set: reference::OrSet<u8> = reference::OrSet::new();
-        for &r in &order {
-            let (mut rg, mut rpn, mut rlww, mut rset) = (reference::GCounter::new(), reference::PnCounter::new(), reference::LwwRegister::new(), reference::OrSet::new());
-            for (i, op) in histories[r].iter().enumerate() {
-                match *op {
-                    Op::Inc(n) => { rg.increment(r as u64, n); rpn.increment(r as u64, n); }
-                    Op::Dec(n) => rpn.decrement(r as u64, n),
-                    Op::Set(v) => rlww.set(v, i as u64, r as u64),
-                    Op::Add(v) => { rset.add(r as u64, v); }
-                    Op::Remove(v) => rset.remove(&v),
+    fn step_6_matches_the_reference(events in proptest::collection::vec(event(), 0..24)) {
+        let mut mine = [State::new(), State::new(), State::new()];
+        let mut theirs = [ReferenceState::new(), ReferenceState::new(), ReferenceState::new()];
+        let mut writes = [0u64; 3];
+        for (k, e) in events.iter().enumerate() {
+            let r = match *e {
+                Event::Do(r, ref op) => {
+                    mine[r].apply(r as u64, op, &mut writes[r]);
+                    theirs[r].apply(r as u64, op, &mut writes[r]);
+                    r
                 }
-            }
-            g.merge(&rg);
-            pn.merge(&rpn);
-            lww.merge(&rlww);
-            set.merge(&rset);
+                Event::Learn { to, from } => {
+                    mine[to] = merge_state(&mine[to], &mine[from]);
+                    let other = theirs[from].clone();
+                    theirs[to].merge(&other);
+                    to
+                }
+                Event::Restore { to, from } => {
+                    mine[from] = merge_state(&mine[from], &mine[to]);
+                    mine[to] = merge_state(&State::new(), &mine[from]);
+                    let mut backup = theirs[from].clone();
+                    backup.merge(&theirs[to]);
+                    let mut restored = ReferenceState::new();
+                    restored.merge(&backup);
+                    theirs[from] = backup;
+                    theirs[to] = restored;
+                    to
+                }
+            };
+            prop_assert_eq!(
+                values(&mine[r]),
+                theirs[r].values(),
+                "after event {} ({:?}), replica {}'s values (left) differ from the reference's (right). The rules: a \
+                 remove undoes every add of the element this replica has seen, made here or merged in, and no \
+                 other; a merge keeps what either side learned and counts each increment once; a copy restored \
+                 from a peer never reuses a tag",
+                k, e, r
+            );
         }
-        let theirs = Values { g_counter: g.value(), pn_counter: pn.value(), lww_register: lww.get().copied(), or_set: set.elements() };
-        prop_assert_eq!(values(&merged_mine), theirs, "your values (left) differ from the reference's (right), merged in the order {:?}", order);
+        // At the end everyone learns everything, in either order.
+        let all_mine = merge_state(&merge_state(&mine[2], &mine[0]), &mine[1]);
+        let mut all_theirs = theirs[0].clone();
+        all_theirs.merge(&theirs[1]);
+        all_theirs.merge(&theirs[2]);
+        prop_assert_eq!(
+            values(&all_mine),
+            all_theirs.values(),
+            "after every replica's state is merged (2 ← 0 ← 1), your values (left) differ from the reference's (right)"
+        );
     }
 }
 
@@ -268,8 +402,18 @@ enum Msg {
     Untag(String),
     Ok,
     Read,
-    ReadOk { likes: u64, tags: BTreeSet<String> },
-    State { likes: GCounter, tags: OrSet<String> },
+    /// What the replica reads with your types, and what the reference's types read
+    /// after the same messages.
+    ReadOk {
+        likes: u64,
+        tags: BTreeSet<String>,
+        reference: (u64, BTreeSet<String>),
+    },
+    State {
+        likes: GCounter,
+        tags: OrSet<String>,
+        shadow: Shadow,
+    },
 }
 
 /// A replica that gossips its whole state to a random peer every 100 ms.
@@ -278,6 +422,22 @@ struct Replica {
     me: u64,
     likes: GCounter,
     tags: OrSet<String>,
+    /// The same replica with the reference's types, fed the same messages: what the
+    /// learner's must read.
+    shadow: Shadow,
+}
+
+/// The reference's types, kept beside the learner's in every replica.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Shadow {
+    likes: reference::GCounter,
+    tags: reference::OrSet<String>,
+}
+
+impl Replica {
+    fn new(me: u64) -> Replica {
+        Replica { me, likes: GCounter::new(), tags: OrSet::new(), shadow: Shadow::default() }
+    }
 }
 
 impl Node for Replica {
@@ -292,20 +452,32 @@ impl Node for Replica {
         match message {
             Msg::Like => {
                 self.likes.increment(self.me, 1);
+                self.shadow.likes.increment(self.me, 1);
                 ctx.send(from, Msg::Ok);
             }
             Msg::Tag(t) => {
+                self.shadow.tags.add(self.me, t.clone());
                 self.tags.add(self.me, t);
                 ctx.send(from, Msg::Ok);
             }
             Msg::Untag(t) => {
+                self.shadow.tags.remove(&t);
                 self.tags.remove(&t);
                 ctx.send(from, Msg::Ok);
             }
-            Msg::Read => ctx.send(from, Msg::ReadOk { likes: self.likes.value(), tags: self.tags.elements() }),
-            Msg::State { likes, tags } => {
+            Msg::Read => ctx.send(
+                from,
+                Msg::ReadOk {
+                    likes: self.likes.value(),
+                    tags: self.tags.elements(),
+                    reference: (self.shadow.likes.value(), self.shadow.tags.elements()),
+                },
+            ),
+            Msg::State { likes, tags, shadow } => {
                 self.likes.merge(&likes);
                 self.tags.merge(&tags);
+                self.shadow.likes.merge(&shadow.likes);
+                self.shadow.tags.merge(&shadow.tags);
             }
             Msg::Ok | Msg::ReadOk { .. } => {}
         }
@@ -314,7 +486,7 @@ impl Node for Replica {
     fn on_timer(&mut self, ctx: &mut Context<Msg, ()>, _: ()) {
         let peers = ctx.peers().to_vec();
         let peer = peers[ctx.rng().random_range(0..peers.len())].clone();
-        ctx.send(peer, Msg::State { likes: self.likes.clone(), tags: self.tags.clone() });
+        ctx.send(peer, Msg::State { likes: self.likes.clone(), tags: self.tags.clone(), shadow: self.shadow.clone() });
         ctx.set_timer(Duration::from_millis(100), ());
     }
 }
@@ -330,8 +502,7 @@ fn step_7_convergence() {
         trace: false,
     };
     let mut sim: Sim<Msg, ()> = Sim::new(config);
-    let ids: Vec<NodeId> =
-        (0..6).map(|i| sim.add_node(Replica { me: i, likes: GCounter::new(), tags: OrSet::new() })).collect();
+    let ids: Vec<NodeId> = (0..6).map(|i| sim.add_node(Replica::new(i))).collect();
     let client = NodeId::client(0);
     let mut rng = NodeRng::seed_from_u64(kit::seed(7));
     sim.partition(&[&ids[..3], &ids[3..]]);
@@ -357,14 +528,19 @@ fn step_7_convergence() {
         }
         sim.run_for(Duration::from_secs(1));
         for m in sim.take_client_messages() {
-            if let Msg::ReadOk { likes, tags } = m.message {
-                answers.entry(m.from).or_insert((likes, tags));
+            if let Msg::ReadOk { likes, tags, reference } = m.message {
+                answers.entry(m.from).or_insert(((likes, tags), reference));
             }
         }
     }
     assert_eq!(answers.len(), 6, "every replica answers Read");
-    let first = answers.values().next().cloned().unwrap();
-    for (id, answer) in &answers {
+    let first = answers.values().next().cloned().unwrap().0;
+    for (id, (answer, reference)) in &answers {
+        assert_eq!(
+            answer, reference,
+            "{id} reads (likes, tags) = {answer:?} with your types (left), {reference:?} with the reference's after the \
+             same messages (right): every like counted once, and a tag removed only where its adds were seen"
+        );
         assert_eq!(answer, &first, "{id} disagrees after the partition healed");
     }
     assert!(first.0 > 0, "likes were counted");
@@ -428,6 +604,29 @@ fn step_8_collaborative_text() {
         reference_learned.text()
     );
 
+    // An insert's anchor is the visible character before its index, never a deleted
+    // one. Replica 1 deletes b from "abc" and types X at index 1; replica 2, which has
+    // not seen the deletion, types Y at index 2 (after b). X must follow a, so it
+    // stands before b's place and Y: "aXYc". Anchored to the tombstone b, X becomes Y's
+    // sibling, and the larger id, Y's, goes first: "aYXc".
+    let mut one = Rga::new();
+    for (i, ch) in "abc".chars().enumerate() {
+        one.insert(9, i, ch);
+    }
+    let mut two = one.clone();
+    one.delete(1);
+    one.insert(1, 1, 'X');
+    assert_eq!(one.text(), "aXc", "\"abc\", delete(1), insert(1, 1, 'X'): X stands at index 1");
+    two.insert(2, 2, 'Y');
+    let both = merged(&one, &two, Rga::merge);
+    assert_eq!(
+        both.text(),
+        "aXYc",
+        "replica 1 deleted 'b' from \"abc\" and typed X at index 1 (\"aXc\"); replica 2, not having seen the \
+         deletion, typed Y at index 2, after 'b' (\"abYc\"). Merged, the reference reads \"aXYc\": an insert at \
+         index i is anchored after the VISIBLE character before i (here 'a'), never after a deleted one (here 'b')"
+    );
+
     // Two replicas type at the same place at the same time: every replica puts the
     // same one first, the reference's order.
     let mut rng = NodeRng::seed_from_u64(kit::seed(8));
@@ -483,17 +682,18 @@ fn step_8_collaborative_text() {
             mine.text(),
             theirs.text(),
             "round {round}: your text merged 2 ← 0 ← 1 (left) differs from the reference's merged 0 ← 1 ← 2 (right) \
-             (among characters after the same one, the larger id, (counter, replica), goes first); {replay}"
+             (an insert at index i follows the visible character before i; among characters after the same one, the \
+             larger id, (counter, replica), goes first); {replay}"
         );
     }
 }
 
-/// Every interleaving of two replicas (a like, a tag, its concurrent removal), any one message lost: they converge
+/// Every interleaving of two replicas (a like, a tag, its concurrent removal), any one message lost: they converge on the reference's values
 #[test]
 fn step_9_every_interleaving() {
     use kit::search::{Search, SearchConfig, View};
 
-    let replica = |me: u64| Replica { me, likes: GCounter::new(), tags: OrSet::new() };
+    let replica = Replica::new;
     let config =
         SearchConfig { max_drops: 1, max_timer_fires: 2, max_depth: 16, max_states: 200_000, settle_events: 200 };
     let mut search = Search::new(vec![replica(0), replica(1)], config);
@@ -506,8 +706,16 @@ fn step_9_every_interleaving() {
         let reads: Vec<(u64, BTreeSet<String>)> = view
             .probed
             .iter()
-            .map(|answers| match answers.as_slice() {
-                [Msg::ReadOk { likes, tags }] => Ok((*likes, tags.clone())),
+            .enumerate()
+            .map(|(n, answers)| match answers.as_slice() {
+                [Msg::ReadOk { likes, tags, reference }] if (*likes, tags) == (reference.0, &reference.1) => {
+                    Ok((*likes, tags.clone()))
+                }
+                [Msg::ReadOk { likes, tags, reference }] => Err(format!(
+                    "replica {n} reads (likes, tags) = ({likes}, {tags:?}) with your types, ({}, {:?}) with the \
+                     reference's after the same messages in the same order",
+                    reference.0, reference.1
+                )),
                 other => Err(format!("Read must be answered with one ReadOk, got {other:?}")),
             })
             .collect::<Result<_, _>>()?;
