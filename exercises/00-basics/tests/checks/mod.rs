@@ -53,7 +53,10 @@ impl Raw {
     }
 
     async fn line(&mut self) -> String {
-        self.line_within(WAIT).await.expect("a line within 5 s")
+        self.line_within(WAIT).await.expect(
+            "no line arrived within 5 s: every line ends with \\n, a server serves every client at once and \
+             answers every line of a connection, and a connection stays open after bad input",
+        )
     }
 }
 
@@ -105,7 +108,10 @@ async fn step_1_echo_server() {
 #[tokio::test]
 async fn step_2_echo_client() {
     let theirs = start(reference::echo::serve).await;
-    assert_eq!(timeout(WAIT, subject::echo::ask(theirs, "ping")).await.expect("in time").expect("ask"), "ping");
+    let asked = timeout(WAIT, subject::echo::ask(theirs, "ping"))
+        .await
+        .expect("your ask() got no reply within 5 s: send the line with its \\n, then read one line back");
+    assert_eq!(asked.expect("ask"), "ping");
     let mine = start(subject::echo::serve).await;
     assert_eq!(timeout(WAIT, reference::echo::ask(mine, "pong")).await.expect("in time").expect("ask"), "pong");
 }
@@ -119,12 +125,13 @@ async fn step_3_chat_relay() {
         clients.push(Raw::connect(addr).await);
     }
     all_in_the_room(&mut clients, "probe\n").await;
+    let rule = "a line goes to every other client, never back to its sender";
     clients[0].send("hi from 0\n").await;
-    assert_eq!(clients[1].line().await, "hi from 0");
-    assert_eq!(clients[2].line().await, "hi from 0");
+    assert_eq!(clients[1].line().await, "hi from 0", "{rule}");
+    assert_eq!(clients[2].line().await, "hi from 0", "{rule}");
     clients[2].send("and from 2\n").await;
-    assert_eq!(clients[0].line().await, "and from 2");
-    assert_eq!(clients[1].line().await, "and from 2");
+    assert_eq!(clients[0].line().await, "and from 2", "{rule}");
+    assert_eq!(clients[1].line().await, "and from 2", "{rule}");
     assert_eq!(
         clients[2].line_within(Duration::from_millis(300)).await,
         None,
@@ -146,7 +153,11 @@ async fn step_4_chat_survives_bad_clients() {
     hog.writer.write_all(&vec![b'x'; 100 * 1024]).await.ok();
     tokio::time::sleep(Duration::from_millis(200)).await;
     a.send("still here?\n").await;
-    assert_eq!(b.line().await, "still here?", "the others keep chatting");
+    assert_eq!(
+        b.line().await,
+        "still here?",
+        "the others keep chatting, and a line cut off by its sender's leaving is never relayed"
+    );
     assert_eq!(b.line_within(Duration::from_millis(300)).await, None, "the unfinished line is never relayed");
     // The server still accepts new clients.
     let mut room = vec![b, Raw::connect(addr).await, a];
@@ -182,7 +193,12 @@ async fn step_6_json_errors() {
     let (mut a, mut b) = (room.remove(0), room.remove(0));
     for bad in ["this is not json\n", "{\"nick\": \"alice\"}\n", "{\"nick\": 7, \"text\": \"x\"}\n"] {
         a.send(bad).await;
-        let reply = a.line().await;
+        let reply = a.line_within(WAIT).await.unwrap_or_else(|| {
+            panic!(
+                "no reply to {bad:?} within 5 s: invalid input gets {{\"error\": \"...\"}} back, to its sender, and \
+                 the connection stays open"
+            )
+        });
         let value: serde_json::Value =
             serde_json::from_str(&reply).unwrap_or_else(|e| panic!("the reply to {bad:?} is not JSON: {e}"));
         assert!(
@@ -210,7 +226,8 @@ async fn step_7_chat_client() {
             break;
         }
     }
-    let got = got.expect("bob never received alice's message");
+    let got = got
+        .expect("bob never received alice's message: your client sends each message as one JSON line, ending with \\n");
     while timeout(Duration::from_millis(100), bob.recv()).await.is_ok() {}
     assert_eq!((got.nick.as_str(), got.text.as_str()), ("alice", "hi bob"));
     bob.send("hi alice").await.expect("send");
