@@ -23,7 +23,13 @@ fn theory(a: NatKind, b: NatKind) -> bool {
 fn step_1_theory() {
     for a in NatKind::ALL {
         for b in NatKind::ALL {
-            assert_eq!(subject::direct_possible(a, b), theory(a, b), "direct_possible({a:?}, {b:?})");
+            let want = theory(a, b);
+            assert_eq!(
+                subject::direct_possible(a, b),
+                want,
+                "direct_possible({a:?}, {b:?}) is {want}: ask where each NAT maps a packet to a new destination \
+                 (RFC 4787 §4.1, mapping) and what it lets in from an address it has not sent to (§5, filtering)"
+            );
         }
     }
 }
@@ -139,10 +145,17 @@ fn step_2_relay() {
     assert!(b.contains(&data(7, "hi bob")), "alice's data reaches bob: bob got {b:?}");
     assert!(a.contains(&data(7, "hi alice")), "bob's data reaches alice: alice got {a:?}");
     for text in ["too early", "from mallory", "from mallory again"] {
-        assert!(!a.contains(&data(7, text)) && !b.contains(&data(7, text)), "{text:?} must not be forwarded");
+        assert!(
+            !a.contains(&data(7, text)) && !b.contains(&data(7, text)),
+            "{text:?} must not be forwarded: the relay forwards only between the two members of a ready session"
+        );
     }
     let refusals = m.iter().filter(|w| matches!(w, reference::Wire::RelayRefused { .. })).count();
-    assert_eq!(refusals, m.len(), "mallory gets only refusals: {m:?}");
+    assert_eq!(
+        refusals,
+        m.len(),
+        "mallory gets only refusals (a member's name from another address is someone else): {m:?}"
+    );
     assert!(
         refusals >= 4,
         "every one of mallory's data and join requests is refused (a claim to be bob from another address included): {m:?}"
@@ -208,7 +221,12 @@ fn assert_connected(a: NatKind, b: NatKind, at: &Attempt, who: &str) {
     let how = if want_direct { "directly" } else { "through the relay" };
     for (id, me, other) in [(at.dialer, "alice", "bob"), (at.listener, "bob", "alice")] {
         let o = outcome_of(&at.net, id);
-        assert_eq!(o.peer.as_deref(), Some(other), "{who}, {a:?} dials {b:?}: {me} must be connected to {other}");
+        assert_eq!(
+            o.peer.as_deref(),
+            Some(other),
+            "{who}, {a:?} dials {b:?}: {me} must be connected to {other} {how} (punch first; once punching has \
+             failed, fall back to the relay)"
+        );
         assert_eq!(o.direct, Some(want_direct), "{who}, {a:?} dials {b:?}: {me} must be connected {how}");
         assert_eq!(
             o.received,
