@@ -13,8 +13,8 @@ use tokio::time::timeout;
 
 use crate::reference;
 use crate::subject::{
-    Flags, FrameError, FrameType, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS, MuxError,
-    Session, read_frame, write_frame,
+    Flags, FrameError, FrameType, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS,
+    MAX_STREAM_WINDOW, MuxError, Session, read_frame, write_frame,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -284,6 +284,13 @@ async fn step_3_bad_frames() {
         matches!(read(vec![0x81, 0x08]).await, Err(FrameError::TooLarge { len: 1025, .. })),
         "one byte over the limit"
     );
+    let exact = read([vec![0x80, 0x08], vec![7; 1024]].concat()).await;
+    assert_eq!(
+        exact.as_ref().ok().and_then(Option::as_ref).map(Vec::len),
+        Some(1024),
+        "a frame of exactly the limit (1024 bytes, header 80 08) is allowed: only a longer one is TooLarge; got {:?}",
+        exact.map(|frame| frame.map(|bytes| bytes.len()))
+    );
     assert!(matches!(read(vec![0x05, b'a', b'b']).await, Err(FrameError::Truncated)), "2 of 5 bytes, then the end");
     assert!(matches!(read(vec![0x80]).await, Err(FrameError::Truncated)), "the end inside the length");
     assert!(matches!(read(vec![0xff; 12]).await, Err(FrameError::BadLength)), "a varint of more than 9 bytes");
@@ -291,6 +298,13 @@ async fn step_3_bad_frames() {
     let err = write_frame(&mut sink, &vec![0u8; MAX_FRAME + 1]).await.expect_err("over MAX_FRAME");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     assert!(sink.is_empty(), "a refused frame writes nothing");
+    let mut fits = Vec::new();
+    write_frame(&mut fits, &vec![0u8; MAX_FRAME]).await.expect("a frame of exactly MAX_FRAME (1 MiB) bytes is allowed");
+    assert_eq!(
+        (format!("{:02x} {:02x} {:02x}", fits[0], fits[1], fits[2]), fits.len()),
+        ("80 80 40".to_string(), 3 + MAX_FRAME),
+        "MAX_FRAME (1 MiB) bytes framed: the varint 80 80 40, then the bytes"
+    );
 
     // Under a generous limit, a peer announces 64 MiB (the varint 80 80 80 20) and sends
     // 3 bytes: what the reader sets aside must follow the bytes, not the announcement.
@@ -577,6 +591,42 @@ async fn step_6_data_and_windows() {
         1,
         "data beyond the window is a protocol error (GoAway 1)"
     );
+
+    // A reader that takes one byte at a time while the peer sends all the window allows:
+    // the window given back may cover only what the reader took, never bytes still
+    // waiting unread, or the peer fills this side's memory however slowly it reads.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    let mut t = timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap();
+    let chunk = vec![3u8; 64 * 1024];
+    let (mut credit, mut sent, mut read) = (INITIAL_WINDOW as usize, 0usize, 0usize);
+    for _ in 0..100 {
+        while credit > 0 {
+            let n = credit.min(chunk.len());
+            raw.send_data(0, 2, &chunk[..n]).await;
+            (credit, sent) = (credit - n, sent + n);
+        }
+        // A ping's answer comes after every frame sent before it has been taken in.
+        raw.send(PING, SYN, 0, sent as u32).await;
+        raw.until("the answer to a ping", |f| f.kind == PING && f.flags & ACK != 0).await;
+        let mut one = [0u8; 1];
+        timeout(WAIT, t.read_exact(&mut one)).await.expect("a byte that was sent arrives").unwrap();
+        read += 1;
+        assert!(
+            sent - read <= MAX_STREAM_WINDOW as usize,
+            "the reader has read {read} bytes one at a time, yet your session let the peer send {sent}: it gave back \
+             window for bytes it still holds unread, so {} bytes wait in its memory (at most MAX_STREAM_WINDOW, \
+             {MAX_STREAM_WINDOW}). The window given back covers only what the reader took out",
+            sent - read
+        );
+        let update = raw.until("a window update", |f| f.id == 2 && f.kind == WINDOW_UPDATE);
+        match timeout(Duration::from_millis(300), update).await {
+            Ok(Some(frame)) => credit += frame.length as usize,
+            Ok(None) | Err(_) => break,
+        }
+    }
 }
 
 /// Half-close (FIN) and reset (RST) both ways, and a lost connection is an error on every stream, never a clean end
