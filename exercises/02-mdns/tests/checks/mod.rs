@@ -56,11 +56,11 @@ fn expect_joined<F: FnMut(Duration) -> Option<E>, E: std::fmt::Debug>(mut next: 
 fn step_1_announcement() {
     let info = subject::announcement("peer-a", "chat", 4001).expect("an announcement");
     assert_eq!(info.get_fullname(), "peer-a._p2p-handbook._udp.local.", "the instance is named after the peer");
-    assert_eq!(info.get_type(), subject::SERVICE_TYPE);
-    assert_eq!(info.get_hostname(), "peer-a.local.");
-    assert_eq!(info.get_port(), 4001);
-    assert_eq!(info.get_property_val_str("peer"), Some("peer-a"));
-    assert_eq!(info.get_property_val_str("topic"), Some("chat"));
+    assert_eq!(info.get_type(), subject::SERVICE_TYPE, "the service type is SERVICE_TYPE");
+    assert_eq!(info.get_hostname(), "peer-a.local.", "the host is <peer>.local.");
+    assert_eq!(info.get_port(), 4001, "the port is the one the peer listens on");
+    assert_eq!(info.get_property_val_str("peer"), Some("peer-a"), "the TXT record carries peer=<peer>");
+    assert_eq!(info.get_property_val_str("topic"), Some("chat"), "the TXT record carries topic=<topic>");
     assert!(info.is_addr_auto(), "the daemon fills in the addresses of the interfaces it uses (enable_addr_auto)");
     for bad in ["", "has.dot", &"x".repeat(64)] {
         assert!(
@@ -159,7 +159,7 @@ fn step_4_finds_reference() {
             assert_eq!(
                 (peer.peer.as_str(), peer.topic.as_str(), peer.port),
                 (them.as_str(), t.as_str(), 4202),
-                "got {event:?}"
+                "the first peer reported is the reference's, not your own announcement nor another topic's: got {event:?}"
             );
         }
         other => panic!("expected Joined(theirs), got {other:?}"),
@@ -238,13 +238,23 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Panics, showing where two packets first differ, if they do.
 fn same_bytes(what: &str, yours: &[u8], expected: &[u8]) {
+    same_fields(what, yours, expected, &[]);
+}
+
+/// [`same_bytes`], naming the field of the expected packet where the first difference
+/// is: `fields` are (where the field begins, what it is and must hold), in order.
+fn same_fields(what: &str, yours: &[u8], expected: &[u8], fields: &[(usize, &str)]) {
     if yours == expected {
         return;
     }
     let at = yours.iter().zip(expected).position(|(a, b)| a != b).unwrap_or(yours.len().min(expected.len()));
     let from = at.saturating_sub(8);
+    let field = match fields.iter().rev().find(|(start, _)| *start <= at) {
+        Some((start, field)) => format!(", in {field} (from byte {start})"),
+        None => String::new(),
+    };
     panic!(
-        "{what}: your bytes differ from the expected ones at byte {at} ({} bytes against {}).\n    yours    [{from}..]: {}\n    expected [{from}..]: {}",
+        "{what}: your bytes differ from the expected ones at byte {at}{field} ({} bytes against {}).\n    yours    [{from}..]: {}\n    expected [{from}..]: {}",
         yours.len(),
         expected.len(),
         hex(&yours[from.min(yours.len())..(at + 16).min(yours.len())]),
@@ -266,10 +276,22 @@ fn step_6_libp2p_encode() {
          04 5f703270 04 5f756470 05 6c6f63616c 00
          000c 0001",
     );
-    same_bytes("encode_query(0x1234)", &p2p::encode_query(0x1234), &expected);
+    let fields = [
+        (0, "the id, the number the querier chose"),
+        (2, "the flags: 0x0000, a standard query"),
+        (4, "the counts: 1 question, 0 answers, 0 authorities, 0 additionals"),
+        (12, "the question's name, _p2p._udp.local as labels"),
+        (29, "the question's type: PTR (0x000c)"),
+        (31, "the question's class: IN (0x0001)"),
+    ];
+    same_fields("encode_query(0x1234)", &p2p::encode_query(0x1234), &expected, &fields);
 
     // The multiaddr text forms.
-    assert_eq!(p2p::multiaddr(sock("192.0.2.1:4001"), PEER_ID), format!("/ip4/192.0.2.1/tcp/4001/p2p/{PEER_ID}"));
+    assert_eq!(
+        p2p::multiaddr(sock("192.0.2.1:4001"), PEER_ID),
+        format!("/ip4/192.0.2.1/tcp/4001/p2p/{PEER_ID}"),
+        "a multiaddr is /ip4/<address>/tcp/<port>/p2p/<peer id>: the /p2p part tells the dialer whom to expect"
+    );
     assert_eq!(
         p2p::multiaddr(sock("[2001:db8::1]:4001"), PEER_ID),
         format!("/ip6/2001:db8::1/tcp/4001/p2p/{PEER_ID}"),
@@ -280,23 +302,49 @@ fn step_6_libp2p_encode() {
     let name = "k3vq0c8x2m5n7p9r1t4w6y8z0b2d4f6h"; // 32 random letters and digits
     let addrs = [sock("192.0.2.1:4001"), sock("[2001:db8::1]:4002")];
     let mut expected = unhex("0000 8400 0000 0001 0000 0002"); // id 0; QR+AA; 0 q, 1 answer, 2 additional
+    let mut fields = vec![
+        (0, "the id: 0 in a multicast response (RFC 6762 §18.1)".to_string()),
+        (2, "the flags: 0x8400, QR (a response) and AA (authoritative)".to_string()),
+        (4, "the counts: 0 questions, 1 answer, 0 authorities, one additional per address".to_string()),
+        (12, "the answer's owner, _p2p._udp.local".to_string()),
+    ];
     let mut instance = vec![32u8];
     instance.extend_from_slice(name.as_bytes());
     instance.extend_from_slice(SERVICE_WIRE); // <peer-name>._p2p._udp.local
     expected.extend_from_slice(SERVICE_WIRE); // the answer's owner
+    fields.push((expected.len(), "the answer's type: PTR (0x000c)".into()));
+    fields.push((
+        expected.len() + 2,
+        "the PTR's class: 0x0001, IN without the cache-flush bit, since every peer answers for the shared service name (RFC 6762 §10.2)".into(),
+    ));
+    fields.push((expected.len() + 4, "the answer's TTL".into()));
     expected.extend(unhex("000c 0001 00000078")); // PTR, class IN (shared: no cache flush), TTL 120 s
+    fields.push((expected.len(), "the PTR's data length".into()));
     expected.extend((instance.len() as u16).to_be_bytes());
+    fields.push((expected.len(), "the PTR's target, <peer-name>._p2p._udp.local".into()));
     expected.extend_from_slice(&instance);
-    for addr in addrs {
+    for (i, addr) in addrs.into_iter().enumerate() {
         let text = format!("dnsaddr={}", p2p::multiaddr(addr, PEER_ID));
+        fields.push((expected.len(), format!("TXT record {i}'s owner, the PTR's target")));
         expected.extend_from_slice(&instance);
+        fields.push((expected.len(), format!("TXT record {i}'s type: TXT (0x0010)")));
+        fields.push((
+            expected.len() + 2,
+            format!(
+                "TXT record {i}'s class: 0x8001, IN with the cache-flush bit, since this peer alone answers for its own name (RFC 6762 §10.2)"
+            ),
+        ));
+        fields.push((expected.len() + 4, format!("TXT record {i}'s TTL")));
         expected.extend(unhex("0010 8001 00000078")); // TXT, class IN with cache flush (ours alone), TTL 120 s
+        fields.push((expected.len(), format!("TXT record {i}'s data length: the string's length byte and the string")));
         expected.extend((text.len() as u16 + 1).to_be_bytes()); // the data: one character-string
+        fields.push((expected.len(), format!("TXT record {i}'s string: its length, then {text}")));
         expected.push(text.len() as u8);
         expected.extend_from_slice(text.as_bytes());
     }
     let yours = p2p::encode_response(name, PEER_ID, &addrs, 120).expect("a response");
-    same_bytes("encode_response(two addresses, TTL 120)", &yours, &expected);
+    let fields: Vec<(usize, &str)> = fields.iter().map(|(at, f)| (*at, f.as_str())).collect();
+    same_fields("encode_response(two addresses, TTL 120)", &yours, &expected, &fields);
     // Header, answer (owner 17, type/class/TTL/length 10, target 50), then per address a
     // TXT record (owner 50, 10, one length byte) and its 88- and 90-byte strings.
     assert_eq!(yours.len(), 12 + (17 + 10 + 50) + (61 + 88) + (61 + 90), "the response's length in bytes");
@@ -516,6 +564,11 @@ fn step_8_libp2p_hostile() {
     let mut p = header(0, 0xffff);
     p.resize(40, 0);
     check("65535 answers claimed in 40 bytes", &p, &|e| matches!(e, E::TooManyRecords { count: 65535, len: 40 }));
+    let mut p = header(0, 100);
+    p.resize(40, 0);
+    check("100 answers claimed in 40 bytes (fewer than MAX_RECORDS, but a record takes at least 11 bytes)", &p, &|e| {
+        matches!(e, E::TooManyRecords { count: 100, len: 40 })
+    });
     let mut p = header(0, 300);
     p.resize(12 + 300 * 11, 0);
     check("300 records", &p, &|e| matches!(e, E::TooManyRecords { count: 300, .. }));
