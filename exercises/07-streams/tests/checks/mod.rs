@@ -592,6 +592,35 @@ async fn step_6_data_and_windows() {
         "data beyond the window is a protocol error (GoAway 1)"
     );
 
+    // The header alone says how many bytes follow: a frame announcing more than the
+    // window is refused before its body arrives, so no memory is ever promised to it.
+    // A new stream may open with a whole window of data in its SYN frame, not a byte more.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    raw.send_data(SYN, 2, &window).await;
+    let mut full = timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap();
+    let mut got = vec![0u8; window.len()];
+    timeout(WAIT, full.read_exact(&mut got)).await.expect("a SYN with a whole window of data is allowed").unwrap();
+    for (what, flags, id, length) in [
+        ("on stream 2, whose window is 0 until its reader reads", 0, 2, 1),
+        ("opening stream 4 (SYN) with a window and a byte", SYN, 4, INITIAL_WINDOW + 1),
+    ] {
+        let (a, b) = tcp_pair().await;
+        let mine = Session::client(a);
+        let mut raw = Raw::new(b);
+        raw.send_data(SYN, 2, &window).await;
+        let _unread = timeout(WAIT, mine.accept_stream()).await.unwrap().unwrap();
+        raw.send(DATA, flags, id, length).await;
+        let code = timeout(Duration::from_secs(2), raw.go_away_code("a data header beyond the window")).await;
+        assert_eq!(
+            code.ok(),
+            Some(1),
+            "a Data header with length {length} {what}, and no body yet: your session must refuse it from the \
+             header alone with GoAway 1 (protocol error), not wait for bytes it has no window for"
+        );
+    }
+
     // A reader that takes one byte at a time while the peer sends all the window allows:
     // the window given back may cover only what the reader took, never bytes still
     // waiting unread, or the peer fills this side's memory however slowly it reads.
