@@ -343,7 +343,12 @@ fn step_8_clock_inflation() {
     sim.run_for(2 * SEC);
     texts.extend(chatter(&mut sim, &ids, 5, "later", &mut rng, &mut said));
     sim.run_for(3 * SEC);
-    assert_converged(&mut sim, &ids, &texts, "with a clock inflater in the room");
+    assert_converged(
+        &mut sim,
+        &ids,
+        &texts,
+        "with a clock inflater in the room (a line more than MAX_CLOCK_LEAD ahead of the node's clock must not be stored yet)",
+    );
     sim.take_client_messages();
     for id in &ids {
         sim.client_send(&NodeId::client(9), id, reference::Msg::History);
