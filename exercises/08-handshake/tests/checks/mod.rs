@@ -387,14 +387,15 @@ fn assert_refused(got: Result<Vec<u8>, HandshakeError>, want: HandshakeError, wh
 #[track_caller]
 fn assert_bytes(got: &[u8], want: &[u8], what: &str) {
     if got != want {
-        panic!("{what}\n{}", differ(got, want, 0));
+        panic!("{what}\n{}", differ(got, want, 0, false));
     }
 }
 
 /// Where `got` and `want` part, in hex: both from the start when they are short,
 /// otherwise the bytes around the first difference, so a difference past the first 40
-/// bytes (an authentication tag, say) shows. `base` is where the part starts in its message.
-fn differ(got: &[u8], want: &[u8], base: usize) -> String {
+/// bytes (an authentication tag, say) shows. `base` is where the part starts in its
+/// message; `sealed` says the bytes are a ChaCha20-Poly1305 ciphertext and its tag.
+fn differ(got: &[u8], want: &[u8], base: usize, sealed: bool) -> String {
     let at = got.iter().zip(want).position(|(a, b)| a != b).unwrap_or(got.len().min(want.len()));
     let lengths = format!("{} bytes against {}", got.len(), want.len());
     if got.len().max(want.len()) <= 40 {
@@ -416,7 +417,7 @@ fn differ(got: &[u8], want: &[u8], base: usize) -> String {
         around(got),
         around(want),
         base + at,
-        if got.len() == want.len() && at >= want.len() - 16 {
+        if sealed && got.len() == want.len() && at >= want.len() - 16 {
             ", in the last 16 bytes, the tag: the same key and nonce sealed the same plaintext, under other associated \
              data"
         } else {
@@ -765,7 +766,7 @@ fn check_written(k: &Known, who: &str, n: u8, got: &[u8]) {
         let mine = got.get(range.start..range.end.min(got.len())).unwrap_or(&[]);
         if mine != &want[range.clone()] {
             text += &format!("\n  {name}, bytes {}..{}, differs first:\n{}", range.start, range.end, {
-                differ(mine, &want[range.clone()], range.start)
+                differ(mine, &want[range.clone()], range.start, name.contains("encrypted"))
             });
             let part = &got[range.start.min(got.len())..(range.start + (range.end - range.start)).min(got.len())];
             if let Some(why) = diagnose_part(part, &hint.iter().map(|(b, w)| (b[..].to_vec(), *w)).collect::<Vec<_>>())
