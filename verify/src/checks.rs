@@ -254,7 +254,7 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
 /// How long a failed step, run again alone for its message, may take: it failed
 /// within the run's limit once, so a short limit does; a step that now hangs must not
 /// cost the learner a second full `--timeout`.
-const RERUN_LIMIT: Duration = Duration::from_secs(10);
+const RERUN_LIMIT: Duration = Duration::from_secs(20);
 
 /// Fills in the messages of the steps that failed in a run that was stopped at its
 /// time limit (libtest's log has their verdict; its closing report, which holds the
