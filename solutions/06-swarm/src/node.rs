@@ -15,7 +15,7 @@ pub const MAX_DEGREE: usize = 8;
 pub const FULL_MESH_UP_TO: usize = 8;
 /// How often a node pings its neighbours and tops up its connections.
 pub const TICK: Duration = Duration::from_millis(200);
-/// A neighbour not heard from for this long is dropped: twenty pings in a row missed,
+/// A neighbour not heard from for this long is dropped: fifteen pings in a row missed,
 /// not one. On wifi a lost segment and its lost retransmission, or a laptop busy
 /// compiling, silence a live peer for a second or more; dropping it then closes the
 /// connection and repairs for nothing. A peer that really died is still noticed within
