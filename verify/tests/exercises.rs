@@ -35,7 +35,7 @@ fn the_runner_calls_a_reference_of_each_kind_of_check_done() {
         assert!(names.iter().any(|n| n == kind), "no exercise named {kind}: update this list");
     }
     for name in ["basics", "crdt", "gossip", "streams"] {
-        let out = verify(&state).args(["--solutions", "check", &name, "--timeout", "300"]).output().unwrap();
+        let out = verify(&state).args(["--solutions", "check", name, "--timeout", "300"]).output().unwrap();
         let text = stdout(&out);
         assert!(out.status.success(), "the solution of {name} must pass:\n{text}\n{}", stderr(&out));
         assert!(text.contains(&format!("{name} is done")), "{text}");
