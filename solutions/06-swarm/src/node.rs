@@ -255,23 +255,21 @@ impl Node for SwarmNode {
     /// dials a lost one again when it is time.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, Timer::Tick: Timer) {
         let now = ctx.now();
-        let silent: Vec<NodeId> = self
-            .neighbours
-            .iter()
-            .filter(|(_, heard)| now.saturating_sub(**heard) >= DEAD_AFTER)
-            .map(|(p, _)| p.clone())
-            .collect();
+        // One look at how long each neighbour has been quiet: long enough to drop, or
+        // long enough to ping.
+        let (mut silent, mut quiet) = (Vec::new(), Vec::new());
+        for (peer, heard) in &self.neighbours {
+            match now.saturating_sub(*heard) {
+                q if q >= DEAD_AFTER => silent.push(peer.clone()),
+                q if q >= PING_AFTER => quiet.push(peer.clone()),
+                _ => {}
+            }
+        }
         for peer in silent {
             self.neighbours.remove(&peer);
             self.lost.insert(peer, now);
         }
         self.dialing.retain(|_, sent| now.saturating_sub(*sent) < DIAL_TIMEOUT);
-        let quiet: Vec<NodeId> = self
-            .neighbours
-            .iter()
-            .filter(|(_, heard)| now.saturating_sub(**heard) >= PING_AFTER)
-            .map(|(p, _)| p.clone())
-            .collect();
         for peer in quiet {
             ctx.send(peer, Msg::Ping);
         }
