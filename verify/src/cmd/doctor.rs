@@ -344,29 +344,25 @@ fn mdns_loopback() -> Line {
             ),
         );
     };
-    match mdns_round_trip(Some(lo)) {
-        Ok(elapsed) => Line::new(
-            "mdns-loopback",
-            Status::Pass,
-            format!("an mDNS announcement on {lo} found itself in {} ms", elapsed.as_millis()),
-            None,
-        ),
-        Err(why) => Line::new("mdns-loopback", Status::Fail, format!("on {lo}: {why}"), Some(FIX)),
-    }
+    mdns_line("mdns-loopback", Some(lo), lo, FIX)
 }
 
 fn mdns_lan(interface: Option<&str>) -> Line {
     const FIX: &str = "multicast does not work on this network (many guest and campus wifis block it): \
                        the chat joins with --rendezvous HOST:PORT or --peer HOST:PORT instead of mDNS";
-    let label = interface.unwrap_or("every interface");
-    match mdns_round_trip(interface.or(Some("*lan*"))) {
+    mdns_line("mdns-lan", interface.or(Some("*lan*")), interface.unwrap_or("every interface"), FIX)
+}
+
+/// The line for one mDNS round trip on `interface`, named `label` for the learner.
+fn mdns_line(name: &str, interface: Option<&str>, label: &str, fix: &str) -> Line {
+    match mdns_round_trip(interface) {
         Ok(elapsed) => Line::new(
-            "mdns-lan",
+            name,
             Status::Pass,
             format!("an mDNS announcement on {label} found itself in {} ms", elapsed.as_millis()),
             None,
         ),
-        Err(why) => Line::new("mdns-lan", Status::Fail, format!("on {label}: {why}"), Some(FIX)),
+        Err(why) => Line::new(name, Status::Fail, format!("on {label}: {why}"), Some(fix)),
     }
 }
 
