@@ -345,38 +345,20 @@ fn watch_rechecks_on_save_and_moves_on_when_done() {
 
 #[test]
 fn watch_checks_once_and_then_once_per_save_never_on_its_own_reads() {
-    use std::io::{BufRead, BufReader};
-    use std::sync::{Arc, Mutex};
-
     let sb = Sandbox::new();
     sb.verify().args(["check", "fixture"]).output().unwrap();
     let mut child = spawn_watch(&sb, std::process::Stdio::null());
-    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
-    let sink = Arc::clone(&lines);
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            sink.lock().unwrap().push(line);
-        }
-    });
-    let count = |needle: &str| lines.lock().unwrap().iter().filter(|l| l.contains(needle)).count();
-    let wait_for_watching = |n: usize| {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while count("Watching exercises/99-fixture/src") < n {
-            assert!(Instant::now() < deadline, "no check finished: {:?}", lines.lock().unwrap());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
-    wait_for_watching(1);
+    let out = Transcript::of(&mut child);
+    out.wait_for("Watching exercises/99-fixture/src", 1);
     // Nothing saved: the check's own build and reads must not wake the watcher.
     std::thread::sleep(Duration::from_secs(4));
-    assert_eq!(count("Checking fixture"), 1, "re-checked with no save: {:?}", lines.lock().unwrap());
+    assert_eq!(out.count("Checking fixture"), 1, "re-checked with no save: {:?}", out.lines());
     sb.write_lib(HALF);
-    wait_for_watching(2);
+    out.wait_for("Watching exercises/99-fixture/src", 2);
     std::thread::sleep(Duration::from_secs(4));
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(count("Checking fixture"), 2, "one save, one re-check: {:?}", lines.lock().unwrap());
+    assert_eq!(out.count("Checking fixture"), 2, "one save, one re-check: {:?}", out.lines());
 }
 
 #[test]

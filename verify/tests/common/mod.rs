@@ -258,3 +258,42 @@ pub fn spawn_watch(sb: &Sandbox, stdin: std::process::Stdio) -> std::process::Ch
         .spawn()
         .unwrap()
 }
+
+/// Every line a child prints on its standard output, read as it comes, so a test can
+/// count lines and wait for them while the child runs.
+pub struct Transcript(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Transcript {
+    /// Starts reading `child`'s standard output (which must be piped).
+    pub fn of(child: &mut std::process::Child) -> Transcript {
+        use std::io::{BufRead, BufReader};
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&lines);
+        let stdout = child.stdout.take().expect("the child's stdout is piped");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Transcript(lines)
+    }
+
+    /// How many lines so far contain `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.0.lock().unwrap().iter().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Waits (two minutes at most, then fails the test) until `n` lines contain `needle`.
+    pub fn wait_for(&self, needle: &str, n: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while self.count(needle) < n {
+            assert!(std::time::Instant::now() < deadline, "waited for {needle:?} ×{n}: {:?}", self.lines());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// The lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
