@@ -300,6 +300,20 @@ pub fn trial(scratch: &Workspace, exercise: &Exercise, mistake: Option<&Mistake>
         Some(m) => (m.name.clone(), m.expect.clone(), m.step),
         None => ("(the reference itself)".to_string(), String::new(), None),
     };
+    // Two runs trying one exercise's mistakes at the same time would place their crates
+    // in the same folder and build the same test binary, each judging the other's
+    // crate: the second waits for the first's trial to end.
+    // The lock is released when the file is closed, at the end of this function.
+    let _lock = std::fs::File::create(scratch.root.join(format!(".mistakes-{}.lock", exercise.name))).inspect(|f| {
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: flock on a descriptor this function owns and keeps open.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+        }
+        #[cfg(not(unix))]
+        let _ = f;
+    });
     let first_failure = (|| {
         let files = match mistake {
             Some(m) => patched(exercise, m)?,
