@@ -622,6 +622,10 @@ fn step_8_libp2p_hostile() {
     p.extend_from_slice(SERVICE_WIRE);
     p.extend(unhex("0010 8001 00000078 0004 09 613d62"));
     check("a TXT string of 9 bytes in 4 bytes of data", &p, &|e| matches!(e, E::BadRecord { at: 12, .. }));
+    p.extend(unhex("0000 0000 0000 0000"));
+    check("a TXT string of 9 bytes in 4 bytes of data, with more bytes after the record", &p, &|e| {
+        matches!(e, E::BadRecord { at: 12, .. })
+    });
     let mut p = header(0, 1);
     p.extend_from_slice(SERVICE_WIRE);
     p.extend(unhex("000c 0001 00000078 0002 0161 00"));
