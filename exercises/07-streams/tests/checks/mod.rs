@@ -637,9 +637,8 @@ async fn step_6_data_and_windows() {
             raw.send_data(0, 2, &chunk[..n]).await;
             (credit, sent) = (credit - n, sent + n);
         }
-        // A ping's answer comes after every frame sent before it has been taken in.
-        raw.send(PING, SYN, 0, sent as u32).await;
-        raw.until("the answer to a ping", |f| f.kind == PING && f.flags & ACK != 0).await;
+        // Time for the session to take in what was sent (loopback: far less than this).
+        tokio::time::sleep(Duration::from_millis(100)).await;
         let mut one = [0u8; 1];
         timeout(WAIT, t.read_exact(&mut one)).await.expect("a byte that was sent arrives").unwrap();
         read += 1;
