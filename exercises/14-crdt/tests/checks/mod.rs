@@ -68,6 +68,11 @@ fn step_3_lww_register() {
     a.set("tea".into(), 5, 1);
     a.set("coffee".into(), 3, 1);
     assert_eq!(a.get().map(String::as_str), Some("tea"), "an older write does not replace a newer one");
+    assert_eq!(
+        (LwwRegister::<String>::new().stamp(), a.stamp()),
+        (None, Some((5, 1))),
+        "stamp() is the (timestamp, replica) of the write the register holds: none when empty, (5, 1) for tea"
+    );
     let mut b: LwwRegister<String> = LwwRegister::new();
     b.set("water".into(), 5, 2);
     assert_eq!(
