@@ -57,5 +57,6 @@ chapter!(Capstone, "../../book/capstone.md");
 chapter!(Instructors, "../../book/instructors.md");
 chapter!(InstructorsSchedule, "../../book/instructors/schedule.md");
 chapter!(InstructorsRoom, "../../book/instructors/room.md");
+chapter!(InstructorsQuality, "../../book/instructors/quality.md");
 chapter!(Glossary, "../../book/glossary.md");
 chapter!(References, "../../book/references.md");
