@@ -119,7 +119,8 @@ impl App {
     /// progress means the same runs.
     pub fn check_seeded(&self, exercise: &Exercise, seed: Option<u64>, sweep: u32) -> anyhow::Result<Report> {
         let hash = progress::fingerprint(&self.ws, exercise, self.mode);
-        let options = Options { mode: self.mode, timeout: self.timeout, color: style::enabled(), seed, sweep };
+        let options =
+            Options { mode: self.mode, timeout: self.timeout, color: style::enabled(), seed, sweep, through: None };
         let report = checks::check(&self.ws, exercise, options)?;
         if seed.is_some() || sweep > 0 {
             return Ok(report);

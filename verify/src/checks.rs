@@ -146,6 +146,10 @@ pub struct Options {
     /// After the ordinary run, run every seeded step again under seeds 1..=N
     /// (`--seeds N`), and report per step how many passed.
     pub sweep: u32,
+    /// Run only steps 1 to N, and draw no pictures: the mistake catalogue asks which
+    /// step fails first, and no later step can change that answer (a DHT mistake
+    /// otherwise costs minutes of steps that come after the one that names it).
+    pub through: Option<u32>,
 }
 
 /// What a seed sweep found for one step.
@@ -161,7 +165,13 @@ pub struct Sweep {
 
 /// Builds and runs `exercise`'s checks.
 pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Report, CheckError> {
-    let steps = steps::scan(&exercise.checks_dir()).map_err(|e| CheckError::Steps(exercise.name.clone(), e))?;
+    let mut steps = steps::scan(&exercise.checks_dir()).map_err(|e| CheckError::Steps(exercise.name.clone(), e))?;
+    if let Some(last) = options.through {
+        steps.retain(|s| s.number <= last);
+    }
+    // With every step, no filter; with some, each by its function's name.
+    let only: Vec<&str> =
+        if options.through.is_some() { steps.iter().map(|s| s.function.as_str()).collect() } else { Vec::new() };
     let binary = match build(ws, exercise, options)? {
         Ok(binary) => binary,
         Err(report) => return Ok(report),
@@ -169,7 +179,7 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
     let started = Instant::now();
     let dir = exercise.crate_dir(options.mode).to_path_buf();
     let scratch = Scratch::new(&ws.state_dir)?;
-    let output = run_binary(&binary, &dir, &[], Some(options.timeout), &scratch, options.seed)?;
+    let output = run_binary(&binary, &dir, &only, Some(options.timeout), &scratch, options.seed)?;
     let seeded = libtest::seeded(&output.stdout);
     let mut figures = libtest::figures(&output.stdout);
     let mut outcomes = trusted_outcomes(&output);
@@ -244,7 +254,7 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
         .filter(|r| !matches!(&r.outcome, StepOutcome::Failed(m) if libtest::unwritten(m)))
         .map(|r| r.step.function.clone())
         .collect();
-    if !failing.is_empty() {
+    if !failing.is_empty() && options.through.is_none() {
         let names: Vec<&str> = failing.iter().map(String::as_str).collect();
         record_traces(ws, exercise, &binary, &dir, &scratch, options, &names, &mut results)?;
     }

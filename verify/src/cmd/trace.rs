@@ -45,7 +45,14 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     println!("{} {} ({})", style::bold("Recording"), exercise.name, app.rel(exercise.crate_dir(app.mode)));
-    let options = Options { mode: app.mode, timeout: app.timeout, color: style::enabled(), seed: args.seed, sweep: 0 };
+    let options = Options {
+        mode: app.mode,
+        timeout: app.timeout,
+        color: style::enabled(),
+        seed: args.seed,
+        sweep: 0,
+        through: None,
+    };
     let names: Vec<&str> = chosen.iter().map(String::as_str).collect();
     let report = checks::trace(&app.ws, exercise, options, &names)?;
     let Report::Ran { steps, .. } = &report else {
