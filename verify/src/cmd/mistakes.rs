@@ -2,7 +2,7 @@
 //! typical mistake of the catalogue (`verify/mistakes/NN-name.toml`) tried on a copy of
 //! the reference, and whether the checks name it (see `verify::mistakes`).
 
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -18,8 +18,10 @@ pub struct Args {
     name: Option<String>,
     /// One mistake of that exercise, by its name.
     mistake: Option<String>,
-    /// Exercises tried at the same time (cargo builds one at a time; the checks run
-    /// side by side).
+    /// Exercises tried at the same time, each by a runner process of its own (cargo
+    /// builds one at a time; the checks run side by side). Processes, not threads: a
+    /// runner adopts and reaps every orphan below it, and two trials in one process
+    /// would reap each other's children.
     #[arg(long, default_value_t = 1, value_name = "N")]
     jobs: usize,
     /// First check that the unpatched reference, in the learner's place, passes every step.
@@ -69,35 +71,29 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
 
     let started = Instant::now();
     let scratch = mistakes::prepare_scratch(&app.ws.root).context("cannot prepare the scratch handbook")?;
+    if args.jobs > 1 && work.len() > 1 {
+        return in_processes(app, &args, &work, started);
+    }
     let scratch = Workspace::discover(&scratch, Some(&scratch))?;
     println!("{}", style::dim(&format!("Trying the mistakes in {}", scratch.root.display())));
-    let queue = Mutex::new(work.into_iter());
-    let results: Mutex<Vec<Trial>> = Mutex::new(Vec::new());
+    let mut results: Vec<Trial> = Vec::new();
     let timeout = app.timeout;
-    std::thread::scope(|s| {
-        for _ in 0..args.jobs.max(1) {
-            s.spawn(|| {
-                loop {
-                    let Some((dir_name, list)) = queue.lock().unwrap().next() else { break };
-                    let Some(exercise) = scratch.exercises.iter().find(|e| e.dir_name == dir_name) else { break };
-                    if args.baseline {
-                        let t = mistakes::trial(&scratch, exercise, None, timeout);
-                        print_trial(&t, args.verbose);
-                        results.lock().unwrap().push(t);
-                    }
-                    for m in &list {
-                        let t = mistakes::trial(&scratch, exercise, Some(m), timeout);
-                        print_trial(&t, args.verbose);
-                        results.lock().unwrap().push(t);
-                    }
-                    // Leave the scratch exercise as the reference, so that the next
-                    // run starts from a crate that already built.
-                    let _ = mistakes::place(exercise, &[]);
-                }
-            });
+    for (dir_name, list) in &work {
+        let Some(exercise) = scratch.exercises.iter().find(|e| e.dir_name == *dir_name) else { continue };
+        if args.baseline {
+            let t = mistakes::trial(&scratch, exercise, None, timeout);
+            print_trial(&t, args.verbose);
+            results.push(t);
         }
-    });
-    let results = results.into_inner().unwrap();
+        for m in list {
+            let t = mistakes::trial(&scratch, exercise, Some(m), timeout);
+            print_trial(&t, args.verbose);
+            results.push(t);
+        }
+        // Leave the scratch exercise as the reference, so that the next run starts
+        // from a crate that already built.
+        let _ = mistakes::place(exercise, &[]);
+    }
     println!();
     println!("| exercise | mistakes | caught | seconds | seconds per mistake |");
     println!("|---|---:|---:|---:|---:|");
@@ -130,6 +126,65 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
 }
 
 const BASELINE: &str = "(the reference itself)";
+
+/// Tries each exercise's catalogue in a runner process of its own, `args.jobs` at a
+/// time, and prints each one's report whole when it ends (so two never interleave).
+/// The scratch handbook is prepared once, before: the processes only read it.
+fn in_processes(
+    app: &App,
+    args: &Args,
+    work: &[(String, Vec<mistakes::Mistake>)],
+    started: Instant,
+) -> anyhow::Result<ExitCode> {
+    let exe = std::env::current_exe().context("cannot find the runner's own program")?;
+    let queue = Mutex::new(work.iter().map(|(dir_name, _)| dir_name.clone()));
+    let failed: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..args.jobs {
+            s.spawn(|| {
+                loop {
+                    let Some(dir_name) = queue.lock().unwrap().next() else { break };
+                    let mut command = Command::new(&exe);
+                    command
+                        .arg("--root")
+                        .arg(&app.ws.root)
+                        .arg("--timeout")
+                        .arg(app.timeout.as_secs().to_string())
+                        .args(["mistakes", &dir_name])
+                        .args(args.baseline.then_some("--baseline"))
+                        .args(args.verbose.then_some("--verbose"))
+                        .stdin(Stdio::null());
+                    let output = command.output();
+                    // One lock for the print, so each report comes out whole.
+                    let mut failed = failed.lock().unwrap();
+                    match output {
+                        Ok(out) => {
+                            print!("{}", String::from_utf8_lossy(&out.stdout));
+                            eprint!("{}", String::from_utf8_lossy(&out.stderr));
+                            if !out.status.success() {
+                                failed.push(dir_name);
+                            }
+                        }
+                        Err(e) => {
+                            println!("{} {dir_name}: could not start a runner ({e})", style::red("✗"));
+                            failed.push(dir_name);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap();
+    println!();
+    println!(
+        "{} of {} catalogues caught every mistake as expected, in {:.0} s{}.",
+        work.len() - failed.len(),
+        work.len(),
+        started.elapsed().as_secs_f64(),
+        if failed.is_empty() { String::new() } else { format!("; not: {}", failed.join(", ")) }
+    );
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
 
 fn print_trial(t: &Trial, verbose: bool) {
     let mark = if t.caught { style::green("✓") } else { style::red("✗") };
