@@ -99,6 +99,12 @@ fn step_3_replay_window() {
     assert_eq!(admit(&mut guard, 3, 1), Ok(()), "gaps are fine: gossip reorders");
     assert_eq!(admit(&mut guard, 2, 2), Ok(()), "a late message inside the window is new");
     assert_eq!(admit(&mut guard, 2, 3), Err(Reject::Duplicate), "the same message twice");
+    assert_eq!(
+        admit(&mut guard, 1, 3),
+        Err(Reject::Duplicate),
+        "1 again, after 3 moved the window up by two: the bits of the numbers already seen move with the window, \
+         so bit i still means highest − i"
+    );
     assert_eq!(admit(&mut guard, 70, 4), Ok(()), "a number above the highest moves the window");
     assert_eq!(admit(&mut guard, 7, 5), Ok(()), "70 − 7 = 63: still inside a window of 64");
     assert_eq!(admit(&mut guard, 6, 6), Err(Reject::TooOld), "70 − 6 = 64: outside the window, refused");
