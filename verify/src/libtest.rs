@@ -207,14 +207,14 @@ pub fn tidy(raw: &str) -> String {
     lines.join("\n")
 }
 
-/// Whether a tidied message is a panic of code still to be written (`todo!()`,
-/// `unimplemented!()`), not a wrong answer.
+/// Whether a tidied message is the panic of code still to be written (a `todo!` or
+/// `unimplemented!` stub), not a wrong answer.
 pub fn unwritten(message: &str) -> bool {
     let first = message.lines().next().unwrap_or("");
     first.starts_with(UNWRITTEN) || first == "not implemented" || first.starts_with("not implemented: ")
 }
 
-/// What a `todo!()` panic says once tidied.
+/// What the panic of a `todo!` stub says once tidied.
 const UNWRITTEN: &str = "not written yet (this function still calls todo!)";
 
 /// How a location line starts in a tidied message.
@@ -241,7 +241,7 @@ struct Panic {
 /// ```
 ///
 /// and every case that failed while it searched for the smallest input panicked
-/// before it (when the case itself panicked: a `todo!()`, an overflow). Folded, the
+/// before it (when the case itself panicked: a `todo!` stub, an overflow). Folded, the
 /// law's name comes first, then the values, the smallest input on one line, and
 /// where it broke: the assertion's line, or for a panicking case the place it
 /// panicked (proptest keeps only the panic's text).
@@ -517,7 +517,7 @@ test result: FAILED. 0 passed; 3 failed; 0 ignored; 0 measured; 6 filtered out; 
             "not written yet (this function still calls todo!)\nminimal failing input: a = [], b = [], c = []\n  at src/counter.rs:38:9"
         );
         assert_eq!(compact_debug("Values {\n    g: 1,\n    s: {\n        2,\n    },\n}"), "Values { g: 1, s: { 2 } }");
-        assert!(unwritten(&tidy(raw)), "a todo!() is code still to be written");
+        assert!(unwritten(&tidy(raw)), "a todo! stub is code still to be written");
         assert!(!unwritten("assertion `left == right` failed\n  at src/lib.rs:1:1"));
     }
 
