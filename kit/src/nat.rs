@@ -20,11 +20,12 @@
 //! minutes of silence; keepalives are a separate concern).
 //!
 //! Time is simulated and every random choice comes from the seed, as in the simulator.
-//! No packet touches a real network. An inside host's address is only a label: this
-//! example gives it one from RFC 1918's private ranges, as a home network would (RFC
-//! 6598's 100.64.0.0/10 belongs to the ISP's side of a home router, between it and a
-//! carrier-grade NAT), and public hosts addresses from the documentation ranges of
-//! RFC 5737, so no simulated address is anyone's real one.
+//! No packet touches a real network. An inside host's address is only a label. A home
+//! network would number its hosts from RFC 1918's private ranges (RFC 6598's
+//! 100.64.0.0/10 belongs to the ISP's side of a home router, not inside it), but the
+//! handbook's code names no address a real network uses: inside hosts take RFC 2544's
+//! benchmarking range 198.18.0.0/15, the one its network-namespace tests use, and
+//! public hosts the documentation ranges of RFC 5737.
 //!
 //! ```
 //! use std::net::{Ipv4Addr, SocketAddrV4};
@@ -54,7 +55,7 @@
 //! let mut net = Internet::new(1, Duration::from_millis(20));
 //! net.add_public(server, Echo);
 //! let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 7), NatKind::PortRestricted);
-//! let pinger = net.add_behind(nat, "192.168.1.2:5000".parse().unwrap(), Pinger { to: server, answered_by: None });
+//! let pinger = net.add_behind(nat, "198.18.1.2:5000".parse().unwrap(), Pinger { to: server, answered_by: None });
 //! net.run_for(Duration::from_secs(1));
 //! assert_eq!(net.host::<Pinger>(pinger).unwrap().answered_by, Some(server));
 //! ```

@@ -58,7 +58,7 @@ fn probe(kind: NatKind) -> (bool, Vec<SocketAddrV4>) {
     let h2 = net.add_public(s2, Outside::default());
     let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 1), kind);
     let inside =
-        net.add_behind(nat, "100.64.0.2:5000".parse().unwrap(), Inside { targets: vec![s1, s2], heard_from: vec![] });
+        net.add_behind(nat, "198.18.1.2:5000".parse().unwrap(), Inside { targets: vec![s1, s2], heard_from: vec![] });
     net.run_for(Duration::from_millis(100));
     let seen_by = |net: &Internet, h: HostId| net.host::<Outside>(h).unwrap().seen[0];
     let (m1, m2) = (seen_by(&net, h1), seen_by(&net, h2));
@@ -112,7 +112,7 @@ fn replies_come_back_through_every_kind() {
         net.add_public(server, Echo);
         let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 9), kind);
         let inside =
-            net.add_behind(nat, "100.64.0.3:1".parse().unwrap(), Inside { targets: vec![server], heard_from: vec![] });
+            net.add_behind(nat, "198.18.1.3:1".parse().unwrap(), Inside { targets: vec![server], heard_from: vec![] });
         net.run_for(Duration::from_secs(1));
         assert_eq!(
             net.host::<Inside>(inside).unwrap().heard_from,

@@ -29,11 +29,10 @@ fn main() {
             let nat_b = net.add_nat(Ipv4Addr::new(198, 51, 100, 2), b);
             let alice = net.add_behind(
                 nat_a,
-                "192.168.1.10:5000".parse().unwrap(),
+                "198.18.1.10:5000".parse().unwrap(),
                 Peer::new("alice", SERVER, RELAY, Some("bob")),
             );
-            let bob =
-                net.add_behind(nat_b, "192.168.2.10:5000".parse().unwrap(), Peer::new("bob", SERVER, RELAY, None));
+            let bob = net.add_behind(nat_b, "198.18.2.10:5000".parse().unwrap(), Peer::new("bob", SERVER, RELAY, None));
             let mut when = None;
             while net.now() < Duration::from_secs(10) {
                 net.run_for(Duration::from_millis(10));

@@ -177,8 +177,8 @@ fn attempt<D: Host, L: Host, R: Host>(a: NatKind, b: NatKind, dialer: D, listene
     let relay = net.add_public(RELAY, relay);
     let nat_a = net.add_nat(Ipv4Addr::new(198, 51, 100, 1), a);
     let nat_b = net.add_nat(Ipv4Addr::new(198, 51, 100, 2), b);
-    let dialer = net.add_behind(nat_a, SocketAddrV4::new(Ipv4Addr::new(192, 168, 1, 10), 5000), dialer);
-    let listener = net.add_behind(nat_b, SocketAddrV4::new(Ipv4Addr::new(192, 168, 2, 10), 5000), listener);
+    let dialer = net.add_behind(nat_a, SocketAddrV4::new(Ipv4Addr::new(198, 18, 1, 10), 5000), dialer);
+    let listener = net.add_behind(nat_b, SocketAddrV4::new(Ipv4Addr::new(198, 18, 2, 10), 5000), listener);
     net.run_for(Duration::from_secs(10));
     Attempt { net, relay, dialer, listener }
 }
