@@ -8,9 +8,11 @@
 //!   GoAway sent) and the book can show the bytes.
 //! - [`protocols`]: `/ipfs/ping/1.0.0` and `/ipfs/id/1.0.0` for the reference stack: the
 //!   ping echo, and the identify message as a hand-written protobuf.
+//! - [`netns`]: two network namespaces on a veth pair, for the mDNS tests.
 
 pub mod crate_yamux;
 pub mod libp2p_node;
+pub mod netns;
 pub mod protocols;
 pub mod reference_node;
 pub mod tap;

@@ -22,6 +22,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use interop::netns::{self, Link};
+
 /// How long a discovery may take. rust-libp2p queries as it starts, then after 0.5 s,
 /// 1 s, 2 s, 4 s… (its probe back-off); the handbook queries every second. The margin is
 /// for a loaded machine.
@@ -32,57 +34,10 @@ const HANDBOOK_ADDR: &str = "198.18.0.2";
 
 /// Why this machine cannot run the test, if it cannot.
 fn prerequisites() -> Result<(), String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc_geteuid() } != 0 {
-        return Err("not root, and `ip netns add` needs root".into());
-    }
-    if Command::new("ip").arg("-V").output().is_err() {
-        return Err("no `ip` command (iproute2)".into());
+    if let Some(why) = netns::unavailable() {
+        return Err(why);
     }
     Ok(())
-}
-
-unsafe extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-}
-
-/// Two namespaces joined by a veth pair, deleted again on drop (which also deletes the
-/// veth pair and ends the sockets inside).
-struct Link {
-    a: String,
-    b: String,
-}
-
-impl Link {
-    fn new() -> Link {
-        let id = std::process::id();
-        let link = Link { a: format!("hb-p2pmdns-a-{id}"), b: format!("hb-p2pmdns-b-{id}") };
-        ip(&["netns", "add", &link.a]);
-        ip(&["netns", "add", &link.b]);
-        ip(&["link", "add", "veth-a", "netns", &link.a, "type", "veth", "peer", "name", "veth-b", "netns", &link.b]);
-        for (ns, dev, addr) in [(&link.a, "veth-a", LIBP2P_ADDR), (&link.b, "veth-b", HANDBOOK_ADDR)] {
-            ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", dev]);
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-            ip(&["-n", ns, "link", "set", dev, "up"]);
-            // Multicast leaves by this interface, whatever socket options a library sets.
-            ip(&["-n", ns, "route", "add", "224.0.0.0/4", "dev", dev]);
-        }
-        link
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
 }
 
 /// A peer process inside a namespace, its stdout read line by line on a thread.
@@ -171,7 +126,7 @@ fn rust_libp2p_and_the_handbook_find_each_other_by_libp2p_mdns() {
             return;
         }
     }
-    let link = Link::new();
+    let link = Link::new("p2pmdns", LIBP2P_ADDR, HANDBOOK_ADDR);
 
     // The handbook first, so that rust-libp2p's first query, sent as it starts, meets a
     // responder already listening.

@@ -21,6 +21,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use interop::netns::{self, Link};
+
 /// How long an announcement or a goodbye may take to arrive. mdns-sd and python-zeroconf
 /// each announce within a second of starting, and mdns-sd reports a goodbye one second
 /// after it (RFC 6762 §10.1); the margin is for a loaded machine.
@@ -31,12 +33,8 @@ const THEIR_ADDR: &str = "198.18.0.2";
 
 /// Why this machine cannot run the test, if it cannot; otherwise the python to use.
 fn prerequisites() -> Result<String, String> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc_geteuid() } != 0 {
-        return Err("not root, and `ip netns add` needs root".into());
-    }
-    if Command::new("ip").arg("-V").output().is_err() {
-        return Err("no `ip` command (iproute2)".into());
+    if let Some(why) = netns::unavailable() {
+        return Err(why);
     }
     for python in ["python3", "/usr/bin/python3"] {
         let ok = Command::new(python).args(["-c", "import zeroconf"]).output().map(|o| o.status.success());
@@ -45,49 +43,6 @@ fn prerequisites() -> Result<String, String> {
         }
     }
     Err("no python3 that imports zeroconf (apt-get install python3-zeroconf, or pip install zeroconf)".into())
-}
-
-unsafe extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
-}
-
-/// Two namespaces joined by a veth pair, deleted again on drop (which also deletes
-/// the veth pair and ends the sockets inside).
-struct Link {
-    a: String,
-    b: String,
-}
-
-impl Link {
-    fn new() -> Link {
-        let id = std::process::id();
-        let link = Link { a: format!("hb-mdns-a-{id}"), b: format!("hb-mdns-b-{id}") };
-        ip(&["netns", "add", &link.a]);
-        ip(&["netns", "add", &link.b]);
-        ip(&["link", "add", "veth-a", "netns", &link.a, "type", "veth", "peer", "name", "veth-b", "netns", &link.b]);
-        for (ns, dev, addr) in [(&link.a, "veth-a", OUR_ADDR), (&link.b, "veth-b", THEIR_ADDR)] {
-            ip(&["-n", ns, "addr", "add", &format!("{addr}/24"), "dev", dev]);
-            ip(&["-n", ns, "link", "set", "lo", "up"]);
-            ip(&["-n", ns, "link", "set", dev, "up"]);
-            // Multicast leaves by this interface, whatever socket options a library sets.
-            ip(&["-n", ns, "route", "add", "224.0.0.0/4", "dev", dev]);
-        }
-        link
-    }
-}
-
-impl Drop for Link {
-    fn drop(&mut self) {
-        for ns in [&self.a, &self.b] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
-        }
-    }
 }
 
 /// A peer process inside a namespace, its stdout read line by line on a thread.
@@ -169,13 +124,19 @@ fn reference_and_python_zeroconf_find_each_other_and_see_goodbyes() {
             return;
         }
     };
-    let link = Link::new();
+    let link = Link::new("mdns", OUR_ADDR, THEIR_ADDR);
     let topic = format!("interop-{}", std::process::id());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/zeroconf_peer.py");
 
-    let mut ours = Peer::spawn("the reference", &link.a, env!("CARGO_BIN_EXE_mdns_peer"), &["veth-a", "reference", &topic, "4001"]);
+    let mut ours = Peer::spawn(
+        "the reference",
+        &link.a,
+        env!("CARGO_BIN_EXE_mdns_peer"),
+        &["veth-a", "reference", &topic, "4001"],
+    );
     ours.expect("started", "the reference starts");
-    let mut theirs = Peer::spawn("python-zeroconf", &link.b, &python, &[script, THEIR_ADDR, "zeroconf", &topic, "4002"]);
+    let mut theirs =
+        Peer::spawn("python-zeroconf", &link.b, &python, &[script, THEIR_ADDR, "zeroconf", &topic, "4002"]);
     theirs.expect("started", "python-zeroconf starts");
 
     // Both ways: each sees the other's peer, topic, port and address.
