@@ -1,4 +1,4 @@
-//! A rust-libp2p node and the room chat (`solutions/15-chat`, the real program): the
+//! A rust-libp2p node and the room chat (`solutions/16-chat`, the real program): the
 //! libp2p node dials a chat peer over loopback TCP, completes `/noise`, Noise XX and
 //! `/yamux/1.0.0` with it, pings it over `/ipfs/ping/1.0.0` and reads its identify.
 //!

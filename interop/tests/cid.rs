@@ -1,4 +1,4 @@
-//! CIDs: the reference (`solutions/13-merkle-dag`) against the multiformats crates
+//! CIDs: the reference (`solutions/14-merkle-dag`) against the multiformats crates
 //! `cid` and `multihash` (<https://github.com/multiformats/rust-cid>,
 //! <https://github.com/multiformats/rust-multihash>).
 //!

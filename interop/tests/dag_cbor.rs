@@ -1,4 +1,4 @@
-//! DAG-CBOR: the reference's interior nodes (`solutions/13-merkle-dag`, `node.rs`)
+//! DAG-CBOR: the reference's interior nodes (`solutions/14-merkle-dag`, `node.rs`)
 //! against `serde_ipld_dagcbor` (<https://github.com/ipld/serde_ipld_dagcbor>), the
 //! codec of the Rust IPLD stack.
 //!

@@ -418,8 +418,8 @@ failures:
 
 ---- checks::step_5_merge_laws stdout ----
 
-thread 'checks::step_5_merge_laws' (14075) panicked at exercises/14-crdt/tests/checks/mod.rs:193:1:
-Test failed: assertion failed: `(left == right)` \n  left: `Values { g_counter: 2, pn_counter: 2, lww_register: None, or_set: {} }`, \n right: `Values { g_counter: 1, pn_counter: 1, lww_register: None, or_set: {} }`: idempotent: a ⊔ a = a at exercises/14-crdt/tests/checks/mod.rs:206.
+thread 'checks::step_5_merge_laws' (14075) panicked at exercises/15-crdt/tests/checks/mod.rs:193:1:
+Test failed: assertion failed: `(left == right)` \n  left: `Values { g_counter: 2, pn_counter: 2, lww_register: None, or_set: {} }`, \n right: `Values { g_counter: 1, pn_counter: 1, lww_register: None, or_set: {} }`: idempotent: a ⊔ a = a at exercises/15-crdt/tests/checks/mod.rs:206.
 minimal failing input: a = [
     Inc(
         1,
@@ -440,17 +440,17 @@ attempt to add with overflow
 
 ---- checks::step_6_matches_the_reference stdout ----
 
-thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/14-crdt/src/orset.rs:62:9:
+thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/15-crdt/src/orset.rs:62:9:
 not yet implemented
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 
-thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/14-crdt/src/register.rs:35:9:
+thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/15-crdt/src/register.rs:35:9:
 attempt to add with overflow
 
-thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/14-crdt/src/counter.rs:38:9:
+thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/15-crdt/src/counter.rs:38:9:
 attempt to add with overflow
 
-thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/14-crdt/tests/checks/mod.rs:193:1:
+thread 'checks::step_6_matches_the_reference' (14504) panicked at exercises/15-crdt/tests/checks/mod.rs:193:1:
 Test failed: attempt to add with overflow.
 minimal failing input: histories = [
     [],
@@ -485,7 +485,7 @@ test result: FAILED. 0 passed; 3 failed; 0 ignored; 0 measured; 6 filtered out; 
              \x20 left: Values { g_counter: 2, pn_counter: 2, lww_register: None, or_set: {} }\n\
              \x20right: Values { g_counter: 1, pn_counter: 1, lww_register: None, or_set: {} }\n\
              minimal failing input: a = [Inc(1)], b = [], c = []\n\
-             \x20 at exercises/14-crdt/tests/checks/mod.rs:206"
+             \x20 at exercises/15-crdt/tests/checks/mod.rs:206"
         );
         assert_eq!(
             outcomes["checks::step_7_convergence"],
@@ -498,14 +498,14 @@ test result: FAILED. 0 passed; 3 failed; 0 ignored; 0 measured; 6 filtered out; 
             Outcome::Failed(
                 "attempt to add with overflow\n\
                  minimal failing input: histories = [[], [Inc(18446744073709551615)], []], order = [2, 1, 0]\n\
-                 \x20 at exercises/14-crdt/src/counter.rs:38:9"
+                 \x20 at exercises/15-crdt/src/counter.rs:38:9"
                     .into()
             )
         );
         // Cut for a later failing step, the law and the location stay.
         assert_eq!(
             cut(law, 1),
-            "assertion `left == right` failed: idempotent: a ⊔ a = a\n… 3 more lines\n  at exercises/14-crdt/tests/checks/mod.rs:206"
+            "assertion `left == right` failed: idempotent: a ⊔ a = a\n… 3 more lines\n  at exercises/15-crdt/tests/checks/mod.rs:206"
         );
     }
 

@@ -1,4 +1,4 @@
-//! The chat (solutions/15-chat): wire messages as the TCP driver reads them, into a
+//! The chat (solutions/16-chat): wire messages as the TCP driver reads them, into a
 //! chat node; and chat lines that are properly signed entries of a stranger's log, so
 //! that what the line says (its clock, its text) is what gets fuzzed.
 

@@ -1,4 +1,4 @@
-//! The log (solutions/11-log): one entry's bytes, and a whole log file opened after its
+//! The log (solutions/12-log): one entry's bytes, and a whole log file opened after its
 //! bytes were changed.
 
 use append_log_solution::{Entry, LogFile, Writer, verify_log};

@@ -1,4 +1,4 @@
-//! The Merkle DAG (solutions/13-merkle-dag): CIDs in binary and text, the varint and
+//! The Merkle DAG (solutions/14-merkle-dag): CIDs in binary and text, the varint and
 //! base32 they are made of, DAG-CBOR nodes, a node received from a peer walked by
 //! `read` and `sync`, and small DAGs whose nodes may lie about their sizes.
 

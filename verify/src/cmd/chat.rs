@@ -1,6 +1,6 @@
 //! `cargo verify chat NICK [-- CHAT OPTIONS]`: the room chat, built from your own parts.
 //!
-//! For every exercise the chat can take from you (see `solutions/15-chat/src/app/parts.rs`),
+//! For every exercise the chat can take from you (see `solutions/16-chat/src/app/parts.rs`),
 //! the progress cache says whether it is done: every step passed, with the sources
 //! unchanged since. Done parts are built from your crate (the chat's `mine-NAME`
 //! features); the rest from the reference. The chat node itself is yours (`-p chat`)
