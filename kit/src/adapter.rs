@@ -6,9 +6,11 @@
 //! type and back, and its timers into a shared enum: for two kinds of node,
 //! [`Either`].
 
+use std::collections::HashMap;
 use std::fmt::Debug;
+use std::time::Duration;
 
-use crate::node::{Context, Message, Node, NodeId};
+use crate::node::{Context, Message, Node, NodeId, TimerId};
 
 /// The timers of a network of two kinds of node: the first kind's or the second's.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,11 +38,16 @@ impl<A, B> Either<A, B> {
 }
 
 /// Runs `N` in a network whose messages are `M` and whose timers are `T`. The inner
-/// node keeps a context of its own (its own random numbers); what it sends, the
-/// timers it sets and the keys it observes are passed on after each callback.
+/// node keeps one context of its own for its life (its own random numbers); what it
+/// asked for ([`Context::drain`]) is passed on to the network after each callback:
+/// its messages and observed keys, its timers (which the network keeps and fires, so
+/// the adapter needs no clock of its own), and its cancels, each handle translated
+/// to the one the network gave.
 pub struct Adapter<N: Node, M, T> {
     node: N,
     ctx: Option<Context<N::Message, N::Timer>>,
+    /// The network's handle and deadline for each inner handle not yet past due.
+    handles: HashMap<TimerId, (TimerId, Duration)>,
     msg_in: fn(M) -> N::Message,
     msg_out: fn(N::Message) -> M,
     timer_in: fn(T) -> Option<N::Timer>,
@@ -57,7 +64,7 @@ impl<N: Node, M, T> Adapter<N, M, T> {
         timer_in: fn(T) -> Option<N::Timer>,
         timer_out: fn(N::Timer) -> T,
     ) -> Adapter<N, M, T> {
-        Adapter { node, ctx: None, msg_in, msg_out, timer_in, timer_out }
+        Adapter { node, ctx: None, handles: HashMap::new(), msg_in, msg_out, timer_in, timer_out }
     }
 
     /// The wrapped node.
@@ -67,13 +74,23 @@ impl<N: Node, M, T> Adapter<N, M, T> {
 
     fn flush(&mut self, outer: &mut Context<M, T>) {
         let inner = self.ctx.as_mut().expect("the node has started");
-        for (to, message) in inner.take_sent() {
+        let mut asked = inner.drain();
+        let now = outer.now();
+        // A timer past its deadline has fired (or been cancelled): its handle is done.
+        self.handles.retain(|_, (_, at)| *at >= now);
+        for (handle, at, timer) in asked.numbered_timers() {
+            let outer_handle = outer.set_timer(at.saturating_sub(now), (self.timer_out)(timer));
+            self.handles.insert(handle, (outer_handle, at));
+        }
+        for handle in asked.cancelled {
+            if let Some((outer_handle, _)) = self.handles.remove(&handle) {
+                outer.cancel_timer(outer_handle);
+            }
+        }
+        for (to, message) in asked.messages {
             outer.send(to, (self.msg_out)(message));
         }
-        for (after, timer) in inner.take_timers() {
-            outer.set_timer(after, (self.timer_out)(timer));
-        }
-        for key in inner.take_observed() {
+        for key in asked.observed {
             outer.observe(key);
         }
     }

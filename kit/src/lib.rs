@@ -5,6 +5,9 @@
 //! - [`sim`]: a deterministic network simulator that runs many nodes with latency,
 //!   jitter, loss, partitions and crashes, and reports messages per operation and
 //!   latency percentiles.
+//! - [`runtime`]: one node with its context and timers, the run loop every real-time
+//!   driver shares (`poll_timeout` / `handle_timeout`), on [`deadlines`], the one
+//!   timer table.
 //! - [`net`]: a tokio driver that runs the same node over real TCP sockets.
 //! - [`udp`]: a tokio driver for nodes whose messages are datagrams, over one UDP
 //!   socket.
@@ -16,10 +19,12 @@
 //! - [`stats`]: the percentiles and the report.
 
 pub mod adapter;
+pub mod deadlines;
 pub mod maelstrom;
 pub mod nat;
 pub mod net;
 pub mod node;
+pub mod runtime;
 pub mod search;
 pub mod seed;
 pub mod sim;
@@ -28,7 +33,8 @@ pub mod trace;
 pub mod udp;
 
 pub use adapter::{Adapter, Either};
-pub use node::{Context, Message, Node, NodeId, NodeRng, Requests};
+pub use node::{Context, Message, Node, NodeId, NodeRng, Requests, TimerId};
+pub use runtime::Runtime;
 pub use seed::seed;
 pub use sim::{ClientMessage, Link, Sim, SimConfig};
 pub use stats::{Report, Summary, figure};

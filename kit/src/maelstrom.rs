@@ -37,21 +37,22 @@ use serde_json::{Map, Value, json};
 use tokio::io::{AsyncBufRead, AsyncWrite, AsyncWriteExt};
 
 use crate::net::read_line;
-use crate::node::{Context, Node, NodeId};
-use crate::sim::{Deadlines, sleep_until};
+use crate::node::{Node, NodeId};
+use crate::runtime::{Runtime, sleep_until};
 
 /// Runs `node` on Maelstrom's protocol until `input` ends. `seed` seeds the node's
-/// [`Context::rng`].
-pub async fn run<N, R, W>(mut node: N, mut input: R, mut output: W, seed: u64) -> std::io::Result<()>
+/// [`Context::rng`](crate::Context::rng).
+pub async fn run<N, R, W>(node: N, mut input: R, mut output: W, seed: u64) -> std::io::Result<()>
 where
     N: Node,
     R: AsyncBufRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let started = tokio::time::Instant::now();
-    // Every timer set and not yet fired: one sleep until the earliest, not a task each.
-    let mut timers: Deadlines<N::Timer> = Deadlines::new();
-    let mut ctx: Option<Context<N::Message, N::Timer>> = None;
+    // The node waits here for `init`, which names it; then it runs on a runtime (its
+    // context and its timers: one sleep until the earliest, not a task each).
+    let mut waiting = Some(node);
+    let mut runtime: Option<Runtime<N>> = None;
     let mut next_id = 0u64;
     // The msg_id of the last request from each client, for `in_reply_to`.
     let mut requests: HashMap<NodeId, u64> = HashMap::new();
@@ -83,21 +84,24 @@ where
                     let me = NodeId::new(body["node_id"].as_str().unwrap_or(me.as_str()));
                     next_id += 1;
                     write(&mut output, &me, &src, json!({"type": "init_ok", "msg_id": next_id, "in_reply_to": msg_id})).await?;
-                    let mut fresh = Context::new(me, peers, seed);
-                    fresh.set_now(started.elapsed());
-                    node.on_start(&mut fresh);
-                    ctx = Some(fresh);
-                } else if let Some(ctx) = ctx.as_mut() {
+                    match waiting.take() {
+                        Some(node) => {
+                            let mut fresh = Runtime::new(node, me, peers, seed);
+                            fresh.start(started.elapsed());
+                            runtime = Some(fresh);
+                        }
+                        None => eprintln!("skipping a second init"),
+                    }
+                } else if let Some(runtime) = runtime.as_mut() {
                     if let (Some(id), true) = (msg_id, src.is_client()) {
                         requests.insert(src.clone(), id);
                     }
-                    ctx.set_now(started.elapsed());
                     match serde_json::from_value::<N::Message>(body.clone()) {
-                        Ok(message) => node.on_message(ctx, src, message),
+                        Ok(message) => runtime.handle_message(started.elapsed(), src, message),
                         Err(e) => {
                             next_id += 1;
                             let error = json!({"type": "error", "code": 10, "text": format!("not supported: {e}"), "msg_id": next_id, "in_reply_to": msg_id});
-                            write(&mut output, ctx.me(), &src, error).await?;
+                            write(&mut output, runtime.me(), &src, error).await?;
                         }
                     }
                 } else {
@@ -105,24 +109,15 @@ where
                     continue;
                 }
             }
-            _ = sleep_until(started, timers.next()) => {
-                if let Some(ctx) = ctx.as_mut() {
-                    let now = started.elapsed();
-                    ctx.set_now(now);
-                    // One timer per turn of the loop, so that what it asked for goes out
-                    // before the next: a timer still due wakes the sleep at once.
-                    if let Some(timer) = timers.pop_due(now) {
-                        node.on_timer(ctx, timer);
-                    }
+            _ = sleep_until(started, runtime.as_ref().and_then(Runtime::poll_timeout)) => {
+                if let Some(runtime) = runtime.as_mut() {
+                    runtime.handle_timeout(started.elapsed());
                 }
             }
         }
-        let Some(ctx) = ctx.as_mut() else { continue };
-        let asked = ctx.drain();
-        for (at, timer) in asked.timers {
-            timers.push(at, timer);
-        }
-        for (to, message) in asked.messages {
+        let Some(runtime) = runtime.as_mut() else { continue };
+        while runtime.poll_observed().is_some() {}
+        while let Some((to, message)) = runtime.poll_transmit() {
             let mut body = match serde_json::to_value(&message) {
                 Ok(Value::Object(body)) => body,
                 Ok(other) => Map::from_iter([("value".to_string(), other)]),
@@ -136,8 +131,7 @@ where
             if let Some(id) = requests.remove(&to) {
                 body.insert("in_reply_to".into(), id.into());
             }
-            let me = ctx.me().clone();
-            write(&mut output, &me, &to, Value::Object(body)).await?;
+            write(&mut output, runtime.me(), &to, Value::Object(body)).await?;
         }
         output.flush().await?;
     }

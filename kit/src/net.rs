@@ -14,8 +14,10 @@
 //! a client: replies to it go back on its own connection.
 //!
 //! The driver runs the node's callbacks one at a time on one task, exactly as the
-//! simulator does; only the clock and the network are real. Timers wait in one
-//! deadline heap with a single sleep until the earliest.
+//! simulator does; only the clock and the network are real. The node, its context and
+//! its timers live in a [`Runtime`]: the driver sleeps until
+//! [`Runtime::poll_timeout`], hands it what arrives, and writes what
+//! [`Runtime::poll_transmit`] gives.
 //!
 //! Nothing a remote end does can make the node hold resources without bound: a
 //! malformed line is reported on stderr and skipped; a line over [`MAX_LINE`] closes
@@ -49,8 +51,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::node::{Context, Message, Node, NodeId};
-use crate::sim::{Deadlines, sleep_until};
+use crate::node::{Message, Node, NodeId};
+use crate::runtime::{Runtime, sleep_until};
 
 /// The longest line (message) accepted: 1 MiB. A longer one closes the connection,
 /// so a peer cannot make a node buffer without limit.
@@ -107,7 +109,7 @@ pub struct NetConfig {
     pub me: NodeId,
     /// The other nodes and where they listen.
     pub peers: Vec<(NodeId, SocketAddr)>,
-    /// Seeds the node's [`Context::rng`].
+    /// Seeds the node's [`Context::rng`](crate::Context::rng).
     pub seed: u64,
 }
 
@@ -196,12 +198,10 @@ where
     let (inbox, received) = mpsc::channel(INBOX);
     let peer_ids: Vec<NodeId> = config.peers.iter().map(|(id, _)| id.clone()).collect();
     let driver = Driver {
-        ctx: Context::new(config.me.clone(), peer_ids, config.seed),
-        node,
+        runtime: Runtime::new(node, config.me.clone(), peer_ids, config.seed),
         me: config.me,
         started: Instant::now(),
         addresses: config.peers.into_iter().collect(),
-        timers: Deadlines::new(),
         dialled: HashMap::new(),
         accepted: HashMap::new(),
         clients: HashMap::new(),
@@ -289,15 +289,13 @@ impl QueueReader {
 /// The state of one running node: mini-redis's `Listener` and `Handler` in one place,
 /// instead of a function of many parameters.
 struct Driver<N: Node> {
-    node: N,
-    ctx: Context<N::Message, N::Timer>,
+    /// The node, its context and its timers.
+    runtime: Runtime<N>,
     me: NodeId,
-    /// When the node started: [`Context::now`] is measured from here.
+    /// When the node started: [`Context::now`](crate::Context::now) is measured from here.
     started: Instant,
     /// Where each peer listens.
     addresses: HashMap<NodeId, SocketAddr>,
-    /// Every timer set and not yet fired.
-    timers: Deadlines<N::Timer>,
     /// The connection to each peer this node has sent to, while it is open.
     dialled: HashMap<NodeId, Dialled>,
     /// Every accepted connection that is open.
@@ -322,8 +320,7 @@ impl<N: Node> Driver<N> {
         mut received: mpsc::Receiver<Received<N::Message>>,
         mut stopped: oneshot::Receiver<()>,
     ) {
-        self.ctx.set_now(self.started.elapsed());
-        self.node.on_start(&mut self.ctx);
+        self.runtime.start(self.started.elapsed());
         loop {
             self.flush();
             let accepting = self.accept_paused_until.is_none();
@@ -345,14 +342,8 @@ impl<N: Node> Driver<N> {
                     };
                     self.on_closed(conn);
                 }
-                _ = sleep_until(self.started, self.timers.next()) => {
-                    let now = self.started.elapsed();
-                    self.ctx.set_now(now);
-                    // One timer per turn, so that what it asked for goes out first; a
-                    // timer still due wakes the sleep again at once.
-                    if let Some(timer) = self.timers.pop_due(now) {
-                        self.node.on_timer(&mut self.ctx, timer);
-                    }
+                _ = sleep_until(self.started, self.runtime.poll_timeout()) => {
+                    self.runtime.handle_timeout(self.started.elapsed());
                 }
             }
         }
@@ -414,8 +405,7 @@ impl<N: Node> Driver<N> {
         if !self.addresses.contains_key(&envelope.src) {
             self.clients.insert(envelope.src.clone(), from);
         }
-        self.ctx.set_now(self.started.elapsed());
-        self.node.on_message(&mut self.ctx, envelope.src, envelope.body);
+        self.runtime.handle_message(self.started.elapsed(), envelope.src, envelope.body);
     }
 
     /// A connection's task ended: forget it, which drops its queue, and its socket
@@ -432,13 +422,11 @@ impl<N: Node> Driver<N> {
         self.dialled.retain(|_, d| d.conn != conn);
     }
 
-    /// Carries out what the last callback asked for: timers, then messages.
+    /// Sends what the node asked to send, in order. (Observed keys mean nothing over
+    /// sockets.)
     fn flush(&mut self) {
-        let asked = self.ctx.drain();
-        for (at, timer) in asked.timers {
-            self.timers.push(at, timer);
-        }
-        for (to, body) in asked.messages {
+        while self.runtime.poll_observed().is_some() {}
+        while let Some((to, body)) = self.runtime.poll_transmit() {
             let line = match serde_json::to_string(&Envelope { src: self.me.clone(), dest: to.clone(), body }) {
                 Ok(line) => line + "\n",
                 Err(e) => {

@@ -104,6 +104,28 @@ pub trait Node {
     }
 }
 
+/// The handle of a timer, returned by [`Context::set_timer`]: pass it to
+/// [`Context::cancel_timer`] to call the timer off. Handles are numbered per context,
+/// so they are unique for as long as one context serves the node (a driver keeps one
+/// for the node's life; the simulator makes a fresh one when a crashed node restarts,
+/// and the crash took its timers).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimerId(u64);
+
+impl TimerId {
+    /// The handle of the `k`-th timer after this one (drivers number a [`Requests`]'
+    /// timers with it).
+    pub fn nth(self, k: usize) -> TimerId {
+        TimerId(self.0 + k as u64)
+    }
+}
+
+impl fmt::Debug for TimerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "timer#{}", self.0)
+    }
+}
+
 /// What a node can see and do during a callback. Requests are buffered here and
 /// carried out by the driver when the callback returns.
 pub struct Context<M, T> {
@@ -113,6 +135,9 @@ pub struct Context<M, T> {
     rng: NodeRng,
     outbox: Vec<(NodeId, M)>,
     timers: Vec<(Duration, T)>,
+    /// The handle of the first timer in `timers` (the others follow in order).
+    first_timer: u64,
+    cancelled: Vec<TimerId>,
     observed: Vec<String>,
 }
 
@@ -125,10 +150,25 @@ pub struct Requests<M, T> {
     pub messages: Vec<(NodeId, M)>,
     /// Timers to set, each with its deadline: the [`Context::now`] at which it is due
     /// (the time of the callback plus the delay asked for, saturating, so that a delay
-    /// of `Duration::MAX` means "never" instead of an overflow).
+    /// of `Duration::MAX` means "never" instead of an overflow). The `k`-th has the
+    /// handle `first_timer.nth(k)`; [`Requests::numbered_timers`] pairs them up.
     pub timers: Vec<(Duration, T)>,
+    /// The handle [`Context::set_timer`] returned for the first of `timers`.
+    pub first_timer: TimerId,
+    /// Timers to call off, in the order asked. Carry them out after adding `timers`:
+    /// a node may cancel a timer it set in the same callback. A handle of a timer that
+    /// already fired (or was cancelled) is ignored.
+    pub cancelled: Vec<TimerId>,
     /// Keys the node [observed](Context::observe), in order.
     pub observed: Vec<String>,
+}
+
+impl<M, T> Requests<M, T> {
+    /// Takes out the timers to set, each with its handle and deadline.
+    pub fn numbered_timers(&mut self) -> impl Iterator<Item = (TimerId, Duration, T)> + use<M, T> {
+        let first = self.first_timer;
+        std::mem::take(&mut self.timers).into_iter().enumerate().map(move |(k, (at, timer))| (first.nth(k), at, timer))
+    }
 }
 
 impl<M, T> Context<M, T> {
@@ -142,6 +182,8 @@ impl<M, T> Context<M, T> {
             rng: NodeRng::seed_from_u64(seed),
             outbox: Vec::new(),
             timers: Vec::new(),
+            first_timer: 0,
+            cancelled: Vec::new(),
             observed: Vec::new(),
         }
     }
@@ -168,11 +210,20 @@ impl<M, T> Context<M, T> {
         self.outbox.push((to, message));
     }
 
-    /// Asks for `on_timer(timer)` to be called `after` from now. There is no cancel:
-    /// a node that changes its mind ignores the timer when it fires (keep a
-    /// generation number in the timer if needed).
-    pub fn set_timer(&mut self, after: Duration, timer: T) {
+    /// Asks for `on_timer(timer)` to be called `after` from now, once. The handle it
+    /// returns calls the timer off with [`Context::cancel_timer`]; a node that never
+    /// cancels can ignore it.
+    pub fn set_timer(&mut self, after: Duration, timer: T) -> TimerId {
+        let id = TimerId(self.first_timer + self.timers.len() as u64);
         self.timers.push((after, timer));
+        id
+    }
+
+    /// Calls off the timer `id` (from [`Context::set_timer`]): its `on_timer` will not
+    /// be called, even if it is due at this very moment. Cancelling a timer that
+    /// already fired, or was cancelled, does nothing.
+    pub fn cancel_timer(&mut self, id: TimerId) {
+        self.cancelled.push(id);
     }
 
     /// This node's random numbers: seeded by the driver, so simulations replay.
@@ -190,33 +241,61 @@ impl<M, T> Context<M, T> {
 
     /// Takes out everything the last callbacks asked for: the one way a driver reads a
     /// context (the shape of str0m's `poll_output`, drained after every input). Timers
-    /// come with their deadlines, measured from the time set by [`Context::set_now`].
+    /// come with their deadlines, measured from the time set by [`Context::set_now`],
+    /// and their handles.
     pub fn drain(&mut self) -> Requests<M, T> {
         let now = self.now;
+        let first_timer = TimerId(self.first_timer);
+        self.first_timer += self.timers.len() as u64;
         Requests {
             messages: std::mem::take(&mut self.outbox),
             timers: std::mem::take(&mut self.timers)
                 .into_iter()
                 .map(|(after, timer)| (now.saturating_add(after), timer))
                 .collect(),
+            first_timer,
+            cancelled: std::mem::take(&mut self.cancelled),
             observed: std::mem::take(&mut self.observed),
         }
     }
 
+    /// Replaces the node's [`Context::peers`]: for a driver whose network changes
+    /// (peers met, connections lost) while the node runs.
+    pub fn set_peers(&mut self, peers: Vec<NodeId>) {
+        self.peers = peers;
+    }
+
+    /// Where this context's timer handles go on: for a driver that makes a fresh
+    /// context per callback (the exhaustive search) and must not hand out a handle
+    /// twice.
+    pub(crate) fn next_timer_id(&self) -> u64 {
+        self.first_timer + self.timers.len() as u64
+    }
+
+    /// Continues numbering timer handles at `next` ([`Context::next_timer_id`]).
+    pub(crate) fn resume_timer_ids(&mut self, next: u64) {
+        debug_assert!(self.timers.is_empty());
+        self.first_timer = next;
+    }
+
     /// The messages sent during the last callbacks, taken out of the context. For
-    /// tests of a single node without a driver.
+    /// tests of a single node without a driver; a driver reads a context with
+    /// [`Context::drain`] only (these three helpers stay until the last checks that
+    /// use them move to `drain`).
     pub fn take_sent(&mut self) -> Vec<(NodeId, M)> {
         std::mem::take(&mut self.outbox)
     }
 
     /// The keys observed during the last callbacks, taken out of the context. For
-    /// adapters that run a node inside another node's callbacks.
+    /// tests of a single node.
     pub fn take_observed(&mut self) -> Vec<String> {
         std::mem::take(&mut self.observed)
     }
 
-    /// The timers set during the last callbacks, taken out of the context.
+    /// The timers set during the last callbacks, taken out of the context (each with
+    /// its delay, not its deadline). For tests of a single node.
     pub fn take_timers(&mut self) -> Vec<(Duration, T)> {
+        self.first_timer += self.timers.len() as u64;
         std::mem::take(&mut self.timers)
     }
 

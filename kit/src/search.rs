@@ -37,7 +37,8 @@ use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
 use std::time::{Duration, Instant};
 
-use crate::node::{Context, Node, NodeId};
+use crate::deadlines::Deadlines;
+use crate::node::{Context, Node, NodeId, TimerId};
 
 /// The bounds of a search: how much the adversary may do, and how far to look.
 #[derive(Clone, Copy, Debug)]
@@ -124,8 +125,10 @@ struct State<N, M, T> {
     now: Duration,
     /// Messages in flight: (from, to index, message).
     flight: Vec<(NodeId, usize, M)>,
-    /// Each node's pending timers: (deadline, timer), earliest first.
-    timers: Vec<Vec<(Duration, T)>>,
+    /// Each node's pending timers, earliest first.
+    timers: Vec<Deadlines<TimerId, T>>,
+    /// Each node's next timer handle (a fresh context per callback continues it).
+    handles: Vec<u64>,
     replies: Vec<(NodeId, NodeId, M)>,
     drops: u32,
     fires: u32,
@@ -186,7 +189,8 @@ where
             calls: vec![0; self.nodes.len()],
             now: Duration::ZERO,
             flight: self.initial.clone(),
-            timers: vec![Vec::new(); self.nodes.len()],
+            timers: vec![Deadlines::new(); self.nodes.len()],
+            handles: vec![0; self.nodes.len()],
             replies: Vec::new(),
             drops: 0,
             fires: 0,
@@ -322,7 +326,7 @@ where
             return None;
         }
         let mut next = state.clone();
-        let (at, timer) = next.timers[i].remove(0);
+        let (at, _, timer) = next.timers[i].pop()?;
         next.now = next.now.max(at);
         next.fires += 1;
         let event = format!("{} timer {timer:?} at {} ms", self.ids[i], next.now.as_millis());
@@ -346,10 +350,9 @@ where
                 continue;
             }
             // Nothing in flight: the earliest timer of any node.
-            let earliest =
-                (0..state.nodes.len()).filter(|&i| !state.timers[i].is_empty()).min_by_key(|&i| state.timers[i][0].0);
-            let Some(i) = earliest else { break };
-            let (at, timer) = state.timers[i].remove(0);
+            let earliest = (0..state.nodes.len()).filter_map(|i| Some((state.timers[i].next()?, i))).min();
+            let Some((_, i)) = earliest else { break };
+            let Some((at, _, timer)) = state.timers[i].pop() else { break };
             state.now = state.now.max(at);
             events.push(format!("{} timer {timer:?} at {} ms", self.ids[i], state.now.as_millis()));
             self.callback(&mut state, i, |node, ctx| node.on_timer(ctx, timer));
@@ -366,13 +369,16 @@ where
         let seed = (i as u64) << 32 ^ state.calls[i];
         state.calls[i] += 1;
         let mut ctx = Context::new(self.ids[i].clone(), peers, seed);
+        ctx.resume_timer_ids(state.handles[i]);
         ctx.set_now(state.now);
         f(&mut state.nodes[i], &mut ctx);
-        let requests = ctx.drain();
-        for (at, timer) in requests.timers {
-            let queue = &mut state.timers[i];
-            let place = queue.partition_point(|(t, _)| *t <= at);
-            queue.insert(place, (at, timer));
+        state.handles[i] = ctx.next_timer_id();
+        let mut requests = ctx.drain();
+        for (handle, at, timer) in requests.numbered_timers() {
+            state.timers[i].insert(at, handle, timer);
+        }
+        for handle in requests.cancelled {
+            state.timers[i].cancel(&handle);
         }
         for (to, message) in requests.messages {
             match self.ids.iter().position(|id| *id == to) {

@@ -56,7 +56,8 @@ macro_rules! trace {
     };
 }
 
-use crate::node::{Context, Message, Node, NodeId, NodeRng};
+use crate::deadlines::Deadlines;
+use crate::node::{Context, Message, Node, NodeId, NodeRng, TimerId};
 use crate::stats::{Report, Summary};
 use crate::trace::{self, Kind, Recorder};
 
@@ -113,9 +114,13 @@ enum Dest {
     Client(NodeId),
 }
 
-enum Event<M, T> {
-    Deliver { from: NodeId, to: Dest, message: M, sent: Duration },
-    Timer { node: usize, incarnation: u32, timer: T },
+/// A message on its way. (Timers wait in a [`Deadlines`] of their own, ordered with
+/// the messages by one counter.)
+struct Event<M> {
+    from: NodeId,
+    to: Dest,
+    message: M,
+    sent: Duration,
 }
 
 /// An event and when it happens. Ordered by time, then by scheduling order, so
@@ -143,46 +148,6 @@ impl<E> Ord for Scheduled<E> {
     }
 }
 
-/// Timers waiting to fire, earliest first: what a real-time driver keeps instead of
-/// one task per timer (the shape of quinn's timer table). The driver sleeps until
-/// [`Deadlines::next`] and then takes everything [`Deadlines::due`].
-pub(crate) struct Deadlines<T> {
-    heap: BinaryHeap<Reverse<Scheduled<T>>>,
-    /// Breaks ties between timers due at the same time: the first set fires first.
-    seq: u64,
-}
-
-impl<T> Deadlines<T> {
-    pub(crate) fn new() -> Deadlines<T> {
-        Deadlines { heap: BinaryHeap::new(), seq: 0 }
-    }
-
-    /// Adds a timer due at `at` (a time as [`Context::now`] counts it).
-    pub(crate) fn push(&mut self, at: Duration, timer: T) {
-        self.seq += 1;
-        self.heap.push(Reverse(Scheduled { at, seq: self.seq, event: timer }));
-    }
-
-    /// When the earliest timer is due, if any.
-    pub(crate) fn next(&self) -> Option<Duration> {
-        self.heap.peek().map(|Reverse(s)| s.at)
-    }
-
-    /// The earliest timer, if it is due at `now`.
-    pub(crate) fn pop_due(&mut self, now: Duration) -> Option<T> {
-        if self.next()? <= now { self.heap.pop().map(|Reverse(s)| s.event) } else { None }
-    }
-}
-
-/// Sleeps until `deadline` (measured from `start`), or for ever when there is none: the
-/// one sleep of a real-time driver.
-pub(crate) async fn sleep_until(start: tokio::time::Instant, deadline: Option<Duration>) {
-    match deadline.and_then(|d| start.checked_add(d)) {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
 struct Slot<M, T> {
     id: NodeId,
     node: Box<dyn Node<Message = M, Timer = T>>,
@@ -198,7 +163,10 @@ pub struct Sim<M, T> {
     now: Duration,
     rng: NodeRng,
     seq: u64,
-    queue: BinaryHeap<Reverse<Scheduled<Event<M, T>>>>,
+    /// Messages in flight.
+    queue: BinaryHeap<Reverse<Scheduled<Event<M>>>>,
+    /// Every node's pending timers, under (node, handle).
+    timers: Deadlines<(usize, TimerId), T>,
     nodes: Vec<Slot<M, T>>,
     index: HashMap<NodeId, usize>,
     links: HashMap<(usize, usize), Link>,
@@ -232,6 +200,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             rng: NodeRng::seed_from_u64(config.seed),
             seq: 0,
             queue: BinaryHeap::new(),
+            timers: Deadlines::new(),
             nodes: Vec::new(),
             index: HashMap::new(),
             links: HashMap::new(),
@@ -326,6 +295,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         self.note(format!("crash {id}"));
         self.nodes[i].alive = false;
         self.nodes[i].incarnation += 1;
+        self.timers.retain(|&(node, _), _| node != i);
     }
 
     /// Restarts a crashed node with `node` as its new state (what it kept on disk,
@@ -389,7 +359,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
     pub fn run_for(&mut self, duration: Duration) {
         let end = self.now + duration;
         self.start_pending();
-        while self.queue.peek().is_some_and(|Reverse(s)| s.at <= end) {
+        while self.next_event().is_some_and(|(at, _)| at <= end) {
             self.step();
         }
         self.now = end;
@@ -400,8 +370,8 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
     pub fn run_until_idle(&mut self, limit: Duration) -> bool {
         let end = self.now + limit;
         self.start_pending();
-        while let Some(Reverse(next)) = self.queue.peek() {
-            if next.at > end {
+        while let Some((at, _)) = self.next_event() {
+            if at > end {
                 self.now = end;
                 return false;
             }
@@ -413,18 +383,32 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
     /// Runs the next event, if any. Returns whether there was one.
     pub fn step(&mut self) -> bool {
         self.start_pending();
+        let Some((_, timer_first)) = self.next_event() else {
+            return false;
+        };
+        if timer_first {
+            let Some((at, (node, _), timer)) = self.timers.pop() else { return false };
+            self.now = at;
+            trace!(self, "{} timer {timer:?}", self.nodes[node].id);
+            if let Some(recorder) = self.recorder.as_mut() {
+                let body = format!("{timer:?}");
+                recorder.push(Kind::Timer, self.now, self.now, self.nodes[node].id.as_str(), "", body);
+            }
+            self.callback(node, |n, ctx| n.on_timer(ctx, timer));
+            return true;
+        }
         let Some(Reverse(Scheduled { at, event, .. })) = self.queue.pop() else {
             return false;
         };
         self.now = at;
         match event {
-            Event::Deliver { from, to: Dest::Client(client), message, sent } => {
+            Event { from, to: Dest::Client(client), message, sent } => {
                 self.delivered += 1;
                 trace!(self, "{from} -> {client} {message:?}");
                 self.record_message(Kind::Delivered, &from, client.as_str(), sent, &message);
                 self.client_inbox.push(ClientMessage { at, from, to: client, message });
             }
-            Event::Deliver { from, to: Dest::Node(i), message, sent } => {
+            Event { from, to: Dest::Node(i), message, sent } => {
                 let to = self.nodes[i].id.clone();
                 if !self.nodes[i].alive {
                     self.dropped += 1;
@@ -441,18 +425,20 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
                     self.callback(i, |node, ctx| node.on_message(ctx, from, message));
                 }
             }
-            Event::Timer { node, incarnation, timer } => {
-                if self.nodes[node].alive && self.nodes[node].incarnation == incarnation {
-                    trace!(self, "{} timer {timer:?}", self.nodes[node].id);
-                    if let Some(recorder) = self.recorder.as_mut() {
-                        let body = format!("{timer:?}");
-                        recorder.push(Kind::Timer, self.now, self.now, self.nodes[node].id.as_str(), "", body);
-                    }
-                    self.callback(node, |n, ctx| n.on_timer(ctx, timer));
-                }
-            }
         }
         true
+    }
+
+    /// When the next event happens, and whether it is a timer (rather than a message):
+    /// of a message and a timer due at once, the one scheduled first.
+    fn next_event(&self) -> Option<(Duration, bool)> {
+        let message = self.queue.peek().map(|Reverse(s)| (s.at, s.seq));
+        match (message, self.timers.next_place()) {
+            (Some(m), Some(t)) if t < m => Some((t.0, true)),
+            (Some(m), _) => Some((m.0, false)),
+            (None, Some(t)) => Some((t.0, true)),
+            (None, None) => None,
+        }
     }
 
     /// The costs so far, and the spread latency of every tracked key.
@@ -553,13 +539,17 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         let slot = &mut self.nodes[i];
         slot.ctx.set_now(now);
         f(slot.node.as_mut(), &mut slot.ctx);
-        let requests = slot.ctx.drain();
-        let (id, incarnation) = (slot.id.clone(), slot.incarnation);
-        for key in requests.observed {
+        let mut requests = slot.ctx.drain();
+        let id = slot.id.clone();
+        for key in std::mem::take(&mut requests.observed) {
             self.observed.entry(key).or_default().entry(i).or_insert(now);
         }
-        for (at, timer) in requests.timers {
-            self.schedule(at, Event::Timer { node: i, incarnation, timer });
+        for (handle, at, timer) in requests.numbered_timers() {
+            self.seq += 1;
+            self.timers.insert_ordered(at, self.seq, (i, handle), timer);
+        }
+        for handle in requests.cancelled {
+            self.timers.cancel(&(i, handle));
         }
         for (to, message) in requests.messages {
             if let Some(&j) = self.index.get(&to) {
@@ -595,7 +585,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         } else {
             Duration::from_nanos(self.rng.random_range(0..=link.jitter.as_nanos() as u64))
         };
-        self.schedule(self.now + link.latency + jitter, Event::Deliver { from, to, message, sent: self.now });
+        self.schedule(self.now + link.latency + jitter, Event { from, to, message, sent: self.now });
     }
 
     /// Whether a partition separates `from` and node `to` (clients are never cut off).
@@ -613,7 +603,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
         }
     }
 
-    fn schedule(&mut self, at: Duration, event: Event<M, T>) {
+    fn schedule(&mut self, at: Duration, event: Event<M>) {
         self.seq += 1;
         self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
     }

@@ -15,9 +15,8 @@
 //! address comes back out of [`UdpHandle::recv`]. Only messages that are datagrams
 //! ([`Datagram`]) ever touch the socket.
 //!
-//! Like the other drivers, it runs the node's callbacks one at a time on one task.
-//! Timers wait in one deadline heap with a single sleep until the earliest (the shape
-//! of quinn's timer table), not one task per timer. A datagram longer than
+//! Like the other drivers, it runs the node's callbacks one at a time on one task, on
+//! a [`Runtime`]: one sleep until [`Runtime::poll_timeout`], not one task per timer. A datagram longer than
 //! [`MAX_DATAGRAM`] is dropped unread, a failed send is reported on stderr and
 //! dropped, and the node itself decides what to do with bytes it cannot parse: a
 //! stranger's garbage cannot crash the driver.
@@ -28,8 +27,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::node::{Context, Node, NodeId};
-use crate::sim::{Deadlines, sleep_until};
+use crate::node::{Node, NodeId};
+use crate::runtime::{Runtime, sleep_until};
 
 /// The longest datagram sent or received: 2,048 bytes. Datagram protocols keep their
 /// packets under a path's MTU (1,472 bytes of UDP payload on Ethernet; BEP 5's
@@ -68,10 +67,10 @@ pub fn socket_addr(id: &NodeId) -> Option<SocketAddr> {
 /// How the node starts.
 #[derive(Clone, Debug, Default)]
 pub struct UdpConfig {
-    /// The peers the node knows from the start ([`Context::peers`]), if any; most
+    /// The peers the node knows from the start ([`Context::peers`](crate::Context::peers)), if any; most
     /// datagram nodes learn theirs from the packets they receive.
     pub peers: Vec<SocketAddr>,
-    /// Seeds the node's [`Context::rng`].
+    /// Seeds the node's [`Context::rng`](crate::Context::rng).
     pub seed: u64,
 }
 
@@ -131,26 +130,22 @@ where
     let (answers_tx, answers) = mpsc::channel(CLIENT_QUEUE);
     let (stop, stopped) = oneshot::channel();
     let driver = Driver {
-        node,
+        runtime: Runtime::new(node, node_id(addr), config.peers.into_iter().map(node_id).collect(), config.seed),
         socket,
-        ctx: Context::new(node_id(addr), config.peers.into_iter().map(node_id).collect(), config.seed),
         started: Instant::now(),
-        timers: Deadlines::new(),
         answers: answers_tx,
     };
     let task = tokio::spawn(driver.run(requests_rx, stopped));
     Ok(UdpHandle { addr, requests, answers, stop: Some(stop), task })
 }
 
-/// The state of one running node: the node, its context, its socket and its timers.
+/// The state of one running node: its runtime (the node, its context and its timers)
+/// and its socket.
 struct Driver<N: Node> {
-    node: N,
+    runtime: Runtime<N>,
     socket: UdpSocket,
-    ctx: Context<N::Message, N::Timer>,
-    /// When the node started: [`Context::now`] is measured from here.
+    /// When the node started: [`Context::now`](crate::Context::now) is measured from here.
     started: Instant,
-    /// Every timer set and not yet fired, earliest first (times since `started`).
-    timers: Deadlines<N::Timer>,
     /// Messages for the local client.
     answers: mpsc::Sender<(NodeId, N::Message)>,
 }
@@ -168,71 +163,60 @@ where
         // One byte more than the limit, so that a datagram that is too long shows as
         // one that filled the buffer rather than passing as one cut short.
         let mut buf = vec![0; MAX_DATAGRAM + 1];
-        self.ctx.set_now(self.started.elapsed());
-        self.node.on_start(&mut self.ctx);
+        self.runtime.start(self.started.elapsed());
         self.flush().await;
         loop {
-            let next_timer = self.timers.next();
+            let next_timer = self.runtime.poll_timeout();
             tokio::select! {
                 _ = &mut stopped => return,
                 received = self.socket.recv_from(&mut buf) => match received {
                     Ok((n, _)) if n > MAX_DATAGRAM => {
-                        eprintln!("{}: dropping a datagram longer than {MAX_DATAGRAM} bytes", self.ctx.me());
+                        eprintln!("{}: dropping a datagram longer than {MAX_DATAGRAM} bytes", self.runtime.me());
                     }
                     Ok((n, from)) => {
-                        self.ctx.set_now(self.started.elapsed());
-                        self.node.on_message(&mut self.ctx, node_id(from), N::Message::from_datagram(buf[..n].to_vec()));
+                        let message = N::Message::from_datagram(buf[..n].to_vec());
+                        self.runtime.handle_message(self.started.elapsed(), node_id(from), message);
                     }
                     // An ICMP error for an earlier send can surface here on some
                     // systems; it concerns that peer only, so the node carries on.
-                    Err(e) => eprintln!("{}: receive failed: {e}", self.ctx.me()),
+                    Err(e) => eprintln!("{}: receive failed: {e}", self.runtime.me()),
                 },
                 Some((from, message)) = requests.recv() => {
-                    self.ctx.set_now(self.started.elapsed());
-                    self.node.on_message(&mut self.ctx, from, message);
+                    self.runtime.handle_message(self.started.elapsed(), from, message);
                 }
                 _ = sleep_until(self.started, next_timer) => {
-                    let now = self.started.elapsed();
-                    self.ctx.set_now(now);
-                    // Fire everything due, in order; timers they set join the heap.
-                    while let Some(timer) = self.timers.pop_due(now) {
-                        self.node.on_timer(&mut self.ctx, timer);
-                        self.flush().await;
-                    }
+                    self.runtime.handle_timeout(self.started.elapsed());
                 }
             }
             self.flush().await;
         }
     }
 
-    /// Carries out what the last callback asked for ([`Context::drain`]): its timers
-    /// join the heap, its messages leave. (Observed keys mean nothing over sockets.)
+    /// Sends what the node asked to send, in order. (Observed keys mean nothing over
+    /// sockets.)
     async fn flush(&mut self) {
-        let requests = self.ctx.drain();
-        for (at, timer) in requests.timers {
-            self.timers.push(at, timer);
-        }
-        for (to, message) in requests.messages {
+        while self.runtime.poll_observed().is_some() {}
+        while let Some((to, message)) = self.runtime.poll_transmit() {
             match socket_addr(&to) {
                 Some(addr) => match message.into_datagram() {
                     Ok(bytes) if bytes.len() > MAX_DATAGRAM => {
                         eprintln!(
                             "{}: not sending {} bytes to {to}: longer than {MAX_DATAGRAM}",
-                            self.ctx.me(),
+                            self.runtime.me(),
                             bytes.len()
                         );
                     }
                     Ok(bytes) => {
                         if let Err(e) = self.socket.send_to(&bytes, addr).await {
-                            eprintln!("{}: sending to {to} failed: {e}", self.ctx.me());
+                            eprintln!("{}: sending to {to} failed: {e}", self.runtime.me());
                         }
                     }
-                    Err(message) => eprintln!("{}: {message:?} is not a datagram; not sent to {to}", self.ctx.me()),
+                    Err(message) => eprintln!("{}: {message:?} is not a datagram; not sent to {to}", self.runtime.me()),
                 },
                 None => {
                     // A closed channel is a handle dropped: nobody to tell.
                     if let Err(mpsc::error::TrySendError::Full(_)) = self.answers.try_send((to.clone(), message)) {
-                        eprintln!("{}: {CLIENT_QUEUE} unread messages for {to}; dropping one", self.ctx.me());
+                        eprintln!("{}: {CLIENT_QUEUE} unread messages for {to}; dropping one", self.runtime.me());
                     }
                 }
             }
