@@ -1,4 +1,4 @@
-//! A rust-libp2p node and the room chat (`solutions/16-chat`, the real program): the
+//! A rust-libp2p node and the room chat (`chat-app`, the real program): the
 //! libp2p node dials a chat peer over loopback TCP, completes `/noise`, Noise XX and
 //! `/yamux/1.0.0` with it, pings it over `/ipfs/ping/1.0.0` and reads its identify.
 //!
@@ -29,12 +29,12 @@ fn chat_program() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository").to_path_buf();
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .current_dir(&root)
-        .args(["build", "--quiet", "--package", "chat-solution", "--bin", "chat-solution"])
+        .args(["build", "--quiet", "--package", "chat-app", "--bin", "chat-app"])
         .env_remove("CARGO_TARGET_DIR")
         .status()
         .expect("cargo runs");
     assert!(status.success(), "the chat program builds");
-    root.join("target/debug/chat-solution")
+    root.join("target/debug/chat-app")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,15 +47,50 @@ fn done_parts_are_the_learners_and_the_rest_the_references() {
     assert!(out.contains("streams: reference") && out.contains("identity: reference"), "{out}");
     assert!(out.contains("chat: reference"), "{out}");
     let command = out.lines().last().unwrap();
-    assert!(command.contains("--package chat-solution --features mine-swarm,mine-handshake -- ada --lan"), "{command}");
+    assert!(command.contains("--package chat-app --features mine-swarm,mine-handshake -- ada --lan"), "{command}");
 }
 
 #[test]
-fn a_done_capstone_runs_the_learners_node() {
+fn a_done_capstone_runs_the_learners_node_log_and_anti_entropy() {
     let state = tempfile::tempdir().unwrap();
-    mark_done(state.path(), "chat", true);
+    for name in ["log", "anti-entropy", "chat"] {
+        mark_done(state.path(), name, true);
+    }
     let out = dry_run(state.path());
     assert!(out.contains("chat: yours") && out.contains("swarm: reference"), "{out}");
+    assert!(out.contains("log: yours") && out.contains("anti-entropy: yours"), "{out}");
     let command = out.lines().last().unwrap();
-    assert!(command.contains("--package chat -- ada --lan"), "{command}");
+    assert!(
+        command.contains("--package chat-app --features mine-log,mine-anti-entropy,mine-chat -- ada --lan"),
+        "{command}"
+    );
+}
+
+/// The parts list is written once, in chat-app's `[features]`: the runner shows exactly
+/// those parts, and with every exercise done turns on every one of them.
+#[test]
+fn the_runners_parts_are_the_programs_features() {
+    let manifest: toml::Table = std::fs::read_to_string(root().join("chat-app/Cargo.toml")).unwrap().parse().unwrap();
+    let features: Vec<String> =
+        manifest["features"].as_table().unwrap().keys().filter(|f| f.starts_with("mine-")).cloned().collect();
+    assert!(features.len() >= 10, "identity to the chat node: {features:?}");
+    let state = tempfile::tempdir().unwrap();
+    for feature in &features {
+        mark_done(state.path(), &feature["mine-".len()..], true);
+    }
+    let out = dry_run(state.path());
+    let shown: Vec<&str> = out.lines().next().unwrap().split(" · ").collect();
+    let mut expected: Vec<String> = features.iter().map(|f| format!("{}: yours", &f["mine-".len()..])).collect();
+    let mut got: Vec<String> = shown.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "every part the program declares, each the learner's:\n{out}");
+    assert!(shown.last() == Some(&"chat: yours"), "the chat node last, in the book's order: {shown:?}");
+    let command = out.lines().last().unwrap();
+    let on = command.split("--features ").nth(1).and_then(|r| r.split(' ').next()).unwrap_or_default();
+    let mut on: Vec<&str> = on.split(',').collect();
+    let mut features: Vec<&str> = features.iter().map(String::as_str).collect();
+    on.sort();
+    features.sort();
+    assert_eq!(on, features, "every feature turned on: {command}");
 }

@@ -10,8 +10,10 @@
 //!
 //! - [`line`]: what one chat line carries, and the order every node shows.
 //! - [`node`]: the chat as a sans-IO [`kit::Node`]: in the simulator, and over TCP.
-//! - `main.rs`: the program for the room (solutions/16-chat/src/app/): the node on Noise,
-//!   yamux and the swarm's mesh, found by mDNS or rendezvous, with a terminal interface.
+//! - The program for the room is another crate, `chat-app` (`chat-app/`): a node of this
+//!   crate on Noise, yamux and the swarm's mesh, found by mDNS or rendezvous, with a
+//!   terminal interface. `cargo verify chat NICK` runs it on your node once the checks
+//!   pass.
 //!
 //! # Steps
 //!

@@ -1,12 +1,14 @@
 //! `cargo verify chat NICK [-- CHAT OPTIONS]`: the room chat, built from your own parts.
 //!
-//! For every exercise the chat can take from you (see `solutions/16-chat/src/app/parts.rs`),
-//! the progress cache says whether it is done: every step passed, with the sources
-//! unchanged since. Done parts are built from your crate (the chat's `mine-NAME`
-//! features); the rest from the reference. The chat node itself is yours (`-p chat`)
-//! once the capstone is done. Nothing is re-checked here: a part changed since its last
-//! check counts as the reference's until `cargo verify check NAME` passes again.
+//! The program is the `chat-app` crate. Its `[features]` table is the list of parts it
+//! can take from you: `mine-NAME` for the exercise NAME, the log, anti-entropy and the
+//! chat node included. For each, the progress cache says whether it is done: every step
+//! passed, with the sources unchanged since. Done parts are built from your crate (their
+//! features on); the rest from the reference. Nothing is re-checked here: a part changed
+//! since its last check counts as the reference's until `cargo verify check NAME` passes
+//! again.
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 use verify::{Mode, style};
@@ -21,21 +23,28 @@ pub struct Args {
     #[arg(long)]
     dry_run: bool,
     /// Options for the chat itself, after `--`: `--lan`, `--rendezvous HOST:PORT`,
-    /// `--peer HOST:PORT`, `--plain` (see `cargo run -p chat-solution -- --help`).
+    /// `--peer HOST:PORT`, `--plain` (see `cargo run -p chat-app -- --help`).
     #[arg(last = true)]
     chat: Vec<String>,
 }
 
-/// The exercises the chat can take from the learner, with the chat's feature for each.
-pub const PARTS: [(&str, &str); 7] = [
-    ("identity", "mine-identity"),
-    ("mdns", "mine-mdns"),
-    ("rendezvous", "mine-rendezvous"),
-    ("swarm", "mine-swarm"),
-    ("streams", "mine-streams"),
-    ("handshake", "mine-handshake"),
-    ("secure-gossip", "mine-secure-gossip"),
-];
+/// The program's package, and its manifest under the handbook's root.
+pub const PROGRAM: &str = "chat-app";
+const MANIFEST: &str = "chat-app/Cargo.toml";
+
+/// The parts the program can take from the learner, `(exercise name, feature)`: the
+/// `mine-*` features of its manifest.
+pub fn parts(root: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let path = root.join(MANIFEST);
+    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let manifest: toml::Table = text.parse().map_err(|e| anyhow::anyhow!("{} is not TOML: {e}", path.display()))?;
+    let features = manifest.get("features").and_then(|f| f.as_table());
+    let features = features.ok_or_else(|| anyhow::anyhow!("{} has no [features] table", path.display()))?;
+    Ok(features
+        .keys()
+        .filter_map(|feature| Some((feature.strip_prefix("mine-")?.to_string(), feature.clone())))
+        .collect())
+}
 
 pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let cache = app.cache();
@@ -52,16 +61,17 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         }
         Ok(status.state == State::Done)
     };
-    for (name, feature) in PARTS {
+    let mut parts = parts(&app.ws.root)?;
+    // In the book's order (the chat node last), whatever order the table has.
+    let order = |name: &str| app.ws.find(name).map(|e| e.dir_name.clone()).ok();
+    parts.sort_by_key(|(name, _)| order(name));
+    for (name, feature) in &parts {
         let yours = mine(name)?;
         if yours {
-            features.push(feature);
+            features.push(feature.as_str());
         }
-        shown.push((name, yours));
+        shown.push((name.as_str(), yours));
     }
-    let chat_is_yours = mine("chat")?;
-    shown.push(("chat", chat_is_yours));
-    let package = if chat_is_yours { "chat" } else { "chat-solution" };
     let line: Vec<String> = shown
         .iter()
         .map(|(name, yours)| {
@@ -79,7 +89,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         );
     }
     let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cargo.current_dir(&app.ws.root).args(["run", "--quiet", "--package", package]);
+    cargo.current_dir(&app.ws.root).args(["run", "--quiet", "--package", PROGRAM]);
     if !features.is_empty() {
         cargo.args(["--features", &features.join(",")]);
     }

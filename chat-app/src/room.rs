@@ -28,9 +28,10 @@ use tokio::sync::{mpsc, oneshot};
 use super::conn::{self, Conn, Out};
 use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
 use super::parts::swarm;
-use super::wire::Identify;
-use crate::chat_lib::log::{Entry, LogFile, StoreError};
-use crate::chat_lib::{Ban, ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
+use crate::parts::anti_entropy::Replica;
+use crate::parts::chat::log::Entry;
+use crate::parts::chat::{Ban, ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
+use crate::parts::log;
 use identity_solution::{Keypair, PublicKey};
 
 /// How long a connection may carry no neighbour before it is closed: long enough for a
@@ -78,18 +79,52 @@ pub const MAX_LOG_FILES: usize = 512;
 /// Entries of other authors' logs written to disk per [`HOUSEKEEPING`] at most.
 pub const SAVE_BATCH: usize = 64;
 
-/// The history on disk: the log chapter's [`LogFile`], one per author, in a folder of
+/// The history on disk: the log chapter's `LogFile`, one per author, in a folder of
 /// this peer's own (named by its peer id). Every entry this peer writes reaches its file
 /// before any peer sees it, so a restarted peer resumes its own log where it stopped.
+///
+/// The files are the log part's ([`crate::parts::log`]), and what they hold is also a
+/// replica of the anti-entropy part ([`crate::parts::anti_entropy`]): its frontier says what the files
+/// lack of the chat node's logs, and it verifies every entry before it is written. The
+/// chat node's entries cross to both as the log chapter's bytes, so either part can be
+/// the learner's while the node is built on the reference log.
 pub struct Disk {
     dir: PathBuf,
-    files: BTreeMap<[u8; 32], LogFile>,
+    files: BTreeMap<[u8; 32], log::LogFile>,
+    held: Replica,
     /// Whether this peer's own log was read whole (false: damaged, set aside).
     pub own_intact: bool,
     /// Every entry read, each log in order: what the chat node resumes from.
     pub entries: Vec<Entry>,
     /// What opening found, for the interface: torn tails cut, damaged files set aside.
     pub notes: Vec<String>,
+}
+
+/// The disk's replica writes nothing of its own: it only receives what the chat node
+/// holds. Its key is a fixed one, never the peer's, so that no entry looks like its own.
+const DISK_REPLICA_KEY: [u8; 32] = [0x44; 32];
+
+/// A chat node's entry as the log part reads it (the same bytes, the log chapter's
+/// layout).
+fn to_file(entry: &Entry) -> Result<log::Entry, String> {
+    log::Entry::from_bytes(&entry.to_bytes()).map_err(|e| {
+        format!("the log part cannot read entry {} of {} back from its bytes: {e}", entry.seq, hex8(&entry.author))
+    })
+}
+
+/// A log file's entry as the chat node reads it.
+fn to_node(entry: &log::Entry) -> Result<Entry, String> {
+    Entry::from_bytes(&entry.to_bytes()).map_err(|e| {
+        format!(
+            "entry {} of {} as the log part writes it is not the log chapter's layout: {e}",
+            entry.seq,
+            hex8(&entry.author)
+        )
+    })
+}
+
+fn hex8(author: &[u8; 32]) -> String {
+    author[..4].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Disk {
@@ -102,6 +137,7 @@ impl Disk {
         let mut disk = Disk {
             dir: dir.to_path_buf(),
             files: BTreeMap::new(),
+            held: Replica::new(DISK_REPLICA_KEY),
             own_intact: dir.join(log_name(&me)).exists(),
             entries: Vec::new(),
             notes: Vec::new(),
@@ -121,12 +157,20 @@ impl Disk {
         }
         for author in authors.into_iter().take(MAX_LOG_FILES) {
             let path = dir.join(log_name(&author));
-            match LogFile::open(&path, author) {
+            match log::LogFile::open(&path, author) {
                 Ok((file, cut)) => {
                     if cut > 0 {
                         disk.notes.push(format!("{}: cut a torn tail of {cut} bytes", path.display()));
                     }
-                    disk.entries.extend_from_slice(file.entries());
+                    let entries = file.entries().iter().map(to_node).collect::<Result<Vec<_>, _>>();
+                    let entries = entries.map_err(std::io::Error::other)?;
+                    disk.held.receive(&entries).map_err(|e| {
+                        std::io::Error::other(format!(
+                            "the anti-entropy part refused {} as it is on disk: {e}",
+                            path.display()
+                        ))
+                    })?;
+                    disk.entries.extend(entries);
                     disk.files.insert(author, file);
                 }
                 Err(e) => {
@@ -136,7 +180,7 @@ impl Disk {
                     let aside = path.with_extension("corrupt");
                     let _ = std::fs::rename(&path, &aside);
                     disk.notes.push(format!("{e}: set aside as {}; the room has it", aside.display()));
-                    if let Ok((file, _)) = LogFile::open(&path, author) {
+                    if let Ok((file, _)) = log::LogFile::open(&path, author) {
                         disk.files.insert(author, file);
                     }
                 }
@@ -150,8 +194,9 @@ impl Disk {
     /// only the own log must be there before any peer sees a line (the others come back
     /// from the room after a restart), so a long history caught up at once is written a
     /// batch at a time instead of stalling the room for a sync per entry.
-    fn save(&mut self, me: [u8; 32], logs: &BTreeMap<[u8; 32], Vec<Entry>>, others: usize) -> Result<(), StoreError> {
+    fn save(&mut self, me: [u8; 32], logs: &BTreeMap<[u8; 32], Vec<Entry>>, others: usize) -> Result<(), String> {
         let mut budget = others;
+        let on_disk = self.held.frontier();
         let own = logs.get_key_value(&me).into_iter();
         for (author, log) in own.chain(logs.iter().filter(|(a, _)| **a != me)) {
             let mine = *author == me;
@@ -162,19 +207,25 @@ impl Disk {
                 if self.files.len() >= MAX_LOG_FILES {
                     continue;
                 }
-                let (file, _) = LogFile::open(&self.dir.join(log_name(author)), *author)?;
+                let (file, _) =
+                    log::LogFile::open(&self.dir.join(log_name(author)), *author).map_err(|e| e.to_string())?;
                 self.files.insert(*author, file);
             }
+            let held = on_disk.get(author).copied().unwrap_or(0);
+            let new: Vec<Entry> =
+                log.iter().skip(held as usize).take(if mine { usize::MAX } else { budget }).cloned().collect();
+            if new.is_empty() {
+                continue;
+            }
+            if !mine {
+                budget -= new.len();
+            }
+            self.held.receive(&new).map_err(|e| {
+                format!("the anti-entropy part refused {}'s entries {}.. of the chat node: {e}", hex8(author), held + 1)
+            })?;
             let file = self.files.get_mut(author).expect("just opened");
-            let held = file.entries().len();
-            for entry in log.iter().skip(held) {
-                if !mine {
-                    if budget == 0 {
-                        break;
-                    }
-                    budget -= 1;
-                }
-                file.append(entry)?;
+            for entry in &new {
+                file.append(&to_file(entry)?).map_err(|e| e.to_string())?;
             }
         }
         Ok(())
@@ -589,12 +640,7 @@ impl Room {
             known.addr = Some(up.remote);
         }
         self.next_conn += 1;
-        let identify = Identify {
-            public_key: [&[0x08, 0x01, 0x12, 0x20][..], &self.keypair.public().to_bytes()].concat(),
-            listen: self.listen,
-            observed: up.remote,
-            nick: self.nick.clone(),
-        };
+        let identify = super::wire::identify(&self.keypair.public().to_bytes(), self.listen, up.remote, &self.nick);
         let conn = conn::start(up, self.next_conn, identify, self.events.clone());
         self.conns.insert(
             peer.clone(),
@@ -671,14 +717,16 @@ impl Room {
             }
             Err(why) => return self.strike(&from, id, reject(why)),
         }
-        let entry = match Entry::from_bytes(&envelope.payload) {
-            Ok(e) if e.author == envelope.author && e.seq == envelope.seq => e,
+        // Read by the log part; the chat node reads the same bytes again for itself.
+        match log::Entry::from_bytes(&envelope.payload) {
+            Ok(e) if e.author == envelope.author && e.seq == envelope.seq => {}
             _ => return self.strike(&from, id, "an envelope whose entry is not the author's"),
-        };
+        }
+        let key = Entry::from_bytes(&envelope.payload).map(|e| crate::parts::chat::node::key(&e)).unwrap_or_default();
         let observed = self.call_chat(|n, c| {
             n.on_message(c, from.clone(), ChatMsg::Entries { entries: vec![envelope.payload.clone()] })
         });
-        if observed.contains(&crate::chat_lib::node::key(&entry)) {
+        if observed.contains(&key) {
             let frame = Arc::new(serde_json::to_vec(&envelope).expect("an envelope serializes"));
             for peer in self.neighbours.clone() {
                 if peer != from && self.conns.contains_key(&peer) {
@@ -714,7 +762,7 @@ impl Room {
                 ChatMsg::SayError { reason } => answer = Err(reason),
                 ChatMsg::Entries { entries } if !to.is_client() => {
                     let frame = frame.get_or_insert_with(|| {
-                        let entry = entries.first().and_then(|b| Entry::from_bytes(b).ok());
+                        let entry = entries.first().and_then(|b| log::Entry::from_bytes(b).ok());
                         entry.map(|e| {
                             let envelope = Envelope::sign(&self.keypair, e.seq, &e.to_bytes());
                             // Our own line: the guard must know it, or a neighbour's
@@ -895,7 +943,7 @@ impl Room {
 
     /// Appends what the chat node holds beyond the files.
     /// Appends the own log's new lines, and at most `others` entries of the others'.
-    fn save(&mut self, others: usize) -> Result<(), StoreError> {
+    fn save(&mut self, others: usize) -> Result<(), String> {
         let me = self.chat.author();
         match &mut self.disk {
             Some(disk) => disk.save(me, self.chat.logs(), others),
@@ -966,7 +1014,7 @@ fn describe(ban: &Ban) -> String {
             format!(
                 "{} for {} s: it sent an entry its author did not sign",
                 short(peer.as_str()),
-                crate::chat_lib::node::BAN_FOR.as_secs()
+                crate::parts::chat::node::BAN_FOR.as_secs()
             )
         }
         Ban::Author { author, proof, .. } => {
@@ -974,7 +1022,7 @@ fn describe(ban: &Ban) -> String {
             format!(
                 "author {} for {} s: it signed two different histories at line {} (the two entries are the proof)",
                 short(&who),
-                crate::chat_lib::node::BAN_FOR.as_secs(),
+                crate::parts::chat::node::BAN_FOR.as_secs(),
                 proof.1.seq
             )
         }

@@ -47,7 +47,7 @@ fn the_terminal_interface_in_tmux() {
     let (_z, zed_keys) = keys();
     let mut zed = Proc::start("zed", &room, &zed_keys, &[]);
     let session = Session(format!("chat-tui-{}", std::process::id()));
-    let command = format!("{} amy --room {room} --keys {}", env!("CARGO_BIN_EXE_chat-solution"), amy_keys.display());
+    let command = format!("{} amy --room {room} --keys {}", env!("CARGO_BIN_EXE_chat-app"), amy_keys.display());
     // A fixed size, so that the layout is what the assertions expect.
     tmux(&["new-session", "-d", "-s", &session.0, "-x", "120", "-y", "30", &command]);
     zed.wait_for(|l| l.starts_with("* joined"), WAIT).expect("zed meets amy");

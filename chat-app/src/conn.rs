@@ -20,7 +20,7 @@
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use kit::NodeId;
@@ -39,7 +39,7 @@ use super::room::{Event, FromPeer};
 use super::wire::{
     self, IDENTIFY, Identify, MAX_PUSH_FRAME, MAX_SWARM_FRAME, MAX_SYNC_FRAME, PING, PROTOCOLS, PUSH, SWARM, SYNC,
 };
-use crate::chat_lib::Msg as ChatMsg;
+use crate::parts::chat::Msg as ChatMsg;
 use identity_solution::Keypair;
 
 /// Frames waiting to be written to one peer. A peer that reads slower than the room
@@ -250,7 +250,7 @@ async fn write(
     if let Ok(mut stream) = session.open_stream().await {
         let asked = tokio::time::timeout(UPGRADE_TIMEOUT, async {
             dialer_select(&mut stream, &[IDENTIFY]).await.ok()?;
-            wire::ask_identify(&mut stream).await.ok()
+            ping_identify::receive_identify(&mut stream).await.ok().map(|id| id.agent_version)
         });
         if let Ok(Some(agent)) = asked.await
             && let Some(nick) = wire::nick_of_agent(&agent)
@@ -321,10 +321,10 @@ async fn read(session: &Session, peer: &NodeId, id: u64, identify: Identify, eve
             let send = |what| Event::Peer { peer: peer.clone(), id, what };
             match protocol.as_str() {
                 PING => {
-                    let _ = wire::serve_ping(&mut stream).await;
+                    let _ = ping_identify::serve_ping(&mut stream, &AtomicUsize::new(0)).await;
                 }
                 IDENTIFY => {
-                    let _ = identify.send(&mut stream).await;
+                    let _ = ping_identify::send_identify(&mut stream, &identify).await;
                 }
                 PUSH => {
                     while let Some(frame) = next(&mut stream, MAX_PUSH_FRAME, &events, &send).await {

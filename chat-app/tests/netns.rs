@@ -9,7 +9,7 @@
 //! It needs root, `ip` and `nft`, and takes a minute or two, so a plain `cargo test` skips
 //! it; `.ci/run` runs it with release builds:
 //!
-//!     cargo test --release -p chat-solution --test netns -- --ignored --nocapture
+//!     cargo test --release -p chat-app --test netns -- --ignored --nocapture
 //!
 //! The namespaces are removed whatever happens (also when the test fails), and any left
 //! by an earlier run that was killed are removed first. `CHAT_NETNS_PEERS` (default 20)
@@ -140,7 +140,7 @@ impl Peer {
     fn start(ns: &str, nick: &str, room: &str, keys: &Path) -> Peer {
         let started = Instant::now();
         let mut child = Command::new("ip")
-            .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_chat-solution"), nick, "--plain", "--lan", "--room", room])
+            .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_chat-app"), nick, "--plain", "--lan", "--room", room])
             .arg("--keys")
             .arg(keys)
             .stdin(Stdio::piped())

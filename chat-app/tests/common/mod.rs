@@ -30,12 +30,12 @@ pub fn room(name: &str) -> String {
 }
 
 impl Proc {
-    /// Starts `chat-solution NICK --plain --room ROOM --keys KEYS EXTRA...` and waits
+    /// Starts `chat-app NICK --plain --room ROOM --keys KEYS EXTRA...` and waits
     /// for it to say who it is and where it listens.
     pub fn start(nick: &str, room: &str, keys: &Path, extra: &[&str]) -> Proc {
         let started = Instant::now();
         // CHAT_BIN runs another build of the program (an older one, to see a test fail).
-        let program = std::env::var_os("CHAT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_chat-solution").into());
+        let program = std::env::var_os("CHAT_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_chat-app").into());
         let mut child = Command::new(program)
             .args([nick, "--plain", "--room", room, "--keys"])
             .arg(keys)

@@ -1,21 +1,25 @@
-//! The program around the chat node: the stack under the room, finding the room, and
-//! the terminal. One copy, compiled into both programs: `chat-solution` (the reference
-//! node) and the exercise's `chat` (the learner's node), each of which names its own
-//! crate `chat_lib` before including this module. Which crate each other part comes
-//! from is [`parts`].
+//! The room chat: the capstone program, every laptop in the room, no server.
 //!
+//!     cargo run -p chat-app -- NICK [--lan] [--rendezvous HOST:PORT] [--peer HOST:PORT]... [--plain]
+//!
+//! `--help` says the rest. `cargo verify chat NICK` runs it with every part whose
+//! exercise you finished taken from your own crate, the chat node included.
+//!
+//! - [`parts`]: which crate each part comes from (the parts list is `Cargo.toml`'s
+//!   `[features]`).
 //! - [`wire`]: the protocols on the substreams, and their limits.
 //! - [`conn`]: one connection: TCP, `/noise`, Noise XX, `/yamux/1.0.0`, substreams.
-//! - [`room`]: the swarm node and the chat node, and what they ask for.
+//! - [`room`]: the swarm node and the chat node, and what they ask for; the history on
+//!   disk.
 //! - [`discover`]: mDNS, rendezvous, `--peer`.
 //! - [`ui`]: the terminal: a full-screen interface, or `--plain` lines.
 
-pub mod conn;
-pub mod discover;
-pub mod parts;
-pub mod room;
-pub mod ui;
-pub mod wire;
+mod conn;
+mod discover;
+mod parts;
+mod room;
+mod ui;
+mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -88,9 +92,37 @@ fn keypair(dir: &std::path::Path, nick: &str) -> anyhow::Result<(Keypair, bool)>
     Ok((keypair, true))
 }
 
+#[tokio::main]
+async fn main() {
+    name_the_part_that_panics();
+    if let Err(e) = run().await {
+        eprintln!("chat: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+/// After the panic's own message, a line that names the part in the learner's terms
+/// when the panic is in an exercise's code (which part, that it is the learner's, what
+/// to run), and the parts the program was built from: a panic can come before the
+/// start line that lists them.
+fn name_the_part_that_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        if let Some(part) = info.location().and_then(|l| parts::of_file(l.file())) {
+            eprintln!(
+                "chat: the {part} part (yours: built from the {part} exercise) panicked; \
+                 `cargo verify check {part}` shows which step fails. The program takes your {part} \
+                 only while every step of it passes.\nchat: parts: {}",
+                parts::summary()
+            );
+        }
+    }));
+}
+
 /// The whole program: parse the arguments, start the room, run the interface until the
 /// user leaves.
-pub async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
     let (keypair, new) = keypair(&args.keys, &args.nick)?;
     // The stack speaks the reference identity's types; a learner's identity crate
