@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use append_log_solution::{Entry, Writer};
-use chat_solution::{ChatNode, Line, Msg, Timer};
+use chat_solution::{ChatNode, Line, Msg};
 use identity_solution::Keypair;
 use kit::net::Envelope as Wire;
-use kit::{Context, Node, NodeId};
+use kit::{NodeId, Runtime};
 
 use crate::harness::{MAX_ALLOC, Target};
 
@@ -80,22 +80,24 @@ fn wire_seeds() -> Vec<Vec<u8>> {
     ]
 }
 
-/// A fresh node, started, among two peers.
-fn victim() -> (ChatNode, Context<Msg, Timer>) {
-    let mut node = ChatNode::new([0x11; 32], "victim", Duration::from_millis(500));
-    let mut ctx = Context::new(NodeId::node(0), vec![NodeId::node(1), NodeId::node(2)], 5);
-    node.on_start(&mut ctx);
-    let _ = ctx.take_sent();
-    (node, ctx)
+/// A fresh node, started, among two peers, on a runtime (what it sends on starting is
+/// thrown away).
+fn victim() -> Runtime<ChatNode> {
+    let node = ChatNode::new([0x11; 32], "victim", Duration::from_millis(500));
+    let mut runtime = Runtime::new(node, NodeId::node(0), vec![NodeId::node(1), NodeId::node(2)], 5);
+    runtime.start(Duration::ZERO);
+    while runtime.poll_transmit().is_some() {}
+    runtime
 }
 
-/// After the input: the node still writes, answers and syncs.
-fn afterwards(node: &mut ChatNode, ctx: &mut Context<Msg, Timer>) {
-    ctx.set_now(ctx.now() + Duration::from_secs(1));
-    node.on_message(ctx, NodeId::client(1), Msg::Say { text: "still here".into() });
-    node.on_message(ctx, NodeId::client(1), Msg::History);
-    node.on_timer(ctx, Timer::Sync);
-    let sent = ctx.take_sent();
+/// After the input: the node still writes, answers and syncs (a sync round a second
+/// later, when its own sync timer, every 500 ms, has come).
+fn afterwards(runtime: &mut Runtime<ChatNode>) {
+    let later = runtime.context().now() + Duration::from_secs(1);
+    runtime.handle_message(later, NodeId::client(1), Msg::Say { text: "still here".into() });
+    runtime.handle_message(later, NodeId::client(1), Msg::History);
+    runtime.handle_timeout(later);
+    let sent: Vec<_> = std::iter::from_fn(|| runtime.poll_transmit()).collect();
     assert!(
         sent.iter().any(|(_, m)| matches!(m, Msg::HistoryOk { .. })),
         "History is answered after any input: {sent:?}"
@@ -126,13 +128,13 @@ fn wire_one(input: &[u8]) -> bool {
     let Ok(message) = serde_json::from_slice::<Wire<Msg>>(input) else {
         return false;
     };
-    let (mut node, mut ctx) = victim();
+    let mut runtime = victim();
     let resigned = resign(&message.body);
-    node.on_message(&mut ctx, message.src.clone(), message.body);
+    runtime.handle_message(Duration::ZERO, message.src.clone(), message.body);
     if let Some(body) = resigned {
-        node.on_message(&mut ctx, NodeId::node(2), body);
+        runtime.handle_message(Duration::ZERO, NodeId::node(2), body);
     }
-    afterwards(&mut node, &mut ctx);
+    afterwards(&mut runtime);
     true
 }
 
@@ -144,8 +146,8 @@ fn line_one(input: &[u8]) -> bool {
     let Ok(entry) = Writer::new(STRANGER).append(input) else {
         return false;
     };
-    let (mut node, mut ctx) = victim();
-    node.on_message(&mut ctx, NodeId::node(1), Msg::Entries { entries: vec![entry.to_bytes()] });
-    afterwards(&mut node, &mut ctx);
+    let mut runtime = victim();
+    runtime.handle_message(Duration::ZERO, NodeId::node(1), Msg::Entries { entries: vec![entry.to_bytes()] });
+    afterwards(&mut runtime);
     Line::from_payload(input).is_some()
 }

@@ -8,8 +8,8 @@ use dht_solution::krpc::transaction_id;
 use std::time::Duration;
 
 use dht_solution::node::{MAX_IDS_PER_IP, MAX_INFO_HASHES, MAX_PEERS_PER_HASH, addr_of};
-use dht_solution::{Body, Contact, DhtNode, Id, K, Message, Msg, Query, Response, Timer};
-use kit::{Context, Node, NodeId};
+use dht_solution::{Body, Contact, DhtNode, Id, K, Message, Msg, Query, Response};
+use kit::{NodeId, Runtime};
 
 use crate::harness::{MAX_ALLOC, Target};
 
@@ -106,26 +106,33 @@ fn id(byte: u8) -> Id {
     Id([byte; 20])
 }
 
-/// The node under test: `n0`, joining through `n1`. It starts by asking `n1` for the
-/// nodes near its own id, so it has a query pending when the input arrives.
-fn started_node() -> (DhtNode, Context<Msg, Timer>, Vec<Vec<u8>>) {
-    let mut node = DhtNode::new(id(0x11), vec![NodeId::node(1)]);
-    let mut ctx = Context::new(NodeId::node(0), vec![NodeId::node(1)], 7);
-    node.on_start(&mut ctx);
-    let queries = ctx
-        .take_sent()
-        .into_iter()
+/// The node under test: `n0`, joining through `n1`, on a [`Runtime`] whose clock the
+/// fuzzer moves. It starts by asking `n1` for the nodes near its own id, so it has a
+/// query pending when the input arrives.
+fn started_node() -> (Runtime<DhtNode>, Vec<Vec<u8>>) {
+    let node = DhtNode::new(id(0x11), vec![NodeId::node(1)]);
+    let mut runtime = Runtime::new(node, NodeId::node(0), vec![NodeId::node(1)], 7);
+    runtime.start(Duration::ZERO);
+    let queries = sent(&mut runtime);
+    (runtime, queries)
+}
+
+/// The datagrams the node sent since the last look, each checked to decode.
+fn sent(runtime: &mut Runtime<DhtNode>) -> Vec<Vec<u8>> {
+    std::iter::from_fn(|| runtime.poll_transmit())
         .filter_map(|(_, m)| match m {
             Msg::Krpc(bytes) => Some(bytes),
             _ => None,
         })
-        .collect();
-    (node, ctx, queries)
+        .inspect(|bytes| {
+            Message::decode(bytes).expect("every datagram the node sends decodes");
+        })
+        .collect()
 }
 
 fn krpc_seeds() -> Vec<Vec<u8>> {
     let t = b"aa\x00\x01".to_vec();
-    let addr = |i: u8| SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, i), 6881);
+    let addr = |i: u8| SocketAddrV4::new(Ipv4Addr::new(198, 18, 0, i), 6881);
     let contacts: Vec<Contact> = (1..=8).map(|i| Contact { id: id(i), addr: addr(i) }).collect();
     let mut messages = vec![
         Message { t: t.clone(), body: Body::Query(Query::Ping { id: id(1) }), read_only: false },
@@ -160,7 +167,7 @@ fn krpc_seeds() -> Vec<Vec<u8>> {
         },
     ];
     // Answers to the queries the node under test has pending: same transaction id.
-    let (_, _, queries) = started_node();
+    let (_, queries) = started_node();
     for query in queries {
         if let Some(t) = transaction_id(&query) {
             messages.push(Message {
@@ -180,13 +187,9 @@ fn krpc_one(input: &[u8]) -> bool {
         let again = Message::decode(&message.encode()).expect("a decoded message re-encodes to one that decodes");
         assert_eq!(&again, message, "decode(encode(m)) == m");
     }
-    let (mut node, mut ctx, _) = started_node();
-    node.on_message(&mut ctx, NodeId::node(1), Msg::Krpc(input.to_vec()));
-    for (_, reply) in ctx.take_sent() {
-        if let Msg::Krpc(bytes) = reply {
-            Message::decode(&bytes).expect("every datagram the node sends decodes");
-        }
-    }
+    let (mut runtime, _) = started_node();
+    runtime.handle_message(Duration::ZERO, NodeId::node(1), Msg::Krpc(input.to_vec()));
+    sent(&mut runtime);
     decoded.is_ok()
 }
 
@@ -211,59 +214,39 @@ fn frame(from: usize, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The node's timers, fired in deadline order as the fuzzer moves time on.
-struct Clock {
-    now: Duration,
-    timers: Vec<(Duration, Timer)>,
-}
-
-impl Clock {
-    /// Moves time on by `by` and fires what falls due (at most 256 timers, so that a
-    /// timer that sets itself again at once cannot loop for ever), checking that
-    /// everything the node sends decodes.
-    fn advance(&mut self, node: &mut DhtNode, ctx: &mut Context<Msg, Timer>, by: Duration) {
-        self.now += by;
-        self.collect(ctx);
-        for _ in 0..256 {
-            self.timers.sort_by_key(|(due, _)| *due);
-            if self.timers.first().is_none_or(|(due, _)| *due > self.now) {
-                break;
-            }
-            let (due, timer) = self.timers.remove(0);
-            ctx.set_now(due);
-            node.on_timer(ctx, timer);
-            self.collect(ctx);
+/// Moves the node's clock on by `by`, firing each timer that falls due at its
+/// deadline, as a real-time driver that wakes on time does ([`Runtime::poll_timeout`],
+/// then [`Runtime::handle_timeout`]; at most about 256 timers, so that a timer that
+/// sets itself again at once cannot loop for ever), and checks that everything the
+/// node sends decodes.
+fn advance(runtime: &mut Runtime<DhtNode>, now: &mut Duration, by: Duration) {
+    let until = *now + by;
+    let mut fired = 0;
+    while fired < 256 {
+        match runtime.poll_timeout() {
+            Some(due) if due <= until => fired += runtime.handle_timeout(due),
+            _ => break,
         }
-        ctx.set_now(self.now);
+        sent(runtime);
     }
-
-    fn collect(&mut self, ctx: &mut Context<Msg, Timer>) {
-        for (_, sent) in ctx.take_sent() {
-            if let Msg::Krpc(bytes) = sent {
-                Message::decode(&bytes).expect("every datagram the node sends decodes");
-            }
-        }
-        let now = ctx.now();
-        self.timers.extend(ctx.take_timers().into_iter().map(|(after, t)| (now.saturating_add(after), t)));
-    }
+    *now = until;
 }
 
 fn node_one(input: &[u8]) -> bool {
-    let mut node = DhtNode::new(id(0x11), vec![NodeId::node(1)]);
-    let mut ctx = Context::new(NodeId::node(0), vec![NodeId::node(1)], 7);
-    let mut clock = Clock { now: Duration::ZERO, timers: Vec::new() };
-    node.on_start(&mut ctx);
-    clock.collect(&mut ctx);
+    let (mut runtime, _) = started_node();
+    let mut now = Duration::ZERO;
     let mut decoded = 0;
     for (from, bytes) in datagrams(input) {
         decoded += usize::from(Message::decode(bytes).is_ok());
-        node.on_message(&mut ctx, from, Msg::Krpc(bytes.to_vec()));
-        clock.advance(&mut node, &mut ctx, Duration::from_millis(100));
+        runtime.handle_message(now, from, Msg::Krpc(bytes.to_vec()));
+        sent(&mut runtime);
+        advance(&mut runtime, &mut now, Duration::from_millis(100));
     }
     // Long enough for every query to time out and the maintenance to run.
     for _ in 0..3 {
-        clock.advance(&mut node, &mut ctx, Duration::from_secs(60));
+        advance(&mut runtime, &mut now, Duration::from_secs(60));
     }
+    let node = runtime.node();
     assert!(node.table().len() <= 160 * K, "a routing table holds at most K contacts per bucket");
     // Sixteen senders, one address each: none holds more than its share of the table.
     let mut per_ip: BTreeMap<Ipv4Addr, usize> = BTreeMap::new();
@@ -282,7 +265,7 @@ fn node_one(input: &[u8]) -> bool {
 /// Sequences a peer might send: the bootstrap node's answer and the answers of the
 /// nodes it names, then queries from strangers, each from the sender the node expects.
 fn node_seeds() -> Vec<Vec<u8>> {
-    let (mut node, mut ctx, queries) = started_node();
+    let (mut runtime, queries) = started_node();
     let contacts: Vec<Contact> =
         (2..=9).map(|i| Contact { id: id(i as u8 * 3), addr: addr_of(&NodeId::node(i)) }).collect();
     let answer = |t: Vec<u8>, by: u8, nodes: &[Contact]| {
@@ -297,12 +280,12 @@ fn node_seeds() -> Vec<Vec<u8>> {
     for q in &queries {
         if let Some(t) = transaction_id(q) {
             let bytes = answer(t, 1, &contacts);
-            node.on_message(&mut ctx, NodeId::node(1), Msg::Krpc(bytes.clone()));
+            runtime.handle_message(Duration::ZERO, NodeId::node(1), Msg::Krpc(bytes.clone()));
             answers.push(frame(1, &bytes));
         }
     }
     // The node now asks (or pings) the contacts it learnt: answer each from its address.
-    for (to, sent) in ctx.take_sent() {
+    while let Some((to, sent)) = runtime.poll_transmit() {
         let Msg::Krpc(q) = sent else { continue };
         let Some(t) = transaction_id(&q) else { continue };
         let index: usize = to.as_str().strip_prefix('n').and_then(|n| n.parse().ok()).unwrap_or(1);
@@ -310,7 +293,7 @@ fn node_seeds() -> Vec<Vec<u8>> {
             answers.push(frame(index, &answer(t, index as u8 * 3, &contacts[..3])));
         }
     }
-    let token = node.token_for(&addr_of(&NodeId::node(10)));
+    let token = runtime.node().token_for(&addr_of(&NodeId::node(10)));
     let t = b"zz\x00\x01".to_vec();
     let q = |body: Query| Message { t: t.clone(), body: Body::Query(body), read_only: false }.encode();
     let strangers = [
@@ -335,11 +318,15 @@ mod tests {
     #[test]
     fn the_seed_answers_reach_the_routing_table() {
         let seeds = node_seeds();
-        let (mut node, mut ctx, _) = started_node();
+        let (mut runtime, _) = started_node();
         for (from, bytes) in datagrams(&seeds[0]) {
-            node.on_message(&mut ctx, from, Msg::Krpc(bytes.to_vec()));
+            runtime.handle_message(Duration::ZERO, from, Msg::Krpc(bytes.to_vec()));
         }
-        assert!(!node.table().is_empty(), "no contact admitted from {} datagrams", datagrams(&seeds[0]).len());
+        assert!(
+            !runtime.node().table().is_empty(),
+            "no contact admitted from {} datagrams",
+            datagrams(&seeds[0]).len()
+        );
         assert!(node_one(&seeds[2]));
     }
 }

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use kit::net::Envelope as Wire;
-use kit::{Context, Node, NodeId};
+use kit::{NodeId, Runtime};
 use secure_gossip_solution::identity::Keypair;
-use secure_gossip_solution::{Envelope, Msg, SecureNode, Timer};
+use secure_gossip_solution::{Envelope, Msg, SecureNode};
 
 use crate::harness::{MAX_ALLOC, Target};
 
@@ -63,9 +63,10 @@ fn seeds() -> Vec<Vec<u8>> {
     ]
 }
 
-fn deliver(node: &mut SecureNode, ctx: &mut Context<Msg, Timer>, from: NodeId, body: Msg) {
-    node.on_message(ctx, from, body);
-    let _ = ctx.take_sent();
+/// Delivers `body` at `now` and throws away what the node sends.
+fn deliver(runtime: &mut Runtime<SecureNode>, now: Duration, from: NodeId, body: Msg) {
+    runtime.handle_message(now, from, body);
+    while runtime.poll_transmit().is_some() {}
 }
 
 fn one(input: &[u8]) -> bool {
@@ -73,10 +74,9 @@ fn one(input: &[u8]) -> bool {
         return false;
     };
     let key = author();
-    let mut node = SecureNode::new(Keypair::from_secret_bytes([9; 32]));
-    let mut ctx = Context::new(NodeId::node(0), vec![NodeId::node(1), NodeId::node(2)], 3);
-    ctx.set_now(Duration::from_secs(10));
-    node.on_start(&mut ctx);
+    let node = SecureNode::new(Keypair::from_secret_bytes([9; 32]));
+    let mut runtime = Runtime::new(node, NodeId::node(0), vec![NodeId::node(1), NodeId::node(2)], 3);
+    runtime.start(Duration::from_secs(10));
     if let Msg::Gossip { envelopes } = &message.body {
         for e in envelopes {
             let _ = e.verify();
@@ -98,13 +98,12 @@ fn one(input: &[u8]) -> bool {
         }),
         _ => None,
     };
-    deliver(&mut node, &mut ctx, message.src.clone(), message.body);
+    deliver(&mut runtime, Duration::from_secs(10), message.src.clone(), message.body);
     if let Some(body) = resigned {
-        ctx.set_now(Duration::from_secs(11));
-        deliver(&mut node, &mut ctx, NodeId::node(2), body);
+        deliver(&mut runtime, Duration::from_secs(11), NodeId::node(2), body);
     }
-    node.on_message(&mut ctx, NodeId::client(1), Msg::Read);
-    let replies = ctx.take_sent();
+    runtime.handle_message(Duration::from_secs(11), NodeId::client(1), Msg::Read);
+    let replies: Vec<_> = std::iter::from_fn(|| runtime.poll_transmit()).collect();
     assert!(matches!(replies.last(), Some((_, Msg::ReadOk { .. }))), "a Read is answered: {replies:?}");
     true
 }
