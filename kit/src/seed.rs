@@ -8,12 +8,9 @@
 //! seeds, and `--seed S` replays exactly one of them. It passes the seed in the
 //! environment (`VERIFY_SEED`); [`seed`] reads it.
 
-/// The environment variable the runner sets to choose the run.
-pub const SEED_VAR: &str = "VERIFY_SEED";
-
-/// The start of the line a seeded check prints, so the runner knows which steps
-/// a sweep should repeat.
-pub const SEEDED_PREFIX: &str = "seeded: ";
+/// The environment variable the runner sets to choose the run, and the start of the
+/// line a seeded check prints (declared once, in `verify-protocol`, for both sides).
+pub use verify_protocol::{SEED_VAR, SEEDED_PREFIX};
 
 /// The seed for one simulation of a check: `default` in an ordinary run, and under
 /// `VERIFY_SEED=S` a seed derived from both, so the several simulations of one step

@@ -128,8 +128,9 @@ pub fn figure(label: &str, value: impl fmt::Display) {
     println!("{FIGURE_PREFIX}{label}: {value}");
 }
 
-/// The start of a figure line; the runner looks for it.
-pub const FIGURE_PREFIX: &str = "figure: ";
+/// The start of a figure line; the runner looks for it (declared once, in
+/// `verify-protocol`, for both sides).
+pub use verify_protocol::FIGURE_PREFIX;
 
 #[cfg(test)]
 mod tests {

@@ -133,8 +133,9 @@ impl Trace {
 }
 
 /// The environment variable through which the runner asks every simulation of a
-/// check to record itself and write its diagram into a folder.
-pub const TRACE_VAR: &str = "VERIFY_TRACE";
+/// check to record itself and write its diagram into a folder (declared once, in
+/// `verify-protocol`, for both sides).
+pub use verify_protocol::TRACE_VAR;
 
 /// At most this many events are kept (a 1,000-node DHT run sends far more); the
 /// diagram then says it was cut short.
@@ -142,7 +143,7 @@ pub const MAX_EVENTS: usize = 200_000;
 
 /// The text that stands for the broken invariant in a failing step's diagram, until
 /// the runner, which has the step's failure message, puts the message in its place.
-pub const FAILED_HERE: &str = "(the step failed here: its message is in cargo verify's report)";
+pub use verify_protocol::FAILED_HERE;
 
 /// Collects a simulation's events as they happen (the simulators call it).
 #[derive(Debug)]

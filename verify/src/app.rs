@@ -1,5 +1,7 @@
-//! What every subcommand shares: the workspace, the mode, the cache, and the one
-//! function that decides where an exercise stands.
+//! What every subcommand shares: the workspace, the mode, the cache, the one function
+//! that decides where an exercise stands, and the one that checks an exercise
+//! ([`App::check`]: the pipeline in `verify::checks`, then progress recorded and the
+//! event after a check emitted to whoever subscribed).
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,6 +19,26 @@ pub struct App {
     pub timeout: Duration,
     pub store: Store,
     pub git: Git,
+    /// Told about every check recorded as progress (see [`App::subscribe`]).
+    subscribers: Vec<AfterCheck>,
+}
+
+/// A subscriber to the event the runner emits after every check it records.
+pub type AfterCheck = fn(&App, &Exercise, &Report);
+
+/// Which runs of an exercise's checks to make: the ordinary one (the checks' own
+/// seeds), one seed replayed, or a sweep of seeds after the ordinary run.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Seeds {
+    /// Replay one run: every seeded simulation under this seed (`--seed S`).
+    pub replay: Option<u64>,
+    /// Then run every seeded step again under seeds 1..=N (`--seeds N`).
+    pub sweep: u32,
+}
+
+impl Seeds {
+    /// The checks' own seeds: the run recorded as progress.
+    pub const ORDINARY: Seeds = Seeds { replay: None, sweep: 0 };
 }
 
 /// Where an exercise stands.
@@ -59,7 +81,14 @@ impl App {
             timeout: Duration::from_secs(timeout.max(1)),
             ws,
             mode,
+            subscribers: Vec::new(),
         })
+    }
+
+    /// Subscribes `after_check` to the event the runner emits after every check it
+    /// records as progress (the instructor's sharing subscribes, in `main.rs`).
+    pub fn subscribe(&mut self, after_check: AfterCheck) {
+        self.subscribers.push(after_check);
     }
 
     /// The cached entries, saying (once) if the cache had to be thrown away.
@@ -105,24 +134,26 @@ impl App {
             return Ok(Status { state: State::NotChecked, ..status(0) });
         }
         eprintln!("{}", style::dim(&format!("Checking {} (changed since its last check)…", exercise.name)));
-        let report = self.check(exercise)?;
+        let report = self.check(exercise, Seeds::ORDINARY)?;
         Ok(status(report.passed().len()))
     }
 
-    /// Builds and runs the checks of `exercise`, and records the result.
-    pub fn check(&self, exercise: &Exercise) -> anyhow::Result<Report> {
-        self.check_seeded(exercise, None, 0)
-    }
-
-    /// Like [`App::check`], replaying `seed` or sweeping `sweep` seeds. Only an
-    /// ordinary run (the checks' own seeds) is recorded as progress: every learner's
-    /// progress means the same runs.
-    pub fn check_seeded(&self, exercise: &Exercise, seed: Option<u64>, sweep: u32) -> anyhow::Result<Report> {
+    /// Builds and runs the checks of `exercise` (the one pipeline, `checks::check`).
+    /// Only an ordinary run (the checks' own seeds) is recorded as progress, so that
+    /// every learner's progress means the same runs, and only then are the
+    /// subscribers told.
+    pub fn check(&self, exercise: &Exercise, seeds: Seeds) -> anyhow::Result<Report> {
         let hash = progress::fingerprint(&self.ws, exercise, self.mode);
-        let options =
-            Options { mode: self.mode, timeout: self.timeout, color: style::enabled(), seed, sweep, through: None };
+        let options = Options {
+            mode: self.mode,
+            timeout: self.timeout,
+            color: style::enabled(),
+            seed: seeds.replay,
+            sweep: seeds.sweep,
+            through: None,
+        };
         let report = checks::check(&self.ws, exercise, options)?;
-        if seed.is_some() || sweep > 0 {
+        if seeds.replay.is_some() || seeds.sweep > 0 {
             return Ok(report);
         }
         let steps_total = steps::scan(&exercise.checks_dir()).map(|s| s.len()).unwrap_or(0);
@@ -131,7 +162,9 @@ impl App {
         if let Err(e) = self.store.put(&exercise.name, entry) {
             eprintln!("{} could not save progress ({e}); your results are still shown", style::yellow("note:"));
         }
-        crate::cmd::share::after_check(self, exercise, &report);
+        for after_check in &self.subscribers {
+            after_check(self, exercise, &report);
+        }
         Ok(report)
     }
 

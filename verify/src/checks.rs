@@ -58,6 +58,7 @@ use crate::libtest::{self, Outcome};
 use crate::process::{self, Ending};
 use crate::steps::{self, Step};
 use crate::workspace::{Mode, Workspace};
+use verify_protocol::{FAILED_HERE, SEED_VAR, TRACE_VAR};
 
 /// How one step did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -337,9 +338,9 @@ fn record_traces(
         remove_traces_of(&traces, step);
     }
     std::fs::create_dir_all(&traces).map_err(CheckError::Run)?;
-    let mut command_env = vec![("VERIFY_TRACE", traces.clone().into_os_string())];
+    let mut command_env = vec![(TRACE_VAR, traces.clone().into_os_string())];
     if let Some(seed) = options.seed {
-        command_env.push(("VERIFY_SEED", seed.to_string().into()));
+        command_env.push((SEED_VAR, seed.to_string().into()));
     }
     run_binary_env(binary, dir, steps, Some(options.timeout), scratch, &command_env)?;
     for result in results.iter_mut().filter(|r| steps.contains(&r.step.function.as_str())) {
@@ -361,9 +362,6 @@ fn mark_failure(result: &StepResult) {
         }
     }
 }
-
-/// kit's marker for the broken invariant in a failing step's diagram (`kit::trace`).
-const FAILED_HERE: &str = "(the step failed here: its message is in cargo verify's report)";
 
 /// The diagrams a step's simulations wrote: `STEP-1.html`, `STEP-2.html`, ….
 pub fn traces_of(dir: &std::path::Path, step: &str) -> Vec<PathBuf> {
@@ -417,9 +415,9 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
         remove_traces_of(&traces, step);
     }
     std::fs::create_dir_all(&traces).map_err(CheckError::Run)?;
-    let mut env = vec![("VERIFY_TRACE", traces.clone().into_os_string())];
+    let mut env = vec![(TRACE_VAR, traces.clone().into_os_string())];
     if let Some(seed) = options.seed {
-        env.push(("VERIFY_SEED", seed.to_string().into()));
+        env.push((SEED_VAR, seed.to_string().into()));
     }
     let run = run_binary_env(&binary, &dir, &chosen, Some(options.timeout), &scratch, &env)?;
     let outcomes = trusted_outcomes(&run);
@@ -701,7 +699,7 @@ fn run_binary(
     seed: Option<u64>,
 ) -> Result<Run, CheckError> {
     let seed = seed.map(|s| s.to_string());
-    let env: Vec<(&str, std::ffi::OsString)> = seed.iter().map(|s| ("VERIFY_SEED", s.into())).collect();
+    let env: Vec<(&str, std::ffi::OsString)> = seed.iter().map(|s| (SEED_VAR, s.into())).collect();
     run_binary_env(binary, dir, filter, limit, scratch, &env)
 }
 
@@ -720,7 +718,7 @@ fn run_binary_env(
     let log = Log::create(scratch)?;
     let mut command = Command::new(binary);
     command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
-    command.env_remove("VERIFY_SEED").env_remove("VERIFY_TRACE");
+    command.env_remove(SEED_VAR).env_remove(TRACE_VAR);
     for (key, value) in env {
         command.env(key, value);
     }

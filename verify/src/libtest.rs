@@ -114,11 +114,7 @@ pub fn seeded(stdout: &str) -> Vec<String> {
         .collect()
 }
 
-/// The start of a seed line (kit's `SEEDED_PREFIX`).
-const SEEDED: &str = "seeded: ";
-
-/// The start of a figure line (kit's `FIGURE_PREFIX`).
-const FIGURE: &str = "figure: ";
+use verify_protocol::{FIGURE_PREFIX as FIGURE, SEEDED_PREFIX as SEEDED};
 
 /// The `---- NAME stdout ----` sections: what each test printed (the failing ones,
 /// and with `--show-output` the passing ones too).

@@ -5,6 +5,7 @@
 
 mod app;
 mod cmd;
+mod tools;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -64,12 +65,9 @@ enum Command {
     Solution(cmd::solution::Args),
     /// Record a run of an exercise's simulated steps as space-time diagrams (HTML).
     Trace(cmd::trace::Args),
-    /// Share your progress with the instructor's room (opt-in; name and steps only).
-    Share(cmd::share::Args),
-    /// The instructor's live view of the room: a terminal table and a web page.
-    Room(cmd::room::Args),
-    /// Write an offline room kit: vendored crates, a cargo config, instructions.
-    Pack(cmd::pack::Args),
+    /// share, room and pack: the instructor's tools (the `instructor` crate).
+    #[command(flatten)]
+    Tools(instructor::Command),
     /// For the handbook's developers: try the catalogue of typical mistakes on copies of the reference.
     #[command(hide = true)]
     Mistakes(cmd::mistakes::Args),
@@ -96,7 +94,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let app = app::App::new(cli.root.as_deref(), cli.solutions, cli.timeout)?;
+    let mut app = app::App::new(cli.root.as_deref(), cli.solutions, cli.timeout)?;
+    // The one subscriber to the runner's event after a check: sharing with the room.
+    app.subscribe(tools::after_check);
     match cli.command {
         None => {
             // The first `cargo verify` on a clone prepares the whole workshop, so that
@@ -117,9 +117,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Doctor(args)) => cmd::doctor::run(&app, args),
         Some(Command::Solution(args)) => cmd::solution::run(&app, args),
         Some(Command::Trace(args)) => cmd::trace::run(&app, args),
-        Some(Command::Share(args)) => cmd::share::run(&app, args),
-        Some(Command::Room(args)) => cmd::room::run(&app, args),
-        Some(Command::Pack(args)) => cmd::pack::run(&app, args),
+        Some(Command::Tools(command)) => tools::run(&app, command),
         Some(Command::Chat(args)) => cmd::chat::run(&app, args),
         Some(Command::Mistakes(args)) => cmd::mistakes::run(&app, args),
     }

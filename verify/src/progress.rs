@@ -102,20 +102,7 @@ fn load_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
     }
 }
 
-/// Writes a JSON file atomically: a temporary file in the same folder, flushed to
-/// disk, then renamed over the old file.
-pub fn save_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let tmp =
-        dir.join(format!(".{}.{}.tmp", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)
-}
+pub use verify_meta::state::save_json;
 
 /// A fingerprint of everything a check result depends on: the exercise crate, its
 /// solution, the kit and the runner's own version. Build output is skipped.

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use identity_solution::Keypair;
-use verify::room::wire::{self, Progress, Report};
+use instructor::room::wire::{self, Progress, Report};
 
 mod common;
 

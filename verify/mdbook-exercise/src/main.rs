@@ -2,9 +2,11 @@
 //! exercise box at the end of a chapter.
 //!
 //! The box is made from the exercise's own metadata (its Cargo.toml) and the steps in
-//! its checks, through the same `verify` library the runner uses, so the book can
-//! never describe an exercise differently from how `cargo verify` checks it. It lives
-//! in its own crate so that `cargo verify` never builds mdBook's dependencies.
+//! its checks, through the same `verify-meta` library the runner reads them with, so
+//! the book can never describe an exercise differently from how `cargo verify` checks
+//! it. It lives in its own crate so that `cargo verify` never builds mdBook's
+//! dependencies, and it depends on `verify-meta` alone, so the book never builds the
+//! runner's or the room's.
 //!
 //! Write `\{{#exercise NAME}}` to show the directive itself; directives inside fenced
 //! code blocks are left alone.
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use mdbook_preprocessor::book::Book;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
-use verify::{Exercise, Workspace, steps};
+use verify_meta::{Exercise, Workspace, steps};
 
 mod schedule;
 

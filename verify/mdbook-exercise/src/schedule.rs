@@ -19,7 +19,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use mdbook_preprocessor::book::Book;
 use serde::Deserialize;
-use verify::Workspace;
+use verify_meta::Workspace;
 
 pub const OPEN: &str = "{{#schedule";
 

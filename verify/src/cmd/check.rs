@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use verify::checks::{Report, StepOutcome};
 use verify::{Exercise, libtest, style};
 
-use crate::app::App;
+use crate::app::{App, Seeds};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -30,15 +30,15 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", style::green("Every exercise is done: nothing left to check."));
         return Ok(ExitCode::SUCCESS);
     };
-    let sweep = args.seeds.unwrap_or(0);
+    let seeds = Seeds { replay: args.seed, sweep: args.seeds.unwrap_or(0) };
     let done = if args.json {
-        let report = app.check_seeded(exercise, args.seed, sweep)?;
+        let report = app.check(exercise, seeds)?;
         let mut json = to_json(exercise, &report);
-        json["audit"] = serde_json::to_value(crate::cmd::share::audit(app, exercise))?;
+        json["audit"] = serde_json::to_value(audit(app, exercise))?;
         println!("{}", serde_json::to_string_pretty(&json)?);
         report.done()
     } else {
-        check_and_print_seeded(app, exercise, args.seed, sweep)?
+        check_and_print(app, exercise, seeds)?
     };
     Ok(if done { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
@@ -101,13 +101,10 @@ pub fn needs_network(cargo: &str) -> Option<String> {
     Some(crate_name.unwrap_or_else(|| "?".into()))
 }
 
-/// Checks `exercise` and prints what a learner needs; returns whether it is done.
-pub fn check_and_print(app: &App, exercise: &Exercise) -> anyhow::Result<bool> {
-    check_and_print_seeded(app, exercise, None, 0)
-}
-
-/// [`check_and_print`] with a seed to replay or a number of seeds to sweep.
-pub fn check_and_print_seeded(app: &App, exercise: &Exercise, seed: Option<u64>, sweep: u32) -> anyhow::Result<bool> {
+/// Checks `exercise` (under `seeds`) and prints what a learner needs; returns whether
+/// it is done.
+pub fn check_and_print(app: &App, exercise: &Exercise, seeds: Seeds) -> anyhow::Result<bool> {
+    let Seeds { replay: seed, sweep } = seeds;
     println!(
         "{} {} ({}) — {}",
         style::bold("Checking"),
@@ -130,10 +127,52 @@ pub fn check_and_print_seeded(app: &App, exercise: &Exercise, seed: Option<u64>,
             ))
         );
     }
-    let report = app.check_seeded(exercise, seed, sweep)?;
+    let report = app.check(exercise, seeds)?;
     print_report(app, exercise, &report);
-    crate::cmd::share::print_audit(app, exercise);
+    print_audit(app, exercise);
     Ok(report.done())
+}
+
+/// Says what the audit of `exercise`'s crate found, if anything, after a check.
+pub fn print_audit(app: &App, exercise: &Exercise) {
+    let findings = audit(app, exercise);
+    if findings.is_empty() {
+        return;
+    }
+    // Each thing found once, at its first place.
+    let mut firsts: Vec<&verify::audit::Finding> = Vec::new();
+    for f in &findings {
+        if !firsts.iter().any(|seen| seen.what == f.what) {
+            firsts.push(f);
+        }
+    }
+    let places: Vec<String> = firsts
+        .iter()
+        .map(|f| if f.line > 0 { format!("{} ({}:{})", f.what, f.file, f.line) } else { f.what.clone() })
+        .collect();
+    eprintln!(
+        "{} the audit found {} in this crate ({} place{} in all): the exercises never need these, so a \
+         result from this crate is marked (`--json` lists every place; the room marks your row when you share).",
+        style::yellow("⚠"),
+        places.join(", "),
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    );
+}
+
+/// The audit of `exercise`'s crate (see `verify::audit`), with `tests/ edited` and
+/// `Cargo.toml edited` when those differ from the pristine ones.
+pub fn audit(app: &App, exercise: &Exercise) -> Vec<verify::audit::Finding> {
+    let dir = exercise.crate_dir(app.mode);
+    let mut findings = verify::audit::scan(dir);
+    // The checks, and the manifest (a new dependency can run code at build time or
+    // before `main`), as the handbook shipped them?
+    for (path, what) in [("tests", "tests/ edited"), ("Cargo.toml", "Cargo.toml edited")] {
+        if app.git.state(&dir.join(path)) == verify::pristine::State::Modified {
+            findings.push(verify::audit::Finding { what: what.into(), file: path.into(), line: 0 });
+        }
+    }
+    findings
 }
 
 /// How many lines of a failure message to show for the step to fix next.

@@ -67,7 +67,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
             watched = Some(src.clone());
         }
         clear_screen();
-        let done = super::check::check_and_print(app, current)?;
+        let done = super::check::check_and_print(app, current, crate::app::Seeds::ORDINARY)?;
         // A save that landed while the check ran is newer than what was just checked:
         // check again at once, or the learner reads a result for code they have
         // already changed. (The check's own reads and builds never reach the inbox:

@@ -5,8 +5,8 @@
 //! learner's runner sends (what is in it, how it is signed, every limit that keeps a
 //! hostile datagram cheap), [`board`] is the room's state (who is here, where each one
 //! stands, what was refused and why), and [`render`] draws the board as a terminal
-//! table and as an HTML page. The sockets live in the runner's `room` and `share`
-//! commands. The design, for instructors, is in `book/instructors/room.md`.
+//! table and as an HTML page. The sockets live in the `room` command
+//! ([`crate::dashboard`]) and in [`crate::share`]. The design, for instructors, is in `book/instructors/room.md`.
 
 pub mod board;
 pub mod render;

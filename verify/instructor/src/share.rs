@@ -1,10 +1,10 @@
 //! `cargo verify share NAME`: opt in to showing your progress to the instructor's
 //! `cargo verify room`.
 //!
-//! Sharing is remembered in `.verify/share.json`; from then on every check this
-//! runner runs sends one signed datagram to the room with the result (the hook is
-//! [`after_check`], called by the check itself, so what is sent comes from check
-//! results, not from re-reading the cache). The key that signs lives in
+//! Sharing is remembered in `.verify/share.json`; from then on every check the
+//! runner records sends one signed datagram to the room with the result (the runner
+//! emits a [`crate::Checked`] event after each check, and [`after_check`] takes it, so
+//! what is sent comes from check results, not from re-reading the cache). The key that signs lives in
 //! `.verify/share-key`, readable by its owner only, made with the identity
 //! exercise's reference crate. `--stop` forgets the setting (the key stays, so the
 //! name stays yours if you share again).
@@ -18,11 +18,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use identity_solution::Keypair;
 use serde::{Deserialize, Serialize};
-use verify::checks::{Report as CheckReport, StepOutcome};
-use verify::room::{SERVICE_TYPE, wire};
-use verify::{Exercise, Mode, progress, steps, style};
+use verify_meta::{Workspace, state, style};
 
-use crate::app::App;
+use crate::room::{SERVICE_TYPE, wire};
+use crate::{Checked, Handbook};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "What is sent: your NAME, and per exercise you have checked the steps passed, the step
@@ -52,7 +51,7 @@ pub struct Args {
     #[arg(long, value_name = "HOST:PORT")]
     to: Option<String>,
     /// The room's UDP port, when it is not found by mDNS and no --to is given.
-    #[arg(long, default_value_t = verify::room::DEFAULT_PORT)]
+    #[arg(long, default_value_t = crate::room::DEFAULT_PORT)]
     port: u16,
     /// Stop sharing.
     #[arg(long, conflicts_with_all = ["name", "room", "lan", "interface", "to"])]
@@ -80,51 +79,52 @@ pub struct Recorded {
     pub stuck: Option<u16>,
     pub stuck_since: u64,
     pub checked_at: u64,
-    /// What the audit of the exercise's crate found (see `verify::audit`).
+    /// What the audit of the exercise's crate found (the runner's audit).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<String>,
 }
 
-fn settings_path(app: &App) -> PathBuf {
-    app.ws.state_dir.join("share.json")
+pub(crate) fn settings_path(ws: &Workspace) -> PathBuf {
+    ws.state_dir.join("share.json")
 }
 
-fn key_path(app: &App) -> PathBuf {
-    app.ws.state_dir.join("share-key")
+fn key_path(ws: &Workspace) -> PathBuf {
+    ws.state_dir.join("share-key")
 }
 
-fn load(app: &App) -> Option<Sharing> {
-    serde_json::from_slice(&std::fs::read(settings_path(app)).ok()?).ok()
+fn load(ws: &Workspace) -> Option<Sharing> {
+    serde_json::from_slice(&std::fs::read(settings_path(ws)).ok()?).ok()
 }
 
 /// The learner's key: loaded, or made once (owner-only permissions, never overwritten).
-fn key(app: &App) -> anyhow::Result<Keypair> {
-    let path = key_path(app);
+fn key(ws: &Workspace) -> anyhow::Result<Keypair> {
+    let path = key_path(ws);
     if path.exists() {
         return identity_solution::load_key(&path).context("cannot use the sharing key");
     }
-    std::fs::create_dir_all(&app.ws.state_dir).context("cannot create .verify/")?;
+    std::fs::create_dir_all(&ws.state_dir).context("cannot create .verify/")?;
     let keypair = Keypair::generate();
     identity_solution::save_key(&path, &keypair).context("cannot save the sharing key")?;
     Ok(keypair)
 }
 
-pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(handbook: &Handbook, args: Args) -> anyhow::Result<ExitCode> {
+    let ws = handbook.ws;
     if args.stop {
-        match std::fs::remove_file(settings_path(app)) {
+        match std::fs::remove_file(settings_path(ws)) {
             Ok(()) => println!("Stopped sharing. Nothing more is sent to the room."),
             Err(_) => println!("You were not sharing."),
         }
         return Ok(ExitCode::SUCCESS);
     }
     let Some(name) = args.name.clone() else {
-        let Some(mut sharing) = load(app) else {
+        let Some(mut sharing) = load(ws) else {
             println!("You are not sharing your progress. To join the instructor's room:");
             println!("    cargo verify share YOUR-NAME --room CODE --lan");
             return Ok(ExitCode::SUCCESS);
         };
-        send(app, &mut sharing)?;
-        save(app, &sharing)?;
+        send(handbook, &mut sharing)?;
+        save(ws, &sharing)?;
         println!("Sharing as {} with room {} at {}; sent again just now.", sharing.name, sharing.room, sharing.to);
         print_what(&sharing);
         return Ok(ExitCode::SUCCESS);
@@ -134,7 +134,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     if !wire::valid_name(&name) {
         bail!("a name is 1 to {} visible characters, with no spaces at either end", wire::MAX_NAME);
     }
-    let old = load(app);
+    let old = load(ws);
     let Some(room) = args.room.clone().or_else(|| old.as_ref().map(|s| s.room.clone())) else {
         bail!("which room? Add --room CODE (the instructor's screen shows the code)");
     };
@@ -153,9 +153,9 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     sharing.name = name;
     sharing.room = room;
     sharing.to = to;
-    key(app)?;
-    send(app, &mut sharing)?;
-    save(app, &sharing)?;
+    key(ws)?;
+    send(handbook, &mut sharing)?;
+    save(ws, &sharing)?;
     println!("{} sharing as {} with room {} at {}.", style::green("✓"), sharing.name, sharing.room, sharing.to);
     print_what(&sharing);
     println!("  Every check you run from now on updates the room. Stop with: cargo verify share --stop");
@@ -182,50 +182,8 @@ fn print_what(sharing: &Sharing) {
     }
 }
 
-/// Says what the audit of `exercise`'s crate found, if anything, after a check.
-pub fn print_audit(app: &App, exercise: &Exercise) {
-    let findings = audit(app, exercise);
-    if findings.is_empty() {
-        return;
-    }
-    // Each thing found once, at its first place.
-    let mut firsts: Vec<&verify::audit::Finding> = Vec::new();
-    for f in &findings {
-        if !firsts.iter().any(|seen| seen.what == f.what) {
-            firsts.push(f);
-        }
-    }
-    let places: Vec<String> = firsts
-        .iter()
-        .map(|f| if f.line > 0 { format!("{} ({}:{})", f.what, f.file, f.line) } else { f.what.clone() })
-        .collect();
-    eprintln!(
-        "{} the audit found {} in this crate ({} place{} in all): the exercises never need these, so a \
-         result from this crate is marked (`--json` lists every place; the room marks your row when you share).",
-        style::yellow("⚠"),
-        places.join(", "),
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" }
-    );
-}
-
-/// The audit of `exercise`'s crate (see `verify::audit`), with `tests/ edited` and
-/// `Cargo.toml edited` when those differ from the pristine ones.
-pub fn audit(app: &App, exercise: &Exercise) -> Vec<verify::audit::Finding> {
-    let dir = exercise.crate_dir(app.mode);
-    let mut findings = verify::audit::scan(dir);
-    // The checks, and the manifest (a new dependency can run code at build time or
-    // before `main`), as the handbook shipped them?
-    for (path, what) in [("tests", "tests/ edited"), ("Cargo.toml", "Cargo.toml edited")] {
-        if app.git.state(&dir.join(path)) == verify::pristine::State::Modified {
-            findings.push(verify::audit::Finding { what: what.into(), file: path.into(), line: 0 });
-        }
-    }
-    findings
-}
-
-fn save(app: &App, sharing: &Sharing) -> anyhow::Result<()> {
-    progress::save_json(&settings_path(app), sharing).context("cannot save .verify/share.json")
+fn save(ws: &Workspace, sharing: &Sharing) -> anyhow::Result<()> {
+    state::save_json(&settings_path(ws), sharing).context("cannot save .verify/share.json")
 }
 
 fn resolve(to: &str) -> anyhow::Result<SocketAddr> {
@@ -238,7 +196,7 @@ fn resolve(to: &str) -> anyhow::Result<SocketAddr> {
 /// Browses mDNS for the room tagged `tag`, for at most `wait`: its first IPv4 address
 /// and its port.
 fn find_room(tag: &str, interface: Option<&str>, wait: Duration) -> anyhow::Result<Option<SocketAddr>> {
-    let daemon = verify::room::mdns_daemon(interface).context("cannot start mDNS")?;
+    let daemon = crate::room::mdns_daemon(interface).context("cannot start mDNS")?;
     let events = daemon.browse(SERVICE_TYPE).context("cannot browse mDNS")?;
     let deadline = Instant::now() + wait;
     let mut found = None;
@@ -292,14 +250,14 @@ fn report(sharing: &Sharing, seq: u64, now: u64, doctor: Option<String>) -> wire
 /// Signs and sends one report, advancing `sharing.seq` (the caller saves it). The
 /// sequence number is the time in milliseconds, or one more than the last, so it
 /// grows across runs even if the file is lost.
-fn send(app: &App, sharing: &mut Sharing) -> anyhow::Result<()> {
-    let keypair = key(app)?;
+fn send(handbook: &Handbook, sharing: &mut Sharing) -> anyhow::Result<()> {
+    let keypair = key(handbook.ws)?;
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     sharing.seq = sharing.seq.saturating_add(1).max(now_ms);
     // The last doctor's one line, so the room sees who cannot do mDNS before it matters.
-    let doctor = crate::cmd::doctor::saved(app).map(|r| r.summary());
+    let doctor = handbook.doctor.clone();
     let to = resolve(&sharing.to)?;
     let datagram =
         wire::seal(&keypair, &wire::room_tag(&sharing.room), &report(sharing, sharing.seq, now_ms / 1000, doctor));
@@ -309,43 +267,31 @@ fn send(app: &App, sharing: &mut Sharing) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Called after every check this runner runs: records the result and sends it to the
-/// room, if the learner shares. Never fails the check: a problem is one dim line.
-pub fn after_check(app: &App, exercise: &Exercise, report: &CheckReport) {
-    if app.mode != Mode::Exercises {
-        return;
-    }
-    let Some(mut sharing) = load(app) else { return };
-    let total = steps::scan(&exercise.checks_dir()).map(|s| s.len()).unwrap_or(0);
-    let total = u16::try_from(total).unwrap_or(u16::MAX);
-    let (passed, stuck) = match report {
-        CheckReport::BuildFailed { .. } => (0, (total > 0).then_some(1)),
-        CheckReport::Ran { steps, .. } => {
-            let passed = steps.iter().filter(|r| r.outcome == StepOutcome::Passed).count();
-            let stuck = steps.iter().find(|r| r.outcome != StepOutcome::Passed).map(|r| r.step.number);
-            (u16::try_from(passed).unwrap_or(u16::MAX), stuck.and_then(|n| u16::try_from(n).ok()))
-        }
-    };
-    let now = crate::cmd::room::now();
-    let old = sharing.exercises.get(&exercise.name);
+/// Takes the runner's event after a check it recorded: records the result and sends
+/// it to the room, if the learner shares. Never fails the check: a problem is one dim
+/// line.
+pub fn after_check(handbook: &Handbook, checked: &Checked) {
+    let Some(mut sharing) = load(handbook.ws) else { return };
+    let now = crate::now();
+    let old = sharing.exercises.get(&checked.exercise);
     let stuck_since = match old {
-        Some(o) if o.stuck == stuck => o.stuck_since,
+        Some(o) if o.stuck == checked.stuck => o.stuck_since,
         _ => now,
     };
     sharing.exercises.insert(
-        exercise.name.clone(),
+        checked.exercise.clone(),
         Recorded {
-            passed: passed.min(total),
-            total,
-            stuck: stuck.filter(|s| *s <= total),
+            passed: checked.passed.min(checked.total),
+            total: checked.total,
+            stuck: checked.stuck.filter(|s| *s <= checked.total),
             stuck_since,
             checked_at: now,
-            audit: verify::audit::summary(&audit(app, exercise)),
+            audit: checked.audit.clone(),
         },
     );
     // Saved even when sending fails, so the next report carries this result.
-    let sent = send(app, &mut sharing);
-    let saved = save(app, &sharing);
+    let sent = send(handbook, &mut sharing);
+    let saved = save(handbook.ws, &sharing);
     if let Err(e) = sent.and(saved) {
         eprintln!("{}", style::dim(&format!("(could not update the room: {e:#})")));
     }

@@ -1,7 +1,7 @@
 //! `cargo verify room`: the instructor's live view of the room.
 //!
 //! Three loops around one [`Board`]: a UDP socket takes the learners' signed
-//! reports (see `verify::room::wire`), a small HTTP server serves the page (and its
+//! reports (see [`crate::room::wire`]), a small HTTP server serves the page (and its
 //! refreshing part, and the state as JSON), and the main loop redraws the terminal
 //! table. With `--lan` the room listens on every interface and announces itself with
 //! mDNS, so learners' runners find it; otherwise everything stays on loopback.
@@ -11,14 +11,14 @@ use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use verify::room::board::Board;
-use verify::room::{SERVICE_TYPE, render, wire};
-use verify::{steps, style};
+use verify_meta::{Workspace, steps, style};
 
-use crate::app::App;
+use crate::now;
+use crate::room::board::Board;
+use crate::room::{SERVICE_TYPE, render, wire};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Learners join with: cargo verify share NAME --room CODE (add --lan on the room's network).
@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "CODE")]
     code: Option<String>,
     /// The UDP port learners' reports arrive on.
-    #[arg(long, default_value_t = verify::room::DEFAULT_PORT)]
+    #[arg(long, default_value_t = crate::room::DEFAULT_PORT)]
     port: u16,
     /// Where to serve the web page (use 0.0.0.0:PORT to show it to the room's network).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:47475")]
@@ -48,7 +48,7 @@ pub struct Args {
     plain: bool,
     /// The most learners one address may add (raise it when every laptop reaches the
     /// room through one address, a NAT; this laptop's own loopback is never limited).
-    #[arg(long, value_name = "N", default_value_t = verify::room::board::MAX_ROWS_PER_ADDRESS)]
+    #[arg(long, value_name = "N", default_value_t = crate::room::board::MAX_ROWS_PER_ADDRESS)]
     per_address: usize,
 }
 
@@ -68,15 +68,11 @@ const MAX_REQUEST: usize = 8 * 1024;
 const MAX_CONNECTIONS: usize = 64;
 const MAX_CONNECTIONS_PER_ADDRESS: usize = 8;
 
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
-pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ws: &Workspace, args: Args) -> anyhow::Result<ExitCode> {
     let code = args.code.clone().unwrap_or_else(random_code);
     let tag = wire::room_tag(&code);
     let mut exercises = Vec::new();
-    for e in &app.ws.exercises {
+    for e in &ws.exercises {
         let steps = steps::scan(&e.checks_dir()).map(|s| s.len()).unwrap_or(0);
         exercises.push((e.name.clone(), u16::try_from(steps).unwrap_or(u16::MAX)));
     }
@@ -282,7 +278,7 @@ fn write_by(stream: &mut TcpStream, mut bytes: &[u8], deadline: Instant) -> std:
 /// Announces the room on the LAN: instance `room-<tag>` of [`SERVICE_TYPE`], its UDP
 /// port, the tag in TXT, and a host name made from the tag (not the laptop's own).
 fn announce(tag: &str, port: u16, interface: Option<&str>) -> anyhow::Result<mdns_sd::ServiceDaemon> {
-    let daemon = verify::room::mdns_daemon(interface).context("cannot start mDNS")?;
+    let daemon = crate::room::mdns_daemon(interface).context("cannot start mDNS")?;
     let instance = format!("room-{tag}");
     let host = format!("p2p-room-{tag}.local.");
     let info = mdns_sd::ServiceInfo::new(SERVICE_TYPE, &instance, &host, "", port, &[("room", tag)][..])

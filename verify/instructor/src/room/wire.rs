@@ -84,7 +84,7 @@ pub struct Progress {
     /// How long ago the last check of this exercise ran, in seconds.
     pub checked_secs_ago: u64,
     /// What the runner's audit of the learner's crate found (`unsafe`, `link_section`,
-    /// …; see `verify::audit`), as short phrases; left out when nothing was found.
+    /// …; see the runner's `verify::audit`), as short phrases; left out when nothing was found.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<String>,
 }

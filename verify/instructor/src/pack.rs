@@ -13,7 +13,7 @@
 //! - `book/`: the built book (and its PDF), when `mdbook build` has run;
 //! - `README.md`: the steps, for the instructor and the learners.
 //!
-//! A runner test (`verify/tests/pack.rs`) proves that a fresh clone inside the kit,
+//! A runner test (`verify/tests/pack.rs`, which CI runs) proves that a fresh clone inside the kit,
 //! with the network off and an empty cargo home, gets through `cargo verify setup` and
 //! a check.
 
@@ -21,9 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context as _, bail};
-use verify::style;
-
-use crate::app::App;
+use verify_meta::{Workspace, style};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Then copy DIR onto each laptop and follow DIR/README.md. Run it while online, after
@@ -48,7 +46,7 @@ directory = "vendor"
 offline = true
 "#;
 
-pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(ws: &Workspace, args: Args) -> anyhow::Result<ExitCode> {
     let dir = &args.dir;
     if dir.exists()
         && std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?.next().is_some()
@@ -57,14 +55,14 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(dir.join(".cargo")).with_context(|| format!("cannot create {}", dir.display()))?;
     let dir = dir.canonicalize()?;
-    if app.ws.root.starts_with(&dir) {
+    if ws.root.starts_with(&dir) {
         bail!("the kit must not contain this handbook: its cargo config would turn this clone offline too");
     }
 
     println!("{}", style::bold("1/3 Copying the source of every crate in Cargo.lock (cargo vendor)"));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(&cargo)
-        .current_dir(&app.ws.root)
+        .current_dir(&ws.root)
         .args(["vendor", "--locked", "--versioned-dirs", "--quiet"])
         .arg(dir.join("vendor"))
         .stdout(std::process::Stdio::null())
@@ -76,14 +74,14 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     std::fs::write(dir.join(".cargo/config.toml"), CARGO_CONFIG)?;
 
     println!("{}", style::bold("2/3 Bundling the handbook's git history (git bundle)"));
-    let git = |args: &[&str]| Command::new("git").current_dir(&app.ws.root).args(args).output();
+    let git = |args: &[&str]| Command::new("git").current_dir(&ws.root).args(args).output();
     let head = git(&["rev-parse", "--short", "HEAD"]).context("could not run git")?;
     if !head.status.success() {
         bail!("the handbook is not a git clone; the kit needs its history to clone from");
     }
     let bundle = dir.join("p2p-handbook.bundle");
     let made = Command::new("git")
-        .current_dir(&app.ws.root)
+        .current_dir(&ws.root)
         .args(["bundle", "create", "--quiet"])
         .arg(&bundle)
         .arg("HEAD")
@@ -95,7 +93,7 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|o| !o.stdout.is_empty()).unwrap_or(false);
 
     println!("{}", style::bold("3/3 The book and the instructions"));
-    let book = app.ws.root.join("book-html");
+    let book = ws.root.join("book-html");
     let with_book = book.join("index.html").exists();
     if with_book {
         copy_dir(&book, &dir.join("book"))?;
