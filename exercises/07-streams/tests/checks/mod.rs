@@ -14,7 +14,7 @@ use tokio::time::timeout;
 use crate::reference;
 use crate::subject::{
     Flags, FrameError, FrameType, Header, HeaderError, INITIAL_WINDOW, MAX_FRAME, MAX_PENDING_ACCEPTS,
-    MAX_STREAM_WINDOW, MuxError, Session, read_frame, write_frame,
+    MAX_STREAM_WINDOW, MuxError, Session, Stream, read_frame, write_frame,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -151,13 +151,41 @@ impl Raw {
     }
 
     async fn send(&mut self, kind: u8, flags: u16, id: u32, length: u32) {
-        self.w.write_all(&hdr(kind, flags, id, length)).await.unwrap();
+        let header = hdr(kind, flags, id, length);
+        if let Err(e) = self.w.write_all(&header).await {
+            self.closed("", &header, e).await;
+        }
     }
 
     async fn send_data(&mut self, flags: u16, id: u32, body: &[u8]) {
-        let mut frame = hdr(DATA, flags, id, body.len() as u32).to_vec();
+        let header = hdr(DATA, flags, id, body.len() as u32);
+        let mut frame = header.to_vec();
         frame.extend_from_slice(body);
-        self.w.write_all(&frame).await.unwrap();
+        if let Err(e) = self.w.write_all(&frame).await {
+            self.closed("", &header, e).await;
+        }
+    }
+
+    /// The peer could not send a frame: your session had closed the connection. Says
+    /// with which GoAway, if any.
+    async fn closed(&mut self, after: &str, header: &[u8; 12], e: std::io::Error) -> ! {
+        let mut go_away = None;
+        let _ = timeout(Duration::from_secs(1), async {
+            while let Some(f) = self.try_next().await {
+                if f.kind == GO_AWAY {
+                    go_away = Some(f.length);
+                }
+            }
+        })
+        .await;
+        let why = match go_away {
+            Some(code) => format!("after a GoAway with code {code}"),
+            None => "without a GoAway".to_string(),
+        };
+        panic!(
+            "{after}{}the peer could not send the frame {header:02x?} ({e}): your session had closed the connection, {why}",
+            if after.is_empty() { "" } else { ": " }
+        );
     }
 
     /// The next frame; `None` when the connection ends. Panics after WAIT.
@@ -183,9 +211,35 @@ impl Raw {
         .unwrap_or_else(|_| panic!("waited for {what}, but your session sent nothing more"))
     }
 
+    /// Sends a Ping and reads until its answer; returns the frames your session sent
+    /// before it. A session handles frames in order, so by then it has handled every
+    /// frame sent before the Ping, and what it answered to them came first.
+    async fn ping_barrier(&mut self, opaque: u32, after: &str) -> Vec<Frame> {
+        let ping = hdr(PING, SYN, 0, opaque);
+        if let Err(e) = self.w.write_all(&ping).await {
+            self.closed(after, &ping, e).await;
+        }
+        let mut seen = Vec::new();
+        let answered = timeout(WAIT, async {
+            while let Some(f) = self.try_next().await {
+                if f.kind == PING && f.flags & ACK != 0 && f.length == opaque {
+                    return true;
+                }
+                seen.push(f);
+            }
+            false
+        })
+        .await;
+        match answered {
+            Ok(true) => seen,
+            Ok(false) => panic!("{after}, your session closed the connection; it sent {seen:?} before the end"),
+            Err(_) => panic!("{after}, your session did not answer a Ping in {} s; it sent {seen:?}", WAIT.as_secs()),
+        }
+    }
+
     /// Reads until the GoAway your session must send, and returns its code.
     async fn go_away_code(&mut self, what: &str) -> u32 {
-        match self.until("a GoAway", |f| f.kind == GO_AWAY).await {
+        match self.until(&format!("a GoAway ({what})"), |f| f.kind == GO_AWAY).await {
             Some(f) => {
                 assert_eq!(f.id, 0, "GoAway is on stream 0");
                 f.length
@@ -450,6 +504,38 @@ async fn step_5_open_accept() {
         "ids 1, 3, 5, 7, 9 for the client and 2, 4, 6, 8, 10 for the server"
     );
     assert_eq!(accepted, opened, "every stream opened on one side is accepted on the other");
+
+    // Two tasks wait in accept_stream at the same time, then two streams arrive: each
+    // task gets one. A session that keeps only one waiting task's waker (or the first
+    // of several) leaves the other asleep with a stream ready for it.
+    let (a, b) = tcp_pair().await;
+    let mine = std::sync::Arc::new(Session::client(a));
+    let mut raw = Raw::new(b);
+    let waiting: Vec<_> = (0..2)
+        .map(|_| {
+            let mine = mine.clone();
+            tokio::spawn(async move { mine.accept_stream().await })
+        })
+        .collect();
+    // Time for both tasks to start waiting (loopback and one thread: far less than this).
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    raw.send(WINDOW_UPDATE, SYN, 4, 0).await;
+    let mut ids = Vec::new();
+    for task in waiting {
+        let stream = timeout(WAIT, task).await.unwrap_or_else(|_| {
+            panic!(
+                "two tasks waited in accept_stream and the peer opened streams 2 and 4, but after {} s only {} of \
+                 the tasks had one: remember the waker of every task that waits (a list, one entry per task), \
+                 and wake them all when a stream arrives",
+                WAIT.as_secs(),
+                ids.len()
+            )
+        });
+        ids.push(stream.expect("the task ran").expect("a stream").id());
+    }
+    ids.sort();
+    assert_eq!(ids, [2, 4], "two tasks waiting in accept_stream, streams 2 and 4 opened: one each");
 }
 
 /// Echoes the first `n` bytes of a stream back, and returns the stream: held, not
@@ -649,9 +735,19 @@ async fn step_6_data_and_windows() {
              {MAX_STREAM_WINDOW}). The window given back covers only what the reader took out",
             sent - read
         );
-        let update = raw.until("a window update", |f| f.id == 2 && f.kind == WINDOW_UPDATE);
+        let update = raw.until("a window update", |f| f.id == 2 && f.kind == WINDOW_UPDATE && f.length > 0);
         match timeout(Duration::from_millis(300), update).await {
-            Ok(Some(frame)) => credit += frame.length as usize,
+            Ok(Some(frame)) => {
+                assert!(
+                    frame.length >= INITIAL_WINDOW / 2,
+                    "the reader had read {read} byte(s), one at a time, and your session gave the peer {} bytes of \
+                     window back: a WindowUpdate for every small read costs the connection a frame per read. Give \
+                     the window back once half of it ({} bytes) has been consumed, all of it in one update",
+                    frame.length,
+                    INITIAL_WINDOW / 2
+                );
+                credit += frame.length as usize;
+            }
             Ok(None) | Err(_) => break,
         }
     }
@@ -763,6 +859,102 @@ async fn step_7_close_and_reset() {
     let mut all = Vec::new();
     timeout(WAIT, finished.read_to_end(&mut all)).await.unwrap().expect("a stream the peer had finished ends cleanly");
     assert_eq!(all, b"all");
+
+    // Frames for streams your side finished with. Your streams 1 and 3 send a request,
+    // half-close (FIN) and are dropped; stream 5 stays open.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    for _ in 0..2 {
+        let mut s = mine.open_stream().await.unwrap();
+        s.write_all(b"request").await.unwrap();
+        s.shutdown().await.unwrap();
+    }
+    let mut live = mine.open_stream().await.unwrap();
+    raw.until("stream 5's SYN", |f| f.id == 5).await.expect("stream 5's SYN");
+    // The peer is still reading what you sent on stream 1: it gives window back, then
+    // closes its side. On stream 3 it answers with data nobody will read. And it opens
+    // streams 2 and 4, then resets 2 before you accept it.
+    raw.send(WINDOW_UPDATE, 0, 1, INITIAL_WINDOW / 2).await;
+    raw.send_data(FIN, 1, b"").await;
+    raw.send_data(0, 3, b"late").await;
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    raw.send(WINDOW_UPDATE, SYN, 4, 0).await;
+    raw.send(WINDOW_UPDATE, RST, 2, 0).await;
+    let answered = echo_barrier(&mut raw, &mut live, b"echo", "after frames for your dropped streams 1 and 3").await;
+    if let Some(f) = answered.iter().find(|f| f.id == 1 && f.flags & RST != 0) {
+        panic!(
+            "the peer gave window back on stream 1 and sent its FIN (hex {:02x?}) after you had half-closed and \
+             dropped the stream, and your session answered with RST: {f:?}. The peer may still be reading what you \
+             sent, and a RST makes it throw away what it has not read. Answer only data for a dropped stream with RST",
+            hdr(DATA, FIN, 1, 0)
+        );
+    }
+    assert!(
+        answered.iter().any(|f| f.id == 3 && f.flags & RST != 0),
+        "the peer sent 4 bytes on stream 3 after you had half-closed and dropped it, and your session did not answer \
+         with RST (it sent {answered:?}): nobody will read those bytes, and without a RST the peer's writer waits for \
+         window forever. Skip the bytes, answer RST, and go on"
+    );
+    let accepted = timeout(WAIT, mine.accept_stream())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "the peer opened streams 2 and 4 and reset 2 before you accepted it, and accept_stream waited {} s: \
+                 it must hand out stream 4 (forget the reset stream, and only that one)",
+                WAIT.as_secs()
+            )
+        })
+        .expect("stream 4");
+    assert_eq!(
+        accepted.id(),
+        4,
+        "the peer opened streams 2 and 4 and reset 2 before you accepted it: accept_stream hands out 4, not a stream \
+         the peer has already reset"
+    );
+    // A FIN, then a RST with no body, both as Data frames: no violation.
+    raw.send_data(FIN, 4, b"bye").await;
+    raw.send_data(RST, 4, b"").await;
+    echo_barrier(
+        &mut raw,
+        &mut live,
+        b"more",
+        "after the peer's FIN and then its RST on stream 4 (Data frames, the RST with no body)",
+    )
+    .await;
+}
+
+/// Sends `tag` on your open stream `live`, waits until your side has read it and sent it
+/// back, and returns what your session sent before that echo. A session handles frames
+/// in order, so by then it has handled every frame the peer sent before `tag`, and what
+/// it answered to them came first.
+async fn echo_barrier(raw: &mut Raw, live: &mut Stream, tag: &[u8], after: &str) -> Vec<Frame> {
+    let id = live.id();
+    raw.send_data(0, id, tag).await;
+    let mut got = vec![0u8; tag.len()];
+    match timeout(WAIT, live.read_exact(&mut got)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => panic!(
+            "{after}, your open stream {id} failed to read what the peer sent on it: {e}. The session must go on"
+        ),
+        Err(_) => panic!("{after}, your open stream {id} did not get what the peer sent on it in {} s", WAIT.as_secs()),
+    }
+    live.write_all(&got).await.unwrap_or_else(|e| panic!("{after}, writing on your open stream {id}: {e}"));
+    let mut seen = Vec::new();
+    let echoed = timeout(WAIT, async {
+        while let Some(f) = raw.try_next().await {
+            if f.id == id && f.kind == DATA && f.body == tag {
+                return true;
+            }
+            seen.push(f);
+        }
+        false
+    })
+    .await;
+    match echoed {
+        Ok(true) => seen,
+        _ => panic!("{after}, the echo on your open stream {id} never reached the peer; your session sent {seen:?}"),
+    }
 }
 
 /// Ping (SYN answered by ACK with the same value) and GoAway (normal: no new streams; an error code: the session ends)
@@ -786,6 +978,16 @@ async fn step_8_ping_and_go_away() {
              Ping with ACK carrying the same opaque value (in the length field)",
         )
         .expect("your session answers pings");
+    // Two pings in flight at once: each completes when the ACK with its own value comes.
+    let both = timeout(WAIT, async { tokio::join!(mine.ping(), mine.ping()) }).await.expect(
+        "waited 10 s for two pings sent at once: give each ping its own opaque value, and keep every ping waiting \
+         until the ACK with its value arrives",
+    );
+    assert!(
+        both.0.is_ok() && both.1.is_ok(),
+        "two pings sent at once, both answered by the reference, yet your session gave {both:?}: a new ping must not \
+         drop the pings still waiting for their answers"
+    );
     drop((mine, theirs));
 
     // A raw ping: the answer is ACK with the very same opaque value.
@@ -851,6 +1053,47 @@ async fn step_8_ping_and_go_away() {
     let read = timeout(WAIT, s.read(&mut buf)).await.expect("a read must end after GoAway 2");
     assert!(read.is_err(), "GoAway with the internal-error code ends the session: {read:?}");
     assert!(timeout(WAIT, mine.accept_stream()).await.expect("in time").is_none(), "no more streams to accept");
+    assert_eq!(mine.ended(), Some(MuxError::RemoteError(2)), "Session::ended after the peer's GoAway with code 2");
+
+    // Handles: the session lives while any handle does. Dropping the Session refuses the
+    // streams still waiting to be accepted (RST) and leaves the open ones working;
+    // dropping the last handle says GoAway (normal) and closes the connection.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    let mut opened = mine.open_stream().await.unwrap();
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    let mut accepted = timeout(WAIT, mine.accept_stream()).await.unwrap().expect("stream 2");
+    raw.send(WINDOW_UPDATE, SYN, 4, 0).await;
+    raw.ping_barrier(1, "after the peer opened stream 4").await;
+    drop(mine);
+    let answered = raw.ping_barrier(2, "after your Session handle was dropped, with streams 1 and 2 still held").await;
+    assert!(
+        answered.iter().any(|f| f.id == 4 && f.flags & RST != 0),
+        "your Session handle was dropped while the peer's stream 4 waited to be accepted, and your session did not \
+         refuse it (RST; it sent {answered:?}): nobody can accept it any more, and the peer would wait for it forever"
+    );
+    let mut got = [0u8; 3];
+    raw.send_data(0, 2, b"two").await;
+    let read = timeout(WAIT, accepted.read_exact(&mut got)).await;
+    assert!(
+        matches!(read, Ok(Ok(_))) && &got == b"two",
+        "after the Session handle was dropped, the accepted stream 2 must still read what the peer sends: the \
+         session lives while any of its handles (the Session, every Stream) does; got {read:?}"
+    );
+    drop(accepted);
+    raw.send_data(0, 1, b"one").await;
+    let read = timeout(WAIT, opened.read_exact(&mut got)).await;
+    assert!(
+        matches!(read, Ok(Ok(_))) && &got == b"one",
+        "after the Session handle and stream 2 were dropped, stream 1 must still read what the peer sends: the \
+         session lives while any of its handles does; got {read:?}"
+    );
+    drop(opened);
+    let code = raw.go_away_code("every handle of your session dropped").await;
+    assert_eq!(code, 0, "the last handle dropped: GoAway with the normal code (0)");
+    let end = timeout(WAIT, async { while raw.try_next().await.is_some() {} }).await;
+    assert!(end.is_ok(), "after its GoAway, your session must close the connection (the peer read no end for 10 s)");
 }
 
 /// A hostile peer: window overflow, stream ids of the wrong parity or in use, a flood of SYNs, bad headers: GoAway or RST, bounded memory, never a panic
@@ -870,7 +1113,44 @@ async fn step_9_hostile_peer() {
         let read = timeout(WAIT, s.read(&mut buf)).await.expect("the stream ends with the session");
         assert!(read.is_err(), "after the violation the stream errs: {read:?}");
         assert!(mine.open_stream().await.is_err(), "and the session takes no new streams");
+        let ended = mine.ended();
+        assert!(
+            matches!(ended, Some(MuxError::Protocol(_))),
+            "Session::ended after the peer broke the protocol must be Some(MuxError::Protocol(why)); got {ended:?}"
+        );
     }
+
+    // A stream this side forgot may have had any window up to MAX_STREAM_WINDOW: a Data
+    // frame of exactly that much for it is skipped, and the session goes on. No window is
+    // ever larger, so a frame one byte longer is a violation from its header alone.
+    let (a, b) = tcp_pair().await;
+    let mine = Session::client(a);
+    let mut raw = Raw::new(b);
+    raw.send(WINDOW_UPDATE, SYN, 2, 0).await;
+    drop(timeout(WAIT, mine.accept_stream()).await.unwrap().expect("stream 2"));
+    let after = "after a Data frame of exactly MAX_STREAM_WINDOW bytes for the stream you dropped (no violation: \
+                 skip its bytes)";
+    let header = hdr(DATA, 0, 2, MAX_STREAM_WINDOW);
+    let frame = [&header[..], &vec![0u8; MAX_STREAM_WINDOW as usize]].concat();
+    if let Err(e) = raw.w.write_all(&frame).await {
+        raw.closed(after, &header, e).await;
+    }
+    let answered = raw.ping_barrier(1, after).await;
+    assert!(
+        !answered.iter().any(|f| f.kind == GO_AWAY),
+        "a Data frame of exactly MAX_STREAM_WINDOW ({MAX_STREAM_WINDOW}) bytes for a stream you dropped is no \
+         violation (its window may have grown that far): skip it; your session sent {answered:?}"
+    );
+    raw.send(DATA, 0, 2, MAX_STREAM_WINDOW + 1).await;
+    let code = timeout(Duration::from_secs(2), raw.go_away_code("a data header larger than any window")).await;
+    assert_eq!(
+        code.ok(),
+        Some(1),
+        "a Data header with length MAX_STREAM_WINDOW + 1 ({}, hex {:02x?}) for a stream you dropped: no window is \
+         that large, so refuse it from the header alone with GoAway 1, not wait for its bytes",
+        MAX_STREAM_WINDOW + 1,
+        hdr(DATA, 0, 2, MAX_STREAM_WINDOW + 1)
+    );
 
     // A SYN with your own parity, on the id of your open stream: never a hijack.
     let (a, b) = tcp_pair().await;
@@ -972,4 +1252,49 @@ async fn step_9_hostile_peer() {
         "500,000 SYNs: {resets} refused with RST and {accepted} waiting; the rest were neither refused nor kept"
     );
     assert!(grown < 16 << 20, "500,000 unaccepted SYNs grew memory by {grown} bytes (at most 16 MiB)");
+
+    // 200,000 pings from a peer that reads none of the answers, over a pipe that holds
+    // 4 KiB each way: once about a thousand answers wait, your session must stop
+    // reading (the peer's writes then wait), not queue 2.4 MB of answers. Once the peer
+    // reads, every ping is answered, in order.
+    const PINGS: u32 = 200_000;
+    let mut pings = Vec::with_capacity(12 * PINGS as usize);
+    for i in 0..PINGS {
+        pings.extend_from_slice(&hdr(PING, SYN, 0, i));
+    }
+    let (peer, ours) = duplex(4096);
+    let (mut peer_read, mut peer_write) = tokio::io::split(peer);
+    let before = memory::live();
+    let mine = Session::server(ours);
+    let flood = tokio::spawn(async move {
+        let _ = peer_write.write_all(&pings).await;
+        peer_write
+    });
+    // Time to take in far more than a thousand pings (a correct session then waits).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let grown = memory::live() - before;
+    kit::figure("ping flood, answers unread: memory grown (bytes)", grown);
+    assert!(
+        !flood.is_finished() && grown < 1 << 20,
+        "a peer sent {PINGS} pings and read none of the answers: your session {} and grew memory by {grown} bytes. \
+         Stop reading while about a thousand answers wait unsent (the peer's writes then wait, and TCP slows it \
+         down), rather than queueing answers without bound",
+        if flood.is_finished() { "took in all 2.4 MB of them" } else { "kept reading" }
+    );
+    let mut next = 0u32;
+    let answered = timeout(WAIT, async {
+        while next < PINGS {
+            let Some(f) = next_frame(&mut peer_read).await else { break };
+            if f.kind == PING {
+                assert_eq!((f.flags, f.length), (ACK, next), "the answers to the pings, in order");
+                next += 1;
+            }
+        }
+    })
+    .await;
+    assert!(
+        answered.is_ok() && next == PINGS,
+        "once the peer reads, every one of its {PINGS} pings is answered; {next} were"
+    );
+    drop((mine, timeout(WAIT, flood).await));
 }
