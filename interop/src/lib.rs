@@ -9,9 +9,16 @@
 //! - [`protocols`]: `/ipfs/ping/1.0.0` and `/ipfs/id/1.0.0` for the reference stack: the
 //!   ping echo, and the identify message as a hand-written protobuf.
 //! - [`netns`]: two network namespaces on a veth pair, for the mDNS tests.
+//! - [`meshsub`]: gossipsub (`/meshsub/1.1.0`) for the reference stack: the RPC
+//!   protobuf, StrictSign signing and verification, and a peer that records every RPC
+//!   frame each way.
+//! - [`gossipsub_node`]: a rust-libp2p gossipsub node (Strict validation, signed
+//!   messages) driven by a task, for the gossipsub tests and the vector capture.
 
 pub mod crate_yamux;
+pub mod gossipsub_node;
 pub mod libp2p_node;
+pub mod meshsub;
 pub mod netns;
 pub mod protocols;
 pub mod reference_node;
