@@ -9,6 +9,11 @@
 //! `libp2p-pubsub:` followed by the `Message` protobuf without `signature` and `key`,
 //! and a receiver drops a message whose `from`, `seqno` or signature is missing or wrong.
 //!
+//! The handbook's side is the gossipsub exercise's reference (`solutions/11-gossipsub`:
+//! its `Rpc` and `Message` codec, `sign` and `verify`), carried by the reference stack
+//! (`/noise`, Noise XX, `/yamux/1.0.0`, `/meshsub/1.1.0`); interop's own `meshsub`
+//! records the frames and checks them a second time.
+//!
 //! - a message rust-libp2p signs passes the handbook's check;
 //! - a message the handbook signs is delivered by rust-libp2p's Strict validation;
 //! - a message with one data byte flipped and its signature kept is refused by both:
@@ -23,6 +28,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use gossipsub_solution as reference;
 use identity_solution::Keypair;
 use interop::gossipsub_node::{GossipSeen, GossipsubNode, Scoring, TOPIC};
 use interop::meshsub::{self, MESHSUB, MeshsubPeer, Rejected, Rpc, SubOpts};
@@ -120,10 +126,18 @@ async fn rust_libp2p_signs_the_handbook_verifies() {
         .await
         .unwrap_or_else(|skipped| panic!("rust-libp2p's message did not reach the handbook side; came instead: {skipped:?}"));
 
-    let author = meshsub::verify(&bytes).unwrap_or_else(|e| {
-        panic!("the handbook's StrictSign check refuses a message rust-libp2p signed: {e}; the message: {}", meshsub::hex(&bytes))
+    let decoded = reference::Message::decode(&bytes)
+        .unwrap_or_else(|e| panic!("the reference cannot decode a message rust-libp2p sent ({e:?}): {}", meshsub::hex(&bytes)));
+    let author = reference::verify(&decoded).unwrap_or_else(|e| {
+        panic!("the reference's StrictSign check refuses a message rust-libp2p signed: {e:?}; the message: {}", meshsub::hex(&bytes))
     });
     assert_eq!(author.to_bytes(), theirs.peer_id.to_bytes(), "the message's `from` is not rust-libp2p's peer id");
+    assert_eq!(
+        reference::signed_bytes(&decoded),
+        meshsub::signed_bytes(&bytes).expect("signed bytes"),
+        "the reference signs other bytes than `libp2p-pubsub:` + the message as sent without signature and key"
+    );
+    assert_eq!(meshsub::verify(&bytes).map(|p| p.to_bytes()), Ok(theirs.peer_id.to_bytes()), "interop's own check disagrees");
     assert_eq!(message.topic, TOPIC);
     assert_eq!(message.seqno.as_ref().map(Vec::len), Some(8), "rust-libp2p's seqno is not 8 bytes");
     assert_eq!(message.key, None, "rust-libp2p sent `key` although its Ed25519 peer id inlines the key");
@@ -136,8 +150,8 @@ async fn the_handbook_signs_rust_libp2p_accepts() {
     let (mut theirs, ours, keypair) = pair(&mut rng, None).await;
     let seqno: u64 = rng.random();
     let sent = data(&mut rng, "from the handbook ");
-    let message = meshsub::sign(&keypair, TOPIC, &sent, seqno);
-    let frame = ours.send(&Rpc { publish: vec![(message.clone(), message.encode())], ..Rpc::default() }).await.expect("sent");
+    let message = reference::sign(&keypair, TOPIC, &sent, seqno);
+    let frame = ours.send_encoded(&reference::Rpc { publish: vec![message.clone()], ..Default::default() }.encode()).await.expect("sent");
     let our_id = libp2p_id(&keypair);
     let (source, id, got) = theirs
         .wait_for(WAIT, |s| match s {
@@ -158,7 +172,7 @@ async fn the_handbook_signs_rust_libp2p_accepts() {
     assert_eq!(got.topic.as_str(), TOPIC);
     assert_eq!(
         id.0,
-        meshsub::default_message_id(&message).expect("an id"),
+        meshsub::default_message_id(&meshsub::Message::decode(&message.encode()).expect("decodes")).expect("an id"),
         "rust-libp2p's default message id is the author's base58 peer id and the seqno in decimal"
     );
 }
@@ -172,23 +186,25 @@ async fn a_tampered_message_is_rejected_by_both() {
 
     let seqno: u64 = rng.random();
     let sent = data(&mut rng, "tampered ");
-    let mut tampered = meshsub::sign(&keypair, TOPIC, &sent, seqno);
+    let mut tampered = reference::sign(&keypair, TOPIC, &sent, seqno);
     let flip = rng.random_range(0..sent.len());
     tampered.data.as_mut().expect("data")[flip] ^= 0x01;
     println!("data byte {flip} flipped: {:02x} -> {:02x}", sent[flip], sent[flip] ^ 1);
 
     // The handbook's check refuses it.
     assert_eq!(
-        meshsub::verify(&tampered.encode()),
-        Err(Rejected::BadSignature),
-        "the handbook's StrictSign check accepts a message whose data changed after signing"
+        reference::verify(&tampered),
+        Err(reference::SignError::BadSignature),
+        "the reference's StrictSign check accepts a message whose data changed after signing"
     );
+    assert_eq!(meshsub::verify(&tampered.encode()), Err(Rejected::BadSignature), "interop's own check accepts it");
 
     // rust-libp2p: the tampered message, then an untouched one on the same stream; it
     // reads them in order, so when the second is delivered the first was judged.
-    let barrier = meshsub::sign(&keypair, TOPIC, b"untouched", seqno.wrapping_add(1));
-    ours.send(&Rpc { publish: vec![(tampered.clone(), tampered.encode())], ..Rpc::default() }).await.expect("sent");
-    ours.send(&Rpc { publish: vec![(barrier.clone(), barrier.encode())], ..Rpc::default() }).await.expect("sent");
+    let barrier = reference::sign(&keypair, TOPIC, b"untouched", seqno.wrapping_add(1));
+    for m in [&tampered, &barrier] {
+        ours.send_encoded(&reference::Rpc { publish: vec![m.clone()], ..Default::default() }.encode()).await.expect("sent");
+    }
     let mut delivered = Vec::new();
     theirs
         .wait_for(WAIT, |s| match s {
@@ -246,6 +262,10 @@ fn the_recorded_vectors_hold_together() {
         assert_eq!(meshsub::signed_bytes(&bytes).expect("signed bytes"), hex(&m["signed"]));
         assert!(hex(&m["signed"]).starts_with(b"libp2p-pubsub:"));
         assert_eq!(meshsub::verify(&bytes).map(|p| p.to_bytes()), Ok(theirs.clone()), "the recorded signature");
+        let r = reference::Message::decode(&bytes).expect("the reference decodes the message");
+        assert_eq!(r.encode(), bytes, "the reference does not re-encode rust-libp2p's message to the same bytes");
+        assert_eq!(reference::signed_bytes(&r), hex(&m["signed"]), "the reference's signed bytes");
+        assert_eq!(reference::verify(&r).map(|p| p.to_bytes()), Ok(theirs.clone()), "the reference refuses the recorded signature");
         assert_eq!(meshsub::default_message_id(&decoded).expect("an id"), m["message_id"].as_str().expect("text").as_bytes());
     }
     let frames = json["frames"].as_array().expect("frames");
@@ -262,6 +282,11 @@ fn the_recorded_vectors_hold_together() {
         assert_eq!(len, bytes.len() - at, "frame {}: the length prefix does not count the RPC", f["index"]);
         let rpc = Rpc::decode(&bytes[prefix..]).expect("the RPC decodes");
         assert_eq!(rpc.summary(), f["summary"], "frame {}", f["index"]);
+        // The reference reads the same RPC (it skips what it does not know, as
+        // interop's reader does: rust-libp2p's control field 6, SubOpts fields 3 and 4).
+        let r = reference::Rpc::decode(&bytes[prefix..])
+            .unwrap_or_else(|e| panic!("frame {}: the reference cannot decode it ({e:?}): {}", f["index"], meshsub::hex(&bytes)));
+        assert_eq!(r.encode(), rpc.encode(), "frame {}: the reference reads another RPC than interop's reader", f["index"]);
         if f["sender"] == "rust-libp2p" {
             for k in f["kinds"].as_array().expect("kinds") {
                 kinds.insert(k.as_str().expect("text").to_string());
