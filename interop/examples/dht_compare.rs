@@ -83,7 +83,7 @@ fn number_after(text: &str, key: &str) -> Option<u32> {
 /// Every `address: IP:PORT` in `text` (the nodes a response names).
 fn addresses(text: &str) -> Vec<SocketAddrV4> {
     text.match_indices("address: ")
-        .filter_map(|(at, key)| text[at + key.len()..].split(|c: char| c == ',' || c == ' ' || c == '}').next()?.parse().ok())
+        .filter_map(|(at, key)| text[at + key.len()..].split([',', ' ', '}']).next()?.parse().ok())
         .collect()
 }
 
@@ -272,7 +272,7 @@ async fn main() {
             .sum::<usize>();
     }
     println!("{lookups} lookups of random targets from random nodes of each kind, against the true 8 closest of all {}:", n_ref + n_ml);
-    println!("  {:<10} {:<11}   {:<18}   {:<21}   {}", "", "exact", "hops (median/p90)", "queries (median/p90)", "ms (median/p90)");
+    println!("  {:<10} {:<11}   {:<18}   {:<21}   ms (median/p90)", "", "exact", "hops (median/p90)", "queries (median/p90)");
     ours.row("reference", lookups);
     if !ml.is_empty() {
         theirs.row("mainline", lookups);
