@@ -831,6 +831,14 @@ fn step_7_validation_and_score() {
          before you put an id in the seen cache"
     );
     assert_eq!(score(&b, 6), 0.0, "an honest sender keeps score 0");
+    let mut unsigned = reference::sign(&carol, TOPIC, b"unsigned", 30);
+    unsigned.signature = None;
+    b.from(2, publish(vec![unsigned]));
+    assert!(
+        !b.status().delivered.iter().any(|d| d.data == b"unsigned"),
+        "a message without a signature was delivered: StrictSign refuses it (verify() says MissingSignature)"
+    );
+    assert_eq!(score(&b, 2), -10.0, "an unsigned message is an invalid message of the peer that sent it: −10");
 
     // Validation results.
     b.from(6, publish(vec![reference::sign(&carol, TOPIC, b"later", 10)]));
