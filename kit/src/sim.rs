@@ -526,7 +526,11 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
                 let seed = self.node_seed(i, self.nodes[i].incarnation);
                 let slot = &mut self.nodes[i];
                 slot.started = true;
+                // Timer handles go on from the last context's: a node restarted without
+                // a crash keeps its pending timers, and no two may share a handle.
+                let next_timer = slot.ctx.next_timer_id();
                 slot.ctx = Context::new(slot.id.clone(), peers, seed);
+                slot.ctx.resume_timer_ids(next_timer);
                 trace!(self, "{} start", self.nodes[i].id);
                 self.callback(i, |node, ctx| node.on_start(ctx));
             }

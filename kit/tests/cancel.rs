@@ -178,3 +178,18 @@ async fn the_udp_driver_never_fires_a_cancelled_timer() {
     assert_eq!(heard, vec!["kept"], "'gone' was cancelled 400 ms before it was due, and must not fire");
     handle.stop().await;
 }
+
+#[test]
+fn a_node_restarted_without_a_crash_keeps_its_timers_apart_from_its_new_ones() {
+    let mut sim = Sim::new(SimConfig::default());
+    let n0 = sim.add_node(Named::default());
+    let c0 = NodeId::client(0);
+    sim.client_send(&c0, &n0, set("a", 100)); // arrives at 10 ms, due at 110 ms
+    sim.run_for(20 * MS);
+    // No crash: "a" stays pending, and the new context's timers must not take its
+    // handle (which would replace it in the timer table).
+    sim.restart(&n0, Named::default());
+    sim.client_send(&c0, &n0, set("b", 50)); // arrives at 30 ms, due at 80 ms
+    assert!(sim.run_until_idle(Duration::from_secs(1)));
+    assert_eq!(fired(&mut sim), vec!["b", "a"]);
+}
