@@ -1,6 +1,6 @@
-//! Building and running one exercise's checks.
+//! Building and running one exercise's checks: one pipeline, build, run, fold.
 //!
-//! Two phases, so each gets the treatment it needs:
+//! Three phases, so each gets the treatment it needs:
 //! 1. Build: `cargo test --no-run` with JSON messages, so compiler errors can be shown
 //!    on their own (no progress noise) and the test binary's path is known. A build
 //!    has no time limit: a cold build may legitimately take minutes.
@@ -10,6 +10,11 @@
 //!    failure's message only at the end of a run); if it crashes (a stack
 //!    overflow aborts the whole process), the unreported steps are run again one by
 //!    one, so the crash is pinned on the step that causes it.
+//! 3. Fold: what a run of the test process left ([`Record`]: its output, libtest's
+//!    log, how it ended) becomes the verdicts the runner trusts ([`verdicts`]), and
+//!    those one result per step ([`results`]; [`fold`] is both). Plain functions of
+//!    the records, tested on recorded libtest output; `cargo verify trace` goes
+//!    through the same three phases ([`trace`]).
 //!
 //! Which steps passed is never read from the test's standard output: the code under
 //! test writes there too, and a `println!("test checks::step_1 ... ok")` must not pass
@@ -181,9 +186,8 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
     let dir = exercise.crate_dir(options.mode).to_path_buf();
     let scratch = Scratch::new(&ws.state_dir)?;
     let output = run_binary(&binary, &dir, &only, Some(options.timeout), &scratch, options.seed)?;
-    let seeded = libtest::seeded(&output.stdout);
-    let mut figures = libtest::figures(&output.stdout);
-    let mut outcomes = trusted_outcomes(&output);
+    let mut found = verdicts(&output);
+    let Verdicts { outcomes, figures, .. } = &mut found;
     let mut unfinished_reason = None;
     match output.ending {
         Ending::TimedOut(limit) => {
@@ -195,7 +199,7 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
             // libtest prints a failure's message only in its closing report, which a
             // stopped run never reaches: the steps that failed before the hang have a
             // verdict and no message. Run each of them again alone to hear why.
-            recover_lost_messages(&binary, &dir, &scratch, options, &mut outcomes, &mut figures)?;
+            recover_lost_messages(&binary, &dir, &scratch, options, outcomes, figures)?;
         }
         Ending::Exited(status) => {
             let missing: Vec<&Step> = steps.iter().filter(|s| !outcomes.keys().any(|n| s.matches(n))).collect();
@@ -216,7 +220,7 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
                     for (name, found) in libtest::figures(&alone.stdout) {
                         figures.entry(name).or_insert(found);
                     }
-                    let mut one = trusted_outcomes(&alone);
+                    let mut one = verdicts(&alone).outcomes;
                     let outcome = one.keys().find(|n| step.matches(n)).cloned().and_then(|n| one.remove(&n));
                     match (outcome, &alone.ending) {
                         (Some(outcome), _) => {
@@ -234,15 +238,8 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
             }
         }
     }
-    let results = steps
-        .into_iter()
-        .map(|step| {
-            let unfinished = unfinished_reason.clone().unwrap_or_else(|| "did not run".into());
-            let seeded = seeded.iter().any(|n| step.matches(n));
-            step_result(step, &outcomes, &figures, unfinished, seeded)
-        })
-        .collect::<Vec<_>>();
-    let mut results = results;
+    let unfinished = unfinished_reason.unwrap_or_else(|| "did not run".into());
+    let mut results = results(steps, &found, &unfinished);
     if options.sweep > 0 {
         sweep(&binary, &dir, &scratch, options, &mut results)?;
     }
@@ -291,7 +288,7 @@ fn recover_lost_messages(
         for (step, found) in libtest::figures(&alone.stdout) {
             figures.entry(step).or_insert(found);
         }
-        let message = match (trusted_outcomes(&alone).remove(&name), &alone.ending) {
+        let message = match (verdicts(&alone).outcomes.remove(&name), &alone.ending) {
             (Some(Outcome::Failed(message)), _) if !message.is_empty() => message,
             (Some(Outcome::Passed), _) => "failed in the full run (its message was lost when a later step was \
                  stopped), yet passed when run again alone: does it depend on timing, or on what another step \
@@ -420,41 +417,86 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
         env.push((SEED_VAR, seed.to_string().into()));
     }
     let run = run_binary_env(&binary, &dir, &chosen, Some(options.timeout), &scratch, &env)?;
-    let outcomes = trusted_outcomes(&run);
-    let figures = libtest::figures(&run.stdout);
-    let mut results: Vec<StepResult> = all
-        .into_iter()
-        .filter(|s| chosen.contains(&s.function.as_str()))
-        .map(|step| step_result(step, &outcomes, &figures, describe_exit_of(&run), true))
-        .collect();
+    let steps = all.into_iter().filter(|s| chosen.contains(&s.function.as_str())).collect();
+    let mut results = fold(steps, &run, &describe_exit_of(&run));
     for result in results.iter_mut() {
+        // Every step traced ran its simulations recording, whether it said so or not.
+        result.seeded = true;
         result.traces = traces_of(&traces, &result.step.function);
         mark_failure(result);
     }
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
 }
 
-/// What one step did in a run: its outcome (`unfinished` says why, if it never
-/// reported) and the figures it printed.
-fn step_result(
-    step: Step,
-    outcomes: &std::collections::BTreeMap<String, Outcome>,
-    figures: &std::collections::BTreeMap<String, Vec<(String, String)>>,
-    unfinished: String,
-    seeded: bool,
-) -> StepResult {
-    let outcome = match outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
-        Some(Outcome::Passed) => StepOutcome::Passed,
-        Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
-        Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
-        None => StepOutcome::Unfinished(unfinished),
-    };
-    let figures = figures
-        .iter()
-        .find(|(n, _)| step.matches(n))
-        .map(|(_, f)| f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect())
-        .unwrap_or_default();
-    StepResult { step, outcome, figures, seeded, sweep: None, traces: Vec::new() }
+/// What a run of the test process left for the runner: the input of the fold.
+#[derive(Debug)]
+pub struct Record {
+    /// Its standard output and error, and how it ended.
+    pub output: process::Output,
+    /// libtest's log (`ok NAME` / `failed NAME` / `ignored NAME` lines), as read once
+    /// the whole process tree was gone.
+    pub log: String,
+    /// The log as read at the end is not what the runner saw being appended to it
+    /// during the run: something truncated or overwrote it.
+    pub log_rewritten: bool,
+}
+
+impl std::ops::Deref for Record {
+    type Target = process::Output;
+    fn deref(&self) -> &process::Output {
+        &self.output
+    }
+}
+
+/// What the runner takes from one run, by test name: the verdicts it trusts (see
+/// [`trusted_outcomes`]), the figures each test printed, and which tests said they ran
+/// a seeded simulation.
+#[derive(Debug, Default)]
+pub struct Verdicts {
+    pub outcomes: std::collections::BTreeMap<String, Outcome>,
+    pub figures: std::collections::BTreeMap<String, Vec<(String, String)>>,
+    pub seeded: Vec<String>,
+}
+
+/// The fold's first half: one run's records, read.
+pub fn verdicts(record: &Record) -> Verdicts {
+    Verdicts {
+        outcomes: trusted_outcomes(record),
+        figures: libtest::figures(&record.stdout),
+        seeded: libtest::seeded(&record.stdout),
+    }
+}
+
+/// The fold's second half: one result per step, in the steps' order. A step with no
+/// verdict never reported: it is unfinished, for the reason given (a hang, a crash,
+/// or "did not run").
+pub fn results(steps: Vec<Step>, verdicts: &Verdicts, unfinished: &str) -> Vec<StepResult> {
+    steps
+        .into_iter()
+        .map(|step| {
+            let outcome = match verdicts.outcomes.iter().find(|(n, _)| step.matches(n)).map(|(_, o)| o) {
+                Some(Outcome::Passed) => StepOutcome::Passed,
+                Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
+                Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
+                None => StepOutcome::Unfinished(unfinished.to_string()),
+            };
+            let figures = verdicts
+                .figures
+                .iter()
+                .find(|(n, _)| step.matches(n))
+                .map(|(_, f)| {
+                    f.iter().map(|(label, value)| Figure { label: label.clone(), value: value.clone() }).collect()
+                })
+                .unwrap_or_default();
+            let seeded = verdicts.seeded.iter().any(|n| step.matches(n));
+            StepResult { step, outcome, figures, seeded, sweep: None, traces: Vec::new() }
+        })
+        .collect()
+}
+
+/// The whole fold of one run: its records to one result per step.
+pub fn fold(steps: Vec<Step>, record: &Record, unfinished: &str) -> Vec<StepResult> {
+    results(steps, &verdicts(record), unfinished)
 }
 
 /// Runs the seeded steps again under seeds 1..=N, one test process per seed (libtest
@@ -477,7 +519,7 @@ fn sweep(
     let filter: Vec<&str> = names.iter().map(String::as_str).collect();
     for seed in 1..=u64::from(options.sweep) {
         let run = run_binary(binary, dir, &filter, Some(options.timeout), scratch, Some(seed))?;
-        let outcomes = trusted_outcomes(&run);
+        let outcomes = verdicts(&run).outcomes;
         let timed_out = matches!(run.ending, Ending::TimedOut(_));
         for r in results.iter_mut().filter(|r| r.seeded) {
             let tally = r.sweep.as_mut().expect("set above");
@@ -509,7 +551,7 @@ fn sweep(
     Ok(())
 }
 
-fn describe_exit_of(run: &Run) -> String {
+fn describe_exit_of(run: &Record) -> String {
     match run.ending {
         Ending::Exited(status) => describe_exit(status, &run.stderr),
         Ending::TimedOut(limit) => format!("did not finish within {} s", limit.as_secs()),
@@ -555,23 +597,6 @@ fn build(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Result
     }
 }
 
-/// A test run's output together with the verdicts from its log file.
-struct Run {
-    output: process::Output,
-    /// `ok NAME` / `failed NAME` / `ignored NAME` lines, as libtest wrote them.
-    log: String,
-    /// The log as read at the end is not what the runner saw being appended to it
-    /// during the run: something truncated or overwrote it.
-    log_rewritten: bool,
-}
-
-impl std::ops::Deref for Run {
-    type Target = process::Output;
-    fn deref(&self) -> &process::Output {
-        &self.output
-    }
-}
-
 /// A folder of the runner's own for the log files of one check, removed afterwards.
 struct Scratch {
     dir: PathBuf,
@@ -605,7 +630,7 @@ impl Drop for Scratch {
 /// a `test … ok` line there passes nothing on its own. When the records disagree,
 /// something in the test process forged or mangled them, and no step of the run
 /// passes.
-fn trusted_outcomes(run: &Run) -> std::collections::BTreeMap<String, Outcome> {
+fn trusted_outcomes(run: &Record) -> std::collections::BTreeMap<String, Outcome> {
     let printed = libtest::parse(&run.stdout);
     let mut outcomes = libtest::parse_log(&run.log);
     for (name, outcome) in outcomes.iter_mut() {
@@ -634,7 +659,7 @@ fn trusted_outcomes(run: &Run) -> std::collections::BTreeMap<String, Outcome> {
 /// differ from the log, a printed verdict that contradicts the log, a successful exit
 /// with failures, or a failed exit when every step passed, each refuses the run.
 fn disagreement(
-    run: &Run,
+    run: &Record,
     printed: &std::collections::BTreeMap<String, Outcome>,
     log: &std::collections::BTreeMap<String, Outcome>,
 ) -> Option<String> {
@@ -697,7 +722,7 @@ fn run_binary(
     limit: Option<Duration>,
     scratch: &Scratch,
     seed: Option<u64>,
-) -> Result<Run, CheckError> {
+) -> Result<Record, CheckError> {
     let seed = seed.map(|s| s.to_string());
     let env: Vec<(&str, std::ffi::OsString)> = seed.iter().map(|s| (SEED_VAR, s.into())).collect();
     run_binary_env(binary, dir, filter, limit, scratch, &env)
@@ -714,7 +739,7 @@ fn run_binary_env(
     limit: Option<Duration>,
     scratch: &Scratch,
     env: &[(&str, std::ffi::OsString)],
-) -> Result<Run, CheckError> {
+) -> Result<Record, CheckError> {
     let log = Log::create(scratch)?;
     let mut command = Command::new(binary);
     command.current_dir(dir).env("CARGO_MANIFEST_DIR", dir).args(filter);
@@ -742,7 +767,7 @@ fn run_binary_env(
     let now = log.read_all();
     let log_rewritten = !seen.is_empty() && seen != now;
     let log = String::from_utf8_lossy(&now).into_owned();
-    Ok(Run { output, log, log_rewritten })
+    Ok(Record { output, log, log_rewritten })
 }
 
 /// libtest's log file for one run: a file the runner creates and keeps open. On
@@ -873,4 +898,151 @@ fn describe_exit(status: std::process::ExitStatus, stderr: &str) -> String {
         }
     }
     format!("the test process exited early with {status} (does the code call std::process::exit?){detail}")
+}
+
+/// The fold, on libtest's own output: recorded from a test binary with three checks
+/// (`rustc --test`, run as the runner runs it: `--logfile FILE --show-output`,
+/// `RUST_BACKTRACE=0`), one passing with a seed line and a figure, one failing an
+/// assertion after printing a figure, one `#[ignore]`d; it exited with 101.
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    use super::*;
+
+    const STDOUT: &str = "
+running 3 tests
+test checks::step_1_keys ... ok
+test checks::step_2_sign ... FAILED
+test checks::step_3_seal ... ignored
+
+successes:
+
+---- checks::step_1_keys stdout ----
+seeded: default
+figure: messages per operation: 5.7
+
+
+successes:
+    checks::step_1_keys
+
+failures:
+
+---- checks::step_2_sign stdout ----
+figure: bytes: 64
+
+thread 'checks::step_2_sign' (12448) panicked at t.rs:11:9:
+assertion `left == right` failed: the signature is 64 bytes
+  left: 2
+ right: 3
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+
+failures:
+    checks::step_2_sign
+
+test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+";
+
+    const LOG: &str = "ok checks::step_1_keys\nfailed checks::step_2_sign\nignored checks::step_3_seal\n";
+
+    /// The exit status a shell shows as `code` (a wait status holds it shifted).
+    fn exited(code: i32) -> Ending {
+        Ending::Exited(std::process::ExitStatus::from_raw(code << 8))
+    }
+
+    fn record(stdout: &str, log: &str, ending: Ending) -> Record {
+        let output = process::Output { stdout: stdout.into(), stderr: String::new(), ending };
+        Record { output, log: log.into(), log_rewritten: false }
+    }
+
+    /// Steps 1 to 4 of the recording (step 4 never ran: it is not in the binary).
+    fn steps() -> Vec<Step> {
+        steps::scan_source(
+            "/// Keys\n#[test]\nfn step_1_keys() {}\n/// Sign\n#[test]\nfn step_2_sign() {}\n\
+             /// Seal\n#[test]\nfn step_3_seal() {}\n/// Open\n#[test]\nfn step_4_open() {}\n",
+        )
+    }
+
+    fn outcomes(results: &[StepResult]) -> Vec<&StepOutcome> {
+        results.iter().map(|r| &r.outcome).collect()
+    }
+
+    #[test]
+    fn an_honest_run_folds_into_one_result_per_step() {
+        let results = fold(steps(), &record(STDOUT, LOG, exited(101)), "did not run");
+        let got = outcomes(&results);
+        assert_eq!(got[0], &StepOutcome::Passed);
+        assert_eq!(
+            got[1],
+            &StepOutcome::Failed(
+                "assertion `left == right` failed: the signature is 64 bytes\n  left: 2\n right: 3\n  at t.rs:11:9"
+                    .into()
+            ),
+            "a failure's message comes from its panic, tidied"
+        );
+        assert_eq!(got[2], &StepOutcome::Failed("this check is marked #[ignore]".into()));
+        assert_eq!(got[3], &StepOutcome::Unfinished("did not run".into()), "a step with no verdict is unfinished");
+        let figure = |label: &str, value: &str| Figure { label: label.into(), value: value.into() };
+        assert_eq!(results[0].figures, vec![figure("messages per operation", "5.7")]);
+        assert_eq!(results[1].figures, vec![figure("bytes", "64")], "a failing step shows its figures too");
+        assert!(results[0].seeded && !results[1].seeded, "only the step that printed its seed is seeded");
+    }
+
+    #[test]
+    fn a_step_passes_only_when_the_log_says_so() {
+        // The learner's code printed libtest's `ok` line for step 2, before the harness
+        // printed its own FAILED: the log decides.
+        let forged = STDOUT.replace("test checks::step_2_sign ... FAILED", "test checks::step_2_sign ... ok");
+        let results = fold(steps(), &record(&forged, LOG, exited(101)), "did not run");
+        assert!(results.iter().all(|r| r.outcome != StepOutcome::Passed), "{:?}", outcomes(&results));
+        // A log that says nothing passes nothing, whatever standard output says.
+        let results = fold(steps(), &record(STDOUT, "", exited(101)), "the test process exited early");
+        assert!(outcomes(&results).iter().all(|o| matches!(o, StepOutcome::Unfinished(_))));
+    }
+
+    #[test]
+    fn records_that_disagree_refuse_the_whole_run() {
+        let refused = |record: Record, why: &str| {
+            let results = fold(steps(), &record, "did not run");
+            for r in &results[..3] {
+                let StepOutcome::Failed(message) = &r.outcome else { panic!("{:?} counted", r.outcome) };
+                assert!(message.contains("records of this run disagree") && message.contains(why), "{message}");
+            }
+        };
+        // Every step logged as passing, the process exited successfully, but the
+        // summary libtest printed counts a failure.
+        let all_ok = "ok checks::step_1_keys\nok checks::step_2_sign\nignored checks::step_3_seal\n";
+        refused(record(STDOUT, all_ok, exited(0)), "the closing summary says 1 passed and 1 failed");
+        // A second closing summary, printed by the code under test.
+        let twice = format!("{STDOUT}test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured\n");
+        refused(record(&twice, LOG, exited(101)), "2 closing summaries");
+        // An exit status of success with a failure in the log.
+        refused(record(STDOUT, LOG, exited(0)), "exited successfully although 1 steps failed");
+        // The log rewritten after libtest wrote it.
+        let mut rewritten = record(STDOUT, LOG, exited(101));
+        rewritten.log_rewritten = true;
+        refused(rewritten, "overwritten");
+    }
+
+    #[test]
+    fn an_exit_before_the_summary_counts_nothing_the_log_does_not_hold() {
+        // `std::process::exit(0)` from step 2, after step 1 passed and was logged.
+        let stdout = "\nrunning 3 tests\ntest checks::step_1_keys ... ok\n";
+        let results = fold(steps(), &record(stdout, "ok checks::step_1_keys\n", exited(0)), "exited early");
+        for r in &results {
+            assert_ne!(
+                r.outcome,
+                StepOutcome::Passed,
+                "step {}: an early successful exit refuses the run",
+                r.step.number
+            );
+        }
+        // The same exit with a failing status: step 1 keeps its pass, the rest never
+        // reported (the runner then runs each alone to find the culprit).
+        let results = fold(steps(), &record(stdout, "ok checks::step_1_keys\n", exited(3)), "exited early");
+        assert_eq!(results[0].outcome, StepOutcome::Passed);
+        assert_eq!(results[1].outcome, StepOutcome::Unfinished("exited early".into()));
+    }
 }

@@ -9,6 +9,9 @@
 
 use std::collections::BTreeMap;
 
+// The lines the kit prints for the runner (declared once, for both, in verify-protocol).
+use verify_protocol::{FIGURE_PREFIX as FIGURE, SEEDED_PREFIX as SEEDED};
+
 /// The outcome of one test.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -113,8 +116,6 @@ pub fn seeded(stdout: &str) -> Vec<String> {
         .map(|(name, _)| name)
         .collect()
 }
-
-use verify_protocol::{FIGURE_PREFIX as FIGURE, SEEDED_PREFIX as SEEDED};
 
 /// The `---- NAME stdout ----` sections: what each test printed (the failing ones,
 /// and with `--show-output` the passing ones too).
