@@ -1323,6 +1323,9 @@ fn step_8_rooms_against_flooding() {
     for (n, count) in [(10, 20), (50, 20), (200, 8)] {
         let (mut sim, ids) = room(n, seed, |i| GossipsubNode::new(keypair(i as u8 ^ 0x40), Config::default()));
         let gossip = lines(&mut sim, &ids, n, count, seed);
+        let mesh_only = Config { flood_publish: false, ..Config::default() };
+        let (mut sim, ids) = room(n, seed, |i| GossipsubNode::new(keypair(i as u8 ^ 0x40), mesh_only));
+        let meshed = lines(&mut sim, &ids, n, count, seed);
         let (mut sim, ids) = room(n, seed, |i| Flood {
             keypair: keypair(i as u8 ^ 0x40),
             seqno: 0,
@@ -1365,6 +1368,14 @@ fn step_8_rooms_against_flooding() {
         };
         kit::figure(&format!("{n} nodes: gossipsub frames per line"), format!("{:.0}", gossip.frames_per_line));
         kit::figure(&format!("{n} nodes: flooding frames per line"), format!("{:.0}", flood.frames_per_line));
+        kit::figure(
+            &format!("{n} nodes: gossipsub without flood publishing, frames per line"),
+            format!("{:.0}", meshed.frames_per_line),
+        );
+        kit::figure(
+            &format!("{n} nodes: gossipsub without flood publishing, latency p50 / p99"),
+            format!("{} / {} ms", meshed.p50.as_millis(), meshed.p99.as_millis()),
+        );
         kit::figure(
             &format!("{n} nodes: gossipsub latency p50 / p99"),
             format!("{} / {} ms", gossip.p50.as_millis(), gossip.p99.as_millis()),
