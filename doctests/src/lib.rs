@@ -44,6 +44,7 @@ chapter!(Interop, "../../book/interop.md");
 chapter!(ContentRouting, "../../book/content-routing.md");
 chapter!(ContentRoutingGossip, "../../book/content-routing/gossip.md");
 chapter!(ContentRoutingSecureGossip, "../../book/content-routing/secure-gossip.md");
+chapter!(ContentRoutingGossipsub, "../../book/content-routing/gossipsub.md");
 chapter!(DataStructures, "../../book/data-structures.md");
 chapter!(DataStructuresLog, "../../book/data-structures/log.md");
 chapter!(DataStructuresHypercoreTree, "../../book/data-structures/hypercore-tree.md");
