@@ -48,3 +48,51 @@ fn checked(exercise: &Exercise, report: &Report, total: usize) -> instructor::Ch
     };
     instructor::Checked { exercise: exercise.name.clone(), passed, total, stuck, audit: Vec::new() }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use verify::checks::StepResult;
+    use verify::steps::Step;
+
+    use super::*;
+
+    fn ran(outcomes: &[StepOutcome]) -> Report {
+        let steps = outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, outcome)| StepResult {
+                step: Step { number: i as u32 + 1, function: format!("step_{}", i + 1), description: String::new() },
+                outcome: outcome.clone(),
+                figures: Vec::new(),
+                seeded: false,
+                sweep: None,
+                traces: Vec::new(),
+            })
+            .collect();
+        Report::Ran { steps, elapsed: Duration::ZERO }
+    }
+
+    fn exercise() -> Exercise {
+        let ws = verify::Workspace::discover(std::path::Path::new(env!("CARGO_MANIFEST_DIR")), None).unwrap();
+        ws.exercises.into_iter().next().expect("the handbook has exercises")
+    }
+
+    #[test]
+    fn the_event_says_steps_passed_and_the_first_step_not_passing() {
+        let exercise = exercise();
+        let failed = StepOutcome::Failed("no".into());
+        let event = checked(&exercise, &ran(&[StepOutcome::Passed, failed.clone(), StepOutcome::Passed]), 3);
+        assert_eq!((event.passed, event.total, event.stuck), (2, 3, Some(2)));
+        assert_eq!(event.exercise, exercise.name);
+        let event = checked(&exercise, &ran(&[StepOutcome::Passed, StepOutcome::Passed]), 2);
+        assert_eq!((event.passed, event.stuck), (2, None), "every step passes: stuck nowhere");
+        let event = checked(&exercise, &Report::BuildFailed { errors: Vec::new(), cargo: String::new() }, 4);
+        assert_eq!(
+            (event.passed, event.total, event.stuck),
+            (0, 4, Some(1)),
+            "a crate that does not compile is stuck at step 1"
+        );
+    }
+}
