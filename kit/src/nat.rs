@@ -68,6 +68,7 @@ use std::time::Duration;
 
 use rand::{RngExt, SeedableRng};
 
+use crate::deadlines::Deadlines;
 use crate::node::NodeRng;
 use crate::sim::Scheduled;
 
@@ -204,9 +205,12 @@ struct Slot {
     ctx: Option<HostContext>,
 }
 
-enum Event {
-    Datagram { from: SocketAddrV4, to: SocketAddrV4, payload: Vec<u8> },
-    Timer { host: usize, tag: u64 },
+/// A datagram on its way. (Timers wait in a [`Deadlines`] table, ordered with the
+/// datagrams by one counter, as in the simulator.)
+struct Event {
+    from: SocketAddrV4,
+    to: SocketAddrV4,
+    payload: Vec<u8>,
 }
 
 /// The internet: public hosts, NATs and the hosts behind them.
@@ -218,6 +222,8 @@ pub struct Internet {
     seed: u64,
     seq: u64,
     queue: BinaryHeap<Reverse<Scheduled<Event>>>,
+    /// Every host's pending timers (their tags), under (host, the counter's number).
+    timers: Deadlines<(usize, u64), u64>,
     hosts: Vec<Slot>,
     public: HashMap<SocketAddrV4, usize>,
     nats: Vec<Nat>,
@@ -238,6 +244,7 @@ impl Internet {
             seed,
             seq: 0,
             queue: BinaryHeap::new(),
+            timers: Deadlines::new(),
             hosts: Vec::new(),
             public: HashMap::new(),
             nats: Vec::new(),
@@ -305,12 +312,26 @@ impl Internet {
     pub fn run_for(&mut self, duration: Duration) {
         let end = self.now + duration;
         self.start_pending();
-        while self.queue.peek().is_some_and(|Reverse(next)| next.at <= end) {
-            let Some(Reverse(Scheduled { at, event, .. })) = self.queue.pop() else { break };
+        loop {
+            // The earlier of the next datagram and the next timer; of two due at once,
+            // the one scheduled first.
+            let datagram = self.queue.peek().map(|Reverse(next)| (next.at, next.seq));
+            let (at, timer_first) = match (datagram, self.timers.next_place()) {
+                (Some(d), Some(t)) => (d.0.min(t.0), t < d),
+                (None, Some(t)) => (t.0, true),
+                (Some(d), None) => (d.0, false),
+                (None, None) => break,
+            };
+            if at > end {
+                break;
+            }
             self.now = at;
-            match event {
-                Event::Datagram { from, to, payload } => self.arrive(from, to, payload),
-                Event::Timer { host, tag } => self.callback(host, |h, ctx| h.on_timer(ctx, tag)),
+            if timer_first {
+                let Some((_, (host, _), tag)) = self.timers.pop() else { break };
+                self.callback(host, |h, ctx| h.on_timer(ctx, tag));
+            } else {
+                let Some(Reverse(Scheduled { event, .. })) = self.queue.pop() else { break };
+                self.arrive(event.from, event.to, event.payload);
             }
             self.start_pending();
         }
@@ -343,7 +364,8 @@ impl Internet {
         let (local, nat) = (slot.local, slot.nat);
         slot.ctx = Some(ctx);
         for (after, tag) in timers {
-            self.schedule(now + after, Event::Timer { host: i, tag });
+            self.seq += 1;
+            self.timers.insert_ordered(now + after, self.seq, (i, self.seq), tag);
         }
         for (to, payload) in outbox {
             self.counters.sent += 1;
@@ -355,7 +377,7 @@ impl Internet {
                 self.counters.lost += 1;
                 continue;
             }
-            self.schedule(now + self.latency, Event::Datagram { from, to, payload });
+            self.schedule(now + self.latency, Event { from, to, payload });
         }
     }
 
