@@ -142,6 +142,8 @@ fn step_2_bencode() {
     }
     use subject::BencodeError as E;
     let deep = format!("{}{}", "l".repeat(40), "e".repeat(40));
+    // A dictionary's values are one level deeper too: d1:a d1:a … i0e e e.
+    let deep_dicts = format!("{}i0e{}", "d1:a".repeat(40), "e".repeat(40));
     let bad: Vec<(&[u8], Verdict<E>, &str)> = vec![
         (b"", |e| matches!(e, E::UnexpectedEnd), "empty input"),
         (b"i42", |e| matches!(e, E::UnexpectedEnd), "an integer with no end"),
@@ -167,6 +169,12 @@ fn step_2_bencode() {
             "two values back to back (decode takes exactly one value, nothing after it)",
         ),
         (deep.as_bytes(), |e| matches!(e, E::TooDeep { .. }), "lists nested 40 deep"),
+        (
+            deep_dicts.as_bytes(),
+            |e| matches!(e, E::TooDeep { .. }),
+            "dictionaries nested 40 deep (a value inside a dictionary is one level deeper, as an item inside a \
+             list is: count the depth for both, or a hostile d1:ad1:a… exhausts the stack)",
+        ),
     ];
     for (input, ok, what) in bad {
         match subject::bencode::decode(input) {
@@ -419,12 +427,18 @@ fn step_5_lookup() {
         let mut lookup = subject::Lookup::new(sid(target), sid(ids[me]), &seeds);
         let mut in_flight: Vec<usize> = Vec::new();
         let mut steps = 0;
+        // Hops from the seeds, as the harness sees them: each node's depth when first
+        // heard of, and the fewest hops by which it was heard of.
+        let mut first_depth: BTreeMap<usize, u32> = seeds.iter().map(|c| (index[&c.id.0], 1)).collect();
+        let mut min_depth = first_depth.clone();
+        let mut asked = 0;
         loop {
             for c in lookup.next_queries() {
                 let i = index[&c.id.0];
                 assert!(i != me, "a lookup never queries its own node");
                 assert!(!in_flight.contains(&i), "{i} queried twice");
                 in_flight.push(i);
+                asked += 1;
             }
             assert!(in_flight.len() <= subject::ALPHA, "at most α = 3 queries in flight, found {}", in_flight.len());
             if in_flight.is_empty() {
@@ -441,6 +455,12 @@ fn step_5_lookup() {
                     nodes.push(contact(ghost));
                 }
                 lookup.on_response(&sid(ids[i]), &nodes);
+                let (first, fewest) = (first_depth[&i] + 1, min_depth[&i] + 1);
+                for c in nodes.iter().map(|c| index[&c.id.0]).filter(|&j| j != me) {
+                    first_depth.entry(c).or_insert(first);
+                    let d = min_depth.entry(c).or_insert(fewest);
+                    *d = (*d).min(fewest);
+                }
             }
             steps += 1;
             assert!(steps < 500, "the lookup does not end");
@@ -471,6 +491,22 @@ fn step_5_lookup() {
             "closest first, no repeats"
         );
         assert!(got.iter().all(|id| !dead.contains(&index[id])), "lookup {round}: only nodes that answered");
+        assert_eq!(
+            lookup.queries(),
+            asked,
+            "lookup {round}: queries() says {} but next_queries() handed out {asked} nodes to ask: every node it \
+             returns is one query sent, so count each",
+            lookup.queries()
+        );
+        let hops = |depth: &BTreeMap<usize, u32>| got.iter().map(|id| depth[&index[id]]).max().unwrap_or(0);
+        let (fewest, first) = (hops(&min_depth), hops(&first_depth));
+        assert!(
+            (fewest..=first).contains(&lookup.rounds()),
+            "lookup {round}: rounds() is {} but the 8 closest were reached in {fewest} to {first} hops: a seed is \
+             depth 1, and a node first named in the answer of a node at depth d is depth d + 1 (on_response passes \
+             the responder's depth + 1 to add)",
+            lookup.rounds()
+        );
         exact += usize::from(got == want);
     }
     // A lookup can miss a node that no queried node happens to know; in a settled
