@@ -19,6 +19,18 @@
 //! will be seen from. Mappings do not expire (real ones do after tens of seconds to
 //! minutes of silence; keepalives are a separate concern).
 //!
+//! The internet hosts ordinary [`Node`]s whose messages are
+//! [datagrams](crate::udp::Datagram), named as [`kit::udp`](crate::udp) names them: a
+//! node's [`NodeId`] is its socket address as text, a message from `198.51.100.7:40001`
+//! comes from the id `"198.51.100.7:40001"`, and a message to such an id leaves as one
+//! datagram to that address ([`Internet::with_nodes`], [`Internet::add_public_node`],
+//! [`Internet::add_node_behind`]). So a node checked here also runs over a real UDP
+//! socket with [`crate::udp::spawn`], unchanged. Each node has one [`Context`] for its
+//! life, and its timers wait in the kit's one timer table, ordered with the datagrams.
+//! [`Host`] is the older, address-typed shape of the same callbacks (bytes and
+//! [`SocketAddrV4`]s, `u64` timer tags); an `Internet::new` hosts `Host`s, each run as a
+//! `Node` of [`Packet`]s.
+//!
 //! Time is simulated and every random choice comes from the seed, as in the simulator.
 //! No packet touches a real network. An inside host's address is only a label. A home
 //! network would number its hosts from RFC 1918's private ranges (RFC 6598's
@@ -68,9 +80,15 @@ use std::time::Duration;
 
 use rand::{RngExt, SeedableRng};
 
+use std::fmt::Debug;
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
 use crate::deadlines::Deadlines;
-use crate::node::NodeRng;
+use crate::node::{Context, Message, Node, NodeId, NodeRng, TimerId};
 use crate::sim::Scheduled;
+use crate::udp::{Datagram, node_id, socket_addr};
 
 /// The four classic NAT types. See the [module documentation](self).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -105,31 +123,37 @@ pub trait Host: Any {
     }
 }
 
-/// What a host can see and do during a callback.
+/// A datagram as a message: the bytes, for nodes that read and write their own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Packet(pub Vec<u8>);
+
+impl Datagram for Packet {
+    fn from_datagram(bytes: Vec<u8>) -> Packet {
+        Packet(bytes)
+    }
+
+    fn into_datagram(self) -> Result<Vec<u8>, Packet> {
+        Ok(self.0)
+    }
+}
+
+/// What a host can see and do during a callback: a view of its node's one
+/// [`Context`] in addresses and bytes.
 pub struct HostContext {
-    now: Duration,
     local: SocketAddrV4,
-    rng: NodeRng,
-    outbox: Vec<(SocketAddrV4, Vec<u8>)>,
-    timers: Vec<(Duration, u64)>,
+    ctx: Context<Packet, u64>,
 }
 
 impl HostContext {
     /// A context for a host at `local`, for tests of a single host without an
     /// [`Internet`].
     pub fn new(local: SocketAddrV4, seed: u64) -> HostContext {
-        HostContext {
-            now: Duration::ZERO,
-            local,
-            rng: NodeRng::seed_from_u64(seed),
-            outbox: Vec::new(),
-            timers: Vec::new(),
-        }
+        HostContext { local, ctx: Context::new(node_id(SocketAddr::V4(local)), Vec::new(), seed) }
     }
 
     /// The simulated time.
     pub fn now(&self) -> Duration {
-        self.now
+        self.ctx.now()
     }
 
     /// This host's own address: private, if it is behind a NAT.
@@ -139,27 +163,79 @@ impl HostContext {
 
     /// Sends `payload` to `to`. It may be translated, filtered or lost on the way.
     pub fn send(&mut self, to: SocketAddrV4, payload: Vec<u8>) {
-        self.outbox.push((to, payload));
+        self.ctx.send(node_id(SocketAddr::V4(to)), Packet(payload));
     }
 
     /// Asks for `on_timer(tag)` after `after`.
     pub fn set_timer(&mut self, after: Duration, tag: u64) {
-        self.timers.push((after, tag));
+        self.ctx.set_timer(after, tag);
     }
 
     /// Random numbers, seeded by the simulation.
     pub fn rng(&mut self) -> &mut NodeRng {
-        &mut self.rng
+        self.ctx.rng()
     }
 
     /// The datagrams sent during the last callbacks (for tests without an [`Internet`]).
     pub fn take_sent(&mut self) -> Vec<(SocketAddrV4, Vec<u8>)> {
-        std::mem::take(&mut self.outbox)
+        self.ctx.drain().messages.into_iter().filter_map(|(to, Packet(bytes))| Some((v4(&to)?, bytes))).collect()
     }
 
     /// Sets the time the host sees (for tests without an [`Internet`]).
     pub fn set_now(&mut self, now: Duration) {
-        self.now = now;
+        self.ctx.set_now(now);
+    }
+}
+
+/// The IPv4 socket address a node id names, if it names one.
+fn v4(id: &NodeId) -> Option<SocketAddrV4> {
+    match socket_addr(id)? {
+        SocketAddr::V4(addr) => Some(addr),
+        SocketAddr::V6(_) => None,
+    }
+}
+
+/// A [`Host`] run as a [`Node`] of [`Packet`]s: each callback lends the node's context
+/// to the host's [`HostContext`] view and takes it back.
+struct HostNode<H> {
+    host: H,
+    view: HostContext,
+}
+
+impl<H: Host> HostNode<H> {
+    fn call(&mut self, ctx: &mut Context<Packet, u64>, f: impl FnOnce(&mut H, &mut HostContext)) {
+        std::mem::swap(ctx, &mut self.view.ctx);
+        f(&mut self.host, &mut self.view);
+        std::mem::swap(ctx, &mut self.view.ctx);
+    }
+}
+
+impl<H: Host> Node for HostNode<H> {
+    type Message = Packet;
+    type Timer = u64;
+
+    fn on_start(&mut self, ctx: &mut Context<Packet, u64>) {
+        self.call(ctx, |h, c| h.on_start(c));
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<Packet, u64>, from: NodeId, Packet(payload): Packet) {
+        let Some(from) = v4(&from) else { return };
+        self.call(ctx, |h, c| h.on_packet(c, from, &payload));
+    }
+
+    fn on_timer(&mut self, ctx: &mut Context<Packet, u64>, tag: u64) {
+        self.call(ctx, |h, c| h.on_timer(c, tag));
+    }
+}
+
+/// A hosted node, and what it is for a downcast ([`Internet::node`], [`Internet::host`]).
+trait AnyNode<M, T>: Node<Message = M, Timer = T> {
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<N: Node + Any> AnyNode<N::Message, N::Timer> for N {
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 
@@ -198,11 +274,12 @@ pub struct Counters {
     pub lost: u64,
 }
 
-struct Slot {
-    host: Box<dyn Host>,
+struct Slot<M, T> {
+    node: Box<dyn AnyNode<M, T>>,
     local: SocketAddrV4,
     nat: Option<usize>,
-    ctx: Option<HostContext>,
+    /// The node's one context, made when it starts.
+    ctx: Option<Context<M, T>>,
 }
 
 /// A datagram on its way. (Timers wait in a [`Deadlines`] table, ordered with the
@@ -213,8 +290,9 @@ struct Event {
     payload: Vec<u8>,
 }
 
-/// The internet: public hosts, NATs and the hosts behind them.
-pub struct Internet {
+/// The internet: public hosts, NATs and the hosts behind them. Its nodes' messages
+/// are `M` and their timers `T`: [`Packet`]s and `u64` tags for [`Host`]s.
+pub struct Internet<M = Packet, T = u64> {
     now: Duration,
     latency: Duration,
     loss: f64,
@@ -222,9 +300,9 @@ pub struct Internet {
     seed: u64,
     seq: u64,
     queue: BinaryHeap<Reverse<Scheduled<Event>>>,
-    /// Every host's pending timers (their tags), under (host, the counter's number).
-    timers: Deadlines<(usize, u64), u64>,
-    hosts: Vec<Slot>,
+    /// Every node's pending timers, under (node, handle).
+    timers: Deadlines<(usize, TimerId), T>,
+    hosts: Vec<Slot<M, T>>,
     public: HashMap<SocketAddrV4, usize>,
     nats: Vec<Nat>,
     nat_by_ip: HashMap<Ipv4Addr, usize>,
@@ -234,8 +312,34 @@ pub struct Internet {
 }
 
 impl Internet {
-    /// An empty internet whose every hop (host to NAT to host) takes `latency`.
+    /// An empty internet of [`Host`]s whose every hop (host to NAT to host) takes
+    /// `latency`.
     pub fn new(seed: u64, latency: Duration) -> Internet {
+        Internet::with_nodes(seed, latency)
+    }
+
+    /// Adds a host with a public address.
+    pub fn add_public(&mut self, addr: SocketAddrV4, host: impl Host) -> HostId {
+        let view = HostContext::new(addr, 0);
+        self.add_public_node(addr, HostNode { host, view })
+    }
+
+    /// Adds a host at private address `local` behind `nat`.
+    pub fn add_behind(&mut self, nat: NatId, local: SocketAddrV4, host: impl Host) -> HostId {
+        let view = HostContext::new(local, 0);
+        self.add_node_behind(nat, local, HostNode { host, view })
+    }
+
+    /// The host `id`, if it is of type `H`.
+    pub fn host<H: Host>(&self, id: HostId) -> Option<&H> {
+        self.node::<HostNode<H>>(id).map(|n| &n.host)
+    }
+}
+
+impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
+    /// An empty internet of [`Node`]s whose every hop (host to NAT to host) takes
+    /// `latency`.
+    pub fn with_nodes(seed: u64, latency: Duration) -> Internet<M, T> {
         Internet {
             now: Duration::ZERO,
             latency,
@@ -259,9 +363,9 @@ impl Internet {
         self.loss = loss;
     }
 
-    /// Adds a host with a public address.
-    pub fn add_public(&mut self, addr: SocketAddrV4, host: impl Host) -> HostId {
-        let id = self.push(host, addr, None);
+    /// Adds a node with a public address, which is also its [`NodeId`].
+    pub fn add_public_node(&mut self, addr: SocketAddrV4, node: impl Node<Message = M, Timer = T> + Any) -> HostId {
+        let id = self.push(Box::new(node), addr, None);
         self.public.insert(addr, id);
         HostId(id)
     }
@@ -280,22 +384,27 @@ impl Internet {
         NatId(self.nats.len() - 1)
     }
 
-    /// Adds a host at private address `local` behind `nat`.
-    pub fn add_behind(&mut self, nat: NatId, local: SocketAddrV4, host: impl Host) -> HostId {
-        let id = self.push(host, local, Some(nat.0));
+    /// Adds a node at private address `local` behind `nat`; `local` is its
+    /// [`NodeId`], and others see it at the address its NAT maps it to.
+    pub fn add_node_behind(
+        &mut self,
+        nat: NatId,
+        local: SocketAddrV4,
+        node: impl Node<Message = M, Timer = T> + Any,
+    ) -> HostId {
+        let id = self.push(Box::new(node), local, Some(nat.0));
         self.inside.insert((nat.0, local), id);
         HostId(id)
     }
 
-    fn push(&mut self, host: impl Host, local: SocketAddrV4, nat: Option<usize>) -> usize {
-        self.hosts.push(Slot { host: Box::new(host), local, nat, ctx: None });
+    fn push(&mut self, node: Box<dyn AnyNode<M, T>>, local: SocketAddrV4, nat: Option<usize>) -> usize {
+        self.hosts.push(Slot { node, local, nat, ctx: None });
         self.hosts.len() - 1
     }
 
-    /// The host `id`, if it is of type `H`.
-    pub fn host<H: Host>(&self, id: HostId) -> Option<&H> {
-        let host: &dyn Any = self.hosts[id.0].host.as_ref();
-        host.downcast_ref::<H>()
+    /// The node `id`, if it is of type `N`.
+    pub fn node<N: Any>(&self, id: HostId) -> Option<&N> {
+        self.hosts[id.0].node.as_any().downcast_ref::<N>()
     }
 
     /// The simulated time.
@@ -327,8 +436,8 @@ impl Internet {
             }
             self.now = at;
             if timer_first {
-                let Some((_, (host, _), tag)) = self.timers.pop() else { break };
-                self.callback(host, |h, ctx| h.on_timer(ctx, tag));
+                let Some((_, (host, _), timer)) = self.timers.pop() else { break };
+                self.callback(host, |n, ctx| n.on_timer(ctx, timer));
             } else {
                 let Some(Reverse(Scheduled { event, .. })) = self.queue.pop() else { break };
                 self.arrive(event.from, event.to, event.payload);
@@ -342,8 +451,9 @@ impl Internet {
         for i in 0..self.hosts.len() {
             if self.hosts[i].ctx.is_none() {
                 let seed = self.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                self.hosts[i].ctx = Some(HostContext::new(self.hosts[i].local, seed));
-                self.callback(i, |h, ctx| h.on_start(ctx));
+                let me = node_id(SocketAddr::V4(self.hosts[i].local));
+                self.hosts[i].ctx = Some(Context::new(me, Vec::new(), seed));
+                self.callback(i, |n, ctx| n.on_start(ctx));
             }
         }
     }
@@ -353,22 +463,30 @@ impl Internet {
         self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
     }
 
-    fn callback(&mut self, i: usize, f: impl FnOnce(&mut dyn Host, &mut HostContext)) {
+    /// Runs one callback of node `i`, then carries out what it asked
+    /// ([`Context::drain`]): timers, cancels, then datagrams.
+    fn callback(&mut self, i: usize, f: impl FnOnce(&mut dyn AnyNode<M, T>, &mut Context<M, T>)) {
         let now = self.now;
         let slot = &mut self.hosts[i];
-        let mut ctx = slot.ctx.take().expect("started");
-        ctx.now = now;
-        f(slot.host.as_mut(), &mut ctx);
-        let outbox = std::mem::take(&mut ctx.outbox);
-        let timers = std::mem::take(&mut ctx.timers);
+        let ctx = slot.ctx.as_mut().expect("started");
+        ctx.set_now(now);
+        f(slot.node.as_mut(), ctx);
+        let mut asked = ctx.drain();
         let (local, nat) = (slot.local, slot.nat);
-        slot.ctx = Some(ctx);
-        for (after, tag) in timers {
+        for (handle, at, timer) in asked.numbered_timers() {
             self.seq += 1;
-            self.timers.insert_ordered(now + after, self.seq, (i, self.seq), tag);
+            self.timers.insert_ordered(at, self.seq, (i, handle), timer);
         }
-        for (to, payload) in outbox {
+        for handle in asked.cancelled {
+            self.timers.cancel(&(i, handle));
+        }
+        for (to, message) in asked.messages {
             self.counters.sent += 1;
+            // Only a datagram to an IPv4 socket address can leave; anything else is lost.
+            let (Some(to), Ok(payload)) = (v4(&to), message.into_datagram()) else {
+                self.counters.lost += 1;
+                continue;
+            };
             let from = match nat {
                 Some(n) => self.translate_out(n, local, to),
                 None => local,
@@ -412,7 +530,8 @@ impl Internet {
     fn arrive(&mut self, from: SocketAddrV4, to: SocketAddrV4, payload: Vec<u8>) {
         if let Some(&i) = self.public.get(&to) {
             self.counters.delivered += 1;
-            self.callback(i, |h, ctx| h.on_packet(ctx, from, &payload));
+            let from = node_id(SocketAddr::V4(from));
+            self.callback(i, |n, ctx| n.on_message(ctx, from, M::from_datagram(payload)));
             return;
         }
         let Some(&n) = self.nat_by_ip.get(to.ip()) else {
@@ -439,7 +558,8 @@ impl Internet {
         match self.inside.get(&(n, inside)) {
             Some(&i) => {
                 self.counters.delivered += 1;
-                self.callback(i, |h, ctx| h.on_packet(ctx, from, &payload));
+                let from = node_id(SocketAddr::V4(from));
+                self.callback(i, |n, ctx| n.on_message(ctx, from, M::from_datagram(payload)));
             }
             None => self.counters.lost += 1,
         }
