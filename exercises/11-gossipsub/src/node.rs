@@ -148,7 +148,7 @@ impl Node for GossipsubNode {
 
     /// Sets the first heartbeat, `Config::heartbeat` from now.
     fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
-        // TODO (step 4)
+        // TODO (step 3)
         todo!()
     }
 
