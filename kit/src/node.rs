@@ -105,10 +105,10 @@ pub trait Node {
 }
 
 /// The handle of a timer, returned by [`Context::set_timer`]: pass it to
-/// [`Context::cancel_timer`] to call the timer off. Handles are numbered per context,
-/// so they are unique for as long as one context serves the node (a driver keeps one
-/// for the node's life; the simulator makes a fresh one when a crashed node restarts,
-/// and the crash took its timers).
+/// [`Context::cancel_timer`] to call the timer off. Handles are numbered by the
+/// context, so a node never gets the same handle twice: a driver keeps one context for
+/// the node's life, and the simulator's fresh context for a restarted node goes on
+/// numbering where the last one stopped.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(u64);
 
