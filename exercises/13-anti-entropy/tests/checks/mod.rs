@@ -219,9 +219,80 @@ fn acknowledged(sim: &mut Sim<subject::Msg, subject::Timer>) -> u64 {
     sim.take_client_messages().iter().filter(|m| matches!(m.message, subject::Msg::PostOk { .. })).count() as u64
 }
 
+// ---- One node, driven by hand ----
+
+type Ctx = Context<subject::Msg, subject::Timer>;
+
+/// A node (author 0) driven by hand among `peers`, sending at most `batch` entries a
+/// message, holding its own entries "a" and "b".
+fn by_hand(batch: usize, peers: &[NodeId]) -> (subject::ReplicaNode, Ctx) {
+    let mut node = subject::ReplicaNode::new(secret(0), Duration::from_millis(200), batch);
+    let mut ctx = Ctx::new(NodeId::node(0), peers.to_vec(), 5);
+    node.on_start(&mut ctx);
+    for text in ["a", "b"] {
+        node.on_message(&mut ctx, client(), subject::Msg::Post { text: text.into() });
+    }
+    ctx.take_sent();
+    ctx.take_observed();
+    ctx.take_timers();
+    (node, ctx)
+}
+
+/// A `Have` message for `frontier` (authors in key order, as a frontier is sent).
+fn have(frontier: &[([u8; 32], u64)]) -> subject::Msg {
+    subject::Msg::Have { frontier: frontier.iter().copied().collect::<BTreeMap<_, _>>().into_iter().collect() }
+}
+
+fn entries_msg(entries: &[Entry]) -> subject::Msg {
+    subject::Msg::Entries { entries: entries.iter().map(Entry::to_bytes).collect() }
+}
+
+fn keys(entries: &[Entry]) -> Vec<String> {
+    entries.iter().map(subject::node::key).collect()
+}
+
 /// Two nodes exchange frontiers and end up with the same logs
 #[test]
 fn step_5_two_nodes_converge() {
+    // By hand first: a node that holds 2 entries of its own hears the frontier of a
+    // peer that holds 3 entries of author 1.
+    let peer = NodeId::node(1);
+    let (mut node, mut ctx) = by_hand(4, std::slice::from_ref(&peer));
+    node.on_message(&mut ctx, peer.clone(), have(&[(author(1), 3)]));
+    let sent = ctx.take_sent();
+    let own = log_of_texts(0, &["a", "b"]);
+    assert!(
+        sent.contains(&(peer.clone(), entries_msg(&own))),
+        "a frontier without author 0 is answered with Entries: the node's 2 entries the peer lacks; sent {sent:?}"
+    );
+    assert!(
+        sent.contains(&(peer.clone(), have(&[(author(0), 2)]))),
+        "the peer is ahead (it has author 1 up to seq 3, this node none): answer with your own frontier too, so \
+         that it sends what you lack; sent {sent:?}"
+    );
+    // Entries: each new one is observed, and a full batch asks for more at once.
+    let theirs = log_of(1, 6);
+    node.on_message(&mut ctx, peer.clone(), entries_msg(&theirs[..4]));
+    assert_eq!(
+        ctx.take_observed(),
+        keys(&theirs[..4]),
+        "each entry stored is reported once, in order, with ctx.observe(node::key(entry))"
+    );
+    assert_eq!(
+        ctx.take_sent(),
+        vec![(peer.clone(), have(&[(author(0), 2), (author(1), 4)]))],
+        "4 entries with batch = 4 is a full batch: more may be waiting, so answer with your frontier at once"
+    );
+    node.on_message(&mut ctx, peer.clone(), entries_msg(&theirs[4..]));
+    assert_eq!(ctx.take_observed(), keys(&theirs[4..]), "the 2 new entries are observed");
+    assert_eq!(ctx.take_sent(), vec![], "2 entries with batch = 4 is not a full batch: nothing to ask for");
+    node.on_message(&mut ctx, peer.clone(), entries_msg(&theirs[3..]));
+    assert_eq!(
+        ctx.take_observed(),
+        Vec::<String>::new(),
+        "entries 4 to 6 of author 1 came again: only an entry new to this replica is observed"
+    );
+
     let (mut sim, ids) = network(2, SimConfig::default());
     for k in 0..3 {
         post(&mut sim, &ids[0], &format!("from n0, {k}"));
@@ -331,11 +402,45 @@ fn step_7_a_lying_peer_is_caught() {
         "every honest node lists the forger ({forger}) as a bad peer, and no one else: {:?}",
         reads.iter().map(|r| r.bad_peers.clone()).collect::<Vec<_>>()
     );
+    // And by hand: once a peer is caught lying, the rounds never pick it again.
+    let (liar, honest) = (NodeId::node(1), NodeId::node(2));
+    let (mut node, mut ctx) = by_hand(64, &[liar.clone(), honest.clone()]);
+    node.on_message(&mut ctx, liar.clone(), subject::Msg::Entries { entries: vec![vec![0xde, 0xad, 0xbe, 0xef]] });
+    ctx.take_sent();
+    for _ in 0..20 {
+        node.on_timer(&mut ctx, subject::Timer::Sync);
+    }
+    let to: Vec<NodeId> = ctx.take_sent().into_iter().map(|(to, _)| to).collect();
+    assert_eq!(to.len(), 20, "every round sends one frontier to one peer");
+    assert!(
+        to.iter().all(|t| *t == honest),
+        "{liar} sent bytes that are not an entry (de ad be ef): it is a bad peer, and no round syncs with it \
+         again; the 20 frontiers went to {to:?}"
+    );
 }
 
 /// Once in sync, new entries cost traffic in proportion to the new entries, not to the logs
 #[test]
 fn step_8_traffic_follows_the_delta() {
+    // By hand: a node with its 2 entries and 3 of author 1 hears frontiers.
+    let peer = NodeId::node(1);
+    let (mut node, mut ctx) = by_hand(64, std::slice::from_ref(&peer));
+    node.on_message(&mut ctx, peer.clone(), entries_msg(&log_of(1, 3)));
+    ctx.take_sent();
+    node.on_message(&mut ctx, peer.clone(), have(&[(author(0), 2), (author(1), 3)]));
+    assert_eq!(
+        ctx.take_sent(),
+        vec![],
+        "the peer's frontier equals this node's: it lacks nothing and has nothing new, so send nothing at all, not \
+         even a frontier (a round between nodes in sync costs one message)"
+    );
+    node.on_message(&mut ctx, peer.clone(), have(&[(author(0), 1), (author(1), 3)]));
+    assert_eq!(
+        ctx.take_sent(),
+        vec![(peer.clone(), entries_msg(&log_of_texts(0, &["a", "b"])[1..]))],
+        "the peer lacks entry 2 of author 0 and is ahead nowhere: send that one entry, and no frontier"
+    );
+
     let (mut sim, ids) = network(5, SimConfig { seed: kit::seed(8), ..SimConfig::default() });
     for k in 0..100 {
         for id in &ids {
