@@ -317,6 +317,19 @@ fn step_3_handshake_payload() {
     extended.extend(hex("22 18  0a 04 de ad be ef  4a 02 00 00  12 0c"));
     extended.extend(b"/yamux/1.0.0");
     assert_eq!(Payload::decode(&extended), Ok(expected.clone()), "unknown fields skipped");
+    for (field, what) in [
+        ("31 01 02 03 04 05 06 07 08", "field 6 with wire type 1: eight bytes to skip"),
+        ("3d 01 02 03 04", "field 7 with wire type 5: four bytes to skip"),
+    ] {
+        let mut alone = hex(field);
+        alone.extend(&vector);
+        assert_eq!(
+            Payload::decode(&alone),
+            Ok(expected.clone()),
+            "an unknown {what} ({field}), then the vector: wire type 1 is a fixed 64-bit value (8 bytes), wire type \
+             5 a fixed 32-bit one (4 bytes); skipping the wrong width reads the next field from the wrong byte"
+        );
+    }
     assert_eq!(Payload::decode(&[]), Ok(Payload::default()), "an empty payload is all defaults");
 
     assert_eq!(Payload::decode(&vector[..50]), Err(PayloadError::Truncated), "cut inside the signature");
@@ -1079,6 +1092,7 @@ fn step_5_handshake() {
     assert_eq!(m3.len(), 48 + payload(&[YAMUX]) + 16, "message 3: encrypted s, encrypted payload");
     assert_eq!(alice.remote_static(), Some(bob.static_public()));
     assert_eq!(bob.remote_static(), Some(alice.static_public()));
+    let alice_static = alice.static_public();
     let (mut a, mut b) = (alice.finish().unwrap(), bob.finish().unwrap());
     assert_eq!(a.remote_identity(), identity(2).public(), "alice learned bob's identity");
     assert_eq!(b.remote_identity(), identity(1).public(), "bob learned alice's identity");
@@ -1105,7 +1119,14 @@ fn step_5_handshake() {
 
     let mut carol = Handshake::new(Role::Initiator, identity(3));
     let mut dave = Handshake::new(Role::Responder, identity(4));
-    run!(carol, dave, "your initiator", "your responder");
+    let (carol_m1, _, _) = run!(carol, dave, "your initiator", "your responder");
+    assert!(
+        carol_m1 != m1 && carol.static_public() != alice_static,
+        "two handshakes made with Handshake::new sent the same ephemeral key ({}) or have the same static key: \
+         new draws fresh random X25519 keys for every handshake (random_secret), or an eavesdropper who learns one \
+         key learns every session made with it (Noise §14, Security considerations: ephemeral keys must never be reused)",
+        to_hex(&m1)
+    );
     assert!(carol.finish().unwrap().remote_stream_muxers().is_empty(), "no extension sent, none read");
 }
 
@@ -1220,6 +1241,19 @@ fn against_snow_responder(snow_payload: &[u8]) -> Result<(), HandshakeError> {
     mine.read_message(&buf[..n])
 }
 
+/// What snow, as an initiator, gets your responder to accept as message 3
+fn against_snow_initiator(snow_payload: &[u8]) -> Result<(), HandshakeError> {
+    let params: snow::params::NoiseParams = "Noise_XX_25519_ChaChaPoly_SHA256".parse().unwrap();
+    let mut snow = snow::Builder::new(params).local_private_key(&[9u8; 32]).unwrap().build_initiator().unwrap();
+    let mut mine = Handshake::new(Role::Responder, identity(2));
+    let mut buf = vec![0u8; 65535];
+    let n = snow.write_message(&[], &mut buf).unwrap();
+    mine.read_message(&buf[..n]).unwrap();
+    snow.read_message(&mine.write_message().unwrap(), &mut vec![0u8; 65535]).unwrap();
+    let n = snow.write_message(snow_payload, &mut buf).unwrap();
+    mine.read_message(&buf[..n])
+}
+
 /// A lying or broken peer is refused with a typed error: bad signature, wrong key type, malformed payload, tampering
 #[test]
 fn step_8_identity_binding() {
@@ -1264,6 +1298,13 @@ fn step_8_identity_binding() {
         "a payload cut short"
     );
     assert_eq!(against_snow_responder(&[]), Err(HandshakeError::Payload(PayloadError::MissingKey)), "an empty payload");
+    assert_eq!(against_snow_initiator(&honest), Ok(()), "an honest payload in message 3");
+    assert_eq!(
+        against_snow_initiator(&[]),
+        Err(HandshakeError::Payload(PayloadError::MissingKey)),
+        "a message 3 of 64 bytes, the encrypted s (48) and an empty payload's tag (16): long enough for its pattern, \
+         so not Length; its empty payload has no identity key, so Payload(MissingKey)"
+    );
 
     // A responder whose identity payload signs some other static key (the reference lies).
     let mut alice = Handshake::new(Role::Initiator, identity(1));
@@ -1285,6 +1326,13 @@ fn step_8_identity_binding() {
     let m1 = alice.write_message().unwrap();
     assert_eq!(alice.write_message(), Err(HandshakeError::OutOfOrder), "two messages in a row");
     let mut bob = Handshake::new(Role::Responder, identity(2));
+    assert_eq!(
+        bob.write_message(),
+        Err(HandshakeError::OutOfOrder),
+        "your responder wrote before it read message 1: in XX the initiator writes first, so a responder's \
+         write_message before read_message is OutOfOrder (write only on your turn: step even for the initiator, \
+         odd for the responder)"
+    );
     assert_eq!(bob.read_message(&m1[..31]), Err(HandshakeError::Length), "a message 1 of 31 bytes");
     assert_eq!(
         bob.read_message(&[m1.as_slice(), &[0]].concat()),
@@ -1303,6 +1351,91 @@ fn step_8_identity_binding() {
         "message 2 too short for its tag"
     );
     assert!(Handshake::new(Role::Initiator, identity(1)).finish().is_err(), "finish before the handshake is complete");
+
+    // The largest handshake messages your side may write: 65,535 bytes, the Noise limit
+    // (a frame's length has 2 bytes). A stream multiplexer name long enough makes the
+    // payload reach it; one byte more must be TooLong when writing, not a message the
+    // peer refuses (or a frame that cannot be sent).
+    let name_for = |who: u8, payload_len: usize| -> String {
+        let sized = |n: usize| reference::identity_payload(&identity(who), &[0; 32], &["m".repeat(n).as_str()]).len();
+        let name = "m".repeat(payload_len - (sized(20_000) - 20_000));
+        assert_eq!(sized(name.len()), payload_len, "a check of the check: the muxer name sizes the payload");
+        name
+    };
+    for (n, payload_len) in [(2, 65_535 - 32 - 48 - 16), (3, 65_535 - 48 - 16)] {
+        for over in [0, 1] {
+            let name = name_for(if n == 2 { 2 } else { 1 }, payload_len + over);
+            let muxers = [name.as_str()];
+            let mut alice = Handshake::new(Role::Initiator, identity(1));
+            let mut bob = Handshake::new(Role::Responder, identity(2));
+            if n == 3 {
+                alice = alice.with_stream_muxers(&muxers);
+            } else {
+                bob = bob.with_stream_muxers(&muxers);
+            }
+            bob.read_message(&alice.write_message().unwrap()).unwrap();
+            let written = if n == 2 {
+                bob.write_message()
+            } else {
+                alice.read_message(&bob.write_message().unwrap()).unwrap();
+                alice.write_message()
+            };
+            let who = if n == 2 { "your responder" } else { "your initiator" };
+            match (over, written) {
+                (0, Ok(message)) => assert_eq!(message.len(), 65_535, "{who}'s message {n}, sized to the limit"),
+                (0, Err(e)) => panic!(
+                    "{who} refused to write a message {n} of exactly 65,535 bytes (a payload of {payload_len}): {e:?}; \
+                     the limit is 65,535 bytes, keys, tags and payload included, and a message of exactly that size \
+                     is allowed: only a longer one is TooLong (Noise §3)"
+                ),
+                (_, Ok(message)) => panic!(
+                    "{who} wrote a message {n} of {} bytes, over the Noise limit of 65,535: its frame length cannot \
+                     say it, so no peer can read it; write_message must return TooLong when the keys, tags and \
+                     payload add up to more than 65,535 (Noise §3)",
+                    message.len()
+                ),
+                (_, Err(e)) => assert_eq!(e, HandshakeError::TooLong, "{who}'s message {n}, one byte over the limit"),
+            }
+        }
+        // And your side reads a message of exactly 65,535 bytes from the reference.
+        let name = name_for(if n == 2 { 2 } else { 1 }, payload_len);
+        let muxers = [name.as_str()];
+        let (read, who) = if n == 2 {
+            let mut mine = Handshake::new(Role::Initiator, identity(1));
+            let mut theirs =
+                reference::Handshake::new(reference::Role::Responder, identity(2)).with_stream_muxers(&muxers);
+            theirs.read_message(&mine.write_message().unwrap()).unwrap();
+            let m2 = theirs.write_message().unwrap();
+            assert_eq!(m2.len(), 65_535, "a check of the check: the reference's message 2 is at the limit");
+            (mine.read_message(&m2), "your initiator")
+        } else {
+            let mut theirs =
+                reference::Handshake::new(reference::Role::Initiator, identity(1)).with_stream_muxers(&muxers);
+            let mut mine = Handshake::new(Role::Responder, identity(2));
+            mine.read_message(&theirs.write_message().unwrap()).unwrap();
+            theirs.read_message(&mine.write_message().unwrap()).unwrap();
+            let m3 = theirs.write_message().unwrap();
+            assert_eq!(m3.len(), 65_535, "a check of the check: the reference's message 3 is at the limit");
+            (mine.read_message(&m3), "your responder")
+        };
+        if let Err(e) = read {
+            panic!(
+                "{who} refused the reference's message {n} of exactly 65,535 bytes with {e:?} ({e}): that is the \
+                 Noise limit itself, and allowed; only a longer message is TooLong (Noise §3)"
+            );
+        }
+    }
+    // Two messages in: the initiator has verified the responder, but message 3 is still to go.
+    let mut alice3 = Handshake::new(Role::Initiator, identity(1));
+    let mut bob3 = Handshake::new(Role::Responder, identity(2));
+    bob3.read_message(&alice3.write_message().unwrap()).unwrap();
+    alice3.read_message(&bob3.write_message().unwrap()).unwrap();
+    assert!(
+        !alice3.is_finished() && matches!(alice3.finish(), Err(HandshakeError::OutOfOrder)),
+        "your initiator, after reading message 2 and before writing message 3, said it was finished or gave a \
+         session: the handshake is finished only after all three messages (is_finished: step == 3), and finish \
+         before that is OutOfOrder, or the responder never learns who it talks to"
+    );
 
     // An all-zero ephemeral key, a point of small order: every Diffie–Hellman with it is
     // 32 zero bytes, a key the attacker knows. MixKey refuses it with WeakKey.
@@ -1515,6 +1648,40 @@ async fn step_10_negotiation_over_tcp() {
         .unwrap_or_else(|_| late("your read_message to refuse a length of 2000", NEGOTIATION));
     assert!(matches!(got, Err(NegotiationError::TooLong(2000))), "got {got:?}");
     let (mut a, mut b) = tcp_pair().await;
+    a.write_all(&hex("80 80 01")).await.unwrap(); // 16,384, and a peer that sends nothing more
+    let got = timeout(WAIT, read_message(&mut b))
+        .await
+        .unwrap_or_else(|_| late("your read_message to refuse a length of three varint bytes (80 80 01)", NEGOTIATION));
+    assert!(
+        matches!(got, Err(NegotiationError::TooLong(16_384))),
+        "the length 80 80 01 is 16,384, over the limit of 1024 (MAX_MESSAGE): refuse it with TooLong(16384), the \
+         length the peer claimed, as soon as the varint is read, without waiting for a body; got {got:?}"
+    );
+    let (mut a, mut b) = tcp_pair().await;
+    a.write_all(&hex("80 80 80 01")).await.unwrap(); // 2,097,152: a fourth length byte
+    let got = timeout(WAIT, read_message(&mut b)).await.unwrap_or_else(|_| {
+        late("your read_message to refuse a length of four varint bytes (80 80 80 01)", NEGOTIATION)
+    });
+    assert!(
+        matches!(got, Err(NegotiationError::TooLong(n)) if n > 1024),
+        "a length whose third varint byte still has its top bit set (80 80 80 …) is 2,097,152 or more: TooLong, \
+         with a length over the limit of 1024 (at least 16,384, what three bytes already mean), decided by the \
+         third byte at the latest; got {got:?}"
+    );
+    // The longest message allowed: MAX_MESSAGE (1024) bytes, newline included.
+    let (mut a, mut b) = tcp_pair().await;
+    let longest = format!("/{}", "x".repeat(1022));
+    a.write_all(&[&hex("80 08")[..], longest.as_bytes(), b"\n"].concat()).await.unwrap();
+    let got = timeout(WAIT, read_message(&mut b))
+        .await
+        .unwrap_or_else(|_| late("your read_message to read a message of exactly 1024 bytes", NEGOTIATION));
+    assert!(
+        matches!(&got, Ok(text) if *text == longest),
+        "a message of exactly 1024 bytes (length 80 08: 1023 bytes of text and the newline) is within the limit \
+         of 1024 (MAX_MESSAGE), and must be read: only a longer one is TooLong; got {:?}",
+        got.map(|t| t.len())
+    );
+    let (mut a, mut b) = tcp_pair().await;
     a.write_all(b"\x03na!").await.unwrap();
     let got = timeout(WAIT, read_message(&mut b))
         .await
@@ -1528,6 +1695,19 @@ async fn step_10_negotiation_over_tcp() {
             .unwrap_or_else(|_| late("your read_message to fail on a closed stream", NEGOTIATION)),
         Err(NegotiationError::Io(_))
     ));
+}
+
+/// A byte stream whose every read fails, as a connection reset by the peer does.
+struct Failing;
+
+impl tokio::io::AsyncRead for Failing {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        _: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Err(std::io::ErrorKind::ConnectionReset.into()))
+    }
 }
 
 /// A byte stream that records the size of every write that reaches it.
@@ -1601,6 +1781,28 @@ fn one_write_per_frame(writes: &[usize], sizes: &[usize], who: &str) {
 /// The handshake over TCP gives an encrypted AsyncRead + AsyncWrite stream, with the reference both ways
 #[tokio::test]
 async fn step_11_secure_stream() {
+    // read_frame on its own: where the stream ends says whether that is an error.
+    use crate::subject::secure::read_frame;
+    for (sent, want) in [
+        (&[][..], "Ok(None): the stream ended cleanly, before a frame started"),
+        (&[0x00, 0x05, 1, 2][..], "Err(UnexpectedEof): the stream ended inside a 5-byte message"),
+    ] {
+        let mut from = sent;
+        let got = read_frame(&mut from).await;
+        let right = match &got {
+            Ok(None) => sent.is_empty(),
+            Err(e) => !sent.is_empty() && e.kind() == std::io::ErrorKind::UnexpectedEof,
+            Ok(Some(_)) => false,
+        };
+        assert!(right, "read_frame of a stream holding {}: expected {want}, got {got:?}", in_hex_or_nothing(sent));
+    }
+    let got = read_frame(&mut Failing).await;
+    assert!(
+        matches!(&got, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+        "read_frame of a stream that fails with ConnectionReset: that error, passed on (only UnexpectedEof before a \
+         frame starts is a clean end, Ok(None)); got {got:?}"
+    );
+
     let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
 
     // You dial, the reference listens; 300 kB each way (several Noise messages).
@@ -1624,7 +1826,9 @@ async fn step_11_secure_stream() {
     let (_, got) = timeout(WAIT, async {
         tokio::join!(
             async {
-                mine.write_all(&sent).await.unwrap();
+                // One byte first, so that the rest meets a pending write that is not empty.
+                mine.write_all(&sent[..1]).await.unwrap();
+                mine.write_all(&sent[1..]).await.unwrap();
                 mine.flush().await.unwrap();
             },
             async {
@@ -1637,6 +1841,17 @@ async fn step_11_secure_stream() {
     .await
     .unwrap_or_else(|_| late("the reference to read the 300 kB your stream wrote and flushed", TRANSPORT));
     assert!(got == data, "the reference read what you wrote");
+    let rest = timeout(WAIT, async {
+        mine.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        theirs.read_to_end(&mut rest).await.map(|_| rest)
+    })
+    .await
+    .unwrap_or_else(|_| late("the reference to see the end of your stream after your shutdown()", TRANSPORT));
+    assert!(
+        matches!(&rest, Ok(rest) if rest.is_empty()),
+        "after your shutdown(), the reference must read a clean end and nothing more: got {rest:?}"
+    );
     let (_, got) = timeout(WAIT, async {
         tokio::join!(
             async {
