@@ -135,7 +135,10 @@ impl GossipsubNode {
     }
 
     /// `peer`'s score: `invalid_message_weight` × (invalid messages)² +
-    /// `behaviour_penalty_weight` × (penalties)², with the counters as decayed so far.
+    /// `behaviour_penalty_weight` × (penalties)², and, for a peer that has been in a mesh
+    /// for `mesh_delivery_activation` (as of the last heartbeat) and has delivered fewer
+    /// than `mesh_delivery_threshold` messages first, `mesh_delivery_weight` × (the
+    /// deficit)²; every counter as decayed so far.
     pub fn score(&self, peer: &NodeId) -> f64 {
         // TODO (step 7)
         todo!()
@@ -165,7 +168,8 @@ impl Node for GossipsubNode {
         todo!()
     }
 
-    /// The heartbeat: decay scores; per subscribed topic, drop peers with a negative
+    /// The heartbeat: decay scores, note which mesh peers have been in a mesh for
+    /// `mesh_delivery_activation`; per subscribed topic, drop peers with a negative
     /// score or gone from the topic, GRAFT up to D below D_lo, PRUNE down to D above
     /// D_hi (the D_score best kept); expire and top up fanout; IHAVE the last
     /// `mcache_gossip` windows' ids to D_lazy topic peers outside the mesh or fanout;

@@ -70,6 +70,15 @@ pub struct Config {
     pub invalid_message_weight: f64,
     /// The score's weight of the behaviour penalty (P7), squared: negative.
     pub behaviour_penalty_weight: f64,
+    /// The score's weight of a mesh peer's delivery deficit (P3), squared: negative, or
+    /// 0 to leave P3 out (the default, as in rust-libp2p until an application sets
+    /// topic parameters).
+    pub mesh_delivery_weight: f64,
+    /// How many first deliveries (decayed) a mesh peer owes; below it, the deficit.
+    pub mesh_delivery_threshold: f64,
+    /// How long a peer must have been in a mesh, as seen at the heartbeat, before its
+    /// deficit counts.
+    pub mesh_delivery_activation: Duration,
     /// What every score counter is multiplied by at each heartbeat (0 to 1); a counter
     /// below 0.01 becomes 0.
     pub score_decay: f64,
@@ -88,8 +97,9 @@ impl Default for Config {
     /// heartbeat every second, fanout TTL 60 s, mcache 5 heartbeats of which 3 are
     /// gossiped, seen cache 2 minutes, prune backoff 1 minute, flood publishing on; IWANT
     /// answered 3 times per message and peer, 10 IHAVE messages and 5,000 ids per peer
-    /// and heartbeat (rust-libp2p's limits); weights −10 and −10, decay 0.9, thresholds
-    /// −10, −50, −80; every message accepted.
+    /// and heartbeat (rust-libp2p's limits); weights −10 and −10, P3 off (weight 0,
+    /// threshold 1, activation 5 s), decay 0.9, thresholds −10, −50, −80; every message
+    /// accepted.
     fn default() -> Config {
         Config {
             d: 6,
@@ -109,6 +119,9 @@ impl Default for Config {
             max_ihave_length: 5000,
             invalid_message_weight: -10.0,
             behaviour_penalty_weight: -10.0,
+            mesh_delivery_weight: 0.0,
+            mesh_delivery_threshold: 1.0,
+            mesh_delivery_activation: Duration::from_secs(5),
             score_decay: 0.9,
             gossip_threshold: -10.0,
             publish_threshold: -50.0,

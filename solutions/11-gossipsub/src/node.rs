@@ -121,6 +121,12 @@ pub struct GossipsubNode {
     seen: BTreeMap<Vec<u8>, Duration>,
     delivered: Vec<Delivered>,
     counters: BTreeMap<NodeId, Counters>,
+    /// First deliveries per peer (decayed), for P3.
+    deliveries: BTreeMap<NodeId, f64>,
+    /// Since when each peer has been in some mesh (as seen at heartbeats).
+    mesh_since: BTreeMap<NodeId, Duration>,
+    /// Mesh peers in a mesh for `mesh_delivery_activation` at the last heartbeat.
+    active: BTreeSet<NodeId>,
     served: BTreeMap<(NodeId, Vec<u8>), u32>,
     ihaves: BTreeMap<NodeId, usize>,
     asked: BTreeMap<NodeId, usize>,
@@ -160,6 +166,9 @@ impl GossipsubNode {
             seen: BTreeMap::new(),
             delivered: Vec::new(),
             counters: BTreeMap::new(),
+            deliveries: BTreeMap::new(),
+            mesh_since: BTreeMap::new(),
+            active: BTreeSet::new(),
             served: BTreeMap::new(),
             ihaves: BTreeMap::new(),
             asked: BTreeMap::new(),
@@ -176,6 +185,7 @@ impl GossipsubNode {
             scores: self
                 .counters
                 .keys()
+                .chain(self.active.iter())
                 .map(|peer| (peer.clone(), self.score(peer)))
                 .filter(|(_, score)| *score != 0.0)
                 .collect(),
@@ -183,11 +193,21 @@ impl GossipsubNode {
     }
 
     /// `peer`'s score: `invalid_message_weight` × (invalid messages)² +
-    /// `behaviour_penalty_weight` × (penalties)², with the counters as decayed so far.
+    /// `behaviour_penalty_weight` × (penalties)², and, for a peer that has been in a mesh
+    /// for `mesh_delivery_activation` (as of the last heartbeat) and has delivered fewer
+    /// than `mesh_delivery_threshold` messages first, `mesh_delivery_weight` × (the
+    /// deficit)²; every counter as decayed so far.
     pub fn score(&self, peer: &NodeId) -> f64 {
         let c = self.counters.get(peer).copied().unwrap_or_default();
+        let deficit = if self.active.contains(peer) {
+            let delivered = self.deliveries.get(peer).copied().unwrap_or(0.0);
+            (self.config.mesh_delivery_threshold - delivered).max(0.0)
+        } else {
+            0.0
+        };
         self.config.invalid_message_weight * c.invalid * c.invalid
             + self.config.behaviour_penalty_weight * c.behaviour * c.behaviour
+            + self.config.mesh_delivery_weight * deficit * deficit
     }
 
     fn rpc(&mut self, peer: &NodeId) -> &mut Rpc {
@@ -299,6 +319,7 @@ impl GossipsubNode {
             Validation::Reject => return self.penalise_invalid(from),
         }
         ctx.observe(hex(&id));
+        *self.deliveries.entry(from.clone()).or_default() += 1.0;
         self.delivered.push(Delivered { topic: message.topic.clone(), id: id.clone(), data });
         self.remember(&id, &message);
         let mesh: Vec<NodeId> = self.mesh.get(&message.topic).into_iter().flatten().cloned().collect();
@@ -399,6 +420,21 @@ impl GossipsubNode {
             }
         }
         self.counters.retain(|_, c| c.invalid > 0.0 || c.behaviour > 0.0);
+        for d in self.deliveries.values_mut() {
+            *d *= config.score_decay;
+        }
+        self.deliveries.retain(|_, d| *d >= 0.01);
+        let meshed: BTreeSet<NodeId> = self.mesh.values().flatten().cloned().collect();
+        self.mesh_since.retain(|peer, _| meshed.contains(peer));
+        for peer in &meshed {
+            self.mesh_since.entry(peer.clone()).or_insert(now);
+        }
+        self.active = self
+            .mesh_since
+            .iter()
+            .filter(|(_, since)| now.saturating_sub(**since) >= config.mesh_delivery_activation)
+            .map(|(peer, _)| peer.clone())
+            .collect();
         self.ihaves.clear();
         self.asked.clear();
         self.backoff.retain(|_, until| *until > now);
@@ -537,7 +573,8 @@ impl Node for GossipsubNode {
         self.flush(ctx);
     }
 
-    /// The heartbeat: decay scores; per subscribed topic, drop peers with a negative
+    /// The heartbeat: decay scores, note which mesh peers have been in a mesh for
+    /// `mesh_delivery_activation`; per subscribed topic, drop peers with a negative
     /// score or gone from the topic, GRAFT up to D below D_lo, PRUNE down to D above
     /// D_hi (the D_score best kept); expire and top up fanout; IHAVE the last
     /// `mcache_gossip` windows' ids to D_lazy topic peers outside the mesh or fanout;

@@ -1152,6 +1152,46 @@ fn step_7_validation_and_score() {
         1,
         "the limit is per peer: another peer still gets it"
     );
+
+    // P3: mesh peers that deliver too little, once they have been in the mesh a while.
+    let config = Config {
+        mesh_delivery_weight: -1.0,
+        mesh_delivery_threshold: 1.0,
+        mesh_delivery_activation: 3 * SEC,
+        ..small()
+    };
+    let mut b = Bench::new(config, 6);
+    b.announce(1..=6);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    let mesh = b.mesh();
+    let worker = mesh.iter().next().unwrap().clone();
+    let w: usize = worker.as_str()[1..].parse().unwrap();
+    for k in 0..3 {
+        b.from(w, publish(vec![reference::sign(&carol, TOPIC, format!("work {k}").as_bytes(), 100 + k)]));
+    }
+    b.tick();
+    b.tick();
+    assert_eq!(
+        b.mesh(),
+        mesh,
+        "two heartbeats after joining, no mesh peer has been in the mesh for mesh_delivery_activation (3 s): its \
+         delivery deficit does not count yet, and the mesh stays as it was"
+    );
+    b.tick();
+    b.tick();
+    let now = b.mesh();
+    assert!(
+        now.contains(&worker),
+        "{worker} delivered 3 messages first (2.2 after decay, above mesh_delivery_threshold 1): it stays in the mesh \
+         (mesh now {now:?})"
+    );
+    for idle in mesh.iter().filter(|p| **p != worker) {
+        assert!(
+            !now.contains(idle),
+            "{idle} has been in the mesh for 3 s and delivered nothing: its score is mesh_delivery_weight × 1² = −1 \
+             (P3), so the heartbeat prunes it (mesh now {now:?})"
+        );
+    }
 }
 
 // ---- Rooms ----
