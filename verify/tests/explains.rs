@@ -20,7 +20,10 @@ fn every_failing_step_shows_its_message_and_location_and_a_property_its_law() {
     write(&manifest, &text);
     write(&sb.exercise().join("tests/checks/mod.rs"), CHECKS);
     sb.write_lib(LEARNER);
-    let out = sb.verify().args(["check", "fixture"]).output().unwrap();
+    // proptest and its dependencies are built into a target folder that outlives the
+    // sandbox, so only the first run on a machine builds them (the fixture itself, at
+    // a new path each time, is rebuilt: it costs a second). No other sandbox uses it.
+    let out = sb.verify().env("CARGO_TARGET_DIR", shared_target()).args(["check", "fixture"]).output().unwrap();
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("0 of 4 steps pass"), "{text}");

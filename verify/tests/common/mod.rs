@@ -17,8 +17,10 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// One target folder for every runner test: dependencies compile once. (Not the
-/// workspace's own target/: the outer `cargo test` holds its lock while tests run.)
+/// A target folder of the runner tests' own, kept between runs, for a sandbox whose
+/// fixture has dependencies (proptest): they compile on a machine's first run only.
+/// (Not the workspace's own target/: the sandbox resolves their features without
+/// workspace-hack, so they would be other builds there anyway.)
 pub fn shared_target() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("verify-target")
 }
