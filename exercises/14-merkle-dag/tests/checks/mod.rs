@@ -63,6 +63,13 @@ fn step_2_base32() {
     assert_eq!(base32::decode("MZXW6"), None, "upper case is not this alphabet");
     assert_eq!(base32::decode("mzx1"), None, "1 is not in the alphabet");
     assert_eq!(base32::decode("m"), None, "one character cannot encode a byte");
+    assert_eq!(base32::decode("a"), None, "one character cannot encode a byte, not even one whose five bits are zero");
+    assert_eq!(
+        base32::decode("mz"),
+        None,
+        "\"mz\" is the byte 66 (f) and two bits 01 left over: the leftover bits must be zero (\"my\" is f), so \
+         that each byte string has exactly one text form and one CID"
+    );
 }
 
 /// CIDs of raw bytes equal the ones IPFS publishes, byte for byte
@@ -92,6 +99,16 @@ fn step_3_cid() {
     let bytes = foo.to_bytes();
     assert_eq!(bytes[..4], [0x01, 0x55, 0x12, 0x20], "version 1, raw, sha2-256, 32 bytes");
     assert_eq!(bytes.len(), 36);
+    assert_eq!(
+        hex::encode(foo.digest()),
+        hex::encode(&bytes[4..]),
+        "digest(): the SHA-256 of `foo`, the 32 bytes after 01 55 12 20 in the CID"
+    );
+    assert!(
+        format!("{foo:?}").contains(&foo.to_string()),
+        "a CID's Debug form ({foo:?}) must show its text form, bafkrei…, so that a panic message or a log names the \
+         block"
+    );
     assert_eq!(Cid::from_bytes(&bytes), Ok(foo));
     assert!(foo.matches(b"foo") && !foo.matches(b"fo0"), "matches() checks the digest");
     assert_eq!(Cid::of(DAG_CBOR, b"foo").codec(), DAG_CBOR);
@@ -149,6 +166,16 @@ fn step_5_dag_cbor_node() {
         hex::encode(&theirs),
         "a two-link node with a 4-byte size differs from the reference's"
     );
+    // A size over 4 GiB takes CBOR's 8-byte form: 1b and the size big-endian.
+    let huge = node::encode(&[a], 1 << 32);
+    let theirs = reference::node::encode(&[a.to_string().parse().unwrap()], 1 << 32);
+    assert_eq!(
+        hex::encode(&huge),
+        hex::encode(&theirs),
+        "a size of 2^32 (4 GiB) is 1b 00 00 00 01 00 00 00 00: major type 0 with additional information 27, then \
+         eight bytes (RFC 8949 §3.1)"
+    );
+    assert_eq!(node::decode(&theirs), Ok((vec![a], 1 << 32)), "reading a node with an 8-byte size");
     assert!(node::decode(&big[..big.len() - 1]).is_err(), "a node cut short");
     let mut long_size = bytes.clone();
     long_size.splice(6..7, [0x18, 0x03]);
@@ -257,6 +284,10 @@ fn step_7_verify() {
         matches!(read(&root, &tampered), Err(DagError::Corrupt { cid, .. }) if cid == leaf),
         "a block whose bytes do not match its CID"
     );
+    assert!(
+        BlockStore::new().is_empty() && !store.is_empty(),
+        "is_empty: true for a new store, false once build put blocks in it"
+    );
     let mut missing = BlockStore::new();
     missing.insert_verified(root, store.get(&root).unwrap().to_vec()).unwrap();
     assert!(matches!(read(&root, &missing), Err(DagError::Missing(_))));
@@ -287,6 +318,26 @@ fn step_7_verify() {
     }
     let shared_root = Cid::of(DAG_CBOR, &root_bytes);
     assert_eq!(read(&shared_root, &shared), Ok(ten.repeat(6)), "a DAG that links to one child more than once");
+
+    // Honest but too large: a 1 MiB leaf linked 1,025 times is 1,025 MiB, over MAX_READ
+    // (1 GiB). It is refused from its sizes alone, before any output is allocated.
+    let mib = vec![0x4d; 1 << 20];
+    let big_leaf = reference::Cid::of(reference::RAW, &mib);
+    let big_root_bytes = reference::node::encode(&[big_leaf; 1025], 1025 << 20);
+    let mut big = BlockStore::new();
+    big.put(RAW, mib);
+    let big_root = big.put(DAG_CBOR, big_root_bytes);
+    match read(&big_root, &big) {
+        Err(DagError::TooLarge { cid, size }) => {
+            assert_eq!((cid, size), (big_root, 1025 << 20), "TooLarge names the root and the size it checked")
+        }
+        Ok(bytes) => panic!(
+            "read returned {} bytes for a file of 1,025 MiB: a file over MAX_READ (1 GiB) is DagError::TooLarge, \
+             decided from the checked sizes before any output is allocated",
+            bytes.len()
+        ),
+        Err(other) => panic!("a file of 1,025 MiB, over MAX_READ (1 GiB), is DagError::TooLarge, got {other:?}"),
+    }
 
     // The same shape, lying: sizes of 1 over a million bytes.
     let (liar_root, blocks) = lying_dag();
@@ -322,6 +373,24 @@ fn fetch_from(store: &reference::BlockStore) -> impl FnMut(&Cid) -> Option<Vec<u
     move |cid: &Cid| store.get(&cid.to_string().parse().unwrap()).map(<[u8]>::to_vec)
 }
 
+/// The bytes of every distinct block of the DAG below `root` in the reference's store.
+fn dag_bytes(store: &reference::BlockStore, root: &reference::Cid) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![*root];
+    let mut total = 0;
+    while let Some(cid) = stack.pop() {
+        if !seen.insert(cid) {
+            continue;
+        }
+        let bytes = store.get(&cid).expect("the reference holds its own DAG");
+        total += bytes.len();
+        if cid.codec() == reference::DAG_CBOR {
+            stack.extend(reference::node::decode(bytes).expect("the reference's node").0);
+        }
+    }
+    total
+}
+
 /// Sync fetches only what is missing: a 1% change costs one leaf and its path to the root
 #[test]
 fn step_8_sync() {
@@ -335,6 +404,12 @@ fn step_8_sync() {
     let mut mine = BlockStore::new();
     let first = sync(&root, fetch_from(&theirs), &mut mine).expect("sync from the reference");
     assert_eq!(first.blocks, theirs.len(), "the first sync fetches every block");
+    assert_eq!(
+        first.bytes,
+        dag_bytes(&theirs, &their_root),
+        "SyncStats.bytes: the bytes of every block fetched, leaves and nodes, {} blocks",
+        first.blocks
+    );
     assert_eq!(read(&root, &mine), Ok(data.clone()));
     assert_eq!(
         sync(&root, fetch_from(&theirs), &mut mine).unwrap().blocks,
@@ -386,6 +461,40 @@ fn step_8_sync() {
          (check each node's size against its children's before storing anything), got {result:?}"
     );
     assert!(asked <= 3, "{asked} fetches for a DAG of three distinct blocks: fetch each block once");
+    assert_eq!(mine.len(), before, "a failed sync stores nothing");
+
+    // A root that claims 1 byte over 100 distinct leaves of 1,000 bytes: the first leaf
+    // already holds more than the root claims, so the sync stops there instead of
+    // fetching the other 99 (a lying peer must not cost the whole DAG it describes).
+    let leaves: Vec<(reference::Cid, Vec<u8>)> = (0..100u8)
+        .map(|i| {
+            let bytes = vec![i; 1000];
+            (reference::Cid::of(reference::RAW, &bytes), bytes)
+        })
+        .collect();
+    let root_bytes = reference::node::encode(&leaves.iter().map(|(cid, _)| *cid).collect::<Vec<_>>(), 1);
+    let wide_root = reference::Cid::of(reference::DAG_CBOR, &root_bytes);
+    let mut asked = 0;
+    let result = sync(
+        &wide_root.to_string().parse().unwrap(),
+        |cid: &Cid| {
+            asked += 1;
+            let cid: reference::Cid = cid.to_string().parse().unwrap();
+            if cid == wide_root {
+                return Some(root_bytes.clone());
+            }
+            leaves.iter().find(|(c, _)| *c == cid).map(|(_, b)| b.clone())
+        },
+        &mut mine,
+    );
+    assert!(matches!(result, Err(DagError::Corrupt { .. })), "a root claiming 1 byte over 100,000: got {result:?}");
+    assert!(
+        asked <= 2,
+        "{asked} fetches for a root that claims 1 byte over 100 leaves of 1,000 bytes: the leaf bytes fetched may \
+         never exceed the size the root claims, so the first leaf (1,000 bytes over a claim of 1) ends the sync \
+         with DagError::Corrupt; keep a running total of leaf bytes and compare it with the root's size after \
+         each leaf, not only once everything has arrived"
+    );
     assert_eq!(mine.len(), before, "a failed sync stores nothing");
 
     // And the reverse: the reference syncs a DAG you built.
