@@ -72,12 +72,12 @@ pub async fn write_frame<T: AsyncWrite + Unpin>(io: &mut T, message: &[u8]) -> i
 /// Reads one frame's message. `None` if the stream ends cleanly before a frame starts;
 /// [`io::ErrorKind::UnexpectedEof`] if it ends inside one.
 pub async fn read_frame<T: AsyncRead + Unpin>(io: &mut T) -> io::Result<Option<Vec<u8>>> {
+    // The first byte alone: an end before it is a clean end, an end after it is not.
     let mut len = [0u8; 2];
-    match io.read_exact(&mut len).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
+    if io.read(&mut len[..1]).await? == 0 {
+        return Ok(None);
     }
+    io.read_exact(&mut len[1..]).await?;
     // Two bytes cannot say more than 65,535: the length needs no other check.
     let mut message = vec![0u8; usize::from(u16::from_be_bytes(len))];
     io.read_exact(&mut message).await?;

@@ -1786,6 +1786,7 @@ async fn step_11_secure_stream() {
     for (sent, want) in [
         (&[][..], "Ok(None): the stream ended cleanly, before a frame started"),
         (&[0x00, 0x05, 1, 2][..], "Err(UnexpectedEof): the stream ended inside a 5-byte message"),
+        (&[0x00][..], "Err(UnexpectedEof): the stream ended inside the 2-byte length"),
     ] {
         let mut from = sent;
         let got = read_frame(&mut from).await;
