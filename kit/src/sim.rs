@@ -183,7 +183,8 @@ pub struct Sim<M, T> {
     observed: HashMap<String, BTreeMap<usize, Duration>>,
     trace: Vec<String>,
     /// The structured record of the run, for the space-time diagram (off unless
-    /// asked for, by [`Sim::record`] or the runner's `VERIFY_TRACE`).
+    /// asked for: by [`Sim::record`], a test's [`trace::set_sink`] or the runner's
+    /// `VERIFY_TRACE`, see [`trace::asked`]). Handed over when the simulation ends.
     recorder: Option<Recorder>,
     /// Whether each node's [`Context::peers`] lists every other node.
     peer_lists: bool,
@@ -213,7 +214,7 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
             tracked: Vec::new(),
             observed: HashMap::new(),
             trace: Vec::new(),
-            recorder: Recorder::from_env(),
+            recorder: trace::asked().then(Recorder::new),
             peer_lists: true,
             unstarted: false,
         }
@@ -471,10 +472,11 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
 
     /// Starts (or stops) recording the run for a space-time diagram
     /// ([`Sim::recorded`]). The runner turns it on by itself for `cargo verify trace`
-    /// and for a failing step, through `VERIFY_TRACE`.
+    /// and for a failing step, through `VERIFY_TRACE`; the simulation then hands its
+    /// trace over when it ends ([`trace::hand_over`]), and the runner draws it.
     pub fn record(&mut self, on: bool) {
         match (on, self.recorder.is_some()) {
-            (true, false) => self.recorder = Some(Recorder::new(None)),
+            (true, false) => self.recorder = Some(Recorder::new()),
             (false, true) => self.recorder = None,
             _ => {}
         }
@@ -633,12 +635,14 @@ impl<M: Message, T: Debug + Send + 'static> Sim<M, T> {
 }
 
 impl<M, T> Drop for Sim<M, T> {
-    /// A simulation the runner asked to record writes its diagram when it ends,
-    /// also when its step fails (the panic unwinds through here).
+    /// A recording simulation hands its trace to whoever asked for it when it ends
+    /// ([`trace::hand_over`]), also when its step fails: the panic unwinds through
+    /// here, and the trace marks the moment.
     fn drop(&mut self) {
         if let Some(recorder) = self.recorder.take() {
             let nodes = self.nodes.iter().map(|s| s.id.to_string()).collect();
-            recorder.finish(nodes, Some(self.config.seed), self.now, std::thread::panicking());
+            let failed_at = std::thread::panicking().then_some(self.now);
+            trace::hand_over(recorder.trace("", Some(self.config.seed), nodes), failed_at);
         }
     }
 }

@@ -1,139 +1,28 @@
-//! Pictures of what happened: a recorded run as a space-time diagram.
+//! Recording a simulation for its space-time diagram: the kit's half.
 //!
-//! A failing distributed check that says only "n0 is missing 24 values" leaves the
-//! learner to imagine the run. Jepsen's Maelstrom draws a Lamport diagram of every
-//! run, and DSLabs hands back the failing trace in a visual debugger; the kit does the
-//! same with what its simulator already knows. A [`Trace`] is the run as events —
-//! every message with the time it was sent and the time it arrived (or why it did
-//! not), every timer, partitions and crashes — and [`Trace::to_html`] turns it into
-//! one self-contained HTML file: one column per node, time downwards, each message an
-//! arrow labelled with its type (hover for its body, click to pin it), drops marked
-//! with a cross, timers as ticks, and the violated invariant at the moment it broke.
+//! A [`Trace`] is a run as events: every message with the time it was sent and the
+//! time it arrived (or why it did not), every timer, partitions and crashes. The
+//! simulators fill one through a [`Recorder`] as they run. The format, and the page
+//! that draws it ([`Trace::to_html`]), are declared once in `verify-protocol`, which
+//! the runner shares: the kit records, the runner draws.
 //!
-//! The page needs no network (no CDN, no fonts): the data sits in the page as JSON and
-//! a little inline script draws it, a window of [`WINDOW`] messages at a time, so a run
-//! of a hundred thousand messages still opens and scrolls.
+//! A simulation records when someone asked: a test that installed a [`set_sink`] on
+//! its thread, the runner through [`TRACE_VAR`], or the simulation's own
+//! `Sim::record(true)`. When it ends (also when its step fails and the panic unwinds
+//! through it) it hands the finished trace to [`hand_over`], which gives it to this
+//! thread's sink, or else leaves it in the runner's folder as a data record
+//! ([`record_name`], JSON). The runner reads the records, puts each failing step's
+//! message where the kit marked the step's end ([`FAILED_HERE`]), and writes the HTML.
+//! The kit writes no page.
 
-use std::cell::Cell;
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::cell::{Cell, RefCell};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
-/// How many messages the page draws at once; the rest is a click away.
-pub const WINDOW: usize = 2_000;
-
-/// One thing that happened in a recorded run.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Event {
-    /// What kind of event.
-    pub kind: Kind,
-    /// When it started: a message's send time, a timer's firing, a note's moment (ms).
-    pub sent_ms: f64,
-    /// When it ended: a message's arrival or loss; the same as `sent_ms` otherwise.
-    pub at_ms: f64,
-    /// The node (or client) it happened at, or a message's sender.
-    pub from: String,
-    /// A message's receiver; empty for timers and notes.
-    pub to: String,
-    /// A short label: the message's type, the timer, the note.
-    pub label: String,
-    /// The whole message (or timer), as the code's `Debug` shows it.
-    pub body: String,
-}
-
-/// The kinds of [`Event`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A message that arrived.
-    Delivered,
-    /// A message that did not arrive, and why (loss, partition, crash, no such node).
-    Dropped { why: String },
-    /// A timer that fired.
-    Timer,
-    /// Anything else worth a line across the diagram: a partition, a heal, a crash.
-    Note,
-}
-
-/// A recorded run, ready to draw.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Trace {
-    /// What the run was, e.g. `gossip · step 3 · partitions`.
-    pub title: String,
-    /// The seed that replays it.
-    pub seed: Option<u64>,
-    /// The columns, in order (servers first; clients share one column).
-    pub nodes: Vec<String>,
-    /// Everything that happened, in time order.
-    pub events: Vec<Event>,
-    /// The step's figures (messages per operation, latency, …).
-    pub figures: Vec<(String, String)>,
-    /// The invariant that broke, and when (ms), if one did.
-    pub violation: Option<(f64, String)>,
-}
-
-/// The column every client shares: client traffic is part of the picture, but one
-/// column per client would bury the nodes.
-pub const CLIENTS: &str = "clients";
-
-/// The name of the column an endpoint is drawn in.
-pub fn column(name: &str) -> String {
-    if name.starts_with('c') && name[1..].chars().all(|c| c.is_ascii_digit()) && name.len() > 1 {
-        CLIENTS.to_string()
-    } else {
-        name.to_string()
-    }
-}
-
-/// The label of a message or timer from its `Debug` text: the variant or type name.
-pub fn label_of(debug: &str) -> String {
-    let end = debug.find(|c: char| c == '{' || c == '(' || c.is_whitespace()).unwrap_or(debug.len());
-    let label = &debug[..end];
-    if label.is_empty() { debug.chars().take(24).collect() } else { label.to_string() }
-}
-
-/// A duration in milliseconds, as the page shows times.
-pub fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-impl Trace {
-    /// How many messages arrived: the arrows the page draws.
-    pub fn delivered(&self) -> usize {
-        self.events.iter().filter(|e| e.kind == Kind::Delivered).count()
-    }
-
-    /// The page, whole.
-    pub fn to_html(&self) -> String {
-        // `</` inside a script element would end it early; JSON escapes it harmlessly.
-        let data = serde_json::to_string(self).unwrap_or_else(|_| "{}".into()).replace("</", "<\\/");
-        let mut html = String::with_capacity(data.len() + PAGE.len() + 256);
-        let title = escape(if self.title.is_empty() { "A recorded run" } else { &self.title });
-        let _ = write!(
-            html,
-            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n\
-             <meta name=\"viewport\" content=\"width=device-width\">\n<style>{STYLE}</style></head>\n\
-             <body data-delivered=\"{delivered}\">\n<h1>{title}</h1>\n<div id=\"summary\"></div>\n\
-             <div id=\"controls\"></div>\n<div id=\"detail\">Hover over an arrow to see the message; click to keep it here.</div>\n\
-             <div id=\"diagram\"></div>\n<script id=\"trace-data\" type=\"application/json\">{data}</script>\n<script>{PAGE}</script>\n</body></html>\n",
-            delivered = self.delivered(),
-        );
-        html
-    }
-
-    /// Writes the page to `path`, making its folder if needed.
-    pub fn write(&self, path: &Path) -> std::io::Result<()> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        std::fs::write(path, self.to_html())
-    }
-}
+pub use verify_protocol::trace::{CLIENTS, Event, Kind, Trace, WINDOW, column, label_of, ms, page_name, record_name};
 
 /// The environment variable through which the runner asks every simulation of a
-/// check to record itself and write its diagram into a folder (declared once, in
+/// check to record itself and leave its record in a folder (declared once, in
 /// `verify-protocol`, for both sides).
 pub use verify_protocol::TRACE_VAR;
 
@@ -141,36 +30,21 @@ pub use verify_protocol::TRACE_VAR;
 /// diagram then says it was cut short.
 pub const MAX_EVENTS: usize = 200_000;
 
-/// The text that stands for the broken invariant in a failing step's diagram, until
+/// The text that stands for the broken invariant in a failing step's trace, until
 /// the runner, which has the step's failure message, puts the message in its place.
 pub use verify_protocol::FAILED_HERE;
 
 /// Collects a simulation's events as they happen (the simulators call it).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Recorder {
     events: Vec<Event>,
     truncated: bool,
-    /// Where to write the diagram when the simulation ends, if the runner asked.
-    dir: Option<PathBuf>,
-}
-
-thread_local! {
-    /// How many diagrams this test thread has written: a step may run several
-    /// simulations, and each gets its own file.
-    static WRITTEN: Cell<u32> = const { Cell::new(0) };
 }
 
 impl Recorder {
-    /// A recorder that keeps its events for [`Recorder::trace`], and writes them to
-    /// `dir` when asked to [`finish`](Recorder::finish).
-    pub fn new(dir: Option<PathBuf>) -> Recorder {
-        Recorder { events: Vec::new(), truncated: false, dir }
-    }
-
-    /// The recorder the runner asked for through [`TRACE_VAR`], if it did.
-    pub fn from_env() -> Option<Recorder> {
-        let dir = std::env::var_os(TRACE_VAR)?;
-        Some(Recorder::new(Some(PathBuf::from(dir))))
+    /// An empty recorder.
+    pub fn new() -> Recorder {
+        Recorder::default()
     }
 
     /// Records one event; endpoints are put in their columns ([`column`]).
@@ -201,252 +75,70 @@ impl Recorder {
         }
         Trace { title: title.to_string(), seed, nodes, events, figures, violation: None }
     }
-
-    /// Writes the diagram into the runner's folder, if it asked for one, naming the
-    /// file after the test (the step) that ran the simulation. `failed_at` marks
-    /// where a failing step's simulation ended. Errors are reported, never raised:
-    /// a diagram must not fail a check.
-    pub fn finish(&self, nodes: Vec<String>, seed: Option<u64>, now: Duration, failed: bool) {
-        let Some(dir) = &self.dir else { return };
-        let thread = std::thread::current();
-        let test = thread.name().unwrap_or("run").rsplit("::").next().unwrap_or("run").to_string();
-        let n = WRITTEN.with(|w| {
-            w.set(w.get() + 1);
-            w.get()
-        });
-        let mut trace = self.trace(&format!("{test} · simulation {n}"), seed, nodes);
-        if failed {
-            trace.violation = Some((ms(now), FAILED_HERE.to_string()));
-        }
-        let name: String = test.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
-        let path = dir.join(format!("{name}-{n}.html"));
-        if let Err(e) = trace.write(&path) {
-            eprintln!("could not write the trace {}: {e}", path.display());
-        }
-    }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// What receives the finished traces of this thread's simulations.
+type Sink = Box<dyn FnMut(Trace)>;
+
+thread_local! {
+    /// This thread's sink, if a test installed one.
+    static SINK: RefCell<Option<Sink>> = const { RefCell::new(None) };
+    /// How many traces this thread has handed over: a step may run several
+    /// simulations, and each gets its own number (and record).
+    static HANDED: Cell<u32> = const { Cell::new(0) };
 }
 
-const STYLE: &str = r##"
-body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; background: #fff; }
-h1 { font-size: 1.3em; margin: 0 0 .4em; }
-#summary table { border-collapse: collapse; margin: .3em 0 .8em; }
-#summary td, #summary th { padding: .1em .8em .1em 0; text-align: left; }
-#summary .violation { color: #b00020; font-weight: 600; }
-#controls { margin: .4em 0; }
-#controls button { margin-right: .4em; }
-#detail { position: sticky; top: 0; background: #f6f6f6; border: 1px solid #ddd; padding: .4em .6em;
-  font: 12px/1.35 ui-monospace, monospace; white-space: pre-wrap; max-height: 10em; overflow: auto; z-index: 1; }
-svg text { font: 11px system-ui, sans-serif; fill: currentColor; }
-.lane { stroke: #999; stroke-width: 1; }
-.node-name { font-weight: 600; font-size: 12px; }
-.msg { stroke: #1f5fbf; stroke-width: 1.2; }
-.msg.client { stroke: #8a8a8a; }
-.msg:hover, .drop:hover { stroke-width: 3; }
-.drop { stroke: #b00020; stroke-width: 1.2; stroke-dasharray: 4 3; }
-.cross { stroke: #b00020; stroke-width: 2; }
-.timer { stroke: #2a8a2a; stroke-width: 2; }
-.note line { stroke: #c77d00; stroke-dasharray: 6 4; }
-.note text { fill: #c77d00; }
-.violation line { stroke: #b00020; stroke-width: 2; }
-.violation text { fill: #b00020; font-weight: 600; }
-.msg-label { font-size: 10px; fill: #1f5fbf; }
-.time { fill: #777; font-size: 10px; }
-@media (prefers-color-scheme: dark) {
-  body { color: #ddd; background: #1d1f21; } #detail { background: #26292c; border-color: #444; }
-  .msg { stroke: #6ea8ff; } .msg-label { fill: #6ea8ff; } .lane { stroke: #666; }
+/// Gives every trace this thread's simulations finish from now on to `sink`
+/// (instead of the runner's folder), until [`take_sink`]. Simulations made while a
+/// sink is installed record themselves.
+pub fn set_sink(sink: impl FnMut(Trace) + 'static) {
+    SINK.with(|s| *s.borrow_mut() = Some(Box::new(sink)));
 }
-"##;
 
-/// The drawing script: reads the JSON, draws one window of messages as SVG.
-const PAGE: &str = r##"
-(function () {
-  "use strict";
-  const trace = JSON.parse(document.getElementById("trace-data").textContent);
-  const NS = "http://www.w3.org/2000/svg";
-  const WINDOW = 2000, COL = 150, LEFT = 70, TOP = 50, HEIGHT = 1400;
-  const messages = trace.events.filter(e => e.kind === "delivered" || (e.kind && e.kind.dropped));
-  let first = 0;
+/// Removes this thread's sink; returns whether there was one.
+pub fn take_sink() -> bool {
+    SINK.with(|s| s.borrow_mut().take().is_some())
+}
 
-  function el(name, attrs, text) {
-    const node = document.createElementNS(NS, name);
-    for (const k in attrs) node.setAttribute(k, attrs[k]);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+/// Whether someone asked for this thread's simulations to record themselves: a sink
+/// on this thread, or the runner through [`TRACE_VAR`].
+pub fn asked() -> bool {
+    SINK.with(|s| s.borrow().is_some()) || std::env::var_os(TRACE_VAR).is_some()
+}
 
-  function summary() {
-    const box = document.getElementById("summary");
-    const rows = [];
-    if (trace.seed !== null && trace.seed !== undefined) rows.push(["seed", String(trace.seed)]);
-    rows.push(["messages delivered", String(trace.events.filter(e => e.kind === "delivered").length)]);
-    rows.push(["messages dropped", String(trace.events.filter(e => e.kind && e.kind.dropped).length)]);
-    for (const [k, v] of trace.figures) rows.push([k, v]);
-    const table = document.createElement("table");
-    for (const [k, v] of rows) {
-      const tr = document.createElement("tr");
-      const th = document.createElement("th"); th.textContent = k;
-      const td = document.createElement("td"); td.textContent = v;
-      tr.append(th, td); table.append(tr);
-    }
-    box.append(table);
-    if (trace.violation) {
-      const p = document.createElement("p");
-      p.className = "violation";
-      p.textContent = "Broken at " + trace.violation[0].toFixed(0) + " ms: " + trace.violation[1];
-      box.append(p);
-    }
-  }
-
-  function controls() {
-    const box = document.getElementById("controls");
-    if (messages.length <= WINDOW) return;
-    const info = document.createElement("span");
-    const prev = document.createElement("button"); prev.textContent = "◀ earlier";
-    const next = document.createElement("button"); next.textContent = "later ▶";
-    function update() { info.textContent = " messages " + (first + 1) + "–" + Math.min(first + WINDOW, messages.length) + " of " + messages.length; }
-    prev.onclick = () => { first = Math.max(0, first - WINDOW); update(); draw(); };
-    next.onclick = () => { first = Math.min(messages.length - 1, first + WINDOW); update(); draw(); };
-    box.append(prev, next, info);
-    update();
-  }
-
-  function show(text, keep) {
-    const detail = document.getElementById("detail");
-    if (keep) detail.dataset.kept = "1";
-    if (keep || !detail.dataset.kept) detail.textContent = text;
-  }
-
-  function draw() {
-    const box = document.getElementById("diagram");
-    box.textContent = "";
-    const shown = messages.slice(first, first + WINDOW);
-    let t0 = shown.length ? shown[0].sent_ms : 0, t1 = shown.length ? shown[shown.length - 1].at_ms : 1;
-    for (const e of shown) { t0 = Math.min(t0, e.sent_ms); t1 = Math.max(t1, e.at_ms); }
-    const others = trace.events.filter(e => !(e.kind === "delivered" || (e.kind && e.kind.dropped)) && e.sent_ms >= t0 && e.sent_ms <= t1);
-    if (trace.violation && trace.violation[0] > t1) t1 = trace.violation[0];
-    const span = Math.max(t1 - t0, 1);
-    const scale = Math.max(HEIGHT / span, 0.02);
-    const y = t => TOP + (t - t0) * scale;
-    const x = name => LEFT + Math.max(0, trace.nodes.indexOf(name)) * COL;
-    const width = LEFT + trace.nodes.length * COL;
-    const height = y(t1) + 40;
-    const svg = el("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height, role: "img" });
-    svg.append(el("title", {}, "Space-time diagram: nodes as columns, time downwards"));
-    trace.nodes.forEach(name => {
-      svg.append(el("line", { class: "lane", x1: x(name), y1: TOP - 10, x2: x(name), y2: height - 10 }));
-      svg.append(el("text", { class: "node-name", x: x(name), y: TOP - 18, "text-anchor": "middle" }, name));
+/// Hands a simulation's finished `trace` to whoever asked ([`asked`]); nobody asked,
+/// it is dropped. An untitled trace is titled after the test (the step) that ran it
+/// and its number in that test; `failed_at` marks where a failing step's simulation
+/// ended. Never fails: a diagram must not fail a check, so a record that cannot be
+/// written is reported on standard error.
+pub fn hand_over(mut trace: Trace, failed_at: Option<Duration>) {
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("run").rsplit("::").next().unwrap_or("run").to_string();
+    let n = HANDED.with(|h| {
+        h.set(h.get() + 1);
+        h.get()
     });
-    const step = Math.pow(10, Math.floor(Math.log10(span / 5 || 1)));
-    for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-      svg.append(el("text", { class: "time", x: 4, y: y(t) + 3 }, t.toFixed(step < 1 ? 1 : 0) + " ms"));
+    if trace.title.is_empty() {
+        trace.title = format!("{test} · simulation {n}");
     }
-    for (const e of others) {
-      if (e.kind === "timer") {
-        const tick = el("line", { class: "timer", x1: x(e.from) - 6, y1: y(e.sent_ms), x2: x(e.from) + 6, y2: y(e.sent_ms) });
-        tick.append(el("title", {}, e.from + " timer " + e.body + " at " + e.sent_ms.toFixed(1) + " ms"));
-        tick.addEventListener("mouseover", () => show(e.from + " timer at " + e.sent_ms.toFixed(1) + " ms\n" + e.body));
-        svg.append(tick);
-      } else if (e.kind === "note") {
-        const g = el("g", { class: "note" });
-        g.append(el("line", { x1: LEFT - 20, y1: y(e.sent_ms), x2: width - 10, y2: y(e.sent_ms) }));
-        g.append(el("text", { x: width - 14, y: y(e.sent_ms) - 3, "text-anchor": "end" }, e.label + " at " + e.sent_ms.toFixed(0) + " ms"));
-        svg.append(g);
-      }
+    if let Some(at) = failed_at {
+        trace.violation = Some((ms(at), FAILED_HERE.to_string()));
     }
-    for (const e of shown) {
-      const x1 = x(e.from), x2 = x(e.to), y1 = y(e.sent_ms), y2 = y(e.at_ms);
-      const text = e.from + " → " + e.to + ", sent " + e.sent_ms.toFixed(1) + " ms, " +
-        (e.kind === "delivered" ? "arrived " + e.at_ms.toFixed(1) + " ms" : "dropped (" + e.kind.dropped.why + ")") + "\n" + e.body;
-      let line;
-      if (e.kind === "delivered") {
-        const client = e.from === "clients" || e.to === "clients";
-        line = el("line", { class: "msg" + (client ? " client" : ""), x1: x1, y1: y1, x2: x2, y2: y2, "marker-end": "url(#arrow)" });
-        if (Math.abs(y2 - y1) > 14 && shown.length <= 400) {
-          svg.append(el("text", { class: "msg-label", x: (x1 + x2) / 2 + 3, y: (y1 + y2) / 2 }, e.label));
-        }
-      } else {
-        const mx = (x1 + x2) / 2, my = (y1 + y2) / 2;
-        line = el("line", { class: "drop", x1: x1, y1: y1, x2: mx, y2: my });
-        svg.append(el("path", { class: "cross", d: "M" + (mx - 4) + " " + (my - 4) + "l8 8m0 -8l-8 8" }));
-      }
-      line.append(el("title", {}, text));
-      line.addEventListener("mouseover", () => show(text, false));
-      line.addEventListener("click", () => show(text, true));
-      svg.append(line);
+    // The sink is taken out while it runs, so a sink that drops a simulation of its
+    // own cannot borrow it twice (during a panic that would abort the process).
+    if let Some(mut sink) = SINK.with(|s| s.borrow_mut().take()) {
+        sink(trace);
+        SINK.with(|s| {
+            let mut slot = s.borrow_mut();
+            if slot.is_none() {
+                *slot = Some(sink);
+            }
+        });
+        return;
     }
-    if (trace.violation) {
-      const g = el("g", { class: "violation" });
-      g.append(el("line", { x1: LEFT - 30, y1: y(trace.violation[0]), x2: width - 10, y2: y(trace.violation[0]) }));
-      g.append(el("text", { x: LEFT - 28, y: y(trace.violation[0]) - 4 }, "✗ " + trace.violation[1]));
-      svg.append(g);
-    }
-    const defs = el("defs", {});
-    const marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" });
-    marker.append(el("path", { d: "M0 0L10 5L0 10z", fill: "#1f5fbf" }));
-    defs.append(marker);
-    svg.prepend(defs);
-    box.append(svg);
-  }
-
-  summary();
-  controls();
-  draw();
-})();
-"##;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(from: &str, to: &str, sent: f64, at: f64, body: &str) -> Event {
-        Event {
-            kind: Kind::Delivered,
-            sent_ms: sent,
-            at_ms: at,
-            from: from.into(),
-            to: to.into(),
-            label: label_of(body),
-            body: body.into(),
-        }
-    }
-
-    #[test]
-    fn labels_columns_and_counts() {
-        assert_eq!(label_of("Gossip { messages: [1, 2] }"), "Gossip");
-        assert_eq!(label_of("Read"), "Read");
-        assert_eq!(label_of("Tick(3)"), "Tick");
-        assert_eq!(column("c17"), CLIENTS);
-        assert_eq!(column("n3"), "n3");
-        assert_eq!(column("carol"), "carol");
-        let trace = Trace {
-            title: "a <test>".into(),
-            nodes: vec!["n0".into(), "n1".into()],
-            events: vec![
-                message("n0", "n1", 0.0, 10.0, "Gossip { messages: [1] }"),
-                Event { kind: Kind::Dropped { why: "partition".into() }, ..message("n1", "n0", 5.0, 5.0, "GossipOk") },
-                Event { kind: Kind::Timer, ..message("n0", "", 20.0, 20.0, "Tick") },
-            ],
-            ..Trace::default()
-        };
-        assert_eq!(trace.delivered(), 1);
-        let html = trace.to_html();
-        assert!(html.contains("data-delivered=\"1\""));
-        assert!(html.contains("<title>a &lt;test&gt;</title>"));
-        assert!(!html.contains("src=") && !html.contains("href=\"http"), "the page fetches nothing");
-    }
-
-    #[test]
-    fn a_body_cannot_end_the_script_early() {
-        let trace = Trace {
-            nodes: vec!["n0".into()],
-            events: vec![message("n0", "n0", 0.0, 1.0, "Text(\"</script><b>\")")],
-            ..Trace::default()
-        };
-        let html = trace.to_html();
-        assert_eq!(html.matches("</script>").count(), 2, "only the page's own two script ends");
+    let Some(dir) = std::env::var_os(TRACE_VAR).map(PathBuf::from) else { return };
+    let path = dir.join(record_name(&test, n));
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, trace.to_record())) {
+        eprintln!("could not leave the trace record {}: {e}", path.display());
     }
 }

@@ -84,3 +84,33 @@ fn recording_is_off_unless_asked() {
         assert!(sim.recorded("off").events.is_empty());
     }
 }
+
+/// A failing step's simulation still hands over its trace, with the moment the step
+/// failed marked, while the panic unwinds through it; a passing one, unmarked.
+#[test]
+fn a_failing_simulation_hands_its_trace_to_the_sink_marked_where_it_stopped() {
+    let got = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let into = got.clone();
+    kit::trace::set_sink(move |trace| into.borrow_mut().push(trace));
+    let run = |fail: bool| {
+        let mut sim: Sim<(u64, bool), ()> = Sim::new(SimConfig { seed: 3, ..SimConfig::default() });
+        let id = sim.add_node(Flood::default());
+        sim.client_send(&NodeId::client(0), &id, (1, true));
+        sim.run_for(120 * MS);
+        assert!(!fail, "the step's invariant broke");
+    };
+    run(false);
+    let failed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(true)));
+    assert!(kit::trace::take_sink(), "the sink stayed installed");
+    assert!(failed.is_err());
+    let got = got.borrow();
+    assert_eq!(got.len(), 2, "one trace per simulation, the failing one included");
+    assert!(got.iter().all(|t| t.delivered() == 2 && t.seed == Some(3)), "the request and its reply: {got:?}");
+    assert_eq!(got[0].violation, None, "the passing run is not marked");
+    assert_eq!(
+        got[1].violation,
+        Some((120.0, kit::trace::FAILED_HERE.to_string())),
+        "the failing run is marked at 120 ms, where it stopped"
+    );
+    assert!(got[1].title.ends_with("simulation 2"), "titled after its test and number: {}", got[1].title);
+}

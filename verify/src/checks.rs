@@ -54,7 +54,7 @@
 //! claim progress. A verdict is the learner's own tool for learning, and the room is
 //! for seeing where to walk next, not for grading: when a result matters, read the code.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -63,7 +63,8 @@ use crate::libtest::{self, Outcome};
 use crate::process::{self, Ending};
 use crate::steps::{self, Step};
 use crate::workspace::{Mode, Workspace};
-use verify_protocol::{FAILED_HERE, SEED_VAR, TRACE_VAR};
+use verify_protocol::trace::{Trace, page_name};
+use verify_protocol::{SEED_VAR, TRACE_VAR};
 
 /// How one step did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -317,8 +318,8 @@ pub fn traces_dir(ws: &Workspace, exercise: &Exercise) -> PathBuf {
     target.join("verify").join("traces").join(&exercise.name)
 }
 
-/// Runs `steps` once more with every simulation recording itself, collects the
-/// diagrams each wrote, and puts each failing step's message in its diagrams.
+/// Runs `steps` once more with every simulation recording itself, and draws the
+/// traces each left, each failing step's message in its diagrams.
 #[allow(clippy::too_many_arguments)]
 fn record_traces(
     ws: &Workspace,
@@ -341,51 +342,62 @@ fn record_traces(
     }
     run_binary_env(binary, dir, steps, Some(options.timeout), scratch, &command_env)?;
     for result in results.iter_mut().filter(|r| steps.contains(&r.step.function.as_str())) {
-        result.traces = traces_of(&traces, &result.step.function);
-        mark_failure(result);
+        result.traces = draw_traces(&traces, result);
     }
     Ok(())
 }
 
-/// Puts a failing step's message in its diagrams, where kit left a marker at the
-/// moment the step's simulation ended.
-fn mark_failure(result: &StepResult) {
-    let (StepOutcome::Failed(message) | StepOutcome::Unfinished(message)) = &result.outcome else { return };
-    let marker = serde_json::to_string(FAILED_HERE).unwrap_or_default();
-    let text = serde_json::to_string(&crate::style::strip_ansi(message)).unwrap_or_default().replace("</", "<\\/");
-    for file in &result.traces {
-        if let Ok(html) = std::fs::read_to_string(file) {
-            let _ = std::fs::write(file, html.replace(&marker, &text));
+/// Draws the trace records a step's simulations left in `dir` (`STEP-1.json`, …,
+/// see [`verify_protocol::trace::record_name`]) as pages beside them (`STEP-1.html`,
+/// …), a failing step's message where the kit marked the step's end, and removes
+/// the records. Returns the pages, in the order the simulations ended. A record that
+/// cannot be read or drawn is reported and skipped: a diagram never fails a check.
+fn draw_traces(dir: &Path, result: &StepResult) -> Vec<PathBuf> {
+    let failure = match &result.outcome {
+        StepOutcome::Failed(message) | StepOutcome::Unfinished(message) => Some(crate::style::strip_ansi(message)),
+        _ => None,
+    };
+    let mut pages = Vec::new();
+    for (n, record) in numbered(dir, &result.step.function, "json") {
+        let drawn = std::fs::read_to_string(&record).map_err(|e| e.to_string()).and_then(|text| {
+            let mut trace = Trace::from_record(&text).map_err(|e| e.to_string())?;
+            if let Some(message) = &failure {
+                trace.put_failure(message);
+            }
+            let page = dir.join(page_name(&result.step.function, n));
+            trace.write(&page).map_err(|e| e.to_string())?;
+            Ok(page)
+        });
+        match drawn {
+            Ok(page) => pages.push(page),
+            Err(e) => eprintln!("could not draw the trace {}: {e}", record.display()),
         }
+        let _ = std::fs::remove_file(&record);
     }
+    pages
 }
 
-/// The diagrams a step's simulations wrote: `STEP-1.html`, `STEP-2.html`, ….
-pub fn traces_of(dir: &std::path::Path, step: &str) -> Vec<PathBuf> {
+/// The files `STEP-N.EXT` in `dir`, with their `N`, by `N`.
+fn numbered(dir: &Path, step: &str, ext: &str) -> Vec<(u32, PathBuf)> {
     let prefix = format!("{step}-");
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+    let suffix = format!(".{ext}");
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.strip_prefix(&prefix)
-                    .and_then(|r| r.strip_suffix(".html"))
-                    .is_some_and(|k| k.chars().all(|c| c.is_ascii_digit()))
-            })
+        .filter_map(|p| {
+            let n = p.file_name()?.to_str()?.strip_prefix(&prefix)?.strip_suffix(&suffix)?.parse::<u32>().ok()?;
+            Some((n, p))
         })
         .collect();
-    found.sort_by_key(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.trim_end_matches(".html").rsplit('-').next()?.parse::<u32>().ok())
-    });
+    found.sort();
     found
 }
 
-fn remove_traces_of(dir: &std::path::Path, step: &str) {
-    for file in traces_of(dir, step) {
+/// Removes what earlier runs of `step` left: its pages and any record not drawn.
+fn remove_traces_of(dir: &Path, step: &str) {
+    for (_, file) in numbered(dir, step, "html").into_iter().chain(numbered(dir, step, "json")) {
         let _ = std::fs::remove_file(file);
     }
 }
@@ -422,8 +434,7 @@ pub fn trace(ws: &Workspace, exercise: &Exercise, options: Options, steps: &[&st
     for result in results.iter_mut() {
         // Every step traced ran its simulations recording, whether it said so or not.
         result.seeded = true;
-        result.traces = traces_of(&traces, &result.step.function);
-        mark_failure(result);
+        result.traces = draw_traces(&traces, result);
     }
     Ok(Report::Ran { steps: results, elapsed: started.elapsed() })
 }
@@ -1044,5 +1055,56 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
         let results = fold(steps(), &record(stdout, "ok checks::step_1_keys\n", exited(3)), "exited early");
         assert_eq!(results[0].outcome, StepOutcome::Passed);
         assert_eq!(results[1].outcome, StepOutcome::Unfinished("exited early".into()));
+    }
+
+    /// The kit leaves records; the runner draws each as a page with the step's
+    /// failure message where the kit marked the end, and removes the records.
+    #[test]
+    fn the_runner_draws_the_kit_records_with_the_failure_message() {
+        use verify_protocol::trace::{Event, Kind, record_name};
+        let dir = tempfile::tempdir().unwrap();
+        let step = steps().remove(1);
+        for n in [2, 1] {
+            let trace = Trace {
+                title: format!("simulation {n}"),
+                nodes: vec!["n0".into(), "n1".into()],
+                events: vec![Event {
+                    kind: Kind::Delivered,
+                    sent_ms: 0.0,
+                    at_ms: 10.0,
+                    from: "n0".into(),
+                    to: "n1".into(),
+                    label: "Sign".into(),
+                    body: "Sign(</script>)".into(),
+                }],
+                violation: Some((10.0, verify_protocol::FAILED_HERE.into())),
+                ..Trace::default()
+            };
+            std::fs::write(dir.path().join(record_name(&step.function, n)), trace.to_record()).unwrap();
+        }
+        std::fs::write(dir.path().join(record_name(&step.function, 3)), "not json").unwrap();
+        let message = "\u{1b}[31mthe signature is 64 bytes\u{1b}[0m".to_string();
+        let result = StepResult {
+            step,
+            outcome: StepOutcome::Failed(message),
+            figures: Vec::new(),
+            seeded: true,
+            sweep: None,
+            traces: Vec::new(),
+        };
+        let pages = draw_traces(dir.path(), &result);
+        let names: Vec<_> = pages.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["step_2_sign-1.html", "step_2_sign-2.html"], "one page per readable record, in order");
+        for page in &pages {
+            let html = std::fs::read_to_string(page).unwrap();
+            assert!(
+                html.contains("\"the signature is 64 bytes\""),
+                "the message, without colour codes, is in the page"
+            );
+            assert!(!html.contains("the step failed here"), "the kit's mark is replaced");
+            assert_eq!(html.matches("</script>").count(), 2, "a body cannot end the page's script");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left.len(), 2, "the records are gone, the broken one too: {left:?}");
     }
 }

@@ -3,8 +3,13 @@
 //! prints there for the runner to read. Both sides use these constants, so neither
 //! can drift from the other.
 //!
-//! This crate has no dependencies: the kit (built into every exercise) and the
-//! runner (which must start fast on a fresh clone) can both afford it.
+//! It also holds the one thing the two hand each other as data: a recorded
+//! simulation ([`trace`]), which the kit records and the runner draws.
+//!
+//! This crate depends only on serde and serde_json, which the kit (built into every
+//! exercise) and the runner (which must start fast on a fresh clone) both use anyway.
+
+pub mod trace;
 
 /// The environment variable the runner sets to choose the run: every seeded
 /// simulation of a check derives its seed from it (`cargo verify check --seed S`,
@@ -12,7 +17,8 @@
 pub const SEED_VAR: &str = "VERIFY_SEED";
 
 /// The environment variable through which the runner asks every simulation of a
-/// check to record itself and write its diagram into the folder it names.
+/// check to record itself and leave its record ([`trace::record_name`]) in the
+/// folder it names; the runner draws the diagrams.
 pub const TRACE_VAR: &str = "VERIFY_TRACE";
 
 /// The start of the line a seeded check prints, so the runner knows which steps a

@@ -1,8 +1,8 @@
 //! `cargo verify trace NAME [STEP]`: record a run and draw it.
 //!
-//! Every simulation the step runs records itself and writes a self-contained HTML
-//! space-time diagram under `target/verify/traces/NAME/` (one column per node, time
-//! downwards, every message an arrow): the picture of what happened, for a passing
+//! Every simulation the step runs records itself, and the runner draws each record
+//! as a self-contained HTML space-time diagram under `target/verify/traces/NAME/`
+//! (one column per node, time downwards, every message an arrow): the picture of what happened, for a passing
 //! run as much as for a failing one. `--seed S` draws the run a sweep found.
 
 use std::process::ExitCode;
