@@ -1,6 +1,6 @@
 //! The swarm node.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use kit::rand::RngExt;
@@ -77,8 +77,9 @@ pub struct SwarmNode {
     accepts_sent: u64,
     /// Neighbours dropped for silence, with when: dialled again now and then.
     lost: BTreeMap<NodeId, Duration>,
-    /// The rejoin dial in flight, if any.
-    rejoining: Option<NodeId>,
+    /// The rejoin dial in flight, if any, with when (apart from `dialing`, which top-up
+    /// counts: a lost peer that stays unreachable must not keep the node below target).
+    rejoining: Option<(NodeId, Duration)>,
     /// When the next rejoin dial is due.
     next_rejoin: Duration,
 }

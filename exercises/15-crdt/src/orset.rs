@@ -1,7 +1,6 @@
 //! An observed-remove set: a concurrent add wins over a remove.
 
 use std::collections::BTreeSet;
-use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,12 +27,13 @@ pub type Tag = (ReplicaId, u64);
 pub struct OrSet<T: Ord> {
     // TODO (step 4): the fields are yours to choose. The placeholder only keeps the
     // stub compiling: replace it, and `default` below with it.
-    placeholder: PhantomData<T>,
+    placeholder: std::marker::PhantomData<T>,
 }
 
 impl<T: Ord> Default for OrSet<T> {
     fn default() -> Self {
-        OrSet { placeholder: PhantomData }
+        // TODO (step 4): your fields, empty
+        OrSet { placeholder: std::marker::PhantomData }
     }
 }
 

@@ -1,7 +1,5 @@
 //! A last-writer-wins register.
 
-use std::marker::PhantomData;
-
 use serde::{Deserialize, Serialize};
 
 use crate::ReplicaId;
@@ -16,12 +14,13 @@ use crate::ReplicaId;
 pub struct LwwRegister<T> {
     // TODO (step 3): the fields are yours to choose. The placeholder only keeps the
     // stub compiling: replace it, and `default` below with it.
-    placeholder: PhantomData<T>,
+    placeholder: std::marker::PhantomData<T>,
 }
 
 impl<T> Default for LwwRegister<T> {
     fn default() -> Self {
-        LwwRegister { placeholder: PhantomData }
+        // TODO (step 3): your fields, empty
+        LwwRegister { placeholder: std::marker::PhantomData }
     }
 }
 
