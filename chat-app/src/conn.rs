@@ -37,7 +37,8 @@ use super::parts::streams::{Session, Stream};
 use super::parts::swarm;
 use super::room::{Event, FromPeer};
 use super::wire::{
-    self, IDENTIFY, Identify, MAX_PUSH_FRAME, MAX_SWARM_FRAME, MAX_SYNC_FRAME, PING, PROTOCOLS, PUSH, SWARM, SYNC,
+    self, ANSWERED, IDENTIFY, Identify, MAX_MESHSUB_FRAME, MAX_PUSH_FRAME, MAX_SWARM_FRAME, MAX_SYNC_FRAME, MESHSUB,
+    MESHSUB_V10, PING, PUSH, SWARM, SYNC,
 };
 use crate::parts::chat::Msg as ChatMsg;
 use identity_solution::Keypair;
@@ -90,6 +91,8 @@ pub enum Out {
     Sync(Vec<u8>),
     /// On [`SWARM`].
     Swarm(Vec<u8>),
+    /// On [`MESHSUB`]: one gossipsub RPC.
+    Meshsub(Vec<u8>),
 }
 
 /// The room's handle on a live connection. Dropping it ends the connection.
@@ -246,39 +249,46 @@ async fn write(
     events: &mpsc::Sender<Event>,
 ) -> String {
     // First, who is it? A chat peer's identify carries its nick (one small message; a
-    // peer that does not answer within UPGRADE_TIMEOUT just stays nameless).
+    // peer that does not answer within UPGRADE_TIMEOUT just stays nameless), and its
+    // protocol list says whether it speaks the swarm's protocol (a handbook peer) or
+    // not (a libp2p node, which the room keeps only as a gossipsub peer).
     if let Ok(mut stream) = session.open_stream().await {
         let asked = tokio::time::timeout(UPGRADE_TIMEOUT, async {
             dialer_select(&mut stream, &[IDENTIFY]).await.ok()?;
-            ping_identify::receive_identify(&mut stream).await.ok().map(|id| id.agent_version)
+            ping_identify::receive_identify(&mut stream).await.ok()
         });
-        if let Ok(Some(agent)) = asked.await
-            && let Some(nick) = wire::nick_of_agent(&agent)
-        {
-            let _ = events.send(Event::Peer { peer: peer.clone(), id, what: FromPeer::Nick(nick) }).await;
+        if let Ok(Some(identify)) = asked.await {
+            let what = FromPeer::Identified {
+                nick: wire::nick_of_agent(&identify.agent_version),
+                swarm: identify.protocols.iter().any(|p| p == SWARM),
+            };
+            let _ = events.send(Event::Peer { peer: peer.clone(), id, what }).await;
         }
     }
     // Each protocol's substream: not opened yet, open, or refused by the peer (a libp2p
-    // node speaks ping and identify but not the chat's protocols: its frames are dropped,
-    // and the room closes the connection once it has carried no neighbour for GRACE).
+    // node speaks ping, identify and gossipsub but not the chat's own protocols: those
+    // frames are dropped).
     enum Slot {
         Closed,
         Open(Stream),
         Refused,
     }
-    let (mut push, mut sync, mut swarm) = (Slot::Closed, Slot::Closed, Slot::Closed);
+    let (mut push, mut sync, mut swarm, mut meshsub) = (Slot::Closed, Slot::Closed, Slot::Closed, Slot::Closed);
     while let Some(out) = queue.recv().await {
         let (slot, protocol, bytes): (&mut Slot, &str, &[u8]) = match &out {
             Out::Push(b) => (&mut push, PUSH, b.as_slice()),
             Out::Sync(b) => (&mut sync, SYNC, b.as_slice()),
             Out::Swarm(b) => (&mut swarm, SWARM, b.as_slice()),
+            Out::Meshsub(b) => (&mut meshsub, MESHSUB, b.as_slice()),
         };
         if let Slot::Closed = slot {
             let mut stream = match session.open_stream().await {
                 Ok(s) => s,
                 Err(e) => return format!("cannot open a substream: {e}"),
             };
-            *slot = match dialer_select(&mut stream, &[protocol]).await {
+            // Gossipsub: v1.1 first, v1.0 if that is all the peer speaks.
+            let offered: &[&str] = if protocol == MESHSUB { &[MESHSUB, MESHSUB_V10] } else { &[protocol] };
+            *slot = match dialer_select(&mut stream, offered).await {
                 Ok(_) => Slot::Open(stream),
                 Err(NegotiationError::NotSupported) => Slot::Refused,
                 Err(e) => return format!("negotiating {protocol}: {e}"),
@@ -313,7 +323,7 @@ async fn read(session: &Session, peer: &NodeId, id: u64, identify: Identify, eve
         streams.spawn(async move {
             let _permits = (permit, total);
             let Ok(Ok(protocol)) =
-                tokio::time::timeout(NEGOTIATE_TIMEOUT, listener_select(&mut stream, &PROTOCOLS)).await
+                tokio::time::timeout(NEGOTIATE_TIMEOUT, listener_select(&mut stream, &ANSWERED)).await
             else {
                 stream.reset();
                 return;
@@ -346,6 +356,16 @@ async fn read(session: &Session, peer: &NodeId, id: u64, identify: Identify, eve
                             _ => FromPeer::Malformed("a sync frame that is not Have or Entries"),
                         };
                         if events.send(send(what)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                // Gossipsub: the RPCs go to the room's gossipsub node as they are. A frame
+                // over 65,536 bytes or a length that is not a varint ends the substream
+                // with a strike (`next`).
+                MESHSUB | MESHSUB_V10 => {
+                    while let Some(frame) = next(&mut stream, MAX_MESHSUB_FRAME, &events, &send).await {
+                        if events.send(send(FromPeer::Meshsub(frame))).await.is_err() {
                             return;
                         }
                     }

@@ -61,7 +61,9 @@ pub struct Args {
     /// The TCP port to listen on (0: any free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// The room's name: peers announce and look for it (mDNS topic, rendezvous topic).
+    /// The room's name: peers announce and look for it (mDNS topic, rendezvous topic),
+    /// and it is the gossipsub topic the room's lines are published on (`test-net`
+    /// meets rust-libp2p's chat example).
     #[arg(long, default_value = "p2p-handbook-chat")]
     pub room: String,
     /// Where key files live: DIR/NICK.key is created on first use, and the history this
@@ -148,7 +150,8 @@ async fn run() -> anyhow::Result<()> {
             Start::Lost(None)
         }
     };
-    let room = Room::new(keypair.clone(), &args.nick, listen, args.peers.clone(), start, events_tx.clone(), ui_tx);
+    let room =
+        Room::new(keypair.clone(), &args.nick, &args.room, listen, args.peers.clone(), start, events_tx.clone(), ui_tx);
     let me = room.me().to_string();
     let mut intro = vec![
         format!("parts: {}", parts::summary()),

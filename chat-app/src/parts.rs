@@ -40,6 +40,7 @@ parts! {
     "mine-streams" => streams: streams | streams_solution,
     "mine-handshake" => handshake: handshake | handshake_solution,
     "mine-secure-gossip" => secure_gossip: secure_gossip | secure_gossip_solution,
+    "mine-gossipsub" => gossipsub: gossipsub | gossipsub_solution,
     "mine-log" => log: append_log | append_log_solution,
     "mine-anti-entropy" => anti_entropy: anti_entropy | anti_entropy_solution,
     "mine-chat" => chat: chat | chat_solution,

@@ -12,9 +12,25 @@
 //!   every other neighbour, so a line crosses a mesh of bounded degree at once.
 //!   Everything else it says (`Have`, `Entries`) is anti-entropy, on the sync substream.
 //!
+//! - The **gossipsub** node (the gossipsub exercise) speaks libp2p's pubsub on the
+//!   topic named by `--room`, on the [`MESHSUB`](super::wire::MESHSUB) substream of
+//!   every connection. Each line said is published there as its plain UTF-8 text, so
+//!   that a libp2p node (rust-libp2p's chat example) shows it; a line a libp2p node
+//!   publishes is shown with its author's peer id. Between handbook peers the log is
+//!   the history: a gossipsub message whose author the chat node holds a log of (or
+//!   whose identify lists the swarm's protocol) is not shown again.
+//!
 //! Connections follow the swarm's rule of one per pair: when two peers dial each other
 //! at once, the connection dialled by the smaller peer id is kept by both, without a
-//! word. A connection that carries no neighbour for [`GRACE`] is closed.
+//! word. A connection that carries no neighbour for [`GRACE`] is closed, unless its
+//! peer is a libp2p node (identify lacks the swarm's protocol) subscribed to the room's
+//! topic: up to [`MAX_FOREIGN`] of those are kept while they stay subscribed.
+//!
+//! Message ids differ across the two stacks: the gossipsub part names a message
+//! `from ‖ seqno` (the spec's default), rust-libp2p's chat example by a hash of its
+//! content. Mesh delivery does not depend on ids (each side forwards what it has not
+//! seen by its own ids), and IHAVE/IWANT across the two still works, because each side
+//! serves the ids it announced itself.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
@@ -26,13 +42,16 @@ use kit::{Context, Node, NodeId};
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{self, Conn, Out};
+use super::parts::gossipsub::{
+    Config as GossipConfig, GossipsubNode, Msg as GossipMsg, Rpc, SubOpts, Timer as GossipTimer,
+};
 use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
 use super::parts::swarm;
 use crate::parts::anti_entropy::Replica;
 use crate::parts::chat::log::Entry;
 use crate::parts::chat::{Ban, ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
 use crate::parts::log;
-use identity_solution::{Keypair, PublicKey};
+use identity_solution::{Keypair, PeerId, PublicKey};
 
 /// How long a connection may carry no neighbour before it is closed: long enough for a
 /// `Connect` and its `Accept`, and for a libp2p node's ping and identify.
@@ -43,9 +62,30 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// unconnected one heard of least recently ([`Heard`](super::discover::Heard)).
 pub const MAX_KNOWN: usize = 256;
 
+/// Connections to libp2p nodes (peers whose identify lacks the swarm's protocol) kept
+/// at once because they are subscribed to the room's gossipsub topic. Past it, such a
+/// connection is closed after [`GRACE`] like any other that carries no neighbour.
+pub const MAX_FOREIGN: usize = 16;
+
 /// Connections at once, in and out: the swarm's degree bound, with room for dials that
-/// cross and for strangers that ping.
-pub const MAX_CONNS: usize = 2 * swarm::MAX_DEGREE + 16;
+/// cross, and [`MAX_FOREIGN`] for libp2p nodes and strangers that ping.
+pub const MAX_CONNS: usize = 2 * swarm::MAX_DEGREE + MAX_FOREIGN;
+
+/// Gossipsub topics one peer may be subscribed to as this peer tracks it: a frame that
+/// would take it over is not given to the gossipsub node and costs a strike, so that
+/// nobody can grow the node's table of topics without bound.
+pub const MAX_PEER_TOPICS: usize = 64;
+
+/// How long a gossipsub line from an author this peer knows nothing of waits for its
+/// log entry (a handbook peer's line arrives both ways; the log shows it) before it is
+/// shown as a libp2p peer's.
+pub const LOG_WAIT: Duration = Duration::from_millis(500);
+
+/// Gossipsub lines waiting for [`LOG_WAIT`] at most; past it the oldest is shown at once.
+pub const MAX_WAITING: usize = 256;
+
+/// The longest libp2p line shown, in bytes; the rest is cut.
+pub const MAX_LIVE_LINE: usize = 1024;
 
 /// Swarm messages kept for a peer while it is being dialled.
 pub const MAX_PENDING: usize = 8;
@@ -250,8 +290,11 @@ pub enum FromPeer {
     Sync(ChatMsg),
     /// The swarm's messages.
     Swarm(swarm::Msg),
-    /// The nick its identify claims.
-    Nick(String),
+    /// What its identify says: the nick in its agent, if a chat peer's, and whether it
+    /// speaks the swarm's protocol (a handbook peer) or not (a libp2p node).
+    Identified { nick: Option<String>, swarm: bool },
+    /// One gossipsub RPC frame.
+    Meshsub(Vec<u8>),
     /// Something that breaks the protocol: counted, and too many end the connection.
     Malformed(&'static str),
 }
@@ -298,6 +341,9 @@ pub enum Ui {
     Neighbour { peer: String, nick: Option<String>, joined: bool },
     /// Something refused or failed, for the curious.
     Notice(String),
+    /// A line a libp2p peer published on the room's gossipsub topic (not in any log:
+    /// shown once, as it comes). `nick` is its identify's, if it claims one.
+    Live { peer: String, nick: Option<String>, text: String },
 }
 
 /// How the chat node starts: on a key that never wrote, on its history from disk, or
@@ -317,6 +363,9 @@ pub enum Start {
 enum Due {
     Chat(ChatTimer),
     Swarm(swarm::Timer),
+    Gossip(GossipTimer),
+    /// A gossipsub line's [`LOG_WAIT`] is over.
+    Waiting,
     Housekeeping,
 }
 
@@ -373,14 +422,31 @@ pub struct Room {
     members: Vec<Member>,
     events: mpsc::Sender<Event>,
     ui: mpsc::UnboundedSender<Ui>,
+    /// The gossipsub router; its peers are every connection's peer.
+    gossip: GossipsubNode,
+    /// The room's gossipsub topic (`--room`).
+    topic: String,
+    /// How many of the gossipsub node's delivered messages were handled.
+    gossip_read: usize,
+    /// The topics each connected peer announced (at most [`MAX_PEER_TOPICS`]).
+    peer_topics: BTreeMap<NodeId, BTreeSet<String>>,
+    /// Peers whose identify lacks the swarm's protocol (libp2p nodes), with the nick
+    /// their agent claims, if any. Never swarm candidates.
+    foreign: BTreeMap<NodeId, Option<String>>,
+    /// Peers whose identify lists the swarm's protocol: their lines come in logs.
+    handbook: BTreeSet<NodeId>,
+    /// Gossipsub lines of unknown authors, waiting for a log entry: (due, author, text).
+    waiting: std::collections::VecDeque<(Duration, NodeId, String)>,
 }
 
 impl Room {
     /// A room for `keypair` writing as `nick`, listening at `listen`; `events` is the
     /// sender side of the channel [`Room::run`] reads.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         keypair: Keypair,
         nick: &str,
+        topic: &str,
         listen: SocketAddr,
         pinned: Vec<SocketAddr>,
         start: Start,
@@ -408,6 +474,13 @@ impl Room {
             ));
         }
         Room {
+            gossip: GossipsubNode::new(keypair.clone(), GossipConfig::default()),
+            topic: topic.to_string(),
+            gossip_read: 0,
+            peer_topics: BTreeMap::new(),
+            foreign: BTreeMap::new(),
+            handbook: BTreeSet::new(),
+            waiting: Default::default(),
             chat,
             disk,
             bans: Vec::new(),
@@ -451,6 +524,9 @@ impl Room {
     pub async fn run(mut self, mut events: mpsc::Receiver<Event>) {
         self.call_chat(|n, c| n.on_start(c));
         self.call_swarm(|n, c| n.on_start(c));
+        self.call_gossip(|n, c| n.on_start(c));
+        let topic = self.topic.clone();
+        self.call_gossip(|n, c| n.on_message(c, me_client(), GossipMsg::Subscribe { topic }));
         self.set_timer(HOUSEKEEPING, Due::Housekeeping);
         loop {
             let next = self.timers.keys().next().map(|(at, _)| *at);
@@ -495,6 +571,8 @@ impl Room {
                     self.call_chat(|n, c| n.on_timer(c, t));
                 }
                 Due::Swarm(t) => self.call_swarm(|n, c| n.on_timer(c, t)),
+                Due::Gossip(t) => self.call_gossip(|n, c| n.on_timer(c, t)),
+                Due::Waiting => self.show_waiting(false),
                 Due::Housekeeping => self.housekeeping(),
             }
         }
@@ -530,7 +608,7 @@ impl Room {
             }
             Event::Down { peer, id, why } => {
                 if self.conns.get(&peer).is_some_and(|l| l.conn.id == id) {
-                    self.conns.remove(&peer);
+                    self.close(&peer);
                     // A peer that dialled us and left cannot be dialled back: forget it.
                     if self.known.get(&peer).is_some_and(|k| k.addr.is_none()) {
                         self.known.remove(&peer);
@@ -649,8 +727,145 @@ impl Room {
         for msg in self.pending.remove(&peer).unwrap_or_default() {
             self.send_swarm(&peer, msg);
         }
+        // Gossipsub: our subscription, on the substream this side opens. The gossipsub
+        // node announces a topic to the peers it has when it joins; one that comes later
+        // hears of it here.
+        let hello =
+            Rpc { subscriptions: vec![SubOpts { subscribe: true, topic: self.topic.clone() }], ..Rpc::default() };
+        self.send_out(&peer, Out::Meshsub(hello.encode()));
         // The swarm learns of a peer that found us before we found it.
         self.top_up_now();
+    }
+
+    /// Ends the connection to `peer`, and tells the gossipsub node it left every topic
+    /// it was in (the node keeps a peer's topics until told; see the module's docs).
+    fn close(&mut self, peer: &NodeId) {
+        if self.conns.remove(peer).is_none() {
+            return;
+        }
+        let topics = self.peer_topics.remove(peer).unwrap_or_default();
+        if !topics.is_empty() {
+            let bye = Rpc {
+                subscriptions: topics.into_iter().map(|topic| SubOpts { subscribe: false, topic }).collect(),
+                ..Rpc::default()
+            };
+            let frame = bye.encode();
+            self.call_gossip(|n, c| n.on_message(c, peer.clone(), GossipMsg::Rpc { frame }));
+        }
+    }
+
+    /// A gossipsub RPC from `peer`: its subscriptions noted (within [`MAX_PEER_TOPICS`]),
+    /// then given to the gossipsub node. A libp2p node that leaves the room's topic is
+    /// closed at once: nothing else keeps its connection.
+    fn meshsub_in(&mut self, peer: NodeId, id: u64, frame: Vec<u8>) {
+        let Ok(rpc) = Rpc::decode(&frame) else {
+            return self.strike(&peer, id, "a gossipsub frame that is not an RPC");
+        };
+        let mut topics = self.peer_topics.get(&peer).cloned().unwrap_or_default();
+        let was_in = topics.contains(&self.topic);
+        for sub in &rpc.subscriptions {
+            if sub.subscribe {
+                topics.insert(sub.topic.clone());
+            } else {
+                topics.remove(&sub.topic);
+            }
+        }
+        if topics.len() > MAX_PEER_TOPICS {
+            return self.strike(&peer, id, "subscriptions to too many gossipsub topics");
+        }
+        let now_in = topics.contains(&self.topic);
+        self.peer_topics.insert(peer.clone(), topics);
+        let from = peer.clone();
+        self.call_gossip(|n, c| n.on_message(c, from, GossipMsg::Rpc { frame }));
+        if was_in && !now_in && self.foreign.contains_key(&peer) && !self.neighbours.contains(&peer) {
+            self.close(&peer);
+        }
+    }
+
+    /// Calls the gossipsub node with every connection's peer as its peers, sends its
+    /// RPCs on their meshsub substreams, and handles what it delivered.
+    fn call_gossip(&mut self, f: impl FnOnce(&mut GossipsubNode, &mut Context<GossipMsg, GossipTimer>)) {
+        let peers: Vec<NodeId> = self.conns.keys().cloned().collect();
+        self.timer_seq += 1;
+        let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
+        ctx.set_now(self.now());
+        f(&mut self.gossip, &mut ctx);
+        let requests = ctx.drain();
+        for (to, msg) in requests.messages {
+            if let GossipMsg::Rpc { frame } = msg
+                && !to.is_client()
+            {
+                self.send_out(&to, Out::Meshsub(frame));
+            }
+        }
+        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Gossip(t))).collect());
+        if !requests.observed.is_empty() {
+            self.gossip_delivered();
+        }
+    }
+
+    /// The gossipsub node's new deliveries: a handbook author's skipped (its log entry
+    /// shows it), a known libp2p author's shown at once, an unknown author's held for
+    /// [`LOG_WAIT`] in case its log entry comes.
+    fn gossip_delivered(&mut self) {
+        let delivered = self.gossip.status().delivered;
+        let new: Vec<_> = delivered.into_iter().skip(self.gossip_read).collect();
+        self.gossip_read += new.len();
+        for message in new {
+            if message.topic != self.topic {
+                continue;
+            }
+            // The id is `from ‖ seqno`, seqno 8 bytes: the author is the rest.
+            let Some(author) = message.id.len().checked_sub(8).and_then(|n| PeerId::from_bytes(&message.id[..n]).ok())
+            else {
+                continue;
+            };
+            let peer = NodeId::new(author.to_string());
+            if peer == self.me || self.is_handbook(&peer) {
+                continue;
+            }
+            let text = printable(&message.data);
+            if self.foreign.contains_key(&peer) {
+                self.show_live(peer, text);
+            } else {
+                if self.waiting.len() >= MAX_WAITING {
+                    self.show_waiting(true);
+                }
+                let due = self.now() + LOG_WAIT;
+                self.waiting.push_back((due, peer, text));
+                self.set_timer(LOG_WAIT, Due::Waiting);
+            }
+        }
+    }
+
+    /// Whether `peer` is a handbook peer: the chat node holds a log of its key, or its
+    /// identify listed the swarm's protocol.
+    fn is_handbook(&self, peer: &NodeId) -> bool {
+        self.handbook.contains(peer)
+            || peer.as_str().parse::<PeerId>().is_ok_and(|p| self.chat.logs().contains_key(&p.public_key().to_bytes()))
+    }
+
+    /// Shows the waiting lines whose [`LOG_WAIT`] is over (or the oldest one, when
+    /// `oldest`), unless their author turned out to be a handbook peer.
+    fn show_waiting(&mut self, oldest: bool) {
+        let now = self.now();
+        while let Some((due, _, _)) = self.waiting.front() {
+            if *due > now && !oldest {
+                break;
+            }
+            let (_, peer, text) = self.waiting.pop_front().expect("a front");
+            if !self.is_handbook(&peer) {
+                self.show_live(peer, text);
+            }
+            if oldest {
+                break;
+            }
+        }
+    }
+
+    fn show_live(&mut self, peer: NodeId, text: String) {
+        let nick = self.foreign.get(&peer).cloned().flatten();
+        let _ = self.ui.send(Ui::Live { peer: peer.to_string(), nick, text });
     }
 
     fn strike(&mut self, peer: &NodeId, _id: u64, why: &str) {
@@ -659,7 +874,7 @@ impl Room {
         let _ = self.ui.send(Ui::Notice(format!("refused from {}: {why}", short(peer.as_str()))));
         if live.strikes > MAX_STRIKES {
             let _ = self.ui.send(Ui::Notice(format!("closing {}: {MAX_STRIKES} refusals", short(peer.as_str()))));
-            self.conns.remove(peer);
+            self.close(peer);
         }
     }
 
@@ -675,13 +890,27 @@ impl Room {
     fn on_frame(&mut self, peer: NodeId, id: u64, what: FromPeer) {
         match what {
             FromPeer::Malformed(why) => self.strike(&peer, id, why),
-            FromPeer::Nick(nick) => {
+            FromPeer::Identified { nick, swarm } => {
                 // A line's nick, once one arrives, is what the history shows; until then
                 // the member list has the one identify claimed.
-                if self.nicks.len() < 4 * MAX_KNOWN {
-                    self.nicks.entry(peer.to_string()).or_insert(nick);
+                if let Some(nick) = &nick
+                    && self.nicks.len() < 4 * MAX_KNOWN
+                {
+                    self.nicks.entry(peer.to_string()).or_insert(nick.clone());
+                }
+                if swarm {
+                    if self.handbook.len() < 4 * MAX_KNOWN {
+                        self.handbook.insert(peer);
+                    }
+                } else if self.foreign.contains_key(&peer) || self.foreign.len() < 4 * MAX_KNOWN {
+                    // A libp2p node: never a swarm candidate. A dial the swarm asked for
+                    // is over, as if refused.
+                    self.foreign.insert(peer.clone(), nick);
+                    self.dial_over(peer);
+                    self.top_up_now();
                 }
             }
+            FromPeer::Meshsub(frame) => self.meshsub_in(peer, id, frame),
             FromPeer::Swarm(msg) => self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg)),
             FromPeer::Sync(msg) => {
                 if self.neighbours.contains(&peer) && self.sync_budget(&peer) {
@@ -749,7 +978,7 @@ impl Room {
         }
         let mut answer = Err("the node did not answer".to_string());
         let mut ctx = self.chat_context();
-        self.chat.on_message(&mut ctx, me_client(), ChatMsg::Say { text });
+        self.chat.on_message(&mut ctx, me_client(), ChatMsg::Say { text: text.clone() });
         let requests = ctx.drain();
         // On the disk before any peer sees it: a restart resumes after it.
         if let Err(e) = self.save(0) {
@@ -779,6 +1008,14 @@ impl Room {
             }
         }
         self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Chat(t))).collect());
+        // And on gossipsub, as the plain text, for libp2p nodes (handbook peers that get
+        // it this way too skip it: its log entry shows it).
+        if answer.is_ok() {
+            let topic = self.topic.clone();
+            self.call_gossip(|n, c| {
+                n.on_message(c, me_client(), GossipMsg::Publish { topic, data: text.into_bytes() })
+            });
+        }
         answer
     }
 
@@ -838,7 +1075,8 @@ impl Room {
     }
 
     fn call_swarm(&mut self, f: impl FnOnce(&mut swarm::SwarmNode, &mut Context<swarm::Msg, swarm::Timer>)) {
-        let peers: Vec<NodeId> = self.known.keys().filter(|p| **p != self.me).cloned().collect();
+        let peers: Vec<NodeId> =
+            self.known.keys().filter(|p| **p != self.me && !self.foreign.contains_key(*p)).cloned().collect();
         self.timer_seq += 1;
         let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
         ctx.set_now(self.now());
@@ -920,6 +1158,23 @@ impl Room {
             let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
             self.disk = None;
         }
+        // A connection is kept while it carries a neighbour, or while its peer is a libp2p
+        // node subscribed to the room's topic (at most MAX_FOREIGN of those).
+        let mut foreign_kept = 0;
+        for (peer, live) in self.conns.iter_mut() {
+            let keep = self.neighbours.contains(peer)
+                || (self.foreign.contains_key(peer)
+                    && self.peer_topics.get(peer).is_some_and(|t| t.contains(&self.topic))
+                    && {
+                        foreign_kept += 1;
+                        foreign_kept <= MAX_FOREIGN
+                    });
+            if keep {
+                live.idle_since = None;
+            } else {
+                live.idle_since.get_or_insert_with(Instant::now);
+            }
+        }
         let idle: Vec<NodeId> = self
             .conns
             .iter()
@@ -927,7 +1182,7 @@ impl Room {
             .map(|(p, _)| p.clone())
             .collect();
         for peer in idle {
-            self.conns.remove(&peer);
+            self.close(&peer);
         }
         self.heard.expire(&mut self.known, |p| self.conns.contains_key(p));
         let connected: BTreeSet<SocketAddr> = self.known.values().filter_map(|k| k.addr).collect();
@@ -997,7 +1252,7 @@ impl Room {
             .map(|p| Member {
                 peer: p.to_string(),
                 nick: self.nicks.get(p.as_str()).cloned(),
-                connected: self.neighbours.contains(p),
+                connected: self.neighbours.contains(p) || (self.foreign.contains_key(p) && self.conns.contains_key(p)),
             })
             .collect();
         if members != self.members {
@@ -1038,6 +1293,23 @@ fn reject(why: Reject) -> &'static str {
         Reject::TooOld => "an envelope older than the replay window",
         Reject::RateLimited => "an author over its rate limit",
     }
+}
+
+/// A libp2p line as it is shown: UTF-8 (invalid bytes replaced), every control
+/// character a space (no peer can print lines of its own making), at most
+/// [`MAX_LIVE_LINE`] bytes.
+fn printable(data: &[u8]) -> String {
+    let mut text: String =
+        String::from_utf8_lossy(data).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.len() > MAX_LIVE_LINE {
+        let mut end = MAX_LIVE_LINE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 /// The first characters of a peer id after its common `12D3KooW` prefix.

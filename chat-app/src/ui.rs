@@ -3,7 +3,8 @@
 //! - [`plain`]: line mode (`--plain`), for scripts and tests: each line of stdin is
 //!   said in the room; each new line of the history, each neighbour that comes or goes,
 //!   is printed as one line of stdout (`<nick id> text`, `* joined nick id`,
-//!   `* left nick id`).
+//!   `* left nick id`); a libp2p peer's gossipsub line as `<id> text` (or
+//!   `<nick id> text` when its identify claims a nick).
 //! - [`full`]: the full-screen interface (ratatui): the history, scrolling, on the
 //!   left; under it the input line; on the right the members, a filled dot for each
 //!   one connected to us, and the room's comings and goings.
@@ -45,6 +46,7 @@ pub async fn plain(
                 }
                 Ui::Members(_) => {}
                 Ui::Notice(text) => println!("! {text}"),
+                Ui::Live { peer, nick, text } => println!("{}", live(&peer, nick.as_deref(), &text)),
             }
         }
     });
@@ -65,6 +67,9 @@ pub async fn plain(
     Ok(())
 }
 
+/// How many libp2p peers' lines the full-screen interface keeps.
+const LIVE_KEPT: usize = 500;
+
 /// How many comings and goings the side panel keeps.
 const EVENTS_KEPT: usize = 50;
 
@@ -73,6 +78,8 @@ const EVENTS_KEPT: usize = 50;
 struct Screen {
     intro: Vec<String>,
     history: Vec<String>,
+    /// libp2p peers' lines (in no log), each after the history line it came after.
+    live: Vec<(usize, String)>,
     members: Vec<super::room::Member>,
     events: std::collections::VecDeque<String>,
     input: String,
@@ -180,6 +187,21 @@ fn apply(screen: &mut Screen, update: Ui) {
             }
         }
         Ui::Notice(text) => screen.status = text,
+        Ui::Live { peer, nick, text } => {
+            screen.live.push((screen.history.len(), live(&peer, nick.as_deref(), &text)));
+            if screen.live.len() > LIVE_KEPT {
+                screen.live.remove(0);
+            }
+        }
+    }
+}
+
+/// A libp2p peer's line: `<nick short-id> text` when its identify claims a nick, else
+/// `<short-id> text`.
+fn live(peer: &str, nick: Option<&str>, text: &str) -> String {
+    match nick {
+        Some(nick) => format!("<{nick} {}> {text}", short(peer)),
+        None => format!("<{}> {text}", short(peer)),
     }
 }
 
@@ -194,7 +216,15 @@ fn draw(frame: &mut ratatui::Frame, screen: &Screen) {
     let [members, events] = Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(side);
 
     // The history: the intro, then every line; the newest at the bottom unless scrolled.
-    let all: Vec<&String> = screen.intro.iter().chain(&screen.history).collect();
+    let mut all: Vec<&String> = screen.intro.iter().collect();
+    let mut live = screen.live.iter().peekable();
+    for (i, line) in screen.history.iter().enumerate() {
+        while let Some((_, l)) = live.next_if(|(at, _)| *at <= i) {
+            all.push(l);
+        }
+        all.push(line);
+    }
+    all.extend(live.map(|(_, l)| l));
     let rows = history.height.saturating_sub(2) as usize;
     let end = all.len().saturating_sub(screen.scroll);
     let start = end.saturating_sub(rows);

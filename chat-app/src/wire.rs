@@ -9,6 +9,7 @@
 //! | [`PUSH`] | a new line, as a secure-gossip `Envelope` signed by its author, whose payload is the log entry | one JSON envelope per frame |
 //! | [`SYNC`] | anti-entropy: `Have` (a frontier) and `Entries` (what the other lacks) | one JSON chat `Msg` per frame |
 //! | [`SWARM`] | the swarm exercise's messages: `Connect`, `Accept`, `Refuse`, `Close`, `Ping`, `Pong` | one JSON swarm `Msg` per frame |
+//! | [`MESHSUB`] | libp2p gossipsub v1.1: subscriptions, messages, GRAFT/PRUNE, IHAVE/IWANT | one RPC protobuf per frame (unsigned varint length first, at most [`MAX_MESHSUB_FRAME`]) |
 //! | [`PING`] | libp2p ping: 32 bytes echoed | raw |
 //! | [`IDENTIFY`] | libp2p identify: who we are, what we speak | one varint-prefixed protobuf, then FIN |
 //!
@@ -23,10 +24,25 @@ pub const PUSH: &str = "/p2p-handbook/chat/push/1.0.0";
 pub const SYNC: &str = "/p2p-handbook/chat/sync/1.0.0";
 /// The swarm's connection management.
 pub const SWARM: &str = "/p2p-handbook/swarm/1.0.0";
+/// libp2p gossipsub v1.1 (<https://github.com/libp2p/specs/blob/master/pubsub/gossipsub/gossipsub-v1.1.md>):
+/// each side sends its RPCs on a substream it opened itself and reads the other
+/// side's on the substream the other opened. Not `/meshsub/1.2.0`: this peer does
+/// not do v1.2's IDONTWANT, so it must not claim it.
+pub const MESHSUB: &str = "/meshsub/1.1.0";
+/// Gossipsub v1.0, accepted when the other side proposes it (the RPC is the same).
+pub const MESHSUB_V10: &str = "/meshsub/1.0.0";
 pub use ping_identify::{IDENTIFY, Identify, PING};
 
 /// Every protocol this peer answers on a substream, in the order identify lists them.
-pub const PROTOCOLS: [&str; 5] = [PUSH, SYNC, SWARM, PING, IDENTIFY];
+pub const PROTOCOLS: [&str; 6] = [PUSH, SYNC, SWARM, MESHSUB, PING, IDENTIFY];
+
+/// What this peer accepts when the other side opens a substream: [`PROTOCOLS`] and
+/// gossipsub v1.0 (not listed in identify, which names the version this peer prefers).
+pub const ANSWERED: [&str; 7] = [PUSH, SYNC, SWARM, MESHSUB, MESHSUB_V10, PING, IDENTIFY];
+
+/// The largest gossipsub RPC frame: rust-libp2p's default `max_transmit_size`, and the
+/// gossipsub part's own bound on what it decodes.
+pub const MAX_MESHSUB_FRAME: usize = 65_536;
 
 /// The largest push frame: an envelope carries at most secure gossip's 1 KiB payload,
 /// which JSON (bytes as numbers) makes at most about four times larger, plus the key and

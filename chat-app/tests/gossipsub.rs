@@ -1,0 +1,293 @@
+//! The room on gossipsub: lines said in the room are published on the gossipsub topic
+//! named by `--room`, and a libp2p peer's lines come back the same way. Chats run as
+//! the real program on loopback; the libp2p peer here is made by hand on the reference
+//! stack (TCP, `/noise`, Noise XX, `/yamux/1.0.0`), speaks `/meshsub/1.1.0` with RPCs
+//! encoded by the gossipsub part and signs with StrictSign, and answers identify
+//! without the swarm's protocol, as rust-libp2p's chat example does.
+//!
+//! Keys are made from a seed printed at the start of each test (`GOSSIP_SEED` replays
+//! one).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Proc, WAIT, keys, ms, room};
+use gossipsub_solution::{Message, Rpc, SubOpts, sign, verify};
+use handshake_solution::negotiate::{dialer_select, listener_select};
+use handshake_solution::{Role, upgrade};
+use identity_solution::Keypair;
+use streams_solution::frame::{read_frame, write_frame};
+use streams_solution::{Session, Stream};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc;
+
+const MESHSUB: &str = "/meshsub/1.1.0";
+const IDENTIFY: &str = "/ipfs/id/1.0.0";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+}
+
+/// The test's seed: `GOSSIP_SEED` if set, else the clock; printed either way.
+fn seed() -> u64 {
+    let seed = std::env::var("GOSSIP_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    });
+    println!("seed: {seed} (GOSSIP_SEED={seed} replays it)");
+    seed
+}
+
+/// A keypair from `seed` and `n` (splitmix64 over the 32 secret bytes).
+fn keypair(seed: u64, n: u64) -> Keypair {
+    let mut x = seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut secret = [0u8; 32];
+    for chunk in secret.chunks_mut(8) {
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        chunk.copy_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    Keypair::from_secret_bytes(secret)
+}
+
+/// The first characters of a peer id after `12D3KooW`, as the chat prints it.
+fn short(peer: &str) -> &str {
+    let rest = peer.strip_prefix("12D3KooW").unwrap_or(peer);
+    &rest[..rest.len().min(6)]
+}
+
+/// How many of `proc`'s shown lines have the text `text`.
+fn count(proc: &Proc, text: &str) -> usize {
+    proc.texts().iter().filter(|t| *t == text).count()
+}
+
+/// A libp2p peer made by hand: connected to a chat, answering identify as a node that
+/// does not speak the swarm's protocol, reading the chat's gossipsub RPCs.
+struct Libp2pPeer {
+    session: Arc<Session>,
+    keypair: Keypair,
+    /// Every RPC the chat sent on its meshsub substream, decoded.
+    rpcs: mpsc::UnboundedReceiver<Rpc>,
+}
+
+impl Libp2pPeer {
+    async fn connect(addr: SocketAddr, keypair: Keypair) -> Libp2pPeer {
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("dial the chat");
+        let up = upgrade(tcp, Role::Initiator, keypair.clone()).await.expect("the chat upgrades our connection");
+        let session = Arc::new(Session::client(up.stream));
+        let (tx, rpcs) = mpsc::unbounded_channel();
+        let (s, public) = (session.clone(), keypair.public().to_bytes());
+        tokio::spawn(async move {
+            while let Some(mut stream) = s.accept_stream().await {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    match listener_select(&mut stream, &[IDENTIFY, MESHSUB]).await.as_deref() {
+                        Ok(IDENTIFY) => {
+                            let identify = ping_identify::Identify {
+                                protocol_version: "/ipfs/0.1.0".into(),
+                                agent_version: "rust-libp2p/0.57.0".into(),
+                                public_key: ping_identify::ed25519_public_key(&public),
+                                listen_addrs: vec![],
+                                observed_addr: vec![],
+                                protocols: vec![MESHSUB.into(), "/ipfs/id/1.0.0".into()],
+                            };
+                            let _ = ping_identify::send_identify(&mut stream, &identify).await;
+                        }
+                        Ok(MESHSUB) => {
+                            while let Ok(Some(frame)) = read_frame(&mut stream, 65_536).await {
+                                let rpc = Rpc::decode(&frame).expect("the chat's meshsub frame is an RPC");
+                                if tx.send(rpc).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        _ => stream.reset(),
+                    }
+                });
+            }
+        });
+        Libp2pPeer { session, keypair, rpcs }
+    }
+
+    /// Opens our meshsub substream.
+    async fn meshsub(&self) -> Stream {
+        let mut stream = self.session.open_stream().await.expect("a substream");
+        let chosen = dialer_select(&mut stream, &["/meshsub/1.2.0", MESHSUB]).await.expect("the chat speaks meshsub");
+        assert_eq!(chosen, MESHSUB, "the chat must not claim /meshsub/1.2.0 (it does not do IDONTWANT)");
+        stream
+    }
+
+    /// The next message the chat sends us on `topic`, within `timeout`.
+    async fn message(&mut self, topic: &str, timeout: Duration) -> Option<Message> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let rpc = tokio::time::timeout_at(deadline, self.rpcs.recv()).await.ok()??;
+            if let Some(m) = rpc.publish.into_iter().find(|m| m.topic == topic) {
+                return Some(m);
+            }
+        }
+    }
+}
+
+/// Three chats in one room, each line said once: each other chat shows it exactly
+/// once, though it reaches them twice (its log entry, pushed, and its gossipsub
+/// message).
+#[test]
+fn a_line_crosses_three_chats_once_though_it_travels_two_ways() {
+    seed();
+    let room = room("gossip-three");
+    let (_a, dir_a) = keys();
+    let (_b, dir_b) = keys();
+    let (_c, dir_c) = keys();
+    let mut a = Proc::start("ana", &room, &dir_a, &["--no-mdns"]);
+    let peer_a = a.listen.to_string();
+    let mut b = Proc::start("bo", &room, &dir_b, &["--no-mdns", "--peer", &peer_a]);
+    let peer_b = b.listen.to_string();
+    let mut c = Proc::start("cy", &room, &dir_c, &["--no-mdns", "--peer", &peer_a, "--peer", &peer_b]);
+    for p in [&a, &b, &c] {
+        p.wait_for(|l| l.starts_with("* joined"), WAIT).unwrap_or_else(|| panic!("{} got no neighbour", p.nick));
+    }
+    let said = Instant::now();
+    a.say("one from ana");
+    b.say("one from bo");
+    c.say("one from cy");
+    for text in ["one from ana", "one from bo", "one from cy"] {
+        for p in [&a, &b, &c] {
+            let at = p.shown(text, WAIT).unwrap_or_else(|| panic!("{} never showed {text:?}: {:?}", p.nick, p.texts()));
+            kit::figure(&format!("{text:?} shown by {}", p.nick), ms(at - said));
+        }
+    }
+    // Past the gossipsub path's wait for a log entry and two heartbeats (IHAVE/IWANT).
+    std::thread::sleep(Duration::from_millis(2500));
+    for text in ["one from ana", "one from bo", "one from cy"] {
+        for p in [&a, &b, &c] {
+            assert_eq!(
+                count(p, text),
+                1,
+                "{} showed {text:?} {} times: a handbook peer's line comes by its log and by gossipsub, and the \
+                 gossipsub copy must be skipped (the chat node holds the author's log). Shown: {:?}",
+                p.nick,
+                count(p, text),
+                p.texts()
+            );
+        }
+    }
+    for p in [&mut a, &mut b, &mut c] {
+        assert!(p.alive(), "{} stopped", p.nick);
+    }
+}
+
+/// A libp2p peer (not a handbook peer: identify without the swarm's protocol) meets a
+/// chat over the real stack: its StrictSign message on the room's topic is shown with
+/// its peer id; the chat's line reaches it as a StrictSign-valid message whose data is
+/// the plain text; the connection outlives GRACE (5 s) while it stays subscribed.
+#[test]
+fn a_libp2p_peer_says_and_hears_lines_on_the_rooms_topic() {
+    let seed = seed();
+    let room = room("gossip-libp2p");
+    let (_a, dir_a) = keys();
+    let mut a = Proc::start("ana", &room, &dir_a, &["--no-mdns"]);
+    let rt = runtime();
+    let keypair = keypair(seed, 1);
+    let me = keypair.peer_id().to_string();
+    println!("the libp2p peer is {me}");
+    rt.block_on(async {
+        let mut peer = Libp2pPeer::connect(a.listen, keypair.clone()).await;
+        let mut out = peer.meshsub().await;
+        let hello = Rpc { subscriptions: vec![SubOpts { subscribe: true, topic: room.clone() }], ..Rpc::default() };
+        write_frame(&mut out, &hello.encode()).await.unwrap();
+        let said = Instant::now();
+        let first = Rpc { publish: vec![sign(&peer.keypair, &room, b"hello from libp2p", 1)], ..Rpc::default() };
+        write_frame(&mut out, &first.encode()).await.unwrap();
+        let (at, line) = tokio::task::block_in_place(|| {
+            a.wait_for(|l| l.starts_with('<') && l.ends_with("> hello from libp2p"), WAIT)
+        })
+        .unwrap_or_else(|| panic!("the chat never showed the libp2p peer's line; it printed {:?}", a.output()));
+        kit::figure("libp2p peer's line shown by the chat", ms(at - said));
+        assert!(
+            line.starts_with(&format!("<{}>", short(&me))),
+            "a libp2p peer's line shows with its short peer id {:?} (its identify claims no nick): {line:?}",
+            short(&me)
+        );
+
+        a.say("hello from ana");
+        let message = peer.message(&room, WAIT).await.expect("the chat's line reaches the libp2p peer on gossipsub");
+        assert_eq!(
+            message.data.as_deref(),
+            Some(&b"hello from ana"[..]),
+            "the data of the chat's gossipsub message is the line's plain text"
+        );
+        let author = verify(&message).expect("the chat's gossipsub message passes StrictSign");
+        assert_eq!(author.to_string(), a.id, "the message's author (`from`) is the chat's peer id");
+
+        // Past GRACE: the connection is kept because we are on the room's topic.
+        tokio::time::sleep(Duration::from_secs(7)).await;
+        let second = Rpc { publish: vec![sign(&peer.keypair, &room, b"still here", 2)], ..Rpc::default() };
+        write_frame(&mut out, &second.encode()).await.expect("the connection outlives GRACE");
+        tokio::task::block_in_place(|| a.shown("still here", WAIT)).unwrap_or_else(|| {
+            panic!(
+                "a libp2p peer subscribed to the room's topic must keep its connection past GRACE; the chat printed {:?}",
+                a.output()
+            )
+        });
+        a.say("after grace");
+        let message = peer.message(&room, WAIT).await.expect("the chat's line still reaches the libp2p peer");
+        assert_eq!(message.data.as_deref(), Some(&b"after grace"[..]));
+        // A tampered message is not shown.
+        let mut forged = sign(&peer.keypair, &room, b"a signed line", 3);
+        forged.data = Some(b"a forged line".to_vec());
+        write_frame(&mut out, &Rpc { publish: vec![forged], ..Rpc::default() }.encode()).await.unwrap();
+        write_frame(&mut out, &Rpc { publish: vec![sign(&peer.keypair, &room, b"marker", 4)], ..Rpc::default() }.encode())
+            .await
+            .unwrap();
+        tokio::task::block_in_place(|| a.shown("marker", WAIT)).expect("the chat shows the line after the forgery");
+        assert_eq!(count(&a, "a forged line"), 0, "a message whose signature does not verify is never shown");
+    });
+    assert!(a.alive(), "the chat stopped");
+}
+
+/// A meshsub frame announcing more than 65,536 bytes costs the sender a strike (the
+/// chat says it refused it) and ends that substream, not the room: a new meshsub
+/// substream on the same connection is heard.
+#[test]
+fn an_oversized_meshsub_frame_costs_a_strike_not_the_room() {
+    let seed = seed();
+    let room = room("gossip-oversized");
+    let (_a, dir_a) = keys();
+    let mut a = Proc::start("ana", &room, &dir_a, &["--no-mdns"]);
+    let rt = runtime();
+    let keypair = keypair(seed, 2);
+    let me = keypair.peer_id().to_string();
+    rt.block_on(async {
+        let peer = Libp2pPeer::connect(a.listen, keypair).await;
+        let mut bad = peer.meshsub().await;
+        // A varint length of 65,537: one byte over the limit.
+        let mut length = Vec::new();
+        let mut n = 65_537u64;
+        while n >= 0x80 {
+            length.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        length.push(n as u8);
+        bad.write_all(&length).await.unwrap();
+        bad.write_all(&[0u8; 64]).await.unwrap();
+        bad.flush().await.unwrap();
+        let notice = format!("! refused from {}: an oversized frame", short(&me));
+        tokio::task::block_in_place(|| a.wait_for(|l| l == notice, WAIT))
+            .unwrap_or_else(|| panic!("the chat did not refuse the oversized frame; it printed {:?}", a.output()));
+        let mut good = peer.meshsub().await;
+        let hello = Rpc {
+            subscriptions: vec![SubOpts { subscribe: true, topic: room.clone() }],
+            publish: vec![sign(&peer.keypair, &room, b"after the strike", 1)],
+            ..Rpc::default()
+        };
+        write_frame(&mut good, &hello.encode()).await.unwrap();
+        tokio::task::block_in_place(|| a.shown("after the strike", WAIT))
+            .unwrap_or_else(|| panic!("one strike must not end the connection; the chat printed {:?}", a.output()));
+    });
+    assert!(a.alive(), "an oversized meshsub frame stopped the chat");
+}
