@@ -158,6 +158,7 @@ fn hints_stay_out_of_the_learners_crate() {
 fn stubs_keep_their_solutions_given_code() {
     let ws = workspace();
     let mut drift = Vec::new();
+    let (mut given_items, mut learners_items, mut files) = (0, 0, 0);
     for e in &ws.exercises {
         for stub in rust_files(&e.dir.join("src")) {
             let rel = stub.strip_prefix(&e.dir).unwrap();
@@ -174,11 +175,17 @@ fn stubs_keep_their_solutions_given_code() {
             // A binary names its own library: `mdns::…` in the stub, `mdns_solution::…` in the solution.
             let library = e.package.replace('-', "_");
             let solution = solution.replace(&format!("{library}_solution"), &library);
-            for difference in given::differences(&std::fs::read_to_string(&stub).unwrap(), &solution, root) {
+            let stub = std::fs::read_to_string(&stub).unwrap();
+            let (given, learners) = given::census(&stub, root);
+            (given_items, learners_items, files) = (given_items + given, learners_items + learners, files + 1);
+            for difference in given::differences(&stub, &solution, root) {
                 drift.push(format!("exercises/{}/{}: {difference}", e.dir_name, rel.display()));
             }
         }
     }
+    println!(
+        "{files} stub files: {given_items} given items compared token by token, {learners_items} of the learner's by signature"
+    );
     assert!(
         drift.is_empty(),
         "{} items differ between a stub and its solution (fix the wrong side; given code is kept the same in both):\n{}",

@@ -439,6 +439,14 @@ fn signature_words(item: &Item) -> Vec<Token> {
     out
 }
 
+/// How many items of a stub are given code and how many the learner's (for the test's
+/// summary line).
+pub fn census(stub: &str, crate_root: bool) -> (usize, usize) {
+    let all = items(stub, crate_root).unwrap_or_default();
+    let learners = all.iter().filter(|i| i.learners).count();
+    (all.len() - learners, learners)
+}
+
 /// What differs between a stub file and its solution, one message per item.
 pub fn differences(stub: &str, solution: &str, crate_root: bool) -> Vec<String> {
     let (stub_items, solution_items) = match (items(stub, crate_root), items(solution, crate_root)) {
