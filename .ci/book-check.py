@@ -24,7 +24,7 @@ OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "book-html")
 SHOTS = os.path.join(ROOT, "target", "book-screenshots")
 CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOT_PAGES = ["introduction.html", "identity.html", "content-routing/gossip.html", "data-structures/crdt.html"]
+SCREENSHOT_PAGES = ["introduction.html", "identity.html", "pubsub/gossip.html", "data-structures/crdt.html"]
 SEARCH_TERMS = ["Kademlia", "Ed25519", "gossip", "CRDT"]
 
 

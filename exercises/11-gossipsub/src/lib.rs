@@ -2,7 +2,7 @@
 //!
 //! In the exercise crate each function marked `// TODO (step N)` is a `todo!()` to
 //! write until `cargo verify check gossipsub` passes; the steps are the checks'. The
-//! modules follow the chapter (`book/content-routing/gossipsub.md`):
+//! modules follow the chapter (`book/pubsub/gossipsub.md`):
 //!
 //! - [`proto`]: the RPC frame's protobuf, by hand (step 1).
 //! - [`sign`]: StrictSign: signing, verifying, message ids (step 2).

@@ -3,7 +3,7 @@
 //!
 //! The messages (`src/messages.rs`) are Maelstrom's `broadcast` workload's, the setting
 //! of Fly.io's Gossip Glomers challenge 3, so the same node also runs under Maelstrom
-//! itself (see `src/main.rs`). The chapter is `book/content-routing/gossip.md`. In the
+//! itself (see `src/main.rs`). The chapter is `book/pubsub/gossip.md`. In the
 //! exercise crate, `src/node.rs` has a `todo!` stub in each function marked
 //! `// TODO (step N)`; the steps are the checks' (`cargo verify check gossip`).
 //!

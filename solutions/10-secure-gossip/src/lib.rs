@@ -3,7 +3,7 @@
 //!
 //! In the exercise crate each function marked `// TODO (step N)` is a `todo!` stub to
 //! write until `cargo verify check secure-gossip` passes; the steps are the checks'.
-//! The modules follow the chapter (`book/content-routing/secure-gossip.md`):
+//! The modules follow the chapter (`book/pubsub/secure-gossip.md`):
 //!
 //! - [`envelope`]: a signed message and its exact bytes (step 1), checked for size and
 //!   signature (step 2).

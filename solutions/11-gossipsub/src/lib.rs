@@ -3,7 +3,7 @@
 //! backoff, fanout, IHAVE and IWANT from a message cache, a seen cache, flood publishing,
 //! validation results and a peer score with the v1.1 defences.
 //!
-//! The modules follow the chapter (`book/content-routing/gossipsub.md`):
+//! The modules follow the chapter (`book/pubsub/gossipsub.md`):
 //!
 //! - [`proto`]: the RPC frame and its protobuf encoding.
 //! - [`sign`]: StrictSign: signing, verifying, message ids.
