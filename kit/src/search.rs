@@ -88,10 +88,28 @@ pub struct Outcome {
     pub depth: usize,
     /// Whether the search stopped at [`SearchConfig::max_states`] before it was done.
     pub truncated: bool,
+    /// The bound it ran under: [`SearchConfig::max_states`].
+    pub max_states: usize,
     /// How long it took.
     pub elapsed: Duration,
     /// The shortest run that broke an invariant, if one did.
     pub counterexample: Option<Counterexample>,
+}
+
+impl Outcome {
+    /// What a check does with a finished search: prints the states searched and the
+    /// deepest interleaving as figures, then fails with the counterexample if the search
+    /// found one, or if it stopped at its bound before it was done (a search that did not
+    /// finish proves nothing about the states it did not reach).
+    #[track_caller]
+    pub fn assert_holds(&self) {
+        crate::figure("states searched", self.states);
+        crate::figure("deepest interleaving", self.depth);
+        if let Some(counterexample) = &self.counterexample {
+            panic!("{counterexample}");
+        }
+        assert!(!self.truncated, "the search stopped at its bound of {} states before it was done", self.max_states);
+    }
 }
 
 /// The shortest failing run: what happened, event by event, and what broke.
@@ -263,7 +281,8 @@ where
         started: Instant,
         counterexample: Option<Counterexample>,
     ) -> Outcome {
-        Outcome { states, transitions, depth, truncated, elapsed: started.elapsed(), counterexample }
+        let max_states = self.config.max_states;
+        Outcome { states, transitions, depth, truncated, max_states, elapsed: started.elapsed(), counterexample }
     }
 
     fn view<'a>(&'a self, state: &'a StateOf<N>) -> View<'a, N, N::Message> {
