@@ -12,6 +12,18 @@ use std::time::Duration;
 
 use crate::harness::Target;
 
+/// The dictionary of a target whose input is JSON: its structure, and values at the
+/// edges of what a field may hold, then the target's own words, if any
+/// (`json_tokens![b"\"op\":"]`).
+macro_rules! json_tokens {
+    ($($extra:expr),* $(,)?) => {
+        &[
+            b"\"", b"{", b"}", b"[", b"]", b",", b":", b"null", b"true", b"-1", b"1e400", b"0.5", b"\\u0000",
+            b"18446744073709551616", $($extra),*
+        ]
+    };
+}
+
 mod chat;
 mod dht;
 mod handshake;

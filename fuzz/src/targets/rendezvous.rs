@@ -13,25 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 use super::{ASYNC_LIMIT, block_on};
 use crate::harness::{MAX_ALLOC, Target};
 
-/// JSON's structure, and values at the edges of what a field may hold.
-const JSON: &[&[u8]] = &[
-    b"\"",
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b",",
-    b":",
-    b"null",
-    b"true",
-    b"-1",
-    b"1e400",
-    b"0.5",
-    b"\\u0000",
-    b"18446744073709551616",
-    b"\\n",
-    b"\"op\":",
-];
+/// JSON's structure and edge values (see `json_tokens!`), a line break and the `"op"` key.
+const JSON: &[&[u8]] = json_tokens![b"\\n", b"\"op\":"];
 
 pub fn targets() -> Vec<Target> {
     vec![

@@ -12,23 +12,8 @@ use secure_gossip_solution::{Envelope, Msg, SecureNode};
 
 use crate::harness::{MAX_ALLOC, Target};
 
-/// JSON's structure, and values at the edges of what a field may hold.
-const JSON: &[&[u8]] = &[
-    b"\"",
-    b"{",
-    b"}",
-    b"[",
-    b"]",
-    b",",
-    b":",
-    b"null",
-    b"true",
-    b"-1",
-    b"1e400",
-    b"0.5",
-    b"\\u0000",
-    b"18446744073709551616",
-];
+/// JSON's structure and edge values (see `json_tokens!`).
+const JSON: &[&[u8]] = json_tokens![];
 
 pub fn targets() -> Vec<Target> {
     vec![Target {
