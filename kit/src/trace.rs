@@ -47,7 +47,7 @@ impl Recorder {
         Recorder::default()
     }
 
-    /// Records one event; endpoints are put in their columns ([`column`]).
+    /// Records one event; endpoints are put in their columns ([`column()`]).
     pub fn push(&mut self, kind: Kind, sent: Duration, at: Duration, from: &str, to: &str, body: String) {
         if self.events.len() >= MAX_EVENTS {
             self.truncated = true;
