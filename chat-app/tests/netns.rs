@@ -7,9 +7,9 @@
 //! p99, the time to heal, neighbour drops, and CPU and memory per peer.
 //!
 //! It needs root, `ip` and `nft`, and takes a minute or two, so a plain `cargo test` skips
-//! it; `.ci/run` runs it with release builds:
+//! it; `.ci/run` runs it in the test build (add `--release` for the book's figures):
 //!
-//!     cargo test --release -p chat-app --test netns -- --ignored --nocapture
+//!     cargo test -p chat-app --test netns -- --ignored --nocapture
 //!
 //! The namespaces are removed whatever happens (also when the test fails), and any left
 //! by an earlier run that was killed are removed first. `CHAT_NETNS_PEERS` (default 20)
@@ -228,7 +228,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 #[test]
-#[ignore = "twenty chat programs in network namespaces: needs root, ip and nft (.ci/run runs it in release)"]
+#[ignore = "twenty chat programs in network namespaces: needs root, ip and nft (.ci/run runs it)"]
 fn twenty_peers_in_namespaces_with_loss_a_cut_and_restarts() {
     let began = Instant::now();
     let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
