@@ -269,12 +269,14 @@ fn step_5_with_the_reference() {
     assert_converged(&mut sim, &ids, &texts, "yours and the reference's together");
 }
 
-/// Pushes forged entries: a real author's entry with one byte of text changed.
-struct Forger {
+/// A hostile peer: every second it pushes the same `Entries` messages to every target
+/// (forged entries, inflated clocks), and it listens to nothing.
+struct Pusher {
     targets: Vec<NodeId>,
+    messages: Vec<Vec<Vec<u8>>>,
 }
 
-impl Node for Forger {
+impl Node for Pusher {
     type Message = reference::Msg;
     type Timer = Mixed;
     fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
@@ -282,23 +284,31 @@ impl Node for Forger {
     }
     fn on_message(&mut self, _: &mut Context<reference::Msg, Mixed>, _: NodeId, _: reference::Msg) {}
     fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, _: Mixed) {
-        let (_, entries) = log_of(0, &[("I owe everyone 100 euros", 1)]);
-        let mut bytes = entries[0].to_bytes();
-        let at = bytes.len() - 70; // inside the payload, before the signature
-        bytes[at] ^= 1;
-        for to in self.targets.clone() {
-            ctx.send(to.clone(), reference::Msg::Entries { entries: vec![bytes.clone()] });
-            ctx.send(to, reference::Msg::Entries { entries: vec![b"garbage".to_vec()] });
+        for to in &self.targets {
+            for entries in &self.messages {
+                ctx.send(to.clone(), reference::Msg::Entries { entries: entries.clone() });
+            }
         }
         ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
     }
+}
+
+/// A real author's entry with one byte of its text changed: its signature no longer matches.
+fn tampered(entry: &reference::log::Entry) -> Vec<u8> {
+    let mut bytes = entry.to_bytes();
+    let at = bytes.len() - 70; // inside the payload, before the signature
+    bytes[at] ^= 1;
+    bytes
 }
 
 /// A forger pushes tampered and malformed entries to everyone: none is ever shown, the room goes on
 #[test]
 fn step_6_forger() {
     let (mut sim, ids) = room(6, 0, 6);
-    let forger = sim.add_node(Forger { targets: ids.clone() });
+    // Forged entries: a real author's entry with one byte of text changed, and garbage.
+    let (_, owed) = log_of(0, &[("I owe everyone 100 euros", 1)]);
+    let forger = sim
+        .add_node(Pusher { targets: ids.clone(), messages: vec![vec![tampered(&owed[0])], vec![b"garbage".to_vec()]] });
     let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(6)), BTreeMap::new());
     sim.run_for(3 * SEC);
     let texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
@@ -315,16 +325,13 @@ fn step_6_forger() {
     // One node at a time: whoever sends bytes that are not a validly signed entry is
     // banned; the author such bytes name is not, since anyone can put a name on a forgery.
     let (_, real) = log_of(1, &[("hello", 1)]);
-    let mut tampered = real[0].to_bytes();
-    let at = tampered.len() - 70; // inside the payload, before the signature
-    tampered[at] ^= 1;
     let (garbler, framer) = (NodeId::node(7), NodeId::node(8));
     let mut node = subject::ChatNode::new(secret(0), "alice", SYNC);
     let mut ctx = Ctx::new(NodeId::node(0), vec![NodeId::node(9), garbler.clone(), framer.clone()], 6);
     node.on_start(&mut ctx);
     node.on_message(&mut ctx, NodeId::node(9), subject::Msg::Entries { entries: vec![real[0].to_bytes()] });
     node.on_message(&mut ctx, garbler.clone(), subject::Msg::Entries { entries: vec![b"garbage".to_vec()] });
-    node.on_message(&mut ctx, framer.clone(), subject::Msg::Entries { entries: vec![tampered] });
+    node.on_message(&mut ctx, framer.clone(), subject::Msg::Entries { entries: vec![tampered(&real[0])] });
     let bans = node.bans(ctx.now());
     let banned = |who: &NodeId| bans.iter().any(|b| matches!(b, subject::Ban::Peer { peer, .. } if peer == who));
     assert!(banned(&garbler), "bytes that are not an entry ban the peer that sent them (for BAN_FOR): {bans:?}");
@@ -338,35 +345,16 @@ fn step_6_forger() {
     );
 }
 
-/// Pushes validly signed lines whose Lamport clocks are inflated: one at `u64::MAX`, and
-/// one from another author far beyond any clock the room has reached.
-struct Inflater {
-    targets: Vec<NodeId>,
-}
-
-impl Node for Inflater {
-    type Message = reference::Msg;
-    type Timer = Mixed;
-    fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
-        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
-    }
-    fn on_message(&mut self, _: &mut Context<reference::Msg, Mixed>, _: NodeId, _: reference::Msg) {}
-    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, _: Mixed) {
-        let (_, forever) = log_of(20, &[("the last word, for ever", u64::MAX), ("and a normal one after it", 5)]);
-        let (_, far) = log_of(21, &[("a line from the far future", 1 << 40)]);
-        let entries: Vec<Vec<u8>> = forever.iter().chain(&far).map(|e| e.to_bytes()).collect();
-        for to in self.targets.clone() {
-            ctx.send(to, reference::Msg::Entries { entries: entries.clone() });
-        }
-        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
-    }
-}
-
 /// A signed line with clock u64::MAX (or far ahead of the room) is never shown and crashes nothing: the room goes on, in order
 #[test]
 fn step_8_clock_inflation() {
     let (mut sim, ids) = room(6, 3, 8);
-    sim.add_node(Inflater { targets: ids.clone() });
+    // Validly signed lines whose Lamport clocks are inflated: one at `u64::MAX`, and one
+    // from another author far beyond any clock the room has reached.
+    let (_, forever) = log_of(20, &[("the last word, for ever", u64::MAX), ("and a normal one after it", 5)]);
+    let (_, far) = log_of(21, &[("a line from the far future", 1 << 40)]);
+    let entries: Vec<Vec<u8>> = forever.iter().chain(&far).map(|e| e.to_bytes()).collect();
+    sim.add_node(Pusher { targets: ids.clone(), messages: vec![entries] });
     let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(8)), BTreeMap::new());
     sim.run_for(3 * SEC);
     let mut texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
@@ -406,7 +394,6 @@ fn step_8_clock_inflation() {
         }
     }
     // The peer that passes on a line too far ahead is not blamed: it may be honest.
-    let (_, far) = log_of(21, &[("a line from the far future", 1 << 40)]);
     let mut node = subject::ChatNode::new(secret(0), "alice", SYNC);
     let mut ctx = Ctx::new(NodeId::node(0), vec![NodeId::node(1)], 8);
     node.on_start(&mut ctx);
