@@ -196,6 +196,28 @@ fn state(me: u64, ops: &[Op]) -> State {
     s
 }
 
+/// Applies an operation to a replica's four CRDTs: the same calls on [`State`] (the
+/// learner's types) and [`ReferenceState`] (the reference's).
+macro_rules! apply_op {
+    ($state:expr, $me:expr, $op:expr, $writes:expr) => {
+        match *$op {
+            Op::Inc(n) => {
+                $state.g.increment($me, n);
+                $state.pn.increment($me, n);
+            }
+            Op::Dec(n) => $state.pn.decrement($me, n),
+            Op::Set(v) => {
+                *$writes += 1;
+                $state.lww.set(v, *$writes, $me);
+            }
+            Op::Add(v) => {
+                $state.set.add($me, v);
+            }
+            Op::Remove(v) => $state.set.remove(&v),
+        }
+    };
+}
+
 impl State {
     fn new() -> State {
         State { g: GCounter::new(), pn: PnCounter::new(), lww: LwwRegister::new(), set: OrSet::new() }
@@ -205,21 +227,7 @@ impl State {
     /// k-th write has timestamp k, unique per replica and independent of the other
     /// operations (so proptest can drop them when it shrinks a failing case).
     fn apply(&mut self, me: u64, op: &Op, writes: &mut u64) {
-        match *op {
-            Op::Inc(n) => {
-                self.g.increment(me, n);
-                self.pn.increment(me, n);
-            }
-            Op::Dec(n) => self.pn.decrement(me, n),
-            Op::Set(v) => {
-                *writes += 1;
-                self.lww.set(v, *writes, me);
-            }
-            Op::Add(v) => {
-                self.set.add(me, v);
-            }
-            Op::Remove(v) => self.set.remove(&v),
-        }
+        apply_op!(self, me, op, writes);
     }
 }
 
@@ -243,21 +251,7 @@ impl ReferenceState {
     }
 
     fn apply(&mut self, me: u64, op: &Op, writes: &mut u64) {
-        match *op {
-            Op::Inc(n) => {
-                self.g.increment(me, n);
-                self.pn.increment(me, n);
-            }
-            Op::Dec(n) => self.pn.decrement(me, n),
-            Op::Set(v) => {
-                *writes += 1;
-                self.lww.set(v, *writes, me);
-            }
-            Op::Add(v) => {
-                self.set.add(me, v);
-            }
-            Op::Remove(v) => self.set.remove(&v),
-        }
+        apply_op!(self, me, op, writes);
     }
 
     fn merge(&mut self, other: &ReferenceState) {
