@@ -5,6 +5,11 @@
 //! - **mDNS** (the mdns chapter): announce this peer under the room's topic and browse
 //!   for the others, on the loopback interface (one machine) or every interface
 //!   (`--lan`). The discovery crate's calls block, so it runs on a thread of its own.
+//! - **libp2p's mDNS** (the mdns chapter's libp2p codec, [`Libp2pMdns`]), beside it, so
+//!   that rust-libp2p nodes find this peer and it finds them: answer every
+//!   `_p2p._udp.local` PTR query with `dnsaddr=/ip4/IP/tcp/PORT/p2p/PEER-ID`, and ask
+//!   every [`LIBP2P_QUERY_EVERY`] (libp2p specs, discovery/mdns.md). What it finds is
+//!   reported `via: "libp2p-mdns"`. `--no-mdns` turns off both.
 //! - **rendezvous** (the rendezvous chapter): where multicast is blocked, register with
 //!   a rendezvous server and ask it for the others, every [`RENDEZVOUS_EVERY`].
 //! - **by hand**: `--peer HOST:PORT`, dialled until it answers (the room does it).
@@ -17,7 +22,7 @@
 //! announces any more never keep a real peer out.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -25,6 +30,7 @@ use std::time::{Duration, Instant};
 use kit::NodeId;
 use tokio::sync::mpsc;
 
+use super::parts::mdns::libp2p::{Message as Libp2pMessage, decode, encode_query, encode_response, random_peer_name};
 use super::parts::mdns::{Discovery, Event as MdnsEvent, Interface};
 use super::parts::rendezvous::Client;
 use super::room::Event;
@@ -168,6 +174,137 @@ impl Mdns {
             discovery.stop();
         });
         Ok(Mdns { stop, thread: Some(thread) })
+    }
+
+    /// Says goodbye on the network and stops.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// How often libp2p's mDNS asks who is there. rust-libp2p asks at start and then less
+/// and less often (every 5 minutes at most); asking every few seconds finds a node that
+/// started after us and keeps it in the room's list ([`KNOWN_TTL`]).
+pub const LIBP2P_QUERY_EVERY: Duration = Duration::from_secs(3);
+
+/// The shortest time between two of our responses: a flood of queries costs at most
+/// ten responses a second. A query that comes sooner is answered when the gap is over.
+pub const LIBP2P_ANSWER_GAP: Duration = Duration::from_millis(100);
+
+/// The time to live of our records, in seconds (RFC 6762 §10: 120 s for records that
+/// name hosts); 0 in the goodbye.
+pub const LIBP2P_TTL: u32 = 120;
+
+/// mDNS's group and port (RFC 6762 §3).
+const MDNS_GROUP: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 251);
+const MDNS_PORT: u16 = 5353;
+
+/// libp2p's mDNS, running: [`Libp2pMdns::stop`] says goodbye (our records with TTL 0).
+pub struct Libp2pMdns {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Libp2pMdns {
+    /// Announces `me` listening on `port` and reports the libp2p peers it finds to
+    /// `events`: on loopback (`lan` false; one machine, the tests) or on every IPv4
+    /// interface that is up and not loopback (`lan`), each announced with its own
+    /// address. The socket shares port 5353 with every other mDNS on the host
+    /// (SO_REUSEADDR and SO_REUSEPORT), as rust-libp2p's does.
+    pub fn start(lan: bool, me: &str, port: u16, events: mpsc::Sender<Event>) -> anyhow::Result<Libp2pMdns> {
+        let interfaces: Vec<Ipv4Addr> = if lan {
+            if_addrs::get_if_addrs()?
+                .into_iter()
+                .filter_map(|i| match i.ip() {
+                    IpAddr::V4(ip) if !ip.is_loopback() => Some(ip),
+                    _ => None,
+                })
+                .collect()
+        } else {
+            vec![Ipv4Addr::LOCALHOST]
+        };
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, MDNS_PORT)).into())?;
+        for interface in &interfaces {
+            socket.join_multicast_v4(&MDNS_GROUP, interface)?;
+        }
+        socket.set_multicast_ttl_v4(255)?;
+        // Our own query comes back and is answered, as the spec asks (others then find
+        // us without asking); our own response is recognised by its peer id.
+        socket.set_multicast_loop_v4(true)?;
+        socket.set_read_timeout(Some(LIBP2P_ANSWER_GAP))?;
+        let socket: UdpSocket = socket.into();
+        let announced: Vec<SocketAddr> = interfaces.iter().map(|ip| SocketAddr::from((*ip, port))).collect();
+        let (me, stop) = (me.to_string(), Arc::new(AtomicBool::new(false)));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let name = random_peer_name();
+            let group = SocketAddr::V4(SocketAddrV4::new(MDNS_GROUP, MDNS_PORT));
+            // Sends `packet` on every interface in use.
+            let send = |packet: &[u8]| {
+                for interface in &interfaces {
+                    let _ = socket2::SockRef::from(&socket).set_multicast_if_v4(interface);
+                    let _ = socket.send_to(packet, group);
+                }
+            };
+            let mut asked_at: Option<Instant> = None;
+            let mut answered_at: Option<Instant> = None;
+            let mut owed = false;
+            let mut query_id: u16 = 0;
+            let mut buf = vec![0u8; 9000];
+            while !stopping.load(Ordering::Relaxed) {
+                if asked_at.is_none_or(|t| t.elapsed() >= LIBP2P_QUERY_EVERY) {
+                    asked_at = Some(Instant::now());
+                    query_id = query_id.wrapping_add(1);
+                    send(&encode_query(query_id));
+                }
+                if owed
+                    && answered_at.is_none_or(|t| t.elapsed() >= LIBP2P_ANSWER_GAP)
+                    && let Ok(response) = encode_response(&name, &me, &announced, LIBP2P_TTL)
+                {
+                    owed = false;
+                    answered_at = Some(Instant::now());
+                    send(&response);
+                }
+                let Ok((n, _)) = socket.recv_from(&mut buf) else { continue };
+                let event_of = |found: super::parts::mdns::libp2p::Found| {
+                    // On one machine, a loopback address; on the LAN, one the others can
+                    // reach. Only what we can dial (IPv4 and IPv6 over TCP).
+                    let usable = |a: &&SocketAddr| a.ip().is_loopback() != lan;
+                    let addr =
+                        found.addrs.iter().filter(usable).find(|a| a.is_ipv4()).or(found.addrs.iter().find(usable));
+                    let peer = NodeId::new(found.peer_id);
+                    match (found.ttl, addr) {
+                        (0, _) => Some(Event::Lost { peer }),
+                        (_, Some(addr)) => Some(Event::Found { peer: Some(peer), addr: *addr, via: "libp2p-mdns" }),
+                        (_, None) => None,
+                    }
+                };
+                match decode(&buf[..n]) {
+                    // Answered at the top of the loop, at once or when the gap is over.
+                    Ok(Libp2pMessage::Query { .. }) => owed = true,
+                    Ok(Libp2pMessage::Response(found)) => {
+                        for event in found.into_iter().filter(|f| f.peer_id != me).filter_map(event_of) {
+                            if events.blocking_send(event).is_err() {
+                                stopping.store(true, Ordering::Relaxed);
+                                break;
+                            }
+                        }
+                    }
+                    // Other names, or a packet the codec refuses: not ours to answer.
+                    Ok(Libp2pMessage::Other) | Err(_) => {}
+                }
+            }
+            if let Ok(goodbye) = encode_response(&name, &me, &announced, 0) {
+                send(&goodbye);
+            }
+        });
+        Ok(Libp2pMdns { stop, thread: Some(thread) })
     }
 
     /// Says goodbye on the network and stops.

@@ -11,7 +11,7 @@
 //! - [`conn`]: one connection: TCP, `/noise`, Noise XX, `/yamux/1.0.0`, substreams.
 //! - [`room`]: the swarm node and the chat node, and what they ask for; the history on
 //!   disk.
-//! - [`discover`]: mDNS, rendezvous, `--peer`.
+//! - [`discover`]: mDNS (the handbook's and libp2p's), rendezvous, `--peer`.
 //! - [`ui`]: the terminal: a full-screen interface, or `--plain` lines.
 
 mod conn;
@@ -48,7 +48,8 @@ pub struct Args {
     /// only on this machine.
     #[arg(long)]
     pub lan: bool,
-    /// Do not use mDNS (find the room with --rendezvous or --peer).
+    /// Do not use mDNS, neither the handbook's nor libp2p's (find the room with
+    /// --rendezvous or --peer).
     #[arg(long)]
     pub no_mdns: bool,
     /// A rendezvous server to register with and find the room through, where multicast
@@ -166,10 +167,13 @@ async fn run() -> anyhow::Result<()> {
             args.room,
             if args.lan { "the LAN" } else { "this machine" }
         ));
-        Some(
-            discover::Mdns::start(interface, &me, &args.room, listen.port(), events_tx.clone())
-                .context("cannot start mDNS")?,
-        )
+        let handbook = discover::Mdns::start(interface, &me, &args.room, listen.port(), events_tx.clone())
+            .context("cannot start mDNS")?;
+        let libp2p = discover::Libp2pMdns::start(args.lan, &me, listen.port(), events_tx.clone())
+            .context("cannot start libp2p's mDNS")?;
+        intro
+            .push(format!("and with libp2p's mDNS ({}): rust-libp2p nodes find us", parts::mdns::libp2p::SERVICE_NAME));
+        Some((handbook, libp2p))
     };
     if let Some(server) = args.rendezvous {
         intro.push(format!("registering with the rendezvous server at {server}"));
@@ -201,8 +205,9 @@ async fn run() -> anyhow::Result<()> {
         let _ = events_tx.send(Event::Quit).await;
         let _ = room.await;
     }
-    if let Some(mdns) = mdns {
-        mdns.stop();
+    if let Some((handbook, libp2p)) = mdns {
+        handbook.stop();
+        libp2p.stop();
     }
     result
 }

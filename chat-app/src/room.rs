@@ -628,9 +628,33 @@ impl Room {
 
     /// A peer found by discovery: remembered, and dialled when the swarm asks (or at once
     /// when it has no id yet: the handshake will say who it is).
-    fn found(&mut self, peer: Option<NodeId>, addr: SocketAddr, _via: &'static str) {
+    fn found(&mut self, peer: Option<NodeId>, addr: SocketAddr, via: &'static str) {
         match peer {
             Some(peer) if peer == self.me => {}
+            // A handbook peer answers both mDNS: the address the handbook's gave stays
+            // (the two may pick different interfaces; flipping would redial for nothing).
+            Some(peer)
+                if via == "libp2p-mdns"
+                    && self.known.get(&peer).is_some_and(|k| k.addr.is_some_and(|a| a != addr))
+                    && !self.foreign.contains_key(&peer) =>
+            {
+                self.heard.note(&peer);
+            }
+            // A libp2p node is no swarm candidate: the room dials it itself, when it is
+            // not connected, so that it rejoins the room's topic after a cut.
+            Some(peer) if self.foreign.contains_key(&peer) => {
+                if !self.known.contains_key(&peer)
+                    && !self.heard.make_room(&mut self.known, MAX_KNOWN, |p| self.conns.contains_key(p))
+                {
+                    return;
+                }
+                self.heard.note(&peer);
+                let known = self.known.entry(peer.clone()).or_insert(Known { addr: None, quiet_until: None });
+                known.addr = Some(addr);
+                if !self.conns.contains_key(&peer) && known.quiet_until.is_none_or(|t| t <= Instant::now()) {
+                    self.dial(Some(peer), addr);
+                }
+            }
             Some(peer) => {
                 if !self.known.contains_key(&peer)
                     && !self.heard.make_room(&mut self.known, MAX_KNOWN, |p| self.conns.contains_key(p))

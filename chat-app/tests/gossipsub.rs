@@ -291,3 +291,82 @@ fn an_oversized_meshsub_frame_costs_a_strike_not_the_room() {
     });
     assert!(a.alive(), "an oversized meshsub frame stopped the chat");
 }
+
+/// A libp2p mDNS peer on `lo`, by hand with the mdns part's codec: a UDP socket on port
+/// 5353 shared with every other mDNS on the host, in 224.0.0.251 on loopback.
+fn libp2p_mdns_socket() -> std::net::UdpSocket {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
+    socket.set_reuse_address(true).unwrap();
+    socket.set_reuse_port(true).unwrap();
+    socket.bind(&SocketAddr::from(([0, 0, 0, 0], 5353)).into()).expect("port 5353, shared");
+    let lo = std::net::Ipv4Addr::LOCALHOST;
+    socket.join_multicast_v4(&std::net::Ipv4Addr::new(224, 0, 0, 251), &lo).unwrap();
+    socket.set_multicast_if_v4(&lo).unwrap();
+    socket.set_multicast_loop_v4(true).unwrap();
+    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    socket.into()
+}
+
+const GROUP: &str = "224.0.0.251:5353";
+
+/// libp2p's mDNS on `lo`: the chat answers a `_p2p._udp.local` query with a
+/// `dnsaddr=/ip4/127.0.0.1/tcp/PORT/p2p/ID` record of its own, asks on its own, and
+/// dials the TCP address a libp2p peer's response announces; with `--no-mdns` it does
+/// neither.
+#[test]
+fn the_chat_speaks_libp2ps_mdns_on_loopback() {
+    use mdns_solution::libp2p::{Message as Mdns, decode, encode_query, encode_response};
+    let seed = seed();
+    let room = room("libp2p-mdns");
+    let (_a, dir_a) = keys();
+    let a = Proc::start("ana", &room, &dir_a, &[]);
+    let (_b, dir_b) = keys();
+    let b = Proc::start("bo", &room, &dir_b, &["--no-mdns"]);
+    let socket = libp2p_mdns_socket();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let me = keypair(seed, 3).peer_id().to_string();
+    let ours = [listener.local_addr().unwrap()];
+    let (mut answered, mut asked, mut dialed, mut b_answered) = (None, None, None, false);
+    let started = Instant::now();
+    let mut buf = [0u8; 9000];
+    let mut next_query = Instant::now();
+    while started.elapsed() < WAIT && (answered.is_none() || asked.is_none() || dialed.is_none()) {
+        if Instant::now() >= next_query {
+            socket.send_to(&encode_query(0x5eed), GROUP).unwrap();
+            next_query = Instant::now() + Duration::from_millis(500);
+        }
+        if dialed.is_none() && listener.accept().is_ok() {
+            dialed = Some(started.elapsed());
+        }
+        let Ok((n, _)) = socket.recv_from(&mut buf) else { continue };
+        match decode(&buf[..n]) {
+            Ok(Mdns::Query { .. }) => {
+                asked.get_or_insert(started.elapsed());
+                socket.send_to(&encode_response("handbooktestpeer", &me, &ours, 120).unwrap(), GROUP).unwrap();
+            }
+            Ok(Mdns::Response(found)) => {
+                for peer in found {
+                    if peer.peer_id == a.id {
+                        assert!(
+                            peer.addrs.contains(&a.listen),
+                            "the chat's libp2p mDNS response names {:?}, not where it listens ({})",
+                            peer.addrs,
+                            a.listen
+                        );
+                        answered.get_or_insert(started.elapsed());
+                    }
+                    b_answered |= peer.peer_id == b.id;
+                }
+            }
+            _ => {}
+        }
+    }
+    let answered = answered.expect("the chat answers a `_p2p._udp.local` query with its dnsaddr record");
+    kit::figure("libp2p mDNS: query to the chat's response", ms(answered));
+    asked.expect("the chat asks `_p2p._udp.local` itself");
+    let dialed = dialed.expect("the chat dials the address a libp2p mDNS response announced");
+    kit::figure("libp2p mDNS: start to the chat's dial of the announced address", ms(dialed));
+    assert!(!b_answered, "a chat started with --no-mdns must not answer libp2p's mDNS");
+}
