@@ -158,8 +158,8 @@ fn install_once() {
                     eprintln!(
                         "\n{name}: an input ran for more than {} s (a hang)\n  seed {seed}\n  input {}\n  replay: cargo run -p fuzz -- --target {name} --replay {}",
                         HANG.as_secs(),
-                        hex(&input),
-                        hex(&input)
+                        hex::encode(&input),
+                        hex::encode(&input)
                     );
                 }
                 std::process::exit(3);
@@ -266,20 +266,6 @@ pub fn fuzz(target: &Target, seed: u64, budget: Budget) -> Outcome {
     }
     outcome.elapsed = started.elapsed();
     outcome
-}
-
-/// Bytes as lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Lowercase or uppercase hex back to bytes.
-pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 
 use crate::alloc::human;
-use crate::harness::{Budget, Outcome, hex};
+use crate::harness::{Budget, Outcome};
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -72,7 +72,7 @@ fn main() -> anyhow::Result<ExitCode> {
 
     if let Some(text) = &cli.replay {
         let [target] = chosen.as_slice() else { bail!("--replay needs exactly one --target") };
-        let input = harness::unhex(text).context("--replay takes the input as hex")?;
+        let input = hex::decode(text.trim()).ok().context("--replay takes the input as hex")?;
         let mut run = (target.start)();
         let (panic, accepted, usage) = harness::run_one(target.name, cli.seed, &mut *run, &input);
         println!(
@@ -127,8 +127,8 @@ fn main() -> anyhow::Result<ExitCode> {
         );
         for f in &outcome.failures {
             println!("  seed {}, input #{} ({} bytes): {}", outcome.seed, f.index, f.input.len(), f.message);
-            println!("    input {}", hex(&f.input));
-            println!("    replay: cargo run -p fuzz -- --target {} --replay {}", outcome.name, hex(&f.input));
+            println!("    input {}", hex::encode(&f.input));
+            println!("    replay: cargo run -p fuzz -- --target {} --replay {}", outcome.name, hex::encode(&f.input));
         }
     }
     if failed.is_empty() {

@@ -122,7 +122,7 @@ pub fn fingerprint(ws: &Workspace, exercise: &Exercise, mode: Mode) -> String {
             }
         }
     }
-    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(hasher.finalize())
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -114,5 +114,5 @@ fn marker(app: &App) -> std::path::PathBuf {
 
 fn lock_hash(root: &Path) -> Option<String> {
     let bytes = std::fs::read(root.join("Cargo.lock")).ok()?;
-    Some(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+    Some(hex::encode(Sha256::digest(&bytes)))
 }
