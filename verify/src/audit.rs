@@ -70,10 +70,7 @@ pub fn scan(dir: &Path) -> Vec<Finding> {
     if dir.join("build.rs").exists() || manifest_names_a_build_script(dir) {
         findings.push(Finding { what: "build.rs".into(), file: "build.rs".into(), line: 0 });
     }
-    let mut files = Vec::new();
-    sources(&dir.join("src"), &mut files);
-    files.sort();
-    for file in files {
+    for file in sources(&dir.join("src")) {
         let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
         if rel == "src/main.rs" || rel.starts_with("src/bin/") {
             continue;
@@ -123,18 +120,16 @@ fn manifest_names_a_build_script(dir: &Path) -> bool {
     manifest.get("package").and_then(|p| p.get("build")).is_some_and(|b| b.as_bool() != Some(false))
 }
 
-/// Every `.rs` file under `dir`, not following symbolic links.
-fn sources(dir: &Path, found: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
-        let path = entry.path();
-        if kind.is_dir() {
-            sources(&path, found);
-        } else if path.extension().is_some_and(|e| e == "rs") || kind.is_symlink() {
-            found.push(path);
-        }
-    }
+/// Every `.rs` file under `dir`, and every symbolic link (none is followed), in order.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .flatten()
+        .filter(|e| e.path_is_symlink() || e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "rs"))
+        .map(walkdir::DirEntry::into_path)
+        .collect()
 }
 
 /// Whether `needle` occurs in `line` with no identifier character glued to either end

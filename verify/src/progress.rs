@@ -111,10 +111,16 @@ pub fn fingerprint(ws: &Workspace, exercise: &Exercise, mode: Mode) -> String {
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update(if mode == Mode::Exercises { b"e" } else { b"s" });
     for dir in [&exercise.dir, &exercise.solution_dir, &ws.root.join("kit")] {
-        let mut files = Vec::new();
-        collect_files(dir, &mut files);
-        files.sort();
-        for file in files {
+        let files = walkdir::WalkDir::new(dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| {
+                let name = e.file_name().to_string_lossy();
+                e.depth() == 0 || !(name.starts_with('.') || name == "target")
+            })
+            .flatten()
+            .filter(|e| !e.file_type().is_dir());
+        for file in files.map(walkdir::DirEntry::into_path) {
             if let Ok(bytes) = std::fs::read(&file) {
                 hasher.update(ws.rel(&file).to_string_lossy().as_bytes());
                 hasher.update((bytes.len() as u64).to_le_bytes());
@@ -123,21 +129,4 @@ pub fn fingerprint(ws: &Workspace, exercise: &Exercise, mode: Mode) -> String {
         }
     }
     hex::encode(hasher.finalize())
-}
-
-fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') || name == "target" {
-            continue;
-        }
-        if path.is_dir() {
-            collect_files(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
 }

@@ -40,7 +40,8 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
 pub fn backup(app: &App, exercise: &verify::Exercise) -> anyhow::Result<PathBuf> {
     let dir = exercise.crate_dir(app.mode);
     let backup = backup_dir(&app.ws.state_dir.join("backups"), &exercise.dir_name);
-    copy_tree(dir, &backup).with_context(|| format!("could not back up {} to {}", app.rel(dir), backup.display()))?;
+    super::restore::copy_plain(dir, &backup)
+        .with_context(|| format!("could not back up {} to {}", app.rel(dir), backup.display()))?;
     Ok(backup)
 }
 
@@ -54,23 +55,6 @@ fn backup_dir(base: &Path, dir_name: &str) -> PathBuf {
         n += 1;
     }
     path
-}
-
-/// Copies `from` to `to` recursively, skipping build output.
-pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            if entry.file_name() != "target" {
-                copy_tree(&entry.path(), &target)?;
-            }
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// UTC `YYYY-MM-DD-HHMMSS`, sortable, and safe in a file name on every system.

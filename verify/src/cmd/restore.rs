@@ -224,7 +224,7 @@ fn build_beside(dir: &Path, from: &Path, staging: &Path) -> std::io::Result<Vec<
 
 /// Copies the plain files and folders of `from` to `to` (build output aside),
 /// never following a symbolic link.
-fn copy_plain(from: &Path, to: &Path) -> std::io::Result<()> {
+pub(crate) fn copy_plain(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
