@@ -252,23 +252,20 @@ struct Disk {
 impl Disk {
     fn new(root: &Path) -> Disk {
         let mut packages = BTreeMap::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let name = entry.file_name().to_string_lossy().to_string();
-                if path.is_dir() {
-                    if !name.starts_with('.') && !matches!(name.as_str(), "target" | "book-html" | "node_modules") {
-                        stack.push(path);
-                    }
-                } else if name == "Cargo.toml"
-                    && let Ok(text) = std::fs::read_to_string(&path)
-                    && let Some(package) = package_name(&text)
-                {
-                    let rel = dir.strip_prefix(root).unwrap_or(&dir).to_string_lossy().to_string();
-                    packages.insert(package, if rel.is_empty() { ".".into() } else { rel });
-                }
+        let skipped = |e: &walkdir::DirEntry| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() > 0
+                && e.file_type().is_dir()
+                && (name.starts_with('.') || matches!(name.as_ref(), "target" | "book-html" | "node_modules"))
+        };
+        for entry in walkdir::WalkDir::new(root).into_iter().filter_entry(|e| !skipped(e)).flatten() {
+            if entry.file_name() == "Cargo.toml"
+                && let Ok(text) = std::fs::read_to_string(entry.path())
+                && let Some(package) = package_name(&text)
+            {
+                let dir = entry.path().parent().unwrap_or(root);
+                let rel = dir.strip_prefix(root).unwrap_or(dir).to_string_lossy().to_string();
+                packages.insert(package, if rel.is_empty() { ".".into() } else { rel });
             }
         }
         Disk { root: root.to_path_buf(), packages }
@@ -301,23 +298,16 @@ impl Repo for Disk {
     }
 }
 
-fn pages(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("book/ is readable").flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            pages(&path, out);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            out.push(path);
-        }
-    }
+fn pages(dir: &Path) -> Vec<PathBuf> {
+    let entries = walkdir::WalkDir::new(dir).into_iter().map(|e| e.expect("book/ is readable"));
+    entries.map(walkdir::DirEntry::into_path).filter(|p| p.extension().is_some_and(|e| e == "md")).collect()
 }
 
 #[test]
 fn every_figure_names_code_that_exists() {
     let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let repo = Disk::new(root);
-    let mut files = Vec::new();
-    pages(&root.join("book"), &mut files);
+    let mut files = pages(&root.join("book"));
     files.sort();
     assert!(files.len() > 10, "found only {} pages under book/", files.len());
     let mut all = Vec::new();
