@@ -247,11 +247,9 @@ pub fn place(exercise: &Exercise, files: &[(String, String)]) -> std::io::Result
 }
 
 fn rename_crate(dir: &Path, from: &str, to: &str) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            rename_crate(&path, from, to)?;
-        } else if path.extension().is_some_and(|e| e == "rs") {
+    for entry in walkdir::WalkDir::new(dir) {
+        let path = entry?.into_path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
             let text = std::fs::read_to_string(&path)?;
             let renamed = replace_word(&text, from, to);
             if renamed != text {

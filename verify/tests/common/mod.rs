@@ -219,18 +219,17 @@ fn git(root: &Path, args: &[&str]) {
 }
 
 fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
+    // Build output (`target`, and any `target-*` folder a tool made beside it) is
+    // never part of the handbook, and copying one that is being written fails.
+    let skipped = |e: &walkdir::DirEntry| {
+        let name = e.file_name().to_string_lossy();
+        e.depth() > 0 && ([".git", ".verify", "book-html"].contains(&name.as_ref()) || name.starts_with("target"))
+    };
+    for entry in walkdir::WalkDir::new(from).into_iter().filter_entry(|e| !skipped(e)) {
         let entry = entry.unwrap();
-        let name = entry.file_name();
-        // Build output (`target`, and any `target-*` folder a tool made beside it) is
-        // never part of the handbook, and copying one that is being written fails.
-        if [".git", ".verify", "book-html"].iter().any(|n| name == *n) || name.to_string_lossy().starts_with("target") {
-            continue;
-        }
-        let target = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
         }
