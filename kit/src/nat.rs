@@ -145,9 +145,10 @@ pub struct HostContext {
 }
 
 impl HostContext {
-    /// A context for a host at `local`, for tests of a single host without an
-    /// [`Internet`].
-    pub fn new(local: SocketAddrV4, seed: u64) -> HostContext {
+    /// A context for a host at `local`. Only the [`Internet`] makes them: it lends
+    /// each callback a view of the node's one context, and reads that context with
+    /// [`Context::drain`] as every driver does.
+    fn new(local: SocketAddrV4, seed: u64) -> HostContext {
         HostContext { local, ctx: Context::new(node_id(SocketAddr::V4(local)), Vec::new(), seed) }
     }
 
@@ -174,16 +175,6 @@ impl HostContext {
     /// Random numbers, seeded by the simulation.
     pub fn rng(&mut self) -> &mut NodeRng {
         self.ctx.rng()
-    }
-
-    /// The datagrams sent during the last callbacks (for tests without an [`Internet`]).
-    pub fn take_sent(&mut self) -> Vec<(SocketAddrV4, Vec<u8>)> {
-        self.ctx.drain().messages.into_iter().filter_map(|(to, Packet(bytes))| Some((v4(&to)?, bytes))).collect()
-    }
-
-    /// Sets the time the host sees (for tests without an [`Internet`]).
-    pub fn set_now(&mut self, now: Duration) {
-        self.ctx.set_now(now);
     }
 }
 

@@ -278,27 +278,6 @@ impl<M, T> Context<M, T> {
         self.first_timer = next;
     }
 
-    /// The messages sent during the last callbacks, taken out of the context. For
-    /// tests of a single node without a driver; a driver reads a context with
-    /// [`Context::drain`] only (these three helpers stay until the last checks that
-    /// use them move to `drain`).
-    pub fn take_sent(&mut self) -> Vec<(NodeId, M)> {
-        std::mem::take(&mut self.outbox)
-    }
-
-    /// The keys observed during the last callbacks, taken out of the context. For
-    /// tests of a single node.
-    pub fn take_observed(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.observed)
-    }
-
-    /// The timers set during the last callbacks, taken out of the context (each with
-    /// its delay, not its deadline). For tests of a single node.
-    pub fn take_timers(&mut self) -> Vec<(Duration, T)> {
-        self.first_timer += self.timers.len() as u64;
-        std::mem::take(&mut self.timers)
-    }
-
     /// Sets the time the node sees. For drivers, and for tests of a single node.
     pub fn set_now(&mut self, now: Duration) {
         self.now = now;

@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dht_solution::{Body, Contact, DhtNode, Id, Message, Msg, Query, Timer};
+use kit::rand::SeedableRng;
 use kit::udp::{self, UdpConfig, UdpHandle};
 use kit::{Context, Node, NodeId, NodeRng};
-use kit::rand::SeedableRng;
 use mainline::async_dht::AsyncDht;
 
 /// What went through one reference node.
@@ -42,7 +42,11 @@ impl Seen {
 
     /// The queries received from `from`.
     pub fn queries_from(&self, from: SocketAddrV4) -> Vec<&Message> {
-        self.received.iter().filter(|(_, a, m)| *a == from && matches!(m.body, Body::Query(_))).map(|(_, _, m)| m).collect()
+        self.received
+            .iter()
+            .filter(|(_, a, m)| *a == from && matches!(m.body, Body::Query(_)))
+            .map(|(_, _, m)| m)
+            .collect()
     }
 
     /// The queries sent to `to`.
@@ -76,17 +80,31 @@ fn v4(id: &NodeId) -> Option<SocketAddrV4> {
 }
 
 impl Tapped {
-    /// After a callback: log what the node sends (and send it on), copy its table.
+    /// After a callback: log what the node sends, copy its table. What the node asked
+    /// is taken out of the context with `drain` (the one way to read one) and asked
+    /// again, in the same order, for the driver. Timers set again get new handles, so
+    /// the node must not cancel a timer by the handle it was given (the reference DHT
+    /// node never cancels).
     fn record(&mut self, ctx: &mut Context<Msg, Timer>) {
         let now = Instant::now();
         let mut seen = self.seen.lock().expect("tap lock");
-        for (to, message) in ctx.take_sent() {
+        let asked = ctx.drain();
+        for (to, message) in asked.messages {
             if let (Msg::Krpc(bytes), Some(addr)) = (&message, v4(&to))
                 && let Ok(decoded) = Message::decode(bytes)
             {
                 seen.sent.push((now, addr, decoded));
             }
             ctx.send(to, message);
+        }
+        for (at, timer) in asked.timers {
+            ctx.set_timer(at.saturating_sub(ctx.now()), timer);
+        }
+        for id in asked.cancelled {
+            ctx.cancel_timer(id);
+        }
+        for key in asked.observed {
+            ctx.observe(key);
         }
         seen.table = (0..Id::BITS).flat_map(|i| self.inner.table().bucket(i).iter().copied()).collect();
         for hash in &self.watch {
@@ -137,7 +155,8 @@ pub async fn reference(seed: u64, bootstrap: &[SocketAddrV4], watch: &[Id]) -> R
     let seen = Arc::new(Mutex::new(Seen::default()));
     let bootstrap = bootstrap.iter().map(|a| udp::node_id(SocketAddr::V4(*a))).collect();
     let node = Tapped { inner: DhtNode::new(id, bootstrap), seen: seen.clone(), watch: watch.to_vec() };
-    let handle = udp::spawn(node, socket, UdpConfig { seed, ..UdpConfig::default() }).expect("spawn the reference node");
+    let handle =
+        udp::spawn(node, socket, UdpConfig { seed, ..UdpConfig::default() }).expect("spawn the reference node");
     let SocketAddr::V4(addr) = handle.addr() else { unreachable!("bound to 127.0.0.1") };
     Reference { handle, id, addr, seen, next_client: 0 }
 }
@@ -180,7 +199,9 @@ impl Reference {
     pub async fn find(&mut self, target: Id) -> Found {
         let started = Instant::now();
         self.ask(Msg::FindClosest { target }, |m| match m {
-            Msg::Closest { nodes, rounds, queries, .. } => Some(Found { nodes, rounds, queries, elapsed: started.elapsed() }),
+            Msg::Closest { nodes, rounds, queries, .. } => {
+                Some(Found { nodes, rounds, queries, elapsed: started.elapsed() })
+            }
             _ => None,
         })
         .await

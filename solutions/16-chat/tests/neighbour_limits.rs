@@ -16,7 +16,7 @@ fn node() -> (ChatNode, Ctx) {
     let mut node = ChatNode::new([7; 32], "victim", Duration::from_millis(500));
     let mut ctx = Ctx::new(NodeId::node(0), vec![NodeId::node(1)], 1);
     node.on_start(&mut ctx);
-    ctx.take_sent();
+    ctx.drain();
     (node, ctx)
 }
 
@@ -28,7 +28,8 @@ fn entry(writer: &mut Writer, clock: u64) -> Vec<u8> {
 /// The highest clock in the node's history.
 fn clock(node: &mut ChatNode, ctx: &mut Ctx) -> u64 {
     node.on_message(ctx, NodeId::client(0), Msg::History);
-    ctx.take_sent()
+    ctx.drain()
+        .messages
         .into_iter()
         .find_map(|(_, m)| match m {
             Msg::HistoryOk { lines, .. } => Some(lines.iter().map(|l| l.clock).max().unwrap_or(0)),
@@ -51,7 +52,7 @@ fn a_clock_pushed_just_under_the_lead_limit_moves_by_one_lead_per_line() {
         let entries: Vec<Vec<u8>> =
             (0..64).map(|i| entry(&mut writer, (batch * 64 + i + 1) * (MAX_CLOCK_LEAD - 1))).collect();
         node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries });
-        ctx.take_sent();
+        ctx.drain();
         let now = clock(&mut node, &mut ctx);
         assert!(
             now <= ours + 64 * MAX_CLOCK_LEAD,
@@ -65,7 +66,7 @@ fn a_clock_pushed_just_under_the_lead_limit_moves_by_one_lead_per_line() {
     // One line past the limit is not taken.
     let far = entry(&mut writer, ours + MAX_CLOCK_LEAD + 1);
     node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries: vec![far] });
-    ctx.take_sent();
+    ctx.drain();
     assert_eq!(clock(&mut node, &mut ctx), ours, "a line more than MAX_CLOCK_LEAD ahead is not taken yet");
 }
 
@@ -84,7 +85,7 @@ fn what_one_neighbour_can_make_the_node_store() {
         let entries: Vec<Vec<u8>> = (0..5).map(|i| entry(&mut writer, i + 1)).collect();
         sent_bytes += entries.iter().map(Vec::len).sum::<usize>();
         node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries });
-        ctx.take_sent();
+        ctx.drain();
     }
     let authors = node.logs().len();
     let entries: usize = node.logs().values().map(Vec::len).sum();
@@ -117,7 +118,7 @@ fn huge_logs_fill_the_bytes_but_do_not_silence_the_others() {
         let entries: Vec<Vec<u8>> = writers.iter_mut().map(|w| big(w, round + 1)).collect();
         sent += entries.iter().map(Vec::len).sum::<usize>();
         node.on_message(&mut ctx, neighbour.clone(), Msg::Entries { entries });
-        ctx.take_sent();
+        ctx.drain();
     }
     let held: usize = node.logs().values().flatten().map(|e| e.to_bytes().len()).sum();
     kit::figure("bytes sent in huge lines by 12 authors", sent);

@@ -9,7 +9,8 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
 use kit::rand::{RngExt, SeedableRng};
-use kit::{Adapter, Context, Either, Node, NodeId, NodeRng, Sim, SimConfig};
+use kit::runtime::Runtime;
+use kit::{Adapter, Either, NodeId, NodeRng, Sim, SimConfig};
 
 use crate::reference;
 use crate::subject;
@@ -532,7 +533,9 @@ fn step_5_lookup() {
 // ---------------------------------------------------------------------------------
 // Steps 6 to 10: one node, driven by hand.
 
-type SCtx = Context<subject::Msg, subject::Timer>;
+/// One of your nodes, driven by the test through the kit's runtime: the test hands it
+/// messages and lets time pass, and its timers fire when they are due.
+type One = Runtime<subject::DhtNode>;
 
 fn krpc(body: reference::Body, t: &[u8]) -> subject::Msg {
     subject::Msg::Krpc(reference::Message { t: t.to_vec(), body, read_only: false }.encode())
@@ -543,10 +546,9 @@ fn krpc_ro(body: reference::Body, t: &[u8]) -> subject::Msg {
     subject::Msg::Krpc(reference::Message { t: t.to_vec(), body, read_only: true }.encode())
 }
 
-/// What the node sent, decoded by the reference.
-fn sent(ctx: &mut SCtx) -> Vec<(NodeId, reference::Message)> {
-    ctx.take_sent()
-        .into_iter()
+/// What the node sent since the last look, decoded by the reference.
+fn sent(node: &mut One) -> Vec<(NodeId, reference::Message)> {
+    std::iter::from_fn(|| node.poll_transmit())
         .filter_map(|(to, m)| match m {
             subject::Msg::Krpc(bytes) => Some((
                 to,
@@ -568,8 +570,8 @@ fn reply_in(messages: &[(NodeId, reference::Message)], to: &NodeId, t: &[u8]) ->
     replies[0].1.body.clone()
 }
 
-fn the_reply(ctx: &mut SCtx, to: &NodeId, t: &[u8]) -> reference::Body {
-    reply_in(&sent(ctx), to, t)
+fn the_reply(node: &mut One, to: &NodeId, t: &[u8]) -> reference::Body {
+    reply_in(&sent(node), to, t)
 }
 
 /// The queries among `messages`.
@@ -586,38 +588,58 @@ fn pings_to(messages: &[(NodeId, reference::Message)], to: &NodeId) -> Vec<refer
         .collect()
 }
 
+/// Hands the node `message` from `from`, at the time it has reached.
+fn deliver(node: &mut One, from: NodeId, message: subject::Msg) {
+    let now = node.context().now();
+    node.handle_message(now, from, message);
+}
+
 /// `from` answers the query `query` (which it received) as the node with `id`.
-fn answer(node: &mut subject::DhtNode, ctx: &mut SCtx, from: &NodeId, query: &reference::Message, id: reference::Id) {
+fn answer(node: &mut One, from: &NodeId, query: &reference::Message, id: reference::Id) {
     let reply = reference::Message {
         t: query.t.clone(),
         body: reference::Body::Response(reference::Response::id(id)),
         read_only: false,
     };
-    node.on_message(ctx, from.clone(), subject::Msg::Krpc(reply.encode()));
+    deliver(node, from.clone(), subject::Msg::Krpc(reply.encode()));
 }
 
-/// Lets `after` pass and fires every timer the node has set, once.
-fn fire_timers(node: &mut subject::DhtNode, ctx: &mut SCtx, after: Duration) -> usize {
-    ctx.set_now(ctx.now() + after);
-    let timers = ctx.take_timers();
-    let n = timers.len();
-    for (_, timer) in timers {
-        node.on_timer(ctx, timer);
+/// Lets `after` pass as a real driver would: every timer due by then fires at its
+/// time, earliest first (one set by another fires too if it comes due in time), and
+/// the node's clock then shows the end. Returns how many fired.
+fn fire_timers(node: &mut One, after: Duration) -> usize {
+    let end = node.context().now() + after;
+    let mut fired = 0;
+    while let Some(due) = node.poll_timeout().filter(|due| *due <= end) {
+        fired += node.handle_timeout(due);
+        assert!(
+            fired < 100_000,
+            "100,000 of your node's timers fired within {after:?}: a timer that sets itself again with no delay \
+             never lets time pass"
+        );
     }
-    n
+    // The node's clock moves to `end` even when nothing was due.
+    node.callback(end, |_, _| ());
+    fired
 }
 
 fn ping(id: reference::Id) -> reference::Body {
     reference::Body::Query(reference::Query::Ping { id })
 }
 
-fn one_node(seed: u64) -> (subject::DhtNode, SCtx, reference::Id) {
+/// Your node `n1` with no bootstrap nodes, started at time 0, and its id.
+fn one_node(seed: u64) -> (One, reference::Id) {
     let own = rid(&mut rng(seed));
-    let mut node = subject::DhtNode::new(sid(own), Vec::new());
-    let mut ctx = SCtx::new(NodeId::node(1), Vec::new(), seed);
-    node.on_start(&mut ctx);
-    ctx.take_sent();
-    (node, ctx, own)
+    let mut node = started(subject::DhtNode::new(sid(own), Vec::new()), seed);
+    sent(&mut node);
+    (node, own)
+}
+
+/// `node` as `n1` in a runtime seeded `seed`, started at time 0.
+fn started(node: subject::DhtNode, seed: u64) -> One {
+    let mut node = Runtime::new(node, NodeId::node(1), Vec::new(), seed);
+    node.start(Duration::ZERO);
+    node
 }
 
 /// One node answers ping, find_node, get_peers and announce_peer, with tokens
@@ -627,25 +649,25 @@ fn one_node(seed: u64) -> (subject::DhtNode, SCtx, reference::Id) {
 #[test]
 fn step_6_answers_queries() {
     use reference::{Body, Query};
-    let (mut node, mut ctx, own) = one_node(7);
+    let (mut node, own) = one_node(7);
     let mut r = rng(8);
     let others: Vec<reference::Id> = (0..30).map(|_| rid(&mut r)).collect();
     for (i, id) in others.iter().enumerate() {
         let from = NodeId::node(10 + i);
-        node.on_message(&mut ctx, from.clone(), krpc(ping(*id), b"p"));
-        match the_reply(&mut ctx, &from, b"p") {
+        deliver(&mut node, from.clone(), krpc(ping(*id), b"p"));
+        match the_reply(&mut node, &from, b"p") {
             Body::Response(resp) => assert_eq!(resp.id, own, "a ping is answered with the node's own id"),
             other => panic!("a ping must get a response, got {other:?}"),
         }
     }
     let asker = NodeId::node(10);
     let target = rid(&mut r);
-    node.on_message(&mut ctx, asker.clone(), krpc(Body::Query(Query::FindNode { id: others[0], target }), b"f"));
-    match the_reply(&mut ctx, &asker, b"f") {
+    deliver(&mut node, asker.clone(), krpc(Body::Query(Query::FindNode { id: others[0], target }), b"f"));
+    match the_reply(&mut node, &asker, b"f") {
         Body::Response(resp) => {
             let got: Vec<_> =
                 resp.nodes.expect("find_node answers with nodes").iter().map(|c| (c.id.0, c.addr)).collect();
-            let want: Vec<_> = node.table().closest(&sid(target), K).iter().map(|c| (c.id.0, c.addr)).collect();
+            let want: Vec<_> = node.node().table().closest(&sid(target), K).iter().map(|c| (c.id.0, c.addr)).collect();
             assert_eq!(got, want, "find_node returns the 8 closest contacts its table holds, with their addresses");
         }
         other => panic!("find_node must get a response, got {other:?}"),
@@ -653,8 +675,8 @@ fn step_6_answers_queries() {
     // get_peers gives a token; announce_peer with it stores the peer.
     let info_hash = rid(&mut r);
     let get_peers = |id| Body::Query(Query::GetPeers { id, info_hash });
-    node.on_message(&mut ctx, asker.clone(), krpc(get_peers(others[0]), b"g1"));
-    let token = match the_reply(&mut ctx, &asker, b"g1") {
+    deliver(&mut node, asker.clone(), krpc(get_peers(others[0]), b"g1"));
+    let token = match the_reply(&mut node, &asker, b"g1") {
         Body::Response(resp) => {
             assert!(resp.values.is_none(), "no peers stored yet, so no values");
             assert!(resp.nodes.is_some(), "get_peers answers with nodes");
@@ -665,25 +687,25 @@ fn step_6_answers_queries() {
     let announce = |id, token: &[u8]| {
         Body::Query(Query::AnnouncePeer { id, info_hash, port: 7000, token: token.to_vec(), implied_port: false })
     };
-    node.on_message(&mut ctx, asker.clone(), krpc(announce(others[0], b"forged"), b"a0"));
-    match the_reply(&mut ctx, &asker, b"a0") {
+    deliver(&mut node, asker.clone(), krpc(announce(others[0], b"forged"), b"a0"));
+    match the_reply(&mut node, &asker, b"a0") {
         Body::Error { code: 203, .. } => {}
         other => panic!("announce_peer with a made-up token must get error 203, got {other:?}"),
     }
     let thief = NodeId::node(11);
-    node.on_message(&mut ctx, thief.clone(), krpc(announce(others[1], &token), b"a1"));
-    match the_reply(&mut ctx, &thief, b"a1") {
+    deliver(&mut node, thief.clone(), krpc(announce(others[1], &token), b"a1"));
+    match the_reply(&mut node, &thief, b"a1") {
         Body::Error { code: 203, .. } => {}
         other => panic!("a token given to one address must not work from another (error 203), got {other:?}"),
     }
-    node.on_message(&mut ctx, asker.clone(), krpc(announce(others[0], &token), b"a2"));
-    match the_reply(&mut ctx, &asker, b"a2") {
+    deliver(&mut node, asker.clone(), krpc(announce(others[0], &token), b"a2"));
+    match the_reply(&mut node, &asker, b"a2") {
         Body::Response(resp) => assert_eq!(resp.id, own),
         other => panic!("announce_peer with a valid token must succeed, got {other:?}"),
     }
     let other = NodeId::node(12);
-    node.on_message(&mut ctx, other.clone(), krpc(get_peers(others[2]), b"g2"));
-    match the_reply(&mut ctx, &other, b"g2") {
+    deliver(&mut node, other.clone(), krpc(get_peers(others[2]), b"g2"));
+    match the_reply(&mut node, &other, b"g2") {
         Body::Response(resp) => {
             let peer = SocketAddrV4::new(*reference::node::addr_of(&asker).ip(), 7000);
             assert_eq!(
@@ -703,14 +725,14 @@ fn step_6_answers_queries() {
         token: token.clone(),
         implied_port: true,
     });
-    node.on_message(&mut ctx, asker.clone(), krpc(implied, b"a3"));
-    match the_reply(&mut ctx, &asker, b"a3") {
+    deliver(&mut node, asker.clone(), krpc(implied, b"a3"));
+    match the_reply(&mut node, &asker, b"a3") {
         Body::Response(_) => {}
         other => panic!("announce_peer with implied_port = 1 and a valid token must succeed, got {other:?}"),
     }
     let from = reference::node::addr_of(&asker);
     assert_eq!(
-        node.stored_peers(&sid(implied_hash)),
+        node.node().stored_peers(&sid(implied_hash)),
         [from],
         "announce_peer with implied_port = 1 stores the port the query came from ({}), not the port it names (7000)",
         from.port()
@@ -722,15 +744,15 @@ fn step_6_answers_queries() {
         (b"d1:ad2:id20:abcdefghij0123456789e1:q4:vote1:t2:zz1:y1:qe".to_vec(), 204),
         (b"d1:ade1:q4:ping1:t2:zz1:y1:qe".to_vec(), 203),
     ] {
-        node.on_message(&mut ctx, stranger.clone(), subject::Msg::Krpc(bytes.clone()));
-        let replies = sent(&mut ctx);
+        deliver(&mut node, stranger.clone(), subject::Msg::Krpc(bytes.clone()));
+        let replies = sent(&mut node);
         match replies.as_slice() {
             [(to, reference::Message { body: Body::Error { code: c, .. }, .. })] if *to == stranger && *c == code => {}
             other => panic!("{:?} must get one error {code} reply, got {other:?}", String::from_utf8_lossy(&bytes)),
         }
     }
     assert!(
-        !node.table().contains(&subject::Id(*b"abcdefghij0123456789")),
+        !node.node().table().contains(&subject::Id(*b"abcdefghij0123456789")),
         "a malformed query does not add its sender"
     );
 }
@@ -745,20 +767,18 @@ fn step_7_transaction_ids() {
     use reference::Body;
     let own = rid(&mut rng(30));
     let bootstrap: Vec<NodeId> = (2..6).map(NodeId::node).collect();
-    let mut node = subject::DhtNode::new(sid(own), bootstrap.clone());
-    let mut ctx = SCtx::new(NodeId::node(1), Vec::new(), 30);
-    node.on_start(&mut ctx);
+    let mut node = started(subject::DhtNode::new(sid(own), bootstrap.clone()), 30);
     // The bootstrap queries, then (unanswered, once their timeouts fire) the retries.
     let mut rounds = Vec::new();
     for _ in 0..4 {
-        let queries = queries_in(&sent(&mut ctx));
+        let queries = queries_in(&sent(&mut node));
         if !queries.is_empty() {
             rounds.push(queries);
         }
         if rounds.len() == 2 {
             break;
         }
-        fire_timers(&mut node, &mut ctx, 10 * SEC);
+        fire_timers(&mut node, 10 * SEC);
     }
     assert_eq!(rounds.len(), 2, "the node queries its bootstrap nodes on start, and again after they did not answer");
     for (round, queries) in rounds.iter().enumerate() {
@@ -780,8 +800,8 @@ fn step_7_transaction_ids() {
     let asker = NodeId::node(20);
     let id = rid(&mut rng(31));
     for t in [&b""[..], b"x", b"aa", &[0, 0, 0, 1], b"an eleven b", &[0xff; 20]] {
-        node.on_message(&mut ctx, asker.clone(), krpc(ping(id), t));
-        match the_reply(&mut ctx, &asker, t) {
+        deliver(&mut node, asker.clone(), krpc(ping(id), t));
+        match the_reply(&mut node, &asker, t) {
             Body::Response(resp) => assert_eq!(resp.id, own),
             other => panic!("a ping with t = {t:?} must get a response with the same t, got {other:?}"),
         }
@@ -793,9 +813,9 @@ fn step_7_transaction_ids() {
         body: Body::Response(reference::Response::id(stray_id)),
         read_only: false,
     };
-    node.on_message(&mut ctx, NodeId::node(21), subject::Msg::Krpc(stray.encode()));
-    assert!(sent(&mut ctx).is_empty(), "a response nobody asked for is ignored: nothing is sent back");
-    assert!(!node.table().contains(&sid(stray_id)), "a response nobody asked for does not add its sender");
+    deliver(&mut node, NodeId::node(21), subject::Msg::Krpc(stray.encode()));
+    assert!(sent(&mut node).is_empty(), "a response nobody asked for is ignored: nothing is sent back");
+    assert!(!node.node().table().contains(&sid(stray_id)), "a response nobody asked for does not add its sender");
 }
 
 /// Only nodes that answered enter the table: a querier is pinged first
@@ -806,15 +826,15 @@ fn step_7_transaction_ids() {
 #[test]
 fn step_8_good_nodes_only() {
     use reference::{Body, Query};
-    let (mut node, mut ctx, own) = one_node(40);
+    let (mut node, own) = one_node(40);
     let own_s = sid(own);
     // 24 strangers, two per bucket from 159 down, so no bucket fills up.
     let strangers: Vec<(NodeId, reference::Id)> =
         (0..24).map(|i| (NodeId::node(100 + i), ref_id(in_bucket(own_s, 159 - i / 2, 1 + (i % 2) as u8)))).collect();
     let mut verifications = Vec::new();
     for (from, id) in &strangers {
-        node.on_message(&mut ctx, from.clone(), krpc(ping(*id), b"p"));
-        let messages = sent(&mut ctx);
+        deliver(&mut node, from.clone(), krpc(ping(*id), b"p"));
+        let messages = sent(&mut node);
         assert!(matches!(reply_in(&messages, from, b"p"), Body::Response(_)), "a stranger's ping is answered");
         let pings = pings_to(&messages, from);
         assert_eq!(
@@ -823,15 +843,15 @@ fn step_8_good_nodes_only() {
             "a stranger that queried gets one ping back, to see whether it answers; sent {messages:?}"
         );
         assert!(
-            !node.table().contains(&sid(*id)),
+            !node.node().table().contains(&sid(*id)),
             "a querier is not good just for asking: it enters the table only once it has answered"
         );
         verifications.push(pings[0].clone());
     }
     // Asking again while the ping is out: no second ping.
     let (first, first_id) = &strangers[0];
-    node.on_message(&mut ctx, first.clone(), krpc(Body::Query(Query::FindNode { id: *first_id, target: own }), b"f"));
-    let messages = sent(&mut ctx);
+    deliver(&mut node, first.clone(), krpc(Body::Query(Query::FindNode { id: *first_id, target: own }), b"f"));
+    let messages = sent(&mut node);
     reply_in(&messages, first, b"f");
     assert!(pings_to(&messages, first).is_empty(), "one ping per stranger: it is still out");
     // 16 answer under the id they claimed, 4 under another id, 4 not at all.
@@ -839,16 +859,16 @@ fn step_8_good_nodes_only() {
     let mut good = reference::RoutingTable::new(own);
     for (i, ((from, id), ping)) in strangers.iter().zip(&verifications).enumerate() {
         if i < 16 {
-            answer(&mut node, &mut ctx, from, ping, *id);
+            answer(&mut node, from, ping, *id);
             good.insert(reference::Contact { id: *id, addr: reference::node::addr_of(from) });
         } else if i < 20 {
-            answer(&mut node, &mut ctx, from, ping, rid(&mut r));
+            answer(&mut node, from, ping, rid(&mut r));
         }
     }
-    fire_timers(&mut node, &mut ctx, 5 * SEC);
-    sent(&mut ctx);
+    fire_timers(&mut node, 5 * SEC);
+    sent(&mut node);
     for (i, (from, id)) in strangers.iter().enumerate() {
-        let admitted = node.table().contains(&sid(*id));
+        let admitted = node.node().table().contains(&sid(*id));
         match i {
             0..16 => {
                 assert!(admitted, "{from} answered the ping under the id it claimed: it is good and enters the table")
@@ -857,12 +877,12 @@ fn step_8_good_nodes_only() {
             _ => assert!(!admitted, "{from} never answered the ping: it stays out"),
         }
     }
-    assert_eq!(node.table().len(), 16, "the table holds exactly the nodes that answered");
+    assert_eq!(node.node().table().len(), 16, "the table holds exactly the nodes that answered");
     // A good node that queries again is not pinged, and find_node now names good nodes.
     let (known, known_id) = &strangers[3];
     let target = rid(&mut r);
-    node.on_message(&mut ctx, known.clone(), krpc(Body::Query(Query::FindNode { id: *known_id, target }), b"k"));
-    let messages = sent(&mut ctx);
+    deliver(&mut node, known.clone(), krpc(Body::Query(Query::FindNode { id: *known_id, target }), b"k"));
+    let messages = sent(&mut node);
     assert!(pings_to(&messages, known).is_empty(), "a node in the table that queries again is not pinged");
     match reply_in(&messages, known, b"k") {
         Body::Response(resp) => {
@@ -876,8 +896,8 @@ fn step_8_good_nodes_only() {
     let crowd: Vec<(NodeId, reference::Id)> = (0..100).map(|i| (NodeId::node(200 + i), rid(&mut r))).collect();
     let mut out = 0;
     for (from, id) in &crowd {
-        node.on_message(&mut ctx, from.clone(), krpc(ping(*id), b"c"));
-        out += pings_to(&sent(&mut ctx), from).len();
+        deliver(&mut node, from.clone(), krpc(ping(*id), b"c"));
+        out += pings_to(&sent(&mut node), from).len();
     }
     kit::figure("verification pings for 100 strangers at once", out);
     assert!(out >= 1, "strangers are pinged");
@@ -886,12 +906,12 @@ fn step_8_good_nodes_only() {
         "{out} pings in flight to strangers; at most MAX_VERIFYING = {}",
         reference::node::MAX_VERIFYING
     );
-    fire_timers(&mut node, &mut ctx, 5 * SEC);
-    sent(&mut ctx);
+    fire_timers(&mut node, 5 * SEC);
+    sent(&mut node);
     let (late, late_id) = (NodeId::node(400), rid(&mut r));
-    node.on_message(&mut ctx, late.clone(), krpc(ping(late_id), b"l"));
+    deliver(&mut node, late.clone(), krpc(ping(late_id), b"l"));
     assert_eq!(
-        pings_to(&sent(&mut ctx), &late).len(),
+        pings_to(&sent(&mut node), &late).len(),
         1,
         "once the earlier pings timed out, a new stranger is pinged again"
     );
@@ -927,7 +947,7 @@ fn step_9_read_only_nodes() {
         .expect("a ping with ro = 0");
     assert!(!zero.read_only, "ro = 0 (mainline sends it on every message): not read-only");
 
-    let (mut node, mut ctx, own) = one_node(50);
+    let (mut node, own) = one_node(50);
     let own_s = sid(own);
     let target = rid(&mut rng(51));
     let readers: Vec<(NodeId, reference::Id)> =
@@ -939,8 +959,8 @@ fn step_9_read_only_nodes() {
             (b"f", Body::Query(Query::FindNode { id: *id, target })),
             (b"g", Body::Query(Query::GetPeers { id: *id, info_hash: target })),
         ] {
-            node.on_message(&mut ctx, from.clone(), krpc_ro(body, t));
-            let messages = sent(&mut ctx);
+            deliver(&mut node, from.clone(), krpc_ro(body, t));
+            let messages = sent(&mut node);
             assert!(
                 matches!(reply_in(&messages, from, t), Body::Response(_)),
                 "a read-only node's queries are answered like any other"
@@ -952,17 +972,17 @@ fn step_9_read_only_nodes() {
         }
     }
     // A node that is not read-only, asking the same, is pinged: ro is what differs.
-    node.on_message(&mut ctx, control.clone(), krpc(ping(control_id), b"p"));
-    let messages = sent(&mut ctx);
+    deliver(&mut node, control.clone(), krpc(ping(control_id), b"p"));
+    let messages = sent(&mut node);
     let pings = pings_to(&messages, &control);
     assert_eq!(pings.len(), 1, "a stranger without ro = 1 is pinged");
     assert!(!pings[0].read_only, "the node is not read-only itself: its queries carry no ro = 1");
-    answer(&mut node, &mut ctx, &control, &pings[0], control_id);
-    fire_timers(&mut node, &mut ctx, 5 * SEC);
+    answer(&mut node, &control, &pings[0], control_id);
+    fire_timers(&mut node, 5 * SEC);
     for (from, id) in &readers {
-        assert!(!node.table().contains(&sid(*id)), "{from} is read-only (ro = 1): it never enters the table");
+        assert!(!node.node().table().contains(&sid(*id)), "{from} is read-only (ro = 1): it never enters the table");
     }
-    assert!(node.table().contains(&sid(control_id)), "the node that answered its ping is in the table");
+    assert!(node.node().table().contains(&sid(control_id)), "the node that answered its ping is in the table");
 }
 
 /// Ping before evict: a full bucket keeps a live old contact, replaces a dead one
@@ -978,35 +998,32 @@ fn step_10_ping_before_evict() {
         let ids: Vec<subject::Id> = (0..9u8).map(|i| in_bucket(own, 120, i + 1)).collect();
         // The ninth is the node's bootstrap node: it answers only once the bucket is full.
         let late = NodeId::node(28);
-        let mut node = subject::DhtNode::new(own, vec![late.clone()]);
-        let mut ctx = SCtx::new(NodeId::node(1), Vec::new(), 9);
-        node.on_start(&mut ctx);
-        let started = queries_in(&sent(&mut ctx));
+        let mut node = started(subject::DhtNode::new(own, vec![late.clone()]), 9);
+        let started = queries_in(&sent(&mut node));
         assert_eq!(started.len(), 1, "the node queries its one bootstrap node on start; sent {started:?}");
         let (_, bootstrap_query) = started[0].clone();
         // Eight strangers ping it, answer its ping back, and fill bucket 120.
         for (i, id) in ids[..8].iter().enumerate() {
             let from = NodeId::node(20 + i);
-            node.on_message(&mut ctx, from.clone(), krpc(ping(ref_id(*id)), b"p"));
-            let got = sent(&mut ctx);
+            deliver(&mut node, from.clone(), krpc(ping(ref_id(*id)), b"p"));
+            let got = sent(&mut node);
             reply_in(&got, &from, b"p");
             let verify = pings_to(&got, &from);
             assert_eq!(verify.len(), 1, "a stranger whose bucket has room is pinged before it may enter the table");
-            answer(&mut node, &mut ctx, &from, &verify[0], ref_id(*id));
-            sent(&mut ctx);
-            assert!(node.table().contains(id), "contact {i} answered and its bucket has room: it is in");
+            answer(&mut node, &from, &verify[0], ref_id(*id));
+            sent(&mut node);
+            assert!(node.node().table().contains(id), "contact {i} answered and its bucket has room: it is in");
         }
         // A ninth stranger asks: its bucket is full of good nodes, so it is not even pinged.
         let asker = NodeId::node(40);
-        node.on_message(&mut ctx, asker.clone(), krpc(ping(ref_id(in_bucket(own, 120, 100))), b"p"));
+        deliver(&mut node, asker.clone(), krpc(ping(ref_id(in_bucket(own, 120, 100))), b"p"));
         assert!(
-            pings_to(&sent(&mut ctx), &asker).is_empty(),
+            pings_to(&sent(&mut node), &asker).is_empty(),
             "a full bucket takes no stranger: no ping to one that only asked"
         );
         // The bootstrap node answers: a good node for the full bucket. The oldest is pinged.
-        ctx.take_timers();
-        answer(&mut node, &mut ctx, &late, &bootstrap_query, ref_id(ids[8]));
-        let messages = sent(&mut ctx);
+        answer(&mut node, &late, &bootstrap_query, ref_id(ids[8]));
+        let messages = sent(&mut node);
         let pings: Vec<_> =
             messages.iter().filter(|(_, m)| matches!(m.body, Body::Query(Query::Ping { .. }))).collect();
         assert_eq!(
@@ -1016,29 +1033,44 @@ fn step_10_ping_before_evict() {
         );
         let (to, ping) = pings[0];
         assert_eq!(*to, NodeId::node(20), "the least recently seen contact is the first one");
-        assert!(!node.table().contains(&ids[8]), "the newcomer waits for the ping's outcome");
+        assert!(!node.node().table().contains(&ids[8]), "the newcomer waits for the ping's outcome");
         if old_answers {
-            answer(&mut node, &mut ctx, to, ping, ref_id(ids[0]));
-            assert!(node.table().contains(&ids[0]), "the old contact answered: it stays");
-            assert!(!node.table().contains(&ids[8]), "the old contact answered: the newcomer is dropped");
+            answer(&mut node, to, ping, ref_id(ids[0]));
+            assert!(node.node().table().contains(&ids[0]), "the old contact answered: it stays");
+            assert!(!node.node().table().contains(&ids[8]), "the old contact answered: the newcomer is dropped");
             assert_eq!(
-                node.table().bucket(120).back().map(|c| c.id),
+                node.node().table().bucket(120).back().map(|c| c.id),
                 Some(ids[0]),
                 "and the old contact is now the most recently seen"
             );
         } else {
-            // The ping's timeout fires (and nothing else: the other queries are still out).
-            let timeout = ctx
-                .take_timers()
-                .into_iter()
-                .find(|(_, timer)| matches!(timer, subject::Timer::Timeout(t) if *t == ping.t));
-            let (_, timeout) = timeout.expect("the ping must have a timeout: a Timer::Timeout with its transaction id");
-            ctx.set_now(ctx.now() + Duration::from_secs(60));
-            node.on_timer(&mut ctx, timeout);
-            assert!(!node.table().contains(&ids[0]), "the old contact did not answer: it is evicted");
-            assert!(node.table().contains(&ids[8]), "the old contact did not answer: the newcomer takes its place");
+            // The old contact stays silent; every other query the node has out (its
+            // bootstrap lookup asks the contacts too) is answered, until none is left.
+            // Then QUERY_TIMEOUT passes: of the queries out, only the ping times out.
+            let contacts: Vec<NodeId> = (20..29).map(NodeId::node).collect();
+            let mut out = queries_in(&messages);
+            while !out.is_empty() {
+                for (from, query) in out.iter().filter(|(from, _)| from != to) {
+                    let i = contacts
+                        .iter()
+                        .position(|c| c == from)
+                        .unwrap_or_else(|| panic!("the node queried {from}, which is none of its contacts: {query:?}"));
+                    answer(&mut node, from, query, ref_id(ids[i]));
+                }
+                out = queries_in(&sent(&mut node));
+            }
+            fire_timers(&mut node, subject::node::QUERY_TIMEOUT);
+            assert!(
+                !node.node().table().contains(&ids[0]),
+                "the old contact did not answer its ping within QUERY_TIMEOUT: it is evicted (the ping's \
+                 Timer::Timeout, set when it was sent, says so)"
+            );
+            assert!(
+                node.node().table().contains(&ids[8]),
+                "the old contact did not answer: the newcomer takes its place"
+            );
         }
-        assert_eq!(node.table().bucket(120).len(), 8);
+        assert_eq!(node.node().table().bucket(120).len(), 8);
     }
 }
 
