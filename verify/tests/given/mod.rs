@@ -169,14 +169,14 @@ fn suffix_len(chars: &[char], i: usize) -> usize {
 pub struct Item {
     /// `fn encode`, `struct Frame`, `impl Node for Server / fn on_start`, `use std::io`.
     pub key: String,
-    /// Its tokens without comments, attributes and docs included.
+    /// Its tokens, docs and attributes included, comments left out.
     pub tokens: Vec<Token>,
     /// How many of `tokens` come before its body (its docs, attributes and signature):
     /// all of them for an item with no body.
     pub signature: usize,
     /// The body holds a todo! stub or a `TODO (step N)` comment: the learner writes it.
     pub learners: bool,
-    /// Declared `pub` (or `pub(crate)`).
+    /// Declared `pub` (a `pub(crate)` item is no part of the crate's API).
     pub public: bool,
 }
 
@@ -255,8 +255,7 @@ fn split(
         while i < end && (code[i].text.starts_with("///") || code[i].text.starts_with("/**") || code[i].text == "#") {
             i = if code[i].text == "#" { close_of(code, i + 1)? + 1 } else { i + 1 };
         }
-        // Qualifiers, then the keyword.
-        // `pub(crate)` and the like are not part of the crate's API.
+        // Qualifiers, then the keyword. `pub(crate)` and the like are not the crate's API.
         let mut public = code.get(i).is_some_and(|t| t.text == "pub");
         if public {
             i += 1;
