@@ -44,6 +44,12 @@ const PROBE_EVERY: Duration = Duration::from_millis(250);
 /// What every namespace and interface of these tests is named after.
 const PREFIX: &str = "hbroom";
 
+/// A conversation: longer than any grace period a program gives a connection (the
+/// chat's is 5 s) and than the example's heartbeat (10 s), every peer saying a line
+/// every [`TURN`].
+const CONVERSATION: Duration = Duration::from_secs(15);
+const TURN: Duration = Duration::from_millis(500);
+
 /// One room at a time.
 static ONE_ROOM: Mutex<()> = Mutex::new(());
 
@@ -307,8 +313,13 @@ fn short(peer: &str) -> &str {
 }
 
 /// The handbook's chat program, built from the root workspace as `cargo verify chat`
-/// would run it (the interop workspace does not hold it).
+/// would run it (the interop workspace does not hold it), or the one named by
+/// `INTEROP_CHAT_APP` (a release build, say) if that is set.
 fn chat_app() -> PathBuf {
+    if let Some(path) = std::env::var_os("INTEROP_CHAT_APP") {
+        println!("the chat program: {} (INTEROP_CHAT_APP)", Path::new(&path).display());
+        return path.into();
+    }
     let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
@@ -429,17 +440,25 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// When `hearer` printed the peer id of `found` (the example says `mDNS discovered a
 /// new peer: ID`), from the later of the two starts.
 fn discovery(hearer: &Peer, found: &Peer) -> Option<Duration> {
-    let needle = match hearer.kind {
-        Kind::Example => format!("mDNS discovered a new peer: {}", found.id),
-        Kind::Chat => short(&found.id).to_string(),
+    let at = match hearer.kind {
+        Kind::Example => hearer.first_mention(&format!("mDNS discovered a new peer: {}", found.id)),
+        // The chat prints a libp2p peer only when it says something (`<id> text`);
+        // a handbook peer when it joins (`* joined nick id`).
+        Kind::Chat => hearer
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(_, l)| l.starts_with("* joined") && l.ends_with(short(&found.id)))
+            .map(|(t, _)| *t),
     };
-    hearer.first_mention(&needle).map(|t| t.saturating_duration_since(hearer.started.max(found.started)))
+    at.map(|t| t.saturating_duration_since(hearer.started.max(found.started)))
 }
 
 fn print_discovery(peers: &[Peer], hearer: usize, found: usize) {
     let figure = match discovery(&peers[hearer], &peers[found]) {
         Some(d) => ms(d),
-        None => "(printed nowhere)".into(),
+        None => "(not printed)".into(),
     };
     println!("  {} discovered {} (mDNS) after {figure}", peers[hearer].name, peers[found].name);
 }
@@ -472,8 +491,87 @@ fn times_shown(peer: &Peer, text: &str) -> usize {
     peer.output().iter().filter(|l| l.starts_with('<') && l.ends_with(&suffix)).count()
 }
 
+/// A conversation of [`CONVERSATION`]: every [`TURN`] each peer says a line, without
+/// waiting; then every line must reach every other peer. A line said while two peers
+/// have no link is lost to them (neither program resends), so this fails if a
+/// connection drops while the room talks. Returns the latencies by kinds.
+fn conversation(peers: &mut [Peer]) -> Vec<((Kind, Kind), Duration)> {
+    let n = peers.len();
+    let began = Instant::now();
+    let mut said: Vec<(usize, String, Instant)> = Vec::new();
+    let mut turn = 0;
+    while began.elapsed() < CONVERSATION {
+        for s in 0..n {
+            let text = format!("turn {turn} from {}", peers[s].name);
+            let at = peers[s].say(&text);
+            said.push((s, text, at));
+        }
+        turn += 1;
+        std::thread::sleep(TURN);
+    }
+    let missing = |peers: &[Peer]| -> Vec<String> {
+        said.iter()
+            .flat_map(|(s, text, at)| (0..n).map(move |h| (*s, h, text, *at)))
+            .filter(|&(s, h, text, _)| s != h && peers[h].shown(text, &peers[s]).is_none())
+            .map(|(_, h, text, at)| format!("{text:?} (said at {}) at {}", ms(at - began), peers[h].name))
+            .collect()
+    };
+    let deadline = Instant::now() + WAIT;
+    while !missing(peers).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lost = missing(peers);
+    if !lost.is_empty() {
+        let stories: Vec<String> = peers.iter().map(Peer::story).collect();
+        panic!(
+            "a conversation of {} ({} lines, one per peer every {}): {} deliveries of {} never happened: {}\n\n{}",
+            ms(CONVERSATION),
+            said.len(),
+            ms(TURN),
+            lost.len(),
+            said.len() * (n - 1),
+            lost.join(", "),
+            stories.join("\n\n")
+        );
+    }
+    let mut by_kinds = Vec::new();
+    for (s, text, at) in &said {
+        for h in (0..n).filter(|h| h != s) {
+            let latency = peers[h].shown(text, &peers[*s]).unwrap().saturating_duration_since(*at);
+            by_kinds.push(((peers[*s].kind, peers[h].kind), latency));
+            if peers[h].kind == Kind::Chat {
+                let times = times_shown(&peers[h], text);
+                assert_eq!(times, 1, "{} showed {text:?} {times} times\n{}", peers[h].name, peers[h].story());
+            }
+        }
+    }
+    println!(
+        "  a conversation of {}, each peer saying a line every {}: all {} lines reached every peer",
+        ms(CONVERSATION),
+        ms(TURN),
+        said.len()
+    );
+    by_kinds
+}
+
+/// The example and one chat in a room of two, past the first line each way.
+fn example_and_chat(net: &Net, program: &Path) -> Vec<Peer> {
+    // The chat first, so that the example's first mDNS query finds it listening.
+    let mut peers = vec![Peer::chat("handbook", &net.ns(0), program), Peer::example("example", &net.ns(1))];
+    let first = until_all_hear(&mut peers);
+    println!("rust-libp2p's chat example and the handbook's chat, one bridge:");
+    print_discovery(&peers, 1, 0);
+    print_discovery(&peers, 0, 1);
+    println!(
+        "  start to first line across (probing every {}): handbook → example {}, example → handbook {}",
+        ms(PROBE_EVERY),
+        ms(first[0][1]),
+        ms(first[1][0])
+    );
+    peers
+}
+
 #[test]
-#[ignore = "chat-app does not speak libp2p's mDNS yet (issue 23, item 2): it cannot find the example"]
 fn the_example_and_the_handbook_chat_both_ways() {
     if !can_run() {
         return;
@@ -481,24 +579,12 @@ fn the_example_and_the_handbook_chat_both_ways() {
     let program = chat_app();
     let _one = ONE_ROOM.lock().unwrap_or_else(|e| e.into_inner());
     let net = Net::new(2);
-    // The chat first, so that the example's first mDNS query finds it listening.
-    let mut peers = vec![Peer::chat("handbook", &net.ns(0), &program), Peer::example("example", &net.ns(1))];
-    let first = until_all_hear(&mut peers);
-    println!("rust-libp2p's chat example and the handbook's chat, one bridge:");
-    print_discovery(&peers, 1, 0);
-    print_discovery(&peers, 0, 1);
-    println!(
-        "  start to first line across: handbook → example {}, example → handbook {}",
-        ms(first[0][1]),
-        ms(first[1][0])
-    );
+    let mut peers = example_and_chat(&net, &program);
     for (s, h) in [(0, 1), (1, 0)] {
         let latencies: Vec<Duration> = (0..5)
             .map(|i| {
                 let text = format!("line {i} from {}", peers[s].name);
-                let latency = line_to_all(&mut peers, s, &text)[h].unwrap();
-                std::thread::sleep(Duration::from_millis(100));
-                latency
+                line_to_all(&mut peers, s, &text)[h].unwrap()
             })
             .collect();
         println!(
@@ -511,14 +597,98 @@ fn the_example_and_the_handbook_chat_both_ways() {
     }
     for i in 0..5 {
         let text = format!("line {i} from example");
-        assert_eq!(times_shown(&peers[0], &text), 1, "the chat showed {text:?} more than once\n{}", peers[0].story());
+        let times = times_shown(&peers[0], &text);
+        assert_eq!(times, 1, "the chat showed {text:?} {times} times\n{}", peers[0].story());
     }
     drop(peers);
     drop(net);
 }
 
 #[test]
-#[ignore = "chat-app does not speak libp2p's mDNS yet (issue 23, item 2): it cannot find the examples"]
+#[ignore = "chat-app closes its connection to the example about 5 s after it opens, and again every ~10 s \
+    (GRACE): the example runs no identify, so the room never marks it a libp2p peer to keep; lines said \
+    meanwhile are lost (issue 23, item 3)"]
+fn the_example_and_the_handbook_keep_talking() {
+    if !can_run() {
+        return;
+    }
+    let program = chat_app();
+    let _one = ONE_ROOM.lock().unwrap_or_else(|e| e.into_inner());
+    let net = Net::new(2);
+    let mut peers = example_and_chat(&net, &program);
+    let by_kinds = conversation(&mut peers);
+    print_by_kinds(&by_kinds);
+    drop(peers);
+    drop(net);
+}
+
+/// Three chats (`hb0`…`hb2`) and two examples (`ex0`, `ex1`), each in its own
+/// namespace on one bridge, past the first line between every pair.
+fn mixed_room(net: &Net, program: &Path) -> Vec<Peer> {
+    let began = Instant::now();
+    let mut peers: Vec<Peer> = (0..3).map(|i| Peer::chat(&format!("hb{i}"), &net.ns(i), program)).collect();
+    peers.extend((0..2).map(|i| Peer::example(&format!("ex{i}"), &net.ns(3 + i))));
+    let first = until_all_hear(&mut peers);
+    println!("a mixed room: three handbook chats (hb*) and two rust-libp2p examples (ex*), one bridge");
+    let slowest = first.iter().flatten().max().unwrap();
+    println!("  slowest pair's first line across: {} after the later of the two started", ms(*slowest));
+    println!("  all five heard each other {} after the first started", ms(began.elapsed()));
+    peers
+}
+
+/// Every peer says one line at once; each must reach the other four, and a chat shows
+/// each line once. Prints the latency of each line to each receiver, and returns them
+/// by the kinds of speaker and receiver.
+fn round(peers: &mut [Peer], label: &str) -> Vec<((Kind, Kind), Duration)> {
+    let n = peers.len();
+    let texts: Vec<String> = (0..n).map(|s| format!("{label} from {}", peers[s].name)).collect();
+    let said: Vec<Instant> = (0..n).map(|s| peers[s].say(&texts[s])).collect();
+    let deadline = Instant::now() + WAIT;
+    let all_shown =
+        |peers: &[Peer]| (0..n).all(|s| (0..n).all(|h| h == s || peers[h].shown(&texts[s], &peers[s]).is_some()));
+    while !all_shown(peers) {
+        if Instant::now() >= deadline {
+            let missing: Vec<String> = (0..n)
+                .flat_map(|s| (0..n).map(move |h| (s, h)))
+                .filter(|&(s, h)| s != h && peers[h].shown(&texts[s], &peers[s]).is_none())
+                .map(|(s, h)| format!("{:?} at {}", texts[s], peers[h].name))
+                .collect();
+            let stories: Vec<String> = peers.iter().map(Peer::story).collect();
+            panic!("lines missing after {WAIT:?}: {}\n\n{}", missing.join(", "), stories.join("\n\n"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut by_kinds = Vec::new();
+    for s in 0..n {
+        let mut row = Vec::new();
+        for h in (0..n).filter(|&h| h != s) {
+            let latency = peers[h].shown(&texts[s], &peers[s]).unwrap().saturating_duration_since(said[s]);
+            row.push(format!("{} {}", peers[h].name, ms(latency)));
+            by_kinds.push(((peers[s].kind, peers[h].kind), latency));
+            if peers[h].kind == Kind::Chat {
+                let times = times_shown(&peers[h], &texts[s]);
+                assert_eq!(times, 1, "{} showed {:?} {times} times\n{}", peers[h].name, texts[s], peers[h].story());
+            }
+        }
+        println!("    {:<22} → {}", texts[s], row.join(", "));
+    }
+    by_kinds
+}
+
+fn print_by_kinds(by_kinds: &[((Kind, Kind), Duration)]) {
+    println!("  median latency by speaker and receiver (typed to printed):");
+    for from in [Kind::Chat, Kind::Example] {
+        for to in [Kind::Chat, Kind::Example] {
+            let v: Vec<Duration> = by_kinds.iter().filter(|(k, _)| *k == (from, to)).map(|(_, d)| *d).collect();
+            if v.is_empty() {
+                continue;
+            }
+            println!("    {from:?} → {to:?}: {} ({} deliveries)", ms(median(v.clone())), v.len());
+        }
+    }
+}
+
+#[test]
 fn a_mixed_room_of_three_chats_and_two_examples() {
     if !can_run() {
         return;
@@ -526,77 +696,61 @@ fn a_mixed_room_of_three_chats_and_two_examples() {
     let program = chat_app();
     let _one = ONE_ROOM.lock().unwrap_or_else(|e| e.into_inner());
     let net = Net::new(5);
-    let mut peers: Vec<Peer> = (0..3).map(|i| Peer::chat(&format!("hb{i}"), &net.ns(i), &program)).collect();
-    peers.extend((0..2).map(|i| Peer::example(&format!("ex{i}"), &net.ns(3 + i))));
-    let n = peers.len();
-    let began = Instant::now();
-    let first = until_all_hear(&mut peers);
-    println!("a mixed room: three handbook chats (hb*) and two rust-libp2p examples (ex*), one bridge");
-    let slowest = first.iter().flatten().max().unwrap();
-    println!("  every peer heard every other {} after the last start (slowest pair)", ms(*slowest));
-    println!("  all five hear each other after {}", ms(began.elapsed()));
+    let mut peers = mixed_room(&net, &program);
+    println!("  latency of each line to each receiver, all five saying one line at once:");
+    let mut by_kinds = round(&mut peers, "round 0");
+    by_kinds.extend(round(&mut peers, "round 1"));
+    print_by_kinds(&by_kinds);
+    drop(peers);
+    drop(net);
+}
 
-    // Every line from every peer reaches the other four: two rounds.
-    let mut by_kinds: Vec<((Kind, Kind), Duration)> = Vec::new();
-    println!("  latency of each line to each receiver:");
-    for round in 0..2 {
-        for s in 0..n {
-            let text = format!("round {round} from {}", peers[s].name);
-            let latencies = line_to_all(&mut peers, s, &text);
-            let row: Vec<String> =
-                (0..n).filter_map(|h| latencies[h].map(|d| format!("{} {}", peers[h].name, ms(d)))).collect();
-            println!("    {text:<18} → {}", row.join(", "));
-            for h in (0..n).filter(|&h| h != s) {
-                by_kinds.push(((peers[s].kind, peers[h].kind), latencies[h].unwrap()));
-                if peers[h].kind == Kind::Chat {
-                    let times = times_shown(&peers[h], &text);
-                    assert_eq!(times, 1, "{} showed {text:?} {times} times\n{}", peers[h].name, peers[h].story());
-                }
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+#[test]
+#[ignore = "chat-app closes its connections to the examples about 5 s after they open, and again every ~10 s \
+    (GRACE): the example runs no identify, so the room never marks it a libp2p peer to keep; lines said \
+    meanwhile are lost (issue 23, item 3)"]
+fn a_mixed_room_keeps_talking_and_what_a_line_costs_on_the_wire() {
+    if !can_run() {
+        return;
     }
-    println!("  median latency by sender and receiver:");
-    for from in [Kind::Chat, Kind::Example] {
-        for to in [Kind::Chat, Kind::Example] {
-            let v: Vec<Duration> = by_kinds.iter().filter(|(k, _)| *k == (from, to)).map(|(_, d)| *d).collect();
-            println!("    {from:?} → {to:?}: {} ({} deliveries)", ms(median(v.clone())), v.len());
-        }
-    }
+    let program = chat_app();
+    let _one = ONE_ROOM.lock().unwrap_or_else(|e| e.into_inner());
+    let net = Net::new(5);
+    let mut peers = mixed_room(&net, &program);
+    let by_kinds = conversation(&mut peers);
+    print_by_kinds(&by_kinds);
 
     // What one line costs on the wire: frames and bytes sent by all five namespaces in
-    // a window with one line, minus an idle window of the same length just before.
+    // a window with one line, less those of an idle window of the same length just
+    // before (mDNS, pings, heartbeats and the chats' anti-entropy go on in both).
     const WINDOW: Duration = Duration::from_millis(1500);
+    const LINES: u64 = 3;
     for kind in [Kind::Chat, Kind::Example] {
         let speaker = peers.iter().position(|p| p.kind == kind).unwrap();
-        let (mut frames, mut bytes, mut idle_frames, mut idle_bytes) = (0i64, 0i64, 0i64, 0i64);
-        const LINES: usize = 3;
+        let (mut line, mut idle) = ((0, 0), (0, 0));
         for i in 0..LINES {
             let before = net.sent();
             std::thread::sleep(WINDOW);
-            let idle = net.sent();
+            let quiet = net.sent();
             let at = Instant::now();
             let text = format!("measured {i} from {}", peers[speaker].name);
             line_to_all(&mut peers, speaker, &text);
             std::thread::sleep(WINDOW.saturating_sub(at.elapsed()));
             let after = net.sent();
-            idle_frames += (idle.0 - before.0) as i64;
-            idle_bytes += (idle.1 - before.1) as i64;
-            frames += (after.0 - idle.0) as i64;
-            bytes += (after.1 - idle.1) as i64;
+            idle = (idle.0 + quiet.0 - before.0, idle.1 + quiet.1 - before.1);
+            line = (line.0 + after.0 - quiet.0, line.1 + after.1 - quiet.1);
         }
-        let l = LINES as i64;
         println!(
-            "  on the wire per line from {} ({kind:?}), all links: {} frames, {} bytes \
-             (windows of {} with the line: {} frames, {} bytes; idle: {} frames, {} bytes)",
+            "  on the wire for one line from {} ({kind:?}), all five namespaces: about {} frames, {} bytes \
+             (a {} window with the line: {} frames, {} bytes; idle: {} frames, {} bytes; mean of {LINES})",
             peers[speaker].name,
-            (frames - idle_frames) / l,
-            (bytes - idle_bytes) / l,
+            (line.0 as i64 - idle.0 as i64) / LINES as i64,
+            (line.1 as i64 - idle.1 as i64) / LINES as i64,
             ms(WINDOW),
-            frames / l,
-            bytes / l,
-            idle_frames / l,
-            idle_bytes / l
+            line.0 / LINES,
+            line.1 / LINES,
+            idle.0 / LINES,
+            idle.1 / LINES
         );
     }
     drop(peers);
