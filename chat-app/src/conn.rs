@@ -251,17 +251,23 @@ async fn write(
     // First, who is it? A chat peer's identify carries its nick (one small message; a
     // peer that does not answer within UPGRADE_TIMEOUT just stays nameless), and its
     // protocol list says whether it speaks the swarm's protocol (a handbook peer) or
-    // not (a libp2p node, which the room keeps only as a gossipsub peer).
+    // not (a libp2p node, which the room keeps only as a gossipsub peer). A peer that
+    // refuses identify (rust-libp2p's chat example has no identify) is no chat peer
+    // either: every chat peer answers it.
     if let Ok(mut stream) = session.open_stream().await {
         let asked = tokio::time::timeout(UPGRADE_TIMEOUT, async {
-            dialer_select(&mut stream, &[IDENTIFY]).await.ok()?;
-            ping_identify::receive_identify(&mut stream).await.ok()
-        });
-        if let Ok(Some(identify)) = asked.await {
-            let what = FromPeer::Identified {
+            match dialer_select(&mut stream, &[IDENTIFY]).await {
+                Ok(_) => {}
+                Err(NegotiationError::NotSupported) => return Some(FromPeer::Identified { nick: None, swarm: false }),
+                Err(_) => return None,
+            }
+            let identify = ping_identify::receive_identify(&mut stream).await.ok()?;
+            Some(FromPeer::Identified {
                 nick: wire::nick_of_agent(&identify.agent_version),
                 swarm: identify.protocols.iter().any(|p| p == SWARM),
-            };
+            })
+        });
+        if let Ok(Some(what)) = asked.await {
             let _ = events.send(Event::Peer { peer: peer.clone(), id, what }).await;
         }
     }

@@ -23,8 +23,8 @@
 //! Connections follow the swarm's rule of one per pair: when two peers dial each other
 //! at once, the connection dialled by the smaller peer id is kept by both, without a
 //! word. A connection that carries no neighbour for [`GRACE`] is closed, unless its
-//! peer is a libp2p node (identify lacks the swarm's protocol) subscribed to the room's
-//! topic: up to [`MAX_FOREIGN`] of those are kept while they stay subscribed.
+//! peer is a libp2p node (its identify lacks the swarm's protocol, or it has no
+//! identify) subscribed to the room's topic: up to [`MAX_FOREIGN`] of those are kept while they stay subscribed.
 //!
 //! Message ids differ across the two stacks: the gossipsub part names a message
 //! `from ‖ seqno` (the spec's default), rust-libp2p's chat example by a hash of its
@@ -62,7 +62,8 @@ pub const GRACE: Duration = Duration::from_secs(5);
 /// unconnected one heard of least recently ([`Heard`](super::discover::Heard)).
 pub const MAX_KNOWN: usize = 256;
 
-/// Connections to libp2p nodes (peers whose identify lacks the swarm's protocol) kept
+/// Connections to libp2p nodes (peers whose identify lacks the swarm's protocol, or
+/// that refuse identify) kept
 /// at once because they are subscribed to the room's gossipsub topic. Past it, such a
 /// connection is closed after [`GRACE`] like any other that carries no neighbour.
 pub const MAX_FOREIGN: usize = 16;
@@ -291,7 +292,8 @@ pub enum FromPeer {
     /// The swarm's messages.
     Swarm(swarm::Msg),
     /// What its identify says: the nick in its agent, if a chat peer's, and whether it
-    /// speaks the swarm's protocol (a handbook peer) or not (a libp2p node).
+    /// speaks the swarm's protocol (a handbook peer) or not (a libp2p node; also said of
+    /// a peer that refuses identify).
     Identified { nick: Option<String>, swarm: bool },
     /// One gossipsub RPC frame.
     Meshsub(Vec<u8>),
