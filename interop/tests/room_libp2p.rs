@@ -501,9 +501,9 @@ fn conversation(peers: &mut [Peer]) -> Vec<((Kind, Kind), Duration)> {
     let mut said: Vec<(usize, String, Instant)> = Vec::new();
     let mut turn = 0;
     while began.elapsed() < CONVERSATION {
-        for s in 0..n {
-            let text = format!("turn {turn} from {}", peers[s].name);
-            let at = peers[s].say(&text);
+        for (s, peer) in peers.iter_mut().enumerate() {
+            let text = format!("turn {turn} from {}", peer.name);
+            let at = peer.say(&text);
             said.push((s, text, at));
         }
         turn += 1;
