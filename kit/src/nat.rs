@@ -2,7 +2,7 @@
 //!
 //! The [simulator](crate::sim) names nodes and delivers messages between them; a NAT
 //! is about addresses, so this module has its own small world: [`Host`]s send UDP-like
-//! datagrams (bytes) to socket addresses, and hosts behind a [`Nat`] reach the
+//! datagrams (bytes) to socket addresses, and hosts behind a NAT ([`NatId`]) reach the
 //! internet only through it. Each NAT behaves as one of the four classic types, which
 //! RFC 4787 describes as a *mapping* behaviour (does the NAT reuse one public port
 //! for every destination?) and a *filtering* behaviour (whose packets may come in
