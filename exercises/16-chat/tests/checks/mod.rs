@@ -269,11 +269,21 @@ fn step_5_with_the_reference() {
     assert_converged(&mut sim, &ids, &texts, "yours and the reference's together");
 }
 
-/// A hostile peer: every second it pushes the same `Entries` messages to every target
-/// (forged entries, inflated clocks), and it listens to nothing.
+/// A hostile peer: a second after it starts it pushes `Entries` messages (forged
+/// entries, inflated clocks, a forked log), then again every second if `again`; it
+/// listens to nothing.
 struct Pusher {
-    targets: Vec<NodeId>,
-    messages: Vec<Vec<Vec<u8>>>,
+    /// Whom each message goes to, and its entries, in sending order.
+    sends: Vec<(NodeId, Vec<Vec<u8>>)>,
+    again: bool,
+}
+
+impl Pusher {
+    /// Every second, the same messages to every target.
+    fn to_all(targets: &[NodeId], messages: &[Vec<Vec<u8>>]) -> Pusher {
+        let sends = targets.iter().flat_map(|to| messages.iter().map(|m| (to.clone(), m.clone()))).collect();
+        Pusher { sends, again: true }
+    }
 }
 
 impl Node for Pusher {
@@ -284,12 +294,12 @@ impl Node for Pusher {
     }
     fn on_message(&mut self, _: &mut Context<reference::Msg, Mixed>, _: NodeId, _: reference::Msg) {}
     fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, _: Mixed) {
-        for to in &self.targets {
-            for entries in &self.messages {
-                ctx.send(to.clone(), reference::Msg::Entries { entries: entries.clone() });
-            }
+        for (to, entries) in &self.sends {
+            ctx.send(to.clone(), reference::Msg::Entries { entries: entries.clone() });
         }
-        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
+        if self.again {
+            ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
+        }
     }
 }
 
@@ -307,8 +317,7 @@ fn step_6_forger() {
     let (mut sim, ids) = room(6, 0, 6);
     // Forged entries: a real author's entry with one byte of text changed, and garbage.
     let (_, owed) = log_of(0, &[("I owe everyone 100 euros", 1)]);
-    let forger = sim
-        .add_node(Pusher { targets: ids.clone(), messages: vec![vec![tampered(&owed[0])], vec![b"garbage".to_vec()]] });
+    let forger = sim.add_node(Pusher::to_all(&ids, &[vec![tampered(&owed[0])], vec![b"garbage".to_vec()]]));
     let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(6)), BTreeMap::new());
     sim.run_for(3 * SEC);
     let texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
@@ -354,7 +363,7 @@ fn step_8_clock_inflation() {
     let (_, forever) = log_of(20, &[("the last word, for ever", u64::MAX), ("and a normal one after it", 5)]);
     let (_, far) = log_of(21, &[("a line from the far future", 1 << 40)]);
     let entries: Vec<Vec<u8>> = forever.iter().chain(&far).map(|e| e.to_bytes()).collect();
-    sim.add_node(Pusher { targets: ids.clone(), messages: vec![entries] });
+    sim.add_node(Pusher::to_all(&ids, &[entries]));
     let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(8)), BTreeMap::new());
     sim.run_for(3 * SEC);
     let mut texts = chatter(&mut sim, &ids, 10, "honest", &mut rng, &mut said);
@@ -491,9 +500,18 @@ fn step_10_restart_resumes() {
         node.on_message(ctx, client.clone(), subject::Msg::Say { text: text.into() });
         ctx.drain().messages.into_iter().find(|(to, _)| *to == client).map(|(_, m)| m)
     };
+    // The node takes `text` as its line number `seq`, or the check fails saying `why`.
+    let writes = |node: &mut subject::ChatNode, ctx: &mut Ctx, text: &str, seq: u64, why: &str| {
+        assert_eq!(say(node, ctx, text), Some(subject::Msg::SayOk { seq }), "{why}");
+    };
+    // A node started as node 0, with `peer` as its one peer and its context seeded with `seed`.
+    let start = |node: &mut subject::ChatNode, seed: u64| {
+        let mut ctx = Ctx::new(NodeId::node(0), vec![peer.clone()], seed);
+        node.on_start(&mut ctx);
+        ctx
+    };
     let mut before = subject::ChatNode::new(secret(0), "alice", SYNC);
-    let mut ctx = Ctx::new(NodeId::node(0), vec![peer.clone()], 1);
-    before.on_start(&mut ctx);
+    let mut ctx = start(&mut before, 1);
     for text in ["one", "two", "three"] {
         say(&mut before, &mut ctx, text);
     }
@@ -502,19 +520,19 @@ fn step_10_restart_resumes() {
 
     // From disk: line 4 at once, after every clock it holds.
     let mut resumed = subject::ChatNode::resume(secret(0), "alice", SYNC, &held);
-    let mut ctx = Ctx::new(NodeId::node(0), vec![peer.clone()], 2);
-    resumed.on_start(&mut ctx);
+    let mut ctx = start(&mut resumed, 2);
     assert!(!resumed.resuming(), "a node resumed from disk holds its own log whole: it is not waiting");
-    assert_eq!(
-        say(&mut resumed, &mut ctx, "four"),
-        Some(subject::Msg::SayOk { seq: 4 }),
-        "resumed from three lines on disk, the next line is number 4 (a line 1 would fork the log)"
+    writes(
+        &mut resumed,
+        &mut ctx,
+        "four",
+        4,
+        "resumed from three lines on disk, the next line is number 4 (a line 1 would fork the log)",
     );
 
     // Lost: no line until a peer has told how far the log goes and it holds that much.
     let mut lost = subject::ChatNode::restarted(secret(0), "alice", SYNC);
-    let mut ctx = Ctx::new(NodeId::node(0), vec![peer.clone()], 3);
-    lost.on_start(&mut ctx);
+    let mut ctx = start(&mut lost, 3);
     ctx.drain();
     assert!(lost.resuming(), "restarted() waits to resume its own log");
     let early = say(&mut lost, &mut ctx, "too early");
@@ -534,22 +552,13 @@ fn step_10_restart_resumes() {
     lost.on_message(&mut ctx, peer.clone(), subject::Msg::Entries { entries });
     ctx.drain();
     assert!(!lost.resuming(), "with lines 1 to 3 back from the room, the node has resumed");
-    assert_eq!(
-        say(&mut lost, &mut ctx, "back"),
-        Some(subject::Msg::SayOk { seq: 4 }),
-        "caught up to line 3, the node writes line 4"
-    );
+    writes(&mut lost, &mut ctx, "back", 4, "caught up to line 3, the node writes line 4");
     // A peer whose frontier lacks this author at all still tells the node where it stands.
     let mut alone = subject::ChatNode::restarted(secret(5), "eve", SYNC);
-    let mut ctx = Ctx::new(NodeId::node(0), vec![peer.clone()], 4);
-    alone.on_start(&mut ctx);
+    let mut ctx = start(&mut alone, 4);
     alone.on_message(&mut ctx, peer.clone(), subject::Msg::Have { frontier: vec![] });
     ctx.drain();
-    assert_eq!(
-        say(&mut alone, &mut ctx, "first"),
-        Some(subject::Msg::SayOk { seq: 1 }),
-        "a peer that holds nothing of this key: the log starts at line 1"
-    );
+    writes(&mut alone, &mut ctx, "first", 1, "a peer that holds nothing of this key: the log starts at line 1");
 }
 
 /// A room of eight: one node crashes and restarts with nothing, its user typing at once; it does not fork its log, nobody goes deaf, and it writes again once caught up
@@ -605,34 +614,11 @@ fn step_11_restart_in_the_room() {
     assert_converged(&mut sim, &ids, &texts, "after a restart typed before catching up");
 }
 
-/// An author that signed two different lines at one place in its log, pushed to half the room each.
-struct Equivocator {
-    left: Vec<NodeId>,
-    right: Vec<NodeId>,
-}
-
+/// Two histories one author signed: they differ at line 1.
 fn forked_logs() -> (Vec<reference::log::Entry>, Vec<reference::log::Entry>) {
     let (_, a) = log_of(30, &[("the meeting is at 3", 1)]);
     let (_, b) = log_of(30, &[("the meeting is at 4", 1), ("see you there", 2)]);
     (a, b)
-}
-
-impl Node for Equivocator {
-    type Message = reference::Msg;
-    type Timer = Mixed;
-    fn on_start(&mut self, ctx: &mut Context<reference::Msg, Mixed>) {
-        ctx.set_timer(SEC, Mixed::Second(reference::Timer::Sync));
-    }
-    fn on_message(&mut self, _: &mut Context<reference::Msg, Mixed>, _: NodeId, _: reference::Msg) {}
-    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, Mixed>, _: Mixed) {
-        let (a, b) = forked_logs();
-        for to in &self.left {
-            ctx.send(to.clone(), reference::Msg::Entries { entries: a.iter().map(|e| e.to_bytes()).collect() });
-        }
-        for to in &self.right {
-            ctx.send(to.clone(), reference::Msg::Entries { entries: b.iter().map(|e| e.to_bytes()).collect() });
-        }
-    }
 }
 
 /// A fork is its author's fault: a peer passing on a forked entry in a batch is not banned, the batch's other entries are taken, the author is banned with the two entries as proof, and the ban ends
@@ -690,7 +676,12 @@ fn step_12_fork_blames_the_author() {
 fn step_13_fork_in_the_room() {
     let (mut sim, ids) = room(8, 0, 11);
     let (left, right) = ids.split_at(4);
-    sim.add_node(Equivocator { left: left.to_vec(), right: right.to_vec() });
+    // An author that signed two different lines at one place in its log, pushed once
+    // to half the room each.
+    let (a, b) = forked_logs();
+    let bytes = |log: &[reference::log::Entry]| log.iter().map(|e| e.to_bytes()).collect::<Vec<_>>();
+    let sends = left.iter().map(|to| (to.clone(), bytes(&a))).chain(right.iter().map(|to| (to.clone(), bytes(&b))));
+    sim.add_node(Pusher { sends: sends.collect(), again: false });
     sim.run_for(3 * SEC);
     let (mut rng, mut said) = (NodeRng::seed_from_u64(kit::seed(11)), BTreeMap::new());
     let texts = chatter(&mut sim, &ids, 30, "honest", &mut rng, &mut said);
