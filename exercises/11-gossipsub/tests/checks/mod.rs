@@ -1239,15 +1239,20 @@ struct Run {
     p99: Duration,
 }
 
-/// Publishes `lines` lines from random honest nodes, 100 ms apart; checks every other
-/// honest node delivered each exactly once; returns the cost and the latencies.
-fn lines(sim: &mut Net, ids: &[NodeId], honest: usize, lines: usize, seed: u64) -> Run {
+/// Publishes `count` lines from random nodes among the first `from` of `ids`, 100 ms
+/// apart (the RNG seeded with `seed`): who published each line, its id, and when.
+fn publish_lines(
+    sim: &mut Net,
+    ids: &[NodeId],
+    from: usize,
+    count: usize,
+    seed: u64,
+) -> Vec<(usize, Vec<u8>, Duration)> {
     use kit::rand::{RngExt, SeedableRng};
     let mut rng = kit::NodeRng::seed_from_u64(seed);
-    let before = sim.report().server_messages;
     let mut published = Vec::new();
-    for k in 0..lines {
-        let who = rng.random_range(0..honest);
+    for k in 0..count {
+        let who = rng.random_range(0..from);
         let start = sim.now();
         sim.client_send(
             &NodeId::client(1),
@@ -1265,6 +1270,14 @@ fn lines(sim: &mut Net, ids: &[NodeId], honest: usize, lines: usize, seed: u64) 
             .unwrap_or_else(|| panic!("{} did not answer Publish with PublishOk within 100 ms", ids[who]));
         published.push((who, id, start));
     }
+    published
+}
+
+/// Publishes `lines` lines from random honest nodes, 100 ms apart; checks every other
+/// honest node delivered each exactly once; returns the cost and the latencies.
+fn lines(sim: &mut Net, ids: &[NodeId], honest: usize, lines: usize, seed: u64) -> Run {
+    let before = sim.report().server_messages;
+    let published = publish_lines(sim, ids, honest, lines, seed);
     sim.run_for(5 * SEC);
     let sent = sim.report().server_messages - before;
     let reads = read_all(sim, &ids[..honest]);
@@ -1374,28 +1387,11 @@ fn step_8_rooms_against_flooding() {
         });
         let before = sim.report().server_messages;
         let flood = {
-            use kit::rand::{RngExt, SeedableRng};
-            let mut rng = kit::NodeRng::seed_from_u64(seed);
-            let mut latencies = Vec::new();
-            for k in 0..count {
-                let who = rng.random_range(0..n);
-                let start = sim.now();
-                sim.client_send(
-                    &NodeId::client(1),
-                    &ids[who],
-                    Msg::Publish { topic: TOPIC.into(), data: format!("line {k}").into_bytes() },
-                );
-                sim.run_for(100 * MS);
-                let id = sim.take_client_messages().into_iter().find_map(|m| match m.message {
-                    Msg::PublishOk { id } => Some(id),
-                    _ => None,
-                });
-                latencies.push((id.expect("flood node answers"), start));
-            }
+            let published = publish_lines(&mut sim, &ids, n, count, seed);
             sim.run_for(5 * SEC);
-            let lat: Vec<Duration> = latencies
+            let lat: Vec<Duration> = published
                 .iter()
-                .map(|(id, start)| {
+                .map(|(_, id, start)| {
                     sim.observers(&subject::hex(id)).iter().map(|(_, at)| *at).max().unwrap_or(*start) - *start
                 })
                 .collect();
