@@ -211,8 +211,8 @@ pub struct Libp2pMdns {
 impl Libp2pMdns {
     /// Announces `me` listening on `port` and reports the libp2p peers it finds to
     /// `events`: on loopback (`lan` false; one machine, the tests) or on every IPv4
-    /// interface that is up and not loopback (`lan`), each announced with its own
-    /// address. The socket shares port 5353 with every other mDNS on the host
+    /// interface that is not loopback and joins the mDNS group (`lan`), each announced
+    /// with its own address. The socket shares port 5353 with every other mDNS on the host
     /// (SO_REUSEADDR and SO_REUSEPORT), as rust-libp2p's does.
     pub fn start(lan: bool, me: &str, port: u16, events: mpsc::Sender<Event>) -> anyhow::Result<Libp2pMdns> {
         let interfaces: Vec<Ipv4Addr> = if lan {
@@ -230,9 +230,10 @@ impl Libp2pMdns {
         socket.set_reuse_address(true)?;
         socket.set_reuse_port(true)?;
         socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, MDNS_PORT)).into())?;
-        for interface in &interfaces {
-            socket.join_multicast_v4(&MDNS_GROUP, interface)?;
-        }
+        // An interface that cannot join the group (no multicast, gone since it was
+        // listed) is left out: neither asked on nor announced.
+        let interfaces: Vec<Ipv4Addr> =
+            interfaces.into_iter().filter(|i| socket.join_multicast_v4(&MDNS_GROUP, i).is_ok()).collect();
         socket.set_multicast_ttl_v4(255)?;
         // Our own query comes back and is answered, as the spec asks (others then find
         // us without asking); our own response is recognised by its peer id.

@@ -169,10 +169,19 @@ async fn run() -> anyhow::Result<()> {
         ));
         let handbook = discover::Mdns::start(interface, &me, &args.room, listen.port(), events_tx.clone())
             .context("cannot start mDNS")?;
-        let libp2p = discover::Libp2pMdns::start(args.lan, &me, listen.port(), events_tx.clone())
-            .context("cannot start libp2p's mDNS")?;
-        intro
-            .push(format!("and with libp2p's mDNS ({}): rust-libp2p nodes find us", parts::mdns::libp2p::SERVICE_NAME));
+        // libp2p's mDNS is for libp2p nodes only: without it the room still finds
+        // itself, so a failure is said and the program goes on.
+        let libp2p = match discover::Libp2pMdns::start(args.lan, &me, listen.port(), events_tx.clone()) {
+            Ok(libp2p) => {
+                let service = parts::mdns::libp2p::SERVICE_NAME;
+                intro.push(format!("and with libp2p's mDNS ({service}), so that libp2p nodes find us"));
+                Some(libp2p)
+            }
+            Err(e) => {
+                intro.push(format!("libp2p's mDNS is off: {e:#}"));
+                None
+            }
+        };
         Some((handbook, libp2p))
     };
     if let Some(server) = args.rendezvous {
@@ -207,7 +216,9 @@ async fn run() -> anyhow::Result<()> {
     }
     if let Some((handbook, libp2p)) = mdns {
         handbook.stop();
-        libp2p.stop();
+        if let Some(libp2p) = libp2p {
+            libp2p.stop();
+        }
     }
     result
 }
