@@ -406,6 +406,32 @@ fn until_all_hear(peers: &mut [Peer]) -> Vec<Vec<Duration>> {
         .collect()
 }
 
+/// The TCP connections of namespace `ns` on the bridge, watched every 10 ms for
+/// `how_long` (`ss` inside the namespace): when each was first seen established, its
+/// local address and its remote one.
+fn watch_connections(ns: String, how_long: Duration) -> std::thread::JoinHandle<Vec<(Instant, String, String)>> {
+    std::thread::spawn(move || {
+        let mut seen: Vec<(Instant, String, String)> = Vec::new();
+        let end = Instant::now() + how_long;
+        while Instant::now() < end {
+            let out = Command::new("ip").args(["netns", "exec", &ns, "ss", "-tnH", "state", "established"]).output();
+            let now = Instant::now();
+            for line in out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default().lines() {
+                // Recv-Q Send-Q Local:Port Peer:Port
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                if fields.len() >= 4
+                    && fields[2].starts_with("198.18.")
+                    && !seen.iter().any(|(_, l, r)| l == fields[2] && r == fields[3])
+                {
+                    seen.push((now, fields[2].to_string(), fields[3].to_string()));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        seen
+    })
+}
+
 /// Says `text` at `speaker` and waits until every other peer shows it; returns the
 /// latency to each of them (`None` for the speaker).
 fn line_to_all(peers: &mut [Peer], speaker: usize, text: &str) -> Vec<Option<Duration>> {
@@ -568,11 +594,25 @@ fn conversation(peers: &mut [Peer]) -> Vec<((Kind, Kind), Duration)> {
 /// The example and one chat in a room of two, past the first line each way.
 fn example_and_chat(net: &Net, program: &Path) -> Vec<Peer> {
     // The chat first, so that the example's first mDNS query finds it listening.
-    let mut peers = vec![Peer::chat("handbook", &net.ns(0), program), Peer::example("example", &net.ns(1))];
+    let chat = Peer::chat("handbook", &net.ns(0), program);
+    let chat_port =
+        chat.output().iter().find_map(|l| l.rsplit_once("listening on 0.0.0.0:").map(|(_, p)| p.to_string()));
+    let chat_port = chat_port.unwrap_or_else(|| panic!("the chat's listening port\n{}", chat.story()));
+    let connections = watch_connections(net.ns(0), Duration::from_secs(3));
+    let mut peers = vec![chat, Peer::example("example", &net.ns(1))];
     let first = until_all_hear(&mut peers);
     println!("rust-libp2p's chat example and the handbook's chat, one bridge:");
     print_discovery(&peers, 1, 0);
     print_discovery(&peers, 0, 1);
+    // Who dialled whom shows who found whom first: the chat prints nothing when it
+    // finds a libp2p node, so its side is seen as the connection it opens.
+    for (at, local, remote) in connections.join().expect("the connection watch") {
+        let opener = if local.ends_with(&format!(":{chat_port}")) { "the example" } else { "the chat" };
+        println!(
+            "  TCP connection {local} ↔ {remote} opened by {opener}, first seen (ss every 10 ms) {} after the example started",
+            ms(at.saturating_duration_since(peers[1].started))
+        );
+    }
     println!(
         "  start to first line across (probing every {}): handbook → example {}, example → handbook {}",
         ms(PROBE_EVERY),
