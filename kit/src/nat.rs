@@ -1,8 +1,8 @@
 //! A packet-level internet with NATs, for hole punching and relays.
 //!
 //! The [simulator](crate::sim) names nodes and delivers messages between them; a NAT
-//! is about addresses, so this module has its own small world: [`Host`]s send UDP-like
-//! datagrams (bytes) to socket addresses, and hosts behind a NAT ([`NatId`]) reach the
+//! is about addresses, so this module has its own small world: nodes send UDP-like
+//! datagrams (bytes) to socket addresses, and nodes behind a NAT ([`NatId`]) reach the
 //! internet only through it. Each NAT behaves as one of the four classic types, which
 //! RFC 4787 describes as a *mapping* behaviour (does the NAT reuse one public port
 //! for every destination?) and a *filtering* behaviour (whose packets may come in
@@ -23,13 +23,12 @@
 //! [datagrams](crate::udp::Datagram), named as [`kit::udp`](crate::udp) names them: a
 //! node's [`NodeId`] is its socket address as text, a message from `198.51.100.7:40001`
 //! comes from the id `"198.51.100.7:40001"`, and a message to such an id leaves as one
-//! datagram to that address ([`Internet::with_nodes`], [`Internet::add_public_node`],
-//! [`Internet::add_node_behind`]). So a node checked here also runs over a real UDP
-//! socket with [`crate::udp::spawn`], unchanged. Each node has one [`Context`] for its
-//! life, and its timers wait in the kit's one timer table, ordered with the datagrams.
-//! [`Host`] is the older, address-typed shape of the same callbacks (bytes and
-//! [`SocketAddrV4`]s, `u64` timer tags); an `Internet::new` hosts `Host`s, each run as a
-//! `Node` of [`Packet`]s.
+//! datagram to that address ([`Internet::add_public_node`], [`Internet::add_node_behind`]).
+//! So a node checked here also runs over a real UDP socket with [`crate::udp::spawn`],
+//! unchanged. What travels between nodes is bytes, as on a real network, so nodes of
+//! different types (each with its own message and timer types) share one internet.
+//! Each node has one [`Context`] for its life, and its timers wait in one timer table,
+//! ordered with the datagrams.
 //!
 //! Time is simulated and every random choice comes from the seed, as in the simulator.
 //! No packet touches a real network. An inside host's address is only a label. A home
@@ -42,51 +41,53 @@
 //! ```
 //! use std::net::{Ipv4Addr, SocketAddrV4};
 //! use std::time::Duration;
-//! use kit::nat::{Host, HostContext, Internet, NatKind};
+//! use kit::nat::{Internet, NatKind, Packet};
+//! use kit::{Context, Node, NodeId};
 //!
 //! /// Answers every datagram with "pong", to whoever it seems to come from.
 //! struct Echo;
-//! impl Host for Echo {
-//!     fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, _: &[u8]) {
-//!         ctx.send(from, b"pong".to_vec());
+//! impl Node for Echo {
+//!     type Message = Packet;
+//!     type Timer = ();
+//!     fn on_message(&mut self, ctx: &mut Context<Packet, ()>, from: NodeId, _: Packet) {
+//!         ctx.send(from, Packet(b"pong".to_vec()));
 //!     }
 //! }
 //!
 //! /// Sends one "ping" when it starts and remembers who answered.
-//! struct Pinger { to: SocketAddrV4, answered_by: Option<SocketAddrV4> }
-//! impl Host for Pinger {
-//!     fn on_start(&mut self, ctx: &mut HostContext) {
-//!         ctx.send(self.to, b"ping".to_vec());
+//! struct Pinger { to: NodeId, answered_by: Option<NodeId> }
+//! impl Node for Pinger {
+//!     type Message = Packet;
+//!     type Timer = ();
+//!     fn on_start(&mut self, ctx: &mut Context<Packet, ()>) {
+//!         ctx.send(self.to.clone(), Packet(b"ping".to_vec()));
 //!     }
-//!     fn on_packet(&mut self, _: &mut HostContext, from: SocketAddrV4, _: &[u8]) {
+//!     fn on_message(&mut self, _: &mut Context<Packet, ()>, from: NodeId, _: Packet) {
 //!         self.answered_by = Some(from);
 //!     }
 //! }
 //!
 //! let server: SocketAddrV4 = "203.0.113.1:3478".parse().unwrap();
 //! let mut net = Internet::new(1, Duration::from_millis(20));
-//! net.add_public(server, Echo);
+//! net.add_public_node(server, Echo);
 //! let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 7), NatKind::PortRestricted);
-//! let pinger = net.add_behind(nat, "198.18.1.2:5000".parse().unwrap(), Pinger { to: server, answered_by: None });
+//! let to = kit::udp::node_id(server.into());
+//! let pinger = net.add_node_behind(nat, "198.18.1.2:5000".parse().unwrap(), Pinger { to: to.clone(), answered_by: None });
 //! net.run_for(Duration::from_secs(1));
-//! assert_eq!(net.host::<Pinger>(pinger).unwrap().answered_by, Some(server));
+//! assert_eq!(net.node::<Pinger>(pinger).unwrap().answered_by, Some(to));
 //! ```
 
 use std::any::Any;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
 
 use rand::{RngExt, SeedableRng};
-
-use std::fmt::Debug;
-use std::net::SocketAddr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::deadlines::Deadlines;
-use crate::node::{Context, Message, Node, NodeId, NodeRng, TimerId};
+use crate::node::{Context, Node, NodeId, NodeRng, TimerId};
 use crate::sim::Scheduled;
 use crate::udp::{Datagram, node_id, socket_addr};
 
@@ -105,24 +106,6 @@ impl NatKind {
         [NatKind::FullCone, NatKind::AddressRestricted, NatKind::PortRestricted, NatKind::Symmetric];
 }
 
-/// A participant: a peer, a server, a relay. Like [`crate::Node`], it is called when
-/// something happens and asks its [`HostContext`] to send datagrams and set timers.
-pub trait Host: Any {
-    /// Called once when the simulation starts (or when the host is added later).
-    fn on_start(&mut self, ctx: &mut HostContext) {
-        let _ = ctx;
-    }
-
-    /// A datagram arrived. `from` is where it seems to come from: after NAT, the
-    /// sender's public address and port, not its private one.
-    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]);
-
-    /// A timer set with [`HostContext::set_timer`] fired, with the tag it was set with.
-    fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
-        let _ = (ctx, tag);
-    }
-}
-
 /// A datagram as a message: the bytes, for nodes that read and write their own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Packet(pub Vec<u8>);
@@ -137,47 +120,6 @@ impl Datagram for Packet {
     }
 }
 
-/// What a host can see and do during a callback: a view of its node's one
-/// [`Context`] in addresses and bytes.
-pub struct HostContext {
-    local: SocketAddrV4,
-    ctx: Context<Packet, u64>,
-}
-
-impl HostContext {
-    /// A context for a host at `local`. Only the [`Internet`] makes them: it lends
-    /// each callback a view of the node's one context, and reads that context with
-    /// [`Context::drain`] as every driver does.
-    fn new(local: SocketAddrV4, seed: u64) -> HostContext {
-        HostContext { local, ctx: Context::new(node_id(SocketAddr::V4(local)), Vec::new(), seed) }
-    }
-
-    /// The simulated time.
-    pub fn now(&self) -> Duration {
-        self.ctx.now()
-    }
-
-    /// This host's own address: private, if it is behind a NAT.
-    pub fn local_addr(&self) -> SocketAddrV4 {
-        self.local
-    }
-
-    /// Sends `payload` to `to`. It may be translated, filtered or lost on the way.
-    pub fn send(&mut self, to: SocketAddrV4, payload: Vec<u8>) {
-        self.ctx.send(node_id(SocketAddr::V4(to)), Packet(payload));
-    }
-
-    /// Asks for `on_timer(tag)` after `after`.
-    pub fn set_timer(&mut self, after: Duration, tag: u64) {
-        self.ctx.set_timer(after, tag);
-    }
-
-    /// Random numbers, seeded by the simulation.
-    pub fn rng(&mut self) -> &mut NodeRng {
-        self.ctx.rng()
-    }
-}
-
 /// The IPv4 socket address a node id names, if it names one.
 fn v4(id: &NodeId) -> Option<SocketAddrV4> {
     match socket_addr(id)? {
@@ -186,51 +128,85 @@ fn v4(id: &NodeId) -> Option<SocketAddrV4> {
     }
 }
 
-/// A [`Host`] run as a [`Node`] of [`Packet`]s: each callback lends the node's context
-/// to the host's [`HostContext`] view and takes it back.
-struct HostNode<H> {
-    host: H,
-    view: HostContext,
+/// What one callback of a hosted node asked for, in the internet's terms: timers by
+/// handle and deadline, and datagrams (`None` for a message that is not one).
+#[derive(Default)]
+struct Asked {
+    timers: Vec<(TimerId, Duration)>,
+    cancelled: Vec<TimerId>,
+    datagrams: Vec<(NodeId, Option<Vec<u8>>)>,
 }
 
-impl<H: Host> HostNode<H> {
-    fn call(&mut self, ctx: &mut Context<Packet, u64>, f: impl FnOnce(&mut H, &mut HostContext)) {
-        std::mem::swap(ctx, &mut self.view.ctx);
-        f(&mut self.host, &mut self.view);
-        std::mem::swap(ctx, &mut self.view.ctx);
+/// A node as the internet hosts it: bytes in, bytes out. Its message and timer types
+/// stay inside, so nodes of different types share one internet.
+trait Hosted {
+    fn start(&mut self, now: Duration, me: NodeId, seed: u64) -> Asked;
+    fn message(&mut self, now: Duration, from: NodeId, bytes: Vec<u8>) -> Asked;
+    /// The timer `handle` is due: fire it, unless it was cancelled.
+    fn timer(&mut self, now: Duration, handle: TimerId) -> Asked;
+    /// The node, for a downcast ([`Internet::node`]).
+    fn node(&self) -> &dyn Any;
+}
+
+/// A node, its one context (made when it starts), and its pending timers by handle.
+struct Hosting<N: Node> {
+    node: N,
+    ctx: Option<Context<N::Message, N::Timer>>,
+    timers: HashMap<TimerId, N::Timer>,
+}
+
+impl<N: Node> Hosting<N>
+where
+    N::Message: Datagram,
+{
+    /// Runs one callback, then reads the context with [`Context::drain`] as every
+    /// driver does.
+    fn call(&mut self, now: Duration, f: impl FnOnce(&mut N, &mut Context<N::Message, N::Timer>)) -> Asked {
+        let ctx = self.ctx.as_mut().expect("started");
+        ctx.set_now(now);
+        f(&mut self.node, ctx);
+        let mut requests = ctx.drain();
+        let mut asked = Asked::default();
+        for (handle, at, timer) in requests.numbered_timers() {
+            self.timers.insert(handle, timer);
+            asked.timers.push((handle, at));
+        }
+        for handle in requests.cancelled {
+            self.timers.remove(&handle);
+            asked.cancelled.push(handle);
+        }
+        asked.datagrams = requests.messages.into_iter().map(|(to, m)| (to, m.into_datagram().ok())).collect();
+        asked
     }
 }
 
-impl<H: Host> Node for HostNode<H> {
-    type Message = Packet;
-    type Timer = u64;
-
-    fn on_start(&mut self, ctx: &mut Context<Packet, u64>) {
-        self.call(ctx, |h, c| h.on_start(c));
+impl<N: Node + Any> Hosted for Hosting<N>
+where
+    N::Message: Datagram,
+{
+    fn start(&mut self, now: Duration, me: NodeId, seed: u64) -> Asked {
+        self.ctx = Some(Context::new(me, Vec::new(), seed));
+        self.call(now, |n, ctx| n.on_start(ctx))
     }
 
-    fn on_message(&mut self, ctx: &mut Context<Packet, u64>, from: NodeId, Packet(payload): Packet) {
-        let Some(from) = v4(&from) else { return };
-        self.call(ctx, |h, c| h.on_packet(c, from, &payload));
+    fn message(&mut self, now: Duration, from: NodeId, bytes: Vec<u8>) -> Asked {
+        let message = N::Message::from_datagram(bytes);
+        self.call(now, |n, ctx| n.on_message(ctx, from, message))
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<Packet, u64>, tag: u64) {
-        self.call(ctx, |h, c| h.on_timer(c, tag));
+    fn timer(&mut self, now: Duration, handle: TimerId) -> Asked {
+        match self.timers.remove(&handle) {
+            Some(timer) => self.call(now, |n, ctx| n.on_timer(ctx, timer)),
+            None => Asked::default(),
+        }
     }
-}
 
-/// A hosted node, and what it is for a downcast ([`Internet::node`], [`Internet::host`]).
-trait AnyNode<M, T>: Node<Message = M, Timer = T> {
-    fn as_any(&self) -> &dyn Any;
-}
-
-impl<N: Node + Any> AnyNode<N::Message, N::Timer> for N {
-    fn as_any(&self) -> &dyn Any {
-        self
+    fn node(&self) -> &dyn Any {
+        &self.node
     }
 }
 
-/// Which host, in the order added.
+/// Which node, in the order added.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HostId(usize);
 
@@ -265,12 +241,11 @@ pub struct Counters {
     pub lost: u64,
 }
 
-struct Slot<M, T> {
-    node: Box<dyn AnyNode<M, T>>,
+struct Slot {
+    node: Box<dyn Hosted>,
     local: SocketAddrV4,
     nat: Option<usize>,
-    /// The node's one context, made when it starts.
-    ctx: Option<Context<M, T>>,
+    started: bool,
 }
 
 /// A datagram on its way. (Timers wait in a [`Deadlines`] table, ordered with the
@@ -281,9 +256,8 @@ struct Event {
     payload: Vec<u8>,
 }
 
-/// The internet: public hosts, NATs and the hosts behind them. Its nodes' messages
-/// are `M` and their timers `T`: [`Packet`]s and `u64` tags for [`Host`]s.
-pub struct Internet<M = Packet, T = u64> {
+/// The internet: public nodes, NATs and the nodes behind them.
+pub struct Internet {
     now: Duration,
     latency: Duration,
     loss: f64,
@@ -291,46 +265,21 @@ pub struct Internet<M = Packet, T = u64> {
     seed: u64,
     seq: u64,
     queue: BinaryHeap<Reverse<Scheduled<Event>>>,
-    /// Every node's pending timers, under (node, handle).
-    timers: Deadlines<(usize, TimerId), T>,
-    hosts: Vec<Slot<M, T>>,
+    /// Every node's pending timers, under (node, handle); the timers themselves wait
+    /// in their node's [`Hosting`].
+    timers: Deadlines<(usize, TimerId), ()>,
+    hosts: Vec<Slot>,
     public: HashMap<SocketAddrV4, usize>,
     nats: Vec<Nat>,
     nat_by_ip: HashMap<Ipv4Addr, usize>,
-    /// (NAT, inside address) → host.
+    /// (NAT, inside address) → node.
     inside: HashMap<(usize, SocketAddrV4), usize>,
     counters: Counters,
 }
 
 impl Internet {
-    /// An empty internet of [`Host`]s whose every hop (host to NAT to host) takes
-    /// `latency`.
+    /// An empty internet whose every hop (node to NAT to node) takes `latency`.
     pub fn new(seed: u64, latency: Duration) -> Internet {
-        Internet::with_nodes(seed, latency)
-    }
-
-    /// Adds a host with a public address.
-    pub fn add_public(&mut self, addr: SocketAddrV4, host: impl Host) -> HostId {
-        let view = HostContext::new(addr, 0);
-        self.add_public_node(addr, HostNode { host, view })
-    }
-
-    /// Adds a host at private address `local` behind `nat`.
-    pub fn add_behind(&mut self, nat: NatId, local: SocketAddrV4, host: impl Host) -> HostId {
-        let view = HostContext::new(local, 0);
-        self.add_node_behind(nat, local, HostNode { host, view })
-    }
-
-    /// The host `id`, if it is of type `H`.
-    pub fn host<H: Host>(&self, id: HostId) -> Option<&H> {
-        self.node::<HostNode<H>>(id).map(|n| &n.host)
-    }
-}
-
-impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
-    /// An empty internet of [`Node`]s whose every hop (host to NAT to host) takes
-    /// `latency`.
-    pub fn with_nodes(seed: u64, latency: Duration) -> Internet<M, T> {
         Internet {
             now: Duration::ZERO,
             latency,
@@ -355,8 +304,12 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
     }
 
     /// Adds a node with a public address, which is also its [`NodeId`].
-    pub fn add_public_node(&mut self, addr: SocketAddrV4, node: impl Node<Message = M, Timer = T> + Any) -> HostId {
-        let id = self.push(Box::new(node), addr, None);
+    pub fn add_public_node<N>(&mut self, addr: SocketAddrV4, node: N) -> HostId
+    where
+        N: Node + Any,
+        N::Message: Datagram,
+    {
+        let id = self.push(node, addr, None);
         self.public.insert(addr, id);
         HostId(id)
     }
@@ -377,25 +330,29 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
 
     /// Adds a node at private address `local` behind `nat`; `local` is its
     /// [`NodeId`], and others see it at the address its NAT maps it to.
-    pub fn add_node_behind(
-        &mut self,
-        nat: NatId,
-        local: SocketAddrV4,
-        node: impl Node<Message = M, Timer = T> + Any,
-    ) -> HostId {
-        let id = self.push(Box::new(node), local, Some(nat.0));
+    pub fn add_node_behind<N>(&mut self, nat: NatId, local: SocketAddrV4, node: N) -> HostId
+    where
+        N: Node + Any,
+        N::Message: Datagram,
+    {
+        let id = self.push(node, local, Some(nat.0));
         self.inside.insert((nat.0, local), id);
         HostId(id)
     }
 
-    fn push(&mut self, node: Box<dyn AnyNode<M, T>>, local: SocketAddrV4, nat: Option<usize>) -> usize {
-        self.hosts.push(Slot { node, local, nat, ctx: None });
+    fn push<N>(&mut self, node: N, local: SocketAddrV4, nat: Option<usize>) -> usize
+    where
+        N: Node + Any,
+        N::Message: Datagram,
+    {
+        let node = Box::new(Hosting { node, ctx: None, timers: HashMap::new() });
+        self.hosts.push(Slot { node, local, nat, started: false });
         self.hosts.len() - 1
     }
 
     /// The node `id`, if it is of type `N`.
     pub fn node<N: Any>(&self, id: HostId) -> Option<&N> {
-        self.hosts[id.0].node.as_any().downcast_ref::<N>()
+        self.hosts[id.0].node.node().downcast_ref::<N>()
     }
 
     /// The simulated time.
@@ -427,8 +384,10 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
             }
             self.now = at;
             if timer_first {
-                let Some((_, (host, _), timer)) = self.timers.pop() else { break };
-                self.callback(host, |n, ctx| n.on_timer(ctx, timer));
+                let Some((_, (host, handle), ())) = self.timers.pop() else { break };
+                let now = self.now;
+                let asked = self.hosts[host].node.timer(now, handle);
+                self.carry_out(host, asked);
             } else {
                 let Some(Reverse(Scheduled { event, .. })) = self.queue.pop() else { break };
                 self.arrive(event.from, event.to, event.payload);
@@ -440,11 +399,12 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
 
     fn start_pending(&mut self) {
         for i in 0..self.hosts.len() {
-            if self.hosts[i].ctx.is_none() {
+            if !self.hosts[i].started {
+                self.hosts[i].started = true;
                 let seed = self.seed ^ (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 let me = node_id(SocketAddr::V4(self.hosts[i].local));
-                self.hosts[i].ctx = Some(Context::new(me, Vec::new(), seed));
-                self.callback(i, |n, ctx| n.on_start(ctx));
+                let asked = self.hosts[i].node.start(self.now, me, seed);
+                self.carry_out(i, asked);
             }
         }
     }
@@ -454,27 +414,22 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
         self.queue.push(Reverse(Scheduled { at, seq: self.seq, event }));
     }
 
-    /// Runs one callback of node `i`, then carries out what it asked
-    /// ([`Context::drain`]): timers, cancels, then datagrams.
-    fn callback(&mut self, i: usize, f: impl FnOnce(&mut dyn AnyNode<M, T>, &mut Context<M, T>)) {
+    /// Carries out what one callback of node `i` asked: timers, cancels, then
+    /// datagrams.
+    fn carry_out(&mut self, i: usize, asked: Asked) {
         let now = self.now;
-        let slot = &mut self.hosts[i];
-        let ctx = slot.ctx.as_mut().expect("started");
-        ctx.set_now(now);
-        f(slot.node.as_mut(), ctx);
-        let mut asked = ctx.drain();
-        let (local, nat) = (slot.local, slot.nat);
-        for (handle, at, timer) in asked.numbered_timers() {
+        let (local, nat) = (self.hosts[i].local, self.hosts[i].nat);
+        for (handle, at) in asked.timers {
             self.seq += 1;
-            self.timers.insert_ordered(at, self.seq, (i, handle), timer);
+            self.timers.insert_ordered(at, self.seq, (i, handle), ());
         }
         for handle in asked.cancelled {
             self.timers.cancel(&(i, handle));
         }
-        for (to, message) in asked.messages {
+        for (to, payload) in asked.datagrams {
             self.counters.sent += 1;
             // Only a datagram to an IPv4 socket address can leave; anything else is lost.
-            let (Some(to), Ok(payload)) = (v4(&to), message.into_datagram()) else {
+            let (Some(to), Some(payload)) = (v4(&to), payload) else {
                 self.counters.lost += 1;
                 continue;
             };
@@ -488,6 +443,14 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
             }
             self.schedule(now + self.latency, Event { from, to, payload });
         }
+    }
+
+    /// Delivers `payload` from `from` to node `i`.
+    fn deliver(&mut self, i: usize, from: SocketAddrV4, payload: Vec<u8>) {
+        self.counters.delivered += 1;
+        let now = self.now;
+        let asked = self.hosts[i].node.message(now, node_id(SocketAddr::V4(from)), payload);
+        self.carry_out(i, asked);
     }
 
     /// The public address a datagram from `local` to `to` leaves `nat` with.
@@ -520,10 +483,7 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
 
     fn arrive(&mut self, from: SocketAddrV4, to: SocketAddrV4, payload: Vec<u8>) {
         if let Some(&i) = self.public.get(&to) {
-            self.counters.delivered += 1;
-            let from = node_id(SocketAddr::V4(from));
-            self.callback(i, |n, ctx| n.on_message(ctx, from, M::from_datagram(payload)));
-            return;
+            return self.deliver(i, from, payload);
         }
         let Some(&n) = self.nat_by_ip.get(to.ip()) else {
             self.counters.lost += 1;
@@ -547,11 +507,7 @@ impl<M: Message + Datagram, T: Debug + Send + 'static> Internet<M, T> {
             return;
         }
         match self.inside.get(&(n, inside)) {
-            Some(&i) => {
-                self.counters.delivered += 1;
-                let from = node_id(SocketAddr::V4(from));
-                self.callback(i, |n, ctx| n.on_message(ctx, from, M::from_datagram(payload)));
-            }
+            Some(&i) => self.deliver(i, from, payload),
             None => self.counters.lost += 1,
         }
     }

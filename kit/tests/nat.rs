@@ -3,7 +3,18 @@
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use kit::nat::{Host, HostContext, HostId, Internet, NatKind};
+use kit::nat::{HostId, Internet, NatKind, Packet};
+use kit::{Context, Node, NodeId};
+
+/// The node id of `addr`, as `kit::udp` names it.
+fn id(addr: SocketAddrV4) -> NodeId {
+    kit::udp::node_id(addr.into())
+}
+
+/// The address a node id names.
+fn addr_of(id: &NodeId) -> SocketAddrV4 {
+    id.as_str().parse().expect("a socket address")
+}
 
 /// Sends "hello" to each target at start, and records who reached it.
 struct Inside {
@@ -11,14 +22,16 @@ struct Inside {
     heard_from: Vec<SocketAddrV4>,
 }
 
-impl Host for Inside {
-    fn on_start(&mut self, ctx: &mut HostContext) {
+impl Node for Inside {
+    type Message = Packet;
+    type Timer = ();
+    fn on_start(&mut self, ctx: &mut Context<Packet, ()>) {
         for &t in &self.targets {
-            ctx.send(t, b"hello".to_vec());
+            ctx.send(id(t), Packet(b"hello".to_vec()));
         }
     }
-    fn on_packet(&mut self, _: &mut HostContext, from: SocketAddrV4, _: &[u8]) {
-        self.heard_from.push(from);
+    fn on_message(&mut self, _: &mut Context<Packet, ()>, from: NodeId, _: Packet) {
+        self.heard_from.push(addr_of(&from));
     }
 }
 
@@ -30,58 +43,64 @@ struct Outside {
     knock: Option<SocketAddrV4>,
 }
 
-impl Host for Outside {
-    fn on_start(&mut self, ctx: &mut HostContext) {
-        ctx.set_timer(Duration::from_millis(500), 0);
+impl Node for Outside {
+    type Message = Packet;
+    type Timer = ();
+    fn on_start(&mut self, ctx: &mut Context<Packet, ()>) {
+        ctx.set_timer(Duration::from_millis(500), ());
     }
-    fn on_packet(&mut self, _: &mut HostContext, from: SocketAddrV4, _: &[u8]) {
-        self.seen.push(from);
+    fn on_message(&mut self, _: &mut Context<Packet, ()>, from: NodeId, _: Packet) {
+        self.seen.push(addr_of(&from));
     }
-    fn on_timer(&mut self, ctx: &mut HostContext, _: u64) {
+    fn on_timer(&mut self, ctx: &mut Context<Packet, ()>, (): ()) {
         if let Some(to) = self.knock {
-            ctx.send(to, b"knock".to_vec());
+            ctx.send(id(to), Packet(b"knock".to_vec()));
         }
     }
 }
 
-fn addr(a: u8, b: u8, port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(Ipv4Addr::new(203, 0, a, b), port)
+/// A public address in RFC 5737's documentation range 203.0.113.0/24.
+fn addr(host: u8, port: u16) -> SocketAddrV4 {
+    SocketAddrV4::new(Ipv4Addr::new(203, 0, 113, host), port)
 }
 
-/// The inside host sends to S1 (203.0.1.1:1000) and S2 (203.0.2.1:1000). Then two
+/// The inside host sends to S1 (203.0.113.1:1000) and S2 (203.0.113.2:1000). Then two
 /// strangers knock on the port S1 saw: one at S1's IP with another port, one at a
 /// third IP. Returns (whether S1 and S2 saw different ports, who got in).
 fn probe(kind: NatKind) -> (bool, Vec<SocketAddrV4>) {
     let mut net = Internet::new(1, Duration::from_millis(10));
-    let (s1, s2) = (addr(1, 1, 1000), addr(2, 1, 1000));
-    let h1 = net.add_public(s1, Outside::default());
-    let h2 = net.add_public(s2, Outside::default());
+    let (s1, s2) = (addr(1, 1000), addr(2, 1000));
+    let h1 = net.add_public_node(s1, Outside::default());
+    let h2 = net.add_public_node(s2, Outside::default());
     let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 1), kind);
-    let inside =
-        net.add_behind(nat, "198.18.1.2:5000".parse().unwrap(), Inside { targets: vec![s1, s2], heard_from: vec![] });
+    let inside = net.add_node_behind(
+        nat,
+        "198.18.1.2:5000".parse().unwrap(),
+        Inside { targets: vec![s1, s2], heard_from: vec![] },
+    );
     net.run_for(Duration::from_millis(100));
-    let seen_by = |net: &Internet, h: HostId| net.host::<Outside>(h).unwrap().seen[0];
+    let seen_by = |net: &Internet, h: HostId| net.node::<Outside>(h).unwrap().seen[0];
     let (m1, m2) = (seen_by(&net, h1), seen_by(&net, h2));
     assert_eq!(*m1.ip(), Ipv4Addr::new(198, 51, 100, 1), "packets leave with the NAT's public IP");
-    for from in [addr(1, 1, 2000), addr(3, 1, 1000)] {
-        net.add_public(from, Outside { seen: vec![], knock: Some(m1) });
+    for from in [addr(1, 2000), addr(3, 1000)] {
+        net.add_public_node(from, Outside { seen: vec![], knock: Some(m1) });
     }
     net.run_for(Duration::from_secs(1));
-    (m1 != m2, net.host::<Inside>(inside).unwrap().heard_from.clone())
+    (m1 != m2, net.node::<Inside>(inside).unwrap().heard_from.clone())
 }
 
 #[test]
 fn full_cone_lets_anyone_in_through_a_mapping() {
     let (new_port_per_destination, got_in) = probe(NatKind::FullCone);
     assert!(!new_port_per_destination, "endpoint-independent mapping: one public port for every destination");
-    assert_eq!(got_in, vec![addr(1, 1, 2000), addr(3, 1, 1000)]);
+    assert_eq!(got_in, vec![addr(1, 2000), addr(3, 1000)]);
 }
 
 #[test]
 fn address_restricted_lets_in_any_port_of_an_address_it_sent_to() {
     let (new_port_per_destination, got_in) = probe(NatKind::AddressRestricted);
     assert!(!new_port_per_destination);
-    assert_eq!(got_in, vec![addr(1, 1, 2000)], "S1's IP on another port gets in; a third IP does not");
+    assert_eq!(got_in, vec![addr(1, 2000)], "S1's IP on another port gets in; a third IP does not");
 }
 
 #[test]
@@ -102,20 +121,25 @@ fn symmetric_maps_each_destination_to_its_own_port() {
 fn replies_come_back_through_every_kind() {
     for kind in NatKind::ALL {
         let mut net = Internet::new(2, Duration::from_millis(10));
-        let server = addr(1, 1, 1000);
+        let server = addr(1, 1000);
         struct Echo;
-        impl Host for Echo {
-            fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, p: &[u8]) {
-                ctx.send(from, p.to_vec());
+        impl Node for Echo {
+            type Message = Packet;
+            type Timer = ();
+            fn on_message(&mut self, ctx: &mut Context<Packet, ()>, from: NodeId, p: Packet) {
+                ctx.send(from, p);
             }
         }
-        net.add_public(server, Echo);
+        net.add_public_node(server, Echo);
         let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 9), kind);
-        let inside =
-            net.add_behind(nat, "198.18.1.3:1".parse().unwrap(), Inside { targets: vec![server], heard_from: vec![] });
+        let inside = net.add_node_behind(
+            nat,
+            "198.18.1.3:1".parse().unwrap(),
+            Inside { targets: vec![server], heard_from: vec![] },
+        );
         net.run_for(Duration::from_secs(1));
         assert_eq!(
-            net.host::<Inside>(inside).unwrap().heard_from,
+            net.node::<Inside>(inside).unwrap().heard_from,
             vec![server],
             "{kind:?}: the reply to an outgoing packet gets in"
         );

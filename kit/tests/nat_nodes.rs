@@ -71,7 +71,7 @@ fn a_node_behind_a_nat_is_answered_by_a_node_at_a_public_address() {
     let server: SocketAddrV4 = "203.0.113.1:3478".parse().unwrap();
     let seed = 3;
     println!("seed {seed}");
-    let mut net = Internet::with_nodes(seed, Duration::from_millis(20));
+    let mut net = Internet::new(seed, Duration::from_millis(20));
     net.add_public_node(server, Echo);
     let nat = net.add_nat(Ipv4Addr::new(198, 51, 100, 7), NatKind::PortRestricted);
     let local: SocketAddrV4 = "198.18.1.2:5000".parse().unwrap();

@@ -3,9 +3,9 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use kit::nat::{Host, HostContext};
+use kit::{Context, Node, NodeId};
 
-use crate::wire::Wire;
+use crate::wire::{Msg, Wire, send};
 
 /// How often a peer acts: resends punches, joins, connects.
 pub const TICK: Duration = Duration::from_millis(200);
@@ -14,8 +14,12 @@ pub const PUNCH_FOR: Duration = Duration::from_secs(2);
 /// How long a dialling peer waits before asking the server again.
 pub const RECONNECT: Duration = Duration::from_secs(1);
 
-/// The timer tag of the tick.
-const TICK_TAG: u64 = 1;
+/// What wakes a peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Time to act: resend whatever has not been answered yet.
+    Tick,
+}
 
 /// How the two peers reach each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,10 +100,10 @@ impl Peer {
 
     /// If this peer dials, asks the server to introduce it to the peer it dials, and
     /// notes when (for [`RECONNECT`]).
-    fn ask_server(&mut self, ctx: &mut HostContext) {
+    fn ask_server(&mut self, ctx: &mut Context<Msg, Timer>) {
         if let Some(to) = self.dial.clone() {
             self.last_connect = Some(ctx.now());
-            ctx.send(self.server, Wire::Connect { from: self.id.clone(), to }.encode());
+            send(ctx, self.server, Wire::Connect { from: self.id.clone(), to });
         }
     }
 
@@ -109,7 +113,7 @@ impl Peer {
     /// Called for every punch that gets through, so it must tell news from repeats:
     /// a connection opens once, and the greeting goes once per path. A direct path
     /// replaces a relayed one (a punch can get through late), never the reverse.
-    fn connected(&mut self, ctx: &mut HostContext, path: Path) {
+    fn connected(&mut self, ctx: &mut Context<Msg, Timer>, path: Path) {
         // TODO (step 3)
         // TODO (step 4): the relayed path, and the upgrade to direct
         todo!()
@@ -118,7 +122,7 @@ impl Peer {
     /// Sends `data` to the other peer over the connection: straight to the punched
     /// address, or through the relay, tagged with the session either way. Without a
     /// connection there is nowhere to send it, and it is dropped.
-    pub fn send_data(&mut self, ctx: &mut HostContext, data: String) {
+    pub fn send_data(&mut self, ctx: &mut Context<Msg, Timer>, data: String) {
         // TODO (step 3): direct
         // TODO (step 4): relayed
         todo!()
@@ -135,7 +139,7 @@ impl Peer {
     /// One punch toward the other peer of the session, at the endpoint the server saw
     /// it at: it opens the way out through our own NAT, and gets through theirs if
     /// theirs lets it in.
-    fn punch(&self, ctx: &mut HostContext) {
+    fn punch(&self, ctx: &mut Context<Msg, Timer>) {
         // TODO (step 3)
         todo!()
     }
@@ -146,10 +150,13 @@ impl Peer {
     }
 }
 
-impl Host for Peer {
+impl Node for Peer {
+    type Message = Msg;
+    type Timer = Timer;
+
     /// Registers with the server, and starts the tick that drives every retry: a
     /// datagram may be lost, so nothing is sent once and trusted to arrive.
-    fn on_start(&mut self, ctx: &mut HostContext) {
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
         // TODO (step 3)
         todo!()
     }
@@ -160,7 +167,7 @@ impl Host for Peer {
     /// and the number the server named), but from whatever address they arrive, since
     /// that address is the way through. A punch is answered where it came from.
     /// Anything else is dropped.
-    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         // TODO (step 3): register, introduction, punches, direct data
         // TODO (step 4): the relay's answers
         // TODO (step 5): the reference's punches and data may cross or overtake yours
@@ -169,7 +176,7 @@ impl Host for Peer {
 
     /// The tick: every retry happens here, paced by [`TICK`], [`PUNCH_FOR`] and
     /// [`RECONNECT`], until there is a connection.
-    fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {
         // TODO (step 3): keep trying to register, be introduced, punch
         // TODO (step 4): after PUNCH_FOR, the relay
         todo!()

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
 
-use kit::nat::{Host, HostContext};
+use kit::{Context, Node, NodeId};
 
-use crate::wire::Wire;
+use crate::wire::{Msg, Wire, send};
 
 /// The most sessions a relay keeps; more joins are refused.
 pub const MAX_SESSIONS: usize = 1024;
@@ -40,9 +40,9 @@ impl Relay {
         Relay::default()
     }
 
-    fn refuse(&mut self, ctx: &mut HostContext, to: SocketAddrV4, session: u64, reason: &str) {
+    fn refuse(&mut self, ctx: &mut Context<Msg, ()>, to: SocketAddrV4, session: u64, reason: &str) {
         self.refused += 1;
-        ctx.send(to, Wire::RelayRefused { session, reason: reason.into() }.encode());
+        send(ctx, to, Wire::RelayRefused { session, reason: reason.into() });
     }
 
     /// `peer` at `addr` asks to join `session` with `to`.
@@ -54,7 +54,7 @@ impl Relay {
     /// `RelayReady` again (the first may have been lost), and anyone else, a member's
     /// name from another address included, is refused. A new session beyond
     /// [`MAX_SESSIONS`] is refused too.
-    fn join(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, peer: String, to: String, session: u64) {
+    fn join(&mut self, ctx: &mut Context<Msg, ()>, addr: SocketAddrV4, peer: String, to: String, session: u64) {
         // TODO (step 2)
         todo!()
     }
@@ -64,16 +64,19 @@ impl Relay {
     /// Only a ready session forwards, and only from the address a member joined from:
     /// the session number may have leaked, the address a member's NAT gives it cannot
     /// be forged from elsewhere. Everything else is refused, and counted.
-    fn data(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, session: u64, data: String) {
+    fn data(&mut self, ctx: &mut Context<Msg, ()>, addr: SocketAddrV4, session: u64, data: String) {
         // TODO (step 2)
         todo!()
     }
 }
 
-impl Host for Relay {
+impl Node for Relay {
+    type Message = Msg;
+    type Timer = ();
+
     /// A datagram: a join or data goes to `join` or `data` above; anything
     /// else is not for a relay, and is dropped without an answer.
-    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
+    fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
         // TODO (step 2)
         todo!()
     }

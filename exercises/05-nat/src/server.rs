@@ -3,10 +3,10 @@
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
 
-use kit::nat::{Host, HostContext};
 use kit::rand::RngExt;
+use kit::{Context, Node, NodeId};
 
-use crate::wire::Wire;
+use crate::wire::{Msg, Wire, send};
 
 /// Knows where each registered peer appears from, and introduces two peers to each
 /// other with a fresh session number.
@@ -23,21 +23,25 @@ impl Server {
     }
 }
 
-impl Host for Server {
-    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
-        match Wire::decode(payload) {
-            Some(Wire::Register { peer }) => {
+impl Node for Server {
+    type Message = Msg;
+    type Timer = ();
+
+    fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
+        let Some((from, message)) = message.read(&from) else { return };
+        match message {
+            Wire::Register { peer } => {
                 self.peers.insert(peer, from);
-                ctx.send(from, Wire::Registered { observed: from }.encode());
+                send(ctx, from, Wire::Registered { observed: from });
             }
-            Some(Wire::Connect { from: me, to }) => match (self.peers.get(&me), self.peers.get(&to)) {
+            Wire::Connect { from: me, to } => match (self.peers.get(&me), self.peers.get(&to)) {
                 (Some(&mine), Some(&theirs)) => {
                     let session = ctx.rng().random();
-                    ctx.send(mine, Wire::Introduce { peer: to.clone(), endpoint: theirs, session }.encode());
-                    ctx.send(theirs, Wire::Introduce { peer: me, endpoint: mine, session }.encode());
+                    send(ctx, mine, Wire::Introduce { peer: to.clone(), endpoint: theirs, session });
+                    send(ctx, theirs, Wire::Introduce { peer: me, endpoint: mine, session });
                     self.introductions += 1;
                 }
-                _ => ctx.send(from, Wire::Unknown { peer: to }.encode()),
+                _ => send(ctx, from, Wire::Unknown { peer: to }),
             },
             _ => {}
         }

@@ -23,20 +23,21 @@ fn main() {
         print!("{:>18}", format!("{a:?}"));
         for b in NatKind::ALL {
             let mut net = Internet::new(1, Duration::from_millis(20));
-            net.add_public(SERVER, Server::new());
-            net.add_public(RELAY, Relay::new());
+            net.add_public_node(SERVER, Server::new());
+            net.add_public_node(RELAY, Relay::new());
             let nat_a = net.add_nat(Ipv4Addr::new(198, 51, 100, 1), a);
             let nat_b = net.add_nat(Ipv4Addr::new(198, 51, 100, 2), b);
-            let alice = net.add_behind(
+            let alice = net.add_node_behind(
                 nat_a,
                 "198.18.1.10:5000".parse().unwrap(),
                 Peer::new("alice", SERVER, RELAY, Some("bob")),
             );
-            let bob = net.add_behind(nat_b, "198.18.2.10:5000".parse().unwrap(), Peer::new("bob", SERVER, RELAY, None));
+            let bob =
+                net.add_node_behind(nat_b, "198.18.2.10:5000".parse().unwrap(), Peer::new("bob", SERVER, RELAY, None));
             let mut when = None;
             while net.now() < Duration::from_secs(10) {
                 net.run_for(Duration::from_millis(10));
-                let both = [alice, bob].map(|h| net.host::<Peer>(h).unwrap().connection().cloned());
+                let both = [alice, bob].map(|h| net.node::<Peer>(h).unwrap().connection().cloned());
                 if let [Some(x), Some(_)] = both {
                     when = Some((net.now(), x.path));
                     break;

@@ -2,11 +2,13 @@
 //! server that tells each peer where the other appears from, and a relay for the
 //! pairs of NATs that no punching gets through.
 //!
-//! Everything runs on [`kit::nat`]: datagrams, NATs of the four classic types, and
-//! simulated time.
+//! The peer, the relay and the server are ordinary [`kit::Node`]s, each named by its
+//! socket address. The checks run them on [`kit::nat`] (datagrams, NATs of the four
+//! classic types, simulated time); the same nodes run on real UDP sockets with
+//! [`kit::udp`] (the reference's `tests/udp.rs` does it on loopback).
 //!
 //! - [`direct_possible`]: which pairs of NAT types can be punched through.
-//! - [`wire`]: the messages (JSON datagrams).
+//! - [`wire`]: the messages (JSON datagrams) and [`Msg`], the nodes' message type.
 //! - [`server`]: the rendezvous server (given).
 //! - [`relay`]: a relay that forwards only between the two peers of a session.
 //! - [`peer`]: a peer that registers, punches, and falls back to the relay.
@@ -39,10 +41,10 @@ pub mod server;
 pub mod wire;
 
 pub use kit::nat::NatKind;
-pub use peer::{Connection, Path, Peer};
+pub use peer::{Connection, Path, Peer, Timer};
 pub use relay::Relay;
 pub use server::Server;
-pub use wire::Wire;
+pub use wire::{Msg, Wire};
 
 /// Whether two peers behind NATs of kinds `a` and `b` can reach each other directly
 /// by punching: each sends to the address the rendezvous server saw the other at,

@@ -3,9 +3,9 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use kit::nat::{Host, HostContext};
+use kit::{Context, Node, NodeId};
 
-use crate::wire::Wire;
+use crate::wire::{Msg, Wire, send};
 
 /// How often a peer acts: resends punches, joins, connects.
 pub const TICK: Duration = Duration::from_millis(200);
@@ -14,8 +14,12 @@ pub const PUNCH_FOR: Duration = Duration::from_secs(2);
 /// How long a dialling peer waits before asking the server again.
 pub const RECONNECT: Duration = Duration::from_secs(1);
 
-/// The timer tag of the tick.
-const TICK_TAG: u64 = 1;
+/// What wakes a peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timer {
+    /// Time to act: resend whatever has not been answered yet.
+    Tick,
+}
 
 /// How the two peers reach each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,10 +100,10 @@ impl Peer {
 
     /// If this peer dials, asks the server to introduce it to the peer it dials, and
     /// notes when (for [`RECONNECT`]).
-    fn ask_server(&mut self, ctx: &mut HostContext) {
+    fn ask_server(&mut self, ctx: &mut Context<Msg, Timer>) {
         if let Some(to) = self.dial.clone() {
             self.last_connect = Some(ctx.now());
-            ctx.send(self.server, Wire::Connect { from: self.id.clone(), to }.encode());
+            send(ctx, self.server, Wire::Connect { from: self.id.clone(), to });
         }
     }
 
@@ -109,7 +113,7 @@ impl Peer {
     /// Called for every punch that gets through, so it must tell news from repeats:
     /// a connection opens once, and the greeting goes once per path. A direct path
     /// replaces a relayed one (a punch can get through late), never the reverse.
-    fn connected(&mut self, ctx: &mut HostContext, path: Path) {
+    fn connected(&mut self, ctx: &mut Context<Msg, Timer>, path: Path) {
         let Some(session) = self.session.clone() else { return };
         let upgrade = matches!(
             (&self.connection, path),
@@ -125,11 +129,11 @@ impl Peer {
     /// Sends `data` to the other peer over the connection: straight to the punched
     /// address, or through the relay, tagged with the session either way. Without a
     /// connection there is nowhere to send it, and it is dropped.
-    pub fn send_data(&mut self, ctx: &mut HostContext, data: String) {
+    pub fn send_data(&mut self, ctx: &mut Context<Msg, Timer>, data: String) {
         let (Some(connection), Some(session)) = (&self.connection, &self.session) else { return };
         match connection.path {
-            Path::Direct(addr) => ctx.send(addr, Wire::Data { session: session.id, data }.encode()),
-            Path::Relayed => ctx.send(self.relay, Wire::RelayData { session: session.id, data }.encode()),
+            Path::Direct(addr) => send(ctx, addr, Wire::Data { session: session.id, data }),
+            Path::Relayed => send(ctx, self.relay, Wire::RelayData { session: session.id, data }),
         }
     }
 
@@ -144,9 +148,9 @@ impl Peer {
     /// One punch toward the other peer of the session, at the endpoint the server saw
     /// it at: it opens the way out through our own NAT, and gets through theirs if
     /// theirs lets it in.
-    fn punch(&self, ctx: &mut HostContext) {
+    fn punch(&self, ctx: &mut Context<Msg, Timer>) {
         if let Some(session) = &self.session {
-            ctx.send(session.endpoint, Wire::Punch { from: self.id.clone(), session: session.id }.encode());
+            send(ctx, session.endpoint, Wire::Punch { from: self.id.clone(), session: session.id });
         }
     }
 
@@ -156,12 +160,15 @@ impl Peer {
     }
 }
 
-impl Host for Peer {
+impl Node for Peer {
+    type Message = Msg;
+    type Timer = Timer;
+
     /// Registers with the server, and starts the tick that drives every retry: a
     /// datagram may be lost, so nothing is sent once and trusted to arrive.
-    fn on_start(&mut self, ctx: &mut HostContext) {
-        ctx.send(self.server, Wire::Register { peer: self.id.clone() }.encode());
-        ctx.set_timer(TICK, TICK_TAG);
+    fn on_start(&mut self, ctx: &mut Context<Msg, Timer>) {
+        send(ctx, self.server, Wire::Register { peer: self.id.clone() });
+        ctx.set_timer(TICK, Timer::Tick);
     }
 
     /// One datagram. What each message means is in [`Wire`]; whom to believe is the
@@ -170,8 +177,8 @@ impl Host for Peer {
     /// and the number the server named), but from whatever address they arrive, since
     /// that address is the way through. A punch is answered where it came from.
     /// Anything else is dropped.
-    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
-        let Some(message) = Wire::decode(payload) else { return };
+    fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
+        let Some((from, message)) = message.read(&from) else { return };
         match message {
             Wire::Registered { observed } if from == self.server => {
                 let first = self.observed.is_none();
@@ -190,7 +197,7 @@ impl Host for Peer {
                 self.punch(ctx);
             }
             Wire::Punch { from: peer, session } if self.ours(&peer, session) => {
-                ctx.send(from, Wire::PunchAck { from: self.id.clone(), session }.encode());
+                send(ctx, from, Wire::PunchAck { from: self.id.clone(), session });
                 self.connected(ctx, Path::Direct(from));
             }
             Wire::PunchAck { from: peer, session } if self.ours(&peer, session) => {
@@ -220,16 +227,14 @@ impl Host for Peer {
 
     /// The tick: every retry happens here, paced by [`TICK`], [`PUNCH_FOR`] and
     /// [`RECONNECT`], until there is a connection.
-    fn on_timer(&mut self, ctx: &mut HostContext, tag: u64) {
-        if tag != TICK_TAG {
-            return;
-        }
-        ctx.set_timer(TICK, TICK_TAG);
+    fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {
+        let Timer::Tick = timer;
+        ctx.set_timer(TICK, Timer::Tick);
         let now = ctx.now();
         match (&self.session, &self.connection) {
             (None, _) => {
                 if self.observed.is_none() {
-                    ctx.send(self.server, Wire::Register { peer: self.id.clone() }.encode());
+                    send(ctx, self.server, Wire::Register { peer: self.id.clone() });
                 } else if self.last_connect.is_some_and(|t| now >= t + RECONNECT) {
                     self.ask_server(ctx);
                 }
@@ -240,7 +245,7 @@ impl Host for Peer {
                 // same time; keep asking until the relay says ready.
                 self.relay_joined = true;
                 let join = Wire::RelayJoin { from: self.id.clone(), to: session.peer.clone(), session: session.id };
-                ctx.send(self.relay, join.encode());
+                send(ctx, self.relay, join);
             }
             (Some(_), Some(_)) => {}
         }

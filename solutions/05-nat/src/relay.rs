@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::net::SocketAddrV4;
 
-use kit::nat::{Host, HostContext};
+use kit::{Context, Node, NodeId};
 
-use crate::wire::Wire;
+use crate::wire::{Msg, Wire, send};
 
 /// The most sessions a relay keeps; more joins are refused.
 pub const MAX_SESSIONS: usize = 1024;
@@ -40,9 +40,9 @@ impl Relay {
         Relay::default()
     }
 
-    fn refuse(&mut self, ctx: &mut HostContext, to: SocketAddrV4, session: u64, reason: &str) {
+    fn refuse(&mut self, ctx: &mut Context<Msg, ()>, to: SocketAddrV4, session: u64, reason: &str) {
         self.refused += 1;
-        ctx.send(to, Wire::RelayRefused { session, reason: reason.into() }.encode());
+        send(ctx, to, Wire::RelayRefused { session, reason: reason.into() });
     }
 
     /// `peer` at `addr` asks to join `session` with `to`.
@@ -54,7 +54,7 @@ impl Relay {
     /// `RelayReady` again (the first may have been lost), and anyone else, a member's
     /// name from another address included, is refused. A new session beyond
     /// [`MAX_SESSIONS`] is refused too.
-    fn join(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, peer: String, to: String, session: u64) {
+    fn join(&mut self, ctx: &mut Context<Msg, ()>, addr: SocketAddrV4, peer: String, to: String, session: u64) {
         let me = Member { peer, addr };
         match self.sessions.get(&session).cloned() {
             None if self.sessions.len() >= MAX_SESSIONS => self.refuse(ctx, addr, session, "the relay is full"),
@@ -66,8 +66,8 @@ impl Relay {
                     // The same peer again (a retry, perhaps from a new address).
                     self.sessions.insert(session, Session::Waiting { first: me, to });
                 } else if wanted == me.peer && first.peer == to {
-                    ctx.send(first.addr, Wire::RelayReady { session }.encode());
-                    ctx.send(me.addr, Wire::RelayReady { session }.encode());
+                    send(ctx, first.addr, Wire::RelayReady { session });
+                    send(ctx, me.addr, Wire::RelayReady { session });
                     self.sessions.insert(session, Session::Ready { a: first, b: me });
                 } else {
                     self.refuse(ctx, addr, session, "not a member of this session");
@@ -78,7 +78,7 @@ impl Relay {
                 // lost): tell it again. A member's name from another address is
                 // someone else claiming it, and a ready session never changes hands.
                 if [&a, &b].iter().any(|m| m.peer == me.peer && m.addr == addr) {
-                    ctx.send(addr, Wire::RelayReady { session }.encode());
+                    send(ctx, addr, Wire::RelayReady { session });
                 } else {
                     self.refuse(ctx, addr, session, "not a member of this session");
                 }
@@ -91,24 +91,28 @@ impl Relay {
     /// Only a ready session forwards, and only from the address a member joined from:
     /// the session number may have leaked, the address a member's NAT gives it cannot
     /// be forged from elsewhere. Everything else is refused, and counted.
-    fn data(&mut self, ctx: &mut HostContext, addr: SocketAddrV4, session: u64, data: String) {
+    fn data(&mut self, ctx: &mut Context<Msg, ()>, addr: SocketAddrV4, session: u64, data: String) {
         let other = match self.sessions.get(&session) {
             Some(Session::Ready { a, b }) if a.addr == addr => b.addr,
             Some(Session::Ready { a, b }) if b.addr == addr => a.addr,
             _ => return self.refuse(ctx, addr, session, "not a member of a ready session"),
         };
         self.forwarded += 1;
-        ctx.send(other, Wire::RelayData { session, data }.encode());
+        send(ctx, other, Wire::RelayData { session, data });
     }
 }
 
-impl Host for Relay {
+impl Node for Relay {
+    type Message = Msg;
+    type Timer = ();
+
     /// A datagram: a join or data goes to `join` or `data` above; anything
     /// else is not for a relay, and is dropped without an answer.
-    fn on_packet(&mut self, ctx: &mut HostContext, from: SocketAddrV4, payload: &[u8]) {
-        match Wire::decode(payload) {
-            Some(Wire::RelayJoin { from: peer, to, session }) => self.join(ctx, from, peer, to, session),
-            Some(Wire::RelayData { session, data }) => self.data(ctx, from, session, data),
+    fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
+        let Some((from, message)) = message.read(&from) else { return };
+        match message {
+            Wire::RelayJoin { from: peer, to, session } => self.join(ctx, from, peer, to, session),
+            Wire::RelayData { session, data } => self.data(ctx, from, session, data),
             _ => {}
         }
     }

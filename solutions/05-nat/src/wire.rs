@@ -1,7 +1,14 @@
 //! The messages: one JSON object per datagram, tagged by `t`.
+//!
+//! The peer, the relay and the server are ordinary [`kit::Node`]s whose message is
+//! [`Msg`]: one datagram, read as a [`Wire`] message if it is one. A node is named by
+//! its socket address, as [`kit::udp`] names it ([`id`], [`addr`]), so the same nodes
+//! run on the kit's NAT model and on real UDP sockets.
 
-use std::net::SocketAddrV4;
+use std::net::{SocketAddr, SocketAddrV4};
 
+use kit::udp::Datagram;
+use kit::{Context, NodeId};
 use serde::{Deserialize, Serialize};
 
 /// Every message of the exercise.
@@ -45,4 +52,65 @@ impl Wire {
     pub fn decode(bytes: &[u8]) -> Option<Wire> {
         serde_json::from_slice(bytes).ok()
     }
+}
+
+/// A datagram as a node receives and sends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// One of ours.
+    Wire(Wire),
+    /// Bytes that are not one of ours: nodes drop them.
+    Unreadable(Vec<u8>),
+}
+
+impl Msg {
+    /// The sender's address and the message: `None` if the datagram is not one of ours
+    /// or the sender is not an IPv4 socket address (a node drops those).
+    pub fn read(self, from: &NodeId) -> Option<(SocketAddrV4, Wire)> {
+        match (addr(from)?, self) {
+            (from, Msg::Wire(wire)) => Some((from, wire)),
+            (_, Msg::Unreadable(_)) => None,
+        }
+    }
+}
+
+impl From<Wire> for Msg {
+    fn from(wire: Wire) -> Msg {
+        Msg::Wire(wire)
+    }
+}
+
+impl Datagram for Msg {
+    fn from_datagram(bytes: Vec<u8>) -> Msg {
+        match Wire::decode(&bytes) {
+            Some(wire) => Msg::Wire(wire),
+            None => Msg::Unreadable(bytes),
+        }
+    }
+
+    fn into_datagram(self) -> Result<Vec<u8>, Msg> {
+        match self {
+            Msg::Wire(wire) => Ok(wire.encode()),
+            Msg::Unreadable(bytes) => Ok(bytes),
+        }
+    }
+}
+
+/// The node id of the node at `addr`: its address as text, as [`kit::udp`] names it.
+pub fn id(addr: SocketAddrV4) -> NodeId {
+    kit::udp::node_id(SocketAddr::V4(addr))
+}
+
+/// The IPv4 address a node id names; `None` for anything else (a local client such as
+/// `c0`, an IPv6 address).
+pub fn addr(id: &NodeId) -> Option<SocketAddrV4> {
+    match kit::udp::socket_addr(id)? {
+        SocketAddr::V4(addr) => Some(addr),
+        SocketAddr::V6(_) => None,
+    }
+}
+
+/// Sends `message` to the node at `to`, as one datagram.
+pub fn send<T>(ctx: &mut Context<Msg, T>, to: SocketAddrV4, message: Wire) {
+    ctx.send(id(to), Msg::Wire(message));
 }

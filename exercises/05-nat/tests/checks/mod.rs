@@ -1,10 +1,13 @@
 //! The nat exercise's checks: the theory, the relay, then peers behind every pair of
 //! NAT types on the kit's NAT model, with your code on one side or both.
 
+use std::any::Any;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 
-use kit::nat::{Host, HostContext, HostId, Internet, NatKind};
+use kit::nat::{HostId, Internet, NatKind};
+use kit::udp::Datagram;
+use kit::{Context, Node, NodeId};
 
 use crate::reference;
 use crate::subject;
@@ -34,7 +37,7 @@ fn step_1_theory() {
     }
 }
 
-/// A host that sends a script of datagrams, one per 100 ms, and keeps what it receives.
+/// A node that sends a script of datagrams, one per 100 ms, and keeps what it receives.
 struct Script {
     to: SocketAddrV4,
     script: Vec<reference::Wire>,
@@ -47,20 +50,23 @@ impl Script {
     }
 }
 
-impl Host for Script {
-    fn on_start(&mut self, ctx: &mut HostContext) {
-        ctx.set_timer(Duration::from_millis(100), 0);
+impl Node for Script {
+    type Message = reference::Msg;
+    type Timer = ();
+
+    fn on_start(&mut self, ctx: &mut Context<reference::Msg, ()>) {
+        ctx.set_timer(Duration::from_millis(100), ());
     }
-    fn on_packet(&mut self, _: &mut HostContext, _: SocketAddrV4, payload: &[u8]) {
-        self.got.push(
-            reference::Wire::decode(payload)
-                .unwrap_or_else(|| panic!("not a message: {}", String::from_utf8_lossy(payload))),
-        );
+    fn on_message(&mut self, _: &mut Context<reference::Msg, ()>, _: NodeId, message: reference::Msg) {
+        match message {
+            reference::Msg::Wire(wire) => self.got.push(wire),
+            reference::Msg::Unreadable(bytes) => panic!("not a message: {}", String::from_utf8_lossy(&bytes)),
+        }
     }
-    fn on_timer(&mut self, ctx: &mut HostContext, _: u64) {
+    fn on_timer(&mut self, ctx: &mut Context<reference::Msg, ()>, (): ()) {
         if !self.script.is_empty() {
-            ctx.send(self.to, self.script.remove(0).encode());
-            ctx.set_timer(Duration::from_millis(100), 0);
+            reference::wire::send(ctx, self.to, self.script.remove(0));
+            ctx.set_timer(Duration::from_millis(100), ());
         }
     }
 }
@@ -81,10 +87,10 @@ fn public(last: u8) -> SocketAddrV4 {
 #[test]
 fn step_2_relay() {
     let mut net = Internet::new(2, Duration::from_millis(10));
-    net.add_public(RELAY, subject::Relay::new());
+    net.add_public_node(RELAY, subject::Relay::new());
     // alice joins at 100 ms and sends data at 200 ms (too early: bob is not there)
     // and at 600 ms; bob joins at 400 ms.
-    let alice = net.add_public(
+    let alice = net.add_public_node(
         public(1),
         Script::new(
             RELAY,
@@ -98,7 +104,7 @@ fn step_2_relay() {
             ],
         ),
     );
-    let bob = net.add_public(
+    let bob = net.add_public_node(
         public(2),
         Script::new(
             RELAY,
@@ -112,7 +118,7 @@ fn step_2_relay() {
         ),
     );
     // mallory knows the session number and tries everything.
-    let mallory = net.add_public(
+    let mallory = net.add_public_node(
         public(3),
         Script::new(
             RELAY,
@@ -131,7 +137,7 @@ fn step_2_relay() {
         ),
     );
     net.run_for(Duration::from_secs(3));
-    let got = |id: HostId| net.host::<Script>(id).unwrap().got.clone();
+    let got = |id: HostId| net.node::<Script>(id).unwrap().got.clone();
     let (a, b, m) = (got(alice), got(bob), got(mallory));
     let ready = reference::Wire::RelayReady { session: 7 };
     assert!(
@@ -171,14 +177,22 @@ struct Attempt {
     listener: HostId,
 }
 
-fn attempt<D: Host, L: Host, R: Host>(a: NatKind, b: NatKind, dialer: D, listener: L, relay: R, seed: u64) -> Attempt {
+fn attempt<D, L, R>(a: NatKind, b: NatKind, dialer: D, listener: L, relay: R, seed: u64) -> Attempt
+where
+    D: Node + Any,
+    L: Node + Any,
+    R: Node + Any,
+    D::Message: Datagram,
+    L::Message: Datagram,
+    R::Message: Datagram,
+{
     let mut net = Internet::new(kit::seed(seed), Duration::from_millis(20));
-    net.add_public(SERVER, reference::Server::new());
-    let relay = net.add_public(RELAY, relay);
+    net.add_public_node(SERVER, reference::Server::new());
+    let relay = net.add_public_node(RELAY, relay);
     let nat_a = net.add_nat(Ipv4Addr::new(198, 51, 100, 1), a);
     let nat_b = net.add_nat(Ipv4Addr::new(198, 51, 100, 2), b);
-    let dialer = net.add_behind(nat_a, SocketAddrV4::new(Ipv4Addr::new(198, 18, 1, 10), 5000), dialer);
-    let listener = net.add_behind(nat_b, SocketAddrV4::new(Ipv4Addr::new(198, 18, 2, 10), 5000), listener);
+    let dialer = net.add_node_behind(nat_a, SocketAddrV4::new(Ipv4Addr::new(198, 18, 1, 10), 5000), dialer);
+    let listener = net.add_node_behind(nat_b, SocketAddrV4::new(Ipv4Addr::new(198, 18, 2, 10), 5000), listener);
     net.run_for(Duration::from_secs(10));
     Attempt { net, relay, dialer, listener }
 }
@@ -199,7 +213,7 @@ struct Outcome {
 }
 
 fn outcome_of(net: &Internet, id: HostId) -> Outcome {
-    if let Some(p) = net.host::<subject::Peer>(id) {
+    if let Some(p) = net.node::<subject::Peer>(id) {
         let c = p.connection();
         return Outcome {
             direct: c.map(|c| matches!(c.path, subject::Path::Direct(_))),
@@ -207,7 +221,7 @@ fn outcome_of(net: &Internet, id: HostId) -> Outcome {
             received: p.received().to_vec(),
         };
     }
-    let p = net.host::<reference::Peer>(id).expect("a peer");
+    let p = net.node::<reference::Peer>(id).expect("a peer");
     let c = p.connection();
     Outcome {
         direct: c.map(|c| matches!(c.path, reference::Path::Direct(_))),
@@ -245,7 +259,7 @@ fn step_3_direct() {
         (NatKind::AddressRestricted, NatKind::FullCone),
     ] {
         let at = attempt(a, b, yours("alice", Some("bob")), yours("bob", None), reference::Relay::new(), 3);
-        let alice = at.net.host::<subject::Peer>(at.dialer).unwrap();
+        let alice = at.net.node::<subject::Peer>(at.dialer).unwrap();
         assert_eq!(
             alice.observed().map(|o| *o.ip()),
             Some(Ipv4Addr::new(198, 51, 100, 1)),
@@ -253,7 +267,7 @@ fn step_3_direct() {
         );
         assert_connected(a, b, &at, "your peers");
         assert_eq!(
-            at.net.host::<reference::Relay>(at.relay).map(|r| r.forwarded),
+            at.net.node::<reference::Relay>(at.relay).map(|r| r.forwarded),
             Some(0),
             "a punched connection does not use the relay"
         );
@@ -272,12 +286,12 @@ fn step_4_every_pair() {
                 Some(false) => relayed += 1,
                 None => {}
             }
-            forwarded_all += at.net.host::<reference::Relay>(at.relay).map(|r| r.forwarded).unwrap_or(0);
+            forwarded_all += at.net.node::<reference::Relay>(at.relay).map(|r| r.forwarded).unwrap_or(0);
             kit::figure("pairs connected directly", direct);
             kit::figure("pairs connected through the relay", relayed);
             kit::figure("datagrams the relay forwarded", forwarded_all);
             assert_connected(a, b, &at, "your peers");
-            let forwarded = at.net.host::<reference::Relay>(at.relay).unwrap().forwarded;
+            let forwarded = at.net.node::<reference::Relay>(at.relay).unwrap().forwarded;
             if theory(a, b) {
                 assert_eq!(forwarded, 0, "{a:?} dials {b:?}: punching works here, so the relay must not be used");
             } else {
