@@ -284,7 +284,9 @@ impl Mutator {
     }
 }
 
-/// `n` as an unsigned LEB128 varint (multiformats, protobuf, multistream-select).
+/// `n` as an unsigned LEB128 varint (multiformats, protobuf, multistream-select). The
+/// fuzzer's own, though the merkle-dag reference has one: the code under test must not
+/// write the framing of the inputs that test it.
 pub fn varint(mut n: u64) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
