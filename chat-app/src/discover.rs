@@ -282,7 +282,9 @@ impl Libp2pMdns {
                     let peer = NodeId::new(found.peer_id);
                     match (found.ttl, addr) {
                         (0, _) => Some(Event::Lost { peer }),
-                        (_, Some(addr)) => Some(Event::Found { peer: Some(peer), addr: *addr, via: "libp2p-mdns" }),
+                        (_, Some(addr)) => {
+                            Some(Event::Found { peer: Some(peer), addr: *addr, via: super::room::LIBP2P_MDNS })
+                        }
                         (_, None) => None,
                     }
                 };

@@ -77,6 +77,9 @@ pub const MAX_CONNS: usize = 2 * swarm::MAX_DEGREE + MAX_FOREIGN;
 /// nobody can grow the node's table of topics without bound.
 pub const MAX_PEER_TOPICS: usize = 64;
 
+/// What libp2p's mDNS reports as `via`.
+pub const LIBP2P_MDNS: &str = "libp2p-mdns";
+
 /// How long a gossipsub line from an author this peer knows nothing of waits for its
 /// log entry (a handbook peer's line arrives both ways; the log shows it) before it is
 /// shown as a libp2p peer's.
@@ -437,6 +440,9 @@ pub struct Room {
     foreign: BTreeMap<NodeId, Option<String>>,
     /// Peers whose identify lists the swarm's protocol: their lines come in logs.
     handbook: BTreeSet<NodeId>,
+    /// Peers dialled because libp2p's mDNS found them, not the room's discovery: not swarm
+    /// candidates until the room's discovery finds them (see `found`).
+    probing: BTreeSet<NodeId>,
     /// Gossipsub lines of unknown authors, waiting for a log entry: (due, author, text).
     waiting: std::collections::VecDeque<(Duration, NodeId, String)>,
 }
@@ -482,6 +488,7 @@ impl Room {
             peer_topics: BTreeMap::new(),
             foreign: BTreeMap::new(),
             handbook: BTreeSet::new(),
+            probing: BTreeSet::new(),
             waiting: Default::default(),
             chat,
             disk,
@@ -633,14 +640,20 @@ impl Room {
     fn found(&mut self, peer: Option<NodeId>, addr: SocketAddr, via: &'static str) {
         match peer {
             Some(peer) if peer == self.me => {}
-            // A handbook peer answers both mDNS: the address the handbook's gave stays
-            // (the two may pick different interfaces; flipping would redial for nothing).
-            Some(peer)
-                if via == "libp2p-mdns"
-                    && self.known.get(&peer).is_some_and(|k| k.addr.is_some_and(|a| a != addr))
-                    && !self.foreign.contains_key(&peer) =>
-            {
-                self.heard.note(&peer);
+            // libp2p's mDNS knows no rooms: every chat on the LAN answers it, whatever its
+            // `--room`. A peer it finds is dialled only to learn what it is (a probe,
+            // never a swarm candidate): a libp2p node is then kept as one (below), a
+            // chat is left to the room's own discovery, which says whether it is in this
+            // room. Chats already known, or known to be chats, are not probed.
+            Some(peer) if via == LIBP2P_MDNS && !self.foreign.contains_key(&peer) => {
+                let in_room = self.known.get(&peer).is_some_and(|k| k.addr.is_some()) && !self.probing.contains(&peer);
+                if in_room || self.handbook.contains(&peer) || self.conns.contains_key(&peer) {
+                    return;
+                }
+                if self.probing.contains(&peer) || self.probing.len() < 4 * MAX_KNOWN {
+                    self.probing.insert(peer.clone());
+                    self.dial(Some(peer), addr);
+                }
             }
             // A libp2p node is no swarm candidate: the room dials it itself, when it is
             // not connected, so that it rejoins the room's topic after a cut.
@@ -658,6 +671,8 @@ impl Room {
                 }
             }
             Some(peer) => {
+                // Found by the room's own discovery: in this room, probed or not.
+                self.probing.remove(&peer);
                 if !self.known.contains_key(&peer)
                     && !self.heard.make_room(&mut self.known, MAX_KNOWN, |p| self.conns.contains_key(p))
                 {
@@ -928,16 +943,31 @@ impl Room {
                     if self.handbook.len() < 4 * MAX_KNOWN {
                         self.handbook.insert(peer);
                     }
+                } else if self.handbook.contains(&peer) {
+                    // No identify, but it already spoke the swarm's protocol: a handbook
+                    // peer that does not identify itself.
                 } else if self.foreign.contains_key(&peer) || self.foreign.len() < 4 * MAX_KNOWN {
                     // A libp2p node: never a swarm candidate. A dial the swarm asked for
                     // is over, as if refused.
+                    self.probing.remove(&peer);
                     self.foreign.insert(peer.clone(), nick);
                     self.dial_over(peer);
                     self.top_up_now();
                 }
             }
             FromPeer::Meshsub(frame) => self.meshsub_in(peer, id, frame),
-            FromPeer::Swarm(msg) => self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg)),
+            // A probe's swarm messages are not this room's business (it may be a chat of
+            // another room): dropped until the room's discovery finds it.
+            FromPeer::Swarm(_) if self.probing.contains(&peer) => {}
+            FromPeer::Swarm(msg) => {
+                // It speaks the swarm's protocol: a handbook peer, even one whose
+                // identify was refused or came later (never taken for a libp2p node).
+                self.foreign.remove(&peer);
+                if self.handbook.len() < 4 * MAX_KNOWN {
+                    self.handbook.insert(peer.clone());
+                }
+                self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg))
+            }
             FromPeer::Sync(msg) => {
                 if self.neighbours.contains(&peer) && self.sync_budget(&peer) {
                     self.call_chat(|n, c| n.on_message(c, peer.clone(), msg));
@@ -1101,8 +1131,12 @@ impl Room {
     }
 
     fn call_swarm(&mut self, f: impl FnOnce(&mut swarm::SwarmNode, &mut Context<swarm::Msg, swarm::Timer>)) {
-        let peers: Vec<NodeId> =
-            self.known.keys().filter(|p| **p != self.me && !self.foreign.contains_key(*p)).cloned().collect();
+        let peers: Vec<NodeId> = self
+            .known
+            .keys()
+            .filter(|p| **p != self.me && !self.foreign.contains_key(*p) && !self.probing.contains(*p))
+            .cloned()
+            .collect();
         self.timer_seq += 1;
         let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
         ctx.set_now(self.now());
@@ -1124,6 +1158,9 @@ impl Room {
     }
 
     fn send_swarm(&mut self, to: &NodeId, msg: swarm::Msg) {
+        if self.probing.contains(to) {
+            return;
+        }
         if self.conns.contains_key(to) {
             let frame = serde_json::to_vec(&msg).expect("a swarm message serializes");
             self.send_out(to, Out::Swarm(frame));
@@ -1275,6 +1312,7 @@ impl Room {
         let members: Vec<Member> = self
             .known
             .keys()
+            .filter(|p| !self.probing.contains(*p))
             .map(|p| Member {
                 peer: p.to_string(),
                 nick: self.nicks.get(p.as_str()).cloned(),

@@ -373,3 +373,33 @@ fn the_chat_speaks_libp2ps_mdns_on_loopback() {
     kit::figure("libp2p mDNS: start to the chat's dial of the announced address", ms(dialed));
     assert!(!b_answered, "a chat started with --no-mdns must not answer libp2p's mDNS");
 }
+
+/// libp2p's mDNS knows no rooms: every chat on `lo` answers it. Two rooms on one machine
+/// stay two: a chat of one room never becomes a neighbour of a chat of the other, and
+/// neither shows the other's lines.
+#[test]
+fn two_rooms_stay_apart_though_libp2ps_mdns_finds_everyone() {
+    seed();
+    let (one, two) = (room("apart-one"), room("apart-two"));
+    let (_a, dir_a) = keys();
+    let (_b, dir_b) = keys();
+    let (_c, dir_c) = keys();
+    let a = Proc::start("ana", &one, &dir_a, &[]);
+    let mut b = Proc::start("bo", &two, &dir_b, &[]);
+    let c = Proc::start("cy", &one, &dir_c, &[]);
+    a.wait_for(|l| l.starts_with("* joined"), WAIT).expect("ana meets cy, in her room");
+    b.say("said in room two");
+    // Past two of libp2p's mDNS rounds (3 s each) and a probe's grace (5 s).
+    std::thread::sleep(Duration::from_secs(7));
+    let mut a = a;
+    a.say("said in room one");
+    c.shown("said in room one", WAIT).expect("cy shows ana's line: the room works");
+    std::thread::sleep(Duration::from_secs(1));
+    for p in [&a, &c] {
+        assert_eq!(count(p, "said in room two"), 0, "{} (room one) showed a line of room two: {:?}", p.nick, p.texts());
+    }
+    assert_eq!(count(&b, "said in room one"), 0, "bo (room two) showed a line of room one: {:?}", b.texts());
+    let joined: Vec<String> = b.output().into_iter().filter(|l| l.starts_with("* joined")).collect();
+    assert!(joined.is_empty(), "bo is alone in room two, yet a chat of room one became its neighbour: {joined:?}");
+    assert!(b.alive());
+}
