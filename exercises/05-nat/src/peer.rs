@@ -166,7 +166,8 @@ impl Node for Peer {
     /// relay and for our session, and the other peer's only for our session (the peer
     /// and the number the server named), but from whatever address they arrive, since
     /// that address is the way through. A punch is answered where it came from.
-    /// Anything else is dropped.
+    /// Anything else is dropped. [`Msg::read`] gives the sender's address and the
+    /// message, if it is one of ours.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         // TODO (step 3): register, introduction, punches, direct data
         // TODO (step 4): the relay's answers

@@ -74,8 +74,9 @@ impl Node for Relay {
     type Message = Msg;
     type Timer = ();
 
-    /// A datagram: a join or data goes to `join` or `data` above; anything
-    /// else is not for a relay, and is dropped without an answer.
+    /// A datagram: a join or data goes to `join` or `data` above, with the sender's
+    /// address ([`Msg::read`]); anything else is not for a relay, and is dropped
+    /// without an answer.
     fn on_message(&mut self, ctx: &mut Context<Msg, ()>, from: NodeId, message: Msg) {
         // TODO (step 2)
         todo!()
