@@ -77,6 +77,10 @@ pub const MAX_CONNS: usize = 2 * swarm::MAX_DEGREE + MAX_FOREIGN;
 /// nobody can grow the node's table of topics without bound.
 pub const MAX_PEER_TOPICS: usize = 64;
 
+/// How long a libp2p node whose connection was closed for not being on the room's
+/// topic is not dialled again (libp2p's mDNS reports it every few seconds).
+pub const FOREIGN_QUIET: Duration = Duration::from_secs(60);
+
 /// What libp2p's mDNS reports as `via`.
 pub const LIBP2P_MDNS: &str = "libp2p-mdns";
 
@@ -795,6 +799,16 @@ impl Room {
         }
     }
 
+    /// A libp2p node closed for not being on the room's topic is not redialled for
+    /// [`FOREIGN_QUIET`].
+    fn quiet_if_foreign(&mut self, peer: &NodeId) {
+        if self.foreign.contains_key(peer)
+            && let Some(known) = self.known.get_mut(peer)
+        {
+            known.quiet_until = Some(Instant::now() + FOREIGN_QUIET);
+        }
+    }
+
     /// A gossipsub RPC from `peer`: its subscriptions noted (within [`MAX_PEER_TOPICS`]),
     /// then given to the gossipsub node. A libp2p node that leaves the room's topic is
     /// closed at once: nothing else keeps its connection.
@@ -820,6 +834,7 @@ impl Room {
         self.call_gossip(|n, c| n.on_message(c, from, GossipMsg::Rpc { frame }));
         if was_in && !now_in && self.foreign.contains_key(&peer) && !self.neighbours.contains(&peer) {
             self.close(&peer);
+            self.quiet_if_foreign(&peer);
         }
     }
 
@@ -1246,6 +1261,7 @@ impl Room {
             .collect();
         for peer in idle {
             self.close(&peer);
+            self.quiet_if_foreign(&peer);
         }
         self.heard.expire(&mut self.known, |p| self.conns.contains_key(p));
         let connected: BTreeSet<SocketAddr> = self.known.values().filter_map(|k| k.addr).collect();

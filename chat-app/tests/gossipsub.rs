@@ -249,6 +249,21 @@ fn a_libp2p_peer_says_and_hears_lines_on_the_rooms_topic() {
             .unwrap();
         tokio::task::block_in_place(|| a.shown("marker", WAIT)).expect("the chat shows the line after the forgery");
         assert_eq!(count(&a, "a forged line"), 0, "a message whose signature does not verify is never shown");
+        // Leaving the topic ends what kept the connection: the chat closes it.
+        let bye = Rpc { subscriptions: vec![SubOpts { subscribe: false, topic: room.clone() }], ..Rpc::default() };
+        write_frame(&mut out, &bye.encode()).await.unwrap();
+        let left = Instant::now();
+        let closed = loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if write_frame(&mut out, &Rpc::default().encode()).await.is_err() {
+                break Some(left.elapsed());
+            }
+            if left.elapsed() > WAIT {
+                break None;
+            }
+        };
+        let closed = closed.expect("a libp2p peer that leaves the room's topic is disconnected");
+        kit::figure("libp2p peer left the topic to its connection closed", ms(closed));
     });
     assert!(a.alive(), "the chat stopped");
 }
