@@ -268,9 +268,10 @@ fn a_libp2p_peer_says_and_hears_lines_on_the_rooms_topic() {
     assert!(a.alive(), "the chat stopped");
 }
 
-/// A meshsub frame announcing more than 65,536 bytes costs the sender a strike (the
-/// chat says it refused it) and ends that substream, not the room: a new meshsub
-/// substream on the same connection is heard.
+/// The chat's identify lists `/meshsub/1.1.0` (and not 1.2.0). A meshsub frame
+/// announcing more than 65,536 bytes costs the sender a strike (the chat says it
+/// refused it) and ends that substream, not the room: a new meshsub substream on the
+/// same connection is heard.
 #[test]
 fn an_oversized_meshsub_frame_costs_a_strike_not_the_room() {
     let seed = seed();
@@ -282,6 +283,20 @@ fn an_oversized_meshsub_frame_costs_a_strike_not_the_room() {
     let me = keypair.peer_id().to_string();
     rt.block_on(async {
         let peer = Libp2pPeer::connect(a.listen, keypair, true).await;
+        // Its identify lists gossipsub v1.1, and not v1.2 (no IDONTWANT here).
+        let mut id = peer.session.open_stream().await.expect("a substream");
+        dialer_select(&mut id, &[IDENTIFY]).await.expect("the chat answers identify");
+        let identify = ping_identify::receive_identify(&mut id).await.expect("the chat's identify");
+        assert!(
+            identify.protocols.iter().any(|p| p == MESHSUB),
+            "identify must list {MESHSUB}: {:?}",
+            identify.protocols
+        );
+        assert!(
+            !identify.protocols.iter().any(|p| p == "/meshsub/1.2.0"),
+            "identify must not claim /meshsub/1.2.0: {:?}",
+            identify.protocols
+        );
         let mut bad = peer.meshsub().await;
         // A varint length of 65,537: one byte over the limit.
         let mut length = Vec::new();
