@@ -767,45 +767,61 @@ fn a_mixed_room_keeps_talking_and_what_a_line_costs_on_the_wire() {
     print_by_kinds(&by_kinds);
 
     // What one line costs on the wire: packets (Ethernet frames) and bytes sent by all
-    // five namespaces in a window with one line, less those of an idle window of the
-    // same length just before (mDNS, pings, heartbeats and the chats' anti-entropy go
-    // on in both). A line from a chat and one from an example take turns.
+    // five namespaces in a window with a burst of lines from one peer (50 ms apart),
+    // less those of an idle window of the same length just before (mDNS, pings,
+    // heartbeats and the chats' anti-entropy go on in both), per line. Bursts from a
+    // chat and from an example take turns.
     const WINDOW: Duration = Duration::from_millis(1000);
-    const LINES: u64 = 4;
+    const WINDOWS: u64 = 4;
+    const BURST: u64 = 5;
     let kinds = [Kind::Chat, Kind::Example];
     let mut line = [(0, 0); 2];
     let mut idle = [(0, 0); 2];
-    for i in 0..LINES {
+    for w in 0..WINDOWS {
         for (k, kind) in kinds.iter().enumerate() {
             let speaker = peers.iter().position(|p| p.kind == *kind).unwrap();
             let before = net.sent();
             std::thread::sleep(WINDOW);
             let quiet = net.sent();
             let at = Instant::now();
-            let text = format!("measured {i} from {}", peers[speaker].name);
-            line_to_all(&mut peers, speaker, &text);
+            let texts: Vec<String> =
+                (0..BURST).map(|b| format!("measured {w}.{b} from {}", peers[speaker].name)).collect();
+            for text in &texts {
+                peers[speaker].say(text);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            for text in &texts {
+                // Already said: waits until every other peer shows it.
+                let n = peers.len();
+                let deadline = Instant::now() + WAIT;
+                while (0..n).any(|h| h != speaker && peers[h].shown(text, &peers[speaker]).is_none()) {
+                    assert!(Instant::now() < deadline, "{text:?} did not reach every peer within {WAIT:?}");
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
             std::thread::sleep(WINDOW.saturating_sub(at.elapsed()));
             let after = net.sent();
             idle[k] = (idle[k].0 + quiet.0 - before.0, idle[k].1 + quiet.1 - before.1);
             line[k] = (line[k].0 + after.0 - quiet.0, line[k].1 + after.1 - quiet.1);
         }
     }
+    let lines = WINDOWS * BURST;
     for (k, kind) in kinds.iter().enumerate() {
         let ((frames, bytes), (idle_frames, idle_bytes)) = (line[k], idle[k]);
         println!(
             "  on the wire for one line from {}, all five namespaces: about {} frames, {} bytes \
-             (a {} window with the line: {} frames, {} bytes; idle: {} frames, {} bytes; mean of {LINES})",
+             ({lines} lines in {WINDOWS} windows of {}: {} frames, {} bytes a window; idle windows: {} frames, {} bytes)",
             match kind {
                 Kind::Chat => "a handbook chat",
                 Kind::Example => "a rust-libp2p example",
             },
-            (frames as i64 - idle_frames as i64) / LINES as i64,
-            (bytes as i64 - idle_bytes as i64) / LINES as i64,
+            (frames as i64 - idle_frames as i64) / lines as i64,
+            (bytes as i64 - idle_bytes as i64) / lines as i64,
             ms(WINDOW),
-            frames / LINES,
-            bytes / LINES,
-            idle_frames / LINES,
-            idle_bytes / LINES
+            frames / WINDOWS,
+            bytes / WINDOWS,
+            idle_frames / WINDOWS,
+            idle_bytes / WINDOWS
         );
     }
     println!("  this test, the chat's build left out: {}", ms(began.elapsed()));
