@@ -280,8 +280,12 @@ impl Libp2pMdns {
                     let addr =
                         found.addrs.iter().filter(usable).find(|a| a.is_ipv4()).or(found.addrs.iter().find(usable));
                     let peer = NodeId::new(found.peer_id);
+                    // A goodbye (TTL 0) is not reported: the peer's connection says when it
+                    // leaves, and a chat's goodbye here would drop it from the member list
+                    // before the handbook's mDNS says it left. Unheard of, it is forgotten
+                    // after KNOWN_TTL like any other.
                     match (found.ttl, addr) {
-                        (0, _) => Some(Event::Lost { peer }),
+                        (0, _) => None,
                         (_, Some(addr)) => {
                             Some(Event::Found { peer: Some(peer), addr: *addr, via: super::room::LIBP2P_MDNS })
                         }
