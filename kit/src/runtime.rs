@@ -164,6 +164,24 @@ impl<N: Node> Runtime<N> {
         self.timers.cancel(&id).is_some()
     }
 
+    /// Brings every pending timer that `which` picks and that is due after `at` forward
+    /// to `at`, so that it fires at the next [`Runtime::handle_timeout`] by the one rule
+    /// (after the timers already due, in the order they were set). For a driver that
+    /// learns of something the node acts on at its next timer (a peer found, for a node
+    /// that tops up its connections on a tick) and wants it acted on now: calling the
+    /// node's `on_timer` out of turn instead would start a second chain of a periodic
+    /// timer. Returns how many timers moved.
+    pub fn advance_timers(&mut self, at: Duration, which: impl Fn(&N::Timer) -> bool) -> usize {
+        let later: Vec<TimerId> =
+            self.timers.iter().filter(|(due, _, timer)| *due > at && which(timer)).map(|(_, id, _)| *id).collect();
+        for id in &later {
+            if let Some(timer) = self.timers.cancel(id) {
+                self.timers.insert(at, *id, timer);
+            }
+        }
+        later.len()
+    }
+
     /// The next message to send, in the order the node sent them.
     pub fn poll_transmit(&mut self) -> Option<(NodeId, N::Message)> {
         self.transmits.pop_front()
@@ -353,6 +371,22 @@ mod tests {
         assert_eq!(rt.poll_timeout(), Some(ms(10)), "due already: the driver calls again at once");
         assert_eq!(rt.handle_timeout(ms(10)), 1);
         assert_eq!(fired(&rt), vec![(10, "again"), (10, "now")]);
+    }
+
+    #[test]
+    fn an_advanced_timer_fires_at_the_next_call_and_only_once() {
+        let mut rt = runtime();
+        set(&mut rt, 0, 10, "due");
+        set(&mut rt, 0, 200, "tick");
+        set(&mut rt, 0, 300, "other");
+        assert_eq!(rt.advance_timers(ms(10), |name| name == "tick"), 1, "only the picked timer moves");
+        assert_eq!(rt.advance_timers(ms(50), |name| name == "tick"), 0, "a timer due before `at` stays");
+        assert_eq!(rt.poll_timeout(), Some(ms(10)));
+        rt.handle_timeout(ms(10));
+        assert_eq!(fired(&rt), vec![(10, "due"), (10, "tick")], "the timer already due first, then the advanced one");
+        assert_eq!(rt.poll_timeout(), Some(ms(300)), "the advanced timer is not left at its old deadline too");
+        rt.handle_timeout(ms(1000));
+        assert_eq!(fired(&rt).len(), 3);
     }
 
     #[test]
