@@ -38,18 +38,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kit::{Context, Node, NodeId};
+use kit::NodeId;
+use kit::deadlines::Deadlines;
+use kit::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{self, Conn, Out};
-use super::parts::gossipsub::{
-    Config as GossipConfig, GossipsubNode, Msg as GossipMsg, Rpc, SubOpts, Timer as GossipTimer,
-};
+use super::parts::gossipsub::{Config as GossipConfig, GossipsubNode, Msg as GossipMsg, Rpc, SubOpts};
 use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
 use super::parts::swarm;
 use crate::parts::anti_entropy::Replica;
 use crate::parts::chat::log::Entry;
-use crate::parts::chat::{Ban, ChatNode, Line, Msg as ChatMsg, Shown, Timer as ChatTimer};
+use crate::parts::chat::{Ban, ChatNode, Line, Msg as ChatMsg, Shown};
 use crate::parts::log;
 use identity_solution::{Keypair, PeerId, PublicKey};
 
@@ -367,15 +367,23 @@ pub enum Start {
     Lost(Option<Disk>),
 }
 
-/// A timer of one of the two nodes, or the room's own.
+/// A timer of the room's own (the nodes' timers are their runtimes').
 #[derive(Debug)]
 enum Due {
-    Chat(ChatTimer),
-    Swarm(swarm::Timer),
-    Gossip(GossipTimer),
     /// A gossipsub line's [`LOG_WAIT`] is over.
     Waiting,
     Housekeeping,
+}
+
+/// The seed of one node's random numbers: the peer's seed and the node's name, mixed
+/// once (SplitMix64's finaliser over the two), so that the three nodes of a peer draw
+/// three different streams for the whole run.
+fn node_seed(seed: u64, name: &str) -> u64 {
+    let named = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let mut z = seed.wrapping_add(named.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 /// What the room knows about a peer.
@@ -405,10 +413,15 @@ pub struct Room {
     nicks: BTreeMap<String, String>,
     listen: SocketAddr,
     started: Instant,
-    chat: ChatNode,
-    swarm: swarm::SwarmNode,
-    seed: u64,
-    timers: BTreeMap<(Duration, u64), Due>,
+    /// The chat node, in its runtime for the whole run: one context (one seeded random
+    /// stream), its timers fired by the runtime's one rule. Its peers are the connected
+    /// neighbours, set before every call.
+    chat: Runtime<ChatNode>,
+    /// The swarm node; its peers are the known candidates (not libp2p nodes, not probes).
+    swarm: Runtime<swarm::SwarmNode>,
+    /// The room's own timers, beside the nodes'.
+    timers: Deadlines<u64, Due>,
+    /// How many room timers were ever set: the next one's key.
     timer_seq: u64,
     known: BTreeMap<NodeId, Known>,
     heard: super::discover::Heard,
@@ -431,8 +444,8 @@ pub struct Room {
     members: Vec<Member>,
     events: mpsc::Sender<Event>,
     ui: mpsc::UnboundedSender<Ui>,
-    /// The gossipsub router; its peers are every connection's peer.
-    gossip: GossipsubNode,
+    /// The gossipsub router, in its runtime; its peers are every connection's peer.
+    gossip: Runtime<GossipsubNode>,
     /// The room's gossipsub topic (`--room`).
     topic: String,
     /// How many of the gossipsub node's delivered messages were handled.
@@ -485,8 +498,14 @@ impl Room {
                 "this key's own log is not on disk: catching up from the room before you can write".into(),
             ));
         }
+        let runtime_seed = |name| node_seed(seed, name);
         Room {
-            gossip: GossipsubNode::new(keypair.clone(), GossipConfig::default()),
+            gossip: Runtime::new(
+                GossipsubNode::new(keypair.clone(), GossipConfig::default()),
+                me.clone(),
+                Vec::new(),
+                runtime_seed("gossipsub"),
+            ),
             topic: topic.to_string(),
             gossip_read: 0,
             peer_topics: BTreeMap::new(),
@@ -494,19 +513,18 @@ impl Room {
             handbook: BTreeSet::new(),
             probing: BTreeSet::new(),
             waiting: Default::default(),
-            chat,
+            chat: Runtime::new(chat, me.clone(), Vec::new(), runtime_seed("chat")),
             disk,
             bans: Vec::new(),
             resuming,
             keypair,
-            me,
+            me: me.clone(),
             nick: nick.to_string(),
             nicks: BTreeMap::new(),
             listen,
             started: Instant::now(),
-            swarm: swarm::SwarmNode::new(),
-            seed,
-            timers: BTreeMap::new(),
+            swarm: Runtime::new(swarm::SwarmNode::new(), me.clone(), Vec::new(), runtime_seed("swarm")),
+            timers: Deadlines::new(),
             timer_seq: 0,
             known: BTreeMap::new(),
             heard: Default::default(),
@@ -534,25 +552,29 @@ impl Room {
     }
 
     /// Runs the room until [`Event::Quit`] or until every sender is gone.
+    ///
+    /// The loop is the runtime's: fire what is due, carry out what the nodes asked,
+    /// then sleep until the earliest deadline of the three nodes and the room, or until
+    /// an event comes.
     pub async fn run(mut self, mut events: mpsc::Receiver<Event>) {
-        self.call_chat(|n, c| n.on_start(c));
-        self.call_swarm(|n, c| n.on_start(c));
-        self.call_gossip(|n, c| n.on_start(c));
+        self.call_chat(|rt, now| rt.start(now));
+        self.call_swarm(|rt, now| rt.start(now));
+        self.call_gossip(|rt, now| rt.start(now));
         let topic = self.topic.clone();
-        self.call_gossip(|n, c| n.on_message(c, me_client(), GossipMsg::Subscribe { topic }));
+        self.call_gossip(|rt, now| rt.handle_message(now, me_client(), GossipMsg::Subscribe { topic }));
         self.set_timer(HOUSEKEEPING, Due::Housekeeping);
         loop {
-            let next = self.timers.keys().next().map(|(at, _)| *at);
-            let sleep = next.map(|at| at.saturating_sub(self.now())).unwrap_or(Duration::from_secs(3600));
+            self.fire_timers();
+            self.refresh_ui();
+            self.show_bans();
+            let sleep = self.next_deadline().map_or(Duration::from_secs(3600), |at| at.saturating_sub(self.now()));
             tokio::select! {
                 event = events.recv() => match event {
                     None | Some(Event::Quit) => break,
                     Some(event) => self.on_event(event),
                 },
-                _ = tokio::time::sleep(sleep) => self.fire_timers(),
+                _ = tokio::time::sleep(sleep) => {}
             }
-            self.refresh_ui();
-            self.show_bans();
         }
         // Tell the neighbours at once, so that they repair without waiting for silence.
         for peer in self.neighbours.clone() {
@@ -570,23 +592,53 @@ impl Room {
 
     fn set_timer_at(&mut self, at: Duration, due: Due) {
         self.timer_seq += 1;
-        self.timers.insert((at, self.timer_seq), due);
+        self.timers.insert(at, self.timer_seq, due);
     }
 
+    /// The earliest deadline of the three nodes and the room: when the loop wakes.
+    fn next_deadline(&self) -> Option<Duration> {
+        [self.chat.poll_timeout(), self.swarm.poll_timeout(), self.gossip.poll_timeout(), self.timers.next()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Fires what is due by now, by the runtime's one rule: each of the three nodes and
+    /// the room fires every timer of its own due by now (set before this call, in
+    /// deadline order), the one with the earliest deadline first. A timer set meanwhile
+    /// for now fires at the next turn of the loop, which then does not sleep.
     fn fire_timers(&mut self) {
         let now = self.now();
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            match entry.remove() {
-                Due::Chat(t) => {
-                    self.call_chat(|n, c| n.on_timer(c, t));
+        let mut fired = [false; 4];
+        loop {
+            let deadlines =
+                [self.chat.poll_timeout(), self.swarm.poll_timeout(), self.gossip.poll_timeout(), self.timers.next()];
+            let next = (0..4)
+                .filter(|i| !fired[*i] && deadlines[*i].is_some_and(|at| at <= now))
+                .min_by_key(|i| deadlines[*i]);
+            let Some(which) = next else { break };
+            fired[which] = true;
+            match which {
+                0 => {
+                    self.call_chat(|rt, now| {
+                        rt.handle_timeout(now);
+                    });
                 }
-                Due::Swarm(t) => self.call_swarm(|n, c| n.on_timer(c, t)),
-                Due::Gossip(t) => self.call_gossip(|n, c| n.on_timer(c, t)),
-                Due::Waiting => self.show_waiting(false),
-                Due::Housekeeping => self.housekeeping(),
+                1 => self.call_swarm(|rt, now| {
+                    rt.handle_timeout(now);
+                }),
+                2 => self.call_gossip(|rt, now| {
+                    rt.handle_timeout(now);
+                }),
+                _ => {
+                    let mark = self.timers.mark();
+                    while let Some((_, due)) = self.timers.pop_due_before(now, mark) {
+                        match due {
+                            Due::Waiting => self.show_waiting(false),
+                            Due::Housekeeping => self.housekeeping(),
+                        }
+                    }
+                }
             }
         }
     }
@@ -628,7 +680,7 @@ impl Room {
                     }
                     // The swarm hears of it at once, instead of after DEAD_AFTER of silence,
                     // and repairs by dialling another peer.
-                    self.call_swarm(|n, c| n.on_message(c, peer.clone(), swarm::Msg::Close));
+                    self.call_swarm(|rt, now| rt.handle_message(now, peer.clone(), swarm::Msg::Close));
                     let _ = why;
                 }
             }
@@ -708,7 +760,7 @@ impl Room {
     /// may dial the peer again at once.
     fn dial_over(&mut self, peer: NodeId) {
         if !self.neighbours.contains(&peer) {
-            self.call_swarm(|n, c| n.on_message(c, peer, swarm::Msg::Refuse));
+            self.call_swarm(|rt, now| rt.handle_message(now, peer, swarm::Msg::Refuse));
         }
     }
 
@@ -795,7 +847,7 @@ impl Room {
                 ..Rpc::default()
             };
             let frame = bye.encode();
-            self.call_gossip(|n, c| n.on_message(c, peer.clone(), GossipMsg::Rpc { frame }));
+            self.call_gossip(|rt, now| rt.handle_message(now, peer.clone(), GossipMsg::Rpc { frame }));
         }
     }
 
@@ -831,31 +883,33 @@ impl Room {
         let now_in = topics.contains(&self.topic);
         self.peer_topics.insert(peer.clone(), topics);
         let from = peer.clone();
-        self.call_gossip(|n, c| n.on_message(c, from, GossipMsg::Rpc { frame }));
+        self.call_gossip(|rt, now| rt.handle_message(now, from, GossipMsg::Rpc { frame }));
         if was_in && !now_in && self.foreign.contains_key(&peer) && !self.neighbours.contains(&peer) {
             self.close(&peer);
             self.quiet_if_foreign(&peer);
         }
     }
 
-    /// Calls the gossipsub node with every connection's peer as its peers, sends its
-    /// RPCs on their meshsub substreams, and handles what it delivered.
-    fn call_gossip(&mut self, f: impl FnOnce(&mut GossipsubNode, &mut Context<GossipMsg, GossipTimer>)) {
+    /// Calls the gossipsub node's runtime (`f` gets it and the time) with every
+    /// connection's peer as its peers, sends its RPCs on their meshsub substreams, and
+    /// handles what it delivered.
+    fn call_gossip(&mut self, f: impl FnOnce(&mut Runtime<GossipsubNode>, Duration)) {
         let peers: Vec<NodeId> = self.conns.keys().cloned().collect();
-        self.timer_seq += 1;
-        let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
-        ctx.set_now(self.now());
-        f(&mut self.gossip, &mut ctx);
-        let requests = ctx.drain();
-        for (to, msg) in requests.messages {
+        self.gossip.set_peers(peers);
+        let now = self.now();
+        f(&mut self.gossip, now);
+        while let Some((to, msg)) = self.gossip.poll_transmit() {
             if let GossipMsg::Rpc { frame } = msg
                 && !to.is_client()
             {
                 self.send_out(&to, Out::Meshsub(frame));
             }
         }
-        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Gossip(t))).collect());
-        if !requests.observed.is_empty() {
+        let mut delivered = false;
+        while self.gossip.poll_observed().is_some() {
+            delivered = true;
+        }
+        if delivered {
             self.gossip_delivered();
         }
     }
@@ -864,7 +918,7 @@ impl Room {
     /// shows it), a known libp2p author's shown at once, an unknown author's held for
     /// [`LOG_WAIT`] in case its log entry comes.
     fn gossip_delivered(&mut self) {
-        let delivered = self.gossip.status().delivered;
+        let delivered = self.gossip.node().status().delivered;
         let new: Vec<_> = delivered.into_iter().skip(self.gossip_read).collect();
         self.gossip_read += new.len();
         for message in new {
@@ -898,7 +952,10 @@ impl Room {
     /// identify listed the swarm's protocol.
     fn is_handbook(&self, peer: &NodeId) -> bool {
         self.handbook.contains(peer)
-            || peer.as_str().parse::<PeerId>().is_ok_and(|p| self.chat.logs().contains_key(&p.public_key().to_bytes()))
+            || peer
+                .as_str()
+                .parse::<PeerId>()
+                .is_ok_and(|p| self.chat.node().logs().contains_key(&p.public_key().to_bytes()))
     }
 
     /// Shows the waiting lines whose [`LOG_WAIT`] is over (or the oldest one, when
@@ -981,11 +1038,11 @@ impl Room {
                 if self.handbook.len() < 4 * MAX_KNOWN {
                     self.handbook.insert(peer.clone());
                 }
-                self.call_swarm(|n, c| n.on_message(c, peer.clone(), msg))
+                self.call_swarm(|rt, now| rt.handle_message(now, peer.clone(), msg))
             }
             FromPeer::Sync(msg) => {
                 if self.neighbours.contains(&peer) && self.sync_budget(&peer) {
-                    self.call_chat(|n, c| n.on_message(c, peer.clone(), msg));
+                    self.call_chat(|rt, now| rt.handle_message(now, peer.clone(), msg));
                 }
             }
             FromPeer::Push(envelope) => self.push_in(peer, id, envelope),
@@ -1023,8 +1080,8 @@ impl Room {
             _ => return self.strike(&from, id, "an envelope whose entry is not the author's"),
         }
         let key = Entry::from_bytes(&envelope.payload).map(|e| crate::parts::chat::node::key(&e)).unwrap_or_default();
-        let observed = self.call_chat(|n, c| {
-            n.on_message(c, from.clone(), ChatMsg::Entries { entries: vec![envelope.payload.clone()] })
+        let observed = self.call_chat(|rt, now| {
+            rt.handle_message(now, from.clone(), ChatMsg::Entries { entries: vec![envelope.payload.clone()] })
         });
         if observed.contains(&key) {
             let frame = Arc::new(serde_json::to_vec(&envelope).expect("an envelope serializes"));
@@ -1048,15 +1105,17 @@ impl Room {
             ));
         }
         let mut answer = Err("the node did not answer".to_string());
-        let mut ctx = self.chat_context();
-        self.chat.on_message(&mut ctx, me_client(), ChatMsg::Say { text: text.clone() });
-        let requests = ctx.drain();
+        self.chat.set_peers(self.chat_peers());
+        self.chat.handle_message(self.now(), me_client(), ChatMsg::Say { text: text.clone() });
+        let messages: Vec<_> = std::iter::from_fn(|| self.chat.poll_transmit()).collect();
+        // Its own line, stored: the save below writes it.
+        while self.chat.poll_observed().is_some() {}
         // On the disk before any peer sees it: a restart resumes after it.
         if let Err(e) = self.save(0) {
             return Err(format!("not said: the history on disk failed ({e})"));
         }
         let mut frame = None;
-        for (to, msg) in requests.messages {
+        for (to, msg) in messages {
             match msg {
                 ChatMsg::SayOk { seq } => answer = Ok(seq),
                 ChatMsg::SayError { reason } => answer = Err(reason),
@@ -1078,43 +1137,50 @@ impl Room {
                 other => self.route_chat(to, other),
             }
         }
-        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Chat(t))).collect());
         // And on gossipsub, as the plain text, for libp2p nodes (handbook peers that get
         // it this way too skip it: its log entry shows it).
         if answer.is_ok() {
             let topic = self.topic.clone();
-            self.call_gossip(|n, c| {
-                n.on_message(c, me_client(), GossipMsg::Publish { topic, data: text.into_bytes() })
+            self.call_gossip(|rt, now| {
+                rt.handle_message(now, me_client(), GossipMsg::Publish { topic, data: text.into_bytes() })
             });
         }
         answer
     }
 
-    fn chat_context(&self) -> Context<ChatMsg, ChatTimer> {
-        let peers = self.neighbours.iter().filter(|p| self.conns.contains_key(*p)).cloned().collect();
-        let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
-        ctx.set_now(self.now());
-        ctx
+    /// The chat node's peers: the neighbours with a connection.
+    fn chat_peers(&self) -> Vec<NodeId> {
+        self.neighbours.iter().filter(|p| self.conns.contains_key(*p)).cloned().collect()
     }
 
-    /// Calls the chat node and carries out what it asked; returns the keys it observed
-    /// (the lines it stored).
-    fn call_chat(&mut self, f: impl FnOnce(&mut ChatNode, &mut Context<ChatMsg, ChatTimer>)) -> Vec<String> {
-        let mut ctx = self.chat_context();
-        self.timer_seq += 1;
-        f(&mut self.chat, &mut ctx);
-        let requests = ctx.drain();
-        if !requests.observed.is_empty()
+    /// Calls the chat node's runtime (`f` gets it and the time) and carries out what it
+    /// asked; returns the keys it observed (the lines it stored).
+    fn call_chat(&mut self, f: impl FnOnce(&mut Runtime<ChatNode>, Duration)) -> Vec<String> {
+        self.call_chat_for(f).1
+    }
+
+    /// [`Room::call_chat`], also returning what the node answered the room (its messages
+    /// to [`me_client`]).
+    fn call_chat_for(&mut self, f: impl FnOnce(&mut Runtime<ChatNode>, Duration)) -> (Vec<ChatMsg>, Vec<String>) {
+        self.chat.set_peers(self.chat_peers());
+        let now = self.now();
+        f(&mut self.chat, now);
+        let observed: Vec<String> = std::iter::from_fn(|| self.chat.poll_observed()).collect();
+        if !observed.is_empty()
             && let Err(e) = self.save(0)
         {
             let _ = self.ui.send(Ui::Notice(format!("the history on disk failed: {e}")));
             self.disk = None;
         }
-        for (to, msg) in requests.messages {
-            self.route_chat(to, msg);
+        let mut answers = Vec::new();
+        while let Some((to, msg)) = self.chat.poll_transmit() {
+            if to == me_client() {
+                answers.push(msg);
+            } else {
+                self.route_chat(to, msg);
+            }
         }
-        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Chat(t))).collect());
-        requests.observed
+        (answers, observed)
     }
 
     fn route_chat(&mut self, to: NodeId, msg: ChatMsg) {
@@ -1125,48 +1191,38 @@ impl Room {
         self.send_out(&to, Out::Sync(frame));
     }
 
-    fn timers_from(&mut self, timers: Vec<(Duration, Due)>) {
-        for (at, due) in timers {
-            self.set_timer_at(at, due);
-        }
-    }
-
-    /// Calls the swarm node with every known peer as its view of the room, carries out
-    /// what it asked, and reads its neighbours back.
-    /// A tick of the swarm out of turn, so that it dials a peer just found at once
-    /// instead of at its next tick. The timer that tick sets is dropped: the swarm's own
-    /// chain of ticks, started in `on_start`, goes on as it was, and one chain stays one.
+    /// The swarm's view of the room changed: its next tick (which tops up its
+    /// connections) is brought forward to now, so that it dials a peer just found at
+    /// once instead of up to a tick later. The runtime fires it at the loop's next turn;
+    /// the tick sets the next one as always, so one chain of ticks stays one.
     fn top_up_now(&mut self) {
-        let before = self.timers.len();
-        let seq = self.timer_seq;
-        self.call_swarm(|n, c| n.on_timer(c, swarm::Timer::Tick));
-        if self.timers.len() > before {
-            self.timers.retain(|(_, s), due| *s <= seq || !matches!(due, Due::Swarm(_)));
-        }
+        let now = self.now();
+        self.swarm.advance_timers(now, |t| matches!(t, swarm::Timer::Tick));
     }
 
-    fn call_swarm(&mut self, f: impl FnOnce(&mut swarm::SwarmNode, &mut Context<swarm::Msg, swarm::Timer>)) {
+    /// Calls the swarm node's runtime (`f` gets it and the time) with every known
+    /// candidate as its view of the room, carries out what it asked, and reads its
+    /// neighbours back.
+    fn call_swarm(&mut self, f: impl FnOnce(&mut Runtime<swarm::SwarmNode>, Duration)) {
         let peers: Vec<NodeId> = self
             .known
             .keys()
             .filter(|p| **p != self.me && !self.foreign.contains_key(*p) && !self.probing.contains(*p))
             .cloned()
             .collect();
-        self.timer_seq += 1;
-        let mut ctx = Context::new(self.me.clone(), peers, self.seed ^ self.timer_seq);
-        ctx.set_now(self.now());
-        f(&mut self.swarm, &mut ctx);
-        self.swarm.on_message(&mut ctx, me_client(), swarm::Msg::Read);
-        let requests = ctx.drain();
+        self.swarm.set_peers(peers);
+        let now = self.now();
+        f(&mut self.swarm, now);
+        self.swarm.handle_message(now, me_client(), swarm::Msg::Read);
+        while self.swarm.poll_observed().is_some() {}
         let mut neighbours = None;
-        for (to, msg) in requests.messages {
+        while let Some((to, msg)) = self.swarm.poll_transmit() {
             match msg {
                 swarm::Msg::ReadOk { neighbours: n, .. } if to.is_client() => neighbours = Some(n),
                 msg if !to.is_client() => self.send_swarm(&to, msg),
                 _ => {}
             }
         }
-        self.timers_from(requests.timers.into_iter().map(|(at, t)| (at, Due::Swarm(t))).collect());
         if let Some(n) = neighbours {
             self.set_neighbours(n.into_iter().collect());
         }
@@ -1227,7 +1283,7 @@ impl Room {
             // trip, anti-entropy fetches the rest batch by batch), and a restarted peer
             // learns how far its own log goes.
             let peer = peer.clone();
-            self.call_chat(|n, c| n.greet(c, peer));
+            self.call_chat(|rt, now| rt.callback(now, |n, c| n.greet(c, peer)));
         }
     }
 
@@ -1278,22 +1334,23 @@ impl Room {
     /// Appends what the chat node holds beyond the files.
     /// Appends the own log's new lines, and at most `others` entries of the others'.
     fn save(&mut self, others: usize) -> Result<(), String> {
-        let me = self.chat.author();
+        let me = self.chat.node().author();
         match &mut self.disk {
-            Some(disk) => disk.save(me, self.chat.logs(), others),
+            Some(disk) => disk.save(me, self.chat.node().logs(), others),
             None => Ok(()),
         }
     }
 
     /// Tells the interface when a ban starts or ends, and when a restarted log resumed.
     fn show_bans(&mut self) {
-        if self.resuming && !self.chat.resuming() {
+        let chat = self.chat.node();
+        if self.resuming && !chat.resuming() {
             self.resuming = false;
-            let held = self.chat.logs().get(&self.chat.author()).map_or(0, Vec::len);
+            let held = chat.logs().get(&chat.author()).map_or(0, Vec::len);
             let _ = self.ui.send(Ui::Notice(format!("caught up: your log resumes after line {held}")));
         }
         let now = self.now();
-        let bans: Vec<String> = self.chat.bans(now).iter().map(describe).collect();
+        let bans: Vec<String> = self.chat.node().bans(now).iter().map(describe).collect();
         for ban in bans.iter().filter(|b| !self.bans.contains(b)) {
             let _ = self.ui.send(Ui::Notice(format!("ignoring {ban}")));
         }
@@ -1309,9 +1366,8 @@ impl Room {
 
     /// Sends the interface the history when it changed, and the member list.
     fn refresh_ui(&mut self) {
-        let mut ctx = self.chat_context();
-        self.chat.on_message(&mut ctx, me_client(), ChatMsg::History);
-        for (_, msg) in ctx.drain().messages {
+        let (answers, _) = self.call_chat_for(|rt, now| rt.handle_message(now, me_client(), ChatMsg::History));
+        for msg in answers {
             if let ChatMsg::HistoryOk { lines, .. } = msg {
                 let keys: Vec<(u64, [u8; 32], u64)> = lines.iter().map(|l| (l.clock, l.author, l.seq)).collect();
                 if keys != self.shown.1 {
