@@ -14,9 +14,12 @@
 //!   frame each way.
 //! - [`gossipsub_node`]: a rust-libp2p gossipsub node (Strict validation, signed
 //!   messages) driven by a task, for the gossipsub tests and the vector capture.
+//! - [`gossipsub_room`]: rooms of rust-libp2p gossipsub peers, of the handbook's reference
+//!   router, or of both, on counted links, with the latency and bytes of each line.
 
 pub mod crate_yamux;
 pub mod gossipsub_node;
+pub mod gossipsub_room;
 pub mod libp2p_node;
 pub mod meshsub;
 pub mod netns;
