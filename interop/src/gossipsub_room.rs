@@ -75,7 +75,7 @@ impl Mix {
         match self {
             Mix::AllLibp2p => Kind::Libp2p,
             Mix::AllReference => Kind::Reference,
-            Mix::Mixed if peer % 2 == 0 => Kind::Libp2p,
+            Mix::Mixed if peer.is_multiple_of(2) => Kind::Libp2p,
             Mix::Mixed => Kind::Reference,
         }
     }
@@ -355,7 +355,7 @@ async fn start_libp2p(index: usize, secret: [u8; 32], sink: mpsc::UnboundedSende
 
 /// What a reference peer's driver hears from its connections.
 enum Heard {
-    Connected(ReferenceNode),
+    Connected(Box<ReferenceNode>),
     Frame(NodeId, Vec<u8>),
 }
 
@@ -379,7 +379,7 @@ async fn start_reference(
         loop {
             match ReferenceNode::accept_serving(&listener, accept_key.clone(), &[MESHSUB]).await {
                 Ok(node) => {
-                    if accept_tx.send(Heard::Connected(node)).is_err() {
+                    if accept_tx.send(Heard::Connected(Box::new(node))).is_err() {
                         return;
                     }
                 }
@@ -420,7 +420,7 @@ async fn start_reference(
                             tokio::spawn(async move {
                                 match ReferenceNode::dial_serving(addr, key, &[MESHSUB]).await {
                                     Ok(node) => {
-                                        let _ = tx.send(Heard::Connected(node));
+                                        let _ = tx.send(Heard::Connected(Box::new(node)));
                                     }
                                     Err(e) => eprintln!("peer {index} (reference) could not dial {addr}: {e:#}"),
                                 }
@@ -437,7 +437,7 @@ async fn start_reference(
                 Some(h) = heard.recv() => match h {
                     Heard::Connected(node) => {
                         let peer = NodeId::new(node.remote.to_string());
-                        let Ok(meshsub) = MeshsubPeer::start(node).map(Arc::new) else { continue };
+                        let Ok(meshsub) = MeshsubPeer::start(*node).map(Arc::new) else { continue };
                         let (w_tx, mut w_rx) = mpsc::unbounded_channel::<Vec<u8>>();
                         let writer = meshsub.clone();
                         tokio::spawn(async move {
