@@ -1453,3 +1453,80 @@ pub fn short(peer: &str) -> &str {
     let rest = peer.strip_prefix("12D3KooW").unwrap_or(peer);
     &rest[..rest.len().min(6)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A room that has started its three nodes, as [`Room::run`] does, and no
+    /// connection. Its key is fixed: `secret` is printed as the seed.
+    fn started(secret: u8) -> Room {
+        println!("seed: key secret bytes [{secret}; 32]");
+        let keypair = Keypair::from_secret_bytes([secret; 32]);
+        let (events, _) = mpsc::channel(8);
+        let (ui, _) = mpsc::unbounded_channel();
+        let listen = "127.0.0.1:9".parse().unwrap();
+        let mut room = Room::new(keypair, "ada", "test-room", listen, Vec::new(), Start::Fresh, events, ui);
+        room.call_chat(|rt, now| rt.start(now));
+        room.call_swarm(|rt, now| rt.start(now));
+        room.call_gossip(|rt, now| rt.start(now));
+        room
+    }
+
+    #[test]
+    fn a_top_up_at_once_fires_the_swarms_tick_early_and_keeps_one_chain_of_ticks() {
+        let mut room = started(7);
+        assert_eq!(room.swarm.pending_timers(), 1, "the swarm's start sets its one tick");
+        let tick = room.swarm.poll_timeout().expect("a tick is pending");
+        room.top_up_now();
+        let now = room.now();
+        assert!(now < tick, "this test runs well within a tick ({tick:?})");
+        assert!(
+            room.swarm.poll_timeout().is_some_and(|at| at <= now),
+            "the top-up brings the swarm's tick forward to now: the loop fires it at its next turn"
+        );
+        room.fire_timers();
+        assert_eq!(
+            room.swarm.pending_timers(),
+            1,
+            "after the early tick the swarm has one tick pending, not two chains of them"
+        );
+        assert!(
+            room.swarm.poll_timeout().is_some_and(|at| at > now),
+            "the next tick is a tick from when the early one fired"
+        );
+        assert_eq!(
+            room.next_deadline(),
+            [room.chat.poll_timeout(), room.swarm.poll_timeout(), room.gossip.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min(),
+            "the loop sleeps until the earliest deadline of the nodes"
+        );
+    }
+
+    #[test]
+    fn each_node_draws_from_one_stream_of_its_own_for_the_whole_run() {
+        use kit::rand::{RngExt, SeedableRng};
+        let secret = 9;
+        println!("seed: key secret bytes [{secret}; 32]");
+        let (events, _) = mpsc::channel(8);
+        let (ui, _) = mpsc::unbounded_channel();
+        let keypair = Keypair::from_secret_bytes([secret; 32]);
+        let listen = "127.0.0.1:9".parse().unwrap();
+        let mut room = Room::new(keypair, "ada", "test-room", listen, Vec::new(), Start::Fresh, events, ui);
+        let seed = u64::from_le_bytes([secret; 8]);
+        let seeds = [node_seed(seed, "chat"), node_seed(seed, "swarm"), node_seed(seed, "gossipsub")];
+        assert!(seeds[0] != seeds[1] && seeds[1] != seeds[2] && seeds[0] != seeds[2], "three nodes, three streams");
+        // Three calls into the chat node, as three events would: the draws continue
+        // the one stream seeded at the start, not three fresh ones.
+        let now = room.now();
+        let draws: Vec<u64> = (0..3).map(|_| room.chat.callback(now, |_, ctx| ctx.rng().random::<u64>())).collect();
+        let mut stream = kit::NodeRng::seed_from_u64(seeds[0]);
+        let expected: Vec<u64> = (0..3).map(|_| stream.random::<u64>()).collect();
+        assert_eq!(draws, expected, "the chat node's draws are one stream seeded {:#x}", seeds[0]);
+        let now = room.now();
+        let swarm_draw = room.swarm.callback(now, |_, ctx| ctx.rng().random::<u64>());
+        assert_eq!(swarm_draw, kit::NodeRng::seed_from_u64(seeds[1]).random::<u64>(), "the swarm's is its own");
+    }
+}
