@@ -10,15 +10,16 @@
 //!   given, read them.
 //! - [`node`]: the router: joining and publishing (step 3), the mesh (step 4), fanout
 //!   (step 5), gossip (step 6), validation and score (step 7); rooms, attackers and
-//!   every interleaving exercise it (steps 8–10).
+//!   every interleaving exercise it (steps 8–10); peers that come and go, and the
+//!   bounds on what the node keeps (step 11).
 //!
 //! Keys come from the identity chapter (the reference crate, re-exported as
 //! `gossipsub::identity`).
 //!
 //! # Steps
 //!
-//! `cargo verify check gossipsub` runs these ten steps, in this order; each names the
-//! files it asks you to change (or, for a step that adds no code, the ones it
+//! `cargo verify check gossipsub` runs these eleven steps, in this order; each names
+//! the files it asks you to change (or, for a step that adds no code, the ones it
 //! exercises):
 //!
 //! 1. The RPC frame's bytes: fields in order, every length bounded, unknown fields
@@ -41,6 +42,8 @@
 //!    (GRAFT during backoff) and an IWANT flooder — `src/node.rs`
 //! 10. Three nodes, meshed, two messages published: every order of delivery and
 //!     heartbeat delivers each message once on every node — `src/node.rs`
+//! 11. Peers come and go: PeerUp sends your subscriptions, PeerDown frees the peer but
+//!     keeps a bad score, Take drains, a peer's topics are bounded — `src/node.rs`
 
 // The stubs leave helpers and imports unused until you write the code that uses
 // them; this keeps the compiler's output to what matters meanwhile.

@@ -62,6 +62,27 @@ pub enum Msg {
         /// The encoded frame.
         frame: Vec<u8>,
     },
+    /// Client (the host, as libp2p's "connection established"): a connection to `peer`
+    /// is up. The node sends it its subscriptions at once and counts it among its peers.
+    /// Not answered.
+    PeerUp {
+        /// The peer now connected.
+        peer: NodeId,
+    },
+    /// Client (the host, as libp2p's "connection closed"): `peer` is gone. The node
+    /// drops it from every mesh and fanout set and frees what it kept for it; a
+    /// negative score alone is kept, for `Config::retain_score`. Not answered.
+    PeerDown {
+        /// The peer gone.
+        peer: NodeId,
+    },
+    /// Client: the messages delivered since the last `Take`, handed over and forgotten.
+    Take,
+    /// The answer to `Take`.
+    TakeOk {
+        /// The messages delivered and not yet taken, in order.
+        delivered: Vec<Delivered>,
+    },
 }
 
 /// A message a node delivered to its application.
@@ -78,9 +99,16 @@ pub struct Delivered {
 /// What a node tells a client that asks (`Read`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Status {
-    /// Every message delivered, in order (a node's own messages are not delivered back
-    /// to it).
+    /// The messages delivered and not yet taken (`Take`), in order, at most
+    /// `Config::max_delivered` (a node's own messages are not delivered back to it).
     pub delivered: Vec<Delivered>,
+    /// How many delivered messages were dropped untaken because `Config::max_delivered`
+    /// were already waiting.
+    pub dropped: u64,
+    /// Every peer the node keeps anything for: connected (`PeerUp`), subscribed,
+    /// in a mesh or fanout set, scored, counted, in backoff. A departed peer whose
+    /// negative score is retained is in `scores` only.
+    pub peers: BTreeSet<NodeId>,
     /// The mesh of each subscribed topic.
     pub mesh: BTreeMap<String, BTreeSet<NodeId>>,
     /// The fanout set of each topic published to without subscribing.
@@ -159,12 +187,21 @@ impl Node for GossipsubNode {
     /// or D topic peers as the mesh, GRAFT them), answer `SubscribeOk`. `Publish`:
     /// sign the next seqno (1, 2, 3, …), send it (flood publish: every topic peer at
     /// or above `publish_threshold`; else the mesh, or the fanout set), answer
-    /// `PublishOk`. `Read`: answer `ReadOk`. `Rpc`: everything a peer sends: ignored
-    /// whole from a graylisted peer; an undecodable frame counts as one invalid
-    /// message; then subscriptions, messages, GRAFT, PRUNE, IHAVE, IWANT. What the node
-    /// sends in answer to one input goes out as at most one frame per peer.
+    /// `PublishOk`. `Read`: answer `ReadOk`. `Take`: answer `TakeOk` with the messages
+    /// delivered since the last `Take`, and forget them. `Rpc`: everything a peer sends:
+    /// ignored whole from a graylisted peer; an undecodable frame counts as one invalid
+    /// message; then subscriptions (all of them ignored, and one invalid message, if
+    /// they would take the peer past `max_topics_per_peer` topics), messages, GRAFT,
+    /// PRUNE, IHAVE, IWANT. `PeerUp`: send the peer the node's subscriptions; it is
+    /// one of the peers a later `Subscribe` announces to (with `ctx.peers()`).
+    /// `PeerDown`: drop the peer from every mesh and fanout set and free all its state;
+    /// keep its score counters only if its score is negative, for `retain_score` (at
+    /// most `max_retained_scores` such peers), so that reconnecting does not clear it.
+    /// What the node sends in answer to one input goes out as at most one frame per
+    /// peer.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         // TODO (steps 3–7)
+        // TODO (step 11): PeerUp, PeerDown, Take, and the bound on a peer's topics
         todo!()
     }
 

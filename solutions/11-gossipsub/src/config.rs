@@ -88,6 +88,21 @@ pub struct Config {
     pub publish_threshold: f64,
     /// Below this score everything a peer sends is ignored.
     pub graylist_threshold: f64,
+    /// How many topics one peer may be subscribed to as this node tracks it. A frame
+    /// whose subscriptions would take a peer past it has its subscriptions ignored, all
+    /// of them, and counts as one invalid message of that peer (the count is rust-libp2p's
+    /// `MaxCountSubscriptionFilter`'s; the penalty is ours).
+    pub max_topics_per_peer: usize,
+    /// How long the score counters of a peer that left (`Msg::PeerDown`) are kept when
+    /// its score is negative, so that it cannot clear a bad score by reconnecting (v1.1,
+    /// "The RetainScore parameter").
+    pub retain_score: Duration,
+    /// How many departed peers' negative scores are kept at most; past it, the one that
+    /// would be forgotten soonest goes first.
+    pub max_retained_scores: usize,
+    /// How many delivered messages wait for the application (`Msg::Take`) at most;
+    /// past it, the oldest is dropped and counted (`Status::dropped`).
+    pub max_delivered: usize,
     /// The application's verdict on a message.
     pub validator: fn(&str, &[u8]) -> Validation,
 }
@@ -98,8 +113,10 @@ impl Default for Config {
     /// gossiped, seen cache 2 minutes, prune backoff 1 minute, flood publishing on; IWANT
     /// answered 3 times per message and peer, 10 IHAVE messages and 5,000 ids per peer
     /// and heartbeat (rust-libp2p's limits); weights −10 and −10, P3 off (weight 0,
-    /// threshold 1, activation 5 s), decay 0.9, thresholds −10, −50, −80; every message
-    /// accepted.
+    /// threshold 1, activation 5 s), decay 0.9, thresholds −10, −50, −80; 64 topics per
+    /// peer; negative scores of departed peers kept an hour (rust-libp2p's
+    /// `retain_score`), for 1,024 peers at most; 4,096 deliveries waiting at most; every
+    /// message accepted.
     fn default() -> Config {
         Config {
             d: 6,
@@ -126,6 +143,10 @@ impl Default for Config {
             gossip_threshold: -10.0,
             publish_threshold: -50.0,
             graylist_threshold: -80.0,
+            max_topics_per_peer: 64,
+            retain_score: Duration::from_secs(3600),
+            max_retained_scores: 1024,
+            max_delivered: 4096,
             validator: accept_all,
         }
     }

@@ -12,8 +12,8 @@
 //!
 //! # Steps
 //!
-//! `cargo verify check gossipsub` runs these ten steps, in this order; each names the
-//! files it asks you to change (or, for a step that adds no code, the ones it
+//! `cargo verify check gossipsub` runs these eleven steps, in this order; each names
+//! the files it asks you to change (or, for a step that adds no code, the ones it
 //! exercises):
 //!
 //! 1. The RPC frame's bytes: fields in order, every length bounded, unknown fields
@@ -36,6 +36,8 @@
 //!    (GRAFT during backoff) and an IWANT flooder — `src/node.rs`
 //! 10. Three nodes, meshed, two messages published: every order of delivery and
 //!     heartbeat delivers each message once on every node — `src/node.rs`
+//! 11. Peers come and go: PeerUp sends your subscriptions, PeerDown frees the peer but
+//!     keeps a bad score, Take drains, a peer's topics are bounded — `src/node.rs`
 
 pub mod config;
 pub mod node;

@@ -62,6 +62,27 @@ pub enum Msg {
         /// The encoded frame.
         frame: Vec<u8>,
     },
+    /// Client (the host, as libp2p's "connection established"): a connection to `peer`
+    /// is up. The node sends it its subscriptions at once and counts it among its peers.
+    /// Not answered.
+    PeerUp {
+        /// The peer now connected.
+        peer: NodeId,
+    },
+    /// Client (the host, as libp2p's "connection closed"): `peer` is gone. The node
+    /// drops it from every mesh and fanout set and frees what it kept for it; a
+    /// negative score alone is kept, for `Config::retain_score`. Not answered.
+    PeerDown {
+        /// The peer gone.
+        peer: NodeId,
+    },
+    /// Client: the messages delivered since the last `Take`, handed over and forgotten.
+    Take,
+    /// The answer to `Take`.
+    TakeOk {
+        /// The messages delivered and not yet taken, in order.
+        delivered: Vec<Delivered>,
+    },
 }
 
 /// A message a node delivered to its application.
@@ -78,9 +99,16 @@ pub struct Delivered {
 /// What a node tells a client that asks (`Read`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Status {
-    /// Every message delivered, in order (a node's own messages are not delivered back
-    /// to it).
+    /// The messages delivered and not yet taken (`Take`), in order, at most
+    /// `Config::max_delivered` (a node's own messages are not delivered back to it).
     pub delivered: Vec<Delivered>,
+    /// How many delivered messages were dropped untaken because `Config::max_delivered`
+    /// were already waiting.
+    pub dropped: u64,
+    /// Every peer the node keeps anything for: connected (`PeerUp`), subscribed,
+    /// in a mesh or fanout set, scored, counted, in backoff. A departed peer whose
+    /// negative score is retained is in `scores` only.
+    pub peers: BTreeSet<NodeId>,
     /// The mesh of each subscribed topic.
     pub mesh: BTreeMap<String, BTreeSet<NodeId>>,
     /// The fanout set of each topic published to without subscribing.
@@ -119,7 +147,7 @@ pub struct GossipsubNode {
     windows: VecDeque<Vec<Vec<u8>>>,
     cache: BTreeMap<Vec<u8>, Message>,
     seen: BTreeMap<Vec<u8>, Duration>,
-    delivered: Vec<Delivered>,
+    delivered: VecDeque<Delivered>,
     counters: BTreeMap<NodeId, Counters>,
     /// First deliveries per peer (decayed), for P3.
     deliveries: BTreeMap<NodeId, f64>,
@@ -131,6 +159,11 @@ pub struct GossipsubNode {
     ihaves: BTreeMap<NodeId, usize>,
     asked: BTreeMap<NodeId, usize>,
     outbox: BTreeMap<NodeId, Rpc>,
+    /// Peers the host said are connected (`PeerUp`, until `PeerDown`).
+    connected: BTreeSet<NodeId>,
+    /// Departed peers whose negative score is kept, with until when.
+    retained: BTreeMap<NodeId, Duration>,
+    dropped: u64,
 }
 
 /// A message id as hex: the key under which the simulator tracks its spread.
@@ -164,7 +197,7 @@ impl GossipsubNode {
             windows: VecDeque::from([Vec::new()]),
             cache: BTreeMap::new(),
             seen: BTreeMap::new(),
-            delivered: Vec::new(),
+            delivered: VecDeque::new(),
             counters: BTreeMap::new(),
             deliveries: BTreeMap::new(),
             mesh_since: BTreeMap::new(),
@@ -173,13 +206,28 @@ impl GossipsubNode {
             ihaves: BTreeMap::new(),
             asked: BTreeMap::new(),
             outbox: BTreeMap::new(),
+            connected: BTreeSet::new(),
+            retained: BTreeMap::new(),
+            dropped: 0,
         }
     }
 
     /// The node's state as [`Msg::ReadOk`] reports it.
     pub fn status(&self) -> Status {
+        let mut peers: BTreeSet<NodeId> = self.connected.clone();
+        peers.extend(self.peer_topics.keys().cloned());
+        peers.extend(self.mesh.values().chain(self.fanout.values()).flatten().cloned());
+        peers.extend(self.counters.keys().filter(|p| !self.retained.contains_key(*p)).cloned());
+        peers.extend(self.deliveries.keys().cloned());
+        peers.extend(self.mesh_since.keys().cloned());
+        peers.extend(self.active.iter().cloned());
+        peers.extend(self.served.keys().map(|(p, _)| p.clone()));
+        peers.extend(self.ihaves.keys().chain(self.asked.keys()).chain(self.outbox.keys()).cloned());
+        peers.extend(self.backoff.keys().map(|(p, _)| p.clone()));
         Status {
-            delivered: self.delivered.clone(),
+            delivered: self.delivered.iter().cloned().collect(),
+            dropped: self.dropped,
+            peers,
             mesh: self.mesh.clone(),
             fanout: self.fanout.clone(),
             scores: self
@@ -238,7 +286,8 @@ impl GossipsubNode {
         if !self.topics.insert(topic.clone()) {
             return;
         }
-        for peer in ctx.peers().to_vec() {
+        let peers: BTreeSet<NodeId> = ctx.peers().iter().chain(self.connected.iter()).cloned().collect();
+        for peer in peers {
             self.rpc(&peer).subscriptions.push(SubOpts { subscribe: true, topic: topic.clone() });
         }
         let now = ctx.now();
@@ -320,7 +369,11 @@ impl GossipsubNode {
         }
         ctx.observe(hex(&id));
         *self.deliveries.entry(from.clone()).or_default() += 1.0;
-        self.delivered.push(Delivered { topic: message.topic.clone(), id: id.clone(), data });
+        self.delivered.push_back(Delivered { topic: message.topic.clone(), id: id.clone(), data });
+        if self.delivered.len() > self.config.max_delivered {
+            self.delivered.pop_front();
+            self.dropped += 1;
+        }
         self.remember(&id, &message);
         let mesh: Vec<NodeId> = self.mesh.get(&message.topic).into_iter().flatten().cloned().collect();
         for peer in mesh.into_iter().filter(|p| p != from) {
@@ -336,7 +389,21 @@ impl GossipsubNode {
             return self.penalise_invalid(&from);
         };
         let now = ctx.now();
-        for sub in rpc.subscriptions {
+        let mut after = self.peer_topics.get(&from).cloned().unwrap_or_default();
+        for sub in &rpc.subscriptions {
+            if sub.subscribe {
+                after.insert(sub.topic.clone());
+            } else {
+                after.remove(&sub.topic);
+            }
+        }
+        let subscriptions = if after.len() > self.config.max_topics_per_peer {
+            self.penalise_invalid(&from);
+            Vec::new()
+        } else {
+            rpc.subscriptions
+        };
+        for sub in subscriptions {
             let topics = self.peer_topics.entry(from.clone()).or_default();
             if sub.subscribe {
                 topics.insert(sub.topic);
@@ -406,6 +473,41 @@ impl GossipsubNode {
         }
     }
 
+    fn peer_up(&mut self, peer: NodeId) {
+        self.retained.remove(&peer);
+        self.connected.insert(peer.clone());
+        let subscriptions: Vec<SubOpts> =
+            self.topics.iter().map(|topic| SubOpts { subscribe: true, topic: topic.clone() }).collect();
+        self.rpc(&peer).subscriptions.extend(subscriptions);
+    }
+
+    fn peer_down(&mut self, now: Duration, peer: &NodeId) {
+        if self.score(peer) < 0.0 {
+            self.retained.insert(peer.clone(), now + self.config.retain_score);
+            while self.retained.len() > self.config.max_retained_scores {
+                let soonest = self.retained.iter().min_by_key(|(_, until)| **until).map(|(p, _)| p.clone());
+                let Some(soonest) = soonest else { break };
+                self.retained.remove(&soonest);
+                self.counters.remove(&soonest);
+            }
+        } else {
+            self.counters.remove(peer);
+        }
+        self.connected.remove(peer);
+        self.peer_topics.remove(peer);
+        for members in self.mesh.values_mut().chain(self.fanout.values_mut()) {
+            members.remove(peer);
+        }
+        self.deliveries.remove(peer);
+        self.mesh_since.remove(peer);
+        self.active.remove(peer);
+        self.served.retain(|(p, _), _| p != peer);
+        self.ihaves.remove(peer);
+        self.asked.remove(peer);
+        self.outbox.remove(peer);
+        self.backoff.retain(|(p, _), _| p != peer);
+    }
+
     fn heartbeat(&mut self, ctx: &mut Context<Msg, Timer>) {
         let now = ctx.now();
         let config = self.config;
@@ -420,6 +522,14 @@ impl GossipsubNode {
             }
         }
         self.counters.retain(|_, c| c.invalid > 0.0 || c.behaviour > 0.0);
+        let expired: Vec<NodeId> =
+            self.retained.iter().filter(|(_, until)| **until <= now).map(|(p, _)| p.clone()).collect();
+        for peer in expired {
+            self.retained.remove(&peer);
+            self.counters.remove(&peer);
+        }
+        let counters = &self.counters;
+        self.retained.retain(|peer, _| counters.contains_key(peer));
         for d in self.deliveries.values_mut() {
             *d *= config.score_decay;
         }
@@ -552,10 +662,18 @@ impl Node for GossipsubNode {
     /// or D topic peers as the mesh, GRAFT them), answer `SubscribeOk`. `Publish`:
     /// sign the next seqno (1, 2, 3, …), send it (flood publish: every topic peer at
     /// or above `publish_threshold`; else the mesh, or the fanout set), answer
-    /// `PublishOk`. `Read`: answer `ReadOk`. `Rpc`: everything a peer sends: ignored
-    /// whole from a graylisted peer; an undecodable frame counts as one invalid
-    /// message; then subscriptions, messages, GRAFT, PRUNE, IHAVE, IWANT. What the node
-    /// sends in answer to one input goes out as at most one frame per peer.
+    /// `PublishOk`. `Read`: answer `ReadOk`. `Take`: answer `TakeOk` with the messages
+    /// delivered since the last `Take`, and forget them. `Rpc`: everything a peer sends:
+    /// ignored whole from a graylisted peer; an undecodable frame counts as one invalid
+    /// message; then subscriptions (all of them ignored, and one invalid message, if
+    /// they would take the peer past `max_topics_per_peer` topics), messages, GRAFT,
+    /// PRUNE, IHAVE, IWANT. `PeerUp`: send the peer the node's subscriptions; it is
+    /// one of the peers a later `Subscribe` announces to (with `ctx.peers()`).
+    /// `PeerDown`: drop the peer from every mesh and fanout set and free all its state;
+    /// keep its score counters only if its score is negative, for `retain_score` (at
+    /// most `max_retained_scores` such peers), so that reconnecting does not clear it.
+    /// What the node sends in answer to one input goes out as at most one frame per
+    /// peer.
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         match message {
             Msg::Subscribe { topic } => {
@@ -568,7 +686,10 @@ impl Node for GossipsubNode {
             }
             Msg::Read => ctx.send(from, Msg::ReadOk { status: self.status() }),
             Msg::Rpc { frame } => self.on_rpc(ctx, from, frame),
-            Msg::SubscribeOk | Msg::PublishOk { .. } | Msg::ReadOk { .. } => {}
+            Msg::PeerUp { peer } => self.peer_up(peer),
+            Msg::PeerDown { peer } => self.peer_down(ctx.now(), &peer),
+            Msg::Take => ctx.send(from, Msg::TakeOk { delivered: self.delivered.drain(..).collect() }),
+            Msg::SubscribeOk | Msg::PublishOk { .. } | Msg::ReadOk { .. } | Msg::TakeOk { .. } => {}
         }
         self.flush(ctx);
     }

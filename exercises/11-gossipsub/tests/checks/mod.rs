@@ -1682,3 +1682,228 @@ fn step_10_every_interleaving() {
     };
     search.run(safety, liveness).assert_holds();
 }
+
+// ---- Peers come and go ----
+
+fn topic_sub(topics: impl IntoIterator<Item = String>, subscribe: bool) -> reference::Rpc {
+    reference::Rpc {
+        subscriptions: topics.into_iter().map(|topic| reference::SubOpts { subscribe, topic }).collect(),
+        ..Default::default()
+    }
+}
+
+/// Peers come and go: PeerUp sends your subscriptions, PeerDown frees the peer but keeps a bad score, Take drains, a peer's topics are bounded
+#[test]
+fn step_11_peers_come_and_go() {
+    // The host lists no peers (`ctx.peers()` is empty): they come by PeerUp, as
+    // connections do.
+    let mut b = Bench::new(small(), 0);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    for p in 1..=3 {
+        let (frames, replies) = b.client(Msg::PeerUp { peer: NodeId::node(p) });
+        assert!(
+            replies.is_empty(),
+            "PeerUp is an event from the host, not a request: answer nothing (got {replies:?})"
+        );
+        let told = to(&frames, p).iter().any(|r| r.subscriptions.iter().any(|s| s.subscribe && s.topic == TOPIC));
+        assert!(
+            told,
+            "PeerUp {{ peer: n{p} }} after you joined {TOPIC:?}: send n{p} your subscriptions at once (SubOpts {{ \
+             subscribe: true, topic: {TOPIC:?} }}); a peer that connects later hears of your topics only this way \
+             (gossipsub v1.0: a router sends its subscriptions on every new connection)"
+        );
+        let others: Vec<&NodeId> = frames.iter().map(|(q, _)| q).filter(|q| **q != NodeId::node(p)).collect();
+        assert!(others.is_empty(), "PeerUp {{ peer: n{p} }} sends to n{p} only, not to {others:?}");
+    }
+    assert_eq!(b.status().peers, set(1..=3), "Status.peers lists the peers connected by PeerUp");
+    let (frames, _) = b.client(Msg::Subscribe { topic: "later".into() });
+    for p in 1..=3 {
+        let told = to(&frames, p).iter().any(|r| r.subscriptions.iter().any(|s| s.subscribe && s.topic == "later"));
+        assert!(told, "a topic joined after PeerUp {{ peer: n{p} }} is announced to n{p}: it is one of your peers now");
+    }
+
+    // Give every peer some state: topics, mesh, fanout, deliveries, IWANT served,
+    // IHAVE counted, a backoff.
+    for p in 1..=3 {
+        b.from(p, topic_sub([TOPIC.to_string(), "elsewhere".to_string()], true));
+    }
+    b.tick();
+    assert_eq!(b.mesh(), set(1..=3), "three topic peers, D = 3: the heartbeat grafts all of them");
+    b.client(Msg::Publish { topic: "elsewhere".into(), data: b"out".to_vec() });
+    assert_eq!(b.status().fanout.get("elsewhere"), Some(&set(1..=3)), "publishing to a topic you are not in: fanout");
+    let carol = keypair(7);
+    let m = reference::sign(&carol, TOPIC, b"hello", 1);
+    b.from(1, publish(vec![m.clone()]));
+    b.from(2, iwant(vec![reference::message_id(&m)]));
+    b.from(2, ihave(vec![reference::message_id(&reference::sign(&carol, TOPIC, b"new", 2))]));
+    b.from(2, prune(TOPIC, Some(60)));
+
+    for p in [1, 2] {
+        let (frames, replies) = b.client(Msg::PeerDown { peer: NodeId::node(p) });
+        assert!(replies.is_empty() && frames.is_empty(), "PeerDown is answered with nothing and sends nothing");
+    }
+    assert_eq!(b.mesh(), set([3]), "PeerDown {{ n1 }}, PeerDown {{ n2 }}: they leave the mesh at once");
+    assert_eq!(b.status().fanout.get("elsewhere"), Some(&set([3])), "and every fanout set at once");
+    let kept = b.status().peers;
+    assert_eq!(
+        kept,
+        set([3]),
+        "after PeerDown of n1 and n2, Status.peers still lists {kept:?}: free everything you keep for a peer that left \
+         (its topics, mesh and fanout places, delivery counts, IWANT and IHAVE counts, backoffs), or every peer that \
+         ever connected stays in memory"
+    );
+    let (frames, _) = b.client(Msg::Publish { topic: TOPIC.into(), data: b"after".to_vec() });
+    assert_eq!(
+        carried(&frames).into_keys().collect::<BTreeSet<_>>(),
+        set([3]),
+        "after PeerDown of n1 and n2, your message goes to n3 only: they left the topic when they left"
+    );
+    for _ in 0..3 {
+        let frames = b.tick();
+        let stale: Vec<&NodeId> = frames.iter().map(|(p, _)| p).filter(|p| **p != NodeId::node(3)).collect();
+        assert!(stale.is_empty(), "a heartbeat after PeerDown sent frames to {stale:?}, who left (GRAFT? IHAVE?)");
+    }
+    b.client(Msg::PeerUp { peer: NodeId::node(1) });
+    let (frames, _) = b.client(Msg::Publish { topic: TOPIC.into(), data: b"again".to_vec() });
+    assert_eq!(
+        carried(&frames).into_keys().collect::<BTreeSet<_>>(),
+        set([3]),
+        "n1 reconnected but has not announced its topics again: it starts afresh, so your message goes to n3 only"
+    );
+
+    // A bad score survives leaving.
+    b.client(Msg::PeerUp { peer: NodeId::node(4) });
+    b.from(4, sub(TOPIC));
+    let mut forged = reference::sign(&carol, TOPIC, b"real", 9);
+    forged.data = Some(b"forged".to_vec());
+    b.from(4, publish(vec![forged]));
+    assert_eq!(score(&b, 4), -10.0, "n4 sent a forgery: −10");
+    b.client(Msg::PeerDown { peer: NodeId::node(4) });
+    assert!(!b.status().peers.contains(&NodeId::node(4)), "n4 left: it is not in Status.peers");
+    assert_eq!(
+        score(&b, 4),
+        -10.0,
+        "n4 left with a negative score (−10): keep its counters for retain_score (v1.1, RetainScore), so that a \
+         peer cannot clear a bad score by reconnecting; Status.scores still shows it"
+    );
+    b.client(Msg::PeerUp { peer: NodeId::node(4) });
+    b.from(4, sub(TOPIC));
+    assert_eq!(score(&b, 4), -10.0, "n4 reconnected: it keeps its bad score (−10)");
+    let frames = b.from(4, graft(TOPIC));
+    assert!(pruned(&frames).contains(&NodeId::node(4)), "n4 reconnected with a negative score: its GRAFT is pruned");
+    b.client(Msg::PeerDown { peer: NodeId::node(3) });
+    assert!(!b.status().scores.contains_key(&NodeId::node(3)), "n3 left with score 0: nothing of it is kept");
+
+    // Retained scores are bounded in time and in count.
+    let config = Config { score_decay: 1.0, retain_score: 5 * SEC, max_retained_scores: 2, ..small() };
+    let mut b = Bench::new(config, 0);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    for p in [5, 6, 7] {
+        b.client(Msg::PeerUp { peer: NodeId::node(p) });
+        b.from(p, sub(TOPIC));
+        b.raw(p, vec![0x12, 0x05, 0x0a]);
+        b.client(Msg::PeerDown { peer: NodeId::node(p) });
+        b.tick();
+    }
+    let scored: BTreeSet<NodeId> = b.status().scores.into_keys().collect();
+    assert_eq!(
+        scored,
+        set([6, 7]),
+        "three peers left with bad scores and max_retained_scores is 2: keep the two forgotten last (n6, n7), drop n5"
+    );
+    for _ in 0..5 {
+        b.tick();
+    }
+    assert!(
+        b.status().scores.is_empty(),
+        "retain_score (5 s) after they left, their scores are forgotten even without decay: {:?}",
+        b.status().scores
+    );
+
+    // Take drains; Read keeps a bounded window.
+    let config = Config { max_delivered: 2, ..small() };
+    let mut b = Bench::new(config, 0);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    b.client(Msg::PeerUp { peer: NodeId::node(1) });
+    b.from(1, sub(TOPIC));
+    let lines: Vec<reference::Message> =
+        (1..=3).map(|k| reference::sign(&carol, TOPIC, format!("line {k}").as_bytes(), k)).collect();
+    b.from(1, publish(lines[..2].to_vec()));
+    let (_, replies) = b.client(Msg::Take);
+    let [(_, Msg::TakeOk { delivered })] = replies.as_slice() else {
+        panic!("Take is answered with one TakeOk {{ delivered }}: got {replies:?}")
+    };
+    let texts: Vec<String> = delivered.iter().map(|d| String::from_utf8_lossy(&d.data).into_owned()).collect();
+    assert_eq!(texts, ["line 1", "line 2"], "Take hands over what was delivered, in order");
+    let (_, replies) = b.client(Msg::Take);
+    assert!(
+        matches!(replies.as_slice(), [(_, Msg::TakeOk { delivered })] if delivered.is_empty()),
+        "Take drains: a second Take with nothing new delivered gets an empty list, got {replies:?}"
+    );
+    assert!(b.status().delivered.is_empty(), "after Take, Read's delivered list is empty too");
+    b.from(1, publish(vec![lines[2].clone()]));
+    for k in 4..=6 {
+        b.from(1, publish(vec![reference::sign(&carol, TOPIC, format!("line {k}").as_bytes(), k)]));
+    }
+    let status = b.status();
+    let texts: Vec<String> = status.delivered.iter().map(|d| String::from_utf8_lossy(&d.data).into_owned()).collect();
+    assert_eq!(
+        (texts.as_slice(), status.dropped),
+        (&["line 5".to_string(), "line 6".to_string()][..], 2),
+        "four delivered and none taken, max_delivered = 2: keep the newest two, drop the oldest, count them in \
+         Status.dropped"
+    );
+
+    // A peer's topics are bounded.
+    let mut b = Bench::new(small(), 0);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    b.client(Msg::PeerUp { peer: NodeId::node(1) });
+    b.client(Msg::PeerUp { peer: NodeId::node(2) });
+    let topics = |range: std::ops::Range<usize>| range.map(|k| format!("t{k}")).collect::<Vec<_>>();
+    b.from(1, topic_sub(topics(0..64), true));
+    assert_eq!(score(&b, 1), 0.0, "64 topics (max_topics_per_peer) is allowed");
+    b.from(1, topic_sub(topics(64..65), true));
+    assert_eq!(
+        score(&b, 1),
+        -10.0,
+        "n1, subscribed to 64 topics, subscribes to a 65th: refuse it (max_topics_per_peer = 64) and count one invalid \
+         message, or any peer can grow your table of topics without bound"
+    );
+    let (frames, _) = b.client(Msg::Publish { topic: "t64".into(), data: b"x".to_vec() });
+    assert!(carried(&frames).is_empty(), "n1's 65th topic was refused: your message on it goes to no one");
+    let mut swap = topic_sub(topics(0..1), false);
+    swap.subscriptions.extend(topic_sub(topics(65..66), true).subscriptions);
+    b.from(1, swap);
+    assert_eq!(score(&b, 1), -10.0, "one frame that leaves t0 and joins t65 keeps n1 at 64 topics: allowed");
+    let (frames, _) = b.client(Msg::Publish { topic: "t65".into(), data: b"y".to_vec() });
+    assert_eq!(carried(&frames).into_keys().collect::<BTreeSet<_>>(), set([1]), "n1 is in t65 now");
+    let mut big = topic_sub(topics(100..165), true);
+    big.subscriptions.push(reference::SubOpts { subscribe: true, topic: TOPIC.into() });
+    b.from(2, big);
+    let (frames, _) = b.client(Msg::Publish { topic: TOPIC.into(), data: b"z".to_vec() });
+    assert!(
+        !carried(&frames).contains_key(&NodeId::node(2)),
+        "n2 sent one frame with 66 subscriptions: all of them are ignored (the count after the whole frame, as \
+         rust-libp2p's MaxCountSubscriptionFilter), {TOPIC:?} too"
+    );
+
+    // Churn: many peers come and go, nothing stays.
+    let mut b = Bench::new(small(), 0);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    for p in 1..=200 {
+        b.client(Msg::PeerUp { peer: NodeId::node(p) });
+        b.from(p, sub(TOPIC));
+        b.from(p, publish(vec![reference::sign(&carol, TOPIC, b"churn", p as u64)]));
+        if p % 10 == 0 {
+            b.tick();
+        }
+        b.client(Msg::PeerDown { peer: NodeId::node(p) });
+    }
+    let status = b.status();
+    assert!(
+        status.peers.is_empty() && status.mesh.values().all(|m| m.is_empty()),
+        "200 peers connected, subscribed, sent a message and left: the node still keeps {} of them ({:?}…)",
+        status.peers.len(),
+        status.peers.iter().take(5).collect::<Vec<_>>()
+    );
+}
