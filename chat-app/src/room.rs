@@ -1,5 +1,12 @@
-//! The room: one task that owns the two sans-IO nodes of a peer and carries out what
+//! The room: one task that owns the three sans-IO nodes of a peer and carries out what
 //! they ask.
+//!
+//! Each node lives in a [`kit::Runtime`] for the whole run: one context (so one seeded
+//! random stream, and timer handles a node can cancel later), its timers fired by the
+//! runtime's one rule. The room's loop is the runtime's: fire what is due by now (each
+//! node's timers and the room's own, earliest first), carry out what the nodes asked,
+//! then sleep until the earliest deadline or the next event. A node's peers follow the
+//! room's rules below and are set before every call.
 //!
 //! - The **swarm** node (the swarm exercise) decides which peers to be connected to:
 //!   every peer found is one of its peers; it dials (`Connect`), accepts up to its
