@@ -51,7 +51,7 @@ use kit::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::conn::{self, Conn, Out};
-use super::parts::gossipsub::{Config as GossipConfig, GossipsubNode, Msg as GossipMsg, Rpc, SubOpts};
+use super::parts::gossipsub::{Config as GossipConfig, GossipsubNode, Msg as GossipMsg, Rpc};
 use super::parts::secure_gossip::{Envelope, Guard, MAX_PAYLOAD, Reject};
 use super::parts::swarm;
 use crate::parts::anti_entropy::Replica;
@@ -78,11 +78,6 @@ pub const MAX_FOREIGN: usize = 16;
 /// Connections at once, in and out: the swarm's degree bound, with room for dials that
 /// cross, and [`MAX_FOREIGN`] for libp2p nodes and strangers that ping.
 pub const MAX_CONNS: usize = 2 * swarm::MAX_DEGREE + MAX_FOREIGN;
-
-/// Gossipsub topics one peer may be subscribed to as this peer tracks it: a frame that
-/// would take it over is not given to the gossipsub node and costs a strike, so that
-/// nobody can grow the node's table of topics without bound.
-pub const MAX_PEER_TOPICS: usize = 64;
 
 /// How long a libp2p node whose connection was closed for not being on the room's
 /// topic is not dialled again (libp2p's mDNS reports it every few seconds).
@@ -455,10 +450,9 @@ pub struct Room {
     gossip: Runtime<GossipsubNode>,
     /// The room's gossipsub topic (`--room`).
     topic: String,
-    /// How many of the gossipsub node's delivered messages were handled.
-    gossip_read: usize,
-    /// The topics each connected peer announced (at most [`MAX_PEER_TOPICS`]).
-    peer_topics: BTreeMap<NodeId, BTreeSet<String>>,
+    /// The connected peers subscribed to the room's topic, as their frames said (the
+    /// gossipsub node bounds each peer's topics itself: `Config::max_topics_per_peer`).
+    on_topic: BTreeSet<NodeId>,
     /// Peers whose identify lacks the swarm's protocol (libp2p nodes), with the nick
     /// their agent claims, if any. Never swarm candidates.
     foreign: BTreeMap<NodeId, Option<String>>,
@@ -514,8 +508,7 @@ impl Room {
                 runtime_seed("gossipsub"),
             ),
             topic: topic.to_string(),
-            gossip_read: 0,
-            peer_topics: BTreeMap::new(),
+            on_topic: BTreeSet::new(),
             foreign: BTreeMap::new(),
             handbook: BTreeSet::new(),
             probing: BTreeSet::new(),
@@ -831,31 +824,23 @@ impl Room {
         for msg in self.pending.remove(&peer).unwrap_or_default() {
             self.send_swarm(&peer, msg);
         }
-        // Gossipsub: our subscription, on the substream this side opens. The gossipsub
-        // node announces a topic to the peers it has when it joins; one that comes later
-        // hears of it here.
-        let hello =
-            Rpc { subscriptions: vec![SubOpts { subscribe: true, topic: self.topic.clone() }], ..Rpc::default() };
-        self.send_out(&peer, Out::Meshsub(hello.encode()));
+        // Gossipsub: the node hears of the connection (libp2p's "connection established")
+        // and sends the peer its subscriptions, on the substream this side opens.
+        let up = peer.clone();
+        self.call_gossip(|rt, now| rt.handle_message(now, me_client(), GossipMsg::PeerUp { peer: up }));
         // The swarm learns of a peer that found us before we found it.
         self.top_up_now();
     }
 
-    /// Ends the connection to `peer`, and tells the gossipsub node it left every topic
-    /// it was in (the node keeps a peer's topics until told; see the module's docs).
+    /// Ends the connection to `peer`, and tells the gossipsub node it is gone (libp2p's
+    /// "connection closed"): the node frees what it kept for it but a bad score.
     fn close(&mut self, peer: &NodeId) {
         if self.conns.remove(peer).is_none() {
             return;
         }
-        let topics = self.peer_topics.remove(peer).unwrap_or_default();
-        if !topics.is_empty() {
-            let bye = Rpc {
-                subscriptions: topics.into_iter().map(|topic| SubOpts { subscribe: false, topic }).collect(),
-                ..Rpc::default()
-            };
-            let frame = bye.encode();
-            self.call_gossip(|rt, now| rt.handle_message(now, peer.clone(), GossipMsg::Rpc { frame }));
-        }
+        self.on_topic.remove(peer);
+        let down = peer.clone();
+        self.call_gossip(|rt, now| rt.handle_message(now, me_client(), GossipMsg::PeerDown { peer: down }));
     }
 
     /// A libp2p node closed for not being on the room's topic is not redialled for
@@ -868,27 +853,23 @@ impl Room {
         }
     }
 
-    /// A gossipsub RPC from `peer`: its subscriptions noted (within [`MAX_PEER_TOPICS`]),
+    /// A gossipsub RPC from `peer`: whether it joins or leaves the room's topic noted,
     /// then given to the gossipsub node. A libp2p node that leaves the room's topic is
     /// closed at once: nothing else keeps its connection.
     fn meshsub_in(&mut self, peer: NodeId, id: u64, frame: Vec<u8>) {
         let Ok(rpc) = Rpc::decode(&frame) else {
             return self.strike(&peer, id, "a gossipsub frame that is not an RPC");
         };
-        let mut topics = self.peer_topics.get(&peer).cloned().unwrap_or_default();
-        let was_in = topics.contains(&self.topic);
-        for sub in &rpc.subscriptions {
-            if sub.subscribe {
-                topics.insert(sub.topic.clone());
-            } else {
-                topics.remove(&sub.topic);
-            }
+        let was_in = self.on_topic.contains(&peer);
+        let mut now_in = was_in;
+        for sub in rpc.subscriptions.iter().filter(|sub| sub.topic == self.topic) {
+            now_in = sub.subscribe;
         }
-        if topics.len() > MAX_PEER_TOPICS {
-            return self.strike(&peer, id, "subscriptions to too many gossipsub topics");
+        if now_in {
+            self.on_topic.insert(peer.clone());
+        } else {
+            self.on_topic.remove(&peer);
         }
-        let now_in = topics.contains(&self.topic);
-        self.peer_topics.insert(peer.clone(), topics);
         let from = peer.clone();
         self.call_gossip(|rt, now| rt.handle_message(now, from, GossipMsg::Rpc { frame }));
         if was_in && !now_in && self.foreign.contains_key(&peer) && !self.neighbours.contains(&peer) {
@@ -925,9 +906,16 @@ impl Room {
     /// shows it), a known libp2p author's shown at once, an unknown author's held for
     /// [`LOG_WAIT`] in case its log entry comes.
     fn gossip_delivered(&mut self) {
-        let delivered = self.gossip.node().status().delivered;
-        let new: Vec<_> = delivered.into_iter().skip(self.gossip_read).collect();
-        self.gossip_read += new.len();
+        let now = self.now();
+        self.gossip.handle_message(now, me_client(), GossipMsg::Take);
+        let mut new = Vec::new();
+        while let Some((to, msg)) = self.gossip.poll_transmit() {
+            match msg {
+                GossipMsg::TakeOk { delivered } if to.is_client() => new.extend(delivered),
+                GossipMsg::Rpc { frame } if !to.is_client() => self.send_out(&to, Out::Meshsub(frame)),
+                _ => {}
+            }
+        }
         for message in new {
             if message.topic != self.topic {
                 continue;
@@ -1304,12 +1292,10 @@ impl Room {
         let mut foreign_kept = 0;
         for (peer, live) in self.conns.iter_mut() {
             let keep = self.neighbours.contains(peer)
-                || (self.foreign.contains_key(peer)
-                    && self.peer_topics.get(peer).is_some_and(|t| t.contains(&self.topic))
-                    && {
-                        foreign_kept += 1;
-                        foreign_kept <= MAX_FOREIGN
-                    });
+                || (self.foreign.contains_key(peer) && self.on_topic.contains(peer) && {
+                    foreign_kept += 1;
+                    foreign_kept <= MAX_FOREIGN
+                });
             if keep {
                 live.idle_since = None;
             } else {
