@@ -377,6 +377,15 @@ enum Due {
     Housekeeping,
 }
 
+/// Whose timer a deadline is: one of the three nodes' (in its runtime) or the room's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Owner {
+    Chat,
+    Swarm,
+    Gossip,
+    Room,
+}
+
 /// The seed of one node's random numbers: the peer's seed and the node's name, mixed
 /// once (SplitMix64's finaliser over the two), so that the three nodes of a peer draw
 /// three different streams for the whole run.
@@ -595,12 +604,19 @@ impl Room {
         self.timers.insert(at, self.timer_seq, due);
     }
 
+    /// The next deadline of each of the three nodes and of the room.
+    fn deadlines(&self) -> [(Owner, Option<Duration>); 4] {
+        [
+            (Owner::Chat, self.chat.poll_timeout()),
+            (Owner::Swarm, self.swarm.poll_timeout()),
+            (Owner::Gossip, self.gossip.poll_timeout()),
+            (Owner::Room, self.timers.next()),
+        ]
+    }
+
     /// The earliest deadline of the three nodes and the room: when the loop wakes.
     fn next_deadline(&self) -> Option<Duration> {
-        [self.chat.poll_timeout(), self.swarm.poll_timeout(), self.gossip.poll_timeout(), self.timers.next()]
-            .into_iter()
-            .flatten()
-            .min()
+        self.deadlines().into_iter().filter_map(|(_, at)| at).min()
     }
 
     /// Fires what is due by now, by the runtime's one rule: each of the three nodes and
@@ -609,28 +625,27 @@ impl Room {
     /// for now fires at the next turn of the loop, which then does not sleep.
     fn fire_timers(&mut self) {
         let now = self.now();
-        let mut fired = [false; 4];
-        loop {
-            let deadlines =
-                [self.chat.poll_timeout(), self.swarm.poll_timeout(), self.gossip.poll_timeout(), self.timers.next()];
-            let next = (0..4)
-                .filter(|i| !fired[*i] && deadlines[*i].is_some_and(|at| at <= now))
-                .min_by_key(|i| deadlines[*i]);
-            let Some(which) = next else { break };
-            fired[which] = true;
-            match which {
-                0 => {
+        let mut fired = Vec::new();
+        while let Some((owner, _)) = self
+            .deadlines()
+            .into_iter()
+            .filter(|(owner, at)| !fired.contains(owner) && at.is_some_and(|at| at <= now))
+            .min_by_key(|(_, at)| *at)
+        {
+            fired.push(owner);
+            match owner {
+                Owner::Chat => {
                     self.call_chat(|rt, now| {
                         rt.handle_timeout(now);
                     });
                 }
-                1 => self.call_swarm(|rt, now| {
+                Owner::Swarm => self.call_swarm(|rt, now| {
                     rt.handle_timeout(now);
                 }),
-                2 => self.call_gossip(|rt, now| {
+                Owner::Gossip => self.call_gossip(|rt, now| {
                     rt.handle_timeout(now);
                 }),
-                _ => {
+                Owner::Room => {
                     let mark = self.timers.mark();
                     while let Some((_, due)) = self.timers.pop_due_before(now, mark) {
                         match due {
