@@ -11,9 +11,10 @@
 //! - [`Kind::Reference`]: the gossipsub exercise's reference router
 //!   (`gossipsub_solution::GossipsubNode`, a sans-IO `kit::Node`) in a `kit::Runtime`,
 //!   over the handbook's own connections ([`ReferenceNode`]: TCP, multistream, Noise,
-//!   yamux) and `/meshsub/1.1.0` streams ([`MeshsubPeer`]). The driver hands each frame
-//!   a peer sends to the node as `Msg::Rpc` from that peer, writes each `Msg::Rpc` the
-//!   node sends to that peer's stream, and fires the heartbeat when it is due.
+//!   yamux) and `/meshsub/1.1.0` streams ([`MeshsubPeer`]). The driver tells the node of
+//!   each connection (`Msg::PeerUp`), hands it each frame a peer sends as `Msg::Rpc` from
+//!   that peer, writes each `Msg::Rpc` the node sends to that peer's stream, takes what
+//!   it delivered (`Msg::Take`), and fires the heartbeat when it is due.
 //!
 //! After the meshes have formed, the room is left idle for a window, then `lines` lines
 //! are published from seeded random peers during a window of the same length. Per line:
@@ -26,7 +27,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use gossipsub_solution::{Config as RefConfig, GossipsubNode as RefNode, Msg as RefMsg, Rpc as RefRpc, SubOpts};
+use gossipsub_solution::{Config as RefConfig, GossipsubNode as RefNode, Msg as RefMsg};
 use kit::NodeId;
 use kit::runtime::Runtime;
 use libp2p::futures::StreamExt;
@@ -395,19 +396,25 @@ async fn start_reference(
         runtime.start(Duration::ZERO);
         runtime.handle_message(Duration::ZERO, NodeId::client(0), RefMsg::Subscribe { topic: TOPIC.into() });
         let mut writers: BTreeMap<NodeId, mpsc::UnboundedSender<Vec<u8>>> = BTreeMap::new();
-        let mut read = 0;
         loop {
-            // What the node asked to send, to each peer's stream; what it delivered, out.
+            // What the node asked to send, to each peer's stream; what it delivered
+            // (its answer to `Take`), out.
             while let Some((to, msg)) = runtime.poll_transmit() {
-                if let (RefMsg::Rpc { frame }, Some(w)) = (msg, writers.get(&to)) {
-                    let _ = w.send(frame);
+                match msg {
+                    RefMsg::Rpc { frame } => {
+                        if let Some(w) = writers.get(&to) {
+                            let _ = w.send(frame);
+                        }
+                    }
+                    RefMsg::TakeOk { delivered } => {
+                        let at = Instant::now();
+                        for d in delivered {
+                            let _ = sink.send((index, d.data, at));
+                        }
+                    }
+                    _ => {}
                 }
             }
-            let delivered = &runtime.node().status().delivered;
-            for d in delivered.iter().skip(read) {
-                let _ = sink.send((index, d.data.clone(), Instant::now()));
-            }
-            read = delivered.len();
 
             let due = runtime.poll_timeout().map(|d| start + d);
             tokio::select! {
@@ -455,15 +462,16 @@ async fn start_reference(
                                 }
                             }
                         });
-                        // The node told its peers of its topic when it subscribed; a
-                        // peer that connects later hears it now.
-                        let hello = RefRpc { subscriptions: vec![SubOpts { subscribe: true, topic: TOPIC.into() }], ..RefRpc::default() };
-                        let _ = w_tx.send(hello.encode());
-                        writers.insert(peer, w_tx);
-                        runtime.set_peers(writers.keys().cloned().collect());
+                        // The host tells the node of the connection (libp2p's
+                        // "connection established"); the node sends the peer its
+                        // subscriptions.
+                        writers.insert(peer.clone(), w_tx);
+                        runtime.handle_message(start.elapsed(), NodeId::client(0), RefMsg::PeerUp { peer });
                     }
                     Heard::Frame(from, frame) => {
-                        runtime.handle_message(start.elapsed(), from, RefMsg::Rpc { frame });
+                        let now = start.elapsed();
+                        runtime.handle_message(now, from, RefMsg::Rpc { frame });
+                        runtime.handle_message(now, NodeId::client(0), RefMsg::Take);
                     }
                 },
                 () = async { match due { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
