@@ -5,7 +5,7 @@
 //! its exercise.
 //!
 //! The list of parts is the `[features]` table of this crate's `Cargo.toml`; the one
-//! invocation of [`parts!`] below names the two crates of each (a test checks that it
+//! invocation of the `parts!` macro below names the two crates of each (a test checks that it
 //! covers every feature, and the runner reads the table itself).
 //!
 //! The chat node is built on the reference log and anti-entropy (the chat exercise
