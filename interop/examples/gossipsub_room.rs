@@ -10,7 +10,8 @@
 //! an idle window of W, then LINES lines (default 50) from random peers, 100 ms apart,
 //! in a window of the same W. Per line: the latency to each receiver (p50, p99, max),
 //! the bytes on all links (publishing window minus idle window, over the lines), and
-//! the deliveries, which must be all of them.
+//! the deliveries, which must be all of them. The last column counts the RPC frames the
+//! reference peers sent per line (rust-libp2p's frames are inside Noise, out of sight).
 //!
 //! Each room runs on a tokio runtime of its own (two worker threads, as the machine
 //! has two cores), dropped before the next, so no room's tasks run during another's.
@@ -32,10 +33,10 @@ fn main() -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "| room        |  N | links | mesh (mean) | deliveries  | p50 ms | p99 ms | max ms | bytes/line | idle bytes/s |"
+        "| room        |  N | links | mesh (mean) | deliveries  | p50 ms | p99 ms | max ms | bytes/line | idle bytes/s | ref frames/line |"
     );
     println!(
-        "|-------------|---:|------:|------------:|-------------|-------:|-------:|-------:|-----------:|-------------:|"
+        "|-------------|---:|------:|------------:|-------------|-------:|-------:|-------:|-----------:|-------------:|----------------:|"
     );
     let mut failures = Vec::new();
     for n in [10, 30] {
@@ -55,7 +56,7 @@ fn main() -> anyhow::Result<()> {
             let report = rt.block_on(gossipsub_room::run(&plan))?;
             rt.shutdown_background();
             println!(
-                "| {:<11} | {n:>2} | {:>5} | {:>11.1} | {:>5}/{:<5} | {:>6.1} | {:>6.1} | {:>6.1} | {:>10.0} | {:>12.0} |",
+                "| {:<11} | {n:>2} | {:>5} | {:>11.1} | {:>5}/{:<5} | {:>6.1} | {:>6.1} | {:>6.1} | {:>10.0} | {:>12.0} | {:>15} |",
                 mix.name(),
                 report.links,
                 report.mesh_mean(),
@@ -66,6 +67,10 @@ fn main() -> anyhow::Result<()> {
                 report.latency_ms(1.0),
                 report.bytes_per_line(lines),
                 report.idle_bytes as f64 / window.as_secs_f64(),
+                match mix {
+                    Mix::AllLibp2p => "-".to_string(),
+                    _ => format!("{:.1}", report.reference_frames_per_line(lines)),
+                },
             );
             if let Err(e) = gossipsub_room::check_meshes(&plan, &report) {
                 failures.push(e.to_string());

@@ -127,6 +127,10 @@ pub struct Report {
     /// Bytes on all links, both ways, in the idle and the publishing window.
     pub idle_bytes: u64,
     pub busy_bytes: u64,
+    /// RPC frames the reference peers sent (rust-libp2p's are inside Noise, unseen), in
+    /// the idle and the publishing window.
+    pub idle_frames: u64,
+    pub busy_frames: u64,
 }
 
 impl Report {
@@ -144,6 +148,12 @@ impl Report {
     /// Bytes on all links per line: the publishing window minus the idle one.
     pub fn bytes_per_line(&self, lines: usize) -> f64 {
         (self.busy_bytes as f64 - self.idle_bytes as f64) / lines as f64
+    }
+
+    /// RPC frames the reference peers sent per line: the publishing window minus the
+    /// idle one.
+    pub fn reference_frames_per_line(&self, lines: usize) -> f64 {
+        (self.busy_frames as f64 - self.idle_frames as f64) / lines as f64
     }
 
     pub fn mesh_mean(&self) -> f64 {
@@ -367,6 +377,7 @@ async fn start_reference(
     secret: [u8; 32],
     seed: u64,
     sink: mpsc::UnboundedSender<Delivery>,
+    frames: Arc<AtomicU64>,
 ) -> anyhow::Result<Peer> {
     let keypair = identity_solution::Keypair::from_secret_bytes(secret);
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -403,6 +414,7 @@ async fn start_reference(
                 match msg {
                     RefMsg::Rpc { frame } => {
                         if let Some(w) = writers.get(&to) {
+                            frames.fetch_add(1, Ordering::Relaxed);
                             let _ = w.send(frame);
                         }
                     }
@@ -501,12 +513,13 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
     );
     let mut rng = StdRng::seed_from_u64(plan.seed);
     let (sink, mut deliveries) = mpsc::unbounded_channel::<Delivery>();
+    let frames = Arc::new(AtomicU64::new(0));
     let mut peers = Vec::with_capacity(plan.n);
     for i in 0..plan.n {
         let secret: [u8; 32] = rng.random();
         let peer = match plan.mix.kind_of(i) {
             Kind::Libp2p => start_libp2p(i, secret, sink.clone()).await?,
-            Kind::Reference => start_reference(i, secret, plan.seed ^ i as u64, sink.clone()).await?,
+            Kind::Reference => start_reference(i, secret, plan.seed ^ i as u64, sink.clone(), frames.clone()).await?,
         };
         peers.push(peer);
     }
@@ -524,9 +537,9 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
     // Anything delivered so far is not a line.
     while deliveries.try_recv().is_ok() {}
 
-    let idle_start = bytes.total();
+    let idle_start = (bytes.total(), frames.load(Ordering::Relaxed));
     tokio::time::sleep(plan.window).await;
-    let busy_start = bytes.total();
+    let busy_start = (bytes.total(), frames.load(Ordering::Relaxed));
     let window_end = tokio::time::Instant::now() + plan.window;
     let mut sent: Vec<(usize, Instant)> = Vec::with_capacity(plan.lines);
     let mut by_text: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
@@ -539,7 +552,7 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
         tokio::time::sleep(plan.interval).await;
     }
     tokio::time::sleep_until(window_end).await;
-    let busy_end = bytes.total();
+    let busy_end = (bytes.total(), frames.load(Ordering::Relaxed));
 
     let expected = plan.lines * (plan.n - 1);
     let mut got: BTreeMap<(usize, usize), Instant> = BTreeMap::new();
@@ -571,8 +584,10 @@ pub async fn run(plan: &Plan) -> anyhow::Result<Report> {
         latencies,
         expected,
         missing,
-        idle_bytes: busy_start - idle_start,
-        busy_bytes: busy_end - busy_start,
+        idle_bytes: busy_start.0 - idle_start.0,
+        busy_bytes: busy_end.0 - busy_start.0,
+        idle_frames: busy_start.1 - idle_start.1,
+        busy_frames: busy_end.1 - busy_start.1,
     })
 }
 
