@@ -194,7 +194,8 @@ pub fn check(ws: &Workspace, exercise: &Exercise, options: Options) -> Result<Re
         Ending::TimedOut(limit) => {
             unfinished_reason = Some(format!(
                 "did not finish within {} s and was stopped: an endless loop, a deadlock, or \
-                 waiting for a message that never comes? (the limit is --timeout)",
+                 waiting for a message that never comes? (the limit is --timeout, one budget \
+                 for the whole run)",
                 limit.as_secs()
             ));
             // libtest prints a failure's message only in its closing report, which a
@@ -489,6 +490,9 @@ pub fn results(steps: Vec<Step>, verdicts: &Verdicts, unfinished: &str) -> Vec<S
                 Some(Outcome::Passed) => StepOutcome::Passed,
                 Some(Outcome::Failed(message)) => StepOutcome::Failed(message.clone()),
                 Some(Outcome::Ignored) => StepOutcome::Failed("this check is marked #[ignore]".into()),
+                None if step.function.ends_with("every_interleaving") && unfinished.starts_with("did not finish") => {
+                    StepOutcome::Unfinished(format!("{unfinished}. {SEARCH_TOO_BIG}"))
+                }
                 None => StepOutcome::Unfinished(unfinished.to_string()),
             };
             let figures = verdicts
@@ -504,6 +508,14 @@ pub fn results(steps: Vec<Step>, verdicts: &Verdicts, unfinished: &str) -> Vec<S
         })
         .collect()
 }
+
+/// What an exhaustive search step that ran out of time most often means: not a hang but
+/// a node that sends more than it must, which multiplies the interleavings to search.
+pub const SEARCH_TOO_BIG: &str = "This step searches every interleaving of a small room, and a correct node \
+     keeps that search to a few tens of thousands of states; a node that sends more messages than its \
+     contract asks (back to the peer a message came from, to peers that already have it, twice to the \
+     same peer) multiplies them past the time limit. If the steps before it pass, compare what your node \
+     sends with their contracts";
 
 /// The whole fold of one run: its records to one result per step.
 pub fn fold(steps: Vec<Step>, record: &Record, unfinished: &str) -> Vec<StepResult> {
@@ -978,6 +990,29 @@ test result: FAILED. 1 passed; 1 failed; 1 ignored; 0 measured; 0 filtered out; 
 
     fn outcomes(results: &[StepResult]) -> Vec<&StepOutcome> {
         results.iter().map(|r| &r.outcome).collect()
+    }
+
+    #[test]
+    fn a_search_step_stopped_at_the_limit_says_what_usually_makes_a_search_too_big() {
+        let steps = steps::scan_source(
+            "/// Keys\n#[test]\nfn step_1_keys() {}\n/// Search\n#[test]\nfn step_2_every_interleaving() {}\n",
+        );
+        let stopped = "did not finish within 60 s and was stopped: an endless loop?";
+        let results = results(steps.clone(), &Verdicts::default(), stopped);
+        match (&results[0].outcome, &results[1].outcome) {
+            (StepOutcome::Unfinished(plain), StepOutcome::Unfinished(search)) => {
+                assert_eq!(plain, stopped, "an ordinary step keeps the plain reason");
+                assert!(search.starts_with(stopped) && search.contains(SEARCH_TOO_BIG), "{search}");
+            }
+            other => panic!("both steps unfinished, got {other:?}"),
+        }
+        // A crash is a crash, search or not.
+        let results = results_of_crash(steps);
+        assert!(matches!(&results[1].outcome, StepOutcome::Unfinished(m) if !m.contains(SEARCH_TOO_BIG)));
+    }
+
+    fn results_of_crash(steps: Vec<Step>) -> Vec<StepResult> {
+        results(steps, &Verdicts::default(), "the test process crashed (signal 11)")
     }
 
     #[test]

@@ -47,6 +47,12 @@ fn solved_exercise_passes_and_the_overview_remembers_it() {
     assert!(out.status.success());
     assert!(stdout(&out).contains("2/2"), "{}", stdout(&out));
     assert!(!stderr(&out).contains("Checking fixture"), "unchanged: answered from the cache");
+
+    // A hint for a finished exercise is not step 1's first hint again.
+    let out = stdout(&sb.verify().args(["hint", "fixture"]).output().unwrap());
+    assert!(out.contains("Every step of fixture passes") && !out.contains("first hint"), "{out}");
+    let out = stdout(&sb.verify().args(["hint", "fixture", "--step", "1"]).output().unwrap());
+    assert!(out.contains("first hint"), "--step still shows a step's hints: {out}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use verify::checks::{Report, StepOutcome};
+use verify::checks::{Report, StepOutcome, StepResult};
 use verify::{Exercise, libtest, style};
 
 use crate::app::{App, Seeds};
@@ -275,6 +275,9 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                 }
             } else {
                 println!("{passed} of {} steps pass ({:.1} s).", steps.len(), elapsed.as_secs_f64());
+                if let Some(note) = follow_on_note(steps) {
+                    println!("  {note}");
+                }
                 println!(
                     "  Stuck? cargo verify hint {}    The checks: {}/",
                     exercise.name,
@@ -282,5 +285,52 @@ pub fn print_report(app: &App, exercise: &Exercise, report: &Report) {
                 );
             }
         }
+    }
+}
+
+/// When some steps pass and more than one fails: which failing step to start with. A
+/// later step runs code that earlier steps check, so its failure may only echo an
+/// earlier one (a codec bug shows up again as a node that "sends nothing"). Nothing when
+/// no step passes yet (every step fails at its stub; the order is plain) or when one
+/// step fails.
+pub fn follow_on_note(steps: &[StepResult]) -> Option<String> {
+    let failing: Vec<u32> = steps.iter().filter(|r| r.outcome != StepOutcome::Passed).map(|r| r.step.number).collect();
+    let passed = steps.len() - failing.len();
+    match failing[..] {
+        [first, _, ..] if passed > 0 => Some(format!(
+            "Start with step {first}: later steps use what earlier ones check, so a failure after it may only \
+             follow from it."
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use verify::steps::Step;
+
+    fn result(number: u32, passed: bool) -> StepResult {
+        StepResult {
+            step: Step { number, function: format!("step_{number}_x"), description: String::new() },
+            outcome: if passed { StepOutcome::Passed } else { StepOutcome::Failed("no".into()) },
+            figures: Vec::new(),
+            seeded: false,
+            sweep: None,
+            traces: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_note_names_the_first_failing_step_only_when_it_helps() {
+        let run = |passes: &[bool]| {
+            let steps: Vec<StepResult> = passes.iter().enumerate().map(|(i, p)| result(i as u32 + 1, *p)).collect();
+            follow_on_note(&steps)
+        };
+        let note = run(&[true, false, true, false]).expect("a passing step and two failing ones");
+        assert!(note.starts_with("Start with step 2:"), "{note}");
+        assert_eq!(run(&[false, false, false]), None, "nothing passes yet: every step is at its stub");
+        assert_eq!(run(&[true, true, false]), None, "one failing step needs no pointer");
+        assert_eq!(run(&[true, true]), None);
     }
 }

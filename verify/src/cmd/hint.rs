@@ -27,6 +27,14 @@ pub fn run(app: &App, args: Args) -> anyhow::Result<ExitCode> {
     };
     let step = match args.step {
         Some(step) => step,
+        None if all_passed(app, exercise) => {
+            println!(
+                "Every step of {name} passes: no hints needed. `cargo verify hint {name} --step N` shows \
+                 a step's hints anyway.",
+                name = exercise.name
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         None => stuck_step(app, exercise),
     };
     show(app, exercise, step, !args.again)?;
@@ -40,6 +48,14 @@ pub fn stuck_step(app: &App, exercise: &Exercise) -> u32 {
     let cache = app.cache();
     let passed = cache.get(&exercise.name).map(|e| e.passed.clone()).unwrap_or_default();
     all.iter().find(|s| !passed.contains(&s.function)).or(all.first()).map(|s| s.number).unwrap_or(1)
+}
+
+/// Whether the last check of `exercise` passed every step it has.
+fn all_passed(app: &App, exercise: &Exercise) -> bool {
+    let all = steps::scan(&exercise.checks_dir()).unwrap_or_default();
+    let cache = app.cache();
+    let passed = cache.get(&exercise.name).map(|e| e.passed.clone()).unwrap_or_default();
+    !all.is_empty() && all.iter().all(|s| passed.contains(&s.function))
 }
 
 /// Prints the hints of `step` seen so far and, with `reveal`, the next one, and
