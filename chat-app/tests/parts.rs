@@ -88,7 +88,10 @@ fn gossipsub_marked_yours_is_the_learners_router() {
     let (out, err) = run_until_it_stops("gossipsub");
     // The room subscribes its gossipsub node to the room's topic as it starts: the first
     // call into the learner's router, a todo! stub in the pristine exercise.
-    assert!(err.contains("exercises/11-gossipsub/src/"), "the panic is in the gossipsub exercise's code:\n{out}\n{err}");
+    assert!(
+        err.contains("exercises/11-gossipsub/src/"),
+        "the panic is in the gossipsub exercise's code:\n{out}\n{err}"
+    );
     assert!(err.contains("not yet implemented"), "at a todo! stub:\n{err}");
     assert!(
         err.contains("the gossipsub part (yours: built from the gossipsub exercise) panicked")
