@@ -726,71 +726,99 @@ mod mesh {
 
     pub type Mesh = Sim<Wire, Due>;
 
+    /// The learner's chat node and the reference swarm in one simulated node, each in
+    /// an [`Adapter`]: one context per node for the whole run (its random numbers, its
+    /// timer handles, cancels passed on to the network's timers). The chat node's peers
+    /// are the swarm's neighbours, and it greets each new one.
     pub struct Peer {
-        chat: subject::ChatNode,
-        swarm: swarm::SwarmNode,
+        chat: Adapter<subject::ChatNode, Wire, Due>,
+        swarm: Adapter<swarm::SwarmNode, Wire, Due>,
         neighbours: Vec<NodeId>,
         drops: u64,
     }
 
+    /// The peer hands the chat node only chat messages.
+    fn chat_in(wire: Wire) -> subject::Msg {
+        match wire {
+            Wire::Chat(msg) => from_ref(msg),
+            other => unreachable!("{other:?} is not for the chat node"),
+        }
+    }
+
+    /// The peer hands the swarm only swarm messages.
+    fn swarm_in(wire: Wire) -> swarm::Msg {
+        match wire {
+            Wire::Swarm(msg) => msg,
+            other => unreachable!("{other:?} is not for the swarm"),
+        }
+    }
+
     impl Peer {
         pub fn new(chat: subject::ChatNode) -> Peer {
-            Peer { chat, swarm: swarm::SwarmNode::new(), neighbours: Vec::new(), drops: 0 }
+            Peer {
+                chat: Adapter::new(
+                    chat,
+                    chat_in,
+                    |m| Wire::Chat(to_ref(m)),
+                    |due| match due {
+                        Due::Chat(t) => Some(t),
+                        Due::Swarm(_) => None,
+                    },
+                    Due::Chat,
+                ),
+                swarm: Adapter::new(
+                    swarm::SwarmNode::new(),
+                    swarm_in,
+                    Wire::Swarm,
+                    |due| match due {
+                        Due::Swarm(t) => Some(t),
+                        Due::Chat(_) => None,
+                    },
+                    Due::Swarm,
+                ),
+                neighbours: Vec::new(),
+                drops: 0,
+            }
         }
 
-        fn call_chat(
-            &mut self,
-            ctx: &mut Context<Wire, Due>,
-            f: impl FnOnce(&mut subject::ChatNode, &mut Context<subject::Msg, subject::Timer>),
-        ) -> Vec<String> {
-            let mut inner = Context::new(ctx.me().clone(), self.neighbours.clone(), ctx.rng().random());
-            inner.set_now(ctx.now());
-            f(&mut self.chat, &mut inner);
-            let asked = inner.drain();
-            for (to, msg) in asked.messages {
-                ctx.send(to, Wire::Chat(to_ref(msg)));
-            }
-            for (at, timer) in asked.timers {
-                ctx.set_timer(at.saturating_sub(ctx.now()), Due::Chat(timer));
-            }
-            for key in &asked.observed {
-                ctx.observe(key.clone());
-            }
-            asked.observed
-        }
-
-        /// `timed`: a tick, where the swarm drops the neighbours it has not heard from (the
-        /// drops counted; a `Close` or a shuffle's replacement is not a drop).
+        /// Calls the swarm, then asks it for its neighbours (a `Read` whose answer the
+        /// peer keeps): the chat node's peers follow, and it greets each new one. `timed`: a
+        /// tick, where the swarm drops the neighbours it has not heard from (the drops
+        /// counted; a `Close` or a shuffle's replacement is not a drop).
         fn call_swarm(
             &mut self,
             ctx: &mut Context<Wire, Due>,
             timed: bool,
             f: impl FnOnce(&mut swarm::SwarmNode, &mut Context<swarm::Msg, swarm::Timer>),
         ) {
-            let mut inner = Context::new(ctx.me().clone(), ctx.peers().to_vec(), ctx.rng().random());
-            inner.set_now(ctx.now());
-            f(&mut self.swarm, &mut inner);
             let me = NodeId::client(999);
-            self.swarm.on_message(&mut inner, me.clone(), swarm::Msg::Read);
-            let mut now = None;
-            let asked = inner.drain();
-            for (to, msg) in asked.messages {
-                match msg {
-                    swarm::Msg::ReadOk { neighbours, .. } if to == me => now = Some(neighbours),
-                    msg => ctx.send(to, Wire::Swarm(msg)),
-                }
-            }
-            for (at, timer) in asked.timers {
-                ctx.set_timer(at.saturating_sub(ctx.now()), Due::Swarm(timer));
-            }
-            let Some(now) = now else { return };
+            // The swarm's peers are the network's, as it knows them now.
+            let peers = ctx.peers().to_vec();
+            let mut asked = self.swarm.call(ctx, |n, c| {
+                c.set_peers(peers);
+                f(n, c);
+                n.on_message(c, me.clone(), swarm::Msg::Read);
+            });
+            let (answers, sent): (Vec<_>, Vec<_>) = asked.messages.into_iter().partition(|(to, _)| *to == me);
+            asked.messages = sent;
+            self.swarm.pass_on(ctx, asked);
+            let Some(now) = answers.into_iter().find_map(|(_, msg)| match msg {
+                swarm::Msg::ReadOk { neighbours, .. } => Some(neighbours),
+                _ => None,
+            }) else {
+                return;
+            };
             let joined: Vec<NodeId> = now.iter().filter(|p| !self.neighbours.contains(p)).cloned().collect();
             if timed {
                 self.drops += self.neighbours.iter().filter(|p| !now.contains(p)).count() as u64;
             }
             self.neighbours = now;
+            let peers = self.neighbours.clone();
+            let asked = self.chat.call(ctx, |_, c| c.set_peers(peers));
+            self.chat.pass_on(ctx, asked);
             for peer in joined {
-                self.call_chat(ctx, |n, c| n.greet(c, peer));
+                let asked = self.chat.call(ctx, |n, c| n.greet(c, peer));
+                self.chat.pass_on(ctx, asked);
             }
         }
     }
@@ -800,7 +828,12 @@ mod mesh {
         type Timer = Due;
 
         fn on_start(&mut self, ctx: &mut Context<Wire, Due>) {
-            self.call_chat(ctx, |n, c| n.on_start(c));
+            // The chat node starts with no peers: it has no neighbours yet.
+            let asked = self.chat.call(ctx, |n, c| {
+                c.set_peers(Vec::new());
+                n.on_start(c)
+            });
+            self.chat.pass_on(ctx, asked);
             self.call_swarm(ctx, false, |n, c| n.on_start(c));
         }
 
@@ -813,7 +846,9 @@ mod mesh {
                         return;
                     }
                     let msg = from_ref(reference::Msg::Entries { entries: entries.clone() });
-                    let observed = self.call_chat(ctx, |n, c| n.on_message(c, from.clone(), msg));
+                    let asked = self.chat.call(ctx, |n, c| n.on_message(c, from.clone(), msg));
+                    let observed = asked.observed.clone();
+                    self.chat.pass_on(ctx, asked);
                     // A push stored here goes on to the other neighbours.
                     let new: Vec<Vec<u8>> = entries
                         .into_iter()
@@ -832,7 +867,7 @@ mod mesh {
                 }
                 Wire::Chat(msg) => {
                     if from.is_client() || self.neighbours.contains(&from) {
-                        self.call_chat(ctx, |n, c| n.on_message(c, from, from_ref(msg)));
+                        self.chat.on_message(ctx, from, Wire::Chat(msg));
                     }
                 }
                 Wire::DropsOk(_) => {}
@@ -841,9 +876,7 @@ mod mesh {
 
         fn on_timer(&mut self, ctx: &mut Context<Wire, Due>, timer: Due) {
             match timer {
-                Due::Chat(t) => {
-                    self.call_chat(ctx, |n, c| n.on_timer(c, t));
-                }
+                Due::Chat(t) => self.chat.on_timer(ctx, Due::Chat(t)),
                 Due::Swarm(t) => self.call_swarm(ctx, true, |n, c| n.on_timer(c, t)),
             }
         }
