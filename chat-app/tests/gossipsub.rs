@@ -307,8 +307,10 @@ fn an_oversized_meshsub_frame_costs_a_strike_not_the_room() {
         }
         length.push(n as u8);
         bad.write_all(&length).await.unwrap();
-        bad.write_all(&[0u8; 64]).await.unwrap();
-        bad.flush().await.unwrap();
+        // The chat may reset the substream as soon as it has read the length: what
+        // follows is then refused by the stream, which is the point.
+        let _ = bad.write_all(&[0u8; 64]).await;
+        let _ = bad.flush().await;
         let notice = format!("! refused from {}: an oversized frame", short(&me));
         tokio::task::block_in_place(|| a.wait_for(|l| l == notice, WAIT))
             .unwrap_or_else(|| panic!("the chat did not refuse the oversized frame; it printed {:?}", a.output()));
