@@ -14,7 +14,11 @@
 //!   bounds on what the node keeps (step 11).
 //!
 //! Keys come from the identity chapter (the reference crate, re-exported as
-//! `gossipsub::identity`).
+//! `gossipsub::identity`; its API is the one you wrote in `exercises/01-identity/src`):
+//! `Keypair::from_secret_bytes`, `Keypair::sign`, `Keypair::public` and
+//! `Keypair::peer_id` in `keys.rs`, `PublicKey::verify`, `PublicKey::to_bytes` and
+//! `Signature::from_bytes` / `to_bytes` in `keys.rs`, and `PeerId::to_bytes`,
+//! `PeerId::from_bytes` and `PeerId::public_key` in `peer_id.rs`.
 //!
 //! # Steps
 //!
@@ -28,8 +32,8 @@
 //!    and signature are required — `src/sign.rs`
 //! 3. Joining, publishing and receiving: announce, flood your own, deliver each message
 //!    once, forward to the mesh — `src/node.rs`
-//! 4. The mesh: GRAFT and PRUNE, kept between D_lo and D_hi on heartbeat, no GRAFT
-//!    during backoff — `src/node.rs`
+//! 4. The mesh: GRAFT and PRUNE, kept between D_lo and D_hi on heartbeat; the heartbeat
+//!    never GRAFTs a peer during its backoff — `src/node.rs`
 //! 5. Fanout: publishing to a topic you are not in goes to D peers, the same ones,
 //!    until the fanout TTL ends — `src/node.rs`
 //! 6. Gossip: IHAVE the last mcache_gossip heartbeats' ids to D_lazy peers outside the

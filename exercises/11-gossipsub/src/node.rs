@@ -134,7 +134,10 @@ pub struct GossipsubNode {
     // cache, the seen cache, what it delivered, the peers' score counters.
 }
 
-/// A message id as hex: the key under which the simulator tracks its spread.
+/// A message id as hex: the key under which the simulator tracks its spread. Call
+/// `ctx.observe(hex(&id))` once per message on each node: when you publish it, and when
+/// you deliver one that arrived (not for copies seen before). The simulator times a line
+/// from the first observation to the last (step 8's latency figures).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -198,7 +201,8 @@ impl Node for GossipsubNode {
     /// keep its score counters only if its score is negative, for `retain_score` (at
     /// most `max_retained_scores` such peers), so that reconnecting does not clear it.
     /// What the node sends in answer to one input goes out as at most one frame per
-    /// peer.
+    /// peer. A message published, or delivered for the first time, is observed:
+    /// `ctx.observe(hex(&id))` (see [`hex`]).
     fn on_message(&mut self, ctx: &mut Context<Msg, Timer>, from: NodeId, message: Msg) {
         // TODO (steps 3–7)
         // TODO (step 11): PeerUp, PeerDown, Take, and the bound on a peer's topics
@@ -208,7 +212,8 @@ impl Node for GossipsubNode {
     /// The heartbeat: decay scores, note which mesh peers have been in a mesh for
     /// `mesh_delivery_activation`; per subscribed topic, drop peers with a negative
     /// score or gone from the topic, GRAFT up to D below D_lo, PRUNE down to D above
-    /// D_hi (the D_score best kept); expire and top up fanout; IHAVE the last
+    /// D_hi (the D_score best kept; this score only penalises, so every peer left by
+    /// then scores 0 and the D kept are, in effect, drawn at random); expire and top up fanout; IHAVE the last
     /// `mcache_gossip` windows' ids to D_lazy topic peers outside the mesh or fanout;
     /// shift the message cache; expire the seen cache. Then the next heartbeat.
     fn on_timer(&mut self, ctx: &mut Context<Msg, Timer>, timer: Timer) {

@@ -59,7 +59,8 @@ pub fn signed_bytes(message: &Message) -> Vec<u8> {
     [SIGNING_PREFIX, &unsigned.encode()].concat()
 }
 
-/// Checks StrictSign and returns the author. The checks, in this order: `from`
+/// Checks StrictSign and returns the author. The checks, in this order (when several
+/// fail, the first is the error returned): `from`
 /// present ([`SignError::MissingFrom`]) and an Ed25519 peer id ([`SignError::BadFrom`]);
 /// `seqno` present and 8 bytes ([`SignError::BadSeqno`]); a 64-byte signature
 /// ([`SignError::MissingSignature`]); `key`, if present, the key `from` inlines

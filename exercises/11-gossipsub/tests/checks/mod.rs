@@ -244,6 +244,58 @@ fn step_1_rpc_codec() {
         hex(&bytes)
     );
     let mine = mine.unwrap();
+    // Part by part, so that a wrong field is named with the key byte that carries it.
+    let parts: [(&str, String, String, &str); 6] = [
+        (
+            "the subscription",
+            format!("{:?}", mine.subscriptions),
+            format!("{:?}", rpc.subscriptions),
+            "RPC.subscriptions is field 1, bytes (key 0x0a); in it SubOpts.subscribe is field 1, varint (key 0x08), \
+             and SubOpts.topic field 2, bytes (key 0x12)",
+        ),
+        (
+            "the message",
+            format!("{:?}", mine.publish),
+            format!("{:?}", rpc.publish),
+            "RPC.publish is field 2, bytes (key 0x12); in it from is field 1 (0x0a), data 2 (0x12), seqno 3 (0x1a), \
+             topic 4 (0x22), signature 5 (0x2a), key 6 (0x32), all bytes",
+        ),
+        (
+            "the IHAVE",
+            format!("{:?}", mine.control.ihave),
+            format!("{:?}", rpc.control.ihave),
+            "RPC.control is field 3, bytes (key 0x1a); in it ihave is field 1, bytes (key 0x0a); in an IHAVE topic is \
+             field 1 (0x0a) and each id one field 2 (0x12), both bytes",
+        ),
+        (
+            "the IWANT",
+            format!("{:?}", mine.control.iwant),
+            format!("{:?}", rpc.control.iwant),
+            "Control.iwant is field 2, bytes (key 0x12); in an IWANT each id is one field 1, bytes (key 0x0a)",
+        ),
+        (
+            "the GRAFT",
+            format!("{:?}", mine.control.graft),
+            format!("{:?}", rpc.control.graft),
+            "Control.graft is field 3, bytes (key 0x1a); in a GRAFT topic is field 1, bytes (key 0x0a)",
+        ),
+        (
+            "the PRUNE",
+            format!("{:?}", mine.control.prune),
+            format!("{:?}", rpc.control.prune),
+            "Control.prune is field 4, bytes (key 0x22); in a PRUNE topic is field 1, bytes (key 0x0a), and \
+             PRUNE.backoff is field 3, varint: key byte 0x18, then 3c = 60 (field 2, peers, is absent)",
+        ),
+    ];
+    for (what, mine_part, theirs_part, layout) in parts {
+        assert_eq!(
+            mine_part,
+            theirs_part,
+            "your Rpc::decode reads {what} of this frame wrongly (left: yours). {layout}. A key byte is \
+             field << 3 | wire type (0 varint, 2 bytes). Frame:\n{}",
+            hex(&bytes)
+        );
+    }
     assert_eq!(format!("{mine:?}"), format!("{rpc:?}"), "your Rpc::decode reads this frame wrongly:\n{}", hex(&bytes));
     let encoded = mine.encode();
     assert_eq!(
@@ -294,7 +346,13 @@ fn step_1_rpc_codec() {
             "Truncated",
         ),
         ("0b 00", "wire type 3 (a group)", "WireType(3)"),
-        ("10 05", "field 2 (publish) with wire type 0: the schema says bytes", "FieldType(2)"),
+        (
+            "10 05",
+            "RPC field 2 (publish) with key 0x10 = 2 << 3 | 0, wire type 0 (varint), where the schema's publish is a \
+             Message, wire type 2 (bytes, key 0x12): a known field with the wrong wire type is FieldType(its field \
+             number)",
+            "FieldType(2)",
+        ),
         ("0a 04 12 02 c3 28", "a topic that is not UTF-8", "Utf8"),
     ];
     for (frame, what, error) in bad {
@@ -564,6 +622,34 @@ fn step_2_strict_sign() {
             Ok(()),
             tamper(&|m| m.key = Some(reference::sign::encode_public_key(&alice.public()))).map(drop),
         ),
+        // Several faults at once: the first in verify()'s documented order is the error.
+        (
+            "no from and no signature (from is checked first: MissingFrom)",
+            Err(SignError::MissingFrom),
+            tamper(&|m| {
+                m.from = None;
+                m.signature = None;
+            })
+            .map(drop),
+        ),
+        (
+            "no seqno and no signature (seqno is checked before the signature: BadSeqno)",
+            Err(SignError::BadSeqno),
+            tamper(&|m| {
+                m.seqno = None;
+                m.signature = None;
+            })
+            .map(drop),
+        ),
+        (
+            "bob's key in the key field and other data (the key is checked before the signature: BadKey)",
+            Err(SignError::BadKey),
+            tamper(&|m| {
+                m.key = Some(reference::sign::encode_public_key(&keypair(1).public()));
+                m.data = Some(b"hellO".to_vec());
+            })
+            .map(drop),
+        ),
     ];
     for (what, expected, got) in cases {
         assert_eq!(got, expected, "verify() on a message with {what}");
@@ -603,8 +689,10 @@ impl Bench {
         Bench { node, ctx, config }
     }
 
+    /// What the node sent for the last input. It must be at most one frame per peer
+    /// (the `on_message` contract): every check that drives a node by hand holds it to that.
     fn take(&mut self) -> (Frames, Vec<(NodeId, Msg)>) {
-        let mut frames = Vec::new();
+        let mut frames: Frames = Vec::new();
         let mut replies = Vec::new();
         for (to, message) in self.ctx.drain().messages {
             match message {
@@ -616,6 +704,30 @@ impl Bench {
                 }
                 other => replies.push((to, other)),
             }
+        }
+        for (to, _) in &frames {
+            let n = frames.iter().filter(|(p, _)| p == to).count();
+            let what: Vec<String> = frames
+                .iter()
+                .filter(|(p, _)| p == to)
+                .map(|(_, r)| {
+                    format!(
+                        "{} subscriptions, {} messages, {} IHAVE, {} IWANT, {} GRAFT, {} PRUNE",
+                        r.subscriptions.len(),
+                        r.publish.len(),
+                        r.control.ihave.len(),
+                        r.control.iwant.len(),
+                        r.control.graft.len(),
+                        r.control.prune.len()
+                    )
+                })
+                .collect();
+            assert!(
+                n <= 1,
+                "one input, at most one frame per peer: your node sent {to} {n} frames for one input ({}). Collect \
+                 what goes to each peer during the input into one Rpc and send it at the end",
+                what.join("; ")
+            );
         }
         (frames, replies)
     }
@@ -802,9 +914,19 @@ fn step_3_join_publish_deliver_once() {
     let again = reference::sign(&carol, TOPIC, b"from carol, again", 6);
     b.from(3, publish(vec![again]));
     assert_eq!(b.status().delivered.len(), 2, "a new seqno from the same author is a new message");
+
+    // Two messages in one frame: forwarded to n2 as one frame that carries both.
+    let pair = vec![reference::sign(&carol, TOPIC, b"pair 1", 7), reference::sign(&carol, TOPIC, b"pair 2", 8)];
+    let frames = b.from(1, publish(pair));
+    assert_eq!(b.status().delivered.len(), 4, "both messages of one frame are delivered");
+    assert_eq!(
+        to(&frames, 2).iter().map(|r| r.publish.len()).collect::<Vec<_>>(),
+        vec![2],
+        "two messages from n1 in one frame: forward both to n2 in one frame (one input, at most one frame per peer)"
+    );
 }
 
-/// The mesh: GRAFT and PRUNE, kept between D_lo and D_hi on heartbeat, no GRAFT during backoff
+/// The mesh: GRAFT and PRUNE, kept between D_lo and D_hi on heartbeat; the heartbeat never GRAFTs a peer during its backoff
 #[test]
 fn step_4_mesh_heartbeat_backoff() {
     let config = small(); // D = 3, D_lo = 2, D_hi = 4
@@ -1131,6 +1253,59 @@ fn step_7_validation_and_score() {
     assert!(!b.mesh().contains(&member), "and keep it out of the mesh");
     assert_eq!(score(&b, m), -10.0, "a GRAFT during backoff is a behaviour penalty: −10 × 1² = −10");
 
+    // A GRAFT from a peer with a negative score, and no backoff: refused all the same.
+    let mut b = Bench::new(small(), 6);
+    b.announce(1..=6);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    let mesh = b.mesh();
+    let outsider: usize = (1..=6).find(|p| !mesh.contains(&NodeId::node(*p))).expect("a peer outside the mesh");
+    let mut forged = reference::sign(&carol, TOPIC, b"real", 40);
+    forged.data = Some(b"forged".to_vec());
+    b.from(outsider, publish(vec![forged]));
+    assert_eq!(score(&b, outsider), -10.0, "one forged message: n{outsider}'s score is −10");
+    let frames = b.from(outsider, graft(TOPIC));
+    assert!(
+        pruned(&frames).contains(&NodeId::node(outsider)) && !b.mesh().contains(&NodeId::node(outsider)),
+        "n{outsider} has score −10 (one forged message), was never in your mesh and has no backoff, and GRAFTs: a \
+         GRAFT from a peer whose score is below 0 is refused (answered with PRUNE, kept out of the mesh; v1.1, \
+         Score Thresholds); mesh now {:?}",
+        b.mesh()
+    );
+
+    // IHAVE floods: at most max_ihave_messages IHAVEs read, and max_ihave_length ids asked,
+    // from one peer per heartbeat.
+    let config = Config { max_ihave_messages: 2, max_ihave_length: 3, ..small() };
+    let mut b = Bench::new(config, 6);
+    b.announce(1..=6);
+    b.client(Msg::Subscribe { topic: TOPIC.into() });
+    let offered: Vec<Vec<u8>> =
+        (0..8).map(|k| reference::message_id(&reference::sign(&carol, TOPIC, b"offer", 200 + k))).collect();
+    let mut asked = Vec::new();
+    for id in &offered[..4] {
+        let frames = b.from(6, ihave(vec![id.clone()]));
+        asked.extend(frames.iter().flat_map(|(_, r)| r.control.iwant.iter().flat_map(|w| w.ids.clone())));
+    }
+    assert_eq!(
+        asked.len(),
+        2,
+        "n6 sent 4 IHAVEs of one new id each within one heartbeat, and you asked for {} ids: read at most \
+         max_ihave_messages (2) IHAVEs from one peer per heartbeat, ignore the rest",
+        asked.len()
+    );
+    b.tick();
+    let mut asked = Vec::new();
+    for pair in offered[4..].chunks(2) {
+        let frames = b.from(6, ihave(pair.to_vec()));
+        asked.extend(frames.iter().flat_map(|(_, r)| r.control.iwant.iter().flat_map(|w| w.ids.clone())));
+    }
+    assert_eq!(
+        asked.len(),
+        3,
+        "after the heartbeat n6 sent 2 IHAVEs of 2 new ids each, and you asked for {} ids: the IHAVE count starts \
+         again at each heartbeat, and at most max_ihave_length (3) ids are asked of one peer per heartbeat",
+        asked.len()
+    );
+
     // IWANT floods: one message, at most gossip_retransmission (3) times to one peer.
     let mut b = Bench::new(small(), 6);
     b.announce(1..=6);
@@ -1304,6 +1479,16 @@ fn lines(sim: &mut Net, ids: &[NodeId], honest: usize, lines: usize, seed: u64) 
             );
         }
         let seen = sim.observers(&subject::hex(id));
+        let observed: BTreeSet<&NodeId> = seen.iter().map(|(n, _)| n).filter(|n| ids[..honest].contains(n)).collect();
+        assert_eq!(
+            observed.len(),
+            honest,
+            "the line {} published reached every node, but only {} of the {honest} nodes called \
+             ctx.observe(hex(&id)) for it: call it when you publish a message and when you deliver one (not for \
+             copies), so the simulator can time the line; without it latency reads 0 / 0 ms",
+            ids[*who],
+            observed.len()
+        );
         let last = seen.iter().filter(|(n, _)| ids[..honest].contains(n)).map(|(_, at)| *at).max().unwrap_or(*start);
         latencies.push(last.saturating_sub(*start));
     }
