@@ -465,6 +465,9 @@ pub struct Room {
     /// Peers whose identify lacks the swarm's protocol (libp2p nodes), with the nick
     /// their agent claims, if any. Never swarm candidates.
     foreign: BTreeMap<NodeId, Option<String>>,
+    /// The libp2p nodes connected now whose arrival was told to the user (at most one
+    /// per connection, so bounded by [`MAX_CONNS`]): their leaving is told too.
+    foreign_here: BTreeSet<NodeId>,
     /// Peers whose identify lists the swarm's protocol: their lines come in logs.
     handbook: BTreeSet<NodeId>,
     /// Peers dialled because libp2p's mDNS found them, not the room's discovery: not swarm
@@ -519,6 +522,7 @@ impl Room {
             topic: topic.to_string(),
             on_topic: BTreeSet::new(),
             foreign: BTreeMap::new(),
+            foreign_here: BTreeSet::new(),
             handbook: BTreeSet::new(),
             probing: BTreeSet::new(),
             waiting: Default::default(),
@@ -854,6 +858,9 @@ impl Room {
             return;
         }
         self.on_topic.remove(peer);
+        if self.foreign_here.remove(peer) {
+            let _ = self.ui.send(Ui::Notice(format!("libp2p node {} left", short(peer.as_str()))));
+        }
         let down = peer.clone();
         self.call_gossip(|rt, now| rt.handle_message(now, me_client(), GossipMsg::PeerDown { peer: down }));
     }
@@ -1033,6 +1040,12 @@ impl Room {
                     // is over, as if refused.
                     self.probing.remove(&peer);
                     self.foreign.insert(peer.clone(), nick);
+                    if self.conns.contains_key(&peer) && self.foreign_here.insert(peer.clone()) {
+                        let _ = self.ui.send(Ui::Notice(format!(
+                            "libp2p node {} joined: it gets the lines said while it is here, no history",
+                            short(peer.as_str())
+                        )));
+                    }
                     self.dial_over(peer);
                     self.top_up_now();
                 }

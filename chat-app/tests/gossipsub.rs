@@ -264,6 +264,13 @@ fn a_libp2p_peer_says_and_hears_lines_on_the_rooms_topic() {
         };
         let closed = closed.expect("a libp2p peer that leaves the room's topic is disconnected");
         kit::figure("libp2p peer left the topic to its connection closed", ms(closed));
+        // The user was told who came and went, and what such a peer gets.
+        let joined = format!("! libp2p node {} joined: it gets the lines said while it is here, no history", short(&me));
+        let gone = format!("! libp2p node {} left", short(&me));
+        tokio::task::block_in_place(|| a.wait_for(|l| l == gone, WAIT))
+            .unwrap_or_else(|| panic!("the chat never said the libp2p node left; it printed {:?}", a.output()));
+        let told = a.output().iter().filter(|l| **l == joined).count();
+        assert_eq!(told, 1, "the chat says once that the libp2p node joined: {:?}", a.output());
     });
     assert!(a.alive(), "the chat stopped");
 }

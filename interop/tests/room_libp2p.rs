@@ -604,8 +604,9 @@ fn example_and_chat(net: &Net, program: &Path) -> Vec<Peer> {
     println!("rust-libp2p's chat example and the handbook's chat, one bridge:");
     print_discovery(&peers, 1, 0);
     print_discovery(&peers, 0, 1);
-    // Who dialled whom shows who found whom first: the chat prints nothing when it
-    // finds a libp2p node, so its side is seen as the connection it opens.
+    // Who dialled whom shows who found whom first: the chat says a libp2p node joined
+    // only once identify has failed on a connection, so its side of discovery is seen
+    // as the connection it opens.
     for (at, local, remote) in connections.join().expect("the connection watch") {
         let opener = if local.ends_with(&format!(":{chat_port}")) { "the example" } else { "the chat" };
         println!(
