@@ -712,7 +712,7 @@ impl Bench {
                 .filter(|(p, _)| p == to)
                 .map(|(_, r)| {
                     format!(
-                        "{} subscriptions, {} messages, {} IHAVE, {} IWANT, {} GRAFT, {} PRUNE",
+                        "subscriptions {}, messages {}, IHAVE {}, IWANT {}, GRAFT {}, PRUNE {}",
                         r.subscriptions.len(),
                         r.publish.len(),
                         r.control.ihave.len(),
