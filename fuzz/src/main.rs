@@ -49,6 +49,15 @@ struct Cli {
     /// what it did: the way to replay a failure.
     #[arg(long, value_name = "HEX")]
     replay: Option<String>,
+    /// Targets fuzzed at the same time, each in a process of its own (the allocation
+    /// counter is one per process, so two targets never share it). The rows still come
+    /// out in target order.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    jobs: usize,
+    /// Print only the target's row and its failures (the form `--jobs` reads from
+    /// each of its processes).
+    #[arg(long, hide = true)]
+    bare: bool,
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -99,19 +108,13 @@ fn main() -> anyhow::Result<ExitCode> {
         Some(n) => Budget::Inputs(n),
         None => Budget::Time(Duration::from_secs_f64(cli.seconds.max(0.0))),
     };
-    println!(
-        "fuzzing {} targets, seed {}, {} each (dev profile: overflow checks on)\n",
-        chosen.len(),
-        cli.seed,
-        match budget {
-            Budget::Time(d) => format!("{:.0} s", d.as_secs_f64()),
-            Budget::Inputs(n) => format!("{n} inputs"),
-        }
-    );
-    println!(
-        "{:<16} {:>10} {:>9} {:>7} {:>13} {:>13} {:>9} {:>9}  bound",
-        "target", "inputs", "accepted", "panics", "largest alloc", "peak live", "kept", "inputs/s"
-    );
+    if cli.jobs > 1 && chosen.len() > 1 {
+        let names: Vec<&str> = chosen.iter().map(|t| t.name).collect();
+        return side_by_side(&cli, &names, budget);
+    }
+    if !cli.bare {
+        print_header(chosen.len(), cli.seed, budget, 1);
+    }
     let mut failed = Vec::new();
     for target in chosen {
         let outcome = harness::fuzz(target, cli.seed, budget);
@@ -121,23 +124,86 @@ fn main() -> anyhow::Result<ExitCode> {
         }
     }
     for outcome in &failed {
-        println!(
-            "\n{}: {} panics, {} inputs over the allocation bound",
-            outcome.name, outcome.panics, outcome.over_bound
-        );
-        for f in &outcome.failures {
-            println!("  seed {}, input #{} ({} bytes): {}", outcome.seed, f.index, f.input.len(), f.message);
-            println!("    input {}", hex::encode(&f.input));
-            println!("    replay: cargo run -p fuzz -- --target {} --replay {}", outcome.name, hex::encode(&f.input));
+        print_failures(outcome);
+    }
+    if !cli.bare {
+        print_verdict(failed.len());
+    }
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_header(targets: usize, seed: u64, budget: Budget, jobs: usize) {
+    println!(
+        "fuzzing {} targets, seed {}, {} each{} (dev profile: overflow checks on)\n",
+        targets,
+        seed,
+        match budget {
+            Budget::Time(d) => format!("{:.0} s", d.as_secs_f64()),
+            Budget::Inputs(n) => format!("{n} inputs"),
+        },
+        if jobs > 1 { format!(", {jobs} at a time") } else { String::new() }
+    );
+    println!(
+        "{:<16} {:>10} {:>9} {:>7} {:>13} {:>13} {:>9} {:>9}  bound",
+        "target", "inputs", "accepted", "panics", "largest alloc", "peak live", "kept", "inputs/s"
+    );
+}
+
+fn print_failures(outcome: &Outcome) {
+    println!("\n{}: {} panics, {} inputs over the allocation bound", outcome.name, outcome.panics, outcome.over_bound);
+    for f in &outcome.failures {
+        println!("  seed {}, input #{} ({} bytes): {}", outcome.seed, f.index, f.input.len(), f.message);
+        println!("    input {}", hex::encode(&f.input));
+        println!("    replay: cargo run -p fuzz -- --target {} --replay {}", outcome.name, hex::encode(&f.input));
+    }
+}
+
+fn print_verdict(failed: usize) {
+    if failed == 0 {
+        println!("\nno panics, every allocation within its bound");
+    } else {
+        println!("\n{failed} of the targets failed");
+    }
+}
+
+/// `--jobs N`: each target in a process of its own (this program again, `--bare`), at
+/// most N at once; each one's output is printed whole, in target order, as soon as the
+/// targets before it have been printed.
+fn side_by_side(cli: &Cli, names: &[&str], budget: Budget) -> anyhow::Result<ExitCode> {
+    use std::process::{Command, Stdio};
+    let me = std::env::current_exe().context("could not find this program to run its targets")?;
+    print_header(names.len(), cli.seed, budget, cli.jobs);
+    let mut running: Vec<(usize, std::process::Child)> = Vec::new();
+    let mut done: std::collections::BTreeMap<usize, (String, bool)> = Default::default();
+    let (mut next, mut printed, mut failed) = (0, 0, 0);
+    while printed < names.len() {
+        while running.len() < cli.jobs && next < names.len() {
+            let mut command = Command::new(&me);
+            command.args(["--bare", "--target", names[next], "--seed", &cli.seed.to_string()]);
+            match budget {
+                Budget::Time(d) => command.args(["--seconds", &d.as_secs_f64().to_string()]),
+                Budget::Inputs(n) => command.args(["--inputs", &n.to_string()]),
+            };
+            let child = command.stdout(Stdio::piped()).spawn().context("could not start a target's process")?;
+            running.push((next, child));
+            next += 1;
+        }
+        // The oldest running target finishes about first: every one has the same budget.
+        let (index, child) = running.remove(0);
+        let out = child.wait_with_output().context("a target's process was lost")?;
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() && !text.contains("panics,") {
+            text.push_str(&format!("\n{}: its process ended with {} before it reported\n", names[index], out.status));
+        }
+        done.insert(index, (text, out.status.success()));
+        while let Some((text, passed)) = done.remove(&printed) {
+            print!("{text}");
+            failed += usize::from(!passed);
+            printed += 1;
         }
     }
-    if failed.is_empty() {
-        println!("\nno panics, every allocation within its bound");
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!("\n{} of the targets failed", failed.len());
-        Ok(ExitCode::FAILURE)
-    }
+    print_verdict(failed);
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_row(o: &Outcome) {
