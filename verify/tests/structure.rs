@@ -191,3 +191,104 @@ fn the_step_mention_reader_reads_ranges() {
     assert_eq!(mentioned_steps("Steps 1–3 here, step 7, and steps 4 and 5."), vec![1, 3, 7, 4, 5]);
     assert_eq!(mentioned_steps("no numbers: a stepping stone"), Vec::<u32>::new());
 }
+
+/// A doc example rustdoc would run: a fenced block in a `///` or `//!` comment that is
+/// not marked as text (or another language).
+fn has_doc_example(text: &str) -> bool {
+    let mut inside = false;
+    for line in text.lines() {
+        let line = line.trim_start();
+        let Some(doc) = line.strip_prefix("///").or_else(|| line.strip_prefix("//!")) else { continue };
+        let Some(info) = doc.trim().strip_prefix("```") else { continue };
+        if !inside {
+            let info = info.trim();
+            let runs = info.is_empty()
+                || info.split(',').all(|w| {
+                    ["rust", "no_run", "ignore", "should_panic", "compile_fail", "edition2021", "edition2024"]
+                        .contains(&w.trim())
+                });
+            if runs {
+                return true;
+            }
+        }
+        inside = !inside;
+    }
+    false
+}
+
+/// Whether a Rust text holds a unit test.
+fn has_unit_test(text: &str) -> bool {
+    text.contains("#[test]") || text.contains("#[cfg(test)]") || text.contains("#[tokio::test")
+}
+
+/// A crate that skips its library's (or a binary's) test build (`test = false`) must
+/// have no unit test there, and one that skips its doc examples (`doctest = false`)
+/// no doc example: otherwise a test would be written and never run.
+#[test]
+fn no_test_is_switched_off() {
+    let root = repo_root();
+    let mut manifests: Vec<PathBuf> = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .filter_entry(|e| !["target", ".git", "interop", "vendor", "node_modules"].iter().any(|s| e.file_name() == *s))
+        .flatten()
+        .filter(|e| e.file_name() == "Cargo.toml")
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    manifests.sort();
+    let mut wrong = Vec::new();
+    let mut switched_off = 0;
+    for manifest in &manifests {
+        let dir = manifest.parent().unwrap();
+        let named = manifest.strip_prefix(&root).unwrap().display();
+        let table: toml::Table = std::fs::read_to_string(manifest).unwrap().parse().unwrap();
+        let mut targets: Vec<(&toml::Table, PathBuf)> = Vec::new();
+        if let Some(lib) = table.get("lib").and_then(|l| l.as_table()) {
+            let path = lib.get("path").and_then(|p| p.as_str()).unwrap_or("src/lib.rs");
+            targets.push((lib, dir.join(path)));
+        }
+        for bin in table.get("bin").and_then(|b| b.as_array()).into_iter().flatten().filter_map(|b| b.as_table()) {
+            let path = bin.get("path").and_then(|p| p.as_str()).unwrap_or("src/main.rs");
+            targets.push((bin, dir.join(path)));
+        }
+        for (target, entry) in targets {
+            let off = |key: &str| target.get(key).and_then(|v| v.as_bool()) == Some(false);
+            if !off("test") && !off("doctest") {
+                continue;
+            }
+            switched_off += 1;
+            // The target's own files: the entry, and the folder of modules beside it.
+            let files = if entry.file_name().is_some_and(|n| n == "lib.rs" || n == "main.rs") {
+                rust_files(entry.parent().unwrap())
+                    .into_iter()
+                    .filter(|f| !f.starts_with(entry.parent().unwrap().join("bin")) || f == &entry)
+                    .collect()
+            } else {
+                vec![entry.clone()]
+            };
+            for file in files {
+                let text = std::fs::read_to_string(&file).unwrap();
+                let at = file.strip_prefix(&root).unwrap().display();
+                if off("test") && has_unit_test(&text) {
+                    wrong.push(format!("{at} has a unit test, but {named} says test = false"));
+                }
+                if off("doctest") && has_doc_example(&text) {
+                    wrong.push(format!("{at} has a doc example, but {named} says doctest = false"));
+                }
+            }
+        }
+    }
+    assert!(switched_off > 0, "no manifest switches a test build off: this check reads nothing");
+    assert!(wrong.is_empty(), "tests that would never run:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_doc_example_reader_tells_examples_from_text() {
+    assert!(has_doc_example("//! ```\n//! let x = 1;\n//! ```\n"));
+    assert!(has_doc_example("/// ```no_run\n/// f();\n/// ```\n"));
+    assert!(!has_doc_example("//! ```text\n//! 00 24\n//! ```\n"));
+    assert!(!has_doc_example("// ```\n// not a doc comment\n// ```\n"));
+    // The closing fence of a text block does not open an example.
+    assert!(!has_doc_example("//! ```text\n//! a\n//! ```\n//! words\n"));
+    assert!(has_unit_test("#[cfg(test)]\nmod tests {}"));
+    assert!(!has_unit_test("fn main() {}"));
+}
