@@ -73,21 +73,29 @@ fn expand(ws: &Workspace, content: &str) -> anyhow::Result<String> {
 const OPEN: &str = "{{#exercise";
 
 fn expand_line(ws: &Workspace, line: &str) -> anyhow::Result<String> {
+    expand_directive(line, OPEN, |name| render(ws, ws.find(name)?))
+}
+
+/// `line` with every `OPEN ARGUMENT}}` in it replaced by `render(ARGUMENT)`, the
+/// argument trimmed; `\OPEN` stands for the directive itself, not expanded.
+pub(crate) fn expand_directive(
+    line: &str,
+    open: &str,
+    mut render: impl FnMut(&str) -> anyhow::Result<String>,
+) -> anyhow::Result<String> {
     let mut out = String::new();
     let mut rest = line;
-    while let Some(at) = rest.find(OPEN) {
+    while let Some(at) = rest.find(open) {
         if rest[..at].ends_with('\\') {
             out.push_str(&rest[..at - 1]);
-            out.push_str(OPEN);
-            rest = &rest[at + OPEN.len()..];
+            out.push_str(open);
+            rest = &rest[at + open.len()..];
             continue;
         }
         out.push_str(&rest[..at]);
-        let after = &rest[at + OPEN.len()..];
-        let Some(end) = after.find("}}") else { bail!("`{OPEN}` without its closing `}}}}`") };
-        let name = after[..end].trim();
-        let exercise = ws.find(name)?;
-        out.push_str(&render(ws, exercise)?);
+        let after = &rest[at + open.len()..];
+        let Some(end) = after.find("}}") else { bail!("`{open}` without its closing `}}}}`") };
+        out.push_str(&render(after[..end].trim())?);
         rest = &after[end + 2..];
     }
     out.push_str(rest);

@@ -338,21 +338,7 @@ pub fn expand(schedules: &Schedules, page: &str, content: &str) -> anyhow::Resul
             out.push_str(line);
             continue;
         }
-        let mut rest = line;
-        while let Some(at) = rest.find(OPEN) {
-            if rest[..at].ends_with('\\') {
-                out.push_str(&rest[..at - 1]);
-                out.push_str(OPEN);
-                rest = &rest[at + OPEN.len()..];
-                continue;
-            }
-            out.push_str(&rest[..at]);
-            let after = &rest[at + OPEN.len()..];
-            let Some(end) = after.find("}}") else { bail!("`{OPEN}` without its closing `}}}}`") };
-            out.push_str(&schedules.render(after[..end].trim(), page)?);
-            rest = &after[end + 2..];
-        }
-        out.push_str(rest);
+        out.push_str(&crate::expand_directive(line, OPEN, |name| schedules.render(name, page))?);
     }
     Ok(out)
 }
