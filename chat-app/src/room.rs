@@ -1225,13 +1225,22 @@ impl Room {
 
     /// Calls the swarm node's runtime (`f` gets it and the time) with every known
     /// candidate as its view of the room, carries out what it asked, and reads its
-    /// neighbours back.
+    /// neighbours back. A peer whose dial just failed (quiet for [`REDIAL_AFTER`]) is
+    /// no candidate until then: a Connect to it would not go out, and the swarm would
+    /// wait for an answer that never comes while a list full of dead addresses (peers
+    /// that left or restarted) keeps the live ones out.
     fn call_swarm(&mut self, f: impl FnOnce(&mut Runtime<swarm::SwarmNode>, Duration)) {
+        let now = Instant::now();
         let peers: Vec<NodeId> = self
             .known
-            .keys()
-            .filter(|p| **p != self.me && !self.foreign.contains_key(*p) && !self.probing.contains(*p))
-            .cloned()
+            .iter()
+            .filter(|(p, k)| {
+                **p != self.me
+                    && !self.foreign.contains_key(*p)
+                    && !self.probing.contains(*p)
+                    && (self.conns.contains_key(*p) || k.quiet_until.is_none_or(|t| t <= now))
+            })
+            .map(|(p, _)| p.clone())
             .collect();
         self.swarm.set_peers(peers);
         let now = self.now();
