@@ -404,6 +404,13 @@ struct Known {
     quiet_until: Option<Instant>,
 }
 
+impl Known {
+    /// Whether a dial may go out now: none failed within [`REDIAL_AFTER`].
+    fn dialable(&self) -> bool {
+        self.quiet_until.is_none_or(|t| t <= Instant::now())
+    }
+}
+
 /// A live connection, and what the room keeps per connection (freed with it).
 struct Live {
     conn: Conn,
@@ -741,7 +748,7 @@ impl Room {
                 self.heard.note(&peer);
                 let known = self.known.entry(peer.clone()).or_insert(Known { addr: None, quiet_until: None });
                 known.addr = Some(addr);
-                if !self.conns.contains_key(&peer) && known.quiet_until.is_none_or(|t| t <= Instant::now()) {
+                if !self.conns.contains_key(&peer) && known.dialable() {
                     self.dial(Some(peer), addr);
                 }
             }
@@ -1230,7 +1237,6 @@ impl Room {
     /// wait for an answer that never comes while a list full of dead addresses (peers
     /// that left or restarted) keeps the live ones out.
     fn call_swarm(&mut self, f: impl FnOnce(&mut Runtime<swarm::SwarmNode>, Duration)) {
-        let now = Instant::now();
         let peers: Vec<NodeId> = self
             .known
             .iter()
@@ -1238,7 +1244,7 @@ impl Room {
                 **p != self.me
                     && !self.foreign.contains_key(*p)
                     && !self.probing.contains(*p)
-                    && (self.conns.contains_key(*p) || k.quiet_until.is_none_or(|t| t <= now))
+                    && (self.conns.contains_key(*p) || k.dialable())
             })
             .map(|(p, _)| p.clone())
             .collect();
@@ -1270,9 +1276,7 @@ impl Room {
             return;
         }
         // No connection yet: a Connect (or anything else) waits for the dial.
-        let Some(addr) =
-            self.known.get(to).filter(|k| k.quiet_until.is_none_or(|t| t <= Instant::now())).and_then(|k| k.addr)
-        else {
+        let Some(addr) = self.known.get(to).filter(|k| k.dialable()).and_then(|k| k.addr) else {
             return;
         };
         let pending = self.pending.entry(to.clone()).or_default();
