@@ -237,6 +237,24 @@ fn step_1_rpc_codec() {
     let theirs = rpc.encode();
     assert_eq!(hex(&theirs), hex(&bytes), "the checks' own sample is wrong (not your code)");
     let mine = subject::Rpc::decode(&bytes);
+    if mine.is_err() {
+        // Every length-delimited field of the sample ends where its parent ends: a
+        // length compared with `>=` instead of `>` refuses all of them. Told apart by one
+        // subscription (a varint only) alone, and the same with an unknown field after it.
+        let alone = unhex("0a02 0801");
+        let followed = unhex("0a02 0801 3801");
+        let valid = |b: &[u8]| reference::Rpc::decode(b).is_ok();
+        if valid(&alone) && valid(&followed) && subject::Rpc::decode(&alone).is_err() {
+            assert!(
+                subject::Rpc::decode(&followed).is_err(),
+                "your Rpc::decode refuses a field whose length reaches exactly to the end of the frame: {} (one \
+                 subscription of 2 bytes, then nothing) is refused, {} (the same, then an unknown field) is read. A \
+                 length equal to the bytes left is valid: refuse only a length greater than them",
+                hex(&alone),
+                hex(&followed)
+            );
+        }
+    }
     assert!(
         mine.is_ok(),
         "your Rpc::decode refuses a valid frame with one subscription, one message and one of each control \
